@@ -1,0 +1,76 @@
+package spec
+
+import "github.com/hashicorp/hcl/v2"
+
+// Desired is one stage of a spec, fully evaluated: names are final (prefixes
+// applied), readers are resolved to roles and payloads are sealed. It is what
+// provision diffs against the live state of AWS.
+type Desired struct {
+	Project       string
+	Stage         string
+	Region        string
+	AccountID     string // 12 digits, or "" when the stage does not pin an account
+	AssumeRoleARN string // "" when the caller's own credentials are used
+	NamePrefix    string // prefix of every secret name in this stage, e.g. "dev/"
+	RolePrefix    string // prefix of every managed role name, e.g. "shop-dev-"
+
+	Roles   []*Role   // sorted by Key
+	Secrets []*Secret // sorted by Name
+
+	// SpecHash identifies the spec files and evaluated values (no payloads)
+	// that produced this Desired, so a saved plan can detect a changed spec.
+	SpecHash string
+}
+
+// Role is a role that may read secrets. A managed role is created and owned
+// by secretboot; an external role (External != "") is owned elsewhere and only
+// receives secretboot's read policy.
+type Role struct {
+	Key                 string // label in the spec: role "web" → "web"
+	Name                string // IAM role name with role_prefix applied: "shop-dev-web"
+	External            string // ARN of a role owned elsewhere, or ""
+	Description         string
+	Services            []string // trusted service principals, sorted; default ["ec2.amazonaws.com"]
+	InstanceProfile     bool     // create an instance profile of the same name
+	PermissionsBoundary string   // policy ARN or ""
+	Tags                map[string]string
+
+	DeclRange hcl.Range
+}
+
+// Managed reports whether secretboot creates and owns the role.
+func (r *Role) Managed() bool { return r.External == "" }
+
+// Secret is one Secrets Manager secret of the stage.
+type Secret struct {
+	Key                string // label in the spec: "app/db/credentials"
+	Name               string // full name with name_prefix applied: "dev/app/db/credentials"
+	Description        string
+	Readers            []Reader // sorted by Role
+	KMSKeyARN          string   // "" = the AWS managed key aws/secretsmanager
+	RecoveryWindowDays int      // 7–30, default 30
+	Tags               map[string]string
+	Payload            Payload
+
+	DeclRange hcl.Range
+}
+
+// Reader grants one role read access to a secret.
+type Reader struct {
+	Role     string // Role.Key
+	Describe bool   // also grant secretsmanager:DescribeSecret (caching clients need it)
+}
+
+// Generator describes a random value that secretboot creates once, on the
+// first write, and keeps afterwards (unless asked to regenerate).
+type Generator struct {
+	Field             string // "" = the whole payload; otherwise one field of a JSON object payload
+	Length            int    // 1–4096
+	Upper             bool
+	Lower             bool
+	Numeric           bool
+	Special           bool
+	ExcludeCharacters string
+
+	DeclRange hcl.Range
+}
