@@ -18,6 +18,11 @@ type Payload struct {
 	// generated, sorted. Field names are not sensitive.
 	Fields []string
 
+	// FieldsHidden is set when the declared field names themselves come
+	// from a sensitive source (for example jsondecode(file("creds.json")));
+	// Fields then lists only the generated fields.
+	FieldsHidden bool
+
 	// Generators lists the generate blocks, sorted by Field. A single
 	// unlabelled generator makes the whole payload a generated string.
 	Generators []Generator

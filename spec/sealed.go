@@ -16,24 +16,22 @@ const redacted = "(sensitive)"
 var errSealed = errors.New("a sealed payload cannot be serialised")
 
 // Sealed carries payload bytes. It cannot be printed, marshalled or compared
-// by accident: the bytes sit in an unexported field of a pointer, every
-// formatting verb prints "(sensitive)", and JSON, text, XML and gob encoding
-// fail. Reveal is the one way to the bytes; only the code that builds a
-// Secrets Manager request (and the token hash) calls it.
+// by accident: every formatting verb prints "(sensitive)", JSON, text, XML
+// and gob encoding fail, and the bytes live only inside a closure, which no
+// reflection-based printer (%#v of a containing struct, go-cmp's diff
+// reporter, spew, a debugger-style dump) can look into. Reveal is the one way
+// to the bytes; only the code that builds a Secrets Manager request (and the
+// token hash) calls it.
 //
 // The zero value is an empty payload.
 type Sealed struct {
-	p *sealedBytes
+	bytes func() []byte
 }
-
-// sealedBytes sits behind a pointer so that a Sealed copied by value still
-// holds one buffer, and so that reflection-based printers (%#v, go-cmp,
-// spew) see only an opaque pointer.
-type sealedBytes struct{ b []byte }
 
 // Seal takes ownership of a copy of b.
 func Seal(b []byte) Sealed {
-	return Sealed{p: &sealedBytes{b: append([]byte(nil), b...)}}
+	kept := append([]byte(nil), b...)
+	return Sealed{bytes: func() []byte { return kept }}
 }
 
 // SealString seals a string.
@@ -42,18 +40,18 @@ func SealString(s string) Sealed { return Seal([]byte(s)) }
 // Reveal returns a copy of the payload bytes. Call it only to put the bytes
 // into a Secrets Manager request or into a keyed hash.
 func (s Sealed) Reveal() []byte {
-	if s.p == nil {
+	if s.bytes == nil {
 		return nil
 	}
-	return append([]byte(nil), s.p.b...)
+	return append([]byte(nil), s.bytes()...)
 }
 
 // Len is the payload size in bytes; sizes are not sensitive.
 func (s Sealed) Len() int {
-	if s.p == nil {
+	if s.bytes == nil {
 		return 0
 	}
-	return len(s.p.b)
+	return len(s.bytes())
 }
 
 // IsEmpty reports whether the payload holds no bytes.

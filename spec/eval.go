@@ -1,0 +1,497 @@
+package spec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+// EvalOptions are the inputs of an evaluation that do not come from the spec.
+type EvalOptions struct {
+	// Vars are -var name=value pairs; they take precedence over everything.
+	Vars map[string]string
+	// LookupEnv reads the environment for env() and SECRETBOOT_VAR_<name>;
+	// nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// envVarPrefix names environment variables that set spec variables.
+const envVarPrefix = "SECRETBOOT_VAR_"
+
+// evaluator holds the state of one Evaluate call.
+type evaluator struct {
+	c     *Config
+	st    *StageConfig
+	fns   map[string]function.Function
+	ctx   *hcl.EvalContext
+	diags hcl.Diagnostics
+}
+
+// Evaluate resolves the spec for one stage. It returns nil when the
+// diagnostics hold an error; warnings come with a usable Desired.
+func (c *Config) Evaluate(stage string, opts EvalOptions) (*Desired, hcl.Diagnostics) {
+	st := c.Stage(stage)
+	if st == nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Unknown stage",
+			Detail:   fmt.Sprintf("The spec declares no stage %q; it declares: %s.", stage, strings.Join(c.Stages(), ", ")),
+		}}
+	}
+	lookup := opts.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	e := &evaluator{c: c, st: st, fns: functions(c.Dir, lookup)}
+	vars := e.variables(opts.Vars, lookup)
+	e.ctx = &hcl.EvalContext{
+		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)},
+		Functions: e.fns,
+	}
+	d := &Desired{
+		Project:       c.Project,
+		Stage:         st.Name,
+		Region:        st.Region,
+		AccountID:     st.AccountID,
+		AssumeRoleARN: st.AssumeRoleARN,
+		NamePrefix:    st.NamePrefix,
+		RolePrefix:    st.RolePrefix,
+	}
+	for _, rc := range c.Roles {
+		d.Roles = append(d.Roles, e.role(rc))
+	}
+	e.checkRoleClashes(d.Roles)
+	for _, sc := range c.Secrets {
+		d.Secrets = append(d.Secrets, e.secret(sc))
+	}
+	sort.Slice(d.Roles, func(i, j int) bool { return d.Roles[i].Key < d.Roles[j].Key })
+	sort.Slice(d.Secrets, func(i, j int) bool { return d.Secrets[i].Name < d.Secrets[j].Name })
+	e.warnUnused(d)
+	if e.diags.HasErrors() {
+		return nil, e.diags
+	}
+	d.SpecHash = c.specHash(st.Name, vars)
+	return d, e.diags
+}
+
+// variables resolves every declared variable: -var over SECRETBOOT_VAR_x
+// over the stage's vars over the default.
+func (e *evaluator) variables(cli map[string]string, lookup func(string) (string, bool)) map[string]cty.Value {
+	decl := map[string]*VariableConfig{}
+	vals := map[string]cty.Value{}
+	for _, v := range e.c.Variables {
+		decl[v.Name] = v
+		if !v.Required() {
+			vals[v.Name] = v.Default
+		}
+	}
+	if e.st.Vars != nil {
+		e.stageVars(decl, vals)
+	}
+	for _, v := range e.c.Variables {
+		if raw, ok := lookup(envVarPrefix + v.Name); ok {
+			vals[v.Name] = e.parseRaw(v, raw, envVarPrefix+v.Name)
+		}
+	}
+	names := make([]string, 0, len(cli))
+	for k := range cli {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		v, ok := decl[k]
+		if !ok {
+			e.diags = append(e.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Undeclared variable",
+				Detail:   fmt.Sprintf("-var %s: the spec declares no variable %q.", k, k),
+			})
+			continue
+		}
+		vals[k] = e.parseRaw(v, cli[k], "-var "+k)
+	}
+	for _, v := range e.c.Variables {
+		if _, ok := vals[v.Name]; !ok && v.Name != "stage" {
+			e.diags = append(e.diags, errDiag(v.DeclRange, "Missing required variable",
+				"var.%s has no default and stage %q does not set it. Set it in the stage's vars, with -var %s=… or with %s%s.",
+				v.Name, e.st.Name, v.Name, envVarPrefix, v.Name))
+			vals[v.Name] = cty.UnknownVal(v.Type) // keeps later references from piling up errors
+		}
+	}
+	vals["stage"] = cty.StringVal(e.st.Name)
+	return vals
+}
+
+// stageVars evaluates a stage's vars object. Its values may use env and
+// file; they keep their sensitive marks.
+func (e *evaluator) stageVars(decl map[string]*VariableConfig, vals map[string]cty.Value) {
+	pairs, ds := hcl.ExprMap(e.st.Vars)
+	if ds.HasErrors() {
+		e.diags = append(e.diags, errDiag(e.st.Vars.Range(), "Invalid stage vars",
+			"vars must be an object such as { db_host = \"db.internal\" }."))
+		return
+	}
+	ctx := &hcl.EvalContext{Functions: e.fns}
+	for _, kv := range pairs {
+		kval, ds := kv.Key.Value(nil)
+		if ds.HasErrors() || kval.Type() != cty.String || kval.IsNull() || kval.IsMarked() {
+			e.diags = append(e.diags, errDiag(kv.Key.Range(), "Invalid variable name", "A key of vars must be a variable name."))
+			continue
+		}
+		name := kval.AsString()
+		v, ok := decl[name]
+		if !ok {
+			e.diags = append(e.diags, errDiag(kv.Key.Range(), "Undeclared variable",
+				"Stage %q sets %q, but the spec declares no variable of that name.", e.st.Name, name))
+			continue
+		}
+		val, ds := kv.Value.Value(ctx)
+		e.diags = append(e.diags, ds...)
+		if ds.HasErrors() {
+			vals[name] = cty.UnknownVal(v.Type)
+			continue
+		}
+		conv, err := convert.Convert(val, v.Type)
+		if err != nil {
+			e.diags = append(e.diags, errDiag(kv.Value.Range(), "Invalid value for variable",
+				"The value for var.%s does not match its type: %s.", name, err))
+			vals[name] = cty.UnknownVal(v.Type)
+			continue
+		}
+		vals[name] = conv
+	}
+}
+
+// parseRaw converts a string from -var or the environment to the declared
+// type: strings stay as they are, other types are parsed as HCL constants.
+// Diagnostics never quote the raw text. A value that does not convert
+// comes back unknown, so that references to it raise no further errors.
+func (e *evaluator) parseRaw(v *VariableConfig, raw, source string) cty.Value {
+	if v.Type == cty.String || v.Type == cty.DynamicPseudoType {
+		return cty.StringVal(raw)
+	}
+	fail := func(reason string) cty.Value {
+		e.diags = append(e.diags, errDiag(v.DeclRange, "Invalid value for variable",
+			"%s: the value is not a valid %s (%s).", source, v.Type.FriendlyNameForConstraint(), reason))
+		return cty.UnknownVal(v.Type)
+	}
+	expr, ds := hclsyntax.ParseExpression([]byte(raw), source, hcl.InitialPos)
+	if ds.HasErrors() {
+		return fail("it does not parse as an HCL expression")
+	}
+	val, ds := expr.Value(nil)
+	if ds.HasErrors() {
+		return fail("it is not a constant")
+	}
+	conv, err := convert.Convert(val, v.Type)
+	if err != nil {
+		return fail(err.Error())
+	}
+	return conv
+}
+
+func (e *evaluator) role(rc *RoleConfig) *Role {
+	r := &Role{Key: rc.Name, DeclRange: rc.DeclRange}
+	if attr, ok := rc.attrs["external"]; ok {
+		arn, ok := e.str(attr)
+		if !ok {
+			return r // null, unresolved or reported already
+		}
+		m := roleARNRe.FindStringSubmatch(arn)
+		if m == nil {
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid role ARN",
+				"external must be the ARN of an IAM role, such as arn:aws:iam::123456789012:role/name."))
+			return r
+		}
+		r.External, r.Name = arn, m[2]
+		if e.st.AccountID != "" && m[1] != e.st.AccountID {
+			e.diags = append(e.diags, warnDiag(attr.Expr.Range(), "External role in another account",
+				"Role %q is in account %s, stage %q in %s. An identity policy cannot be attached across accounts; make sure this is intended.",
+				rc.Name, m[1], e.st.Name, e.st.AccountID))
+		}
+		return r
+	}
+	r.Name = e.st.RolePrefix + rc.Name
+	r.Services = []string{"ec2.amazonaws.com"}
+	if attr, ok := rc.attrs["service"]; ok {
+		r.Services = e.strList(attr)
+		if len(r.Services) == 0 {
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Missing service", "A managed role needs at least one trusted service principal."))
+		}
+		sort.Strings(r.Services)
+		for i, s := range r.Services {
+			if !serviceRe.MatchString(s) {
+				e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid service principal",
+					"%q is not a service principal such as ec2.amazonaws.com.", s))
+			} else if i > 0 && r.Services[i-1] == s {
+				e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Duplicate service principal", "%q is listed twice.", s))
+			}
+		}
+	}
+	ec2 := false
+	for _, s := range r.Services {
+		ec2 = ec2 || s == "ec2.amazonaws.com"
+	}
+	e.diags = append(e.diags, checkRoleName(r.Name, ec2, rc.DeclRange)...)
+	r.InstanceProfile = ec2
+	if attr, ok := rc.attrs["instance_profile"]; ok {
+		r.InstanceProfile = e.bool(attr, ec2)
+		if r.InstanceProfile && !ec2 {
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Instance profile without EC2",
+				"An instance profile lets EC2 instances use the role; add ec2.amazonaws.com to service or drop instance_profile."))
+		}
+	}
+	if attr, ok := rc.attrs["description"]; ok {
+		r.Description, _ = e.str(attr)
+		if len(r.Description) > maxRoleDescription {
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Description too long",
+				"A role description has at most %d characters; this one has %d.", maxRoleDescription, len(r.Description)))
+		}
+	}
+	if attr, ok := rc.attrs["permissions_boundary"]; ok {
+		var ok bool
+		if r.PermissionsBoundary, ok = e.str(attr); ok && !policyARNRe.MatchString(r.PermissionsBoundary) {
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid policy ARN",
+				"permissions_boundary must be a managed policy ARN, such as arn:aws:iam::123456789012:policy/boundary."))
+		}
+	}
+	if attr, ok := rc.attrs["tags"]; ok {
+		r.Tags = e.strMap(attr)
+		e.diags = append(e.diags, checkTags(r.Tags, attr.Expr.Range())...)
+	}
+	return r
+}
+
+// checkRoleClashes reports role names that IAM would treat as equal: names
+// are unique per account ignoring case.
+func (e *evaluator) checkRoleClashes(roles []*Role) {
+	seen := map[string]*Role{}
+	for _, r := range roles {
+		if r.Name == "" {
+			continue
+		}
+		if !r.Managed() && !strings.Contains(r.External, ":"+e.st.AccountID+":") {
+			continue
+		}
+		k := strings.ToLower(r.Name)
+		if prev, ok := seen[k]; ok {
+			e.diags = append(e.diags, errDiag(r.DeclRange, "Role name clash",
+				"Roles %q and %q both become the IAM role %q; IAM role names are unique ignoring case.", prev.Key, r.Key, r.Name))
+			continue
+		}
+		seen[k] = r
+	}
+}
+
+func (e *evaluator) secret(sc *SecretConfig) *Secret {
+	s := &Secret{Key: sc.Name, Name: e.st.NamePrefix + sc.Name, RecoveryWindowDays: maxRecoveryWindowDays, DeclRange: sc.DeclRange}
+	e.diags = append(e.diags, checkSecretName(s.Name, sc.DeclRange)...)
+	if attr, ok := sc.attrs["description"]; ok {
+		s.Description, _ = e.str(attr)
+		if len(s.Description) > maxSecretDescription {
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Description too long",
+				"A secret description has at most %d characters; this one has %d.", maxSecretDescription, len(s.Description)))
+		}
+	}
+	describeAll := false
+	if sc.DescribeAll != nil {
+		describeAll = e.bool(&hcl.Attribute{Name: "describe", Expr: sc.DescribeAll}, false)
+	}
+	describe := map[string]bool{}
+	for _, ref := range sc.DescribeRefs {
+		describe[ref.Role] = true
+	}
+	for _, ref := range sc.Readers {
+		s.Readers = append(s.Readers, Reader{Role: ref.Role, Describe: describeAll || describe[ref.Role]})
+	}
+	sort.Slice(s.Readers, func(i, j int) bool { return s.Readers[i].Role < s.Readers[j].Role })
+	if attr, ok := sc.attrs["kms_key_arn"]; ok {
+		var ok bool
+		s.KMSKeyARN, ok = e.str(attr)
+		m := kmsKeyARNRe.FindStringSubmatch(s.KMSKeyARN)
+		switch {
+		case !ok:
+		case m == nil:
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid KMS key ARN",
+				"kms_key_arn must be a key ARN such as arn:aws:kms:us-east-1:123456789012:key/<id>; aliases cannot scope the kms:Decrypt grant."))
+		case m[1] != e.st.Region:
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "KMS key in another region",
+				"The key is in %s but stage %q is in %s; Secrets Manager needs a key in the secret's region.", m[1], e.st.Name, e.st.Region))
+		}
+	}
+	if attr, ok := sc.attrs["recovery_window_days"]; ok {
+		if n, ok := e.int(attr); ok {
+			if n < minRecoveryWindowDays || n > maxRecoveryWindowDays {
+				e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid recovery window",
+					"recovery_window_days must be a whole number from %d to %d.", minRecoveryWindowDays, maxRecoveryWindowDays))
+			}
+			s.RecoveryWindowDays = n
+		}
+	}
+	if attr, ok := sc.attrs["tags"]; ok {
+		s.Tags = e.strMap(attr)
+		e.diags = append(e.diags, checkTags(s.Tags, attr.Expr.Range())...)
+	}
+	s.Payload = e.payload(sc)
+	return s
+}
+
+// warnUnused reports roles that no secret names and secrets nobody reads.
+func (e *evaluator) warnUnused(d *Desired) {
+	named := map[string]bool{}
+	for _, s := range d.Secrets {
+		for _, r := range s.Readers {
+			named[r.Role] = true
+		}
+		if len(s.Readers) == 0 {
+			e.diags = append(e.diags, warnDiag(s.DeclRange, "Secret without readers",
+				"No role may read %s; add readers = [role.…] unless another tool grants access.", s.Name))
+		}
+	}
+	for _, r := range d.Roles {
+		if !named[r.Key] {
+			e.diags = append(e.diags, warnDiag(r.DeclRange, "Unused role",
+				"No secret names role.%s as a reader, so it gets no read policy.", r.Key))
+		}
+	}
+}
+
+// value evaluates an attribute of a non-payload setting: sensitive values
+// are refused, because these settings are shown in plans.
+func (e *evaluator) value(attr *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
+	v, ds := attr.Expr.Value(e.ctx)
+	e.diags = append(e.diags, ds...)
+	if ds.HasErrors() {
+		return cty.NilVal, false
+	}
+	if isSensitive(v) {
+		e.diags = append(e.diags, sensitiveNotAllowed(attr))
+		return cty.NilVal, false
+	}
+	if !v.IsWhollyKnown() {
+		return cty.NilVal, false // an unresolved variable, reported already
+	}
+	conv, err := convert.Convert(v, ty)
+	if err != nil {
+		e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Incorrect attribute value type",
+			"%s: %s.", attr.Name, err))
+		return cty.NilVal, false
+	}
+	if conv.IsNull() {
+		return cty.NilVal, false
+	}
+	return conv, true
+}
+
+func (e *evaluator) str(attr *hcl.Attribute) (string, bool) {
+	v, ok := e.value(attr, cty.String)
+	if !ok {
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+func (e *evaluator) bool(attr *hcl.Attribute, def bool) bool {
+	v, ok := e.value(attr, cty.Bool)
+	if !ok {
+		return def
+	}
+	return v.True()
+}
+
+// int evaluates a whole number; a fraction or a huge number comes back as
+// -1, outside every allowed range, so that the caller reports it.
+func (e *evaluator) int(attr *hcl.Attribute) (int, bool) {
+	v, ok := e.value(attr, cty.Number)
+	if !ok {
+		return 0, false
+	}
+	bf := v.AsBigFloat()
+	n, acc := bf.Int64()
+	if !bf.IsInt() || acc != 0 || n > 1<<31 || n < -(1<<31) {
+		return -1, true
+	}
+	return int(n), true
+}
+
+func (e *evaluator) strList(attr *hcl.Attribute) []string {
+	v, ok := e.value(attr, cty.List(cty.String))
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, el := range v.AsValueSlice() {
+		if el.IsNull() {
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid list element", "%s must not contain null.", attr.Name))
+			continue
+		}
+		out = append(out, el.AsString())
+	}
+	return out
+}
+
+func (e *evaluator) strMap(attr *hcl.Attribute) map[string]string {
+	v, ok := e.value(attr, cty.Map(cty.String))
+	if !ok {
+		return nil
+	}
+	out := map[string]string{}
+	for k, el := range v.AsValueMap() {
+		if el.IsNull() {
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid map value", "%s[%q] must not be null.", attr.Name, k))
+			continue
+		}
+		out[k] = el.AsString()
+	}
+	return out
+}
+
+// specHash identifies the spec files, the stage and the non-sensitive
+// variable values. Payloads are not part of it: the engine derives version
+// tokens from them with a key instead.
+func (c *Config) specHash(stage string, vars map[string]cty.Value) string {
+	h := sha256.New()
+	names := make([]string, 0, len(c.files))
+	for n := range c.files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	field := func(b []byte) {
+		fmt.Fprintf(h, "%d:", len(b))
+		h.Write(b)
+	}
+	for _, n := range names {
+		field([]byte(n))
+		field(c.files[n].Bytes)
+	}
+	field([]byte(stage))
+	vnames := make([]string, 0, len(vars))
+	for n := range vars {
+		vnames = append(vnames, n)
+	}
+	sort.Strings(vnames)
+	for _, n := range vnames {
+		v := vars[n]
+		field([]byte(n))
+		if isSensitive(v) || !v.IsWhollyKnown() {
+			field([]byte(redacted))
+			continue
+		}
+		b, err := ctyjson.Marshal(v, v.Type())
+		if err != nil {
+			b = []byte(v.Type().FriendlyName())
+		}
+		field(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,312 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"sort"
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// payload evaluates value, binary and the generate blocks of a secret into
+// a Payload with sealed bytes. No diagnostic here quotes a payload value.
+func (e *evaluator) payload(sc *SecretConfig) Payload {
+	var p Payload
+	p.Generators = e.generators(sc)
+	fields := map[string]bool{}
+	labelled := false
+	for _, g := range p.Generators {
+		if g.Field != "" {
+			fields[g.Field] = true
+			labelled = true
+		}
+	}
+	switch {
+	case sc.attrs["value"] != nil:
+		attr := sc.attrs["value"]
+		v, ok := e.payloadValue(attr)
+		if !ok {
+			return p
+		}
+		u, sens := sensitivePaths(v)
+		switch {
+		case u.Type() == cty.String:
+			if labelled {
+				e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Object payload required",
+					"Labelled generate blocks add fields to a JSON object, so value must be an object such as { username = \"app\" }."))
+				return p
+			}
+			p.Kind = KindString
+			p.Declared = SealString(u.AsString())
+			e.checkLiteralString(sc, attr, len(sens) > 0)
+		case u.Type().IsObjectType() || u.Type().IsMapType():
+			p.Kind = KindObject
+			// Keys computed from a sensitive value mark the whole object:
+			// then the declared names are as secret as the values.
+			p.FieldsHidden = underAny(nil, sens)
+			for it := u.ElementIterator(); it.Next(); {
+				k, _ := it.Element()
+				name := k.AsString()
+				if fields[name] {
+					if p.FieldsHidden {
+						e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Field declared and generated",
+							"A field of value is also in a generate block; keep one."))
+					} else {
+						e.diags = append(e.diags, errDiag(objectItemRange(attr.Expr, name), "Field declared and generated",
+							"Field %q is both in value and in a generate block; keep one.", name))
+					}
+				}
+				if !p.FieldsHidden {
+					fields[name] = true
+				}
+			}
+			b, err := canonicalJSON(u)
+			if err != nil {
+				e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid payload", "The value cannot be encoded as JSON."))
+				return p
+			}
+			p.Declared = Seal(b)
+			e.checkLiteralObject(sc, attr, u, sens)
+		default:
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid payload type",
+				"value must be a string or an object; this is %s.", u.Type().FriendlyName()))
+			return p
+		}
+	case sc.attrs["binary"] != nil:
+		attr := sc.attrs["binary"]
+		v, ok := e.payloadValue(attr)
+		if !ok {
+			return p
+		}
+		u, sens := sensitivePaths(v)
+		if u.Type() != cty.String {
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid payload type",
+				"binary must be a base64 string, such as filebase64(\"cert.der\")."))
+			return p
+		}
+		b, err := base64.StdEncoding.DecodeString(u.AsString())
+		if err != nil {
+			// err quotes the offending byte offset only, but say less anyway.
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid base64", "binary must be standard base64 (RFC 4648, with padding)."))
+			return p
+		}
+		p.Kind = KindBinary
+		p.Declared = Seal(b)
+		e.checkLiteralString(sc, attr, len(sens) > 0)
+	case labelled:
+		p.Kind = KindObject
+	default:
+		p.Kind = KindString // one unlabelled generator: the whole payload
+	}
+	if p.Kind == KindObject {
+		for f := range fields {
+			p.Fields = append(p.Fields, f)
+		}
+		sort.Strings(p.Fields)
+	}
+	e.checkPayloadSize(sc, p)
+	return p
+}
+
+// payloadValue evaluates value or binary; the result may be sensitive.
+func (e *evaluator) payloadValue(attr *hcl.Attribute) (cty.Value, bool) {
+	v, ds := attr.Expr.Value(e.ctx)
+	e.diags = append(e.diags, ds...)
+	if ds.HasErrors() || !v.IsWhollyKnown() {
+		return cty.NilVal, false
+	}
+	if v.IsNull() {
+		e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Missing payload", "%s is null.", attr.Name))
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
+func (e *evaluator) checkPayloadSize(sc *SecretConfig, p Payload) {
+	size := p.Declared.Len()
+	if p.Kind == KindObject {
+		if size == 0 {
+			size = len("{}")
+		}
+		for _, g := range p.Generators {
+			key, _ := json.Marshal(g.Field)
+			size += len(`,:""`) + len(key) + g.Length*g.maxEncodedRuneLen()
+		}
+	} else if len(p.Generators) == 1 {
+		size = p.Generators[0].Length
+	}
+	switch {
+	case size == 0:
+		e.diags = append(e.diags, errDiag(sc.DeclRange, "Empty payload", "Secrets Manager needs at least one byte of payload."))
+	case size > maxPayload:
+		e.diags = append(e.diags, errDiag(sc.DeclRange, "Payload too large",
+			"The encoded payload can reach %d bytes; Secrets Manager allows %d.", size, maxPayload))
+	}
+}
+
+// checkLiteralString refuses a string or binary payload written into the
+// spec when the secret's name says it is a credential.
+func (e *evaluator) checkLiteralString(sc *SecretConfig, attr *hcl.Attribute, sensitive bool) {
+	if sensitive || sc.AllowLiteral || !credentialRe.MatchString(sc.Name) {
+		return
+	}
+	e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Literal credential in spec",
+		"Secret %q looks like a credential but its %s is written into the spec. Read it with env(), file() or filebase64(), generate it, or set allow_literal = true.",
+		sc.Name, attr.Name))
+}
+
+// checkLiteralObject refuses object fields whose key says credential and
+// whose value holds a literal (not sensitive) part.
+func (e *evaluator) checkLiteralObject(sc *SecretConfig, attr *hcl.Attribute, v cty.Value, sens []cty.Path) {
+	if sc.AllowLiteral {
+		return
+	}
+	_ = cty.Walk(v, func(path cty.Path, el cty.Value) (bool, error) {
+		key, ok := lastKey(path)
+		if !ok || !credentialRe.MatchString(key) || !hasLiteralLeaf(path, el, sens) {
+			return true, nil
+		}
+		top, _ := lastKey(path[:1])
+		e.diags = append(e.diags, errDiag(objectItemRange(attr.Expr, top), "Literal credential in spec",
+			"Field %q of secret %q looks like a credential but is written into the spec. Read it with env() or file(), generate it, or set allow_literal = true.",
+			key, sc.Name))
+		return false, nil
+	})
+}
+
+// lastKey is the attribute or map key of the last step of path.
+func lastKey(path cty.Path) (string, bool) {
+	if len(path) == 0 {
+		return "", false
+	}
+	switch s := path[len(path)-1].(type) {
+	case cty.GetAttrStep:
+		return s.Name, true
+	case cty.IndexStep:
+		if s.Key.Type() == cty.String {
+			return s.Key.AsString(), true
+		}
+	}
+	return "", false
+}
+
+// hasLiteralLeaf reports whether a non-null primitive below base (at path)
+// carries no sensitive mark.
+func hasLiteralLeaf(path cty.Path, base cty.Value, sens []cty.Path) bool {
+	if underAny(path, sens) {
+		return false
+	}
+	found := false
+	_ = cty.Walk(base, func(sub cty.Path, el cty.Value) (bool, error) {
+		full := append(path.Copy(), sub...)
+		if underAny(full, sens) {
+			return false, nil
+		}
+		if el.Type().IsPrimitiveType() && !el.IsNull() {
+			found = true
+		}
+		return !found, nil
+	})
+	return found
+}
+
+// objectItemRange finds the item of an object constructor with the given
+// key, for a precise diagnostic; it falls back to the whole expression.
+func objectItemRange(expr hcl.Expression, key string) hcl.Range {
+	oc, ok := expr.(*hclsyntax.ObjectConsExpr)
+	if !ok {
+		return expr.Range()
+	}
+	for _, item := range oc.Items {
+		k, ds := item.KeyExpr.Value(nil)
+		if !ds.HasErrors() && k.Type() == cty.String && !k.IsMarked() && k.AsString() == key {
+			return hcl.RangeBetween(item.KeyExpr.Range(), item.ValueExpr.Range())
+		}
+	}
+	return expr.Range()
+}
+
+func (e *evaluator) generators(sc *SecretConfig) []Generator {
+	var gens []Generator
+	for _, gc := range sc.Generators {
+		g := Generator{Field: gc.Field, Length: 32, Upper: true, Lower: true, Numeric: true, Special: true, DeclRange: gc.DeclRange}
+		if attr, ok := gc.attrs["length"]; ok {
+			if n, ok := e.int(attr); ok {
+				g.Length = n
+				if n < 1 || n > maxGeneratorLength {
+					e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid generator length",
+						"length must be a whole number from 1 to %d.", maxGeneratorLength))
+				}
+			}
+		}
+		for _, class := range []struct {
+			name string
+			dst  *bool
+		}{{"upper", &g.Upper}, {"lower", &g.Lower}, {"numeric", &g.Numeric}, {"special", &g.Special}} {
+			if attr, ok := gc.attrs[class.name]; ok {
+				*class.dst = e.bool(attr, true)
+			}
+		}
+		if attr, ok := gc.attrs["exclude_characters"]; ok {
+			g.ExcludeCharacters, _ = e.str(attr)
+		}
+		if len(g.charset()) == 0 {
+			e.diags = append(e.diags, errDiag(gc.DeclRange, "Empty character set",
+				"After upper, lower, numeric, special and exclude_characters, no character is left to generate from."))
+		}
+		gens = append(gens, g)
+	}
+	return gens
+}
+
+// canonicalJSON encodes an unmarked, known value as JSON with sorted keys,
+// no insignificant space and no HTML escaping.
+func canonicalJSON(v cty.Value) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(toGo(v)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// toGo converts a cty value to the types encoding/json sorts and encodes
+// canonically; numbers keep their exact decimal form.
+func toGo(v cty.Value) any {
+	if v.IsNull() {
+		return nil
+	}
+	ty := v.Type()
+	switch {
+	case ty == cty.String:
+		return v.AsString()
+	case ty == cty.Bool:
+		return v.True()
+	case ty == cty.Number:
+		bf := v.AsBigFloat()
+		if bf.IsInt() {
+			return json.Number(bf.Text('f', 0))
+		}
+		f, _ := bf.Float64()
+		return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
+	case ty.IsObjectType() || ty.IsMapType():
+		m := map[string]any{}
+		for it := v.ElementIterator(); it.Next(); {
+			k, el := it.Element()
+			m[k.AsString()] = toGo(el)
+		}
+		return m
+	default: // list, set, tuple
+		s := []any{}
+		for it := v.ElementIterator(); it.Next(); {
+			_, el := it.Element()
+			s = append(s, toGo(el))
+		}
+		return s
+	}
+}

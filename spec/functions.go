@@ -1,0 +1,230 @@
+package spec
+
+import (
+	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
+
+// pureFunctions is the explicit allow-list of go-cty stdlib functions. Only
+// listed functions exist in a spec; nothing reaches the network or the clock.
+var pureFunctions = map[string]function.Function{
+	"abs":          stdlib.AbsoluteFunc,
+	"ceil":         stdlib.CeilFunc,
+	"chomp":        stdlib.ChompFunc,
+	"chunklist":    stdlib.ChunklistFunc,
+	"coalesce":     stdlib.CoalesceFunc,
+	"coalescelist": stdlib.CoalesceListFunc,
+	"compact":      stdlib.CompactFunc,
+	"concat":       stdlib.ConcatFunc,
+	"contains":     stdlib.ContainsFunc,
+	"csvdecode":    stdlib.CSVDecodeFunc,
+	"distinct":     stdlib.DistinctFunc,
+	"element":      stdlib.ElementFunc,
+	"flatten":      stdlib.FlattenFunc,
+	"floor":        stdlib.FloorFunc,
+	"format":       stdlib.FormatFunc,
+	"formatlist":   stdlib.FormatListFunc,
+	"indent":       stdlib.IndentFunc,
+	"index":        stdlib.IndexFunc,
+	"join":         stdlib.JoinFunc,
+	"jsondecode":   stdlib.JSONDecodeFunc,
+	"jsonencode":   stdlib.JSONEncodeFunc,
+	"keys":         stdlib.KeysFunc,
+	"length":       stdlib.LengthFunc,
+	"lookup":       stdlib.LookupFunc,
+	"lower":        stdlib.LowerFunc,
+	"max":          stdlib.MaxFunc,
+	"merge":        stdlib.MergeFunc,
+	"min":          stdlib.MinFunc,
+	"parseint":     stdlib.ParseIntFunc,
+	"range":        stdlib.RangeFunc,
+	"regex":        stdlib.RegexFunc,
+	"regexall":     stdlib.RegexAllFunc,
+	"replace":      replaceFunc,
+	"reverse":      stdlib.ReverseListFunc,
+	"slice":        stdlib.SliceFunc,
+	"sort":         stdlib.SortFunc,
+	"split":        stdlib.SplitFunc,
+	"strrev":       stdlib.ReverseFunc,
+	"substr":       stdlib.SubstrFunc,
+	"title":        stdlib.TitleFunc,
+	"tobool":       stdlib.MakeToFunc(cty.Bool),
+	"tolist":       stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
+	"tomap":        stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+	"tonumber":     stdlib.MakeToFunc(cty.Number),
+	"toset":        stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+	"tostring":     stdlib.MakeToFunc(cty.String),
+	"trim":         stdlib.TrimFunc,
+	"trimprefix":   stdlib.TrimPrefixFunc,
+	"trimspace":    stdlib.TrimSpaceFunc,
+	"trimsuffix":   stdlib.TrimSuffixFunc,
+	"upper":        stdlib.UpperFunc,
+	"values":       stdlib.ValuesFunc,
+	"zipmap":       stdlib.ZipmapFunc,
+}
+
+// replaceFunc is Terraform's replace: a substring wrapped in slashes is a
+// regular expression (RE2 syntax, "$1" references groups), otherwise the
+// substring is replaced literally.
+var replaceFunc = function.New(&function.Spec{
+	Description: "Replaces substr in str, treating /…/ as a regular expression.",
+	Params: []function.Parameter{
+		{Name: "str", Type: cty.String},
+		{Name: "substr", Type: cty.String},
+		{Name: "replace", Type: cty.String},
+	},
+	Type: function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		sub := args[1].AsString()
+		if len(sub) > 1 && strings.HasPrefix(sub, "/") && strings.HasSuffix(sub, "/") {
+			return stdlib.RegexReplaceFunc.Call([]cty.Value{args[0], cty.StringVal(sub[1 : len(sub)-1]), args[2]})
+		}
+		return stdlib.ReplaceFunc.Call(args)
+	},
+})
+
+// functions returns the functions of a spec evaluated in dir, with env
+// looked up through lookupEnv. Every function is wrapped by hideSensitive.
+func functions(dir string, lookupEnv func(string) (string, bool)) map[string]function.Function {
+	fns := make(map[string]function.Function, len(pureFunctions)+3)
+	for name, f := range pureFunctions {
+		fns[name] = hideSensitive(f)
+	}
+	fns["env"] = hideSensitive(envFunc(lookupEnv))
+	fns["file"] = hideSensitive(fileFunc(dir, false))
+	fns["filebase64"] = hideSensitive(fileFunc(dir, true))
+	return fns
+}
+
+// envFunc reads an environment variable. An unset variable is an error, never
+// an empty string, so a missing CI secret cannot silently become an empty
+// payload.
+func envFunc(lookupEnv func(string) (string, bool)) function.Function {
+	return function.New(&function.Spec{
+		Description: "Returns the value of an environment variable, marked sensitive.",
+		Params:      []function.Parameter{{Name: "name", Type: cty.String}},
+		Type:        function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			name := args[0].AsString()
+			v, ok := lookupEnv(name)
+			if !ok {
+				return cty.NilVal, function.NewArgErrorf(0, "environment variable %s is not set", name)
+			}
+			if !utf8.ValidString(v) {
+				return cty.NilVal, function.NewArgErrorf(0, "environment variable %s is not valid UTF-8", name)
+			}
+			return cty.StringVal(v).Mark(sensitive), nil
+		},
+	})
+}
+
+// fileFunc reads a file relative to the spec directory, as UTF-8 text or as
+// base64.
+func fileFunc(dir string, b64 bool) function.Function {
+	desc := "Returns the contents of a file relative to the spec directory, marked sensitive."
+	if b64 {
+		desc = "Returns the base64-encoded contents of a file relative to the spec directory, marked sensitive."
+	}
+	return function.New(&function.Spec{
+		Description: desc,
+		Params:      []function.Parameter{{Name: "path", Type: cty.String}},
+		Type:        function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			p := args[0].AsString()
+			full := p
+			if !filepath.IsAbs(p) {
+				full = filepath.Join(dir, p)
+			}
+			b, err := os.ReadFile(full)
+			if err != nil {
+				var pe *os.PathError
+				if errors.As(err, &pe) {
+					err = pe.Err // the path is already in the message below
+				}
+				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %v", p, err)
+			}
+			if b64 {
+				return cty.StringVal(base64.StdEncoding.EncodeToString(b)).Mark(sensitive), nil
+			}
+			if !utf8.Valid(b) {
+				return cty.NilVal, function.NewArgErrorf(0, "%s is not valid UTF-8; use filebase64 for binary files", p)
+			}
+			return cty.StringVal(string(b)).Mark(sensitive), nil
+		},
+	})
+}
+
+// errHidden replaces the message of an error caused by a sensitive argument:
+// stdlib errors quote their input (jsondecode shows the offending character,
+// conversions and panics show the value), and HCL copies the message into a
+// diagnostic.
+const errHidden = "this argument is sensitive, so the details of the error are hidden"
+
+// hideSensitive wraps f so that it accepts marked arguments, calls f on the
+// unmarked values, re-applies every mark to the result, and, when an
+// argument was sensitive, returns errors without their original message.
+func hideSensitive(f function.Function) function.Function {
+	params := f.Params()
+	for i := range params {
+		params[i].AllowMarked = true
+	}
+	var varParam *function.Parameter
+	if vp := f.VarParam(); vp != nil {
+		c := *vp
+		c.AllowMarked = true
+		varParam = &c
+	}
+	return function.New(&function.Spec{
+		Description: f.Description(),
+		Params:      params,
+		VarParam:    varParam,
+		Type: func(args []cty.Value) (cty.Type, error) {
+			plain, marks := unmarkArgs(args)
+			ty, err := f.ReturnTypeForValues(plain)
+			if err != nil {
+				return cty.NilType, hideErr(err, marks)
+			}
+			return ty, nil
+		},
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			plain, marks := unmarkArgs(args)
+			v, err := f.Call(plain)
+			if err != nil {
+				return cty.NilVal, hideErr(err, marks)
+			}
+			return v.WithMarks(marks), nil
+		},
+	})
+}
+
+func unmarkArgs(args []cty.Value) ([]cty.Value, cty.ValueMarks) {
+	plain := make([]cty.Value, len(args))
+	marks := cty.ValueMarks{}
+	for i, a := range args {
+		u, m := a.UnmarkDeep()
+		plain[i] = u
+		for k := range m {
+			marks[k] = struct{}{}
+		}
+	}
+	return plain, marks
+}
+
+func hideErr(err error, marks cty.ValueMarks) error {
+	if _, ok := marks[sensitive]; !ok {
+		return err
+	}
+	var ae function.ArgError
+	if errors.As(err, &ae) {
+		return function.NewArgErrorf(ae.Index, errHidden)
+	}
+	return errors.New(errHidden)
+}

@@ -1,0 +1,5 @@
+project = "shop"
+
+stage "dev" {
+  region = "us-east-1"
+}

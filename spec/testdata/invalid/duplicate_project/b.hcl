@@ -1,0 +1,1 @@
+project = "shop" # ERROR: Duplicate project attribute

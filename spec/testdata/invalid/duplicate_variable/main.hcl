@@ -1,0 +1,16 @@
+project = "shop"
+
+stage "dev" {
+  region     = "us-east-1"
+  account_id = "000000000000"
+}
+
+role "web" {}
+
+secret "ok" {
+  readers = [role.web]
+  value   = "x"
+}
+
+variable "v" { default = "a" }
+variable "v" { default = "b" } # ERROR: Duplicate variable block

@@ -1,0 +1,15 @@
+project = "shop"
+
+stage "dev" {
+  region     = "us-east-1"
+  account_id = "000000000000"
+}
+
+role "web" {}
+
+secret "db" {
+  readers = [role.web]
+  generate {
+    length = 5000 # ERROR: Invalid generator length
+  }
+}

@@ -1,0 +1,18 @@
+project = "shop"
+
+stage "dev" {
+  region     = "us-east-1"
+  account_id = "000000000000"
+}
+
+role "web" {}
+
+secret "ok" {
+  readers = [role.web]
+  value   = "x"
+}
+
+variable "port" {
+  type    = number
+  default = "many" # ERROR: Invalid default value for variable
+}

@@ -1,0 +1,13 @@
+project = "shop"
+
+stage "dev" {
+  region     = "us-east-1"
+  account_id = "000000000000"
+}
+
+role "web" {}
+
+secret "db" {
+  readers = [role.web]
+  value   = 42 # ERROR: Invalid payload type
+}

@@ -1,0 +1,12 @@
+project = "shop"
+
+stage "dev" {
+  region = "US East" # ERROR: Invalid region
+}
+
+role "web" {}
+
+secret "ok" {
+  readers = [role.web]
+  value   = "x"
+}

@@ -1,0 +1,14 @@
+project = "shop"
+
+stage "dev" {
+  region     = "us-east-1"
+  account_id = "000000000000"
+}
+
+role "web" {}
+
+secret "db" {
+  readers     = [role.web]
+  value       = "x"
+  kms_key_arn = "arn:aws:kms:eu-west-1:000000000000:key/1234" # ERROR: KMS key in another region
+}

@@ -1,0 +1,16 @@
+project = "shop"
+
+stage "dev" {
+  region     = "us-east-1"
+  account_id = "000000000000"
+}
+
+role "web" {}
+
+secret "db" {
+  readers = [role.web]
+  value = {
+    username = "app"
+    password = "hunter2" # ERROR: Literal credential in spec
+  }
+}

@@ -1,0 +1,12 @@
+project = "shop"
+
+stage "dev" {
+  region     = "us-east-1"
+  account_id = "000000000000"
+}
+
+role "web" {}
+
+secret "db" { # ERROR: Missing payload
+  readers = [role.web]
+}

@@ -1,0 +1,17 @@
+project = "shop"
+
+stage "dev" {
+  region     = "us-east-1"
+  account_id = "000000000000"
+}
+
+role "web" {}
+
+secret "ok" {
+  readers = [role.web]
+  value   = "x"
+}
+
+variable "db_host" { # ERROR: Missing required variable
+  type = string
+}

@@ -1,0 +1,14 @@
+project = "shop"
+
+stage "dev" {
+  region     = "us-east-1"
+  account_id = "000000000000"
+}
+
+role "web" {}
+
+secret "db" {
+  readers     = [role.web]
+  value       = "x"
+  description = join("", [for i in range(683) : "xxx"]) # ERROR: Description too long
+}

@@ -1,0 +1,14 @@
+project = "shop"
+
+stage "dev" {
+  region     = "us-east-1"
+  account_id = "000000000000"
+}
+
+role "web" {}
+
+secret "db" {
+  readers     = [role.web]
+  value       = "x"
+  description = env("SET") # ERROR: Sensitive value not allowed here
+}

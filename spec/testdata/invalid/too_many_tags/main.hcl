@@ -1,0 +1,14 @@
+project = "shop"
+
+stage "dev" {
+  region     = "us-east-1"
+  account_id = "000000000000"
+}
+
+role "web" {}
+
+secret "db" {
+  readers = [role.web]
+  value   = "x"
+  tags    = { for i in range(49) : "k${i}" => "v" } # ERROR: Too many tags
+}

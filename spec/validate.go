@@ -1,0 +1,122 @@
+package spec
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// AWS limits checked before any call; AWS-FACTS.md lists the sources.
+const (
+	maxSecretName         = 512
+	maxRoleName           = 64
+	maxInstanceProfile    = 128
+	maxPayload            = 65536
+	maxSecretDescription  = 2048
+	maxRoleDescription    = 1000
+	maxTagKey             = 128
+	maxTagValue           = 256
+	maxUserTags           = 48 // AWS allows 50; secretboot adds secretboot:project and secretboot:stage
+	minRecoveryWindowDays = 7
+	maxRecoveryWindowDays = 30
+	maxGeneratorLength    = 4096
+)
+
+var (
+	secretNameRe = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]+$`)
+	// suffixTrapRe matches names Secrets Manager advises against: a partial
+	// ARN ends in "-" and six random characters, so such a name can be
+	// mistaken for a partial ARN of another secret.
+	suffixTrapRe = regexp.MustCompile(`-[^-]{6}$`)
+	iamNameRe    = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	serviceRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$`)
+	kmsKeyARNRe  = regexp.MustCompile(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):([0-9]{12}):key/[A-Za-z0-9-]+$`)
+	policyARNRe  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,128}$`)
+	tagRe        = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+
+	// credentialRe matches object keys and secret names that suggest a
+	// credential; such a payload must not be a literal in the spec.
+	credentialRe = regexp.MustCompile(`(?i)(passw(or)?d|passphrase|pwd|secret|token|key|credential|private|auth|api_?key|cert)`)
+)
+
+func errDiag(subject hcl.Range, summary, format string, args ...any) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(format, args...),
+		Subject:  subject.Ptr(),
+	}
+}
+
+func warnDiag(subject hcl.Range, summary, format string, args ...any) *hcl.Diagnostic {
+	d := errDiag(subject, summary, format, args...)
+	d.Severity = hcl.DiagWarning
+	return d
+}
+
+// checkSecretName applies the Secrets Manager name rules to a full name.
+func checkSecretName(name string, subject hcl.Range) hcl.Diagnostics {
+	switch {
+	case len(name) == 0 || len(name) > maxSecretName:
+		return hcl.Diagnostics{errDiag(subject, "Invalid secret name",
+			"The full secret name %q has %d characters; Secrets Manager allows 1–%d.", name, len(name), maxSecretName)}
+	case !secretNameRe.MatchString(name):
+		return hcl.Diagnostics{errDiag(subject, "Invalid secret name",
+			"The full secret name %q may hold only letters, digits and /_+=.@- .", name)}
+	case suffixTrapRe.MatchString(name):
+		return hcl.Diagnostics{errDiag(subject, "Secret name ends like an ARN suffix",
+			"%q ends with a hyphen and six characters, which Secrets Manager confuses with the random suffix of a partial ARN. Rename it.", name)}
+	}
+	return nil
+}
+
+// checkRoleName applies the IAM rules to a role name, which is also the name
+// of its instance profile.
+func checkRoleName(name string, profile bool, subject hcl.Range) hcl.Diagnostics {
+	switch {
+	case !iamNameRe.MatchString(name):
+		return hcl.Diagnostics{errDiag(subject, "Invalid role name",
+			"The IAM role name %q may hold only letters, digits and _+=,.@- .", name)}
+	case len(name) > maxRoleName:
+		return hcl.Diagnostics{errDiag(subject, "Role name too long",
+			"The IAM role name %q has %d characters; IAM allows %d. Shorten the label or the stage's role_prefix.", name, len(name), maxRoleName)}
+	case profile && len(name) > maxInstanceProfile:
+		return hcl.Diagnostics{errDiag(subject, "Instance profile name too long",
+			"The instance profile name %q has %d characters; IAM allows %d.", name, len(name), maxInstanceProfile)}
+	}
+	return nil
+}
+
+// checkTags applies the tag rules shared by Secrets Manager and IAM.
+func checkTags(tags map[string]string, subject hcl.Range) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if len(tags) > maxUserTags {
+		diags = append(diags, errDiag(subject, "Too many tags",
+			"%d tags given; at most %d are allowed because secretboot adds its own two to AWS's limit of 50.", len(tags), maxUserTags))
+	}
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := tags[k]
+		lower := strings.ToLower(k)
+		switch {
+		case len(k) == 0 || len(k) > maxTagKey:
+			diags = append(diags, errDiag(subject, "Invalid tag key", "Tag key %q has %d characters; AWS allows 1–%d.", k, len(k), maxTagKey))
+		case strings.HasPrefix(lower, "aws:") || strings.HasPrefix(lower, "secretboot:"):
+			diags = append(diags, errDiag(subject, "Reserved tag key", "Tag key %q uses a reserved prefix (aws: or secretboot:).", k))
+		case !tagRe.MatchString(k):
+			diags = append(diags, errDiag(subject, "Invalid tag key", "Tag key %q may hold only letters, digits, spaces and _.:/=+-@ .", k))
+		case len(v) > maxTagValue:
+			diags = append(diags, errDiag(subject, "Invalid tag value", "The value of tag %q has %d characters; AWS allows %d.", k, len(v), maxTagValue))
+		case !tagRe.MatchString(v):
+			diags = append(diags, errDiag(subject, "Invalid tag value", "The value of tag %q may hold only letters, digits, spaces and _.:/=+-@ .", k))
+		}
+	}
+	return diags
+}
