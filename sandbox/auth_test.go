@@ -1,0 +1,187 @@
+package sandbox_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/secretboot/secretboot/sandbox"
+	"github.com/secretboot/secretboot/sandbox/sandboxtest"
+)
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// TestEnforcement is the end-to-end proof of least privilege: a role allowed
+// GetSecretValue on secret A, assumed through STS as an EC2 instance would,
+// reads A and is denied B, through the real SDK clients.
+func TestEnforcement(t *testing.T) {
+	clk := &testClock{t: time.Now().UTC()}
+	env := sandboxtest.Start(t, sandbox.Options{EnforceAuth: true, PropagationDelay: 10 * time.Second, Now: clk.Now})
+	ctx := context.Background()
+	admin := sm.NewFromConfig(env.Config)
+	a := create(t, admin, "dev/a", "value-a")
+	b := create(t, admin, "dev/b", "value-b")
+
+	ic := iam.NewFromConfig(env.Config)
+	role, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("web"), AssumeRolePolicyDocument: aws.String(trustEC2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+		RoleName:       aws.String("web"),
+		PolicyName:     aws.String("secretboot-read"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"` + *a.ARN + `"}]}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	stsc := sts.NewFromConfig(env.Config)
+	assume := func() (*sts.AssumeRoleOutput, error) {
+		return stsc.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("i-0123456789")})
+	}
+	if _, err := assume(); apiCode(err) != "AccessDenied" {
+		t.Fatalf("AssumeRole before propagation = %v, want AccessDenied", err)
+	}
+	clk.Advance(11 * time.Second)
+	out, err := assume()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	asRole := sandboxtest.Config(env.URL, "us-east-1", staticCreds(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken))
+	rc := sm.NewFromConfig(asRole)
+
+	id, err := sts.NewFromConfig(asRole).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(id.Arn) != "arn:aws:sts::000000000000:assumed-role/web/i-0123456789" {
+		t.Errorf("GetCallerIdentity as the role = %v, %v", id, err)
+	}
+	v, err := rc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: a.ARN})
+	if err != nil || aws.ToString(v.SecretString) != "value-a" {
+		t.Fatalf("reading A as the role: %v, %v", v, err)
+	}
+	denied := []struct {
+		name string
+		call func() error
+	}{
+		{"GetSecretValue B", func() error {
+			_, err := rc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: b.ARN})
+			return err
+		}},
+		{"GetSecretValue missing", func() error {
+			_, err := rc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("dev/none")})
+			return err
+		}},
+		{"PutSecretValue A", func() error {
+			_, err := rc.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: a.ARN, SecretString: aws.String("x")})
+			return err
+		}},
+		{"DescribeSecret A", func() error {
+			_, err := rc.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: a.ARN})
+			return err
+		}},
+		{"ListSecrets", func() error {
+			_, err := rc.ListSecrets(ctx, &sm.ListSecretsInput{})
+			return err
+		}},
+	}
+	for _, tt := range denied {
+		t.Run("denied/"+tt.name, func(t *testing.T) {
+			err := tt.call()
+			if apiCode(err) != "AccessDeniedException" || httpStatus(err) != 400 {
+				t.Fatalf("error = %v, want AccessDeniedException (400)", err)
+			}
+			if !strings.Contains(err.Error(), "assumed-role/web/i-0123456789 is not authorized") {
+				t.Errorf("message = %v", err)
+			}
+		})
+	}
+	_, err = iam.NewFromConfig(asRole).ListRoles(ctx, &iam.ListRolesInput{})
+	if apiCode(err) != "AccessDenied" || httpStatus(err) != 403 {
+		t.Errorf("IAM ListRoles as the role = %v, want AccessDenied (403)", err)
+	}
+
+	// A resource policy on B can grant what the identity policy does not.
+	_, err = admin.PutResourcePolicy(ctx, &sm.PutResourcePolicyInput{SecretId: b.ARN, ResourcePolicy: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + *role.Role.Arn + `"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: b.ARN}); err != nil {
+		t.Errorf("reading B through its resource policy: %v", err)
+	}
+
+	// Temporary credentials expire.
+	clk.Advance(2 * time.Hour)
+	if _, err := rc.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: a.ARN}); apiCode(err) != "ExpiredTokenException" {
+		t.Errorf("after expiry: %v, want ExpiredTokenException", err)
+	}
+}
+
+func TestAuthenticationFailures(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Options{EnforceAuth: true})
+	ctx := context.Background()
+	id, _ := env.Server.AdminCredentials()
+	tests := []struct {
+		name          string
+		creds         aws.CredentialsProvider
+		smCode, qCode string
+	}{
+		{"wrong secret key", staticCreds(id, "not-the-secret", ""), "InvalidSignatureException", "SignatureDoesNotMatch"},
+		{"unknown key", staticCreds("AKIAUNKNOWN000000000", "x", ""), "UnrecognizedClientException", "InvalidClientTokenId"},
+		{"admin key with a bogus session token", staticCreds(id, "x", "token"), "UnrecognizedClientException", "InvalidClientTokenId"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := sandboxtest.Config(env.URL, "us-east-1", tt.creds)
+			cfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
+			_, err := sm.NewFromConfig(cfg).ListSecrets(ctx, &sm.ListSecretsInput{})
+			if apiCode(err) != tt.smCode || httpStatus(err) != 400 {
+				t.Errorf("Secrets Manager: %v, want %s (400)", err, tt.smCode)
+			}
+			_, err = iam.NewFromConfig(cfg).ListRoles(ctx, &iam.ListRolesInput{})
+			if apiCode(err) != tt.qCode || httpStatus(err) != 403 {
+				t.Errorf("IAM: %v, want %s (403)", err, tt.qCode)
+			}
+		})
+	}
+	resp, body := post(t, env.URL, smHeaders("ListSecrets"), `{}`)
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "MissingAuthenticationTokenException") {
+		t.Errorf("unsigned request: %d %s", resp.StatusCode, body)
+	}
+	// The admin's signed requests pass.
+	if _, err := sm.NewFromConfig(env.Config).ListSecrets(ctx, &sm.ListSecretsInput{}); err != nil {
+		t.Errorf("admin: %v", err)
+	}
+}
+
+func create(t *testing.T, c *sm.Client, name, value string) *sm.CreateSecretOutput {
+	t.Helper()
+	out, err := c.CreateSecret(context.Background(), &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)})
+	if err != nil {
+		t.Fatalf("CreateSecret %s: %v", name, err)
+	}
+	return out
+}

@@ -1,0 +1,88 @@
+// Package sandbox is a local AWS-compatible endpoint for Secrets Manager,
+// IAM and STS, so that secretboot's tests, its --sandbox mode and other tools
+// (the AWS CLI, boto3) drive real clients over HTTP: serialisation,
+// paginators, retries and error decoding included.
+//
+// A Server is one http.Handler. It routes a request to Secrets Manager
+// (package sandbox/secretsmanager, awsJson1_1) by its X-Amz-Target header,
+// and to IAM or STS (package sandbox/iam, awsQuery) by the service name in
+// the SigV4 credential scope of its Authorization header, falling back to
+// the form's Version (2010-05-08 IAM, 2011-06-15 STS). Two endpoints of its
+// own: GET /_sandbox/stats returns Stats as JSON, POST /_sandbox/reset-stats
+// zeroes them.
+//
+// # Authentication
+//
+// By default any credentials are accepted and the caller is the account's
+// admin, arn:aws:iam::<account>:user/sandbox-admin, except that keys issued
+// by STS AssumeRole still act as their role. With Options.EnforceAuth, every
+// request must carry a SigV4 signature that verifies against a known key:
+// the fixed admin pair (AdminAccessKeyID, AdminSecretAccessKey) or a key
+// issued by AssumeRole (valid for one hour). Verification re-signs the
+// request with aws-sdk-go-v2's own signer over the headers the client
+// signed. Each request is then authorized with provision/policy's evaluator:
+// the admin may do anything; a role session is judged by its role's inline
+// and attached policies, its permissions boundary and, for Secrets Manager,
+// the secret's resource policy. Denials are AccessDeniedException (400) for
+// Secrets Manager and AccessDenied (403) for IAM. The admin may assume a role
+// whose trust policy names a service principal such as ec2.amazonaws.com, so
+// a test can act as an instance of that role.
+//
+// # Knobs
+//
+//   - Latency and Jitter: every request waits Latency plus a uniform draw
+//     from [0, Jitter).
+//   - Quotas: token buckets (golang.org/x/time/rate), each holding one
+//     second's worth of requests. Secrets Manager uses AWS's published rates:
+//     GetSecretValue 10,000/s, DescribeSecret 40,000/s, ListSecrets 100/s,
+//     CreateSecret and DeleteSecret 50/s each, PutSecretValue, UpdateSecret and
+//     UpdateSecretVersionStage 50/s together, RestoreSecret, tagging and
+//     resource-policy calls 50/s per group, every other operation 50/s. IAM
+//     and STS publish no rates; the sandbox uses 100/s for IAM Get*/List*,
+//     20/s for other IAM writes, 10/s for the policy simulators and 100/s per
+//     STS operation. A throttled request is answered ThrottlingException
+//     (Secrets Manager) or Throttling (IAM, STS), both 400 "Rate exceeded",
+//     which the SDKs retry.
+//   - FaultRate: that fraction of requests is answered InternalServiceError
+//     (Secrets Manager, 500), ServiceFailure (IAM, 500) or ServiceUnavailable
+//     (STS, 503); the SDKs retry all three.
+//   - PropagationDelay: a new role cannot be assumed for this long (STS
+//     answers AccessDenied, as AWS does while IAM propagates).
+//   - Stats counts calls, throttles and faults per "service.Operation".
+//
+// Latency, quotas and the fault rate can change at run time with SetFaults.
+//
+// # State
+//
+// State is kept in memory, or with Options.StateDir in StateDir/state.json
+// (directory 0700, file 0600): a JSON snapshot of both services and of the
+// issued keys, written atomically (temporary file, fsync, rename) shortly
+// after each successful change and by Close, and read back by New. Secret
+// payloads live in that state and nowhere else: the request log records
+// service, operation, status, duration and request ID, never a body.
+//
+// # Fidelity limits
+//
+// What the sandbox does not emulate, on purpose or for now:
+//   - KMS: KmsKeyId is stored and echoed, nothing is encrypted and no kms:
+//     permission is checked; DecryptionFailure and EncryptionFailure never
+//     occur.
+//   - Rotation, replication, ValidateResourcePolicy and the other Secrets
+//     Manager operations not listed in package secretsmanager answer
+//     UnknownOperationException.
+//   - Everything is strongly consistent: ListSecrets does not lag writes, and
+//     IAM changes apply at once apart from PropagationDelay. A resource policy
+//     naming a role that is still propagating is accepted.
+//   - Authorization uses only the aws:PrincipalAccount context key. IAM
+//     requests are authorized against the named role, instance profile or
+//     policy without its path (the request does not carry it), or "*".
+//     AssumeRole is decided by the trust policy alone, and issued keys last
+//     one hour whatever DurationSeconds asks.
+//   - SigV4: only the Authorization header form (no presigned URLs); the
+//     signing time is not checked for skew, and the region and service of the
+//     credential scope are taken from the client. A client that signs a header
+//     the Go signer never signs (User-Agent, for one) fails verification.
+//   - Quotas are per Server, not per account and region.
+//   - Reads refresh LastAccessedDate in memory; it reaches the state file
+//     with the next change.
+package sandbox

@@ -1,0 +1,243 @@
+package iam
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/sandbox/internal/wire"
+)
+
+// Config configures a Service.
+type Config struct {
+	// Account is the 12-digit account ID used in every ARN.
+	Account string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// PropagationDelay is how long a new role cannot be assumed, emulating
+	// IAM's eventual consistency.
+	PropagationDelay time.Duration
+	// IssueCredentials mints the temporary keys that AssumeRole returns for
+	// the assumed-role principal p (the sandbox's key registry). nil means
+	// random keys that nothing will recognise, which suits a sandbox that
+	// does not verify signatures. It is called with the service's lock
+	// held, so it must not call back into the Service.
+	IssueCredentials func(p Principal) Credentials
+}
+
+// Principal is the authenticated caller of a request, or the principal for
+// which credentials are issued.
+type Principal struct {
+	ARN      string // user or assumed-role session ARN
+	Account  string
+	RoleName string // role behind an assumed-role session; "" for the admin
+	Admin    bool   // the sandbox's all-powerful admin user
+}
+
+// Credentials are temporary security credentials as STS returns them.
+type Credentials struct {
+	AccessKeyID, SecretAccessKey, SessionToken string
+	Expiration                                 time.Time
+}
+
+// Service is the IAM and STS emulation. It is safe for concurrent use: one
+// mutex serialises every request, which keeps the check-then-write logic of
+// the IAM operations simple and is fast enough for a local endpoint.
+type Service struct {
+	cfg Config
+
+	mu sync.Mutex
+	st state
+}
+
+// New returns an empty Service.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.IssueCredentials == nil {
+		cfg.IssueCredentials = randomCredentials
+	}
+	return &Service{cfg: cfg, st: newState()}
+}
+
+// handler is one operation: it reads the form and returns the value that
+// becomes the <ActionResult> element (nil for operations without output).
+type handler func(s *Service, form url.Values, caller Principal) (any, error)
+
+var iamOps = map[string]handler{
+	"CreateRole":                    (*Service).createRole,
+	"GetRole":                       (*Service).getRole,
+	"ListRoles":                     (*Service).listRoles,
+	"UpdateRole":                    (*Service).updateRole,
+	"UpdateAssumeRolePolicy":        (*Service).updateAssumeRolePolicy,
+	"PutRolePermissionsBoundary":    (*Service).putRolePermissionsBoundary,
+	"DeleteRolePermissionsBoundary": (*Service).deleteRolePermissionsBoundary,
+	"TagRole":                       (*Service).tagRole,
+	"UntagRole":                     (*Service).untagRole,
+	"ListRoleTags":                  (*Service).listRoleTags,
+	"DeleteRole":                    (*Service).deleteRole,
+	"PutRolePolicy":                 (*Service).putRolePolicy,
+	"GetRolePolicy":                 (*Service).getRolePolicy,
+	"ListRolePolicies":              (*Service).listRolePolicies,
+	"DeleteRolePolicy":              (*Service).deleteRolePolicy,
+	"CreateInstanceProfile":         (*Service).createInstanceProfile,
+	"GetInstanceProfile":            (*Service).getInstanceProfile,
+	"ListInstanceProfiles":          (*Service).listInstanceProfiles,
+	"ListInstanceProfilesForRole":   (*Service).listInstanceProfilesForRole,
+	"AddRoleToInstanceProfile":      (*Service).addRoleToInstanceProfile,
+	"RemoveRoleFromInstanceProfile": (*Service).removeRoleFromInstanceProfile,
+	"DeleteInstanceProfile":         (*Service).deleteInstanceProfile,
+	"TagInstanceProfile":            (*Service).tagInstanceProfile,
+	"UntagInstanceProfile":          (*Service).untagInstanceProfile,
+	"ListInstanceProfileTags":       (*Service).listInstanceProfileTags,
+	"CreatePolicy":                  (*Service).createPolicy,
+	"GetPolicy":                     (*Service).getPolicy,
+	"DeletePolicy":                  (*Service).deletePolicy,
+	"CreatePolicyVersion":           (*Service).createPolicyVersion,
+	"GetPolicyVersion":              (*Service).getPolicyVersion,
+	"ListPolicyVersions":            (*Service).listPolicyVersions,
+	"SetDefaultPolicyVersion":       (*Service).setDefaultPolicyVersion,
+	"DeletePolicyVersion":           (*Service).deletePolicyVersion,
+	"AttachRolePolicy":              (*Service).attachRolePolicy,
+	"DetachRolePolicy":              (*Service).detachRolePolicy,
+	"ListAttachedRolePolicies":      (*Service).listAttachedRolePolicies,
+	"SimulatePrincipalPolicy":       (*Service).simulatePrincipalPolicy,
+	"SimulateCustomPolicy":          (*Service).simulateCustomPolicy,
+}
+
+var stsOps = map[string]handler{
+	"GetCallerIdentity": (*Service).getCallerIdentity,
+	"AssumeRole":        (*Service).assumeRole,
+}
+
+// ServeIAM answers one IAM awsQuery request whose form (Action, Version and
+// parameters) has already been decoded and authorized by the router.
+func (s *Service) ServeIAM(w http.ResponseWriter, form url.Values, caller Principal, requestID string) {
+	s.serve(w, iamOps, wire.IAMNamespace, "2010-05-08", form, caller, requestID)
+}
+
+// ServeSTS answers one STS awsQuery request.
+func (s *Service) ServeSTS(w http.ResponseWriter, form url.Values, caller Principal, requestID string) {
+	s.serve(w, stsOps, wire.STSNamespace, "2011-06-15", form, caller, requestID)
+}
+
+func (s *Service) serve(w http.ResponseWriter, ops map[string]handler, ns, version string, form url.Values, caller Principal, requestID string) {
+	action := form.Get("Action")
+	h, ok := ops[action]
+	if !ok {
+		wire.WriteQueryError(w, http.StatusBadRequest, "InvalidAction",
+			fmt.Sprintf("Could not find operation %q for version %s", action, version), requestID)
+		return
+	}
+	s.mu.Lock()
+	result, err := h(s, form, caller)
+	s.mu.Unlock()
+	if err != nil {
+		wire.WriteError(w, err, requestID)
+		return
+	}
+	wire.WriteQueryResult(w, ns, action, result, requestID)
+}
+
+// Snapshot returns the whole IAM state as JSON, for persistence. Map keys
+// are sorted by encoding/json, so equal states give equal bytes.
+func (s *Service) Snapshot() ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return json.Marshal(&s.st)
+}
+
+// Restore replaces the state with one produced by Snapshot.
+func (s *Service) Restore(b []byte) error {
+	st := newState()
+	if err := json.Unmarshal(b, &st); err != nil {
+		return fmt.Errorf("decoding IAM state: %w", err)
+	}
+	if err := st.parseDocuments(); err != nil {
+		return fmt.Errorf("decoding IAM state: %w", err)
+	}
+	s.mu.Lock()
+	s.st = st
+	s.mu.Unlock()
+	return nil
+}
+
+// adminDocument is the identity policy of the sandbox admin: everything.
+var adminDocument = &policy.Document{
+	Version:   "2012-10-17",
+	Statement: []policy.Statement{{Effect: policy.Allow, Action: policy.StringList{"*"}, Resource: policy.StringList{"*"}}},
+}
+
+// PolicySetFor returns the identity policies (inline, then attached managed
+// policies' default versions, in attachment order) and the permissions
+// boundary of the role behind p. The admin gets a single allow-everything
+// policy. ok is false for a principal the service does not know, such as a
+// session of a deleted role.
+func (s *Service) PolicySetFor(p Principal) (policy.PolicySet, bool) {
+	if p.Admin {
+		return policy.PolicySet{Identity: []*policy.Document{adminDocument}}, true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.st.Roles[strings.ToLower(p.RoleName)]
+	if p.RoleName == "" || r == nil {
+		return policy.PolicySet{}, false
+	}
+	var set policy.PolicySet
+	for _, src := range s.st.identitySources(r) {
+		set.Identity = append(set.Identity, src.doc)
+	}
+	set.Boundary = s.st.boundaryOf(r)
+	return set, true
+}
+
+// now is the service clock in UTC.
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// newID returns an IAM unique ID: a type prefix (AROA, AIPA, ANPA) and 17
+// random uppercase alphanumerics.
+func newID(prefix string) string {
+	return prefix + randomString(idAlphabet, 17)
+}
+
+func randomString(alphabet string, n int) string {
+	b := make([]byte, n)
+	max := big.NewInt(int64(len(alphabet)))
+	for i := range b {
+		v, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			panic("crypto/rand failed: " + err.Error()) // the OS has no entropy; nothing can work
+		}
+		b[i] = alphabet[v.Int64()]
+	}
+	return string(b)
+}
+
+func randomCredentials(Principal) Credentials {
+	return Credentials{
+		AccessKeyID:     "ASIA" + randomString(idAlphabet, 16),
+		SecretAccessKey: randomString(idAlphabet+"abcdefghijklmnopqrstuvwxyz", 40),
+		SessionToken:    randomString(idAlphabet+"abcdefghijklmnopqrstuvwxyz", 64),
+	}
+}
+
+// sortedKeys returns the keys of m in order, for deterministic output.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

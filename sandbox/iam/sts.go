@@ -1,0 +1,150 @@
+package iam
+
+import (
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/sandbox/internal/wire"
+)
+
+// adminUserID is the fixed unique ID of the sandbox admin user (an IAM user
+// ID has the AIDA prefix and 17 more characters).
+const adminUserID = "AIDASANDBOXADMIN00000"
+
+type callerIdentityResult struct {
+	UserID  string `xml:"UserId"`
+	Account string `xml:"Account"`
+	Arn     string `xml:"Arn"`
+}
+
+func (s *Service) getCallerIdentity(_ url.Values, caller Principal) (any, error) {
+	return callerIdentityResult{UserID: s.userID(caller), Account: caller.Account, Arn: caller.ARN}, nil
+}
+
+// userID is what GetCallerIdentity reports as UserId: the user ID for the
+// admin, "<role ID>:<session>" for an assumed-role session.
+func (s *Service) userID(p Principal) string {
+	if p.Admin {
+		return adminUserID
+	}
+	_, rest, ok := strings.Cut(p.ARN, ":assumed-role/")
+	if !ok {
+		return p.ARN
+	}
+	name, session, _ := strings.Cut(rest, "/")
+	if r := s.st.Roles[strings.ToLower(name)]; r != nil {
+		return r.ID + ":" + session
+	}
+	return name + ":" + session
+}
+
+type credentialsXML struct {
+	AccessKeyID     string    `xml:"AccessKeyId"`
+	SecretAccessKey string    `xml:"SecretAccessKey"`
+	SessionToken    string    `xml:"SessionToken"`
+	Expiration      time.Time `xml:"Expiration"`
+}
+
+type assumedRoleUserXML struct {
+	AssumedRoleID string `xml:"AssumedRoleId"`
+	Arn           string `xml:"Arn"`
+}
+
+type assumeRoleResult struct {
+	Credentials     credentialsXML     `xml:"Credentials"`
+	AssumedRoleUser assumedRoleUserXML `xml:"AssumedRoleUser"`
+}
+
+func (s *Service) assumeRole(form url.Values, caller Principal) (any, error) {
+	roleARN, err := required(form, "RoleArn")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLength("RoleArn", roleARN, 20, 2048); err != nil {
+		return nil, err
+	}
+	session, err := required(form, "RoleSessionName")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLength("RoleSessionName", session, 2, 64); err != nil {
+		return nil, err
+	}
+	if !sessionPattern.MatchString(session) {
+		return nil, validationError("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", session)
+	}
+	duration, err := wire.Int(form, "DurationSeconds", 3600)
+	if err != nil {
+		return nil, validationError("%v", err)
+	}
+	if duration < 900 || duration > 43200 {
+		return nil, validationError("1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200", duration)
+	}
+	// Session policies would narrow the session's permissions; ignoring them
+	// would silently grant more than AWS does, so refuse them.
+	if form.Get("Policy") != "" || len(wire.Structs(form, "PolicyArns")) > 0 {
+		return nil, validationError("The sandbox does not emulate session policies (Policy, PolicyArns).")
+	}
+
+	denied := accessDenied("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, roleARN)
+	r := s.roleByARN(roleARN)
+	now := s.now()
+	// A role that does not exist yet and one that IAM has not propagated
+	// look the same to STS: AccessDenied.
+	if r == nil || now.Sub(r.Created) < s.cfg.PropagationDelay || !s.trusts(r, caller, form, session) {
+		return nil, denied
+	}
+	if duration > r.MaxSession {
+		return nil, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+
+	sessionARN := "arn:aws:sts::" + s.cfg.Account + ":assumed-role/" + r.Name + "/" + session
+	creds := s.cfg.IssueCredentials(Principal{ARN: sessionARN, Account: s.cfg.Account, RoleName: r.Name})
+	if creds.Expiration.IsZero() {
+		creds.Expiration = now.Add(time.Duration(duration) * time.Second)
+	}
+	return assumeRoleResult{
+		Credentials: credentialsXML{
+			AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
+			SessionToken: creds.SessionToken, Expiration: seconds(creds.Expiration),
+		},
+		AssumedRoleUser: assumedRoleUserXML{AssumedRoleID: r.ID + ":" + session, Arn: sessionARN},
+	}, nil
+}
+
+// trusts evaluates the role's trust policy as the resource policy of an
+// sts:AssumeRole request by caller. Sandbox convenience: the admin may also
+// act as any service principal the trust policy names (ec2.amazonaws.com),
+// so that tests can assume an instance role the way an instance would.
+func (s *Service) trusts(r *role, caller Principal, form url.Values, session string) bool {
+	ctx := map[string][]string{"sts:RoleSessionName": {session}}
+	if ext := form.Get("ExternalId"); ext != "" {
+		ctx["sts:ExternalId"] = []string{ext}
+	}
+	set := policy.PolicySet{Resource: r.trust}
+	ask := func(principal string) policy.Decision {
+		return policy.Evaluate(set, policy.Request{Principal: principal, Action: "sts:AssumeRole", Resource: r.ARN, Context: ctx}).Decision
+	}
+	switch ask(caller.ARN) {
+	case policy.Allowed:
+		return true
+	case policy.ExplicitDeny:
+		return false
+	}
+	if !caller.Admin {
+		return false
+	}
+	for _, st := range r.trust.Statement {
+		if st.Principal == nil {
+			continue
+		}
+		for _, svc := range st.Principal.Values["Service"] {
+			if ask(svc) == policy.Allowed {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,78 @@
+package iam
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Target returns the action ("iam:CreateRole", "sts:AssumeRole") and the
+// resource ARN that an IAM or STS request acts on, for the router's
+// authorization in enforcement mode. The router cannot derive the ARN
+// itself: a role's ARN contains its path, which only IAM knows. A resource
+// that does not exist yet gets the ARN it would have (CreateRole uses the
+// Path parameter); list and simulation requests get "*". GetCallerIdentity
+// returns an empty resource: it needs no permission.
+func (s *Service) Target(form url.Values, sts bool) (action, resource string) {
+	op := form.Get("Action")
+	if sts {
+		if op == "AssumeRole" {
+			return "sts:AssumeRole", form.Get("RoleArn")
+		}
+		return "sts:" + op, ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prefix := "arn:aws:iam::" + s.cfg.Account + ":"
+	// A named entity's ARN: the stored one when it exists, else built from
+	// the request's Path (default "/").
+	arn := func(kind, name string, stored func(key string) string) string {
+		if a := stored(strings.ToLower(name)); a != "" {
+			return a
+		}
+		path := form.Get("Path")
+		if path == "" {
+			path = "/"
+		}
+		return prefix + kind + path + name
+	}
+	switch {
+	case form.Get("InstanceProfileName") != "":
+		return "iam:" + op, arn("instance-profile", form.Get("InstanceProfileName"), func(k string) string {
+			if ip := s.st.Profiles[k]; ip != nil {
+				return ip.ARN
+			}
+			return ""
+		})
+	case form.Get("RoleName") != "":
+		return "iam:" + op, arn("role", form.Get("RoleName"), func(k string) string {
+			if r := s.st.Roles[k]; r != nil {
+				return r.ARN
+			}
+			return ""
+		})
+	case form.Get("PolicyArn") != "":
+		return "iam:" + op, form.Get("PolicyArn")
+	case form.Get("PolicySourceArn") != "":
+		return "iam:" + op, form.Get("PolicySourceArn")
+	case op == "CreatePolicy":
+		return "iam:" + op, arn("policy", form.Get("PolicyName"), func(k string) string {
+			if p := s.st.Policies[k]; p != nil {
+				return p.ARN
+			}
+			return ""
+		})
+	}
+	return "iam:" + op, "*"
+}
+
+// RoleUsable reports whether arn names a role of this account that other
+// services may already refer to: it exists and Config.PropagationDelay has
+// passed since it was created. Secrets Manager uses it to reject a resource
+// policy that names a role IAM has not propagated yet, as AWS does
+// (MalformedPolicyDocument, AWS-FACTS §4).
+func (s *Service) RoleUsable(arn string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.roleByARN(arn)
+	return r != nil && s.now().Sub(r.Created) >= s.cfg.PropagationDelay
+}

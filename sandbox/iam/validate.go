@@ -1,0 +1,259 @@
+package iam
+
+import (
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/sandbox/internal/wire"
+)
+
+// Patterns and limits from the IAM API model and AWS-FACTS §4.
+var (
+	namePattern       = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	pathPattern       = regexp.MustCompile(`^(/|/[\x21-\x7E]+/)$`)
+	pathPrefixPattern = regexp.MustCompile(`^/[\x21-\x7F]*$`)
+	tagPattern        = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	sessionPattern    = regexp.MustCompile(`^[\w+=,.@-]*$`)
+)
+
+const (
+	maxRoleName         = 64
+	maxEntityName       = 128 // instance profiles and managed policies
+	maxPath             = 512
+	maxDescription      = 1000
+	maxTags             = 50
+	maxDocumentLength   = 131072 // model limit on any policy document parameter
+	inlineAggregateMax  = 10240
+	managedPolicyMax    = 6144
+	trustPolicyMax      = 2048
+	maxAttachedPolicies = 10
+	maxPolicyVersions   = 5
+	defaultMaxSession   = 3600
+)
+
+// param is the lowerCamel name AWS uses for a parameter in validation
+// messages ("roleName").
+func param(name string) string {
+	return strings.ToLower(name[:1]) + name[1:]
+}
+
+// required returns a mandatory string parameter.
+func required(form url.Values, name string) (string, error) {
+	if _, ok := form[name]; !ok {
+		return "", validationError("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", param(name))
+	}
+	return form.Get(name), nil
+}
+
+func checkLength(name, v string, min, max int) error {
+	if n := utf8.RuneCountInString(v); n < min || n > max {
+		return validationError("1 validation error detected: Value at '%s' failed to satisfy constraint: Member must have length between %d and %d", param(name), min, max)
+	}
+	return nil
+}
+
+// entityName reads and checks a role, instance profile or policy name.
+func entityName(form url.Values, field string, max int) (string, error) {
+	v, err := required(form, field)
+	if err != nil {
+		return "", err
+	}
+	if err := checkLength(field, v, 1, max); err != nil {
+		return "", err
+	}
+	if !namePattern.MatchString(v) {
+		return "", validationError("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+", v, param(field))
+	}
+	return v, nil
+}
+
+// entityPath reads an optional Path (default "/").
+func entityPath(form url.Values) (string, error) {
+	if _, ok := form["Path"]; !ok {
+		return "/", nil
+	}
+	p := form.Get("Path")
+	if err := checkLength("Path", p, 1, maxPath); err != nil {
+		return "", err
+	}
+	if !pathPattern.MatchString(p) {
+		return "", validationError("1 validation error detected: Value '%s' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)", p)
+	}
+	return p, nil
+}
+
+// pathPrefix reads an optional PathPrefix filter (default "/").
+func pathPrefix(form url.Values) (string, error) {
+	if _, ok := form["PathPrefix"]; !ok {
+		return "/", nil
+	}
+	p := form.Get("PathPrefix")
+	if err := checkLength("PathPrefix", p, 1, maxPath); err != nil {
+		return "", err
+	}
+	if !pathPrefixPattern.MatchString(p) {
+		return "", validationError("1 validation error detected: Value '%s' at 'pathPrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*", p)
+	}
+	return p, nil
+}
+
+func description(form url.Values) (string, error) {
+	d := form.Get("Description")
+	return d, checkLength("Description", d, 0, maxDescription)
+}
+
+// parseTags reads a Tags list (Key/Value members) and checks it as IAM does.
+func parseTags(form url.Values, field string) ([]tag, error) {
+	var tags []tag
+	for _, m := range wire.Structs(form, field) {
+		t := tag{Key: m.Get("Key"), Value: m.Get("Value")}
+		if err := checkTag(t); err != nil {
+			return nil, err
+		}
+		tags = append(tags, t)
+	}
+	if len(tags) > maxTags {
+		return nil, validationError("1 validation error detected: Value at '%s' failed to satisfy constraint: Member must have length less than or equal to %d", param(field), maxTags)
+	}
+	seen := map[string]bool{}
+	for _, t := range tags {
+		k := strings.ToLower(t.Key)
+		if seen[k] {
+			return nil, invalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+		}
+		seen[k] = true
+	}
+	return tags, nil
+}
+
+// requiredTags reads the Tags of TagRole and TagInstanceProfile, which need
+// at least one.
+func requiredTags(form url.Values) ([]tag, error) {
+	tags, err := parseTags(form, "Tags")
+	if err == nil && len(tags) == 0 {
+		err = validationError("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
+	}
+	return tags, err
+}
+
+func checkTag(t tag) error {
+	if err := checkLength("Key", t.Key, 1, 128); err != nil {
+		return err
+	}
+	if err := checkLength("Value", t.Value, 0, 256); err != nil {
+		return err
+	}
+	if !tagPattern.MatchString(t.Key) || !tagPattern.MatchString(t.Value) {
+		return validationError("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*")
+	}
+	if strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
+		return invalidInput("User is not authorized to perform tag operations with the aws: prefix.")
+	}
+	return nil
+}
+
+// mergeTags applies add on top of existing (keys compared ignoring case, a
+// new value replaces the old) and enforces the 50-tag limit on the result.
+// The result is sorted by key so that responses are deterministic.
+func mergeTags(existing, add []tag) ([]tag, error) {
+	out := append([]tag(nil), existing...)
+	for _, t := range add {
+		replaced := false
+		for i := range out {
+			if strings.EqualFold(out[i].Key, t.Key) {
+				out[i] = t
+				replaced = true
+			}
+		}
+		if !replaced {
+			out = append(out, t)
+		}
+	}
+	if len(out) > maxTags {
+		return nil, limitExceeded("The number of tags has reached the maximum limit.")
+	}
+	sortTags(out)
+	return out, nil
+}
+
+func removeTags(existing []tag, keys []string) []tag {
+	var out []tag
+	for _, t := range existing {
+		drop := false
+		for _, k := range keys {
+			if strings.EqualFold(t.Key, k) {
+				drop = true
+			}
+		}
+		if !drop {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func sortTags(tags []tag) {
+	slices.SortFunc(tags, func(a, b tag) int {
+		return strings.Compare(strings.ToLower(a.Key), strings.ToLower(b.Key))
+	})
+}
+
+// documentKind selects the structural rules IAM applies beyond JSON syntax.
+type documentKind int
+
+const (
+	identityPolicy documentKind = iota // inline and managed policies, boundaries
+	trustPolicy                        // a role's AssumeRolePolicyDocument
+)
+
+// parseDocument reads a policy document parameter and validates it: JSON
+// syntax and grammar through policy.Parse, then the rules that depend on
+// where the document is used. The document text is never echoed in errors.
+func parseDocument(form url.Values, field string, kind documentKind) (string, *policy.Document, error) {
+	text, err := required(form, field)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := checkLength(field, text, 1, maxDocumentLength); err != nil {
+		return "", nil, err
+	}
+	doc, err := policy.Parse([]byte(text))
+	if err != nil {
+		return "", nil, malformedPolicy("Syntax errors in policy: %v", err)
+	}
+	for _, st := range doc.Statement {
+		if st.Action == nil && st.NotAction == nil {
+			return "", nil, malformedPolicy("Policy statement must contain actions.")
+		}
+		switch kind {
+		case identityPolicy:
+			if st.Principal != nil || st.NotPrincipal != nil {
+				return "", nil, malformedPolicy("Policy document should not specify a principal.")
+			}
+			if st.Resource == nil && st.NotResource == nil {
+				return "", nil, malformedPolicy("Policy statement must contain resources.")
+			}
+		case trustPolicy:
+			if st.Principal == nil && st.NotPrincipal == nil {
+				return "", nil, malformedPolicy("AssumeRolepolicy contained an invalid principal.")
+			}
+			if st.Resource != nil || st.NotResource != nil {
+				return "", nil, malformedPolicy("Has prohibited field Resource")
+			}
+		}
+	}
+	return text, doc, nil
+}
+
+// policyARN reads a PolicyArn-like parameter (model length 20–2048).
+func policyARN(form url.Values, field string) (string, error) {
+	v, err := required(form, field)
+	if err != nil {
+		return "", err
+	}
+	return v, checkLength(field, v, 20, 2048)
+}

@@ -1,0 +1,347 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/secretboot/secretboot/sandbox/iam"
+	"github.com/secretboot/secretboot/sandbox/internal/wire"
+	"github.com/secretboot/secretboot/sandbox/secretsmanager"
+)
+
+// Options configures a Server. The zero value is a usable in-memory sandbox
+// with no latency, quotas or faults and with authentication not enforced.
+type Options struct {
+	Account  string // account of every ARN; default "000000000000"
+	Region   string // region of Secrets Manager ARNs; default "us-east-1"
+	StateDir string // "" keeps state in memory; otherwise state.json in this directory (0700 dir, 0600 file)
+
+	Latency, Jitter  time.Duration // added to every request: Latency plus a uniform draw from [0, Jitter)
+	Quotas           bool          // enforce AWS request-rate quotas as token buckets (see the package documentation)
+	FaultRate        float64       // fraction of requests answered with a 5xx, 0 to 1
+	PropagationDelay time.Duration // a new role is not usable by AssumeRole for this long
+
+	EnforceAuth bool         // verify SigV4 against known keys and authorize every request with provision/policy
+	Logger      *slog.Logger // request log: service, operation, status, duration; never bodies. nil = no log
+	Now         func() time.Time
+}
+
+// Server is the sandbox endpoint: an http.Handler speaking Secrets Manager
+// (awsJson1_1), IAM and STS (awsQuery). It is safe for concurrent use.
+type Server struct {
+	opts Options
+	sm   *secretsmanager.Service
+	iam  *iam.Service
+	keys *keyRegistry
+
+	knobs   knobs
+	stats   stats
+	persist *persister // nil when state is in memory only
+}
+
+// Admin credentials: a fixed, documented pair so that tools configured once
+// keep working across restarts. They are not secret; the sandbox guards
+// nothing of value.
+const (
+	AdminAccessKeyID     = "AKIASECRETBOOTADMIN0"
+	AdminSecretAccessKey = "secretboot-sandbox-admin-secret-access-key"
+	adminUserName        = "sandbox-admin"
+)
+
+// maxBody bounds a request body: the largest legitimate request (a 64 KiB
+// secret value, base64-encoded, or a policy document) is far below it.
+const maxBody = 1 << 20
+
+// New builds a Server and, when opts.StateDir is set, restores the state
+// saved there.
+func New(opts Options) (*Server, error) {
+	if opts.Account == "" {
+		opts.Account = "000000000000"
+	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.FaultRate < 0 || opts.FaultRate > 1 {
+		return nil, fmt.Errorf("sandbox: fault rate %v is not between 0 and 1", opts.FaultRate)
+	}
+	s := &Server{opts: opts, keys: newKeyRegistry(opts.Now)}
+	s.keys.add(AdminAccessKeyID, key{Secret: AdminSecretAccessKey, Principal: s.adminPrincipal()})
+	s.sm = secretsmanager.New(secretsmanager.Config{Account: opts.Account, Region: opts.Region, Now: opts.Now})
+	s.iam = iam.New(iam.Config{
+		Account:          opts.Account,
+		Now:              opts.Now,
+		PropagationDelay: opts.PropagationDelay,
+		IssueCredentials: s.keys.issue,
+	})
+	s.knobs.set(Faults{Latency: opts.Latency, Jitter: opts.Jitter, Quotas: opts.Quotas, FaultRate: opts.FaultRate})
+	s.stats.reset()
+	if opts.StateDir != "" {
+		p, err := newPersister(opts.StateDir, s.snapshot)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.load(s.restore); err != nil {
+			return nil, err
+		}
+		s.persist = p
+	}
+	return s, nil
+}
+
+func (s *Server) adminPrincipal() iam.Principal {
+	return iam.Principal{
+		ARN:     fmt.Sprintf("arn:aws:iam::%s:user/%s", s.opts.Account, adminUserName),
+		Account: s.opts.Account,
+		Admin:   true,
+	}
+}
+
+// AdminCredentials returns the access key pair of the sandbox's admin user.
+func (s *Server) AdminCredentials() (accessKeyID, secretAccessKey string) {
+	return AdminAccessKeyID, AdminSecretAccessKey
+}
+
+// Close writes pending state to StateDir. The Server still answers requests
+// afterwards, but their changes are no longer saved.
+func (s *Server) Close() error {
+	if s.persist == nil {
+		return nil
+	}
+	return s.persist.close()
+}
+
+// request is one decoded API call on its way through the pipeline.
+type request struct {
+	service string     // "secretsmanager", "iam" or "sts"
+	op      string     // operation name
+	body    []byte     // raw body (Secrets Manager)
+	form    url.Values // decoded form (IAM, STS)
+	id      string     // request ID
+}
+
+func (q *request) name() string { return q.service + "." + q.op }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_sandbox/") {
+		s.serveAdmin(w, r)
+		return
+	}
+	start := time.Now()
+	q, body, werr := s.decode(r)
+	rec := &statusRecorder{ResponseWriter: w}
+	if werr != nil {
+		writeErr(rec, q, werr)
+	} else {
+		s.serve(rec, r, q, body)
+	}
+	if s.opts.Logger != nil {
+		s.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("service", q.service), slog.String("op", q.op),
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)),
+			slog.String("request_id", q.id))
+	}
+}
+
+func (s *Server) serve(w *statusRecorder, r *http.Request, q *request, body []byte) {
+	s.stats.call(q.name())
+	if err := s.knobs.delay(r.Context()); err != nil {
+		return // the client is gone
+	}
+	if code, status, ok := s.knobs.fault(q.service); ok {
+		s.stats.fault(q.name())
+		writeErr(w, q, &apiErr{status, code, "The sandbox injected a service failure."})
+		return
+	}
+	if !s.knobs.allow(q.service, q.op) {
+		s.stats.throttle(q.name())
+		code := "Throttling"
+		if q.service == "secretsmanager" {
+			code = secretsmanager.CodeThrottling
+		}
+		writeErr(w, q, &apiErr{http.StatusBadRequest, code, "Rate exceeded"})
+		return
+	}
+	caller, aerr := s.authenticate(r, q, body)
+	if aerr != nil {
+		writeErr(w, q, aerr)
+		return
+	}
+	if err := s.authorizeIAM(caller, q); err != nil {
+		writeErr(w, q, err)
+		return
+	}
+	switch q.service {
+	case "secretsmanager":
+		s.sm.Serve(w, q.op, q.body, s.authorizer(caller), q.id)
+	case "iam":
+		s.iam.ServeIAM(w, q.form, caller, q.id)
+	case "sts":
+		s.iam.ServeSTS(w, q.form, caller, q.id)
+	}
+	if w.status == http.StatusOK && s.persist != nil && mutating(q) {
+		s.persist.changed()
+	}
+}
+
+// mutating reports whether a successful call changed state worth saving.
+func mutating(q *request) bool {
+	switch q.service {
+	case "secretsmanager":
+		return secretsmanager.Mutating(q.op)
+	case "sts":
+		return q.op == "AssumeRole" // issued keys are saved too
+	}
+	for _, p := range []string{"Get", "List", "Simulate"} {
+		if strings.HasPrefix(q.op, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// decode reads the body and works out service and operation: Secrets
+// Manager by X-Amz-Target; IAM and STS (both form-encoded with an Action)
+// by the SigV4 credential scope, else by the API Version.
+func (s *Server) decode(r *http.Request) (*request, []byte, *apiErr) {
+	q := &request{id: newRequestID()}
+	target := r.Header.Get("X-Amz-Target")
+	if target != "" {
+		q.service = "secretsmanager"
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return q, nil, &apiErr{http.StatusBadRequest, "InvalidRequest", "The request body could not be read."}
+	}
+	if len(body) > maxBody {
+		return q, nil, &apiErr{http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is too large."}
+	}
+	if target != "" {
+		op, ok := strings.CutPrefix(target, "secretsmanager.")
+		if !ok {
+			return q, body, &apiErr{http.StatusBadRequest, secretsmanager.CodeUnknownOperation, "The sandbox serves Secrets Manager, IAM and STS only."}
+		}
+		q.op, q.body = op, body
+		return q, body, nil
+	}
+	form := r.URL.Query()
+	if r.Method == http.MethodPost {
+		bodyForm, err := url.ParseQuery(string(body))
+		if err != nil {
+			return q, body, &apiErr{http.StatusBadRequest, "MalformedQueryString", "The request body is not form-encoded."}
+		}
+		for k, v := range bodyForm {
+			form[k] = append(form[k], v...)
+		}
+	}
+	q.form, q.op = form, form.Get("Action")
+	switch scope := credentialScope(r.Header.Get("Authorization")).service; {
+	case scope == "iam" || scope == "sts":
+		q.service = scope
+	case form.Get("Version") == "2010-05-08":
+		q.service = "iam"
+	case form.Get("Version") == "2011-06-15":
+		q.service = "sts"
+	default:
+		q.service = "iam" // for the error's XML shape only
+		return q, body, &apiErr{http.StatusBadRequest, "InvalidAction", "The request names no known service: expected X-Amz-Target, or Action with Version 2010-05-08 (IAM) or 2011-06-15 (STS)."}
+	}
+	if q.op == "" {
+		return q, body, &apiErr{http.StatusBadRequest, "MissingAction", "The request must contain the parameter Action."}
+	}
+	return q, body, nil
+}
+
+// apiErr is an error the sandbox answers itself, before a service sees the
+// request; writeErr encodes it in the protocol of the addressed service.
+type apiErr struct {
+	status        int
+	code, message string
+}
+
+func writeErr(w http.ResponseWriter, q *request, e *apiErr) {
+	if q.service == "secretsmanager" {
+		secretsmanager.WriteError(w, e.status, e.code, e.message, q.id)
+		return
+	}
+	wire.WriteQueryError(w, e.status, e.code, e.message, q.id)
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// newRequestID returns a UUIDv4, the shape of AWS request IDs.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// restore and snapshot move the whole state to and from the state file.
+
+type state struct {
+	SecretsManager json.RawMessage `json:"secretsmanager"`
+	IAM            json.RawMessage `json:"iam"`
+	Keys           json.RawMessage `json:"keys"`
+}
+
+func (s *Server) snapshot() (*state, error) {
+	var st state
+	var err error
+	if st.SecretsManager, err = s.sm.Snapshot(); err != nil {
+		return nil, err
+	}
+	if st.IAM, err = s.iam.Snapshot(); err != nil {
+		return nil, err
+	}
+	if st.Keys, err = s.keys.snapshot(); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func (s *Server) restore(st *state) error {
+	if len(st.SecretsManager) > 0 {
+		if err := s.sm.Restore(st.SecretsManager); err != nil {
+			return err
+		}
+	}
+	if len(st.IAM) > 0 {
+		if err := s.iam.Restore(st.IAM); err != nil {
+			return err
+		}
+	}
+	if len(st.Keys) > 0 {
+		return s.keys.restore(st.Keys)
+	}
+	return nil
+}

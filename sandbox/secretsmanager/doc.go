@@ -1,0 +1,51 @@
+// Package secretsmanager emulates AWS Secrets Manager for the sandbox: the
+// awsJson1_1 protocol's request and response shapes, error codes and HTTP
+// statuses, and the service's behaviour as /work/shared/AWS-FACTS.md §1–2
+// records it.
+//
+// Operations: CreateSecret, DescribeSecret, GetSecretValue,
+// BatchGetSecretValue, PutSecretValue, UpdateSecret,
+// UpdateSecretVersionStage, ListSecretVersionIds, TagResource,
+// UntagResource, ListSecrets, DeleteSecret, RestoreSecret,
+// PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy and
+// GetRandomPassword.
+//
+// Behaviour worth knowing:
+//   - ARNs end in "-" and six random characters of [A-Za-z0-9]; a secret
+//     re-created under a deleted one's name gets a new ARN.
+//   - A ClientRequestToken becomes the VersionId. Reusing the token of an
+//     existing version with the same value is a successful no-op that leaves
+//     the staging labels where they are; with a different value it is
+//     ResourceExistsException. A retried CreateSecret is recognised the same
+//     way.
+//   - A new value takes AWSCURRENT (unless VersionStages says otherwise) and
+//     the version that loses AWSCURRENT gets AWSPREVIOUS. Versions without a
+//     label are pruned beyond 100, once older than a day.
+//   - DeleteSecret schedules deletion 7–30 days ahead (default 30) or, forced,
+//     deletes at once; while scheduled, reads and writes are
+//     InvalidRequestException, CreateSecret of the name too, and ListSecrets
+//     leaves the secret out unless IncludePlannedDeletion.
+//   - ListSecrets filters are prefix matches (case-insensitive for
+//     description); values of one filter are ORed, filters ANDed, and a value
+//     starting with "!" excludes. Within one filter a secret matches when some
+//     plain value matches (or there are only negated values) and no negated
+//     value does. Results are ordered by creation date unless SortBy says
+//     otherwise; NextToken is left out on the last page.
+//   - Limits: names of 1–512 characters of [A-Za-z0-9/_+=.@-] not ending in
+//     "-" plus six characters; values of 1–65,536 bytes; descriptions up to
+//     2,048; up to 50 tags (key 1–128, value up to 256, no "aws:" prefix);
+//     resource policies up to 20,480 characters, parsed with
+//     provision/policy (MalformedPolicyDocumentException), and refused with
+//     PublicPolicyException under BlockPublicPolicy when an unconditioned
+//     Allow names the "*" principal or uses NotPrincipal.
+//   - Every client error is 400 with __type and Message; limit violations
+//     are InvalidParameterException (AWS may answer some of them with an
+//     unmodeled ValidationException). Messages never quote a payload, and a
+//     body that is not the operation's JSON gets a fixed
+//     SerializationException message.
+//
+// Authorization is delegated: Serve takes an AuthorizeFunc, built by the
+// sandbox from the caller's policies, and asks it before touching a secret.
+// A caller without access to a secret that does not exist is denied, not
+// told that it is missing.
+package secretsmanager

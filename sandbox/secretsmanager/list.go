@@ -1,0 +1,329 @@
+package secretsmanager
+
+import (
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+type filterJSON struct {
+	Key    string   `json:"Key"`
+	Values []string `json:"Values"`
+}
+
+// filter keys of ListSecrets and BatchGetSecretValue (AWS-FACTS §1.1).
+var filterKeys = []string{"all", "description", "name", "owning-service", "primary-region", "tag-key", "tag-value"}
+
+const (
+	maxFilters      = 10
+	maxFilterValues = 10
+	maxFilterValLen = 512
+)
+
+func validateFilters(fs []filterJSON) *apiError {
+	if len(fs) > maxFilters {
+		return invalidParam("You can specify at most %d filters.", maxFilters)
+	}
+	for _, f := range fs {
+		if !slices.Contains(filterKeys, f.Key) {
+			return invalidParam("Invalid filter key %q; valid keys are %s.", f.Key, strings.Join(filterKeys, ", "))
+		}
+		if len(f.Values) == 0 || len(f.Values) > maxFilterValues {
+			return invalidParam("A filter must have 1 to %d values.", maxFilterValues)
+		}
+		for _, v := range f.Values {
+			if len(v) == 0 || len(v) > maxFilterValLen {
+				return invalidParam("A filter value must be 1 to %d characters.", maxFilterValLen)
+			}
+		}
+	}
+	return nil
+}
+
+// matches reports whether sec passes every filter. Within one filter, a
+// secret matches when one of the plain values is a prefix of one of the
+// key's attributes (or there are only negated values), and no "!"-negated
+// value is. Matching is case-sensitive except for descriptions.
+func matches(sec *secret, fs []filterJSON) bool {
+	for _, f := range fs {
+		var pos, neg []string
+		for _, v := range f.Values {
+			if n, ok := strings.CutPrefix(v, "!"); ok {
+				neg = append(neg, n)
+			} else {
+				pos = append(pos, v)
+			}
+		}
+		hit := func(v string) bool { return attrHasPrefix(sec, f.Key, v) }
+		if len(pos) > 0 && !slices.ContainsFunc(pos, hit) {
+			return false
+		}
+		if slices.ContainsFunc(neg, hit) {
+			return false
+		}
+	}
+	return true
+}
+
+func attrHasPrefix(sec *secret, key, prefix string) bool {
+	switch key {
+	case "name":
+		return strings.HasPrefix(sec.Name, prefix)
+	case "description":
+		return sec.Description != "" && strings.HasPrefix(strings.ToLower(sec.Description), strings.ToLower(prefix))
+	case "tag-key":
+		return slices.ContainsFunc(sec.Tags, func(t tag) bool { return strings.HasPrefix(t.Key, prefix) })
+	case "tag-value":
+		return slices.ContainsFunc(sec.Tags, func(t tag) bool { return strings.HasPrefix(t.Value, prefix) })
+	case "all":
+		for _, k := range []string{"name", "description", "tag-key", "tag-value"} {
+			if attrHasPrefix(sec, k, prefix) {
+				return true
+			}
+		}
+	}
+	// primary-region and owning-service: the sandbox has neither replicas
+	// nor secrets managed by other services.
+	return false
+}
+
+// Pagination. A NextToken holds the sort key of the last entry returned, so
+// a page boundary stays correct when secrets are created or deleted between
+// pages.
+
+func sortKey(t time.Time, tiebreak string) string {
+	var n int64
+	if !t.IsZero() {
+		n = t.UnixNano()
+	}
+	return fmt.Sprintf("%020d\x00%s", n, tiebreak)
+}
+
+func encodeToken(key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(key))
+}
+
+// pageStart returns the index of the first entry after the token's key in a
+// list ordered by keys, ascending or descending.
+func pageStart(token *string, keys []string, desc bool) (int, *apiError) {
+	if token == nil {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(*token)
+	if err != nil || len(b) == 0 {
+		return 0, clientErr(CodeInvalidNextToken, "The NextToken value is invalid.")
+	}
+	k := string(b)
+	for i, key := range keys {
+		if (!desc && key > k) || (desc && key < k) {
+			return i, nil
+		}
+	}
+	return len(keys), nil
+}
+
+func maxResults(p *int64, limit, def int) (int, *apiError) {
+	if p == nil {
+		return def, nil
+	}
+	if *p < 1 || *p > int64(limit) {
+		return 0, invalidParam("MaxResults must be between 1 and %d.", limit)
+	}
+	return int(*p), nil
+}
+
+// ListSecrets
+
+type listSecretsInput struct {
+	Filters                []filterJSON
+	IncludePlannedDeletion *bool
+	MaxResults             *int64
+	NextToken              *string
+	SortBy                 *string
+	SortOrder              *string
+}
+
+type secretListEntry struct {
+	arnName
+	Description            string              `json:"Description,omitempty"`
+	KmsKeyId               string              `json:"KmsKeyId,omitempty"`
+	LastChangedDate        *epoch              `json:"LastChangedDate,omitempty"`
+	LastAccessedDate       *epoch              `json:"LastAccessedDate,omitempty"`
+	DeletedDate            *epoch              `json:"DeletedDate,omitempty"`
+	Tags                   []tagJSON           `json:"Tags,omitempty"`
+	SecretVersionsToStages map[string][]string `json:"SecretVersionsToStages,omitempty"`
+	CreatedDate            *epoch              `json:"CreatedDate,omitempty"`
+}
+
+type listSecretsOutput struct {
+	SecretList []secretListEntry `json:"SecretList"`
+	NextToken  string            `json:"NextToken,omitempty"`
+}
+
+func (s *Service) listSecrets(in *listSecretsInput, az AuthorizeFunc) (any, *apiError) {
+	if err := authorize(az, "ListSecrets", "*", ""); err != nil {
+		return nil, err
+	}
+	limit, err := maxResults(in.MaxResults, 100, 100)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateFilters(in.Filters); err != nil {
+		return nil, err
+	}
+	secs, keys, desc, err := s.selectSecrets(in.Filters, deref(in.IncludePlannedDeletion), deref(in.SortBy), deref(in.SortOrder))
+	if err != nil {
+		return nil, err
+	}
+	start, err := pageStart(in.NextToken, keys, desc)
+	if err != nil {
+		return nil, err
+	}
+	end := min(start+limit, len(secs))
+	out := listSecretsOutput{SecretList: make([]secretListEntry, 0, end-start)}
+	for _, sec := range secs[start:end] {
+		out.SecretList = append(out.SecretList, secretListEntry{
+			arnName:                arnName{sec.ARN, sec.Name},
+			Description:            sec.Description,
+			KmsKeyId:               sec.KmsKeyID,
+			LastChangedDate:        at(sec.LastChanged),
+			LastAccessedDate:       at(dayOf(sec.LastAccessed)),
+			DeletedDate:            at(sec.DeletionDate),
+			Tags:                   tagsOut(sec.Tags),
+			SecretVersionsToStages: sec.stagesByVersion(),
+			CreatedDate:            at(sec.Created),
+		})
+	}
+	if end < len(secs) {
+		out.NextToken = encodeToken(keys[end-1])
+	}
+	return out, nil
+}
+
+// selectSecrets filters and sorts the secrets, returning each one's page key.
+func (s *Service) selectSecrets(fs []filterJSON, planned bool, sortBy, sortOrder string) ([]*secret, []string, bool, *apiError) {
+	keyOf := func(sec *secret) string { return sortKey(sec.Created, sec.ARN) }
+	switch sortBy {
+	case "", "created-date":
+	case "name":
+		keyOf = func(sec *secret) string { return sec.Name + "\x00" + sec.ARN }
+	case "last-changed-date":
+		keyOf = func(sec *secret) string { return sortKey(sec.LastChanged, sec.ARN) }
+	case "last-accessed-date":
+		keyOf = func(sec *secret) string { return sortKey(dayOf(sec.LastAccessed), sec.ARN) }
+	default:
+		return nil, nil, false, invalidParam("Invalid SortBy %q.", sortBy)
+	}
+	var desc bool
+	switch sortOrder {
+	case "", "asc":
+	case "desc":
+		desc = true
+	default:
+		return nil, nil, false, invalidParam("Invalid SortOrder %q.", sortOrder)
+	}
+	type entry struct {
+		sec *secret
+		key string
+	}
+	var es []entry
+	for _, sec := range s.byARN {
+		if (planned || !sec.scheduled()) && matches(sec, fs) {
+			es = append(es, entry{sec, keyOf(sec)})
+		}
+	}
+	slices.SortFunc(es, func(a, b entry) int {
+		if desc {
+			return strings.Compare(b.key, a.key)
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	secs, keys := make([]*secret, len(es)), make([]string, len(es))
+	for i, e := range es {
+		secs[i], keys[i] = e.sec, e.key
+	}
+	return secs, keys, desc, nil
+}
+
+// BatchGetSecretValue
+
+type batchGetSecretValueInput struct {
+	SecretIdList []string
+	Filters      []filterJSON
+	MaxResults   *int64
+	NextToken    *string
+}
+
+type batchError struct {
+	SecretId  string `json:"SecretId"`
+	ErrorCode string `json:"ErrorCode"`
+	Message   string `json:"Message"`
+}
+
+type batchGetSecretValueOutput struct {
+	SecretValues []*secretValueOutput `json:"SecretValues"`
+	Errors       []batchError         `json:"Errors,omitempty"`
+	NextToken    string               `json:"NextToken,omitempty"`
+}
+
+const maxBatch = 20
+
+func (s *Service) batchGetSecretValue(in *batchGetSecretValueInput, az AuthorizeFunc) (any, *apiError) {
+	if err := authorize(az, "BatchGetSecretValue", "*", ""); err != nil {
+		return nil, err
+	}
+	switch {
+	case in.SecretIdList != nil && in.Filters != nil:
+		return nil, invalidParam("You can't specify both SecretIdList and Filters.")
+	case in.SecretIdList == nil && in.Filters == nil:
+		return nil, invalidParam("You must specify either SecretIdList or Filters.")
+	case in.SecretIdList != nil && (len(in.SecretIdList) == 0 || len(in.SecretIdList) > maxBatch):
+		return nil, invalidParam("SecretIdList must hold 1 to %d secret IDs.", maxBatch)
+	case in.SecretIdList != nil && in.MaxResults != nil:
+		return nil, invalidParam("MaxResults can be used only with Filters.")
+	}
+	out := batchGetSecretValueOutput{SecretValues: []*secretValueOutput{}}
+	get := func(id string) {
+		sec, err := s.target(&id, "GetSecretValue", az)
+		var v *secretValueOutput
+		if err == nil {
+			v, err = s.readValue(sec, nil, nil)
+		}
+		if err != nil {
+			out.Errors = append(out.Errors, batchError{id, err.code, err.msg})
+			return
+		}
+		out.SecretValues = append(out.SecretValues, v)
+	}
+	if in.SecretIdList != nil {
+		for _, id := range in.SecretIdList {
+			get(id)
+		}
+		return out, nil
+	}
+	if err := validateFilters(in.Filters); err != nil {
+		return nil, err
+	}
+	limit, err := maxResults(in.MaxResults, maxBatch, maxBatch)
+	if err != nil {
+		return nil, err
+	}
+	secs, keys, _, err := s.selectSecrets(in.Filters, false, "", "")
+	if err != nil {
+		return nil, err
+	}
+	start, err := pageStart(in.NextToken, keys, false)
+	if err != nil {
+		return nil, err
+	}
+	end := min(start+limit, len(secs))
+	for _, sec := range secs[start:end] {
+		get(sec.ARN)
+	}
+	if end < len(secs) {
+		out.NextToken = encodeToken(keys[end-1])
+	}
+	return out, nil
+}

@@ -1,0 +1,299 @@
+package secretsmanager
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config configures a Service.
+type Config struct {
+	Account string           // 12-digit account of every ARN
+	Region  string           // region of every ARN
+	Now     func() time.Time // clock; default time.Now
+	Rand    io.Reader        // randomness for ARN suffixes, version IDs and passwords; default crypto/rand
+}
+
+// AuthorizeFunc decides whether the caller may perform action
+// ("secretsmanager:GetSecretValue") on resourceARN ("*" for actions without a
+// resource type), given the secret's resource policy ("" when it has none).
+// It returns nil when the request is allowed; its error's message becomes the
+// message of the AccessDeniedException. A nil AuthorizeFunc allows everything.
+type AuthorizeFunc func(action, resourceARN, resourcePolicy string) error
+
+// Service is the Secrets Manager emulation. It is safe for concurrent use: one
+// mutex serialises requests, which keeps every operation atomic.
+type Service struct {
+	cfg Config
+
+	mu        sync.Mutex
+	byName    map[string]*secret // live and scheduled-for-deletion secrets
+	byARN     map[string]*secret
+	nextPurge time.Time // no deletion window ends before this; zero when none is open
+}
+
+// New returns an empty Service.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	return &Service{cfg: cfg, byName: map[string]*secret{}, byARN: map[string]*secret{}}
+}
+
+type handler func(s *Service, body []byte, az AuthorizeFunc) (any, *apiError)
+
+// decoded adapts an operation to the handler signature: it decodes the JSON
+// body into the operation's input type first.
+func decoded[T any](op func(s *Service, in *T, az AuthorizeFunc) (any, *apiError)) handler {
+	return func(s *Service, body []byte, az AuthorizeFunc) (any, *apiError) {
+		in := new(T)
+		if len(body) == 0 {
+			body = []byte("{}")
+		}
+		if err := json.Unmarshal(body, in); err != nil {
+			// The decoder's message may quote part of the body, which may
+			// be a payload: answer with a fixed message.
+			return nil, clientErr(CodeSerialization, "The request body could not be read as the operation's JSON input.")
+		}
+		return op(s, in, az)
+	}
+}
+
+var operations = map[string]handler{
+	"BatchGetSecretValue":      decoded((*Service).batchGetSecretValue),
+	"CreateSecret":             decoded((*Service).createSecret),
+	"DeleteResourcePolicy":     decoded((*Service).deleteResourcePolicy),
+	"DeleteSecret":             decoded((*Service).deleteSecret),
+	"DescribeSecret":           decoded((*Service).describeSecret),
+	"GetRandomPassword":        decoded((*Service).getRandomPassword),
+	"GetResourcePolicy":        decoded((*Service).getResourcePolicy),
+	"GetSecretValue":           decoded((*Service).getSecretValue),
+	"ListSecretVersionIds":     decoded((*Service).listSecretVersionIds),
+	"ListSecrets":              decoded((*Service).listSecrets),
+	"PutResourcePolicy":        decoded((*Service).putResourcePolicy),
+	"PutSecretValue":           decoded((*Service).putSecretValue),
+	"RestoreSecret":            decoded((*Service).restoreSecret),
+	"TagResource":              decoded((*Service).tagResource),
+	"UntagResource":            decoded((*Service).untagResource),
+	"UpdateSecret":             decoded((*Service).updateSecret),
+	"UpdateSecretVersionStage": decoded((*Service).updateSecretVersionStage),
+}
+
+// Operations lists the supported operation names, sorted.
+func Operations() []string {
+	ops := make([]string, 0, len(operations))
+	for op := range operations {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	return ops
+}
+
+// Mutating reports whether a successful call of op changes state that is
+// worth persisting. Reads only refresh LastAccessedDate, which is kept in
+// memory and written with the next change.
+func Mutating(op string) bool {
+	switch op {
+	case "BatchGetSecretValue", "DescribeSecret", "GetRandomPassword", "GetResourcePolicy",
+		"GetSecretValue", "ListSecretVersionIds", "ListSecrets":
+		return false
+	}
+	_, ok := operations[op]
+	return ok
+}
+
+// Serve answers one Secrets Manager request: op is the part of X-Amz-Target
+// after "secretsmanager.", body the JSON request body. The response carries
+// requestID in X-Amzn-Requestid.
+func (s *Service) Serve(w http.ResponseWriter, op string, body []byte, authorize AuthorizeFunc, requestID string) {
+	h, ok := operations[op]
+	if !ok {
+		WriteError(w, http.StatusBadRequest, CodeUnknownOperation, "Unknown operation "+op+".", requestID)
+		return
+	}
+	s.mu.Lock()
+	s.purgeExpired()
+	out, err := h(s, body, authorize)
+	s.mu.Unlock()
+	if err != nil {
+		WriteError(w, err.status, err.code, err.msg, requestID)
+		return
+	}
+	writeJSON(w, http.StatusOK, requestID, out)
+}
+
+// purgeExpired removes secrets whose recovery window has ended. It scans
+// only when a window may have ended, so that a large state does not cost a
+// scan per request.
+func (s *Service) purgeExpired() {
+	now := s.cfg.Now()
+	if s.nextPurge.IsZero() || now.Before(s.nextPurge) {
+		return
+	}
+	s.nextPurge = time.Time{}
+	for _, sec := range s.byName {
+		switch {
+		case !sec.scheduled():
+		case !now.Before(sec.DeletionDate):
+			s.remove(sec)
+		default:
+			s.schedulePurge(sec.DeletionDate)
+		}
+	}
+}
+
+// schedulePurge notes that a deletion window ends at t.
+func (s *Service) schedulePurge(t time.Time) {
+	if s.nextPurge.IsZero() || t.Before(s.nextPurge) {
+		s.nextPurge = t
+	}
+}
+
+func (s *Service) remove(sec *secret) {
+	delete(s.byName, sec.Name)
+	delete(s.byARN, sec.ARN)
+}
+
+func (s *Service) add(sec *secret) {
+	s.byName[sec.Name] = sec
+	s.byARN[sec.ARN] = sec
+}
+
+func (s *Service) arnPrefix() string {
+	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:", s.cfg.Region, s.cfg.Account)
+}
+
+// lookup resolves a SecretId: a full ARN, a partial ARN (without the random
+// suffix) or a name.
+func (s *Service) lookup(id string) *secret {
+	if sec, ok := s.byARN[id]; ok {
+		return sec
+	}
+	if name, ok := strings.CutPrefix(id, s.arnPrefix()); ok {
+		if sec, ok := s.byName[name]; ok {
+			return sec
+		}
+		return nil
+	}
+	return s.byName[id]
+}
+
+// target resolves SecretId and authorizes action on it. An unknown secret is
+// authorized against the ARN the caller named, so a caller without access
+// learns nothing about which secrets exist: it gets AccessDenied either way.
+func (s *Service) target(id *string, action string, az AuthorizeFunc) (*secret, *apiError) {
+	if id == nil || *id == "" {
+		return nil, invalidParam("You must provide a value for the SecretId parameter.")
+	}
+	sec := s.lookup(*id)
+	arn, pol := *id, ""
+	if sec != nil {
+		arn, pol = sec.ARN, sec.ResourcePolicy
+	} else if !strings.HasPrefix(arn, "arn:") {
+		arn = s.arnPrefix() + arn
+	}
+	if err := authorize(az, action, arn, pol); err != nil {
+		return nil, err
+	}
+	if sec == nil {
+		return nil, errSecretNotFound()
+	}
+	return sec, nil
+}
+
+func authorize(az AuthorizeFunc, action, arn, pol string) *apiError {
+	if az == nil {
+		return nil
+	}
+	if err := az("secretsmanager:"+action, arn, pol); err != nil {
+		return clientErr(CodeAccessDenied, "%s", err.Error())
+	}
+	return nil
+}
+
+// ResourcePolicy returns the resource policy of the secret with this ARN,
+// or "" when it has none or does not exist.
+func (s *Service) ResourcePolicy(arn string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sec, ok := s.byARN[arn]; ok {
+		return sec.ResourcePolicy
+	}
+	return ""
+}
+
+type snapshot struct {
+	Secrets []*secret
+}
+
+// Snapshot returns the whole state as JSON, payloads included: it is meant
+// for the sandbox's state file and nothing else.
+func (s *Service) Snapshot() ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := snapshot{Secrets: make([]*secret, 0, len(s.byARN))}
+	for _, sec := range s.byARN {
+		snap.Secrets = append(snap.Secrets, sec)
+	}
+	sort.Slice(snap.Secrets, func(i, j int) bool { return snap.Secrets[i].ARN < snap.Secrets[j].ARN })
+	return json.Marshal(snap)
+}
+
+// Restore replaces the state with a Snapshot.
+func (s *Service) Restore(b []byte) error {
+	var snap snapshot
+	if err := json.Unmarshal(b, &snap); err != nil {
+		return fmt.Errorf("decoding secrets manager state: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.byName, s.byARN, s.nextPurge = map[string]*secret{}, map[string]*secret{}, time.Time{}
+	for _, sec := range snap.Secrets {
+		if sec == nil || sec.Name == "" || sec.ARN == "" {
+			return fmt.Errorf("decoding secrets manager state: a secret without name or ARN")
+		}
+		s.add(sec)
+		if sec.scheduled() {
+			s.schedulePurge(sec.DeletionDate)
+		}
+	}
+	return nil
+}
+
+// randomString draws n characters of alphabet uniformly from cfg.Rand.
+func (s *Service) randomString(n int, alphabet string) (string, *apiError) {
+	out := make([]byte, 0, n)
+	limit := 256 - 256%len(alphabet) // reject bytes that would bias the draw
+	buf := make([]byte, 64)
+	for len(out) < n {
+		if _, err := io.ReadFull(s.cfg.Rand, buf); err != nil {
+			return "", &apiError{status: http.StatusInternalServerError, code: CodeInternalServiceError, msg: "An error occurred on the server side."}
+		}
+		for _, b := range buf {
+			if int(b) < limit && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+// newVersionID returns a UUIDv4, the shape the SDKs use for ClientRequestToken.
+func (s *Service) newVersionID() (string, *apiError) {
+	var b [16]byte
+	if _, err := io.ReadFull(s.cfg.Rand, b[:]); err != nil {
+		return "", &apiError{status: http.StatusInternalServerError, code: CodeInternalServiceError, msg: "An error occurred on the server side."}
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+}

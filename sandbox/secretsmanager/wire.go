@@ -1,0 +1,108 @@
+package secretsmanager
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Error codes of the Secrets Manager API (AWS-FACTS §1). ThrottlingException,
+// AccessDeniedException, SerializationException and UnknownOperationException
+// are not in the SDK's model; they arrive as smithy.GenericAPIError, as they do
+// from AWS.
+const (
+	CodeAccessDenied         = "AccessDeniedException"
+	CodeInternalServiceError = "InternalServiceError"
+	CodeInvalidNextToken     = "InvalidNextTokenException"
+	CodeInvalidParameter     = "InvalidParameterException"
+	CodeInvalidRequest       = "InvalidRequestException"
+	CodeLimitExceeded        = "LimitExceededException"
+	CodeMalformedPolicy      = "MalformedPolicyDocumentException"
+	CodePublicPolicy         = "PublicPolicyException"
+	CodeResourceExists       = "ResourceExistsException"
+	CodeResourceNotFound     = "ResourceNotFoundException"
+	CodeSerialization        = "SerializationException"
+	CodeThrottling           = "ThrottlingException"
+	CodeUnknownOperation     = "UnknownOperationException"
+)
+
+// apiError is an error answered to the client. Its message is built only
+// from names, ARNs and limits: never from a payload.
+type apiError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.msg }
+
+// clientErr builds a 400 error: AWS answers every Secrets Manager client
+// exception with 400, ResourceNotFoundException included.
+func clientErr(code, format string, args ...any) *apiError {
+	return &apiError{status: http.StatusBadRequest, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+func invalidParam(format string, args ...any) *apiError {
+	return clientErr(CodeInvalidParameter, format, args...)
+}
+
+func invalidRequest(format string, args ...any) *apiError {
+	return clientErr(CodeInvalidRequest, format, args...)
+}
+
+func errSecretNotFound() *apiError {
+	return clientErr(CodeResourceNotFound, "Secrets Manager can't find the specified secret.")
+}
+
+func errMarkedForDeletion() *apiError {
+	return invalidRequest("You can't perform this operation on the secret because it was marked for deletion.")
+}
+
+// WriteError writes a Secrets Manager JSON error. The sandbox uses it for the
+// answers it gives before a request reaches the service (throttling, injected
+// faults, authentication failures).
+func WriteError(w http.ResponseWriter, status int, code, message, requestID string) {
+	writeJSON(w, status, requestID, struct {
+		Type    string `json:"__type"`
+		Message string `json:"Message"`
+	}{code, message})
+}
+
+func writeJSON(w http.ResponseWriter, status int, requestID string, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // AWS sends <, > and & as they are
+	if err := enc.Encode(v); err != nil {
+		// Every response type is a plain struct of strings, numbers and
+		// maps; failing to encode one is a bug in this package.
+		panic(fmt.Sprintf("secretsmanager: encoding response: %v", err))
+	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	h := w.Header()
+	h.Set("Content-Type", "application/x-amz-json-1.1")
+	h.Set("X-Amzn-Requestid", requestID)
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// epoch is a timestamp encoded as the protocol wants it: seconds since the
+// Unix epoch as a JSON number, with a millisecond fraction.
+type epoch time.Time
+
+func (e epoch) MarshalJSON() ([]byte, error) {
+	ms := time.Time(e).UnixMilli()
+	return []byte(strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64)), nil
+}
+
+// at returns a pointer for an optional response timestamp, nil for the zero time.
+func at(t time.Time) *epoch {
+	if t.IsZero() {
+		return nil
+	}
+	e := epoch(t)
+	return &e
+}
