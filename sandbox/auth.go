@@ -279,30 +279,20 @@ type denial string
 func (d denial) Error() string { return string(d) }
 
 // authorizeIAM authorizes an IAM request of a non-admin caller under
-// enforcement. The resource is derived from the request's parameters: the
-// named policy, instance profile or role (the last two without their path,
-// which the request does not carry), else "*". STS needs no identity check
+// enforcement. Package iam names the resource (the ARN of the named policy,
+// instance profile or role, with its path), else "*". STS needs no identity check
 // here: GetCallerIdentity needs no permission, and package iam decides
 // AssumeRole by the role's trust policy.
 func (s *Server) authorizeIAM(caller iam.Principal, q *request) *apiErr {
 	if !s.opts.EnforceAuth || caller.Admin || q.service != "iam" {
 		return nil
 	}
-	resource := "*"
-	arn := func(kind, name string) string {
-		return fmt.Sprintf("arn:aws:iam::%s:%s/%s", s.opts.Account, kind, name)
+	// IAM knows each role's path, which is part of its ARN: a grant on
+	// arn:…:role/secretboot/shop/dev/web must match the request.
+	action, resource := s.iam.Target(q.form, false)
+	if resource == "" {
+		resource = "*"
 	}
-	switch f := q.form; {
-	case f.Get("PolicyArn") != "":
-		resource = f.Get("PolicyArn")
-	case f.Get("InstanceProfileName") != "":
-		resource = arn("instance-profile", f.Get("InstanceProfileName"))
-	case f.Get("RoleName") != "":
-		resource = arn("role", f.Get("RoleName"))
-	case q.op == "CreatePolicy" && f.Get("PolicyName") != "":
-		resource = arn("policy", f.Get("PolicyName"))
-	}
-	action := "iam:" + q.op
 	set, _ := s.iam.PolicySetFor(caller)
 	res := policy.Evaluate(set, policy.Request{Principal: caller.ARN, Action: action, Resource: resource,
 		Context: map[string][]string{"aws:PrincipalAccount": {caller.Account}}})

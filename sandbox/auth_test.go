@@ -185,3 +185,63 @@ func create(t *testing.T, c *sm.Client, name, value string) *sm.CreateSecretOutp
 	}
 	return out
 }
+
+// TestEnforcementPathScopedIAMGrant: a role's ARN includes its path, so a
+// grant on arn:…:role/secretboot/shop/dev/web must match GetRole on "web".
+func TestEnforcementPathScopedIAMGrant(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Options{EnforceAuth: true})
+	ctx := context.Background()
+	ic := iam.NewFromConfig(env.Config)
+	role, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("web"), Path: aws.String("/secretboot/shop/dev/"), AssumeRolePolicyDocument: aws.String(trustEC2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("other"), Path: aws.String("/secretboot/shop/dev/"), AssumeRolePolicyDocument: aws.String(trustEC2)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+		RoleName: aws.String("web"), PolicyName: aws.String("self"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"` + *role.Role.Arn + `"}]}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sts.NewFromConfig(env.Config).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("i-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	asRole := iam.NewFromConfig(sandboxtest.Config(env.URL, "us-east-1", staticCreds(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)))
+	if _, err := asRole.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("web")}); err != nil {
+		t.Errorf("GetRole on its own path-scoped ARN: %v", err)
+	}
+	if _, err := asRole.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("other")}); apiCode(err) != "AccessDenied" {
+		t.Errorf("GetRole on another role = %v, want AccessDenied", err)
+	}
+}
+
+// TestResourcePolicyNamingUnpropagatedRole mirrors Secrets Manager's
+// "unsupported principal" answer while IAM propagates a new role.
+func TestResourcePolicyNamingUnpropagatedRole(t *testing.T) {
+	clk := &testClock{t: time.Now().UTC()}
+	env := sandboxtest.Start(t, sandbox.Options{PropagationDelay: 10 * time.Second, Now: clk.Now})
+	ctx := context.Background()
+	admin := sm.NewFromConfig(env.Config)
+	secret := create(t, admin, "dev/a", "value-a")
+	role, err := iam.NewFromConfig(env.Config).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("web"), AssumeRolePolicyDocument: aws.String(trustEC2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func() error {
+		_, err := admin.PutResourcePolicy(ctx, &sm.PutResourcePolicyInput{SecretId: secret.ARN, ResourcePolicy: aws.String(
+			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + *role.Role.Arn + `"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`)})
+		return err
+	}
+	if err := put(); apiCode(err) != "MalformedPolicyDocumentException" {
+		t.Fatalf("PutResourcePolicy while the role propagates = %v, want MalformedPolicyDocumentException", err)
+	}
+	clk.Advance(11 * time.Second)
+	if err := put(); err != nil {
+		t.Fatalf("PutResourcePolicy after propagation: %v", err)
+	}
+}

@@ -181,6 +181,10 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, q *request, body []by
 		writeErr(w, q, err)
 		return
 	}
+	if err := s.checkPrincipalsPropagated(q); err != nil {
+		writeErr(w, q, err)
+		return
+	}
 	switch q.service {
 	case "secretsmanager":
 		s.sm.Serve(w, q.op, q.body, s.authorizer(caller), q.id)

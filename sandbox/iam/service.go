@@ -105,6 +105,7 @@ var iamOps = map[string]handler{
 	"CreatePolicyVersion":           (*Service).createPolicyVersion,
 	"GetPolicyVersion":              (*Service).getPolicyVersion,
 	"ListPolicyVersions":            (*Service).listPolicyVersions,
+	"ListPolicies":                  (*Service).listPolicies,
 	"SetDefaultPolicyVersion":       (*Service).setDefaultPolicyVersion,
 	"DeletePolicyVersion":           (*Service).deletePolicyVersion,
 	"AttachRolePolicy":              (*Service).attachRolePolicy,
