@@ -1,0 +1,726 @@
+package provision
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/secretboot/secretboot/spec"
+)
+
+// Observer receives apply progress. Calls may come from several goroutines
+// at once.
+type Observer interface {
+	// ChangeStarted is called before the first call of a change.
+	ChangeStarted(c Change)
+	// ChangeFinished is called once per started change; err is nil on
+	// success.
+	ChangeFinished(c Change, err error)
+}
+
+// ApplyOptions tune Apply.
+type ApplyOptions struct {
+	// Parallelism bounds concurrent changes within a phase; 0 means 10.
+	Parallelism int
+	// Observer, when set, receives progress.
+	Observer Observer
+	// Rand is the source of generated values and the stage key; nil means
+	// crypto/rand.Reader.
+	Rand io.Reader
+	// PropagationTimeout bounds the retries for IAM eventual consistency
+	// (a new role not yet visible to other calls); 0 means 2 minutes.
+	PropagationTimeout time.Duration
+}
+
+// ApplyResult says which changes were applied, which failed and which were
+// not attempted, by change ID, and what it took.
+type ApplyResult struct {
+	Done    []string
+	Failed  []ChangeError
+	NotDone []string
+	Summary ApplySummary
+}
+
+// ApplySummary counts an apply's changes and the API calls it made, the
+// re-observation before the writes included. render.ApplySummary prints it.
+type ApplySummary struct {
+	Changes   int           // changes made
+	Failed    int           // changes that failed
+	NotDone   int           // changes not attempted
+	Calls     int           // API operations
+	Retries   int           // attempts beyond the first, by the SDK's retryer
+	Throttles int           // attempts answered with a throttling error
+	Duration  time.Duration // wall time of the apply
+	Ops       []OpStats     // the calls per operation, sorted by service and operation
+}
+
+// ChangeError is the failure of one change.
+type ChangeError struct {
+	ID  string
+	Err error
+}
+
+// ApplyError is returned when some changes failed. Rerunning apply
+// converges: every write is idempotent.
+type ApplyError struct{ Result *ApplyResult }
+
+func (e *ApplyError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "apply incomplete: %d done, %d failed, %d not attempted", len(e.Result.Done), len(e.Result.Failed), len(e.Result.NotDone))
+	for _, f := range e.Result.Failed {
+		fmt.Fprintf(&b, "\n  %s: %v", f.ID, f.Err)
+	}
+	if len(e.Result.NotDone) > 0 {
+		fmt.Fprintf(&b, "\n  not attempted: %s", strings.Join(e.Result.NotDone, ", "))
+	}
+	b.WriteString("\nrun apply again to finish; completed changes are not repeated")
+	return b.String()
+}
+
+// StalePlanError reports that a plan no longer matches the spec or AWS.
+type StalePlanError struct{ Reason string }
+
+func (e *StalePlanError) Error() string {
+	return "the plan is stale: " + e.Reason + "; run plan again"
+}
+
+// Apply carries out a plan. It re-observes the stage first and refuses the
+// plan when the spec or the live state changed since it was made (so a
+// saved plan is applied exactly as reviewed), then applies changes in order
+// roles → secrets → policies → instance profiles, with deletions of roles
+// last. Independent changes of a phase run in parallel.
+func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts ApplyOptions) (*ApplyResult, error) {
+	if plan.Header.Project != d.Project || plan.Header.Stage != d.Stage {
+		return nil, &StalePlanError{Reason: fmt.Sprintf("it was made for %s/%s, not %s/%s", plan.Header.Project, plan.Header.Stage, d.Project, d.Stage)}
+	}
+	if plan.Header.Account != s.Identity.Account {
+		return nil, &StalePlanError{Reason: fmt.Sprintf("it was made for account %s, the credentials are for %s", plan.Header.Account, s.Identity.Account)}
+	}
+	if plan.Header.SpecHash != d.SpecHash {
+		return nil, &StalePlanError{Reason: "the spec changed since the plan was made"}
+	}
+	start, before := time.Now(), s.CallStats()
+	o, err := Observe(ctx, s, d)
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := Diff(d, o, DiffOptions{Destroy: plan.Destroy, Regenerate: plan.Regenerate})
+	if err != nil {
+		return nil, err
+	}
+	if why := staleness(plan, fresh); why != "" {
+		return nil, &StalePlanError{Reason: why}
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = 10
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	if opts.PropagationTimeout <= 0 {
+		opts.PropagationTimeout = 2 * time.Minute
+	}
+	a := &applier{s: s, d: d, o: o, opts: opts, arns: map[string]string{}, key: o.stageKey.Reveal(), status: map[string]error{}}
+	for name, os := range o.Secrets {
+		if ownedBy(os.Tags, d) {
+			a.arns[name] = os.ARN
+		}
+	}
+	res, err := a.run(ctx, fresh)
+	calls := s.CallStats().Since(before)
+	total := calls.Total()
+	res.Summary = ApplySummary{
+		Changes: len(res.Done), Failed: len(res.Failed), NotDone: len(res.NotDone),
+		Calls: total.Calls, Retries: total.Retries, Throttles: total.Throttles,
+		Duration: time.Since(start), Ops: calls.Ops,
+	}
+	logCallStats(ctx, s.debug, "apply calls", calls)
+	return res, err
+}
+
+// staleness compares a plan with one just computed; "" means equal.
+func staleness(old, fresh *Plan) string {
+	if !reflect.DeepEqual(jsonOf(old.Observed), jsonOf(fresh.Observed)) {
+		return "the resources in AWS changed since the plan was made"
+	}
+	if !reflect.DeepEqual(jsonOf(old.Changes), jsonOf(fresh.Changes)) {
+		return "the changes needed differ from the ones in the plan"
+	}
+	return ""
+}
+
+func jsonOf(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err.Error()
+	}
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+type applier struct {
+	s    *Session
+	d    *spec.Desired
+	o    *Observed
+	opts ApplyOptions
+
+	mu     sync.Mutex
+	arns   map[string]string // secret name → ARN, as created
+	key    []byte            // the stage key
+	status map[string]error  // change ID → result, for dependency checks
+}
+
+// phase assigns a change to a step of the apply order.
+func phase(c Change) int {
+	switch {
+	case c.Kind == KindStageKey && c.Action != ActionDelete:
+		return 0
+	case c.Kind == KindRole && c.Action != ActionDelete:
+		return 1
+	case c.Kind == KindSecret || c.Kind == KindStageKey:
+		return 2
+	case c.Kind == KindRolePolicy:
+		return 3
+	case c.Kind == KindInstanceProfile:
+		return 4
+	}
+	return 5 // role deletions, once policies and profiles are gone
+}
+
+func (a *applier) run(ctx context.Context, p *Plan) (*ApplyResult, error) {
+	phases := make([][]Change, 6)
+	for _, c := range p.Changes {
+		phases[phase(c)] = append(phases[phase(c)], c)
+	}
+	res := &ApplyResult{}
+	for _, cs := range phases {
+		var wg sync.WaitGroup
+		var panics relay
+		sem := make(chan struct{}, a.opts.Parallelism)
+		for _, c := range cs {
+			if !a.depsDone(c) {
+				a.record(c.ID, errSkipped)
+				continue
+			}
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				defer panics.catch()
+				if a.opts.Observer != nil {
+					a.opts.Observer.ChangeStarted(c)
+				}
+				err := a.apply(ctx, c)
+				if a.opts.Observer != nil {
+					a.opts.Observer.ChangeFinished(c, err)
+				}
+				a.record(c.ID, err)
+			}()
+		}
+		wg.Wait()
+		panics.rethrow()
+	}
+	for _, c := range p.Changes {
+		switch err := a.status[c.ID]; {
+		case err == nil:
+			res.Done = append(res.Done, c.ID)
+		case errors.Is(err, errSkipped):
+			res.NotDone = append(res.NotDone, c.ID)
+		default:
+			res.Failed = append(res.Failed, ChangeError{ID: c.ID, Err: err})
+		}
+	}
+	if len(res.Failed)+len(res.NotDone) > 0 {
+		return res, &ApplyError{Result: res}
+	}
+	return res, nil
+}
+
+var errSkipped = errors.New("not attempted: a change it depends on failed")
+
+func (a *applier) record(id string, err error) {
+	a.mu.Lock()
+	a.status[id] = err
+	a.mu.Unlock()
+}
+
+func (a *applier) depsDone(c Change) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, dep := range c.DependsOn {
+		if err, ok := a.status[dep]; !ok || err != nil {
+			return false
+		}
+	}
+	// Secrets need the stage key, and an earlier phase may have failed to
+	// make it.
+	if c.Kind == KindSecret && c.Secret != nil && c.Secret.Payload != nil && len(a.key) == 0 {
+		return false
+	}
+	return true
+}
+
+func (a *applier) apply(ctx context.Context, c Change) error {
+	switch c.Kind {
+	case KindStageKey:
+		return a.stageKey(ctx, c)
+	case KindSecret:
+		if c.Action == ActionDelete {
+			return a.deleteSecret(ctx, c)
+		}
+		return a.secret(ctx, c)
+	case KindRole:
+		return a.role(ctx, c)
+	case KindRolePolicy:
+		return a.policy(ctx, c)
+	case KindInstanceProfile:
+		return a.profile(ctx, c)
+	}
+	return fmt.Errorf("unknown change kind %q", c.Kind)
+}
+
+func (a *applier) stageKey(ctx context.Context, c Change) error {
+	sm := a.s.SecretsManager
+	switch c.Action {
+	case ActionDelete:
+		return a.deleteSecret(ctx, c)
+	case ActionRestore:
+		if _, err := sm.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String(c.Secret.ARN)}); err != nil {
+			return wrap(err, "restoring the stage key", c.Name)
+		}
+		out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(c.Secret.ARN)})
+		if err != nil {
+			return wrap(err, "reading the stage key", c.Name)
+		}
+		a.setKey(out.SecretBinary)
+		return nil
+	}
+	key := make([]byte, 32)
+	if _, err := io.ReadFull(a.opts.Rand, key); err != nil {
+		return fmt.Errorf("creating the stage key: %w", err)
+	}
+	tags := []smtypes.Tag{{Key: aws.String(TagStageKey), Value: aws.String("true")}}
+	for _, k := range sortedKeys(ownerTags(a.d)) {
+		tags = append(tags, smtypes.Tag{Key: aws.String(k), Value: aws.String(ownerTags(a.d)[k])})
+	}
+	_, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name:         aws.String(c.Name),
+		Description:  aws.String("secretboot stage key for " + a.d.Project + "/" + a.d.Stage + ": keys version tokens; never read by applications"),
+		SecretBinary: key,
+		Tags:         tags,
+	})
+	if apiCode(err) == "ResourceExistsException" {
+		return a.stageKeyCreatedMeanwhile(ctx, c.Name, err)
+	}
+	if err != nil {
+		return wrap(err, "creating the stage key", c.Name)
+	}
+	a.setKey(key)
+	return nil
+}
+
+func (a *applier) setKey(k []byte) {
+	a.mu.Lock()
+	a.key = append([]byte(nil), k...)
+	a.mu.Unlock()
+}
+
+func (a *applier) stageKeyBytes() []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.key
+}
+
+func (a *applier) desiredSecret(name string) *spec.Secret {
+	for _, s := range a.d.Secrets {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func smTags(m map[string]string) []smtypes.Tag {
+	var out []smtypes.Tag
+	for _, k := range sortedKeys(m) {
+		out = append(out, smtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return out
+}
+
+func (a *applier) secret(ctx context.Context, c Change) error {
+	sm := a.s.SecretsManager
+	s := a.desiredSecret(c.Name)
+	if s == nil {
+		return fmt.Errorf("secret %s is in the plan but not in the spec", c.Name)
+	}
+	regen := c.Secret.Payload.regenerate()
+	if c.Action == ActionCreate {
+		value, err := a.compose(s, nil, regen)
+		if err != nil {
+			return fmt.Errorf("secret %s: %w", c.Name, err)
+		}
+		in := &secretsmanager.CreateSecretInput{
+			Name:               aws.String(s.Name),
+			ClientRequestToken: aws.String(versionToken(a.stageKeyBytes(), a.d, s, 0)),
+			Tags:               smTags(desiredSecretTags(a.d, s, 0)),
+		}
+		if s.Description != "" {
+			in.Description = aws.String(s.Description)
+		}
+		if s.KMSKeyARN != "" {
+			in.KmsKeyId = aws.String(s.KMSKeyARN)
+		}
+		setValue(s, value, &in.SecretString, &in.SecretBinary)
+		out, err := sm.CreateSecret(ctx, in)
+		if apiCode(err) == "ResourceExistsException" {
+			return a.secretCreatedMeanwhile(ctx, s, aws.ToString(in.ClientRequestToken), regen, err)
+		}
+		if err != nil {
+			return wrap(err, "creating secret", s.Name)
+		}
+		a.mu.Lock()
+		a.arns[s.Name] = aws.ToString(out.ARN)
+		a.mu.Unlock()
+		return nil
+	}
+	arn := aws.String(c.Secret.ARN)
+	if c.Action == ActionRestore {
+		if _, err := sm.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: arn}); err != nil {
+			return wrap(err, "restoring secret", s.Name)
+		}
+	}
+	if c.Secret.Description != nil || c.Secret.KMSKey != nil {
+		in := &secretsmanager.UpdateSecretInput{SecretId: arn}
+		if c.Secret.Description != nil {
+			in.Description = aws.String(s.Description)
+		}
+		if c.Secret.KMSKey != nil {
+			key := s.KMSKeyARN
+			if key == "" {
+				key = "alias/aws/secretsmanager"
+			}
+			in.KmsKeyId = aws.String(key)
+		}
+		if _, err := sm.UpdateSecret(ctx, in); err != nil {
+			return wrap(err, "updating secret", s.Name)
+		}
+	}
+	// Tags first: the generation tag must be in place before the write it
+	// keys, or a failure in between would undo a regeneration on rerun.
+	var tagKeys, untag []string
+	for _, t := range c.Secret.Tags {
+		if t.Removed {
+			untag = append(untag, t.Key)
+		} else {
+			tagKeys = append(tagKeys, t.Key)
+		}
+	}
+	os := a.o.Secrets[s.Name]
+	gen := generation(os.Tags)
+	if len(regen) > 0 {
+		gen++
+	}
+	want := desiredSecretTags(a.d, s, gen)
+	if len(tagKeys) > 0 {
+		tags := map[string]string{}
+		for _, k := range tagKeys {
+			tags[k] = want[k]
+		}
+		if _, err := sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: arn, Tags: smTags(tags)}); err != nil {
+			return wrap(err, "tagging secret", s.Name)
+		}
+	}
+	if len(untag) > 0 {
+		if _, err := sm.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: arn, TagKeys: untag}); err != nil {
+			return wrap(err, "untagging secret", s.Name)
+		}
+	}
+	p := c.Secret.Payload
+	if p == nil {
+		return nil
+	}
+	token := versionToken(a.stageKeyBytes(), a.d, s, gen)
+	if p.Status == PayloadRestoreStage {
+		_, err := sm.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+			SecretId: arn, VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(token), RemoveFromVersionId: aws.String(os.Current),
+		})
+		return wrap(err, "restoring the current version of secret", s.Name)
+	}
+	var live map[string]spec.Sealed
+	if p.ReadsLive {
+		var err error
+		if live, err = a.liveGenerated(ctx, s, c.Secret.ARN); err != nil {
+			return err
+		}
+	}
+	value, err := a.compose(s, live, regen)
+	if err != nil {
+		return fmt.Errorf("secret %s: %w", c.Name, err)
+	}
+	in := &secretsmanager.PutSecretValueInput{SecretId: arn, ClientRequestToken: aws.String(token)}
+	setValue(s, value, &in.SecretString, &in.SecretBinary)
+	_, err = sm.PutSecretValue(ctx, in)
+	return wrap(err, "writing secret", s.Name)
+}
+
+// regenerate lists the fields to regenerate ("" = all) of a payload change.
+func (p *PayloadChange) regenerate() []string {
+	if p == nil {
+		return nil
+	}
+	return p.Regenerate
+}
+
+// setValue puts the payload into the request field its kind uses. This and
+// the token are the only places payload bytes go.
+func setValue(s *spec.Secret, v spec.Sealed, str **string, bin *[]byte) {
+	if s.Payload.Kind == spec.KindBinary {
+		*bin = v.Reveal()
+		return
+	}
+	*str = aws.String(string(v.Reveal()))
+}
+
+// compose builds the value to write: declared fields plus generated ones,
+// taken from live where present and not regenerated, new otherwise.
+func (a *applier) compose(s *spec.Secret, live map[string]spec.Sealed, regen []string) (spec.Sealed, error) {
+	gen := map[string]spec.Sealed{}
+	for _, g := range s.Payload.Generators {
+		if v, ok := live[g.Field]; ok && !contains(regen, g.Field) && !contains(regen, "") {
+			gen[g.Field] = v
+			continue
+		}
+		v, err := g.Generate(a.opts.Rand)
+		if err != nil {
+			return spec.Sealed{}, err
+		}
+		gen[g.Field] = v
+	}
+	return s.Payload.Compose(gen)
+}
+
+// liveGenerated reads the current value and picks out the generated
+// values. Decoding errors are reported without their text: it could quote
+// the payload.
+func (a *applier) liveGenerated(ctx context.Context, s *spec.Secret, arn string) (map[string]spec.Sealed, error) {
+	// AWSCURRENT is the default; naming it also makes moto, which keeps
+	// a separate default version, answer with the current one.
+	out, err := a.s.SecretsManager.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn), VersionStage: aws.String("AWSCURRENT")})
+	if err != nil {
+		return nil, wrap(err, "reading the current value (to keep generated values) of secret", s.Name)
+	}
+	live := map[string]spec.Sealed{}
+	raw := spec.Seal(out.SecretBinary)
+	if out.SecretString != nil {
+		raw = spec.SealString(*out.SecretString)
+	}
+	for _, g := range s.Payload.Generators {
+		if g.Field == "" {
+			live[""] = raw
+			continue
+		}
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(raw.Reveal(), &fields) != nil {
+			break // not an object any more: the generated fields are made anew
+		}
+		var v string
+		if f, ok := fields[g.Field]; ok && json.Unmarshal(f, &v) == nil && v != "" {
+			live[g.Field] = spec.SealString(v)
+		}
+	}
+	return live, nil
+}
+
+func (a *applier) deleteSecret(ctx context.Context, c Change) error {
+	days := c.Secret.RecoveryDays
+	if days == 0 {
+		days = 30
+	}
+	_, err := a.s.SecretsManager.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{
+		SecretId: aws.String(c.Secret.ARN), RecoveryWindowInDays: aws.Int64(int64(days)),
+	})
+	return wrap(err, "scheduling deletion of secret", c.Name)
+}
+
+func (a *applier) desiredRole(name string) *spec.Role {
+	for _, r := range a.d.Roles {
+		if r.Name == name || !r.Managed() && roleNameFromARN(r.External) == name {
+			return r
+		}
+	}
+	return nil
+}
+
+func (a *applier) role(ctx context.Context, c Change) error {
+	iamc := a.s.IAM
+	if c.Action == ActionDelete {
+		_, err := iamc.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(c.Name)})
+		if isNotFound(err) {
+			return nil
+		}
+		return wrap(err, "deleting role", c.Name)
+	}
+	r := a.desiredRole(c.Name)
+	if r == nil {
+		return fmt.Errorf("role %s is in the plan but not in the spec", c.Name)
+	}
+	tdoc, err := trustPolicy(r)
+	if err != nil {
+		return err
+	}
+	trust := string(tdoc.Compact())
+	if c.Action == ActionCreate {
+		in := &iam.CreateRoleInput{
+			RoleName:                 aws.String(r.Name),
+			Path:                     aws.String(RolePath(a.d)),
+			AssumeRolePolicyDocument: aws.String(trust),
+		}
+		if r.Description != "" {
+			in.Description = aws.String(r.Description)
+		}
+		if r.PermissionsBoundary != "" {
+			in.PermissionsBoundary = aws.String(r.PermissionsBoundary)
+		}
+		tags := ownerTags(a.d)
+		for k, v := range r.Tags {
+			tags[k] = v
+		}
+		for _, k := range sortedKeys(tags) {
+			in.Tags = append(in.Tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+		}
+		_, err = iamc.CreateRole(ctx, in)
+		if apiCode(err) == "EntityAlreadyExists" {
+			return a.roleCreatedMeanwhile(ctx, r.Name, err)
+		}
+		return wrap(err, "creating role", r.Name)
+	}
+	if c.Role.Description != nil {
+		if _, err := iamc.UpdateRole(ctx, &iam.UpdateRoleInput{RoleName: aws.String(r.Name), Description: aws.String(r.Description)}); err != nil {
+			return wrap(err, "updating role", r.Name)
+		}
+	}
+	if c.Role.Trust != nil {
+		if _, err := iamc.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(r.Name), PolicyDocument: aws.String(trust)}); err != nil {
+			return wrap(err, "updating trust policy of role", r.Name)
+		}
+	}
+	return nil
+}
+
+func (a *applier) policy(ctx context.Context, c Change) error {
+	pc := c.Policy
+	if c.Action == ActionDelete {
+		return a.removeReadPolicy(ctx, c)
+	}
+	r := a.desiredRole(pc.Role)
+	if r == nil {
+		return fmt.Errorf("role %s is in the plan but not in the spec", pc.Role)
+	}
+	a.mu.Lock()
+	doc, pending := readPolicy(a.d, a.o.Region, a.o.Account, a.arns, r)
+	a.mu.Unlock()
+	if len(pending) > 0 {
+		return fmt.Errorf("role policy %s: the ARNs of %s are unknown", c.Name, strings.Join(pending, ", "))
+	}
+	return a.putReadPolicy(ctx, c, doc)
+}
+
+func (a *applier) profile(ctx context.Context, c Change) error {
+	iamc := a.s.IAM
+	name := aws.String(c.Name)
+	remove := []string{c.Profile.RemoveRole}
+	if c.Action == ActionCreate {
+		tags := ownerTags(a.d)
+		in := &iam.CreateInstanceProfileInput{InstanceProfileName: name, Path: aws.String(RolePath(a.d))}
+		for _, k := range sortedKeys(tags) {
+			in.Tags = append(in.Tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+		}
+		_, err := iamc.CreateInstanceProfile(ctx, in)
+		if apiCode(err) == "EntityAlreadyExists" {
+			roles, perr := a.profileCreatedMeanwhile(ctx, c.Name, err)
+			if perr != nil {
+				return perr
+			}
+			if contains(roles, c.Profile.AddRole) {
+				return nil
+			}
+			remove = roles // a profile holds one role: make room
+		} else if err != nil {
+			return wrap(err, "creating instance profile", c.Name)
+		}
+	}
+	for _, rr := range remove {
+		if rr == "" {
+			continue
+		}
+		_, err := iamc.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: name, RoleName: aws.String(rr)})
+		if err != nil && !isNotFound(err) {
+			return wrap(err, "removing role "+rr+" from instance profile", c.Name)
+		}
+	}
+	if c.Action == ActionDelete {
+		_, err := iamc.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: name})
+		if isNotFound(err) {
+			return nil
+		}
+		return wrap(err, "deleting instance profile", c.Name)
+	}
+	if ar := c.Profile.AddRole; ar != "" {
+		return a.propagating(ctx, "adding role "+ar+" to instance profile "+c.Name, func() error {
+			_, err := iamc.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: name, RoleName: aws.String(ar)})
+			return err
+		})
+	}
+	return nil
+}
+
+// propagating retries a call that may fail while IAM propagates a
+// resource created moments ago: NoSuchEntity, and MalformedPolicyDocument
+// naming an invalid principal. The SDK's retryer does not cover these.
+func (a *applier) propagating(ctx context.Context, what string, call func() error) error {
+	deadline := time.Now().Add(a.opts.PropagationTimeout)
+	wait := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := call()
+		if err == nil {
+			return nil
+		}
+		if !propagationError(err) || time.Now().Add(wait).After(deadline) {
+			if isAccessDenied(err) {
+				return &AccessDeniedError{Operation: what, Err: err}
+			}
+			return fmt.Errorf("%s (attempt %d): %w", what, attempt, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+}
+
+func propagationError(err error) bool {
+	switch apiCode(err) {
+	case "NoSuchEntity":
+		return true
+	case "MalformedPolicyDocument":
+		return strings.Contains(strings.ToLower(err.Error()), "principal")
+	}
+	return false
+}

@@ -1,0 +1,659 @@
+package provision
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/spec"
+)
+
+// DiffOptions tune Diff.
+type DiffOptions struct {
+	// Destroy plans the removal of everything the stage owns.
+	Destroy bool
+	// Regenerate names generated values to replace: a secret ("app/db" or
+	// its full name) for all its generated values, or "secret.field" for one
+	// field.
+	Regenerate []string
+}
+
+// ClashError reports resources that exist under names the spec wants but
+// that secretboot does not own. They are never touched.
+type ClashError struct {
+	Secrets []string // secret names; adoptable with `secretboot import`
+	Roles   []string // role names outside the stage's path (IAM paths are immutable)
+	Other   []string // further explanations
+}
+
+func (e *ClashError) Error() string {
+	var b strings.Builder
+	b.WriteString("resources exist that secretboot does not own:")
+	for _, s := range e.Secrets {
+		fmt.Fprintf(&b, "\n  secret %s is not tagged as part of this stage; to manage it, run: secretboot import %s", s, s)
+	}
+	for _, r := range e.Roles {
+		fmt.Fprintf(&b, "\n  role %s exists outside secretboot's path; rename the role in the spec, or delete the existing role", r)
+	}
+	for _, o := range e.Other {
+		b.WriteString("\n  " + o)
+	}
+	return b.String()
+}
+
+// Diff compares the desired stage with what was observed and returns the
+// plan. It is pure: no calls, no clock, no randomness.
+func Diff(d *spec.Desired, o *Observed, opts DiffOptions) (*Plan, error) {
+	if o.Account == "" {
+		return nil, errors.New("diff: the observed state has no account")
+	}
+	regen, err := resolveRegenerate(d, opts.Regenerate)
+	if err != nil {
+		return nil, err
+	}
+	df := &differ{d: d, o: o, opts: opts, regen: regen, clash: &ClashError{}}
+	p := &Plan{
+		FormatVersion: FormatVersion,
+		Header: Header{
+			Project: d.Project, Stage: d.Stage, Account: o.Account, Region: o.Region,
+			CallerARN: o.CallerARN, CredentialSource: o.CredentialSource, SpecHash: d.SpecHash,
+		},
+		Destroy:    opts.Destroy,
+		Regenerate: sortedCopy(opts.Regenerate),
+		Observed:   fingerprint(o),
+	}
+	if o.LongTermKey {
+		p.Header.Warnings = append(p.Header.Warnings, "the credentials are a long-term access key (AKIA…); prefer a role (SSO, assume_role_arn, web identity)")
+	}
+	df.stageKey()
+	df.secrets()
+	df.roles()
+	df.policies()
+	df.profiles()
+	if len(df.clash.Secrets)+len(df.clash.Roles)+len(df.clash.Other) > 0 {
+		df.errs = append(df.errs, df.clash)
+	}
+	if err := errors.Join(df.errs...); err != nil {
+		return nil, err
+	}
+	if o.StageKey != nil && o.stageKey.IsEmpty() && !opts.Destroy && df.ownedSecrets > 0 {
+		p.Header.Warnings = append(p.Header.Warnings, "the stage key cannot be read, so secretboot cannot tell whether payloads are current; every payload will be rewritten")
+	}
+	p.Changes = df.changes
+	sortChanges(p.Changes)
+	for _, c := range p.Changes {
+		switch {
+		case c.Action == ActionCreate || c.Action == ActionRestore:
+			p.Summary.Add++
+		case c.Action == ActionDelete:
+			p.Summary.Destroy++
+		default:
+			p.Summary.Change++
+		}
+		if c.Policy != nil {
+			for _, g := range c.Policy.Grants {
+				if g.Broadens {
+					p.Summary.Broadening++
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+type differ struct {
+	d            *spec.Desired
+	o            *Observed
+	opts         DiffOptions
+	regen        map[string][]string // secret name → regenerated fields ("" = all)
+	clash        *ClashError
+	changes      []Change
+	ids          map[string]bool // IDs of changes made so far
+	ownedSecrets int
+	staleRoles   []string // managed roles to delete, sorted
+	errs         []error  // problems that stop the plan
+}
+
+func (df *differ) add(c Change) {
+	if df.ids == nil {
+		df.ids = map[string]bool{}
+	}
+	c.ID = changeID(c.Kind, c.Name)
+	df.ids[c.ID] = true
+	df.changes = append(df.changes, c)
+}
+
+func changeID(k Kind, name string) string { return string(k) + ":" + name }
+
+// dep returns the ID of a change if the plan has it.
+func (df *differ) dep(k Kind, name string) []string {
+	if id := changeID(k, name); df.ids[id] {
+		return []string{id}
+	}
+	return nil
+}
+
+var kindOrder = map[Kind]int{KindStageKey: 0, KindRole: 1, KindSecret: 2, KindRolePolicy: 3, KindInstanceProfile: 4}
+
+// sortChanges puts changes in apply order (see phase), then by kind and
+// name, so that a plan reads the way it will be applied.
+func sortChanges(cs []Change) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		if pi, pj := phase(cs[i]), phase(cs[j]); pi != pj {
+			return pi < pj
+		}
+		if kindOrder[cs[i].Kind] != kindOrder[cs[j].Kind] {
+			return kindOrder[cs[i].Kind] < kindOrder[cs[j].Kind]
+		}
+		return cs[i].Name < cs[j].Name
+	})
+}
+
+func (df *differ) stageKey() {
+	k, name := df.o.StageKey, StageKeyName(df.d)
+	switch {
+	case k != nil && !ownedBy(k.Tags, df.d):
+		df.clash.Other = append(df.clash.Other, fmt.Sprintf("secret %s (the stage key's name) exists and is not owned by this stage; delete or rename it", name))
+	case df.opts.Destroy:
+		if k != nil && !k.Deleted {
+			df.add(Change{Kind: KindStageKey, Name: name, Action: ActionDelete, Secret: &SecretChange{ARN: k.ARN, RecoveryDays: 30}})
+		}
+	case k == nil:
+		df.add(Change{Kind: KindStageKey, Name: name, Action: ActionCreate, Secret: &SecretChange{}})
+	case k.Deleted:
+		df.add(Change{Kind: KindStageKey, Name: name, Action: ActionRestore, Secret: &SecretChange{ARN: k.ARN}})
+	}
+}
+
+func generation(tags map[string]string) int {
+	n, err := strconv.Atoi(tags[TagGeneration])
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// desiredSecretTags are the tags a secret should carry.
+func desiredSecretTags(d *spec.Desired, s *spec.Secret, gen int) map[string]string {
+	t := ownerTags(d)
+	for k, v := range s.Tags {
+		t[k] = v
+	}
+	if gen > 0 {
+		t[TagGeneration] = strconv.Itoa(gen)
+	}
+	return t
+}
+
+func (df *differ) secrets() {
+	d, o := df.d, df.o
+	want := map[string]bool{}
+	keyName := StageKeyName(d)
+	for _, s := range d.Secrets {
+		want[s.Name] = true
+		if s.Name == keyName {
+			df.clash.Other = append(df.clash.Other, fmt.Sprintf("secret %s uses the name reserved for the stage key", s.Name))
+			continue
+		}
+		os := o.Secrets[s.Name]
+		if os != nil && !ownedBy(os.Tags, d) {
+			df.clash.Secrets = append(df.clash.Secrets, s.Name)
+			continue
+		}
+		if os != nil {
+			df.ownedSecrets++
+		}
+		if df.opts.Destroy {
+			continue
+		}
+		if c, ok := df.secretChange(s, os); ok {
+			df.add(c)
+		}
+	}
+	for _, name := range sortedKeys(o.Secrets) {
+		os := o.Secrets[name]
+		if want[name] && !df.opts.Destroy || !ownedBy(os.Tags, d) || os.Deleted {
+			continue
+		}
+		df.add(Change{Kind: KindSecret, Name: name, Action: ActionDelete, Secret: &SecretChange{ARN: os.ARN, RecoveryDays: recoveryDays(d, name)}})
+	}
+}
+
+// recoveryDays is the window for a secret: the spec's when it still names
+// the secret (destroy), else the AWS default.
+func recoveryDays(d *spec.Desired, name string) int {
+	for _, s := range d.Secrets {
+		if s.Name == name && s.RecoveryWindowDays != 0 {
+			return s.RecoveryWindowDays
+		}
+	}
+	return 30
+}
+
+func (df *differ) readersOf(s *spec.Secret) []string {
+	var names []string
+	for _, r := range s.Readers {
+		for _, role := range df.d.Roles {
+			if role.Key == r.Role {
+				names = append(names, role.Name)
+			}
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool) {
+	d := df.d
+	regen, regenerating := df.regen[s.Name]
+	c := Change{Kind: KindSecret, Name: s.Name, DependsOn: df.dep(KindStageKey, StageKeyName(d))}
+	sc := &SecretChange{Readers: df.readersOf(s)}
+	c.Secret = sc
+	if os == nil {
+		c.Action = ActionCreate
+		sc.Payload = payloadChange(s, PayloadNew, nil)
+		if s.Description != "" {
+			sc.Description = &ValueChange{New: s.Description}
+		}
+		if s.KMSKeyARN != "" {
+			sc.KMSKey = &ValueChange{New: s.KMSKeyARN}
+		}
+		sc.Tags = tagChanges(nil, s.Tags)
+		return c, true
+	}
+	sc.ARN = os.ARN
+	c.Action = ActionUpdate
+	changed := false
+	if os.Deleted {
+		c.Action = ActionRestore
+		changed = true
+	}
+	if os.Description != s.Description {
+		sc.Description = &ValueChange{Old: os.Description, New: s.Description}
+		changed = true
+	}
+	if normKMS(os.KMSKeyID) != normKMS(s.KMSKeyARN) {
+		sc.KMSKey = &ValueChange{Old: os.KMSKeyID, New: s.KMSKeyARN}
+		changed = true
+	}
+	gen := generation(os.Tags)
+	if regenerating {
+		gen++
+	}
+	if tc := tagChanges(os.Tags, desiredSecretTags(d, s, gen)); len(tc) > 0 {
+		sc.Tags = tc
+		changed = true
+	}
+	if st, ok := df.payloadStatus(s, os, gen); ok {
+		var r []string
+		if regenerating {
+			r = regen
+		}
+		sc.Payload = payloadChange(s, st, r)
+		sc.Payload.ReadsLive = st != PayloadRestoreStage && st != PayloadNew && keepsGenerated(s, r)
+		changed = true
+	}
+	return c, changed
+}
+
+// keepsGenerated reports whether a write must carry generated values over
+// from the live secret.
+func keepsGenerated(s *spec.Secret, regen []string) bool {
+	for _, g := range s.Payload.Generators {
+		if !contains(regen, g.Field) && !contains(regen, "") {
+			return true
+		}
+	}
+	return false
+}
+
+// payloadStatus compares the expected version token with AWSCURRENT.
+func (df *differ) payloadStatus(s *spec.Secret, os *ObservedSecret, gen int) (PayloadStatus, bool) {
+	key := df.o.stageKey.Reveal()
+	switch {
+	case os.Current == "":
+		return PayloadNew, true
+	case len(key) == 0:
+		return PayloadUnverified, true
+	}
+	tok := versionToken(key, df.d, s, gen)
+	switch {
+	case os.Current == tok:
+		return "", false
+	case os.Versions[tok] != nil:
+		return PayloadRestoreStage, true
+	case writtenBySecretboot(key, s.Name, os.Current):
+		return PayloadChangedInSpec, true
+	}
+	return PayloadChangedOutside, true
+}
+
+func payloadChange(s *spec.Secret, st PayloadStatus, regen []string) *PayloadChange {
+	pc := &PayloadChange{Status: st, Kind: s.Payload.Kind.String(), Regenerate: regen, Sensitive: "(sensitive)"}
+	gens := map[string]bool{}
+	for _, g := range s.Payload.Generators {
+		gens[g.Field] = true
+	}
+	pc.Generated = gens[""]
+	pc.FieldsHidden = s.Payload.FieldsHidden
+	for _, f := range s.Payload.Fields {
+		pc.Fields = append(pc.Fields, Field{Name: f, Generated: gens[f]})
+	}
+	return pc
+}
+
+// normKMS maps the ways AWS spells its managed key to "".
+func normKMS(k string) string {
+	if k == "alias/aws/secretsmanager" {
+		return ""
+	}
+	return k
+}
+
+// tagChanges lists the differences between live and desired tags; keys in
+// the reserved aws: namespace are not ours.
+func tagChanges(live, want map[string]string) []TagChange {
+	var out []TagChange
+	for _, k := range sortedKeys(want) {
+		if old, ok := live[k]; !ok || old != want[k] {
+			out = append(out, TagChange{Key: k, Old: live[k], New: want[k]})
+		}
+	}
+	for _, k := range sortedKeys(live) {
+		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "aws:") {
+			out = append(out, TagChange{Key: k, Old: live[k], Removed: true})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+func (df *differ) roles() {
+	d, o := df.d, df.o
+	want := map[string]bool{}
+	for _, r := range d.Roles {
+		if !r.Managed() {
+			if o.External[r.Key] == nil && !df.opts.Destroy {
+				df.clash.Other = append(df.clash.Other, fmt.Sprintf("external role %s (%s) does not exist or cannot be read", r.Key, r.External))
+			}
+			continue
+		}
+		want[r.Name] = true
+		if arn, ok := o.RoleClashes[r.Name]; ok {
+			df.clash.Roles = append(df.clash.Roles, r.Name+" ("+arn+")")
+			continue
+		}
+		if df.opts.Destroy {
+			continue
+		}
+		or := o.Roles[r.Name]
+		tdoc, err := trustPolicy(r)
+		if err != nil {
+			df.errs = append(df.errs, err)
+			continue
+		}
+		trust := string(tdoc.Canonical())
+		if or == nil {
+			df.add(Change{Kind: KindRole, Name: r.Name, Action: ActionCreate, Role: &RoleChange{
+				Services: servicesOf(r), Description: nonEmpty(r.Description), Trust: &ValueChange{New: trust}, InstanceProfile: r.InstanceProfile,
+			}})
+			continue
+		}
+		rc := &RoleChange{ARN: or.ARN, Services: servicesOf(r), InstanceProfile: r.InstanceProfile}
+		changed := false
+		if or.Description != r.Description {
+			rc.Description = &ValueChange{Old: or.Description, New: r.Description}
+			changed = true
+		}
+		if live := canonicalOf(or.Trust); live != trust {
+			rc.Trust = &ValueChange{Old: live, New: trust}
+			changed = true
+		}
+		if changed {
+			df.add(Change{Kind: KindRole, Name: r.Name, Action: ActionUpdate, Role: rc})
+		}
+	}
+	// Deletions are added in profiles(), once policy and profile removals
+	// they depend on are known.
+	df.staleRoles = nil
+	for _, name := range sortedKeys(o.Roles) {
+		if !want[name] || df.opts.Destroy {
+			df.staleRoles = append(df.staleRoles, name)
+		}
+	}
+}
+
+func servicesOf(r *spec.Role) []string {
+	if len(r.Services) == 0 {
+		return []string{"ec2.amazonaws.com"}
+	}
+	return r.Services
+}
+
+func nonEmpty(s string) *ValueChange {
+	if s == "" {
+		return nil
+	}
+	return &ValueChange{New: s}
+}
+
+// arns are the exact ARNs of secrets that exist (or will exist after a
+// restore) — the ones a policy can name now.
+func (df *differ) arns() map[string]string {
+	m := map[string]string{}
+	for name, s := range df.o.Secrets {
+		if ownedBy(s.Tags, df.d) {
+			m[name] = s.ARN
+		}
+	}
+	return m
+}
+
+func (df *differ) policies() {
+	d, o := df.d, df.o
+	arns := df.arns()
+	for _, r := range d.Roles {
+		var live *ObservedRole
+		if r.Managed() {
+			live = o.Roles[r.Name]
+		} else {
+			live = o.External[r.Key]
+		}
+		if r.Managed() && o.RoleClashes[r.Name] != "" || !r.Managed() && live == nil {
+			continue
+		}
+		roleName := r.Name
+		if !r.Managed() {
+			roleName = live.Name
+		}
+		pc := &PolicyChange{Role: roleName, PolicyName: readPolicyName(d, r), External: !r.Managed()}
+		var doc *policy.Document
+		var pending []string
+		if !df.opts.Destroy {
+			doc, pending = readPolicy(d, o.Region, o.Account, arns, r)
+		}
+		c, ok, err := df.readPolicyChange(pc, live, doc, pending, partBase(d, roleName, !r.Managed()))
+		if err != nil {
+			df.errs = append(df.errs, err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if r.Managed() && c.Action != ActionDelete {
+			c.DependsOn = append(c.DependsOn, df.dep(KindRole, r.Name)...)
+		}
+		for _, s := range pending {
+			c.DependsOn = append(c.DependsOn, df.dep(KindSecret, s)...)
+		}
+		df.add(c)
+	}
+	// Policies on roles that are going away.
+	for _, name := range df.staleRoles {
+		if df.ids[changeID(KindRolePolicy, name+"/"+ReadPolicyName)] {
+			continue
+		}
+		pc := &PolicyChange{Role: name, PolicyName: ReadPolicyName}
+		if c, ok, _ := df.readPolicyChange(pc, o.Roles[name], nil, nil, partBase(d, name, false)); ok {
+			df.add(c)
+		}
+	}
+}
+
+func (df *differ) profiles() {
+	d, o := df.d, df.o
+	want := map[string]bool{}
+	if !df.opts.Destroy {
+		for _, r := range d.Roles {
+			if !r.Managed() || !r.InstanceProfile || o.RoleClashes[r.Name] != "" {
+				continue
+			}
+			want[r.Name] = true
+			p := o.Profiles[r.Name]
+			switch {
+			case p == nil:
+				df.add(Change{Kind: KindInstanceProfile, Name: r.Name, Action: ActionCreate, DependsOn: df.dep(KindRole, r.Name),
+					Profile: &ProfileChange{AddRole: r.Name}})
+			case !contains(p.Roles, r.Name):
+				pc := &ProfileChange{AddRole: r.Name}
+				if len(p.Roles) > 0 {
+					pc.RemoveRole = p.Roles[0] // a profile holds at most one role
+				}
+				df.add(Change{Kind: KindInstanceProfile, Name: r.Name, Action: ActionUpdate, DependsOn: df.dep(KindRole, r.Name), Profile: pc})
+			}
+		}
+	}
+	for _, name := range sortedKeys(o.Profiles) {
+		if want[name] {
+			continue
+		}
+		pc := &ProfileChange{}
+		if p := o.Profiles[name]; len(p.Roles) > 0 {
+			pc.RemoveRole = p.Roles[0]
+		}
+		df.add(Change{Kind: KindInstanceProfile, Name: name, Action: ActionDelete, Profile: pc})
+	}
+	for _, name := range df.staleRoles {
+		c := Change{Kind: KindRole, Name: name, Action: ActionDelete, Role: &RoleChange{ARN: o.Roles[name].ARN}}
+		c.DependsOn = append(c.DependsOn, df.dep(KindRolePolicy, name+"/"+ReadPolicyName)...)
+		for _, pn := range sortedKeys(o.Profiles) {
+			if contains(o.Profiles[pn].Roles, name) {
+				c.DependsOn = append(c.DependsOn, df.dep(KindInstanceProfile, pn)...)
+			}
+		}
+		df.add(c)
+	}
+}
+
+// resolveRegenerate maps --regenerate arguments to secret names and fields.
+func resolveRegenerate(d *spec.Desired, args []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	find := func(n string) *spec.Secret {
+		for _, s := range d.Secrets {
+			if s.Key == n || s.Name == n {
+				return s
+			}
+		}
+		return nil
+	}
+	for _, a := range args {
+		s, field := find(a), ""
+		if s == nil {
+			if i := strings.LastIndex(a, "."); i > 0 {
+				s, field = find(a[:i]), a[i+1:]
+			}
+		}
+		if s == nil {
+			return nil, fmt.Errorf("regenerate %s: no such secret in stage %s", a, d.Stage)
+		}
+		ok := false
+		for _, g := range s.Payload.Generators {
+			ok = ok || field == "" || g.Field == field
+		}
+		if !ok {
+			if field == "" {
+				return nil, fmt.Errorf("regenerate %s: the secret has no generated value", a)
+			}
+			return nil, fmt.Errorf("regenerate %s: the secret has no generated field %q", a, field)
+		}
+		if !contains(out[s.Name], field) {
+			out[s.Name] = append(out[s.Name], field)
+		}
+	}
+	for k := range out {
+		sort.Strings(out[k])
+	}
+	return out, nil
+}
+
+func fingerprint(o *Observed) Fingerprint {
+	f := Fingerprint{Secrets: map[string]SecretFingerprint{}, Roles: map[string]RoleFingerprint{}, Profiles: map[string][]string{}}
+	if o.StageKey != nil {
+		f.StageKeyVersion = o.StageKey.Current
+	}
+	for name, s := range o.Secrets {
+		meta := []string{s.Description, s.KMSKeyID}
+		for _, k := range sortedKeys(s.Tags) {
+			meta = append(meta, k, s.Tags[k])
+		}
+		f.Secrets[name] = SecretFingerprint{ARN: s.ARN, Current: s.Current, Deleted: s.Deleted, MetaHash: hashOf(meta...)}
+	}
+	for name, r := range o.Roles {
+		f.Roles[name] = roleFingerprint(r)
+	}
+	for _, r := range o.External {
+		f.Roles[r.Name] = roleFingerprint(r)
+	}
+	for name, p := range o.Profiles {
+		f.Profiles[name] = append([]string{}, p.Roles...)
+	}
+	return f
+}
+
+func roleFingerprint(r *ObservedRole) RoleFingerprint {
+	policy := []string{canonicalOf(r.Policy)}
+	for _, p := range r.Parts {
+		policy = append(policy, p.Name, p.DefaultVersion, strconv.FormatBool(p.Attached))
+	}
+	return RoleFingerprint{ARN: r.ARN, TrustHash: hashOf(canonicalOf(r.Trust), r.Description), PolicyHash: hashOf(policy...)}
+}
+
+func hashOf(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(strconv.Itoa(len(p)) + ":" + p))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func sortedCopy(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	c := append([]string(nil), s...)
+	sort.Strings(c)
+	return c
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,78 @@
+// Package provision is secretboot's engine: it reads the live state of a
+// stage, compares it with the evaluated spec and applies the difference.
+//
+// The flow is
+//
+//	s, err := provision.Connect(ctx, provision.ConnectOptions{…})   // account guard included
+//	o, err := provision.Observe(ctx, s, desired)                     // a few list calls, no per-secret reads
+//	p, err := provision.Diff(desired, o, provision.DiffOptions{})    // pure; p holds no payload
+//	res, err := provision.Apply(ctx, s, p, desired, provision.ApplyOptions{})
+//
+// and render (package provision/render) turns a Plan into text, JSON or
+// Markdown.
+//
+// # Ownership and version tokens
+//
+// Secrets are owned through the tags secretboot:project and secretboot:stage;
+// roles and instance profiles through the IAM path
+// /secretboot/<project>/<stage>/. Resources with a clashing name that
+// secretboot does not own are never touched: Diff returns a ClashError that
+// points at `secretboot import` (Import adopts secrets by tagging them).
+//
+// Every payload write uses a ClientRequestToken derived from the stage key —
+// 32 random bytes in the secret <name_prefix>.secretboot/stage-key, made on
+// the first apply — and from what the spec declares (name, declared payload,
+// generator specs, generation counter). The token is a version-8 UUID: 96
+// bits of HMAC over the declaration and a 32-bit mark that authenticates
+// them for the secret's name. Plan compares the expected token with the
+// AWSCURRENT version id that ListSecrets returns, so it needs no read of any
+// payload, and the mark tells a version secretboot wrote for an older spec
+// ("changed in spec") from one written by someone else ("changed outside").
+// When the expected version still exists but lost AWSCURRENT, apply moves
+// the stage back instead of writing.
+//
+// Generated values are created once and kept: a write that must keep them
+// reads the live value first (PayloadChange.ReadsLive). DiffOptions.Regenerate
+// bumps the generation counter, kept in the tag secretboot:generation.
+//
+// # Read policies
+//
+// Each role's read policy (provision/policy synthesises it) lives in the
+// inline policy secretboot-read while it fits the role's 10,240-character
+// inline limit. Beyond that, policy.Fit splits it into customer managed
+// policies <role>-read-1, -2, … under the stage's path, attached to the
+// role, and the inline policy is deleted; when it fits again it moves back
+// and the parts are detached and deleted. Observe finds the parts with one
+// ListPolicies per stage and reads attachments and default versions only
+// for roles that have parts. Apply creates or versions the parts before
+// attaching them and deletes the inline policy only after, so a role in
+// use keeps its grants throughout; a part at IAM's five-version limit loses
+// its oldest non-default version first. A policy that cannot fit even
+// split fails the plan, naming the role and the numbers.
+//
+// # Apply
+//
+// Apply re-observes and re-diffs before writing and refuses a plan that no
+// longer matches (StalePlanError), so a saved plan is applied exactly as
+// reviewed. Changes run in phases — stage key, roles, secrets, read
+// policies, instance profiles, role deletions — with bounded parallelism
+// inside a phase; IAM eventual consistency is retried explicitly, throttling
+// and 5xx by the SDK's retryer, under client-side rate limits at the AWS
+// quotas. A failure leaves an ApplyError that lists what was done and what
+// was not; every write is idempotent, so running apply again converges.
+// A create that finds its resource already there (ListSecrets and ListRoles
+// lag behind writes; another apply may have run) continues from the
+// resource's state when it is the stage's, and touches nothing otherwise.
+//
+// Session.CallStats counts calls, retries and throttles per operation, and
+// ApplyResult.Summary those of one apply; with ConnectOptions.Debug every
+// operation and HTTP exchange is logged with its timing and attempts.
+//
+// # Payloads
+//
+// Payloads travel as spec.Sealed from the spec to the one place that builds
+// a Secrets Manager request. Plans, saved plans, errors and debug logs never
+// hold them: a Plan is a plain value without any sealed field, errors name
+// resources and operations only, and the debug transport replaces the bodies
+// of payload-carrying calls with "(redacted)".
+package provision

@@ -1,0 +1,486 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/secretboot/secretboot/spec"
+)
+
+// Observed is the live state of one stage, read cheaply (DESIGN §6). It
+// holds no payload except the stage key, which stays sealed and unexported.
+type Observed struct {
+	Account   string
+	Region    string
+	CallerARN string
+	// CredentialSource and LongTermKey come from the session, for the plan
+	// header.
+	CredentialSource string
+	LongTermKey      bool
+
+	// Secrets lists every secret whose name starts with the stage's name
+	// prefix, owned or not, scheduled for deletion or not, by name. The
+	// stage key secret is not in it.
+	Secrets map[string]*ObservedSecret
+	// StageKey is the stage key secret, nil before the first apply.
+	StageKey *ObservedSecret
+	stageKey spec.Sealed // the key bytes; empty when absent or scheduled for deletion
+
+	// Roles are the roles under the stage's path, by name.
+	Roles map[string]*ObservedRole
+	// External are the external roles the spec names, by role key; an
+	// external role that does not exist is absent.
+	External map[string]*ObservedRole
+	// RoleClashes are roles outside the stage's path whose names the spec
+	// wants for managed roles, by name → ARN.
+	RoleClashes map[string]string
+	// Profiles are the instance profiles under the stage's path, by name.
+	Profiles map[string]*ObservedProfile
+	// Policies are the customer managed policies under the stage's path, by
+	// name: the parts of split read policies.
+	Policies map[string]*ObservedPolicy
+}
+
+// ObservedSecret is what ListSecrets returns for one secret.
+type ObservedSecret struct {
+	Name        string
+	ARN         string
+	Description string
+	KMSKeyID    string
+	Tags        map[string]string
+	Deleted     bool                // scheduled for deletion
+	Versions    map[string][]string // version id → stages
+	Current     string              // version id holding AWSCURRENT, "" when none
+}
+
+// ObservedRole is a role and secretboot's read policy on it.
+type ObservedRole struct {
+	Name        string
+	ARN         string
+	Description string
+	Trust       string // the trust policy document, URL-decoded
+	Policy      string // secretboot's inline read policy, "" when absent
+	// Parts are the customer managed policies that hold the role's read
+	// policy when it is split, in part order; see ReadPolicyPartName.
+	Parts []*ObservedPolicy
+}
+
+// ObservedPolicy is a customer managed policy under the stage's path.
+type ObservedPolicy struct {
+	Name           string
+	ARN            string
+	DefaultVersion string
+	Attachments    int // entities it is attached to, as ListPolicies counts them
+	// Part, Attached and Document are known for the parts of a role's read
+	// policy only: the part number, whether it is attached to that role,
+	// and the default version's document, URL-decoded.
+	Part     int
+	Attached bool
+	Document string
+}
+
+// ObservedProfile is an instance profile and its role (at most one).
+type ObservedProfile struct {
+	Name  string
+	ARN   string
+	Roles []string
+}
+
+// AccessDeniedError reports that the caller may not make a call the engine
+// needs. It is never turned into "missing".
+type AccessDeniedError struct {
+	Operation string
+	Resource  string
+	Err       error
+}
+
+func (e *AccessDeniedError) Error() string {
+	on := ""
+	if e.Resource != "" {
+		on = " on " + e.Resource
+	}
+	return fmt.Sprintf("access denied: %s%s; the caller lacks an IAM permission for this call (it is not a missing resource): %v", e.Operation, on, e.Err)
+}
+
+func (e *AccessDeniedError) Unwrap() error { return e.Err }
+
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+func isAccessDenied(err error) bool {
+	switch apiCode(err) {
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError":
+		return true
+	}
+	return false
+}
+
+func isNotFound(err error) bool {
+	switch apiCode(err) {
+	case "NoSuchEntity", "ResourceNotFoundException":
+		return true
+	}
+	return false
+}
+
+// wrap gives an error the call and resource it came from, and turns an
+// access denial into an AccessDeniedError.
+func wrap(err error, op, resource string) error {
+	if err == nil {
+		return nil
+	}
+	if isAccessDenied(err) {
+		return &AccessDeniedError{Operation: op, Resource: resource, Err: err}
+	}
+	return fmt.Errorf("%s (%s): %w", op, resource, err)
+}
+
+// Observe reads the live state of the stage: one paginated ListSecrets by
+// name prefix, ListRoles, ListInstanceProfiles and ListPolicies by path,
+// one GetRolePolicy per existing role, GetRole only for roles the spec
+// wants that are not under the path, and one read of the stage key. Only a
+// role whose read policy is split into managed policies costs more: one
+// ListAttachedRolePolicies and one GetPolicyVersion per part. It never
+// loops over secrets.
+func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error) {
+	o := &Observed{
+		Account:          s.Identity.Account,
+		Region:           s.Region,
+		CallerARN:        s.Identity.ARN,
+		CredentialSource: s.Identity.CredentialSource,
+		LongTermKey:      s.Identity.LongTermKey,
+		Secrets:          map[string]*ObservedSecret{},
+		Roles:            map[string]*ObservedRole{},
+		External:         map[string]*ObservedRole{},
+		RoleClashes:      map[string]string{},
+		Profiles:         map[string]*ObservedProfile{},
+		Policies:         map[string]*ObservedPolicy{},
+	}
+	var (
+		wg            sync.WaitGroup
+		smErr, iamErr error
+	)
+	var panics relay
+	wg.Add(2)
+	go func() { defer wg.Done(); defer panics.catch(); smErr = o.observeSecrets(ctx, s, d) }()
+	go func() { defer wg.Done(); defer panics.catch(); iamErr = o.observeRoles(ctx, s, d) }()
+	wg.Wait()
+	panics.rethrow()
+	if err := errors.Join(smErr, iamErr); err != nil {
+		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
+	}
+	return o, nil
+}
+
+func (o *Observed) observeSecrets(ctx context.Context, s *Session, d *spec.Desired) error {
+	in := &secretsmanager.ListSecretsInput{
+		IncludePlannedDeletion: aws.Bool(true),
+		MaxResults:             aws.Int32(100),
+	}
+	if d.NamePrefix != "" {
+		in.Filters = []smtypes.Filter{{Key: smtypes.FilterNameStringTypeName, Values: []string{d.NamePrefix}}}
+	}
+	keyName := StageKeyName(d)
+	p := secretsmanager.NewListSecretsPaginator(s.SecretsManager, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return wrap(err, "listing secrets", d.NamePrefix+"*")
+		}
+		for _, e := range page.SecretList {
+			name := aws.ToString(e.Name)
+			// The name filter is a prefix match on AWS; emulators may
+			// match more loosely.
+			if len(name) < len(d.NamePrefix) || name[:len(d.NamePrefix)] != d.NamePrefix {
+				continue
+			}
+			os := &ObservedSecret{
+				Name:        name,
+				ARN:         aws.ToString(e.ARN),
+				Description: aws.ToString(e.Description),
+				KMSKeyID:    aws.ToString(e.KmsKeyId),
+				Tags:        map[string]string{},
+				Deleted:     e.DeletedDate != nil,
+				Versions:    e.SecretVersionsToStages,
+			}
+			for _, t := range e.Tags {
+				os.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			}
+			for id, stages := range e.SecretVersionsToStages {
+				for _, st := range stages {
+					if st == "AWSCURRENT" {
+						os.Current = id
+					}
+				}
+			}
+			if name == keyName {
+				o.StageKey = os
+				continue
+			}
+			o.Secrets[name] = os
+		}
+	}
+	if o.StageKey == nil || o.StageKey.Deleted || !ownedBy(o.StageKey.Tags, d) {
+		return nil
+	}
+	out, err := s.SecretsManager.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(o.StageKey.ARN)})
+	if err != nil {
+		if isNotFound(err) { // created without a value: treated as absent
+			return nil
+		}
+		return wrap(err, "reading the stage key", keyName)
+	}
+	o.stageKey = spec.Seal(out.SecretBinary)
+	return nil
+}
+
+func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired) error {
+	// The three listings are independent; together they cost one call per
+	// 1,000 roles, profiles and policies.
+	path := RolePath(d)
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	var panics relay
+	wg.Add(3)
+	go func() { defer wg.Done(); defer panics.catch(); errs[0] = o.listRoles(ctx, s, path) }()
+	go func() { defer wg.Done(); defer panics.catch(); errs[1] = o.listProfiles(ctx, s, path) }()
+	go func() { defer wg.Done(); defer panics.catch(); errs[2] = o.listPolicies(ctx, s, path) }()
+	wg.Wait()
+	panics.rethrow()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+
+	// The per-role calls run in parallel; each writes its own entry.
+	var jobs []func() error
+	var mu sync.Mutex
+	for _, r := range d.Roles {
+		switch {
+		case r.Managed() && o.Roles[r.Name] != nil:
+			// Observed below with every role under the path.
+		case r.Managed():
+			name := r.Name
+			jobs = append(jobs, func() error {
+				out, err := s.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+				if isNotFound(err) {
+					return nil
+				}
+				if err != nil {
+					return wrap(err, "reading role", name)
+				}
+				if aws.ToString(out.Role.Path) == path {
+					// ListRoles lags behind a role created moments ago:
+					// it is ours all the same.
+					or := roleOf(*out.Role)
+					mu.Lock()
+					o.Roles[name] = or
+					mu.Unlock()
+					return o.observeReadPolicy(ctx, s, d, or, ReadPolicyName, partBase(d, name, false))
+				}
+				mu.Lock()
+				o.RoleClashes[name] = aws.ToString(out.Role.Arn)
+				mu.Unlock()
+				return nil
+			})
+		default:
+			r := r
+			jobs = append(jobs, func() error {
+				name := roleNameFromARN(r.External)
+				out, err := s.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+				if isNotFound(err) {
+					return nil
+				}
+				if err != nil {
+					return wrap(err, "reading external role", name)
+				}
+				or := roleOf(*out.Role)
+				if err := o.observeReadPolicy(ctx, s, d, or, readPolicyName(d, r), partBase(d, name, true)); err != nil {
+					return err
+				}
+				mu.Lock()
+				o.External[r.Key] = or
+				mu.Unlock()
+				return nil
+			})
+		}
+	}
+	// Every role under the path, wanted or about to be deleted, gets its
+	// read policy observed: a role cannot be deleted while it holds one.
+	for _, name := range sortedKeys(o.Roles) {
+		or := o.Roles[name]
+		jobs = append(jobs, func() error {
+			return o.observeReadPolicy(ctx, s, d, or, ReadPolicyName, or.Name+partSuffix)
+		})
+	}
+	errs = make([]error, len(jobs))
+	sem := make(chan struct{}, 8)
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			defer panics.catch()
+			errs[i] = j()
+		}()
+	}
+	wg.Wait()
+	panics.rethrow()
+	return errors.Join(errs...)
+}
+
+func (o *Observed) listRoles(ctx context.Context, s *Session, path string) error {
+	p := iam.NewListRolesPaginator(s.IAM, &iam.ListRolesInput{PathPrefix: aws.String(path), MaxItems: aws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return wrap(err, "listing roles", path)
+		}
+		for _, r := range page.Roles {
+			if aws.ToString(r.Path) != path {
+				continue // a deeper path belongs to someone else
+			}
+			o.Roles[aws.ToString(r.RoleName)] = roleOf(r)
+		}
+	}
+	return nil
+}
+
+func (o *Observed) listProfiles(ctx context.Context, s *Session, path string) error {
+	p := iam.NewListInstanceProfilesPaginator(s.IAM, &iam.ListInstanceProfilesInput{PathPrefix: aws.String(path), MaxItems: aws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return wrap(err, "listing instance profiles", path)
+		}
+		for _, ip := range page.InstanceProfiles {
+			if aws.ToString(ip.Path) != path {
+				continue
+			}
+			op := &ObservedProfile{Name: aws.ToString(ip.InstanceProfileName), ARN: aws.ToString(ip.Arn)}
+			for _, r := range ip.Roles {
+				op.Roles = append(op.Roles, aws.ToString(r.RoleName))
+			}
+			sort.Strings(op.Roles)
+			o.Profiles[op.Name] = op
+		}
+	}
+	return nil
+}
+
+func (o *Observed) listPolicies(ctx context.Context, s *Session, path string) error {
+	p := iam.NewListPoliciesPaginator(s.IAM, &iam.ListPoliciesInput{
+		PathPrefix: aws.String(path), Scope: iamtypes.PolicyScopeTypeLocal, MaxItems: aws.Int32(1000),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return wrap(err, "listing managed policies", path)
+		}
+		for _, mp := range page.Policies {
+			if aws.ToString(mp.Path) != path {
+				continue
+			}
+			name := aws.ToString(mp.PolicyName)
+			o.Policies[name] = &ObservedPolicy{
+				Name: name, ARN: aws.ToString(mp.Arn), DefaultVersion: aws.ToString(mp.DefaultVersionId),
+				Attachments: int(aws.ToInt32(mp.AttachmentCount)),
+			}
+		}
+	}
+	return nil
+}
+
+// observeReadPolicy reads a role's inline read policy and, only when
+// managed parts of it exist, which of them are attached and their default
+// versions.
+func (o *Observed) observeReadPolicy(ctx context.Context, s *Session, d *spec.Desired, or *ObservedRole, inlineName, base string) error {
+	doc, err := getRolePolicy(ctx, s, or.Name, inlineName)
+	if err != nil {
+		return err
+	}
+	or.Policy = doc
+	or.Parts = partsOf(o.Policies, base)
+	if len(or.Parts) == 0 {
+		return nil
+	}
+	path := RolePath(d)
+	p := iam.NewListAttachedRolePoliciesPaginator(s.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(or.Name), PathPrefix: aws.String(path)})
+	attached := map[string]bool{}
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return wrap(err, "listing attached policies of role", or.Name)
+		}
+		for _, ap := range page.AttachedPolicies {
+			attached[aws.ToString(ap.PolicyArn)] = true
+		}
+	}
+	for _, part := range or.Parts {
+		part.Attached = attached[part.ARN]
+		out, err := s.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(part.ARN), VersionId: aws.String(part.DefaultVersion)})
+		if err != nil {
+			return wrap(err, "reading managed policy", part.Name)
+		}
+		part.Document = decodePolicy(aws.ToString(out.PolicyVersion.Document))
+	}
+	return nil
+}
+
+func getRolePolicy(ctx context.Context, s *Session, role, policy string) (string, error) {
+	out, err := s.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(policy)})
+	if isNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", wrap(err, "reading role policy", role+"/"+policy)
+	}
+	return decodePolicy(aws.ToString(out.PolicyDocument)), nil
+}
+
+func roleOf(r iamtypes.Role) *ObservedRole {
+	return &ObservedRole{
+		Name:        aws.ToString(r.RoleName),
+		ARN:         aws.ToString(r.Arn),
+		Description: aws.ToString(r.Description),
+		Trust:       decodePolicy(aws.ToString(r.AssumeRolePolicyDocument)),
+	}
+}
+
+// decodePolicy undoes the URL encoding IAM applies to documents in
+// responses; an emulator that does not encode passes through.
+func decodePolicy(s string) string {
+	if len(s) > 0 && s[0] == '{' {
+		return s
+	}
+	// PathUnescape, not QueryUnescape: a '+' in a secret name must stay one.
+	if d, err := url.PathUnescape(s); err == nil {
+		return d
+	}
+	return s
+}
+
+// roleNameFromARN takes the role name (the last path element) of a role ARN.
+func roleNameFromARN(arn string) string {
+	for i := len(arn) - 1; i >= 0; i-- {
+		if arn[i] == '/' {
+			return arn[i+1:]
+		}
+	}
+	return arn
+}

@@ -1,0 +1,230 @@
+package provision
+
+// FormatVersion is the version of the JSON plan format (docs/plan-json.md).
+// It changes in its major part when a field changes meaning or disappears.
+const FormatVersion = "1.0"
+
+// Plan is the result of Diff: what apply would change, and nothing secret.
+// It is a plain value that marshals to the documented JSON format; it holds
+// no payload, no payload digest and no sealed value.
+type Plan struct {
+	FormatVersion string   `json:"format_version"`
+	Header        Header   `json:"header"`
+	Destroy       bool     `json:"destroy,omitempty"`
+	Regenerate    []string `json:"regenerate,omitempty"`
+	Changes       []Change `json:"changes"`
+	Summary       Summary  `json:"summary"`
+	// Observed is what the plan was computed from, so that applying a saved
+	// plan can refuse it when AWS changed in between.
+	Observed Fingerprint `json:"observed"`
+}
+
+// Header names where the plan applies and who computed it.
+type Header struct {
+	Project          string   `json:"project"`
+	Stage            string   `json:"stage"`
+	Account          string   `json:"account"`
+	Region           string   `json:"region"`
+	CallerARN        string   `json:"caller_arn"`
+	CredentialSource string   `json:"credential_source,omitempty"`
+	SpecHash         string   `json:"spec_hash"`
+	Warnings         []string `json:"warnings,omitempty"`
+}
+
+// Summary counts changes the way terraform does: restores count as adds,
+// scheduled deletions as destroys.
+type Summary struct {
+	Add        int `json:"add"`
+	Change     int `json:"change"`
+	Destroy    int `json:"destroy"`
+	Broadening int `json:"broadening_grants"`
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// Kind is the type of resource a change is about.
+type Kind string
+
+// Resource kinds, in apply order.
+const (
+	KindStageKey        Kind = "stage_key"
+	KindRole            Kind = "role"
+	KindSecret          Kind = "secret"
+	KindRolePolicy      Kind = "role_policy"
+	KindInstanceProfile Kind = "instance_profile"
+)
+
+// Action is what a change does to its resource.
+type Action string
+
+// Actions.
+const (
+	ActionCreate  Action = "create"
+	ActionUpdate  Action = "update"
+	ActionRestore Action = "restore" // a secret scheduled for deletion is brought back
+	ActionDelete  Action = "delete"  // for secrets: scheduled for deletion
+)
+
+// Change is one resource's change. Exactly one of the detail pointers is
+// set, matching Kind.
+type Change struct {
+	ID        string   `json:"id"` // "<kind>:<name>", unique in a plan
+	Kind      Kind     `json:"kind"`
+	Name      string   `json:"name"`
+	Action    Action   `json:"action"`
+	DependsOn []string `json:"depends_on,omitempty"` // IDs that apply does first
+
+	Secret  *SecretChange  `json:"secret,omitempty"`
+	Role    *RoleChange    `json:"role,omitempty"`
+	Policy  *PolicyChange  `json:"policy,omitempty"`
+	Profile *ProfileChange `json:"instance_profile,omitempty"`
+}
+
+// ValueChange is an old and new value of a plain attribute.
+type ValueChange struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+}
+
+// TagChange is one tag added, changed or removed. Old is "" for an added
+// tag, New is "" for a removed one (Removed tells an empty value apart).
+type TagChange struct {
+	Key     string `json:"key"`
+	Old     string `json:"old,omitempty"`
+	New     string `json:"new,omitempty"`
+	Removed bool   `json:"removed,omitempty"`
+}
+
+// PayloadStatus says why a secret's payload is written.
+type PayloadStatus string
+
+// Payload statuses.
+const (
+	PayloadNew            PayloadStatus = "new"             // first value
+	PayloadChangedInSpec  PayloadStatus = "changed-in-spec" // the declared payload, generators or generation changed
+	PayloadChangedOutside PayloadStatus = "changed-outside" // AWSCURRENT is a version secretboot did not write
+	PayloadRestoreStage   PayloadStatus = "restore-stage"   // the expected version exists but lost AWSCURRENT
+	PayloadUnverified     PayloadStatus = "unverified"      // the stage key is missing, so the version cannot be checked
+)
+
+// Field is a field name of an object payload; names are not sensitive.
+type Field struct {
+	Name      string `json:"name"`
+	Generated bool   `json:"generated,omitempty"`
+}
+
+// PayloadChange describes a payload write without the payload: only the
+// kind, the field names and why it is written.
+type PayloadChange struct {
+	Status PayloadStatus `json:"status"`
+	Kind   string        `json:"kind"` // string | object | binary
+	Fields []Field       `json:"fields,omitempty"`
+	// FieldsHidden: the declared field names come from a sensitive source,
+	// so Fields lists only the generated ones.
+	FieldsHidden bool     `json:"fields_hidden,omitempty"`
+	Generated    bool     `json:"generated,omitempty"`  // the whole payload is generated
+	Regenerate   []string `json:"regenerate,omitempty"` // generated fields replaced by new values ("" = whole payload)
+	ReadsLive    bool     `json:"reads_live,omitempty"` // apply reads the live value to keep generated values
+	Sensitive    string   `json:"value"`                // always "(sensitive)"
+}
+
+// SecretChange details a secret change.
+type SecretChange struct {
+	ARN          string         `json:"arn,omitempty"` // "" until created
+	Description  *ValueChange   `json:"description,omitempty"`
+	KMSKey       *ValueChange   `json:"kms_key,omitempty"`
+	Tags         []TagChange    `json:"tags,omitempty"`
+	Payload      *PayloadChange `json:"payload,omitempty"`
+	Readers      []string       `json:"readers,omitempty"` // role names, for context
+	RecoveryDays int            `json:"recovery_window_days,omitempty"`
+}
+
+// RoleChange details a role change.
+type RoleChange struct {
+	ARN             string       `json:"arn,omitempty"`
+	Services        []string     `json:"services,omitempty"`
+	Description     *ValueChange `json:"description,omitempty"`
+	Trust           *ValueChange `json:"trust,omitempty"` // canonical documents
+	InstanceProfile bool         `json:"instance_profile,omitempty"`
+}
+
+// PolicyChange details secretboot's read policy on one role: the inline
+// policy, or the customer managed policies it is split into when it
+// exceeds the role's inline limit.
+type PolicyChange struct {
+	Role       string        `json:"role"`
+	PolicyName string        `json:"policy_name"` // the inline policy
+	External   bool          `json:"external,omitempty"`
+	Document   string        `json:"document,omitempty"` // canonical new document, whole; "" on delete
+	Pending    []string      `json:"pending,omitempty"`  // secrets whose exact ARN is known after apply
+	Grants     []GrantChange `json:"grants,omitempty"`   // over the inline policy and every attached part
+	// Layout is where the read policy lives after apply: LayoutInline or
+	// LayoutManaged; "" on delete.
+	Layout string `json:"layout,omitempty"`
+	// Managed lists the role's managed parts: those the layout needs, in
+	// order (Action "" when unchanged), then those to delete.
+	Managed []ManagedPolicyChange `json:"managed_policies,omitempty"`
+	// DeletesInline is set when the inline policy exists and goes: the
+	// policy moves into managed parts, or is deleted.
+	DeletesInline bool `json:"deletes_inline,omitempty"`
+}
+
+// Read policy layouts (PolicyChange.Layout).
+const (
+	LayoutInline  = "inline"
+	LayoutManaged = "managed"
+)
+
+// ManagedPolicyChange is one customer managed policy holding part of a
+// role's read policy, named "<role>-read-<n>" (ReadPolicyPartName).
+type ManagedPolicyChange struct {
+	Name string `json:"name"`
+	// Action is create, update (a new default version) or delete; "" when
+	// the document stays.
+	Action   Action `json:"action,omitempty"`
+	Attach   bool   `json:"attach,omitempty"`   // the part gets attached to the role
+	Document string `json:"document,omitempty"` // canonical; "" on delete
+}
+
+// GrantChange is one permission (action × resource × condition) added to
+// or removed from a role.
+type GrantChange struct {
+	Op        string `json:"op"`     // "add" | "remove"
+	Effect    string `json:"effect"` // "Allow" (secretboot writes no Deny)
+	Action    string `json:"action"`
+	Resource  string `json:"resource"`
+	Condition string `json:"condition,omitempty"`
+	Broadens  bool   `json:"broadens,omitempty"`
+}
+
+// ProfileChange details an instance profile change.
+type ProfileChange struct {
+	AddRole    string `json:"add_role,omitempty"`
+	RemoveRole string `json:"remove_role,omitempty"`
+}
+
+// Fingerprint is the part of the observed state a plan depends on. It is
+// compared, not shown: version ids are not sensitive, and policy documents
+// are represented by hashes.
+type Fingerprint struct {
+	StageKeyVersion string                       `json:"stage_key_version,omitempty"`
+	Secrets         map[string]SecretFingerprint `json:"secrets,omitempty"`
+	Roles           map[string]RoleFingerprint   `json:"roles,omitempty"`
+	Profiles        map[string][]string          `json:"instance_profiles,omitempty"`
+}
+
+// SecretFingerprint is one observed secret.
+type SecretFingerprint struct {
+	ARN      string `json:"arn"`
+	Current  string `json:"current_version,omitempty"`
+	Deleted  bool   `json:"deleted,omitempty"`
+	MetaHash string `json:"meta_hash"`
+}
+
+// RoleFingerprint is one observed role.
+type RoleFingerprint struct {
+	ARN        string `json:"arn"`
+	TrustHash  string `json:"trust_hash"`
+	PolicyHash string `json:"policy_hash,omitempty"`
+}

@@ -1,0 +1,63 @@
+package provision
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// WritePlanFile saves a plan for a later `apply PLANFILE`. The file holds
+// the plan and what it observed (version ids, hashes, the spec hash) and no
+// payload, so it may be kept as a CI artifact; it is written atomically with
+// mode 0644.
+func WritePlanFile(path string, p *Plan) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding plan: %w", err)
+	}
+	b = append(b, '\n')
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".secretboot-plan-*")
+	if err != nil {
+		return fmt.Errorf("writing plan file: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(b); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("writing plan file: %w", err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("writing plan file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing plan file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing plan file: %w", err)
+	}
+	return nil
+}
+
+// ReadPlanFile loads a plan saved by WritePlanFile. A file of another major
+// format version is refused.
+func ReadPlanFile(path string) (*Plan, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading plan file: %w", err)
+	}
+	var p Plan
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("reading plan file %s: not a secretboot plan: %w", path, err)
+	}
+	if major(p.FormatVersion) != major(FormatVersion) {
+		return nil, fmt.Errorf("reading plan file %s: format version %q is not supported (this secretboot writes %s)", path, p.FormatVersion, FormatVersion)
+	}
+	return &p, nil
+}
+
+func major(v string) string {
+	m, _, _ := strings.Cut(v, ".")
+	return m
+}

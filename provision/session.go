@@ -1,0 +1,235 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// SecretsManagerAPI is the part of the Secrets Manager client the engine
+// uses; *secretsmanager.Client satisfies it.
+type SecretsManagerAPI interface {
+	ListSecrets(context.Context, *secretsmanager.ListSecretsInput, ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretsOutput, error)
+	DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
+	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	CreateSecret(context.Context, *secretsmanager.CreateSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error)
+	PutSecretValue(context.Context, *secretsmanager.PutSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
+	UpdateSecret(context.Context, *secretsmanager.UpdateSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.UpdateSecretOutput, error)
+	UpdateSecretVersionStage(context.Context, *secretsmanager.UpdateSecretVersionStageInput, ...func(*secretsmanager.Options)) (*secretsmanager.UpdateSecretVersionStageOutput, error)
+	TagResource(context.Context, *secretsmanager.TagResourceInput, ...func(*secretsmanager.Options)) (*secretsmanager.TagResourceOutput, error)
+	UntagResource(context.Context, *secretsmanager.UntagResourceInput, ...func(*secretsmanager.Options)) (*secretsmanager.UntagResourceOutput, error)
+	DeleteSecret(context.Context, *secretsmanager.DeleteSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DeleteSecretOutput, error)
+	RestoreSecret(context.Context, *secretsmanager.RestoreSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.RestoreSecretOutput, error)
+}
+
+// IAMAPI is the part of the IAM client the engine uses; *iam.Client
+// satisfies it.
+type IAMAPI interface {
+	ListRoles(context.Context, *iam.ListRolesInput, ...func(*iam.Options)) (*iam.ListRolesOutput, error)
+	ListInstanceProfiles(context.Context, *iam.ListInstanceProfilesInput, ...func(*iam.Options)) (*iam.ListInstanceProfilesOutput, error)
+	GetRole(context.Context, *iam.GetRoleInput, ...func(*iam.Options)) (*iam.GetRoleOutput, error)
+	GetRolePolicy(context.Context, *iam.GetRolePolicyInput, ...func(*iam.Options)) (*iam.GetRolePolicyOutput, error)
+	CreateRole(context.Context, *iam.CreateRoleInput, ...func(*iam.Options)) (*iam.CreateRoleOutput, error)
+	UpdateRole(context.Context, *iam.UpdateRoleInput, ...func(*iam.Options)) (*iam.UpdateRoleOutput, error)
+	UpdateAssumeRolePolicy(context.Context, *iam.UpdateAssumeRolePolicyInput, ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error)
+	DeleteRole(context.Context, *iam.DeleteRoleInput, ...func(*iam.Options)) (*iam.DeleteRoleOutput, error)
+	PutRolePolicy(context.Context, *iam.PutRolePolicyInput, ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error)
+	DeleteRolePolicy(context.Context, *iam.DeleteRolePolicyInput, ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error)
+	CreateInstanceProfile(context.Context, *iam.CreateInstanceProfileInput, ...func(*iam.Options)) (*iam.CreateInstanceProfileOutput, error)
+	AddRoleToInstanceProfile(context.Context, *iam.AddRoleToInstanceProfileInput, ...func(*iam.Options)) (*iam.AddRoleToInstanceProfileOutput, error)
+	RemoveRoleFromInstanceProfile(context.Context, *iam.RemoveRoleFromInstanceProfileInput, ...func(*iam.Options)) (*iam.RemoveRoleFromInstanceProfileOutput, error)
+	DeleteInstanceProfile(context.Context, *iam.DeleteInstanceProfileInput, ...func(*iam.Options)) (*iam.DeleteInstanceProfileOutput, error)
+	GetInstanceProfile(context.Context, *iam.GetInstanceProfileInput, ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error)
+
+	// Customer managed policies, for read policies split beyond the inline
+	// limit.
+	ListPolicies(context.Context, *iam.ListPoliciesInput, ...func(*iam.Options)) (*iam.ListPoliciesOutput, error)
+	GetPolicy(context.Context, *iam.GetPolicyInput, ...func(*iam.Options)) (*iam.GetPolicyOutput, error)
+	GetPolicyVersion(context.Context, *iam.GetPolicyVersionInput, ...func(*iam.Options)) (*iam.GetPolicyVersionOutput, error)
+	ListPolicyVersions(context.Context, *iam.ListPolicyVersionsInput, ...func(*iam.Options)) (*iam.ListPolicyVersionsOutput, error)
+	CreatePolicy(context.Context, *iam.CreatePolicyInput, ...func(*iam.Options)) (*iam.CreatePolicyOutput, error)
+	CreatePolicyVersion(context.Context, *iam.CreatePolicyVersionInput, ...func(*iam.Options)) (*iam.CreatePolicyVersionOutput, error)
+	DeletePolicyVersion(context.Context, *iam.DeletePolicyVersionInput, ...func(*iam.Options)) (*iam.DeletePolicyVersionOutput, error)
+	DeletePolicy(context.Context, *iam.DeletePolicyInput, ...func(*iam.Options)) (*iam.DeletePolicyOutput, error)
+	ListAttachedRolePolicies(context.Context, *iam.ListAttachedRolePoliciesInput, ...func(*iam.Options)) (*iam.ListAttachedRolePoliciesOutput, error)
+	AttachRolePolicy(context.Context, *iam.AttachRolePolicyInput, ...func(*iam.Options)) (*iam.AttachRolePolicyOutput, error)
+	DetachRolePolicy(context.Context, *iam.DetachRolePolicyInput, ...func(*iam.Options)) (*iam.DetachRolePolicyOutput, error)
+}
+
+// STSAPI is the part of the STS client the engine uses; *sts.Client
+// satisfies it.
+type STSAPI interface {
+	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+// ConnectOptions says how to reach AWS for one stage.
+type ConnectOptions struct {
+	Stage         string // names the assumed-role session: secretboot-<stage>
+	Region        string // the stage's region; required
+	AccountID     string // the stage's account_id; "" skips the account guard
+	AssumeRoleARN string // the stage's assume_role_arn, assumed on top of the loaded credentials
+	Profile       string // shared config profile (--profile); "" = the SDK default
+
+	// Endpoint, when set, sends every service to one base URL (the sandbox).
+	// Without it the SDK resolves endpoints itself, AWS_ENDPOINT_URL* included.
+	Endpoint string
+	// Credentials, when set, replaces the default credential chain (the
+	// sandbox's admin key pair).
+	Credentials aws.CredentialsProvider
+
+	// Debug, when set, receives one record per SDK operation (duration,
+	// attempts, retries, throttles), one per HTTP exchange (attempt number,
+	// status, duration) and a per-operation summary at the end of an apply;
+	// payload-carrying bodies are replaced by "(redacted)".
+	Debug *slog.Logger
+	// MaxAttempts bounds the SDK retryer per call; 0 means 8.
+	MaxAttempts int
+}
+
+// Identity is who the session acts as.
+type Identity struct {
+	Account          string
+	ARN              string
+	UserID           string
+	CredentialSource string // aws.Credentials.Source of the resolved credentials
+	LongTermKey      bool   // an AKIA access key: a role would be safer
+}
+
+// Session is an authenticated, account-checked connection to one stage's
+// account and region.
+type Session struct {
+	Region         string
+	Identity       Identity
+	SecretsManager SecretsManagerAPI
+	IAM            IAMAPI
+	STS            STSAPI
+
+	calls *callCounter
+	debug *slog.Logger
+}
+
+// CallStats returns the API calls the session has made so far, per
+// operation, retries and throttles included.
+func (s *Session) CallStats() CallStats { return s.calls.snapshot() }
+
+// WrongAccountError reports that the credentials belong to another account
+// than the stage pins; nothing else was called.
+type WrongAccountError struct {
+	Want, Got, CallerARN string
+}
+
+func (e *WrongAccountError) Error() string {
+	return fmt.Sprintf("the stage is pinned to account %s but the credentials (%s) belong to account %s; refusing to continue", e.Want, e.CallerARN, e.Got)
+}
+
+// Connect loads the AWS configuration (environment, shared profiles, SSO,
+// web identity, IMDS), assumes the stage's role when it names one, asks STS
+// who the caller is, and refuses a caller from another account than the
+// stage's before any other call is made.
+func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
+	if o.Region == "" {
+		return nil, errors.New("connecting to AWS: the stage has no region")
+	}
+	attempts := o.MaxAttempts
+	if attempts == 0 {
+		attempts = 8
+	}
+	loadOpts := []func(*config.LoadOptions) error{
+		config.WithRegion(o.Region),
+		config.WithRetryer(func() aws.Retryer {
+			// The client-side rate limiters keep us under the quotas; the
+			// retry token bucket would only turn a burst of injected 5xx
+			// into hard failures, so it is off.
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = attempts
+				so.RateLimiter = ratelimit.None
+			})
+		}),
+	}
+	if o.Profile != "" {
+		loadOpts = append(loadOpts, config.WithSharedConfigProfile(o.Profile))
+	}
+	if o.Credentials != nil {
+		loadOpts = append(loadOpts, config.WithCredentialsProvider(o.Credentials))
+	}
+	if o.Endpoint != "" {
+		loadOpts = append(loadOpts, config.WithBaseEndpoint(o.Endpoint))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if o.AssumeRoleARN != "" {
+		stsBase := sts.NewFromConfig(cfg)
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsBase, o.AssumeRoleARN, func(p *stscreds.AssumeRoleOptions) {
+			p.RoleSessionName = sessionName(o.Stage)
+		}))
+	}
+	calls := newCallCounter()
+	cfg.APIOptions = append(cfg.APIOptions, addRateLimit(newLimiters()), addCallStats(calls, o.Debug))
+	if o.Debug != nil {
+		cfg.HTTPClient = &debugHTTPClient{next: httpClientOf(cfg), log: o.Debug}
+	}
+	s := &Session{
+		Region:         o.Region,
+		SecretsManager: secretsmanager.NewFromConfig(cfg),
+		IAM:            iam.NewFromConfig(cfg),
+		STS:            sts.NewFromConfig(cfg),
+		calls:          calls,
+		debug:          o.Debug,
+	}
+	if err := s.identify(ctx, cfg.Credentials, o.AccountID); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Session) identify(ctx context.Context, creds aws.CredentialsProvider, wantAccount string) error {
+	out, err := s.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return fmt.Errorf("asking STS who the caller is: %w", err)
+	}
+	s.Identity = Identity{
+		Account: aws.ToString(out.Account),
+		ARN:     aws.ToString(out.Arn),
+		UserID:  aws.ToString(out.UserId),
+	}
+	if wantAccount != "" && s.Identity.Account != wantAccount {
+		return &WrongAccountError{Want: wantAccount, Got: s.Identity.Account, CallerARN: s.Identity.ARN}
+	}
+	if creds != nil {
+		// The provider is cached, so this returns what signed the call above.
+		c, err := creds.Retrieve(ctx)
+		if err == nil {
+			s.Identity.CredentialSource = c.Source
+			s.Identity.LongTermKey = strings.HasPrefix(c.AccessKeyID, "AKIA")
+		}
+	}
+	return nil
+}
+
+func sessionName(stage string) string {
+	n := "secretboot-" + stage
+	if len(n) > 64 {
+		n = n[:64]
+	}
+	return n
+}
+
+// StaticCredentials is a convenience for callers holding a key pair (the
+// sandbox's admin pair), for ConnectOptions.Credentials.
+func StaticCredentials(accessKey, secretKey, sessionToken string) aws.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider(accessKey, secretKey, sessionToken)
+}
