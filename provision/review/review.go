@@ -1,0 +1,298 @@
+package review
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/secretboot/secretboot/provision"
+	"github.com/secretboot/secretboot/provision/policy"
+)
+
+// Kind says which document a reviewer file holds.
+type Kind string
+
+// Kinds of reviewer files.
+const (
+	KindRead    Kind = "read"    // <role>.json
+	KindManaged Kind = "managed" // <role>.managed-N.json
+	KindTrust   Kind = "trust"   // <role>.trust.json
+)
+
+// File is one reviewer file of a stage.
+type File struct {
+	Name string // file name inside <dir>/<stage>
+	Role string // role key
+	Kind Kind
+	Doc  *policy.Document
+}
+
+// Files lists the reviewer files for the given role documents, sorted by
+// name. A role that reads nothing has no read file; an external role has no
+// trust file.
+func Files(docs []provision.RoleDocuments) []File {
+	var out []File
+	for _, rd := range docs {
+		switch {
+		case rd.Read == nil:
+		case rd.Layout.Managed != nil:
+			for i, d := range rd.Layout.Managed {
+				out = append(out, File{Name: fmt.Sprintf("%s.managed-%d.json", rd.Key, i+1), Role: rd.Key, Kind: KindManaged, Doc: d})
+			}
+		default:
+			out = append(out, File{Name: rd.Key + ".json", Role: rd.Key, Kind: KindRead, Doc: rd.Read})
+		}
+		if rd.Trust != nil {
+			out = append(out, File{Name: rd.Key + ".trust.json", Role: rd.Key, Kind: KindTrust, Doc: rd.Trust})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Problem is how a file on disk differs from what the spec says.
+type Problem string
+
+// Problems.
+const (
+	Missing Problem = "missing" // the spec calls for the file; it is not on disk
+	Changed Problem = "changed" // the file's bytes differ
+	Extra   Problem = "extra"   // the file is on disk; the spec has no such document
+)
+
+// Stale is a reviewer file that does not match the spec.
+type Stale struct {
+	Path    string // <dir>/<stage>/<name>
+	Problem Problem
+	Role    string // role key the file belongs to
+	Kind    Kind
+	// Unparsable is set when the file on disk is not a policy document; its
+	// grants then count as none.
+	Unparsable bool
+	// Grants are what updating the file would change: Added grants are in
+	// the spec's document and not in the file. An added grant Broadens
+	// when no file of the same role and kind already grants it, so a
+	// grant that only moved between managed parts does not.
+	Grants []policy.GrantChange
+}
+
+// Broadens reports whether the spec grants more than the file on disk
+// shows: the reviewed file understates access.
+func (s Stale) Broadens() bool {
+	for _, g := range s.Grants {
+		if g.Broadens {
+			return true
+		}
+	}
+	return false
+}
+
+// Write makes <dir>/<stage> hold exactly the stage's reviewer files: it
+// writes every file whose bytes differ (atomically, mode 0644), removes
+// other *.json files there, and returns the paths of all the stage's
+// files, sorted. Files that are already current are not rewritten.
+func Write(dir, stage string, docs []provision.RoleDocuments) ([]string, error) {
+	stageDir := filepath.Join(dir, stage)
+	if err := os.MkdirAll(stageDir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating policy directory: %w", err)
+	}
+	stale, err := Check(dir, stage, docs)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string][]byte{}
+	var paths []string
+	for _, f := range Files(docs) {
+		p := filepath.Join(stageDir, f.Name)
+		want[p] = f.Doc.Canonical()
+		paths = append(paths, p)
+	}
+	for _, s := range stale {
+		if s.Problem == Extra {
+			if err := os.Remove(s.Path); err != nil {
+				return nil, fmt.Errorf("removing stale policy file: %w", err)
+			}
+			continue
+		}
+		if err := writeFile(s.Path, want[s.Path]); err != nil {
+			return nil, err
+		}
+	}
+	return paths, nil
+}
+
+// writeFile replaces path atomically, so a reviewer or a concurrent check
+// never sees half a document.
+func writeFile(path string, b []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("writing policy file %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(b); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("writing policy file %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("writing policy file %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing policy file %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing policy file %s: %w", path, err)
+	}
+	return nil
+}
+
+// Check compares <dir>/<stage> with the stage's reviewer files and returns
+// the stale ones, sorted by path: missing, changed and extra *.json files,
+// each with the grants that updating it would add or remove. A missing
+// directory means every file is missing. Only I/O failures are errors.
+func Check(dir, stage string, docs []provision.RoleDocuments) ([]Stale, error) {
+	stageDir := filepath.Join(dir, stage)
+	onDisk, err := readDir(stageDir)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]File{}
+	for _, f := range Files(docs) {
+		want[f.Name] = f
+	}
+
+	// Documents per role and kind, old (disk) and new (spec), so that
+	// broadening is judged against everything a role's files grant: a
+	// grant that moves between managed parts, or from inline to managed,
+	// is no broadening.
+	type group struct {
+		role  string
+		trust bool
+	}
+	kindOf := func(name string) (string, Kind) {
+		if f, ok := want[name]; ok {
+			return f.Role, f.Kind
+		}
+		return parseName(name)
+	}
+	groupOf := func(name string) group {
+		role, kind := kindOf(name)
+		return group{role, kind == KindTrust}
+	}
+	oldDocs, newDocs := map[group][]*policy.Document{}, map[group][]*policy.Document{}
+	parsed := map[string]*policy.Document{}
+	unparsable := map[string]bool{}
+	for name, b := range onDisk {
+		d, err := policy.Parse(b)
+		if err != nil {
+			unparsable[name] = true
+			continue
+		}
+		parsed[name] = d
+		g := groupOf(name)
+		oldDocs[g] = append(oldDocs[g], d)
+	}
+	for name, f := range want {
+		g := groupOf(name)
+		newDocs[g] = append(newDocs[g], f.Doc)
+	}
+	broadening := map[group]map[policy.GrantChange]bool{}
+	broadens := func(g group, c policy.GrantChange) bool {
+		if broadening[g] == nil {
+			broadening[g] = map[policy.GrantChange]bool{}
+			for _, gc := range policy.DiffGrants(oldDocs[g], newDocs[g]) {
+				if gc.Broadens {
+					broadening[g][gc] = true
+				}
+			}
+		}
+		return broadening[g][c]
+	}
+
+	var out []Stale
+	names := map[string]bool{}
+	for name := range onDisk {
+		names[name] = true
+	}
+	for name := range want {
+		names[name] = true
+	}
+	for name := range names {
+		b, exists := onDisk[name]
+		f, wanted := want[name]
+		var s Stale
+		var newDoc *policy.Document
+		switch {
+		case !exists:
+			s.Problem, newDoc = Missing, f.Doc
+		case !wanted:
+			s.Problem = Extra
+		case !bytes.Equal(b, f.Doc.Canonical()):
+			s.Problem, newDoc = Changed, f.Doc
+		default:
+			continue
+		}
+		g := groupOf(name)
+		s.Path, s.Unparsable = filepath.Join(stageDir, name), unparsable[name]
+		s.Role, s.Kind = kindOf(name)
+		for _, c := range policy.DiffGrants([]*policy.Document{parsed[name]}, []*policy.Document{newDoc}) {
+			if c.Added {
+				c.Broadens = broadens(g, c)
+			}
+			s.Grants = append(s.Grants, c)
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// readDir returns the *.json files of a stage directory by name; none when
+// it does not exist. Subdirectories and other files are not reviewer files
+// and are left alone.
+func readDir(stageDir string) (map[string][]byte, error) {
+	entries, err := os.ReadDir(stageDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string][]byte{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading policy directory: %w", err)
+	}
+	out := map[string][]byte{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(stageDir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("reading policy file: %w", err)
+		}
+		out[e.Name()] = b
+	}
+	return out, nil
+}
+
+var managedName = regexp.MustCompile(`^(.*)\.managed-[0-9]+$`)
+
+// parseName tells the role and kind of a file name that no current
+// document claims (a file left over from an earlier spec).
+func parseName(name string) (role string, kind Kind) {
+	base := strings.TrimSuffix(name, ".json")
+	if r, ok := strings.CutSuffix(base, ".trust"); ok {
+		return r, KindTrust
+	}
+	if m := managedName.FindStringSubmatch(base); m != nil {
+		return m[1], KindManaged
+	}
+	return base, KindRead
+}
