@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/secretboot/secretboot/provision"
+	"github.com/secretboot/secretboot/provision/render"
+	"github.com/secretboot/secretboot/spec"
+)
+
+type applyOptions struct {
+	IO          IOStreams
+	PlanFile    string // apply this saved plan; "" = plan now
+	AutoApprove bool
+	Destroy     bool
+	Regenerate  []string
+	Parallelism int
+}
+
+func newApplyCmd(a *app) *cobra.Command {
+	var opts applyOptions
+	cmd := &cobra.Command{
+		Use:   "apply [PLANFILE]",
+		Short: "Make the stage match the spec",
+		Long: `apply plans like plan, asks for confirmation and applies: roles, then
+secrets, then read policies, then instance profiles, in parallel where
+independent. Every write is idempotent, so rerunning after a failure
+converges.
+
+With PLANFILE (from plan -out) apply re-resolves the payload sources,
+re-reads the stage and refuses the plan if the spec or AWS changed since;
+it does not ask for confirmation, the plan was the review.
+
+Outside a terminal, apply without PLANFILE needs -auto-approve.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.PlanFile = args[0]
+				if len(opts.Regenerate) > 0 {
+					return errors.New("--regenerate belongs to the plan; it cannot change a saved plan")
+				}
+			}
+			opts.IO = a.streams
+			opts.Parallelism = a.common.parallelism
+			return a.runApply(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
+	addRegenerateFlag(cmd, &opts.Regenerate)
+	return cmd
+}
+
+func newDestroyCmd(a *app) *cobra.Command {
+	opts := applyOptions{Destroy: true}
+	cmd := &cobra.Command{
+		Use:   "destroy",
+		Short: "Remove everything secretboot owns in the stage",
+		Long: `destroy schedules every secret the stage owns for deletion (with its recovery
+window, so it can be restored) and deletes the roles, instance profiles and
+read policies it owns. Resources secretboot does not own are never touched.
+It asks for confirmation unless -auto-approve.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.IO = a.streams
+			opts.Parallelism = a.common.parallelism
+			return a.runApply(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "destroy without asking for confirmation")
+	return cmd
+}
+
+func (a *app) runApply(ctx context.Context, opts applyOptions) error {
+	requested := a.requestedStage()
+	var saved *provision.Plan
+	if opts.PlanFile != "" {
+		p, err := provision.ReadPlanFile(opts.PlanFile)
+		if err != nil {
+			return err
+		}
+		saved = p
+		if requested == "" {
+			requested = p.Header.Stage
+		}
+	}
+	return a.withStage(ctx, requested, func(d *spec.Desired, s *provision.Session) error {
+		p := saved
+		if p == nil {
+			var err error
+			p, err = computePlan(ctx, d, s, provision.DiffOptions{Destroy: opts.Destroy, Regenerate: opts.Regenerate})
+			if err != nil {
+				return err
+			}
+			if err := render.Text(opts.IO.Out, p, render.TextOptions{Color: opts.IO.ColorEnabled}); err != nil {
+				return err
+			}
+			if p.Empty() {
+				return nil
+			}
+			if !opts.AutoApprove {
+				if err := confirm(opts.IO, p); err != nil {
+					return err
+				}
+			}
+		} else {
+			fmt.Fprintf(opts.IO.Out, "Applying the saved plan %s to %s/%s.\n", opts.PlanFile, p.Header.Project, p.Header.Stage)
+		}
+		fmt.Fprintln(opts.IO.Out)
+		progress := &progressPrinter{w: opts.IO.Out, color: opts.IO.ColorEnabled, started: map[string]time.Time{}}
+		res, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{Parallelism: opts.Parallelism, Observer: progress})
+		if err != nil {
+			return err
+		}
+		verb := "Apply"
+		if p.Destroy {
+			verb = "Destroy"
+		}
+		fmt.Fprintf(opts.IO.Out, "\n%s %s: %s applied.\n", verb, paint(opts.IO.ColorEnabled, green, "complete"), plural(len(res.Done), "change"))
+		return nil
+	})
+}
+
+// confirm asks a person to approve the plan; only "yes" approves. Without a
+// terminal nobody can answer, so that is an error rather than a hang.
+func confirm(streams IOStreams, p *provision.Plan) error {
+	if !streams.IsTTY {
+		return errors.New("not running in a terminal, so nobody can confirm: review the plan and pass -auto-approve, or apply a saved plan (plan -out FILE, then apply FILE)")
+	}
+	what := "apply these changes to"
+	if p.Destroy {
+		what = "destroy everything secretboot owns in"
+	}
+	fmt.Fprintf(streams.Out, "\nDo you want to %s %s/%s in account %s?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
+		what, p.Header.Project, p.Header.Stage, p.Header.Account)
+	line, err := bufio.NewReader(streams.In).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if strings.TrimSpace(line) != "yes" {
+		return errors.New("cancelled: nothing was changed")
+	}
+	return nil
+}
+
+// progressPrinter prints one line per finished change. Apply calls it from
+// several goroutines.
+type progressPrinter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	color   bool
+	started map[string]time.Time
+}
+
+func (p *progressPrinter) ChangeStarted(c provision.Change) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.started[c.ID] = time.Now()
+}
+
+func (p *progressPrinter) ChangeFinished(c provision.Change, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	took := time.Since(p.started[c.ID]).Round(10 * time.Millisecond)
+	what := strings.ReplaceAll(string(c.Kind), "_", " ") + " " + c.Name
+	if err != nil {
+		// The engine's errors name resources and AWS error codes, never payloads.
+		fmt.Fprintf(p.w, "  %s %s %s: %v\n", paint(p.color, red, "✗"), c.Action, what, err)
+		return
+	}
+	fmt.Fprintf(p.w, "  %s %s %s (%s)\n", paint(p.color, green, "✓"), pastTense(c), what, took)
+}
+
+func pastTense(c provision.Change) string {
+	switch c.Action {
+	case provision.ActionCreate:
+		return "created"
+	case provision.ActionRestore:
+		return "restored"
+	case provision.ActionDelete:
+		if c.Kind == provision.KindSecret {
+			return "scheduled deletion of"
+		}
+		return "deleted"
+	}
+	return "updated"
+}

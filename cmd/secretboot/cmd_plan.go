@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/secretboot/secretboot/provision"
+	"github.com/secretboot/secretboot/provision/render"
+	"github.com/secretboot/secretboot/spec"
+)
+
+type planOptions struct {
+	IO               IOStreams
+	Out              string // save the plan here for `apply PLANFILE`
+	JSON             bool
+	Markdown         bool
+	DetailedExitCode bool
+	FailOnBroadening bool
+	Destroy          bool
+	Regenerate       []string
+}
+
+func newPlanCmd(a *app) *cobra.Command {
+	var opts planOptions
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what apply would change in the stage",
+		Long: `plan evaluates the spec for the stage, reads the live state of the account
+(cheaply: no payload is read) and shows what apply would change. Payloads
+appear only as (sensitive) with their field names.
+
+With -detailed-exitcode, plan exits 2 when there are changes. With
+-fail-on-broadening, plan exits 3 when a role would gain access it does not
+have (checked before -detailed-exitcode).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.JSON && opts.Markdown {
+				return errors.New("-json and -markdown exclude each other")
+			}
+			opts.IO = a.streams
+			return a.withStage(cmd.Context(), a.requestedStage(), func(d *spec.Desired, s *provision.Session) error {
+				return runPlan(cmd.Context(), opts, d, s)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Out, "out", "", "save the plan to `FILE` for apply (it holds no payload)")
+	f.BoolVar(&opts.JSON, "json", false, "print the plan as JSON (docs/plan-json.md)")
+	f.BoolVar(&opts.Markdown, "markdown", false, "print the plan as Markdown, for pull-request comments")
+	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes")
+	f.BoolVar(&opts.FailOnBroadening, "fail-on-broadening", false, "exit 3 when a grant widens access")
+	f.BoolVar(&opts.Destroy, "destroy", false, "plan the removal of everything the stage owns")
+	addRegenerateFlag(cmd, &opts.Regenerate)
+	return cmd
+}
+
+func addRegenerateFlag(cmd *cobra.Command, dst *[]string) {
+	cmd.Flags().StringArrayVar(dst, "regenerate", nil, "replace generated values of secret `NAME[.FIELD]` (repeatable)")
+}
+
+func runPlan(ctx context.Context, opts planOptions, d *spec.Desired, s *provision.Session) error {
+	p, err := computePlan(ctx, d, s, provision.DiffOptions{Destroy: opts.Destroy, Regenerate: opts.Regenerate})
+	if err != nil {
+		return err
+	}
+	switch {
+	case opts.JSON:
+		err = render.JSON(opts.IO.Out, p)
+	case opts.Markdown:
+		err = render.Markdown(opts.IO.Out, p)
+	default:
+		err = render.Text(opts.IO.Out, p, render.TextOptions{Color: opts.IO.ColorEnabled})
+	}
+	if err != nil {
+		return err
+	}
+	if opts.Out != "" {
+		if err := provision.WritePlanFile(opts.Out, p); err != nil {
+			return err
+		}
+		if !opts.JSON && !opts.Markdown {
+			fmt.Fprintf(opts.IO.Out, "\nSaved the plan to %s; apply it with: secretboot apply %s\n", opts.Out, opts.Out)
+		}
+	}
+	switch {
+	case opts.FailOnBroadening && p.Summary.Broadening > 0:
+		fmt.Fprintf(opts.IO.Err, "%s the plan broadens access (%s); blocked by -fail-on-broadening\n",
+			paint(opts.IO.ColorEnabled, red, "Error:"), plural(p.Summary.Broadening, "grant"))
+		return errBroadeningBlocked
+	case opts.DetailedExitCode && !p.Empty():
+		return errChangesPresent
+	}
+	return nil
+}
+
+// computePlan observes the stage and diffs it against the spec.
+func computePlan(ctx context.Context, d *spec.Desired, s *provision.Session, do provision.DiffOptions) (*provision.Plan, error) {
+	o, err := provision.Observe(ctx, s, d)
+	if err != nil {
+		return nil, err
+	}
+	return provision.Diff(d, o, do)
+}
+
+// withStage loads and evaluates the stage, connects to its account (or the
+// embedded sandbox), runs fn and then closes the connection, saving the
+// sandbox's state.
+func (a *app) withStage(ctx context.Context, requested string, fn func(*spec.Desired, *provision.Session) error) (err error) {
+	d, err := a.loadStage(requested)
+	if err != nil {
+		return err
+	}
+	ss, err := a.connect(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, ss.close()) }()
+	return fn(d, ss.Session)
+}

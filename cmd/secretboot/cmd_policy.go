@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/secretboot/secretboot/provision"
+	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/provision/review"
+	"github.com/secretboot/secretboot/spec"
+)
+
+type policyOptions struct {
+	IO    IOStreams
+	Dir   string // reviewer files go to <Dir>/<stage>/
+	Check bool
+}
+
+// policyDirDefault is what --help shows for -dir; the directory is
+// resolved beside the spec so that the files sit in the same pull request.
+const policyDirDefault = "<spec>/policies"
+
+func newPolicyCmd(a *app) *cobra.Command {
+	var (
+		opts      policyOptions
+		allStages bool
+	)
+	cmd := &cobra.Command{
+		Use:   "policy",
+		Short: "Write (or check) the per-role policy files reviewers read",
+		Long: `policy writes, for the stage, the documents each role gets from the spec into
+DIR/<stage>/: <role>.json (the read policy, exact ARNs of the secrets that
+exist, "<name>-??????" for those apply has not created yet), <role>.trust.json
+(the trust policy of a managed role), and <role>.managed-N.json instead of
+<role>.json when a read policy exceeds the 10,240-character inline limit and
+is split into managed policies. Files are canonical JSON, byte-stable, so a
+pull request shows exactly the grants that change.
+
+With -check, nothing is written: policy lists the files that are missing,
+changed or left over, with the grants that updating them would add (marked
+BROADENS when they widen access) or remove, and exits 1 when any is stale.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.IO = a.streams
+			if opts.Dir == "" || opts.Dir == policyDirDefault {
+				opts.Dir = filepath.Join(a.common.specDir, "policies")
+			}
+			stages := []string{a.requestedStage()}
+			if allStages {
+				if a.common.stage != "" {
+					return errors.New("--stage and -all-stages exclude each other")
+				}
+				cfg, diags := spec.Load(a.common.specDir)
+				if err := a.showDiags(cfg.Files(), diags); err != nil {
+					return err
+				}
+				stages = cfg.Stages()
+			}
+			stale := 0
+			for _, stage := range stages {
+				err := a.withStage(cmd.Context(), stage, func(d *spec.Desired, s *provision.Session) error {
+					n, err := runPolicy(cmd.Context(), opts, d, s)
+					stale += n
+					return err
+				})
+				if err != nil {
+					return err
+				}
+			}
+			if opts.Check && stale > 0 {
+				fmt.Fprintf(opts.IO.Err, "%s %s stale; run secretboot policy to update\n",
+					paint(opts.IO.ColorEnabled, red, "Error:"), pluralVerb(stale, "policy file is", "policy files are"))
+				return errReported
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Dir, "dir", policyDirDefault, "write the files under `DIR`/<stage>/")
+	f.BoolVar(&opts.Check, "check", false, "write nothing; exit 1 when the files on disk are stale")
+	f.BoolVar(&allStages, "all-stages", false, "every stage of the spec, one after the other")
+	return cmd
+}
+
+// runPolicy writes or checks one stage's files and returns how many were
+// stale.
+func runPolicy(ctx context.Context, opts policyOptions, d *spec.Desired, s *provision.Session) (int, error) {
+	o, err := provision.Observe(ctx, s, d)
+	if err != nil {
+		return 0, err
+	}
+	docs, err := provision.RoleDocumentsOf(d, o)
+	if err != nil {
+		return 0, err
+	}
+	stale, err := review.Check(opts.Dir, d.Stage, docs)
+	if err != nil {
+		return 0, err
+	}
+	out, color := opts.IO.Out, opts.IO.ColorEnabled
+	stageDir := filepath.Join(opts.Dir, d.Stage)
+	if opts.Check {
+		if len(stale) == 0 {
+			fmt.Fprintf(out, "Policy files for %s/%s in %s are up to date (%s).\n", d.Project, d.Stage, stageDir, plural(len(review.Files(docs)), "file"))
+			return 0, nil
+		}
+		fmt.Fprintf(out, "Policy files for %s/%s in %s:\n", d.Project, d.Stage, stageDir)
+		writeStale(out, color, stale)
+		return len(stale), nil
+	}
+	if _, err := review.Write(opts.Dir, d.Stage, docs); err != nil {
+		return 0, err
+	}
+	fmt.Fprintf(out, "Policy files for %s/%s in %s:\n", d.Project, d.Stage, stageDir)
+	byPath := map[string]review.Stale{}
+	for _, s := range stale {
+		byPath[s.Path] = s
+	}
+	for _, f := range review.Files(docs) {
+		p := filepath.Join(stageDir, f.Name)
+		if s, ok := byPath[p]; ok {
+			writeSummary(out, color, s)
+			continue
+		}
+		fmt.Fprintf(out, "  = %s  (unchanged)\n", f.Name)
+	}
+	for _, s := range stale {
+		if s.Problem == review.Extra {
+			writeSummary(out, color, s)
+		}
+	}
+	writeNotes(out, docs)
+	return 0, nil
+}
+
+// writeSummary says what Write did to one file; the grants are in the
+// file's diff.
+func writeSummary(w io.Writer, color bool, s review.Stale) {
+	mark, what := "~", "updated"
+	switch s.Problem {
+	case review.Missing:
+		mark, what = "+", "new"
+	case review.Extra:
+		mark, what = "-", "removed: not in the spec"
+	}
+	if s.Problem != review.Missing && s.Broadens() {
+		what += ", " + paint(color, red, "broadens access")
+	}
+	fmt.Fprintf(w, "  %s %s  (%s)\n", mark, filepath.Base(s.Path), what)
+}
+
+// writeStale lists stale files with the grants updating them would change.
+func writeStale(w io.Writer, color bool, stale []review.Stale) {
+	for _, s := range stale {
+		mark, what := "~", "changed"
+		switch s.Problem {
+		case review.Missing:
+			mark, what = "+", "missing"
+		case review.Extra:
+			mark, what = "-", "not in the spec"
+		}
+		if s.Unparsable {
+			what += ", not a policy document"
+		}
+		if s.Broadens() {
+			what += ", " + paint(color, red, "broadens access")
+		}
+		fmt.Fprintf(w, "  %s %s  (%s)\n", mark, filepath.Base(s.Path), what)
+		for _, g := range s.Grants {
+			op := "-"
+			if g.Added {
+				op = "+"
+			}
+			line := fmt.Sprintf("      %s %s %s", op, strings.ToLower(g.Effect), g.Action)
+			if g.Principal != "" {
+				line += "  " + g.Principal
+			}
+			if g.Resource != "" {
+				line += "  " + g.Resource
+			}
+			if g.Condition != "" {
+				line += "  if " + g.Condition
+			}
+			if g.Broadens {
+				line += "   " + paint(color, red, "BROADENS")
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+// writeNotes says which roles were split and which ARNs are still
+// patterns.
+func writeNotes(w io.Writer, docs []provision.RoleDocuments) {
+	for _, rd := range docs {
+		if n := len(rd.Layout.Managed); n > 0 {
+			fmt.Fprintf(w, "Role %s: the read policy needs %d characters, over the %d-character inline limit, so it is split into %d customer managed policies, %s.managed-N.json holding %s-N.\n",
+				rd.Key, policy.Size(rd.Read), policy.DefaultLimits.InlineMax, n, rd.Key, strings.TrimSuffix(rd.PartNames[0], "-1"))
+		}
+	}
+	pending := map[string]bool{}
+	var names []string
+	for _, rd := range docs {
+		for _, p := range rd.Pending {
+			if !pending[p] {
+				pending[p] = true
+				names = append(names, p)
+			}
+		}
+	}
+	sort.Strings(names)
+	if len(names) > 0 {
+		fmt.Fprintf(w, "Pending: %s not created yet (%s); the files show \"<name>-??????\" until apply, then the exact ARN.\n",
+			plural(len(names), "secret"), strings.Join(names, ", "))
+	}
+}
+
+func pluralVerb(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/secretboot/secretboot/provision/verify"
+	"github.com/secretboot/secretboot/spec"
+)
+
+// verifyFixture is a stage with a managed and an external role, after
+// someone attached an admin policy to the external one; the secret
+// dev/app/new has not been created yet.
+func verifyFixture() (*spec.Desired, *verify.Matrix) {
+	d := &spec.Desired{
+		Project: "shop", Stage: "dev", Region: "us-east-1", AccountID: "111111111111", NamePrefix: "dev/",
+		Roles: []*spec.Role{
+			{Key: "reporting", External: "arn:aws:iam::111111111111:role/tf-reporting"},
+			{Key: "web", Name: "shop-dev-web"},
+			{Key: "worker", Name: "shop-dev-worker"},
+		},
+		Secrets: []*spec.Secret{
+			{Key: "app/db", Name: "dev/app/db", Readers: []spec.Reader{{Role: "web", Describe: true}}},
+			{Key: "app/new", Name: "dev/app/new", Readers: []spec.Reader{{Role: "web"}}},
+			{Key: "app/stripe", Name: "dev/app/stripe", Readers: []spec.Reader{{Role: "reporting"}, {Role: "web"}}},
+		},
+	}
+	m := &verify.Matrix{
+		Roles: []verify.Role{
+			{Key: "reporting", Name: "tf-reporting", ARN: "arn:aws:iam::111111111111:role/tf-reporting", External: true, Exists: true},
+			{Key: "web", Name: "shop-dev-web", ARN: "arn:aws:iam::111111111111:role/secretboot/shop/dev/shop-dev-web", Exists: true},
+			{Key: "worker", Name: "shop-dev-worker", ARN: "arn:aws:iam::111111111111:role/secretboot/shop/dev/shop-dev-worker"},
+		},
+		Secrets: []verify.Secret{
+			{Name: "dev/.secretboot/stage-key", Exists: true},
+			{Key: "app/db", Name: "dev/app/db", Exists: true},
+			{Key: "app/new", Name: "dev/app/new"},
+			{Key: "app/stripe", Name: "dev/app/stripe", Exists: true},
+		},
+	}
+	for _, role := range []string{"reporting", "web"} {
+		for _, s := range []string{"dev/.secretboot/stage-key", "dev/app/db", "dev/app/stripe"} {
+			for _, a := range verify.Actions {
+				c := verify.Cell{Role: role, Secret: s, Action: a, Decision: "implicitDeny"}
+				switch {
+				case role == "reporting":
+					c.Allowed, c.Decision, c.Sources = true, "allowed", []string{"AdministratorAccess"}
+				case a == verify.GetSecretValue && s != "dev/.secretboot/stage-key",
+					a == verify.DescribeSecret && s == "dev/app/db":
+					c.Allowed, c.Decision, c.Sources = true, "allowed", []string{"secretboot-read"}
+				}
+				m.Cells = append(m.Cells, c)
+			}
+		}
+	}
+	return d, m
+}
+
+func TestRenderVerify(t *testing.T) {
+	d, m := verifyFixture()
+	ok := verify.Expected(d)
+	ok.Roles = append([]verify.Role(nil), m.Roles...)
+	for i := range ok.Roles {
+		ok.Roles[i].Exists = true
+	}
+	for i := range ok.Secrets {
+		ok.Secrets[i].Exists = true
+	}
+	tests := []struct {
+		name   string
+		result *verify.Result
+		color  bool
+	}{
+		{"differences", verify.NewResult(d, verify.Simulated, m), false},
+		{"differences.color", verify.NewResult(d, verify.Simulated, m), true},
+		{"verified.offline", verify.NewResult(d, verify.Local, ok), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := renderVerify(&b, tt.result, tt.color); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "verify", tt.name+".golden")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), b.String()); diff != "" {
+				t.Errorf("rendering differs from %s (-want +got):\n%s", golden, diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/secretboot/secretboot/provision"
+	"github.com/secretboot/secretboot/sandbox"
+	"github.com/secretboot/secretboot/spec"
+)
+
+// sandboxAccount is the sandbox's account when the stage pins none.
+const sandboxAccount = "000000000000"
+
+// loadStage loads the spec, picks the stage and evaluates it, rendering
+// every diagnostic (warnings included) on stderr. Errors are already shown
+// when it returns errReported.
+func (a *app) loadStage(requested string) (*spec.Desired, error) {
+	vars, err := a.varFlags()
+	if err != nil {
+		return nil, err
+	}
+	cfg, diags := spec.Load(a.common.specDir)
+	if err := a.showDiags(cfg.Files(), diags); err != nil {
+		return nil, err
+	}
+	stage, err := cfg.ResolveStage(requested)
+	if err != nil {
+		return nil, err
+	}
+	d, diags := cfg.Evaluate(stage, spec.EvalOptions{Vars: vars, LookupEnv: a.lookupEnv})
+	if err := a.showDiags(cfg.Files(), diags); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (a *app) showDiags(files map[string]*hcl.File, diags hcl.Diagnostics) error {
+	if err := writeDiagnosticsText(a.streams.Err, files, diags, a.streams.ColorEnabled); err != nil {
+		return err
+	}
+	if diags.HasErrors() {
+		return errReported
+	}
+	return nil
+}
+
+// stageSession is a connection to the stage's AWS account, or to the
+// embedded sandbox with --sandbox.
+type stageSession struct {
+	*provision.Session
+	close func() error // stops the embedded sandbox and saves its state
+}
+
+// connect opens a session for the evaluated stage. With --sandbox it first
+// starts the sandbox on a loopback port, with the stage's account (so the
+// account guard passes) and region, and state beside the spec.
+func (a *app) connect(ctx context.Context, d *spec.Desired) (*stageSession, error) {
+	co := provision.ConnectOptions{
+		Stage:         d.Stage,
+		Region:        d.Region,
+		AccountID:     d.AccountID,
+		AssumeRoleARN: d.AssumeRoleARN,
+		Profile:       a.common.profile,
+	}
+	if a.common.debug {
+		co.Debug = slog.New(slog.NewTextHandler(a.streams.Err, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	ss := &stageSession{close: func() error { return nil }}
+	if a.common.sandbox.enabled {
+		account := d.AccountID
+		if account == "" {
+			account = sandboxAccount
+		}
+		endpoint, stop, err := startSandbox(sandbox.Options{
+			Account:  account,
+			Region:   d.Region,
+			StateDir: a.common.sandbox.stateDir(a.common.specDir),
+		})
+		if err != nil {
+			return nil, err
+		}
+		ss.close = stop
+		co.Endpoint = endpoint
+		co.Credentials = provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "")
+		// The sandbox's admin already acts in the stage's account; the
+		// stage's deployer role does not exist there.
+		co.AssumeRoleARN = ""
+		co.Profile = ""
+	}
+	s, err := provision.Connect(ctx, co)
+	if err != nil {
+		return nil, errors.Join(err, ss.close())
+	}
+	if a.common.sandbox.enabled {
+		// The sandbox's admin key is a fixed, public AKIA pair: warning
+		// about long-term keys would be noise.
+		s.Identity.LongTermKey = false
+		s.Identity.CredentialSource = "the embedded sandbox's admin key"
+	}
+	ss.Session = s
+	return ss, nil
+}
+
+// startSandbox serves an in-process sandbox on a free loopback port and
+// returns its URL and a function that stops it and saves its state.
+func startSandbox(opts sandbox.Options) (endpoint string, stop func() error, err error) {
+	sb, err := sandbox.New(opts)
+	if err != nil {
+		return "", nil, fmt.Errorf("starting the sandbox: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, errors.Join(fmt.Errorf("starting the sandbox: %w", err), sb.Close())
+	}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }() // ErrServerClosed after Shutdown; nothing to report
+	stop = func() error {
+		// Commands are synchronous: when they stop the sandbox no request of
+		// theirs is in flight, so close at once instead of waiting out the
+		// SDK's idle keep-alive connections.
+		return errors.Join(srv.Close(), sb.Close())
+	}
+	return "http://" + ln.Addr().String(), stop, nil
+}
