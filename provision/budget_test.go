@@ -19,7 +19,8 @@ import (
 )
 
 // TestPlanCallBudget checks DESIGN §6: with N secrets and R roles, a plan
-// (connect, observe, diff) makes at most 2 + ceil(N/100) + 2 + R + 2 calls.
+// (connect, observe, diff) makes at most 2 + ceil(N/100) + 2 + R + 2 calls;
+// TestSplitReadPolicy checks the budget of a stage with a split role.
 // The stage is seeded straight through the SDK, which is much faster than
 // an apply under the client-side rate limits.
 func TestPlanCallBudget(t *testing.T) {
@@ -103,6 +104,12 @@ func TestPlanCallBudget(t *testing.T) {
 	}
 	if got := env.Server.Stats().Calls["secretsmanager.ListSecrets"]; got != (n+1+99)/100 {
 		t.Errorf("ListSecrets called %d times", got)
+	}
+	// Managed policies cost one listing per stage; attachments and
+	// versions are read only for roles whose read policy is split.
+	calls := env.Server.Stats().Calls
+	if calls["iam.ListPolicies"] != 1 || calls["iam.ListAttachedRolePolicies"] != 0 || calls["iam.GetPolicyVersion"] != 0 {
+		t.Errorf("managed policy calls: %v", calls)
 	}
 }
 

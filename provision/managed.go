@@ -84,14 +84,14 @@ func (df *differ) readPolicyChange(pc *PolicyChange, live *ObservedRole, doc *po
 	}
 	existed := inline != "" || len(parts) > 0
 	// deleteParts plans the deletion of the parts numbered from on.
-	deleteParts := func(from int) (any bool) {
+	deleteParts := func(from int) (found bool) {
 		for _, p := range parts {
 			if p.Part >= from {
 				pc.Managed = append(pc.Managed, ManagedPolicyChange{Name: p.Name, Action: ActionDelete})
-				any = true
+				found = true
 			}
 		}
-		return any
+		return found
 	}
 
 	if doc == nil {
@@ -129,10 +129,9 @@ func (df *differ) readPolicyChange(pc *PolicyChange, live *ObservedRole, doc *po
 			want := string(md.Canonical())
 			newDocs = append(newDocs, want)
 			mc := ManagedPolicyChange{Name: base + "-" + strconv.Itoa(i+1), Document: want}
-			switch p := byPart[i+1]; {
-			case p == nil:
+			if p := byPart[i+1]; p == nil {
 				mc.Action, mc.Attach = ActionCreate, true
-			default:
+			} else {
 				if canonicalOf(p.Document) != want {
 					mc.Action = ActionUpdate
 				}
