@@ -17,6 +17,12 @@ type Desired struct {
 	Roles   []*Role   // sorted by Key
 	Secrets []*Secret // sorted by Name
 
+	// PayloadFiles lists the files that file() and filebase64() read, as
+	// written in the spec (relative to the spec directory unless absolute),
+	// sorted. Every value read from a file is sensitive, so these files hold
+	// payloads and must not be committed (see TrackedPayloadFiles).
+	PayloadFiles []string
+
 	// SpecHash identifies the spec files and evaluated values (no payloads)
 	// that produced this Desired, so a saved plan can detect a changed spec.
 	SpecHash string

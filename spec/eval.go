@@ -35,6 +35,7 @@ type evaluator struct {
 	fns   map[string]function.Function
 	ctx   *hcl.EvalContext
 	diags hcl.Diagnostics
+	files map[string]bool // paths read by file() and filebase64()
 }
 
 // Evaluate resolves the spec for one stage. It returns nil when the
@@ -52,7 +53,8 @@ func (c *Config) Evaluate(stage string, opts EvalOptions) (*Desired, hcl.Diagnos
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	e := &evaluator{c: c, st: st, fns: functions(c.Dir, lookup)}
+	e := &evaluator{c: c, st: st, files: map[string]bool{}}
+	e.fns = functions(c.Dir, lookup, func(path string) { e.files[path] = true })
 	vars := e.variables(opts.Vars, lookup)
 	e.ctx = &hcl.EvalContext{
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)},
@@ -81,6 +83,10 @@ func (c *Config) Evaluate(stage string, opts EvalOptions) (*Desired, hcl.Diagnos
 		return nil, e.diags
 	}
 	d.SpecHash = c.specHash(st.Name, vars)
+	for path := range e.files {
+		d.PayloadFiles = append(d.PayloadFiles, path)
+	}
+	sort.Strings(d.PayloadFiles)
 	return d, e.diags
 }
 

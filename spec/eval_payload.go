@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // payload evaluates value, binary and the generate blocks of a secret into
@@ -114,7 +115,7 @@ func (e *evaluator) payload(sc *SecretConfig) Payload {
 
 // payloadValue evaluates value or binary; the result may be sensitive.
 func (e *evaluator) payloadValue(attr *hcl.Attribute) (cty.Value, bool) {
-	v, ds := attr.Expr.Value(e.ctx)
+	v, ds := attr.Expr.Value(e.payloadContext())
 	e.diags = append(e.diags, ds...)
 	if ds.HasErrors() || !v.IsWhollyKnown() {
 		return cty.NilVal, false
@@ -124,6 +125,20 @@ func (e *evaluator) payloadValue(attr *hcl.Attribute) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	return v, true
+}
+
+// payloadContext is the evaluation context of value and binary: the
+// standard functions there hide every error's details (hideAllErrors);
+// env, file and filebase64 keep theirs, which name a variable or path only.
+func (e *evaluator) payloadContext() *hcl.EvalContext {
+	fns := make(map[string]function.Function, len(e.fns))
+	for name, f := range e.fns {
+		fns[name] = f
+	}
+	for name, f := range pureFunctions {
+		fns[name] = hideAllErrors(f)
+	}
+	return &hcl.EvalContext{Variables: e.ctx.Variables, Functions: fns}
 }
 
 func (e *evaluator) checkPayloadSize(sc *SecretConfig, p Payload) {

@@ -109,6 +109,7 @@ secret "app/replicas" {
 			want: &Desired{
 				Project: "shop", Stage: "prod", Region: "eu-west-1", AccountID: "222222222222",
 				NamePrefix: "prod-", RolePrefix: "p-",
+				PayloadFiles: []string{"certs/demo.der"},
 				Roles: []*Role{
 					{Key: "reporting", Name: "tf-reporting", External: "arn:aws:iam::333333333333:role/team/tf-reporting"},
 					{Key: "web", Name: "p-web", Services: []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com"},

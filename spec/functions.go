@@ -93,14 +93,16 @@ var replaceFunc = function.New(&function.Spec{
 
 // functions returns the functions of a spec evaluated in dir, with env
 // looked up through lookupEnv. Every function is wrapped by hideSensitive.
-func functions(dir string, lookupEnv func(string) (string, bool)) map[string]function.Function {
+// readFile is told the path (as written in the spec) of every file that
+// file() or filebase64() reads.
+func functions(dir string, lookupEnv func(string) (string, bool), readFile func(path string)) map[string]function.Function {
 	fns := make(map[string]function.Function, len(pureFunctions)+3)
 	for name, f := range pureFunctions {
 		fns[name] = hideSensitive(f)
 	}
 	fns["env"] = hideSensitive(envFunc(lookupEnv))
-	fns["file"] = hideSensitive(fileFunc(dir, false))
-	fns["filebase64"] = hideSensitive(fileFunc(dir, true))
+	fns["file"] = hideSensitive(fileFunc(dir, false, readFile))
+	fns["filebase64"] = hideSensitive(fileFunc(dir, true, readFile))
 	return fns
 }
 
@@ -128,7 +130,7 @@ func envFunc(lookupEnv func(string) (string, bool)) function.Function {
 
 // fileFunc reads a file relative to the spec directory, as UTF-8 text or as
 // base64.
-func fileFunc(dir string, b64 bool) function.Function {
+func fileFunc(dir string, b64 bool, readFile func(path string)) function.Function {
 	desc := "Returns the contents of a file relative to the spec directory, marked sensitive."
 	if b64 {
 		desc = "Returns the base64-encoded contents of a file relative to the spec directory, marked sensitive."
@@ -151,6 +153,7 @@ func fileFunc(dir string, b64 bool) function.Function {
 				}
 				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %v", p, err)
 			}
+			readFile(p)
 			if b64 {
 				return cty.StringVal(base64.StdEncoding.EncodeToString(b)).Mark(sensitive), nil
 			}
@@ -201,6 +204,34 @@ func hideSensitive(f function.Function) function.Function {
 				return cty.NilVal, hideErr(err, marks)
 			}
 			return v.WithMarks(marks), nil
+		},
+	})
+}
+
+// hideAllErrors wraps a standard function for payload expressions (value,
+// binary): there its errors lose their message whatever the arguments, since
+// a literal payload (allow_literal) is unmarked but no less secret, and
+// stdlib errors quote their input ("cannot convert "…" to number").
+func hideAllErrors(f function.Function) function.Function {
+	inner := hideSensitive(f)
+	always := cty.NewValueMarks(sensitive)
+	return function.New(&function.Spec{
+		Description: inner.Description(),
+		Params:      inner.Params(),
+		VarParam:    inner.VarParam(),
+		Type: func(args []cty.Value) (cty.Type, error) {
+			ty, err := inner.ReturnTypeForValues(args)
+			if err != nil {
+				return cty.NilType, hideErr(err, always)
+			}
+			return ty, nil
+		},
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			v, err := inner.Call(args)
+			if err != nil {
+				return cty.NilVal, hideErr(err, always)
+			}
+			return v, nil
 		},
 	})
 }

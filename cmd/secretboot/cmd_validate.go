@@ -101,6 +101,11 @@ func runValidate(opts validateOptions) error {
 		}
 		for _, st := range stages {
 			d, ds := cfg.Evaluate(st, spec.EvalOptions{Vars: opts.Vars, LookupEnv: opts.LookupEnv})
+			if d != nil {
+				// A payload file committed to git has leaked already; say so
+				// while it is still a warning and not an incident.
+				ds = append(ds, spec.TrackedPayloadDiagnostics(cfg.Dir, d.PayloadFiles)...)
+			}
 			steps = append(steps, stageDiags{stage: st, diags: ds})
 			if !ds.HasErrors() && d != nil {
 				summaries = append(summaries, stageSummary{

@@ -1,0 +1,24 @@
+// Package leaktest proves secretboot's first promise: a secret payload goes
+// to the Secrets Manager request body and nowhere else.
+//
+// The package holds tests only. They build the secretboot binary once and
+// run every command as a real process against the sandbox, with canary
+// payloads from every source (env, file, filebase64, a literal with
+// allow_literal, generated values and the stage key read back from the
+// sandbox, a value written by someone else and then imported), and scan
+// every byte the process writes: standard output and error, saved plans,
+// policy and output files, --debug logs, the sandbox's request log and every
+// file under the workspace except the sandbox's state file, which holds
+// payloads by design. Each canary is searched raw and encoded (JSON, Go
+// quoting, base64 standard and URL-safe with and without padding and at all
+// three alignments, hex, URL query and path escaping).
+//
+// Error paths run the same scan: a missing environment variable beside a
+// present canary, oversize and non-UTF-8 payloads, injected 5xx and
+// throttling from `sandbox serve`, AccessDenied from a role without rights,
+// and a panic inside apply provoked by a malformed AWS response.
+//
+// FuzzNoLeak builds random specs around canaries and runs validate and plan
+// in-process, through the same spec, provision and render packages the CLI
+// uses.
+package leaktest
