@@ -117,15 +117,23 @@ func (a *app) runApply(ctx context.Context, opts applyOptions) error {
 		fmt.Fprintln(opts.IO.Out)
 		progress := &progressPrinter{w: opts.IO.Out, color: opts.IO.ColorEnabled, started: map[string]time.Time{}}
 		res, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{Parallelism: opts.Parallelism, Observer: progress})
-		if err != nil {
-			return err
+		// A partial apply also gets its summary: what was done, and what the
+		// retries and throttles were, is what the rerun needs to know.
+		var partial *provision.ApplyError
+		if errors.As(err, &partial) {
+			res = partial.Result
 		}
-		verb := "Apply"
-		if p.Destroy {
-			verb = "Destroy"
+		if res != nil {
+			verb := "Apply"
+			if p.Destroy {
+				verb = "Destroy"
+			}
+			fmt.Fprintln(opts.IO.Out)
+			if serr := render.ApplySummary(opts.IO.Out, verb, res); serr != nil {
+				return serr
+			}
 		}
-		fmt.Fprintf(opts.IO.Out, "\n%s %s: %s applied.\n", verb, paint(opts.IO.ColorEnabled, green, "complete"), plural(len(res.Done), "change"))
-		return nil
+		return err
 	})
 }
 

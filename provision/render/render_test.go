@@ -243,7 +243,7 @@ func TestApplySummary(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := ApplySummary(&b, tc.res); err != nil {
+			if err := ApplySummary(&b, "Apply", tc.res); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, tc.name, b.Bytes())

@@ -9,8 +9,8 @@ import (
 	"github.com/secretboot/secretboot/provision"
 )
 
-// ApplySummary writes what an apply did and what it cost, for the end of
-// `secretboot apply`:
+// ApplySummary writes what an apply (verb "Apply") or a destroy (verb
+// "Destroy") did and what it cost, for the end of `secretboot apply`:
 //
 //	Apply complete: 6 changes made in 1.234s.
 //	API calls: 42 · 3 retries · 1 throttled
@@ -18,13 +18,13 @@ import (
 //
 // Operations are listed only when they were retried, throttled or failed,
 // so the usual output is two lines and a slow apply explains itself.
-func ApplySummary(w io.Writer, r *provision.ApplyResult) error {
+func ApplySummary(w io.Writer, verb string, r *provision.ApplyResult) error {
 	s := r.Summary
 	var b strings.Builder
 	if s.Failed+s.NotDone == 0 {
-		fmt.Fprintf(&b, "Apply complete: %s made in %s.\n", plural(s.Changes, "change"), roundDuration(s.Duration))
+		fmt.Fprintf(&b, "%s complete: %s made in %s.\n", verb, plural(s.Changes, "change"), roundDuration(s.Duration))
 	} else {
-		fmt.Fprintf(&b, "Apply incomplete: %s made, %d failed, %d not attempted, in %s.\n", plural(s.Changes, "change"), s.Failed, s.NotDone, roundDuration(s.Duration))
+		fmt.Fprintf(&b, "%s incomplete: %s made, %d failed, %d not attempted, in %s.\n", verb, plural(s.Changes, "change"), s.Failed, s.NotDone, roundDuration(s.Duration))
 	}
 	fmt.Fprintf(&b, "API calls: %d · %s · %d throttled\n", s.Calls, plural(s.Retries, "retry"), s.Throttles)
 	var rows [][2]string
