@@ -143,7 +143,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if werr != nil {
 		writeErr(rec, q, werr)
 	} else {
-		s.serve(rec, r, q, body)
+		s.serveRecovering(rec, r, q, body)
 	}
 	if s.opts.Logger != nil {
 		s.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
@@ -151,6 +151,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)),
 			slog.String("request_id", q.id))
 	}
+}
+
+// serveRecovering answers a panicking operation with a 500 of the service's
+// kind. Left to net/http, the panic value and a stack trace, which can hold
+// request payloads, would be printed to the server's log.
+func (s *Server) serveRecovering(w *statusRecorder, r *http.Request, q *request, body []byte) {
+	defer func() {
+		if recover() == nil {
+			return
+		}
+		if s.opts.Logger != nil {
+			s.opts.Logger.LogAttrs(r.Context(), slog.LevelError, "operation panicked; its value is not logged",
+				slog.String("service", q.service), slog.String("op", q.op), slog.String("request_id", q.id))
+		}
+		if w.status == 0 {
+			code := "ServiceFailure"
+			if q.service == "secretsmanager" {
+				code = secretsmanager.CodeInternalServiceError
+			}
+			writeErr(w, q, &apiErr{http.StatusInternalServerError, code, "The sandbox failed while serving this request."})
+		}
+	}()
+	s.serve(w, r, q, body)
 }
 
 func (s *Server) serve(w *statusRecorder, r *http.Request, q *request, body []byte) {
