@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
@@ -690,9 +691,18 @@ func TestTags(t *testing.T) {
 }
 
 func TestResourcePolicy(t *testing.T) {
-	c, _ := newClient(t)
+	clk := &clock{t: t0}
+	env := sandboxtest.Start(t, sandbox.Options{Now: clk.Now})
+	c := sm.NewFromConfig(env.Config)
 	ctx := context.Background()
 	create(t, c, "s", "v")
+	const ghost = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:role/ghost"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
+	// Secrets Manager refuses principals IAM does not know.
+	if _, err := iam.NewFromConfig(env.Config).CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName: aws.String("app"), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+	}); err != nil {
+		t.Fatal(err)
+	}
 	const role = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:role/app"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
 	const public = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
 	tests := []struct {
@@ -705,6 +715,7 @@ func TestResourcePolicy(t *testing.T) {
 		{"unknown element", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Actions":"x"}]}`, false, "MalformedPolicyDocumentException"},
 		{"public blocked", public, true, "PublicPolicyException"},
 		{"public allowed", public, false, ""},
+		{"unknown role", ghost, true, "MalformedPolicyDocumentException"},
 		{"role", role, true, ""},
 	}
 	for _, tt := range tests {
