@@ -115,8 +115,10 @@ func (a *app) runApply(ctx context.Context, opts applyOptions) error {
 			fmt.Fprintf(opts.IO.Out, "Applying the saved plan %s to %s/%s.\n", opts.PlanFile, p.Header.Project, p.Header.Stage)
 		}
 		fmt.Fprintln(opts.IO.Out)
-		progress := &progressPrinter{w: opts.IO.Out, color: opts.IO.ColorEnabled, started: map[string]time.Time{}}
+		progress := &progressPrinter{w: opts.IO.Out, color: opts.IO.ColorEnabled, live: opts.IO.IsTTY,
+			total: len(p.Changes), started: map[string]time.Time{}}
 		res, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{Parallelism: opts.Parallelism, Observer: progress})
+		progress.done()
 		// A partial apply also gets its summary: what was done, and what the
 		// retries and throttles were, is what the rerun needs to know.
 		var partial *provision.ApplyError
@@ -159,32 +161,62 @@ func confirm(streams IOStreams, p *provision.Plan) error {
 	return nil
 }
 
-// progressPrinter prints one line per finished change. Apply calls it from
-// several goroutines.
+// progressPrinter prints one line per finished change. On a terminal it
+// also keeps a live status line below them (done/total, in flight), which is
+// rewritten in place and erased at the end; logs and pipes get only the
+// permanent lines. Apply calls it from several goroutines.
 type progressPrinter struct {
-	mu      sync.Mutex
-	w       io.Writer
-	color   bool
-	started map[string]time.Time
+	mu       sync.Mutex
+	w        io.Writer
+	color    bool
+	live     bool // a terminal: draw the status line
+	total    int
+	finished int
+	started  map[string]time.Time
 }
 
 func (p *progressPrinter) ChangeStarted(c provision.Change) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.started[c.ID] = time.Now()
+	p.drawStatus()
 }
 
 func (p *progressPrinter) ChangeFinished(c provision.Change, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	took := time.Since(p.started[c.ID]).Round(10 * time.Millisecond)
+	delete(p.started, c.ID)
+	p.finished++
+	p.clearStatus()
 	what := strings.ReplaceAll(string(c.Kind), "_", " ") + " " + c.Name
 	if err != nil {
 		// The engine's errors name resources and AWS error codes, never payloads.
 		fmt.Fprintf(p.w, "  %s %s %s: %v\n", paint(p.color, red, "✗"), c.Action, what, err)
+	} else {
+		fmt.Fprintf(p.w, "  %s %s %s (%s)\n", paint(p.color, green, "✓"), pastTense(c), what, took)
+	}
+	p.drawStatus()
+}
+
+// done erases the status line before the summary is printed.
+func (p *progressPrinter) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clearStatus()
+}
+
+func (p *progressPrinter) drawStatus() {
+	if !p.live {
 		return
 	}
-	fmt.Fprintf(p.w, "  %s %s %s (%s)\n", paint(p.color, green, "✓"), pastTense(c), what, took)
+	fmt.Fprintf(p.w, "\r\x1b[K  %s %d/%d changes · %d in progress", paint(p.color, bold, "applying"), p.finished, p.total, len(p.started))
+}
+
+func (p *progressPrinter) clearStatus() {
+	if p.live {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
 }
 
 func pastTense(c provision.Change) string {

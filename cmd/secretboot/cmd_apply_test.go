@@ -94,6 +94,15 @@ func TestApplyConfirmation(t *testing.T) {
 			if !strings.Contains(errOut, tt.wantErr) {
 				t.Errorf("stderr lacks %q:\n%s", tt.wantErr, errOut)
 			}
+			// The live status line is drawn only on a terminal, and erased
+			// before the summary.
+			live := strings.Contains(out, "\r\x1b[K  applying")
+			if applied := tt.wantCode == exitOK; live != (tt.tty && applied) {
+				t.Errorf("live status line drawn = %v, want %v on tty=%v:\n%q", live, tt.tty && applied, tt.tty, out)
+			}
+			if i := strings.Index(out, "Apply complete"); live && i > 0 && !strings.HasSuffix(out[:i], "\r\x1b[K\n") {
+				t.Errorf("status line not erased before the summary:\n%q", out)
+			}
 		})
 	}
 }

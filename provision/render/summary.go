@@ -16,7 +16,7 @@ import (
 //	API calls: 42 · 3 retries · 1 throttled
 //	  IAM PutRolePolicy   5 calls · 2 retries · 1 throttled
 //
-// Operations are listed only when they were retried, throttled or failed,
+// Operations are listed only when they were retried or throttled,
 // so the usual output is two lines and a slow apply explains itself.
 func ApplySummary(w io.Writer, verb string, r *provision.ApplyResult) error {
 	s := r.Summary
@@ -30,7 +30,9 @@ func ApplySummary(w io.Writer, verb string, r *provision.ApplyResult) error {
 	var rows [][2]string
 	width := 0
 	for _, o := range s.Ops {
-		if o.Retries+o.Throttles+o.Errors == 0 {
+		// Errors alone are not listed: the engine expects some (NoSuchEntity
+		// from a clash check) and reports the ones that failed a change.
+		if o.Retries+o.Throttles == 0 {
 			continue
 		}
 		name := o.Service + " " + o.Operation
