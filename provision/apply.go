@@ -33,7 +33,8 @@ type Observer interface {
 
 // ApplyOptions tune Apply.
 type ApplyOptions struct {
-	// Parallelism bounds concurrent changes within a phase; 0 means 10.
+	// Parallelism bounds concurrent changes per service (Secrets Manager,
+	// IAM) within a phase; 0 means 10.
 	Parallelism int
 	// Observer, when set, receives progress.
 	Observer Observer
@@ -184,56 +185,76 @@ type applier struct {
 	status map[string]error  // change ID → result, for dependency checks
 }
 
-// phase assigns a change to a step of the apply order.
+// phase orders the changes of a plan the way apply runs them, so a plan
+// reads top to bottom: stage key, then roles and secrets (which apply runs
+// side by side: neither needs the other), policies, instance profiles, and
+// role deletions last. Apply itself follows each change's DependsOn.
 func phase(c Change) int {
 	switch {
 	case c.Kind == KindStageKey && c.Action != ActionDelete:
 		return 0
-	case c.Kind == KindRole && c.Action != ActionDelete:
+	case c.Kind == KindRole && c.Action != ActionDelete,
+		c.Kind == KindSecret || c.Kind == KindStageKey:
 		return 1
-	case c.Kind == KindSecret || c.Kind == KindStageKey:
-		return 2
 	case c.Kind == KindRolePolicy:
-		return 3
+		return 2
 	case c.Kind == KindInstanceProfile:
-		return 4
+		return 3
 	}
-	return 5 // role deletions, once policies and profiles are gone
+	return 4 // role deletions, once policies and profiles are gone
+}
+
+// lane is the service a change calls; each lane has its own parallelism
+// bound, so slow IAM writes never hold the slots Secrets Manager could use.
+func lane(c Change) int {
+	if c.Kind == KindSecret || c.Kind == KindStageKey {
+		return 0
+	}
+	return 1
 }
 
 func (a *applier) run(ctx context.Context, p *Plan) (*ApplyResult, error) {
-	phases := make([][]Change, 6)
+	// Each change starts as soon as the changes it depends on are done, so
+	// roles and instance profiles go on while secrets are still being
+	// written, and each service's work is bounded by its own lane.
+	finished := make(map[string]chan struct{}, len(p.Changes))
 	for _, c := range p.Changes {
-		phases[phase(c)] = append(phases[phase(c)], c)
+		finished[c.ID] = make(chan struct{})
 	}
-	res := &ApplyResult{}
-	for _, cs := range phases {
-		var wg sync.WaitGroup
-		var panics relay
-		sem := make(chan struct{}, a.opts.Parallelism)
-		for _, c := range cs {
+	lanes := [2]chan struct{}{make(chan struct{}, a.opts.Parallelism), make(chan struct{}, a.opts.Parallelism)}
+	var wg sync.WaitGroup
+	var panics relay
+	for _, c := range p.Changes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(finished[c.ID])
+			defer panics.catch()
+			for _, dep := range c.DependsOn {
+				if ch, ok := finished[dep]; ok {
+					<-ch
+				}
+			}
 			if !a.depsDone(c) {
 				a.record(c.ID, errSkipped)
-				continue
+				return
 			}
-			wg.Add(1)
+			sem := lanes[lane(c)]
 			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				defer panics.catch()
-				if a.opts.Observer != nil {
-					a.opts.Observer.ChangeStarted(c)
-				}
-				err := a.apply(ctx, c)
-				if a.opts.Observer != nil {
-					a.opts.Observer.ChangeFinished(c, err)
-				}
-				a.record(c.ID, err)
-			}()
-		}
-		wg.Wait()
-		panics.rethrow()
+			defer func() { <-sem }()
+			if a.opts.Observer != nil {
+				a.opts.Observer.ChangeStarted(c)
+			}
+			err := a.apply(ctx, c)
+			if a.opts.Observer != nil {
+				a.opts.Observer.ChangeFinished(c, err)
+			}
+			a.record(c.ID, err)
+		}()
 	}
+	wg.Wait()
+	panics.rethrow()
+	res := &ApplyResult{}
 	for _, c := range p.Changes {
 		switch err := a.status[c.ID]; {
 		case err == nil:

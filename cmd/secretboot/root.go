@@ -90,7 +90,7 @@ Long flags take one dash or two: -json and --json are the same flag.`,
 	pf.StringVar(&a.common.profile, "profile", "", "AWS shared config `PROFILE`")
 	pf.Var(&a.common.sandbox, "sandbox", "run against the embedded sandbox; =DIR sets where it keeps its state")
 	pf.Lookup("sandbox").NoOptDefVal = sandboxDefaultMarker
-	pf.IntVar(&a.common.parallelism, "parallelism", 10, "concurrent AWS writes during apply")
+	pf.IntVar(&a.common.parallelism, "parallelism", 10, "concurrent changes per service (Secrets Manager, IAM) during apply")
 	pf.BoolVar(&a.common.noColor, "no-color", false, "disable colour (also NO_COLOR)")
 	pf.BoolVar(&a.common.debug, "debug", false, "log AWS SDK requests and responses, bodies redacted")
 
