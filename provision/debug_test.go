@@ -1,35 +1,16 @@
 package provision_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/secretboot/secretboot/internal/syncbuf"
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 )
-
-// syncBuffer lets the SDK's goroutines log concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestDebugLogRedactsPayloads applies with --debug logging on: every call is
 // logged with its timing, attempts, retries and throttles, every HTTP
@@ -38,7 +19,7 @@ func (s *syncBuffer) String() string {
 // nowhere.
 func TestDebugLogRedactsPayloads(t *testing.T) {
 	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount})
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := provision.Connect(context.Background(), provision.ConnectOptions{
 		Stage: "dbg", Region: "us-east-1", AccountID: sandboxAccount, Endpoint: env.URL,

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/secretboot/secretboot/internal/syncbuf"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 )
@@ -391,7 +391,7 @@ func startOn(t *testing.T, srv *sandbox.Server) *sandboxtest.Env {
 }
 
 func TestRequestLogHasNoPayload(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	env := sandboxtest.Start(t, sandbox.Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
 	const canary = "CANARY-9c1e-payload"
 	c := sm.NewFromConfig(env.Config)
@@ -412,21 +412,4 @@ func TestRequestLogHasNoPayload(t *testing.T) {
 			t.Errorf("request log lacks %s:\n%s", want, log)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,33 +12,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/secretboot/secretboot/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server goroutine writing while
-// the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // serveSandbox starts sandbox serve on a free loopback port and returns the
 // exported environment, a stop function and the stderr buffer.
-func serveSandbox(t *testing.T, stateDir string) (env map[string]string, stop func() error, stderr *syncBuffer) {
+func serveSandbox(t *testing.T, stateDir string) (env map[string]string, stop func() error, stderr *syncbuf.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errOut := &syncBuffer{}, &syncBuffer{}
+	out, errOut := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	opts := sandboxServeOptions{
 		IO:   IOStreams{Out: out, Err: errOut},
 		Addr: "127.0.0.1:0", StateDir: stateDir, Account: "000000000000", Region: "us-east-1",

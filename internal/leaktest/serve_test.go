@@ -15,34 +15,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/secretboot/secretboot/internal/syncbuf"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 )
-
-// syncBuffer is written by a process-copying goroutine and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]byte(nil), s.b.Bytes()...)
-}
 
 // server is a `secretboot sandbox serve` process.
 type server struct {
 	w      *workspace
 	label  string
 	cmd    *exec.Cmd
-	stdout syncBuffer
-	stderr syncBuffer
+	stdout syncbuf.Buffer
+	stderr syncbuf.Buffer
 	done   chan struct{} // closed when stdout is drained
 	url    string
 	keyID  string
@@ -154,7 +137,7 @@ func (s *server) runHammered(want int, args ...string) (result, bool) {
 	cmd := exec.CommandContext(ctx, secretboot(w.t), args...)
 	cmd.Dir = w.root
 	cmd.Env = append(append([]string(nil), w.env...), s.env()...)
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	cmd.Stdout = &stdout
 	errPipe, err := cmd.StderrPipe()
 	if err != nil {
