@@ -513,6 +513,11 @@ func (df *differ) profiles() {
 			if !r.Managed() || !r.InstanceProfile || o.RoleClashes[r.Name] != "" {
 				continue
 			}
+			if arn, ok := o.ProfileClashes[r.Name]; ok {
+				df.clash.Other = append(df.clash.Other, fmt.Sprintf(
+					"instance profile %s exists outside secretboot's path (%s); rename the role in the spec, or delete the existing instance profile", r.Name, arn))
+				continue
+			}
 			want[r.Name] = true
 			p := o.Profiles[r.Name]
 			switch {

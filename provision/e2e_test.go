@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/google/go-cmp/cmp"
 
@@ -466,5 +467,30 @@ func TestDestroy(t *testing.T) {
 		if p3.Summary.Add != 6 {
 			t.Errorf("re-create plan:\n%s", textOf(t, p3))
 		}
+	})
+}
+
+// TestUnownedInstanceProfileRefusedAtPlan: an instance profile outside the
+// stage's path with the name a role needs is refused by plan, so apply never
+// creates the role and then fails on the profile.
+func TestUnownedInstanceProfileRefusedAtPlan(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b *backend) {
+		ctx := context.Background()
+		s := b.mustConnect(t)
+		d := testDesired(uniqueStage("ipclash"), b.account, canary)
+		name := d.Roles[0].Name
+		if _, err := s.IAM.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(name), Path: aws.String("/teams/")}); err != nil {
+			t.Fatal(err)
+		}
+		o, err := provision.Observe(ctx, s, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = provision.Diff(d, o, provision.DiffOptions{})
+		var clash *provision.ClashError
+		if !errors.As(err, &clash) || !strings.Contains(err.Error(), "instance profile "+name+" exists outside secretboot's path") {
+			t.Fatalf("want a clash error naming the instance profile, got %v", err)
+		}
+		noCanary(t, "clash error", err.Error())
 	})
 }

@@ -47,6 +47,9 @@ type Observed struct {
 	RoleClashes map[string]string
 	// Profiles are the instance profiles under the stage's path, by name.
 	Profiles map[string]*ObservedProfile
+	// ProfileClashes are instance profiles outside the stage's path whose
+	// names the spec wants, by name → ARN.
+	ProfileClashes map[string]string
 	// Policies are the customer managed policies under the stage's path, by
 	// name: the parts of split read policies.
 	Policies map[string]*ObservedPolicy
@@ -170,6 +173,7 @@ func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error
 		External:         map[string]*ObservedRole{},
 		RoleClashes:      map[string]string{},
 		Profiles:         map[string]*ObservedProfile{},
+		ProfileClashes:   map[string]string{},
 		Policies:         map[string]*ObservedPolicy{},
 	}
 	var (
@@ -320,6 +324,35 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 			})
 		}
 	}
+	// A wanted instance profile that the listing did not show may exist
+	// outside the path under the same name: found now, the plan refuses it
+	// before anything changes, rather than apply failing half-way. Only
+	// missing profiles cost a call, so a converged stage pays nothing.
+	for _, r := range d.Roles {
+		if !r.Managed() || !r.InstanceProfile || o.Profiles[r.Name] != nil {
+			continue
+		}
+		name := r.Name
+		jobs = append(jobs, func() error {
+			out, err := s.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
+			if isNotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return wrap(err, "reading instance profile", name)
+			}
+			ip := out.InstanceProfile
+			mu.Lock()
+			defer mu.Unlock()
+			if aws.ToString(ip.Path) == path {
+				// The listing lags behind a profile created moments ago.
+				o.Profiles[name] = profileOf(*ip)
+			} else {
+				o.ProfileClashes[name] = aws.ToString(ip.Arn)
+			}
+			return nil
+		})
+	}
 	// Every role under the path, wanted or about to be deleted, gets its
 	// read policy observed: a role cannot be deleted while it holds one.
 	for _, name := range sortedKeys(o.Roles) {
@@ -372,15 +405,19 @@ func (o *Observed) listProfiles(ctx context.Context, s *Session, path string) er
 			if aws.ToString(ip.Path) != path {
 				continue
 			}
-			op := &ObservedProfile{Name: aws.ToString(ip.InstanceProfileName), ARN: aws.ToString(ip.Arn)}
-			for _, r := range ip.Roles {
-				op.Roles = append(op.Roles, aws.ToString(r.RoleName))
-			}
-			sort.Strings(op.Roles)
-			o.Profiles[op.Name] = op
+			o.Profiles[aws.ToString(ip.InstanceProfileName)] = profileOf(ip)
 		}
 	}
 	return nil
+}
+
+func profileOf(ip iamtypes.InstanceProfile) *ObservedProfile {
+	op := &ObservedProfile{Name: aws.ToString(ip.InstanceProfileName), ARN: aws.ToString(ip.Arn)}
+	for _, r := range ip.Roles {
+		op.Roles = append(op.Roles, aws.ToString(r.RoleName))
+	}
+	sort.Strings(op.Roles)
+	return op
 }
 
 func (o *Observed) listPolicies(ctx context.Context, s *Session, path string) error {
