@@ -110,6 +110,9 @@ func runSandboxServe(ctx context.Context, opts sandboxServeOptions) error {
 	fmt.Fprintf(opts.IO.Out, "export AWS_ENDPOINT_URL=http://%s\n", endpointHost(addr))
 	fmt.Fprintf(opts.IO.Out, "export AWS_ACCESS_KEY_ID=%s\n", keyID)
 	fmt.Fprintf(opts.IO.Out, "export AWS_SECRET_ACCESS_KEY=%s\n", secretKey)
+	// The AWS CLI v1 and boto3 read AWS_DEFAULT_REGION; the Go SDK and CLI v2
+	// read AWS_REGION. AWS_REGION stays last: readers wait for it.
+	fmt.Fprintf(opts.IO.Out, "export AWS_DEFAULT_REGION=%s\n", opts.Region)
 	fmt.Fprintf(opts.IO.Out, "export AWS_REGION=%s\n", opts.Region)
 	fmt.Fprintln(opts.IO.Err, "Sandbox running; press Ctrl-C to stop.")
 

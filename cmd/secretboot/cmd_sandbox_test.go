@@ -65,8 +65,10 @@ func TestSandboxServe(t *testing.T) {
 	if got := env["AWS_ENDPOINT_URL"]; !strings.HasPrefix(got, "http://127.0.0.1:") {
 		t.Errorf("AWS_ENDPOINT_URL = %q, want loopback", got)
 	}
-	if diff := cmp.Diff("us-east-1", env["AWS_REGION"]); diff != "" {
-		t.Errorf("AWS_REGION mismatch (-want +got):\n%s", diff)
+	for _, name := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if diff := cmp.Diff("us-east-1", env[name]); diff != "" {
+			t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+		}
 	}
 	_, err := smClient(env).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name: aws.String("dev/app/token"), SecretString: aws.String("canary-serve-41d0"),
