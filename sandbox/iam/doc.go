@@ -48,9 +48,12 @@
 //     ignoring them, since ignoring them would grant more than AWS does.
 //   - The only AWS managed policy is arn:aws:iam::aws:policy/AdministratorAccess.
 //   - A managed policy used as a permissions boundary cannot be deleted.
-//   - The simulators evaluate roles only; several boundary documents given
-//     to a simulator are merged into one; MissingContextValues and statement
-//     positions are not reported.
+//   - The simulators answer as IAM does now: one EvaluationResult per
+//     action, the most restrictive decision on top, the decision per
+//     resource in ResourceSpecificResults (IAM used to answer once per
+//     action and resource). They evaluate roles only; several boundary
+//     documents given to a simulator are merged into one; MissingContextValues
+//     and statement positions are not reported.
 //   - AssumeRole is decided by the trust policy alone; whether the caller's
 //     identity policies allow sts:AssumeRole is left to the router.
 //   - IAM users, groups, access keys and OIDC/SAML providers do not exist.

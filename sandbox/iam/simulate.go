@@ -28,10 +28,22 @@ type boundaryDetailXML struct {
 	AllowedByPermissionsBoundary bool `xml:"AllowedByPermissionsBoundary"`
 }
 
+// evaluationResultXML is one action's result. IAM answers once per action,
+// whatever the number of resources: the top-level decision is the most
+// restrictive one, and ResourceSpecificResults holds the decision per
+// resource (it used to answer once per action and resource).
 type evaluationResultXML struct {
-	EvalActionName                    string             `xml:"EvalActionName"`
+	EvalActionName                    string              `xml:"EvalActionName"`
+	EvalResourceName                  string              `xml:"EvalResourceName,omitempty"`
+	EvalDecision                      string              `xml:"EvalDecision"`
+	MatchedStatements                 []statementXML      `xml:"MatchedStatements>member"`
+	PermissionsBoundaryDecisionDetail *boundaryDetailXML  `xml:"PermissionsBoundaryDecisionDetail,omitempty"`
+	ResourceSpecificResults           []resourceResultXML `xml:"ResourceSpecificResults>member"`
+}
+
+type resourceResultXML struct {
 	EvalResourceName                  string             `xml:"EvalResourceName"`
-	EvalDecision                      string             `xml:"EvalDecision"`
+	EvalResourceDecision              string             `xml:"EvalResourceDecision"`
 	MatchedStatements                 []statementXML     `xml:"MatchedStatements>member"`
 	PermissionsBoundaryDecisionDetail *boundaryDetailXML `xml:"PermissionsBoundaryDecisionDetail,omitempty"`
 }
@@ -158,10 +170,19 @@ func (sim *simulation) run(form url.Values) (any, error) {
 	}
 	var results []evaluationResultXML
 	for _, action := range actions {
-		for _, resource := range resources {
-			req := policy.Request{Principal: sim.caller, Action: action, Resource: resource, Context: ctx}
-			results = append(results, sim.evaluate(set, req))
+		x := evaluationResultXML{EvalActionName: action}
+		if len(resources) == 1 {
+			x.EvalResourceName = resources[0]
 		}
+		for i, resource := range resources {
+			r := sim.evaluate(set, policy.Request{Principal: sim.caller, Action: action, Resource: resource, Context: ctx})
+			x.ResourceSpecificResults = append(x.ResourceSpecificResults, r)
+			if i == 0 || restrictiveness[r.EvalResourceDecision] > restrictiveness[x.EvalDecision] {
+				x.EvalDecision, x.MatchedStatements = r.EvalResourceDecision, r.MatchedStatements
+				x.PermissionsBoundaryDecisionDetail = r.PermissionsBoundaryDecisionDetail
+			}
+		}
+		results = append(results, x)
 	}
 	key := func(i int) string { return fmt.Sprintf("%010d", i) }
 	idx := make([]int, len(results))
@@ -179,9 +200,14 @@ func (sim *simulation) run(form url.Values) (any, error) {
 	return res, nil
 }
 
-func (sim *simulation) evaluate(set policy.PolicySet, req policy.Request) evaluationResultXML {
+// restrictiveness orders decisions for the aggregate of several resources.
+var restrictiveness = map[string]int{
+	string(policy.Allowed): 0, string(policy.ImplicitDeny): 1, string(policy.ExplicitDeny): 2,
+}
+
+func (sim *simulation) evaluate(set policy.PolicySet, req policy.Request) resourceResultXML {
 	out := policy.Evaluate(set, req)
-	x := evaluationResultXML{EvalActionName: req.Action, EvalResourceName: req.Resource, EvalDecision: string(out.Decision)}
+	x := resourceResultXML{EvalResourceName: req.Resource, EvalResourceDecision: string(out.Decision)}
 	for _, m := range out.Matched {
 		x.MatchedStatements = append(x.MatchedStatements, sim.source(m))
 	}

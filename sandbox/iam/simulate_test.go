@@ -23,17 +23,21 @@ type evalRow struct {
 	Boundary                   string   // "", "allows", "denies"
 }
 
+// rows flattens results to one row per action and resource, read from
+// ResourceSpecificResults as IAM callers must now do.
 func rows(results []types.EvaluationResult) []evalRow {
 	var out []evalRow
 	for _, r := range results {
-		row := evalRow{Action: aws.ToString(r.EvalActionName), Resource: aws.ToString(r.EvalResourceName), Decision: string(r.EvalDecision)}
-		for _, m := range r.MatchedStatements {
-			row.Matched = append(row.Matched, string(m.SourcePolicyType)+"/"+aws.ToString(m.SourcePolicyId))
+		for _, rs := range r.ResourceSpecificResults {
+			row := evalRow{Action: aws.ToString(r.EvalActionName), Resource: aws.ToString(rs.EvalResourceName), Decision: string(rs.EvalResourceDecision)}
+			for _, m := range rs.MatchedStatements {
+				row.Matched = append(row.Matched, string(m.SourcePolicyType)+"/"+aws.ToString(m.SourcePolicyId))
+			}
+			if d := rs.PermissionsBoundaryDecisionDetail; d != nil {
+				row.Boundary = map[bool]string{true: "allows", false: "denies"}[d.AllowedByPermissionsBoundary]
+			}
+			out = append(out, row)
 		}
-		if d := r.PermissionsBoundaryDecisionDetail; d != nil {
-			row.Boundary = map[bool]string{true: "allows", false: "denies"}[d.AllowedByPermissionsBoundary]
-		}
-		out = append(out, row)
 	}
 	return out
 }
@@ -82,6 +86,20 @@ func TestSimulatePrincipalPolicy(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, rows(out.EvaluationResults)); diff != "" {
 		t.Errorf("EvaluationResults (-want +got):\n%s", diff)
+	}
+	// One result per action: on top, the most restrictive decision over the
+	// resources, and no single resource name.
+	var top []string
+	for _, r := range out.EvaluationResults {
+		top = append(top, aws.ToString(r.EvalActionName)+" "+string(r.EvalDecision)+" "+aws.ToString(r.EvalResourceName))
+	}
+	wantTop := []string{
+		"secretsmanager:GetSecretValue explicitDeny ",
+		"secretsmanager:DescribeSecret explicitDeny ",
+		"secretsmanager:PutSecretValue explicitDeny ",
+	}
+	if diff := cmp.Diff(wantTop, top); diff != "" {
+		t.Errorf("aggregate results (-want +got):\n%s", diff)
 	}
 
 	// Pagination over results, and PolicyInputList adding an allow.
