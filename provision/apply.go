@@ -643,10 +643,50 @@ func (a *applier) role(ctx context.Context, c Change) error {
 	return nil
 }
 
+// policy applies a read policy change. An external role is recorded on
+// the stage key before it gets the policy, and its record removed only
+// after the policy is gone, so an apply that stops in between leaves a
+// recorded role without a policy, never a policy nobody can find.
 func (a *applier) policy(ctx context.Context, c Change) error {
+	rec := c.Policy.Record
+	if rec != nil && !rec.Removed {
+		if err := a.tagStageKey(ctx, rec); err != nil {
+			return err
+		}
+	}
+	if err := a.applyPolicy(ctx, c); err != nil {
+		return err
+	}
+	if rec != nil && rec.Removed {
+		_, err := a.s.SecretsManager.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(a.stageKeyID()), TagKeys: []string{rec.Key}})
+		return wrap(err, "removing the record of external role "+c.Policy.Role+" from the stage key", StageKeyName(a.d))
+	}
+	return nil
+}
+
+func (a *applier) tagStageKey(ctx context.Context, rec *TagChange) error {
+	_, err := a.s.SecretsManager.TagResource(ctx, &secretsmanager.TagResourceInput{
+		SecretId: aws.String(a.stageKeyID()), Tags: []smtypes.Tag{{Key: aws.String(rec.Key), Value: aws.String(rec.New)}},
+	})
+	return wrap(err, "recording an external role on the stage key", StageKeyName(a.d))
+}
+
+// stageKeyID names the stage key for a call: its ARN when it existed at
+// observation, its name when this apply creates it.
+func (a *applier) stageKeyID() string {
+	if a.o.StageKey != nil {
+		return a.o.StageKey.ARN
+	}
+	return StageKeyName(a.d)
+}
+
+func (a *applier) applyPolicy(ctx context.Context, c Change) error {
 	pc := c.Policy
 	if c.Action == ActionDelete {
 		return a.removeReadPolicy(ctx, c)
+	}
+	if pc.recordOnly() {
+		return nil
 	}
 	r := a.desiredRole(pc.Role)
 	if r == nil {

@@ -56,6 +56,9 @@ func Diff(d *spec.Desired, o *Observed, opts DiffOptions) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n := externalRoles(d); n > MaxExternalRoles {
+		return nil, fmt.Errorf("stage %s names %d external roles, more than %d: each is recorded as a tag on the stage key secret %s, which holds at most 50 tags (3 used for ownership, 2 kept spare); use fewer external roles, or managed roles", d.Stage, n, MaxExternalRoles, StageKeyName(d))
+	}
 	df := &differ{d: d, o: o, opts: opts, regen: regen, clash: &ClashError{}}
 	p := &Plan{
 		FormatVersion: FormatVersion,
@@ -74,6 +77,7 @@ func Diff(d *spec.Desired, o *Observed, opts DiffOptions) (*Plan, error) {
 	df.secrets()
 	df.roles()
 	df.policies()
+	df.forgottenPolicies()
 	df.profiles()
 	if len(df.clash.Secrets)+len(df.clash.Roles)+len(df.clash.Other) > 0 {
 		df.errs = append(df.errs, df.clash)
@@ -482,6 +486,9 @@ func (df *differ) policies() {
 			df.errs = append(df.errs, err)
 			continue
 		}
+		if !r.Managed() {
+			c, ok = df.record(c, ok, live, doc != nil)
+		}
 		if !ok {
 			continue
 		}
@@ -502,6 +509,120 @@ func (df *differ) policies() {
 		if c, ok, _ := df.readPolicyChange(pc, o.Roles[name], nil, nil, partBase(d, name, false)); ok {
 			df.add(c)
 		}
+	}
+}
+
+// externalRoles counts the external roles a spec names.
+func externalRoles(d *spec.Desired) int {
+	n := 0
+	for _, r := range d.Roles {
+		if !r.Managed() {
+			n++
+		}
+	}
+	return n
+}
+
+// record brings an external role's record on the stage key in line with
+// whether the role keeps the stage's read policy (holds): a role that gets
+// or keeps the policy must be recorded, with its current ARN, and one that
+// loses it must not stay recorded. The record goes into the policy change
+// (PolicyChange.Record), which apply writes before putting the policy and
+// removes after deleting it; when the policy itself is in sync, a change
+// that only records is made. ok says whether c is a change already.
+func (df *differ) record(c Change, ok bool, live *ObservedRole, holds bool) (Change, bool) {
+	key, value := externalTag(live.Name, live.ARN)
+	old, recorded := df.o.StageKey.tagValue(key)
+	var rec *TagChange
+	switch {
+	case holds && old != value:
+		rec = &TagChange{Key: key, Old: old, New: value}
+	case !holds && recorded && !df.opts.Destroy:
+		// On destroy the records go with the stage key.
+		rec = &TagChange{Key: key, Old: old, Removed: true}
+	}
+	if rec == nil {
+		return c, ok
+	}
+	if !ok {
+		c = Change{Kind: KindRolePolicy, Name: c.Name, Action: ActionUpdate,
+			Policy: &PolicyChange{Role: c.Policy.Role, PolicyName: c.Policy.PolicyName, External: true}}
+	}
+	c.Policy.Record = rec
+	// The stage key may be created or restored by this apply.
+	c.DependsOn = append(c.DependsOn, df.dep(KindStageKey, StageKeyName(df.d))...)
+	return c, true
+}
+
+// tagValue is a tag of an observed secret; a nil secret has none.
+func (s *ObservedSecret) tagValue(key string) (string, bool) {
+	if s == nil {
+		return "", false
+	}
+	v, ok := s.Tags[key]
+	return v, ok
+}
+
+// forgottenPolicies plans the removal of the read policy from recorded
+// external roles the spec no longer names, and of their records. The
+// grants removed show the plan narrowing access.
+func (df *differ) forgottenPolicies() {
+	d := df.d
+	var deletes []string
+	for _, name := range sortedKeys(df.o.Forgotten) {
+		live := df.o.Forgotten[name]
+		pc := &PolicyChange{Role: name, PolicyName: externalPolicyName(d), External: true}
+		c, ok, _ := df.readPolicyChange(pc, live, nil, nil, partBase(d, name, true))
+		if c, ok = df.record(c, ok, live, false); ok {
+			df.add(c)
+			deletes = append(deletes, changeID(c.Kind, c.Name))
+		}
+	}
+	df.roomForRecords()
+	// Destroy keeps the stage key until the policies its records lead to
+	// are gone, so a failed removal is found again by the next destroy.
+	if !df.opts.Destroy {
+		return
+	}
+	for _, c := range df.changes {
+		if c.Kind == KindRolePolicy && c.Policy.External && !contains(deletes, c.ID) {
+			deletes = append(deletes, c.ID)
+		}
+	}
+	sort.Strings(deletes)
+	for i := range df.changes {
+		if c := &df.changes[i]; c.Kind == KindStageKey && c.Action == ActionDelete {
+			c.DependsOn = append(c.DependsOn, deletes...)
+		}
+	}
+}
+
+// maxRecords is how many records the stage key's tags can hold besides
+// its 3 ownership tags.
+const maxRecords = 50 - 3
+
+// roomForRecords orders new records after the removal of old ones when
+// both together would not fit the stage key's tags: a spec that swaps many
+// external roles at once then loses the old grants before it records the
+// new roles, which only ever narrows access.
+func (df *differ) roomForRecords() {
+	var adds []int
+	var removals []string
+	for i, c := range df.changes {
+		switch rec := c.Policy; {
+		case c.Kind != KindRolePolicy || rec == nil || rec.Record == nil:
+		case rec.Record.Removed:
+			removals = append(removals, c.ID)
+		case rec.Record.Old == "":
+			adds = append(adds, i)
+		}
+	}
+	if len(df.o.Recorded)+len(adds) <= maxRecords {
+		return
+	}
+	sort.Strings(removals)
+	for _, i := range adds {
+		df.changes[i].DependsOn = append(df.changes[i].DependsOn, removals...)
 	}
 }
 
@@ -612,6 +733,9 @@ func fingerprint(o *Observed) Fingerprint {
 		f.Roles[name] = roleFingerprint(r)
 	}
 	for _, r := range o.External {
+		f.Roles[r.Name] = roleFingerprint(r)
+	}
+	for _, r := range o.Forgotten {
 		f.Roles[r.Name] = roleFingerprint(r)
 	}
 	for name, p := range o.Profiles {

@@ -43,6 +43,7 @@ func inSync(d *spec.Desired) *Observed {
 	o := &Observed{
 		Account: acct, Region: d.Region, CallerARN: "arn:aws:sts::111111111111:assumed-role/ci/x",
 		Secrets: map[string]*ObservedSecret{}, Roles: map[string]*ObservedRole{}, External: map[string]*ObservedRole{},
+		Recorded: map[string]string{}, Forgotten: map[string]*ObservedRole{},
 		RoleClashes: map[string]string{}, Profiles: map[string]*ObservedProfile{},
 		StageKey: &ObservedSecret{Name: StageKeyName(d), ARN: arnOf(StageKeyName(d)), Tags: ownerTags(d), Current: "k1", Versions: map[string][]string{"k1": {"AWSCURRENT"}}},
 		stageKey: spec.Seal(testKey),
@@ -58,6 +59,9 @@ func inSync(d *spec.Desired) *Observed {
 		doc, _ := readPolicy(d, d.Region, acct, arns, r)
 		if !r.Managed() {
 			o.External[r.Key] = &ObservedRole{Name: roleNameFromARN(r.External), ARN: r.External, Trust: "{}", Policy: string(doc.Compact())}
+			k, v := externalTag(roleNameFromARN(r.External), r.External)
+			o.StageKey.Tags[k] = v
+			o.Recorded[roleNameFromARN(r.External)] = r.External
 			continue
 		}
 		trust, _ := trustPolicy(r)

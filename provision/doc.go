@@ -50,6 +50,14 @@
 // its oldest non-default version first. A policy that cannot fit even
 // split fails the plan, naming the role and the numbers.
 //
+// External roles live outside the stage's path, so the stage key records
+// each one holding the read policy in a tag (TagExternalPrefix + role
+// name → ARN) that ListSecrets returns at no extra call. Apply writes the
+// record before the policy and removes it after the policy is gone; a
+// recorded role the spec no longer names (Observed.Forgotten) loses its
+// policy, and destroy clears every recorded role before the stage key
+// goes. The tags cap a stage at MaxExternalRoles external roles.
+//
 // # Apply
 //
 // Apply re-observes and re-diffs before writing and refuses a plan that no

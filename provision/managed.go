@@ -190,7 +190,7 @@ func (a *applier) liveRole(pc *PolicyChange) *ObservedRole {
 			return r
 		}
 	}
-	return nil
+	return a.o.Forgotten[pc.Role]
 }
 
 // putReadPolicy brings a role's read policy to doc. Order matters for a

@@ -42,6 +42,13 @@ type Observed struct {
 	// External are the external roles the spec names, by role key; an
 	// external role that does not exist is absent.
 	External map[string]*ObservedRole
+	// Recorded are the external roles the stage key records as holding the
+	// stage's read policy, role name → ARN (TagExternalPrefix).
+	Recorded map[string]string
+	// Forgotten are the recorded external roles the spec no longer names,
+	// by role name, with what they still hold of the read policy. A role
+	// that no longer exists holds nothing.
+	Forgotten map[string]*ObservedRole
 	// RoleClashes are roles outside the stage's path whose names the spec
 	// wants for managed roles, by name → ARN.
 	RoleClashes map[string]string
@@ -159,7 +166,9 @@ func wrap(err error, op, resource string) error {
 // one GetRolePolicy per existing role, GetRole only for roles the spec
 // wants that are not under the path, and one read of the stage key. Only a
 // role whose read policy is split into managed policies costs more: one
-// ListAttachedRolePolicies and one GetPolicyVersion per part. It never
+// ListAttachedRolePolicies and one GetPolicyVersion per part; and an
+// external role recorded on the stage key that the spec no longer names
+// costs its GetRolePolicy until its policy and record are gone. It never
 // loops over secrets.
 func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error) {
 	o := &Observed{
@@ -171,6 +180,8 @@ func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error
 		Secrets:          map[string]*ObservedSecret{},
 		Roles:            map[string]*ObservedRole{},
 		External:         map[string]*ObservedRole{},
+		Recorded:         map[string]string{},
+		Forgotten:        map[string]*ObservedRole{},
 		RoleClashes:      map[string]string{},
 		Profiles:         map[string]*ObservedProfile{},
 		ProfileClashes:   map[string]string{},
@@ -189,7 +200,52 @@ func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error
 	if err := errors.Join(smErr, iamErr); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
+	if err := o.observeForgotten(ctx, s, d); err != nil {
+		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
+	}
 	return o, nil
+}
+
+// observeForgotten reads what the recorded external roles that the spec
+// no longer names still hold: one GetRolePolicy each, and the attached
+// parts only when the stage has parts for the role. It needs both the
+// stage key's tags and the stage's managed policies, so it runs after the
+// listings; a stage without such roles pays nothing.
+func (o *Observed) observeForgotten(ctx context.Context, s *Session, d *spec.Desired) error {
+	if o.StageKey == nil || !ownedBy(o.StageKey.Tags, d) {
+		return nil
+	}
+	o.Recorded = recordedExternal(o.StageKey.Tags)
+	named := map[string]bool{}
+	for _, r := range d.Roles {
+		if !r.Managed() {
+			named[roleNameFromARN(r.External)] = true
+		}
+	}
+	var forgotten []*ObservedRole
+	for _, name := range sortedKeys(o.Recorded) {
+		if !named[name] {
+			or := &ObservedRole{Name: name, ARN: o.Recorded[name]}
+			o.Forgotten[name] = or
+			forgotten = append(forgotten, or)
+		}
+	}
+	errs := make([]error, len(forgotten))
+	var wg sync.WaitGroup
+	var panics relay
+	sem := make(chan struct{}, 8)
+	for i, or := range forgotten {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			defer panics.catch()
+			errs[i] = o.observeReadPolicy(ctx, s, d, or, externalPolicyName(d), partBase(d, or.Name, true))
+		}()
+	}
+	wg.Wait()
+	panics.rethrow()
+	return errors.Join(errs...)
 }
 
 func (o *Observed) observeSecrets(ctx context.Context, s *Session, d *spec.Desired) error {
@@ -461,6 +517,9 @@ func (o *Observed) observeReadPolicy(ctx context.Context, s *Session, d *spec.De
 	attached := map[string]bool{}
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
+		if isNotFound(err) {
+			break // a forgotten external role deleted by its owner: nothing is attached
+		}
 		if err != nil {
 			return wrap(err, "listing attached policies of role", or.Name)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"strconv"
+	"strings"
 
 	"github.com/secretboot/secretboot/spec"
 )
@@ -20,7 +21,44 @@ const (
 
 	// ReadPolicyName is the inline policy secretboot puts on a managed role.
 	ReadPolicyName = "secretboot-read"
+
+	// TagExternalPrefix starts the stage key tags that record the external
+	// roles holding the stage's read policy: the key is the prefix and the
+	// role name, the value the role's ARN. External roles are not under the
+	// stage's path, so without the record a role dropped from the spec
+	// would keep its grants: nothing else leads back to it.
+	TagExternalPrefix = "secretboot:external:"
 )
+
+// MaxExternalRoles is how many external roles a stage may name: a secret
+// holds at most 50 tags, the stage key uses 3 for ownership, and 2 stay
+// spare so that a role can be recorded before another's record goes.
+const MaxExternalRoles = 45
+
+// Role names may hold ',', which Secrets Manager tags refuse; a space is
+// allowed in tags and never in role names, so it stands for ',' in both
+// the key and the ARN without ambiguity.
+var (
+	toTag   = strings.NewReplacer(",", " ")
+	fromTag = strings.NewReplacer(" ", ",")
+)
+
+// externalTag is the stage key tag recording an external role.
+func externalTag(roleName, arn string) (key, value string) {
+	return TagExternalPrefix + toTag.Replace(roleName), toTag.Replace(arn)
+}
+
+// recordedExternal reads the external role records from the stage key's
+// tags: role name → ARN.
+func recordedExternal(tags map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range tags {
+		if name, ok := strings.CutPrefix(k, TagExternalPrefix); ok && name != "" {
+			out[fromTag.Replace(name)] = fromTag.Replace(v)
+		}
+	}
+	return out
+}
 
 // stageKeySuffix is appended to the stage's name prefix to name the secret
 // that holds the stage key; a leading dot keeps it apart from spec labels.
@@ -40,6 +78,12 @@ func readPolicyName(d *spec.Desired, r *spec.Role) string {
 	if r.Managed() {
 		return ReadPolicyName
 	}
+	return externalPolicyName(d)
+}
+
+// externalPolicyName is the inline read policy on the stage's external
+// roles.
+func externalPolicyName(d *spec.Desired) string {
 	return "secretboot-" + d.Project + "-" + d.Stage + "-read"
 }
 

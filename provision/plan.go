@@ -168,6 +168,17 @@ type PolicyChange struct {
 	// DeletesInline is set when the inline policy exists and goes: the
 	// policy moves into managed parts, or is deleted.
 	DeletesInline bool `json:"deletes_inline,omitempty"`
+	// Record is set on an external role's change when the stage key's
+	// record of the role (TagExternalPrefix) is added, changed or removed.
+	// Apply records the role before putting the policy and removes the
+	// record after deleting it. A change with only a Record touches no
+	// policy.
+	Record *TagChange `json:"record,omitempty"`
+}
+
+// recordOnly reports whether a policy change only updates the record.
+func (pc *PolicyChange) recordOnly() bool {
+	return pc.Document == "" && len(pc.Managed) == 0 && !pc.DeletesInline && len(pc.Grants) == 0 && pc.Record != nil
 }
 
 // Read policy layouts (PolicyChange.Layout).

@@ -130,6 +130,9 @@ func details(c provision.Change) string {
 		if line := LayoutSummary(c.Policy); line != "" {
 			parts = append(parts, line)
 		}
+		if line := RecordSummary(c.Policy); line != "" {
+			parts = append(parts, line)
+		}
 	case c.Profile != nil:
 		if c.Profile.RemoveRole != "" {
 			parts = append(parts, "remove role "+c.Profile.RemoveRole)

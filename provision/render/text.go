@@ -253,6 +253,9 @@ func (t *textWriter) policy(c provision.Change) {
 	if line := LayoutSummary(pc); line != "" {
 		t.printf("      %s\n", line)
 	}
+	if line := RecordSummary(pc); line != "" {
+		t.printf("      %s\n", line)
+	}
 	for _, m := range pc.Managed {
 		if line := managedLine(m); line != "" {
 			t.printf("      %s\n", line)
@@ -301,6 +304,21 @@ func LayoutSummary(pc *provision.PolicyChange) string {
 		return "managed policies deleted: " + strings.Join(drop, ", ")
 	}
 	return ""
+}
+
+// RecordSummary says what happens to the stage key's record of an
+// external role holding the read policy; "" when nothing does.
+func RecordSummary(pc *provision.PolicyChange) string {
+	r := pc.Record
+	switch {
+	case r == nil:
+		return ""
+	case r.Removed:
+		return "forget the record of role " + pc.Role + " on the stage key (tag " + r.Key + ")"
+	case r.Old != "":
+		return "update the record of role " + pc.Role + " on the stage key (tag " + r.Key + ": " + r.Old + " → " + r.New + ")"
+	}
+	return "record role " + pc.Role + " on the stage key (tag " + r.Key + ")"
 }
 
 // managedLine describes what happens to one managed part; "" when nothing
