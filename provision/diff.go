@@ -513,16 +513,6 @@ func (df *differ) policies() {
 }
 
 // externalRoles counts the external roles a spec names.
-func externalRoles(d *spec.Desired) int {
-	n := 0
-	for _, r := range d.Roles {
-		if !r.Managed() {
-			n++
-		}
-	}
-	return n
-}
-
 // record brings an external role's record on the stage key in line with
 // whether the role keeps the stage's read policy (holds): a role that gets
 // or keeps the policy must be recorded, with its current ARN, and one that

@@ -62,9 +62,11 @@
 //
 // Apply re-observes and re-diffs before writing and refuses a plan that no
 // longer matches (StalePlanError), so a saved plan is applied exactly as
-// reviewed. Changes run in phases — stage key, roles, secrets, read
-// policies, instance profiles, role deletions — with bounded parallelism
-// inside a phase; IAM eventual consistency is retried explicitly, throttling
+// reviewed. Each change starts once the changes it depends on are done
+// (secrets after the stage key, a read policy after its role and pending
+// secrets, an instance profile after its role, a role deletion last), with
+// one parallelism bound per service; IAM eventual consistency is retried
+// explicitly, throttling
 // and 5xx by the SDK's retryer, under client-side rate limits at the AWS
 // quotas. A failure leaves an ApplyError that lists what was done and what
 // was not; every write is idempotent, so running apply again converges.

@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/spec"
 )
 
@@ -105,6 +106,7 @@ func runValidate(opts validateOptions) error {
 				// A payload file committed to git has leaked already; say so
 				// while it is still a warning and not an incident.
 				ds = append(ds, spec.TrackedPayloadDiagnostics(cfg.Dir, d.PayloadFiles)...)
+				ds = append(ds, provision.CheckLimits(d)...)
 			}
 			steps = append(steps, stageDiags{stage: st, diags: ds})
 			if !ds.HasErrors() && d != nil {
