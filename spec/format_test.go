@@ -1,16 +1,15 @@
 package spec
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
+	"github.com/secretboot/secretboot/internal/golden"
+)
 
 // TestFormatGolden formats testdata/format/*.hcl and compares the result
 // with the .golden file beside it; -update rewrites the golden files.
@@ -26,19 +25,7 @@ func TestFormatGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := Format(src)
-			golden := strings.TrimSuffix(in, ".hcl") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("Format (-want +got):\n%s", diff)
-			}
+			golden.Check(t, strings.TrimSuffix(in, ".hcl")+".golden", got)
 			if again := Format(got); string(again) != string(got) {
 				t.Error("Format is not idempotent")
 			}

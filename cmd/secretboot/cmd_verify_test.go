@@ -2,12 +2,10 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/secretboot/secretboot/internal/golden"
 	"github.com/secretboot/secretboot/provision/verify"
 	"github.com/secretboot/secretboot/spec"
 )
@@ -85,22 +83,7 @@ func TestRenderVerify(t *testing.T) {
 			if err := renderVerify(&b, tt.result, tt.color); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", "verify", tt.name+".golden")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), b.String()); diff != "" {
-				t.Errorf("rendering differs from %s (-want +got):\n%s", golden, diff)
-			}
+			golden.Check(t, filepath.Join("testdata", "verify", tt.name+".golden"), b.Bytes())
 		})
 	}
 }

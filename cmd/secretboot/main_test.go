@@ -2,16 +2,15 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"os/exec"
 	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden sections of testdata/script/*.txtar")
+	"github.com/secretboot/secretboot/internal/golden"
+)
 
 // TestMain registers the program so that the transcripts' "exec secretboot"
 // runs mainExit in a child process of the test binary.
@@ -32,7 +31,7 @@ func TestScripts(t *testing.T) {
 	// developer's SECRETBOOT_STAGE or AWS_* variables do not leak in.
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
-		UpdateScripts: *update,
+		UpdateScripts: golden.Update(),
 		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"exitcode": cmdExitCode},
 	})
 }

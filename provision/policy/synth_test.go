@@ -3,40 +3,17 @@ package policy
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/secretboot/secretboot/internal/golden"
 	"github.com/secretboot/secretboot/templates"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
-
-// checkGolden compares got with testdata/<name>.golden, or rewrites the file
-// with -update.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
 
 const (
 	keyA = "arn:aws:kms:us-east-1:111111111111:key/0b9d3c3e-aaaa-4c2e-9a0e-000000000001"
@@ -95,7 +72,7 @@ func TestReadPolicyGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := ReadPolicy("us-east-1", tt.grants)
-			checkGolden(t, tt.name, d.Canonical())
+			golden.Check(t, filepath.Join("testdata", tt.name+".golden"), d.Canonical())
 			if again, err := Parse(d.Canonical()); err != nil {
 				t.Errorf("synthesized policy does not parse: %v", err)
 			} else if diff := cmp.Diff(d, again); diff != "" {
@@ -187,7 +164,7 @@ func TestTrustPolicy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, tt.golden, d.Canonical())
+			golden.Check(t, filepath.Join("testdata", tt.golden+".golden"), d.Canonical())
 		})
 	}
 }
@@ -248,7 +225,7 @@ func TestFitSplit(t *testing.T) {
 			if layout.Inline != nil || len(layout.Managed) < 2 || len(layout.Managed) > DefaultLimits.MaxAttachments {
 				t.Fatalf("layout: inline %v, %d managed", layout.Inline != nil, len(layout.Managed))
 			}
-			var golden bytes.Buffer
+			var parts bytes.Buffer
 			for i, m := range layout.Managed {
 				if got := RawSize(m.Canonical()); got > DefaultLimits.ManagedMax {
 					t.Errorf("managed %d has %d characters, over %d", i+1, got, DefaultLimits.ManagedMax)
@@ -256,7 +233,7 @@ func TestFitSplit(t *testing.T) {
 				if again, err := Parse(m.Compact()); err != nil || Size(again) != Size(m) {
 					t.Errorf("managed %d does not round-trip: %v", i+1, err)
 				}
-				fmt.Fprintf(&golden, "# managed %d: %d characters\n%s", i+1, Size(m), m.Canonical())
+				fmt.Fprintf(&parts, "# managed %d: %d characters\n%s", i+1, Size(m), m.Canonical())
 			}
 			for _, c := range DiffGrants([]*Document{doc}, layout.Managed) {
 				if c.Broadens {
@@ -269,7 +246,7 @@ func TestFitSplit(t *testing.T) {
 				}
 			}
 			if n == 120 {
-				checkGolden(t, "split", golden.Bytes())
+				golden.Check(t, filepath.Join("testdata", "split.golden"), parts.Bytes())
 			}
 			again, err := Fit(doc, Limits{})
 			if err != nil || !cmp.Equal(layout, again) {

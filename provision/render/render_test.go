@@ -2,18 +2,13 @@ package render
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/secretboot/secretboot/internal/golden"
 	"github.com/secretboot/secretboot/provision"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const arnPrefix = "arn:aws:secretsmanager:us-east-1:111111111111:secret:"
 
@@ -153,27 +148,6 @@ func plans() map[string]*provision.Plan {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs from the golden file (-want +got):\n%s", name, diff)
-	}
-}
-
 func TestRenderings(t *testing.T) {
 	formats := []struct {
 		ext    string
@@ -197,7 +171,7 @@ func TestRenderings(t *testing.T) {
 				if !bytes.Equal(first.Bytes(), second.Bytes()) {
 					t.Fatal("rendering is not deterministic")
 				}
-				golden(t, name+"."+f.ext, first.Bytes())
+				golden.Check(t, filepath.Join("testdata", name+"."+f.ext), first.Bytes())
 			})
 		}
 	}
@@ -222,7 +196,7 @@ func TestOutputs(t *testing.T) {
 			if err := tc.render(&b); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name, b.Bytes())
+			golden.Check(t, filepath.Join("testdata", tc.name), b.Bytes())
 		})
 	}
 }
@@ -250,7 +224,7 @@ func TestApplySummary(t *testing.T) {
 			if err := ApplySummary(&b, "Apply", tc.res); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name, b.Bytes())
+			golden.Check(t, filepath.Join("testdata", tc.name), b.Bytes())
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package review_test
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,13 +11,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/txtar"
 
+	"github.com/secretboot/secretboot/internal/golden"
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/provision/policy"
 	"github.com/secretboot/secretboot/provision/review"
 	"github.com/secretboot/secretboot/spec"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 // load evaluates one stage of a spec directory; payload environment
 // variables get fixed values.
@@ -150,19 +148,7 @@ func TestWriteGolden(t *testing.T) {
 				t.Errorf("Check after Write = %v, %v; want none", stale, err)
 			}
 
-			golden := filepath.Join("testdata", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("files differ from %s (-want +got):\n%s", golden, diff)
-			}
+			golden.Check(t, filepath.Join("testdata", tt.name+".golden"), got)
 		})
 	}
 }

@@ -2,22 +2,18 @@ package iam
 
 import (
 	"encoding/xml"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/secretboot/secretboot/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // ids masks the random parts of unique IDs so that transcripts are stable.
 var ids = regexp.MustCompile(`(AROA|AIPA|ANPA)[A-Z0-9]{17}`)
@@ -75,23 +71,7 @@ func TestWireTranscript(t *testing.T) {
 		}
 		fmt.Fprintf(&out, "### %s %d %s\n%s\n\n", form.Get("Action"), rec.Code, rec.Header().Get("Content-Type"), ids.ReplaceAllString(rec.Body.String(), "${1}XXXXXXXXXXXXXXXXX"))
 	}
-	path := filepath.Join("testdata", "transcript.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), out.String()); diff != "" {
-		t.Errorf("transcript mismatch (-want +got):\n%s", diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "transcript.golden"), []byte(out.String()))
 }
 
 // FuzzQueryRequest feeds arbitrary form bodies to both services: they must

@@ -2,19 +2,15 @@ package secretsmanager
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/secretboot/secretboot/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // TestWireGolden pins the exact bytes of responses: member names, the
 // epoch-seconds number format, omitted members and error bodies. Clock and
@@ -48,17 +44,5 @@ func TestWireGolden(t *testing.T) {
 		s.Serve(w, st.op, []byte(st.body), nil, "req")
 		fmt.Fprintf(&got, "> %s %s\n< %d %s\n\n", st.op, st.body, w.Code, w.Body)
 	}
-	path := filepath.Join("testdata", "wire.golden")
-	if *update {
-		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got.String()); diff != "" {
-		t.Errorf("wire transcript (-want +got):\n%s", diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "wire.golden"), got.Bytes())
 }

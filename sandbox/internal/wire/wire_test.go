@@ -3,38 +3,18 @@ package wire
 import (
 	"encoding/xml"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/secretboot/secretboot/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
 
 func TestList(t *testing.T) {
 	tests := []struct {
@@ -172,7 +152,7 @@ func TestWriteQueryResult(t *testing.T) {
 			if err := xml.Unmarshal(rec.Body.Bytes(), new(any)); err != nil {
 				t.Errorf("not well-formed XML: %v", err)
 			}
-			golden(t, "result_"+tt.name, rec.Body.Bytes())
+			golden.Check(t, filepath.Join("testdata", "result_"+tt.name+".golden"), rec.Body.Bytes())
 		})
 	}
 }
@@ -203,7 +183,7 @@ func TestWriteError(t *testing.T) {
 			if rec.Code != tt.wantStatus {
 				t.Errorf("status = %d, want %d", rec.Code, tt.wantStatus)
 			}
-			golden(t, "error_"+tt.name, rec.Body.Bytes())
+			golden.Check(t, filepath.Join("testdata", "error_"+tt.name+".golden"), rec.Body.Bytes())
 		})
 	}
 }
