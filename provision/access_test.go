@@ -42,7 +42,7 @@ func TestAccessDeniedIsNotMissing(t *testing.T) {
 	c := out.Credentials
 	s, err := provision.Connect(ctx, provision.ConnectOptions{
 		Stage: "ad", Region: "us-east-1", AccountID: sandboxAccount, Endpoint: env.URL,
-		Credentials: provision.StaticCredentials(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken)),
+		Credentials: provision.StaticCredentials(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken), ""),
 		MaxAttempts: 1,
 	})
 	if err != nil {
@@ -56,7 +56,7 @@ func TestAccessDeniedIsNotMissing(t *testing.T) {
 	// credentials, with a session named after the stage.
 	viaRole, err := provision.Connect(ctx, provision.ConnectOptions{
 		Stage: "ad", Region: "us-east-1", AccountID: sandboxAccount, Endpoint: env.URL,
-		Credentials:   provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, ""),
+		Credentials:   provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "", ""),
 		AssumeRoleARN: "arn:aws:iam::" + sandboxAccount + ":role/limited",
 	})
 	if err != nil {
@@ -72,5 +72,37 @@ func TestAccessDeniedIsNotMissing(t *testing.T) {
 	var denied *provision.AccessDeniedError
 	if !errors.As(err, &denied) || denied.Operation != "listing secrets" {
 		t.Fatalf("want an AccessDeniedError for listing secrets, got %v", err)
+	}
+}
+
+// TestCredentialSourceAndLongTermKey: an AKIA key found by the default
+// chain earns the long-term-key warning; credentials the caller passes
+// explicitly (the sandbox's admin pair) do not, and carry their own source.
+func TestCredentialSourceAndLongTermKey(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount})
+	connect := func(creds aws.CredentialsProvider) *provision.Session {
+		t.Helper()
+		s, err := provision.Connect(context.Background(), provision.ConnectOptions{
+			Stage: "test", Region: "us-east-1", AccountID: sandboxAccount, Endpoint: env.URL, Credentials: creds,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	t.Setenv("AWS_ACCESS_KEY_ID", sandbox.AdminAccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", sandbox.AdminSecretAccessKey)
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	fromChain := connect(nil).Identity
+	if !fromChain.LongTermKey || fromChain.CredentialSource != "EnvConfigCredentials" {
+		t.Errorf("AKIA key from the environment: LongTermKey=%v source=%q, want the warning and EnvConfigCredentials", fromChain.LongTermKey, fromChain.CredentialSource)
+	}
+
+	explicit := connect(provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "", "the test's key")).Identity
+	if explicit.LongTermKey || explicit.CredentialSource != "the test's key" {
+		t.Errorf("explicit credentials: LongTermKey=%v source=%q, want no warning and the given source", explicit.LongTermKey, explicit.CredentialSource)
 	}
 }

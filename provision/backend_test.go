@@ -30,7 +30,7 @@ func (b *backend) connect(t *testing.T, account string) (*provision.Session, err
 	return provision.Connect(context.Background(), provision.ConnectOptions{
 		Stage: "test", Region: "us-east-1", AccountID: account,
 		Endpoint:    b.endpoint,
-		Credentials: provision.StaticCredentials("AKIASECRETBOOTADMIN0", "secretboot-sandbox-admin-secret-access-key", ""),
+		Credentials: provision.StaticCredentials("AKIASECRETBOOTADMIN0", "secretboot-sandbox-admin-secret-access-key", "", ""),
 		MaxAttempts: 5,
 	})
 }

@@ -23,7 +23,7 @@ func TestDebugLogRedactsPayloads(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := provision.Connect(context.Background(), provision.ConnectOptions{
 		Stage: "dbg", Region: "us-east-1", AccountID: sandboxAccount, Endpoint: env.URL,
-		Credentials: provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, ""),
+		Credentials: provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "", ""),
 		Debug:       log,
 	})
 	if err != nil {

@@ -86,7 +86,8 @@ type ConnectOptions struct {
 	// Without it the SDK resolves endpoints itself, AWS_ENDPOINT_URL* included.
 	Endpoint string
 	// Credentials, when set, replaces the default credential chain (the
-	// sandbox's admin key pair).
+	// sandbox's admin key pair). Their Source names them in the plan header,
+	// and no long-term-key warning is given: the caller chose them.
 	Credentials aws.CredentialsProvider
 
 	// Debug, when set, receives one record per SDK operation (duration,
@@ -190,13 +191,16 @@ func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 		calls:          calls,
 		debug:          o.Debug,
 	}
-	if err := s.identify(ctx, cfg.Credentials, o.AccountID); err != nil {
+	if err := s.identify(ctx, cfg.Credentials, o.AccountID, o.Credentials == nil); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Session) identify(ctx context.Context, creds aws.CredentialsProvider, wantAccount string) error {
+// identify runs GetCallerIdentity and the account guard. fromChain says the
+// credentials came from the default chain, where a long-term access key is
+// worth a warning: a role would do.
+func (s *Session) identify(ctx context.Context, creds aws.CredentialsProvider, wantAccount string, fromChain bool) error {
 	out, err := s.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return fmt.Errorf("asking STS who the caller is: %w", err)
@@ -214,7 +218,7 @@ func (s *Session) identify(ctx context.Context, creds aws.CredentialsProvider, w
 		c, err := creds.Retrieve(ctx)
 		if err == nil {
 			s.Identity.CredentialSource = c.Source
-			s.Identity.LongTermKey = strings.HasPrefix(c.AccessKeyID, "AKIA")
+			s.Identity.LongTermKey = fromChain && strings.HasPrefix(c.AccessKeyID, "AKIA")
 		}
 	}
 	return nil
@@ -229,7 +233,13 @@ func sessionName(stage string) string {
 }
 
 // StaticCredentials is a convenience for callers holding a key pair (the
-// sandbox's admin pair), for ConnectOptions.Credentials.
-func StaticCredentials(accessKey, secretKey, sessionToken string) aws.CredentialsProvider {
-	return credentials.NewStaticCredentialsProvider(accessKey, secretKey, sessionToken)
+// sandbox's admin pair), for ConnectOptions.Credentials; source says where
+// the keys come from, for the plan header ("" keeps the SDK's
+// "StaticCredentials").
+func StaticCredentials(accessKey, secretKey, sessionToken, source string) aws.CredentialsProvider {
+	p := credentials.NewStaticCredentialsProvider(accessKey, secretKey, sessionToken)
+	if source != "" {
+		p.Value.Source = source
+	}
+	return p
 }

@@ -20,7 +20,7 @@ func TestCallStatsMatchServer(t *testing.T) {
 
 	s, err := provision.Connect(context.Background(), provision.ConnectOptions{
 		Stage: "stats", Region: "us-east-1", AccountID: sandboxAccount, Endpoint: env.URL,
-		Credentials: provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, ""),
+		Credentials: provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "", ""),
 		MaxAttempts: 20, // high enough that no call runs out of attempts
 	})
 	if err != nil {

@@ -89,7 +89,7 @@ func (a *app) connect(ctx context.Context, d *spec.Desired) (*stageSession, erro
 		}
 		ss.close = stop
 		co.Endpoint = endpoint
-		co.Credentials = provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "")
+		co.Credentials = provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "", "the embedded sandbox's admin key")
 		// The sandbox's admin already acts in the stage's account; the
 		// stage's deployer role does not exist there.
 		co.AssumeRoleARN = ""
@@ -98,12 +98,6 @@ func (a *app) connect(ctx context.Context, d *spec.Desired) (*stageSession, erro
 	s, err := provision.Connect(ctx, co)
 	if err != nil {
 		return nil, errors.Join(err, ss.close())
-	}
-	if a.common.sandbox.enabled {
-		// The sandbox's admin key is a fixed, public AKIA pair: warning
-		// about long-term keys would be noise.
-		s.Identity.LongTermKey = false
-		s.Identity.CredentialSource = "the embedded sandbox's admin key"
 	}
 	ss.Session = s
 	return ss, nil

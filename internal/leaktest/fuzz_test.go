@@ -144,7 +144,7 @@ func FuzzNoLeak(f *testing.F) {
 	ctx := context.Background()
 	s, err := provision.Connect(ctx, provision.ConnectOptions{
 		Stage: "dev", Region: region, AccountID: account, Endpoint: env.URL,
-		Credentials: provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, ""),
+		Credentials: provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "", ""),
 	})
 	if err != nil {
 		f.Fatal(err)

@@ -111,7 +111,7 @@ func serveSandbox(t *testing.T, flags ...string) *sandboxProc {
 	if sp.url == "" {
 		t.Fatalf("the sandbox printed no endpoint; stderr:\n%s", stderr.String())
 	}
-	sp.config = sandboxtest.Config(sp.url, scale.Region, provision.StaticCredentials(vars["AWS_ACCESS_KEY_ID"], vars["AWS_SECRET_ACCESS_KEY"], ""))
+	sp.config = sandboxtest.Config(sp.url, scale.Region, provision.StaticCredentials(vars["AWS_ACCESS_KEY_ID"], vars["AWS_SECRET_ACCESS_KEY"], "", ""))
 	return sp
 }
 

@@ -185,7 +185,7 @@ func connectRetrying(t *testing.T, env *sandboxtest.Env) *provision.Session {
 		var s *provision.Session
 		s, err = provision.Connect(context.Background(), provision.ConnectOptions{
 			Stage: scale.Stage, Region: scale.Region, AccountID: scale.Account,
-			Endpoint: env.URL, Credentials: provision.StaticCredentials(id, key, ""),
+			Endpoint: env.URL, Credentials: provision.StaticCredentials(id, key, "", ""),
 		})
 		if err == nil {
 			return s

@@ -34,7 +34,7 @@ func connect(tb testing.TB, env *sandboxtest.Env) *provision.Session {
 	id, key := env.Server.AdminCredentials()
 	s, err := provision.Connect(context.Background(), provision.ConnectOptions{
 		Stage: scale.Stage, Region: scale.Region, AccountID: scale.Account,
-		Endpoint: env.URL, Credentials: provision.StaticCredentials(id, key, ""),
+		Endpoint: env.URL, Credentials: provision.StaticCredentials(id, key, "", ""),
 	})
 	if err != nil {
 		tb.Fatalf("connect: %v", err)

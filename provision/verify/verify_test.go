@@ -294,7 +294,7 @@ func applied(t *testing.T, d *spec.Desired) (*provision.Session, *iam.Client) {
 	}
 	s, err := provision.Connect(ctx, provision.ConnectOptions{
 		Stage: d.Stage, Region: d.Region, AccountID: d.AccountID, Endpoint: env.URL,
-		Credentials: provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, ""),
+		Credentials: provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "", ""),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -59,7 +59,7 @@ func applyStage(t *testing.T, env *sandboxtest.Env, d *spec.Desired) *provision.
 	id, secret := env.Server.AdminCredentials()
 	s, err := provision.Connect(ctx, provision.ConnectOptions{
 		Stage: d.Stage, Region: d.Region, AccountID: d.AccountID, Endpoint: env.URL,
-		Credentials: provision.StaticCredentials(id, secret, ""),
+		Credentials: provision.StaticCredentials(id, secret, "", ""),
 	})
 	if err != nil {
 		t.Fatal(err)
