@@ -3,7 +3,6 @@ package sandbox_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,32 +11,16 @@ import (
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/secretboot/secretboot/internal/fakeclock"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 )
-
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // TestEnforcement is the end-to-end proof of least privilege: a role allowed
 // GetSecretValue on secret A, assumed through STS as an EC2 instance would,
 // reads A and is denied B, through the real SDK clients.
 func TestEnforcement(t *testing.T) {
-	clk := &testClock{t: time.Now().UTC()}
+	clk := fakeclock.New(time.Now().UTC())
 	env := sandboxtest.Start(t, sandbox.Options{EnforceAuth: true, PropagationDelay: 10 * time.Second, Now: clk.Now})
 	ctx := context.Background()
 	admin := sm.NewFromConfig(env.Config)
@@ -223,7 +206,7 @@ func TestEnforcementPathScopedIAMGrant(t *testing.T) {
 // TestResourcePolicyNamingUnpropagatedRole mirrors Secrets Manager's
 // "unsupported principal" answer while IAM propagates a new role.
 func TestResourcePolicyNamingUnpropagatedRole(t *testing.T) {
-	clk := &testClock{t: time.Now().UTC()}
+	clk := fakeclock.New(time.Now().UTC())
 	env := sandboxtest.Start(t, sandbox.Options{PropagationDelay: 10 * time.Second, Now: clk.Now})
 	ctx := context.Background()
 	admin := sm.NewFromConfig(env.Config)

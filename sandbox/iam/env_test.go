@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"github.com/secretboot/secretboot/internal/fakeclock"
 )
 
 const (
@@ -27,31 +29,13 @@ const (
 	accountTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}`
 )
 
-// clock is a settable time source for propagation-delay tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // env is a Service behind a minimal stand-in for the sandbox router: it
 // tells IAM from STS by the SigV4 credential scope and maps access keys
 // to principals (the admin key, plus keys that AssumeRole issued). It does
 // not verify signatures; that is the router's job.
 type env struct {
 	svc   *Service
-	clock *clock
+	clock *fakeclock.Clock
 	url   string
 
 	mu   sync.Mutex
@@ -61,7 +45,7 @@ type env struct {
 func newEnv(t *testing.T, delay time.Duration) *env {
 	t.Helper()
 	e := &env{
-		clock: &clock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)},
+		clock: fakeclock.New(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)),
 		keys:  map[string]Principal{adminKey: {ARN: adminARN, Account: testAccount, Admin: true}},
 	}
 	e.svc = New(Config{

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,33 +16,16 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/secretboot/secretboot/internal/fakeclock"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 )
 
-// clock is a settable time source for deletion windows and dates.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func newClient(t *testing.T) (*sm.Client, *clock) {
+func newClient(t *testing.T) (*sm.Client, *fakeclock.Clock) {
 	t.Helper()
-	c := &clock{t: t0}
+	c := fakeclock.New(t0)
 	env := sandboxtest.Start(t, sandbox.Options{Now: c.Now})
 	return sm.NewFromConfig(env.Config), c
 }
@@ -691,7 +673,7 @@ func TestTags(t *testing.T) {
 }
 
 func TestResourcePolicy(t *testing.T) {
-	clk := &clock{t: t0}
+	clk := fakeclock.New(t0)
 	env := sandboxtest.Start(t, sandbox.Options{Now: clk.Now})
 	c := sm.NewFromConfig(env.Config)
 	ctx := context.Background()
