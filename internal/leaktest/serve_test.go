@@ -93,8 +93,13 @@ func (s *server) env(keys ...string) []string {
 }
 
 // config is an SDK configuration for the server with admin credentials.
+// The test's own reads retry as patiently as the CLI does (8 attempts):
+// with the SDK's default 3, a server injecting 5xx at 15% fails one read
+// in 300, which made the fault test flaky.
 func (s *server) config() aws.Config {
-	return sandboxtest.Config(s.url, region, credentials.NewStaticCredentialsProvider(s.keyID, s.secret, ""))
+	cfg := sandboxtest.Config(s.url, region, credentials.NewStaticCredentialsProvider(s.keyID, s.secret, ""))
+	cfg.RetryMaxAttempts = 8
+	return cfg
 }
 
 // stop interrupts the server, waits for it to save its state and scans its
