@@ -48,9 +48,15 @@
 //     (STS, 503); the SDKs retry all three.
 //   - PropagationDelay: a new role cannot be assumed for this long (STS
 //     answers AccessDenied, as AWS does while IAM propagates).
+//   - ListingLag: Secrets Manager's ListSecrets shows each secret as it was
+//     this long ago (new secrets missing, deleted ones still listed, old
+//     tags and version stages), as AWS's eventually consistent listing can;
+//     calls by ID see every write at once. Turning it on treats the present
+//     state as caught up.
 //   - Stats counts calls, throttles and faults per "service.Operation".
 //
-// Latency, quotas and the fault rate can change at run time with SetFaults.
+// Latency, quotas, the fault rate and the listing lag can change at run
+// time with SetFaults.
 //
 // # State
 //

@@ -18,11 +18,17 @@ type Faults struct {
 	Latency, Jitter time.Duration // added to every request
 	Quotas          bool          // enforce request-rate quotas
 	FaultRate       float64       // fraction of requests answered with a 5xx, clamped to [0, 1]
+	// ListingLag is how far Secrets Manager's ListSecrets lags writes. Turning
+	// it on treats the present state as caught up.
+	ListingLag time.Duration
 }
 
-// SetFaults changes latency, quotas and fault rate at run time. Turning
-// quotas on starts every bucket full.
-func (s *Server) SetFaults(f Faults) { s.knobs.set(f) }
+// SetFaults changes latency, quotas, fault rate and listing lag at run time.
+// Turning quotas on starts every bucket full.
+func (s *Server) SetFaults(f Faults) {
+	s.knobs.set(f)
+	s.sm.SetListingLag(f.ListingLag)
+}
 
 // Quotas, requests per second. Bucket capacity equals one second's rate,
 // so a burst of up to that many requests passes at once.

@@ -27,6 +27,7 @@ type Options struct {
 	Quotas           bool          // enforce AWS request-rate quotas as token buckets (see the package documentation)
 	FaultRate        float64       // fraction of requests answered with a 5xx, 0 to 1
 	PropagationDelay time.Duration // a new role is not usable by AssumeRole for this long
+	ListingLag       time.Duration // ListSecrets answers from the state of this long ago
 
 	EnforceAuth bool         // verify SigV4 against known keys and authorize every request with provision/policy
 	Logger      *slog.Logger // request log: service, operation, status, duration; never bodies. nil = no log
@@ -84,6 +85,7 @@ func New(opts Options) (*Server, error) {
 		IssueCredentials: s.keys.issue,
 	})
 	s.knobs.set(Faults{Latency: opts.Latency, Jitter: opts.Jitter, Quotas: opts.Quotas, FaultRate: opts.FaultRate})
+	s.sm.SetListingLag(opts.ListingLag)
 	s.stats.reset()
 	if opts.StateDir != "" {
 		p, err := newPersister(opts.StateDir, s.snapshot)

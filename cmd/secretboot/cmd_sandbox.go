@@ -24,6 +24,7 @@ type sandboxServeOptions struct {
 	Quotas           string // "" or "aws"
 	FaultRate        float64
 	PropagationDelay time.Duration
+	ListingLag       time.Duration
 	EnforceAuth      bool
 	Debug            bool // log every request (service, operation, status; never bodies)
 
@@ -62,6 +63,7 @@ its state (with -state).`,
 	f.StringVar(&opts.Quotas, "quotas", "", `"aws" enforces AWS's request-rate quotas (throttling errors)`)
 	f.Float64Var(&opts.FaultRate, "fault-rate", 0, "fraction of requests answered with a 5xx, 0 to 1")
 	f.DurationVar(&opts.PropagationDelay, "propagation-delay", 0, "a new role cannot be assumed for this long")
+	f.DurationVar(&opts.ListingLag, "listing-lag", 0, "ListSecrets lags writes by this long, as AWS's eventually consistent listing can")
 	f.BoolVar(&opts.EnforceAuth, "enforce-auth", false, "verify SigV4 signatures and authorize requests with IAM policies")
 	cmd.AddCommand(serve)
 	return cmd
@@ -83,6 +85,7 @@ func runSandboxServe(ctx context.Context, opts sandboxServeOptions) error {
 		Quotas:           opts.Quotas == "aws",
 		FaultRate:        opts.FaultRate,
 		PropagationDelay: opts.PropagationDelay,
+		ListingLag:       opts.ListingLag,
 		EnforceAuth:      opts.EnforceAuth,
 	}
 	if opts.Debug {

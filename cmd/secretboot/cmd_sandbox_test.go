@@ -18,7 +18,7 @@ import (
 
 // serveSandbox starts sandbox serve on a free loopback port and returns the
 // exported environment, a stop function and the stderr buffer.
-func serveSandbox(t *testing.T, stateDir string) (env map[string]string, stop func() error, stderr *syncbuf.Buffer) {
+func serveSandbox(t *testing.T, stateDir string, with ...func(*sandboxServeOptions)) (env map[string]string, stop func() error, stderr *syncbuf.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &syncbuf.Buffer{}, &syncbuf.Buffer{}
@@ -26,6 +26,9 @@ func serveSandbox(t *testing.T, stateDir string) (env map[string]string, stop fu
 		IO:   IOStreams{Out: out, Err: errOut},
 		Addr: "127.0.0.1:0", StateDir: stateDir, Account: "000000000000", Region: "us-east-1",
 		Listen: net.Listen,
+	}
+	for _, f := range with {
+		f(&opts)
 	}
 	done := make(chan error, 1)
 	go func() { done <- runSandboxServe(ctx, opts) }()
@@ -103,5 +106,28 @@ func TestSandboxServeRejectsUnknownQuotas(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), `the only quota set is "aws"`) {
 		t.Fatalf("err = %v, want a quota error", err)
+	}
+}
+
+// TestSandboxServeListingLag: with --listing-lag, a new secret is readable
+// by name at once but missing from ListSecrets, as on AWS right after a
+// write.
+func TestSandboxServeListingLag(t *testing.T) {
+	ctx := context.Background()
+	env, stop, _ := serveSandbox(t, "", func(o *sandboxServeOptions) { o.ListingLag = time.Hour })
+	defer stop()
+	sm := smClient(env)
+	if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("dev/new"), SecretString: aws.String("v")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("dev/new")}); err != nil {
+		t.Errorf("DescribeSecret of the new secret: %v", err)
+	}
+	list, err := sm.ListSecrets(ctx, &secretsmanager.ListSecretsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.SecretList) != 0 {
+		t.Errorf("ListSecrets shows %d secrets an instant after their creation, want 0 under a one-hour lag", len(list.SecretList))
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/provision/scale"
@@ -257,7 +258,7 @@ func currentDigests(t *testing.T, sp *sandboxProc, d *spec.Desired) map[string][
 	t.Helper()
 	out := map[string][32]byte{}
 	sm := secretsmanager.NewFromConfig(sp.config)
-	for _, e := range freezeListing(t, sm) {
+	for _, e := range allSecrets(t, sm) {
 		if !strings.HasPrefix(aws.ToString(e.Name), d.NamePrefix) || e.DeletedDate != nil {
 			continue
 		}
@@ -266,6 +267,21 @@ func currentDigests(t *testing.T, sp *sandboxProc, d *spec.Desired) map[string][
 			continue // created without a value, or no AWSCURRENT: nothing to keep
 		}
 		out[aws.ToString(e.Name)] = sha256.Sum256(append([]byte(aws.ToString(v.SecretString)), v.SecretBinary...))
+	}
+	return out
+}
+
+// allSecrets lists every secret, those scheduled for deletion included.
+func allSecrets(t *testing.T, sm *secretsmanager.Client) []smtypes.SecretListEntry {
+	t.Helper()
+	var out []smtypes.SecretListEntry
+	p := secretsmanager.NewListSecretsPaginator(sm, &secretsmanager.ListSecretsInput{IncludePlannedDeletion: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatalf("listing secrets: %v", err)
+		}
+		out = append(out, page.SecretList...)
 	}
 	return out
 }

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/secretboot/secretboot/internal/fakeclock"
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/provision/scale"
 	"github.com/secretboot/secretboot/sandbox"
@@ -265,6 +266,22 @@ func checkVersions(t *testing.T, cfg aws.Config, d *spec.Desired, want map[strin
 	return digests
 }
 
+// valueDigests reads the current value of every secret of d by name,
+// hashed at once.
+func valueDigests(t *testing.T, cfg aws.Config, d *spec.Desired) map[string][32]byte {
+	t.Helper()
+	sm := secretsmanager.NewFromConfig(cfg)
+	out := map[string][32]byte{}
+	for _, s := range d.Secrets {
+		v, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.Name)})
+		if err != nil {
+			t.Fatalf("reading %s: %v", s.Name, err)
+		}
+		out[s.Name] = sha256.Sum256(append([]byte(aws.ToString(v.SecretString)), v.SecretBinary...))
+	}
+	return out
+}
+
 // diffNames says which names are extra (+) or missing (-), briefly.
 func diffNames(got, want []string) string {
 	var out []string
@@ -284,56 +301,18 @@ func diffNames(got, want []string) string {
 	return strings.Join(out, " ")
 }
 
-// laggingSecrets answers ListSecrets from a listing frozen at some earlier
-// moment, as an eventually consistent ListSecrets does right after writes:
-// secrets created since are missing and version stages are old. Every
-// other call sees the current state. The sandbox has no lag knob, so the
-// lag is emulated here, on the client side.
-type laggingSecrets struct {
-	provision.SecretsManagerAPI
-	frozen []smtypes.SecretListEntry
-}
-
-func freezeListing(t *testing.T, sm provision.SecretsManagerAPI) []smtypes.SecretListEntry {
-	t.Helper()
-	var out []smtypes.SecretListEntry
-	p := secretsmanager.NewListSecretsPaginator(sm, &secretsmanager.ListSecretsInput{IncludePlannedDeletion: aws.Bool(true)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatalf("listing secrets: %v", err)
-		}
-		out = append(out, page.SecretList...)
-	}
-	return out
-}
-
-func (l *laggingSecrets) ListSecrets(_ context.Context, in *secretsmanager.ListSecretsInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretsOutput, error) {
-	var prefix string
-	for _, f := range in.Filters {
-		if f.Key == smtypes.FilterNameStringTypeName && len(f.Values) > 0 {
-			prefix = f.Values[0]
-		}
-	}
-	out := &secretsmanager.ListSecretsOutput{}
-	for _, e := range l.frozen {
-		if strings.HasPrefix(aws.ToString(e.Name), prefix) {
-			out.SecretList = append(out.SecretList, e)
-		}
-	}
-	return out, nil
-}
-
-// TestListSecretsLag runs apply while ListSecrets lags behind earlier
-// writes. Whatever apply does then — succeed, because every write is
-// keyed by an idempotent version token, or fail with an error naming the
-// secret — once the listing catches up the plan is empty, no secret gained
-// a version that was not asked for, and no generated value changed.
+// TestListSecretsLag runs apply while the sandbox's ListSecrets lags behind
+// earlier writes, as AWS's eventually consistent listing does. Whatever
+// apply does then — succeed, because every write is keyed by an idempotent
+// version token, or fail with an error naming the secret — once the
+// listing catches up the plan is empty, no secret gained a version that was
+// not asked for, and no generated value changed.
 func TestListSecretsLag(t *testing.T) {
 	tests := []struct {
 		name string
-		// before is applied, then the listing is frozen, then after is
-		// applied without lag and applied again with the frozen listing.
+		// before is applied, then the listing starts lagging, then after is
+		// applied twice: once while the lagging listing still matches the
+		// state, and again once it shows the state from before the first.
 		before, after func(*spec.Desired) *spec.Desired
 		versions      func(*spec.Desired) map[string]int
 	}{
@@ -361,27 +340,30 @@ func TestListSecretsLag(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			env := sandboxtest.Start(t, sandbox.Options{Account: scale.Account})
+			// The sandbox's clock stands still until the test moves it, so
+			// the listing shows the state from before the lag began until
+			// the clock passes the lag.
+			clock := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+			env := sandboxtest.Start(t, sandbox.Options{Account: scale.Account, Now: clock.Now})
 			ctx := context.Background()
 			s := connect(t, env)
 			first := tc.before(d)
 			if _, err := provision.Apply(ctx, s, planOf(t, s, first), first, provision.ApplyOptions{}); err != nil {
 				t.Fatalf("first apply: %v", err)
 			}
-			frozen := freezeListing(t, s.SecretsManager)
+			const lag = 5 * time.Minute
+			env.Server.SetFaults(sandbox.Faults{ListingLag: lag})
 			final := tc.after(d)
 			if _, err := provision.Apply(ctx, s, planOf(t, s, final), final, provision.ApplyOptions{}); err != nil {
-				t.Fatalf("apply without lag: %v", err)
+				t.Fatalf("apply of the new spec: %v", err)
 			}
-			var want map[string]int
-			if tc.versions != nil {
-				want = tc.versions(d)
-			}
-			before := checkVersions(t, env.Config, final, want)
+			// Values by name: reads by ID do not lag.
+			before := valueDigests(t, env.Config, final)
 
-			live := s.SecretsManager
-			s.SecretsManager = &laggingSecrets{SecretsManagerAPI: live, frozen: frozen}
 			p := planOf(t, s, final)
+			if p.Empty() {
+				t.Fatal("the lagging listing shows the latest writes; the test needs it to lag")
+			}
 			t.Logf("with the lagging listing the plan has %d changes", len(p.Changes))
 			if _, err := provision.Apply(ctx, s, p, final, provision.ApplyOptions{}); err != nil {
 				t.Logf("apply under lag failed: %v", err)
@@ -389,10 +371,14 @@ func TestListSecretsLag(t *testing.T) {
 					t.Errorf("the error does not name the secrets it concerns: %v", err)
 				}
 			}
-			s.SecretsManager = live
 
+			clock.Advance(lag)
 			if p := planOf(t, s, final); !p.Empty() {
 				t.Fatalf("after the lag the plan has %d changes", len(p.Changes))
+			}
+			var want map[string]int
+			if tc.versions != nil {
+				want = tc.versions(d)
 			}
 			after := checkVersions(t, env.Config, final, want)
 			for name, h := range before {

@@ -31,6 +31,8 @@
 //     plain value matches (or there are only negated values) and no negated
 //     value does. Results are ordered by creation date unless SortBy says
 //     otherwise; NextToken is left out on the last page.
+//   - With SetListingLag, ListSecrets lags writes: it answers from each
+//     secret's state as it was that long ago (lag.go).
 //   - Limits: names of 1–512 characters of [A-Za-z0-9/_+=.@-] not ending in
 //     "-" plus six characters; values of 1–65,536 bytes; descriptions up to
 //     2,048; up to 50 tags (key 1–128, value up to 256, no "aws:" prefix);

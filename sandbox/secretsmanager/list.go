@@ -229,7 +229,7 @@ func (s *Service) selectSecrets(fs []filterJSON, planned bool, sortBy, sortOrder
 		key string
 	}
 	var es []entry
-	for _, sec := range s.byARN {
+	for _, sec := range s.listable() {
 		if (planned || !sec.scheduled()) && matches(sec, fs) {
 			es = append(es, entry{sec, keyOf(sec)})
 		}

@@ -62,6 +62,7 @@ func (s *Service) createSecret(in *createSecretInput, az AuthorizeFunc) (any, *a
 		if err := authorize(az, "CreateSecret", existing.ARN, existing.ResourcePolicy); err != nil {
 			return nil, err
 		}
+		s.touch(existing)
 		return s.createAgain(existing, in)
 	}
 	suffix, err := s.randomString(suffixLen, suffixAlphabet)

@@ -36,6 +36,11 @@ type Service struct {
 	byName    map[string]*secret // live and scheduled-for-deletion secrets
 	byARN     map[string]*secret
 	nextPurge time.Time // no deletion window ends before this; zero when none is open
+
+	// The listing lag (lag.go); history and touched are nil while it is off.
+	lag     time.Duration
+	history map[string][]listed // by ARN
+	touched map[string]bool     // ARNs the current request may have changed
 }
 
 // New returns an empty Service.
@@ -122,7 +127,13 @@ func (s *Service) Serve(w http.ResponseWriter, op string, body []byte, authorize
 	}
 	s.mu.Lock()
 	s.purgeExpired()
+	s.record()
 	out, err := h(s, body, authorize)
+	if Mutating(op) {
+		s.record()
+	} else {
+		clear(s.touched)
+	}
 	s.mu.Unlock()
 	if err != nil {
 		WriteError(w, err.status, err.code, err.msg, requestID)
@@ -159,11 +170,13 @@ func (s *Service) schedulePurge(t time.Time) {
 }
 
 func (s *Service) remove(sec *secret) {
+	s.touch(sec)
 	delete(s.byName, sec.Name)
 	delete(s.byARN, sec.ARN)
 }
 
 func (s *Service) add(sec *secret) {
+	s.touch(sec)
 	s.byName[sec.Name] = sec
 	s.byARN[sec.ARN] = sec
 }
@@ -207,6 +220,7 @@ func (s *Service) target(id *string, action string, az AuthorizeFunc) (*secret, 
 	if sec == nil {
 		return nil, errSecretNotFound()
 	}
+	s.touch(sec)
 	return sec, nil
 }
 
@@ -265,6 +279,9 @@ func (s *Service) Restore(b []byte) error {
 		if sec.scheduled() {
 			s.schedulePurge(sec.DeletionDate)
 		}
+	}
+	if s.lag > 0 {
+		s.seedHistory() // a restored state counts as caught up
 	}
 	return nil
 }
