@@ -27,13 +27,16 @@ func newVerifyCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Prove that each role can do exactly what the spec grants on the stage's secrets",
-		Long: `verify asks IAM (SimulatePrincipalPolicy, one call per role) whether each role
-of the stage may GetSecretValue, DescribeSecret, PutSecretValue and
-DeleteSecret on each secret of the stage and on its stage key, prints the
-matrix, and exits 1 when it differs from the spec: access the spec does not
-grant (from any policy attached to the role, such as an administrator
-policy), access it grants that is denied, or a role or secret that does
-not exist yet. External roles are checked too.
+		Long: `verify asks IAM (SimulatePrincipalPolicy) whether each role of the stage may
+GetSecretValue, DescribeSecret, PutSecretValue and DeleteSecret on each
+secret of the stage and on its stage key (one call per role), and
+kms:Decrypt on the customer managed key of each secret that has one, in the
+context Secrets Manager uses to decrypt that secret (one call per role and
+such secret). It prints the matrix and exits 1 when it differs from the
+spec, where readers may read and decrypt their secrets: access the spec
+does not grant (from any policy attached to the role, such as an
+administrator policy), access it grants that is denied, or a role or
+secret that does not exist yet. External roles are checked too.
 
 With --offline, no AWS call is made: the matrix is computed with the local
 evaluator from the documents secretboot synthesizes, which shows what
@@ -77,7 +80,7 @@ func runVerify(ctx context.Context, opts verifyOptions, d *spec.Desired, s *prov
 	if err != nil {
 		return err
 	}
-	roles, secrets := verify.Targets(docs, provision.SecretRefs(d, o))
+	roles, secrets := verify.Targets(d, docs, provision.SecretRefs(d, o))
 	var m *verify.Matrix
 	if s == nil {
 		m = verify.Offline(docs, secrets)
@@ -108,12 +111,17 @@ func runVerify(ctx context.Context, opts verifyOptions, d *spec.Desired, s *prov
 	return nil
 }
 
-// verifyColumns are the matrix's column headings, in verify.Actions order.
-var verifyColumns = []string{"GetSecretValue", "DescribeSecret", "PutSecretValue", "DeleteSecret"}
+// verifyColumn is an action's column heading: Secrets Manager actions by
+// name alone, the KMS one with its service, which is not the secret's.
+func verifyColumn(action string) string {
+	return strings.TrimPrefix(action, "secretsmanager:")
+}
 
 // renderVerify prints one table per role: a row per secret, a column per
-// action, ✓ for allowed and ✗ for denied, with "!" after a cell that
-// differs from the spec; then the differences, one per line.
+// action of r.Actions, ✓ for allowed and ✗ for denied, with "!" after a
+// cell that differs from the spec; then the differences, one per line. The
+// kms:Decrypt column, shown only when some secret has a customer managed
+// key, is blank for the secrets without one.
 func renderVerify(w io.Writer, r *verify.Result, color bool) error {
 	var b strings.Builder
 	// Offline, nothing need exist: pending secrets are evaluated at their
@@ -148,17 +156,19 @@ func renderVerify(w io.Writer, r *verify.Result, color bool) error {
 			continue
 		}
 		fmt.Fprintf(&b, "  %-*s", width, "secret")
-		for _, col := range verifyColumns {
-			fmt.Fprintf(&b, "  %s", col)
+		for _, a := range r.Actions {
+			fmt.Fprintf(&b, "  %s", verifyColumn(a))
 		}
 		b.WriteString("\n")
 		for _, s := range r.Secrets {
 			fmt.Fprintf(&b, "  %-*s", width, s.Name)
-			for i, a := range verify.Actions {
+			for _, a := range r.Actions {
 				key := [3]string{role.Key, s.Name, a}
 				c, ok := actual[key]
 				mark := "-"
 				switch {
+				case a == verify.KMSDecrypt && s.KMSKeyARN == "":
+					mark = ""
 				case !ok:
 				case c.Allowed != expected[key]:
 					mark = paint(color, red, symbol(c.Allowed)+"!")
@@ -167,7 +177,7 @@ func renderVerify(w io.Writer, r *verify.Result, color bool) error {
 				default:
 					mark = symbol(false)
 				}
-				pad := len(verifyColumns[i]) - visibleLen(mark)
+				pad := len(verifyColumn(a)) - visibleLen(mark)
 				fmt.Fprintf(&b, "  %s%s", mark, strings.Repeat(" ", pad))
 			}
 			if online && !s.Exists {

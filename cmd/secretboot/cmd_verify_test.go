@@ -58,8 +58,30 @@ func verifyFixture() (*spec.Desired, *verify.Matrix) {
 	return d, m
 }
 
+// decryptFixture is verifyFixture with dev/app/db encrypted with a
+// customer managed key: web may decrypt it, and so may the external role,
+// through its admin policy.
+func decryptFixture() (*spec.Desired, *verify.Matrix) {
+	const key = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	d, m := verifyFixture()
+	d.Secrets[0].KMSKeyARN = key
+	m.Secrets[1].KMSKeyARN = key
+	source := map[string]string{"reporting": "AdministratorAccess", "web": "secretboot-read"}
+	var cells []verify.Cell
+	for _, c := range m.Cells {
+		cells = append(cells, c)
+		// Matrices keep kms:Decrypt after a secret's four actions.
+		if c.Secret == "dev/app/db" && c.Action == verify.DeleteSecret {
+			cells = append(cells, verify.Cell{Role: c.Role, Secret: c.Secret, Action: verify.KMSDecrypt, Allowed: true, Decision: "allowed", Sources: []string{source[c.Role]}})
+		}
+	}
+	m.Cells = cells
+	return d, m
+}
+
 func TestRenderVerify(t *testing.T) {
 	d, m := verifyFixture()
+	kd, km := decryptFixture()
 	ok := verify.Expected(d)
 	ok.Roles = append([]verify.Role(nil), m.Roles...)
 	for i := range ok.Roles {
@@ -76,6 +98,7 @@ func TestRenderVerify(t *testing.T) {
 		{"differences", verify.NewResult(d, verify.Simulated, m), false},
 		{"differences.color", verify.NewResult(d, verify.Simulated, m), true},
 		{"verified.offline", verify.NewResult(d, verify.Local, ok), false},
+		{"decrypt", verify.NewResult(kd, verify.Simulated, km), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

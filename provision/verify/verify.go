@@ -24,9 +24,48 @@ const (
 	DeleteSecret   = "secretsmanager:DeleteSecret"
 )
 
-// Actions lists the checked actions in the order matrices show them: the
-// two read actions a reader may have, then the two it must never have.
+// KMSDecrypt is checked, for every role, on each secret encrypted with a
+// customer managed key: kms:Decrypt on that key in the context Secrets
+// Manager sends when it decrypts that secret (see DecryptContext). Reading
+// such a secret needs it as well as GetSecretValue.
+const KMSDecrypt = "kms:Decrypt"
+
+// Actions lists the actions checked on every secret in the order matrices
+// show them: the two read actions a reader may have, then the two it must
+// never have.
 var Actions = []string{GetSecretValue, DescribeSecret, PutSecretValue, DeleteSecret}
+
+// ActionsFor lists the actions a matrix over secrets shows: Actions, and
+// KMSDecrypt last when some secret has a customer managed key. A stage
+// without one keeps the four columns it always had.
+func ActionsFor(secrets []Secret) []string {
+	for _, s := range secrets {
+		if s.KMSKeyARN != "" {
+			return actionsOn(s)
+		}
+	}
+	return Actions
+}
+
+// DecryptContext is the request context of the kms:Decrypt call Secrets
+// Manager makes to read the secret at secretARN: the secret's ARN as
+// encryption context, and Secrets Manager of the secret's region as the
+// calling service, spelled as provision/policy's read policy expects it.
+func DecryptContext(secretARN string) map[string][]string {
+	region := ""
+	if parts := strings.SplitN(secretARN, ":", 5); len(parts) == 5 {
+		region = parts[3]
+	}
+	return map[string][]string{
+		encryptionContextKey: {secretARN},
+		viaServiceKey:        {"secretsmanager." + region + ".amazonaws.com"},
+	}
+}
+
+const (
+	encryptionContextKey = "kms:EncryptionContext:SecretARN"
+	viaServiceKey        = "kms:ViaService"
+)
 
 // Role is a role whose access is checked.
 type Role struct {
@@ -43,6 +82,10 @@ type Secret struct {
 	Name   string `json:"name"`
 	ARN    string `json:"arn,omitempty"` // exact, or the pending "<name>-??????" pattern
 	Exists bool   `json:"exists"`
+	// KMSKeyARN is the customer managed key the spec encrypts the secret
+	// with; "" for the AWS managed key, which needs no grant and gets no
+	// KMSDecrypt cell.
+	KMSKeyARN string `json:"kms_key_arn,omitempty"`
 }
 
 // Cell is one decision: may Role perform Action on Secret?
@@ -59,8 +102,9 @@ type Cell struct {
 	Sources []string `json:"sources,omitempty"`
 }
 
-// Matrix is a set of decisions over roles × secrets × Actions. Cells are
-// sorted by role key, secret name and the order of Actions; a role or
+// Matrix is a set of decisions over roles × secrets × actions: Actions on
+// every secret, and KMSDecrypt on those with a customer managed key. Cells
+// are sorted by role key, secret name and the order of ActionsFor; a role or
 // secret that could not be checked (it does not exist) has no cells.
 type Matrix struct {
 	Roles   []Role   `json:"roles"`
@@ -83,7 +127,10 @@ func actionIndex(a string) int {
 			return i
 		}
 	}
-	return len(Actions)
+	if a == KMSDecrypt {
+		return len(Actions)
+	}
+	return len(Actions) + 1
 }
 
 func cellLess(a, b Cell) bool {
@@ -102,26 +149,37 @@ func (m *Matrix) sort() {
 	sort.Slice(m.Cells, func(i, j int) bool { return cellLess(m.Cells[i], m.Cells[j]) })
 }
 
-// Targets lists the roles and secrets of a stage to check, from the role
+// Targets lists the roles and secrets of stage d to check, from the role
 // documents and secret references the engine computes (provision.
 // RoleDocumentsOf and provision.SecretRefs): every role of the spec, and
-// every secret of the spec plus the stage key secret.
-func Targets(docs []provision.RoleDocuments, refs []provision.SecretRef) ([]Role, []Secret) {
+// every secret of the spec plus the stage key secret, each with the
+// customer managed key d declares for it. The key is the spec's, not the
+// live secret's: it is the key the read policy grants, and a live secret on
+// another key is a change that plan shows.
+func Targets(d *spec.Desired, docs []provision.RoleDocuments, refs []provision.SecretRef) ([]Role, []Secret) {
+	keys := map[string]string{}
+	for _, s := range d.Secrets {
+		keys[s.Key] = s.KMSKeyARN
+	}
+	secrets := make([]Secret, 0, len(refs))
+	for _, r := range refs {
+		secrets = append(secrets, Secret{Key: r.Key, Name: r.Name, ARN: r.ARN, Exists: r.Exists, KMSKeyARN: keys[r.Key]})
+	}
+	return rolesOf(docs), secrets
+}
+
+func rolesOf(docs []provision.RoleDocuments) []Role {
 	roles := make([]Role, 0, len(docs))
 	for _, d := range docs {
 		roles = append(roles, Role{Key: d.Key, Name: d.Name, ARN: d.ARN, External: d.External, Exists: d.Exists})
 	}
-	secrets := make([]Secret, 0, len(refs))
-	for _, r := range refs {
-		secrets = append(secrets, Secret{Key: r.Key, Name: r.Name, ARN: r.ARN, Exists: r.Exists})
-	}
-	return roles, secrets
+	return roles
 }
 
 // Expected is the access the spec intends: each reader may GetSecretValue
-// its secrets, and DescribeSecret those whose reader entry asks for it;
-// every other cell — writes, deletes, the stage key, secrets of other
-// readers — is denied.
+// its secrets, DescribeSecret those whose reader entry asks for it, and
+// KMSDecrypt those with a customer managed key; every other cell — writes,
+// deletes, the stage key, secrets of other readers — is denied.
 func Expected(d *spec.Desired) *Matrix {
 	m := &Matrix{}
 	for _, r := range d.Roles {
@@ -133,9 +191,10 @@ func Expected(d *spec.Desired) *Matrix {
 	}
 	grants := map[[3]string]bool{}
 	for _, s := range d.Secrets {
-		m.Secrets = append(m.Secrets, Secret{Key: s.Key, Name: s.Name})
+		m.Secrets = append(m.Secrets, Secret{Key: s.Key, Name: s.Name, KMSKeyARN: s.KMSKeyARN})
 		for _, rd := range s.Readers {
 			grants[[3]string{rd.Role, s.Name, GetSecretValue}] = true
+			grants[[3]string{rd.Role, s.Name, KMSDecrypt}] = true
 			if rd.Describe {
 				grants[[3]string{rd.Role, s.Name, DescribeSecret}] = true
 			}
@@ -144,7 +203,7 @@ func Expected(d *spec.Desired) *Matrix {
 	m.Secrets = append(m.Secrets, Secret{Name: provision.StageKeyName(d)})
 	for _, r := range m.Roles {
 		for _, s := range m.Secrets {
-			for _, a := range Actions {
+			for _, a := range actionsOn(s) {
 				m.Cells = append(m.Cells, Cell{Role: r.Key, Secret: s.Name, Action: a, Allowed: grants[[3]string{r.Key, s.Name, a}]})
 			}
 		}
@@ -153,14 +212,22 @@ func Expected(d *spec.Desired) *Matrix {
 	return m
 }
 
+// actionsOn lists the actions checked on one secret.
+func actionsOn(s Secret) []string {
+	if s.KMSKeyARN == "" {
+		return Actions
+	}
+	return append(append([]string(nil), Actions...), KMSDecrypt)
+}
+
 // Offline decides every role × secret × action with the local evaluator
 // from the documents secretboot synthesizes (inline, or the managed parts
 // of a split policy), the way `verify --offline` does: no AWS access, and
 // so no sight of other policies on the role. Pending secrets are evaluated
-// at their "<name>-??????" pattern.
+// at their "<name>-??????" pattern, also as the encryption context of
+// KMSDecrypt, which the read policy's StringLike condition then matches.
 func Offline(docs []provision.RoleDocuments, secrets []Secret) *Matrix {
-	roles, _ := Targets(docs, nil)
-	m := &Matrix{Roles: roles, Secrets: append([]Secret(nil), secrets...)}
+	m := &Matrix{Roles: rolesOf(docs), Secrets: append([]Secret(nil), secrets...)}
 	sets := map[string]policy.PolicySet{}
 	keyOf := map[string]string{}
 	for _, d := range docs {
@@ -186,6 +253,15 @@ func Offline(docs []provision.RoleDocuments, secrets []Secret) *Matrix {
 			Allowed: a.Decision == policy.Allowed, Decision: string(a.Decision),
 		})
 	}
+	for _, d := range docs {
+		for _, s := range secrets {
+			if s.KMSKeyARN == "" {
+				continue
+			}
+			r := policy.Evaluate(sets[d.ARN], policy.Request{Principal: d.ARN, Action: KMSDecrypt, Resource: s.KMSKeyARN, Context: DecryptContext(s.ARN)})
+			m.Cells = append(m.Cells, Cell{Role: d.Key, Secret: s.Name, Action: KMSDecrypt, Allowed: r.Decision == policy.Allowed, Decision: string(r.Decision)})
+		}
+	}
 	m.sort()
 	return m
 }
@@ -202,18 +278,25 @@ const parallelism = 4
 
 // Online asks IAM what each existing role may do on every existing secret:
 // one SimulatePrincipalPolicy per role (paginated) with all the secrets'
-// ARNs and the four Actions. IAM evaluates every policy attached to the
-// role — secretboot's and any other, inline or managed, and its
-// permissions boundary — so access granted outside secretboot shows up.
-// Roles or secrets that do not exist get no cells.
+// ARNs and the four Actions, and one per role and secret with a customer
+// managed key for KMSDecrypt on that key in the secret's DecryptContext.
+// The context is one per call, so the KMSDecrypt cells cannot share a call
+// across secrets. IAM evaluates every policy attached to the role —
+// secretboot's and any other, inline or managed, and its permissions
+// boundary — so access granted outside secretboot shows up. Roles or
+// secrets that do not exist get no cells.
 func Online(ctx context.Context, sim Simulator, roles []Role, secrets []Secret) (*Matrix, error) {
 	m := &Matrix{Roles: append([]Role(nil), roles...), Secrets: append([]Secret(nil), secrets...)}
 	nameOf := map[string]string{}
 	var arns []string
+	var encrypted []Secret
 	for _, s := range secrets {
 		if s.Exists {
 			nameOf[s.ARN] = s.Name
 			arns = append(arns, s.ARN)
+			if s.KMSKeyARN != "" {
+				encrypted = append(encrypted, s)
+			}
 		}
 	}
 	sort.Strings(arns)
@@ -221,24 +304,52 @@ func Online(ctx context.Context, sim Simulator, roles []Role, secrets []Secret) 
 		m.sort()
 		return m, nil
 	}
-	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		errs = make([]error, len(roles))
-		sem  = make(chan struct{}, parallelism)
-	)
-	for i, r := range roles {
+	// One simulation: its input, which secret each answered resource
+	// stands for, and what to call it in an error.
+	type job struct {
+		in     *iam.SimulatePrincipalPolicyInput
+		nameOf map[string]string
+		what   string
+		role   Role
+	}
+	var jobs []job
+	for _, r := range roles {
 		if !r.Exists {
 			continue
 		}
+		jobs = append(jobs, job{
+			in:     &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(r.ARN), ActionNames: Actions, ResourceArns: arns},
+			nameOf: nameOf,
+			what:   fmt.Sprintf("simulating the policies of role %s (%s)", r.Key, r.ARN),
+			role:   r,
+		})
+		for _, s := range encrypted {
+			jobs = append(jobs, job{
+				in: &iam.SimulatePrincipalPolicyInput{
+					PolicySourceArn: aws.String(r.ARN), ActionNames: []string{KMSDecrypt}, ResourceArns: []string{s.KMSKeyARN},
+					ContextEntries: contextEntries(DecryptContext(s.ARN)),
+				},
+				nameOf: map[string]string{s.KMSKeyARN: s.Name},
+				what:   fmt.Sprintf("simulating %s of role %s (%s) for secret %s", KMSDecrypt, r.Key, r.ARN, s.Name),
+				role:   r,
+			})
+		}
+	}
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs = make([]error, len(jobs))
+		sem  = make(chan struct{}, parallelism)
+	)
+	for i, j := range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			cells, err := simulate(ctx, sim, r, arns, nameOf)
+			cells, err := simulate(ctx, sim, j.role, j.in, j.nameOf)
 			if err != nil {
-				errs[i] = fmt.Errorf("simulating the policies of role %s (%s): %w", r.Key, r.ARN, err)
+				errs[i] = fmt.Errorf("%s: %w", j.what, err)
 				return
 			}
 			mu.Lock()
@@ -256,12 +367,25 @@ func Online(ctx context.Context, sim Simulator, roles []Role, secrets []Secret) 
 	return m, nil
 }
 
-func simulate(ctx context.Context, sim Simulator, r Role, arns []string, nameOf map[string]string) ([]Cell, error) {
-	p := iam.NewSimulatePrincipalPolicyPaginator(sim, &iam.SimulatePrincipalPolicyInput{
-		PolicySourceArn: aws.String(r.ARN),
-		ActionNames:     Actions,
-		ResourceArns:    arns,
-	})
+// contextEntries spells a request context for the simulator, sorted by
+// key so that requests are reproducible.
+func contextEntries(c map[string][]string) []iamtypes.ContextEntry {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]iamtypes.ContextEntry, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, iamtypes.ContextEntry{ContextKeyName: aws.String(k), ContextKeyType: iamtypes.ContextKeyTypeEnumString, ContextKeyValues: c[k]})
+	}
+	return out
+}
+
+// simulate runs one simulation for role r; nameOf maps each resource asked
+// about to the secret whose cell its answer fills.
+func simulate(ctx context.Context, sim Simulator, r Role, in *iam.SimulatePrincipalPolicyInput, nameOf map[string]string) ([]Cell, error) {
+	p := iam.NewSimulatePrincipalPolicyPaginator(sim, in)
 	cells := map[[2]string]Cell{}
 	add := func(action, resource string, decision iamtypes.PolicyEvaluationDecisionType, matched []iamtypes.Statement) error {
 		name, ok := nameOf[resource]
@@ -442,7 +566,7 @@ type Result struct {
 	Project     string       `json:"project"`
 	Stage       string       `json:"stage"`
 	Mode        Mode         `json:"mode"`
-	Actions     []string     `json:"actions"`
+	Actions     []string     `json:"actions"` // ActionsFor the stage's secrets
 	Roles       []Role       `json:"roles"`
 	Secrets     []Secret     `json:"secrets"`
 	Expected    []Cell       `json:"expected"` // what the spec grants: the allowed cells of Expected(d)
@@ -455,7 +579,7 @@ type Result struct {
 func NewResult(d *spec.Desired, mode Mode, actual *Matrix) *Result {
 	expected := Expected(d)
 	r := &Result{
-		Project: d.Project, Stage: d.Stage, Mode: mode, Actions: Actions,
+		Project: d.Project, Stage: d.Stage, Mode: mode, Actions: ActionsFor(expected.Secrets),
 		Roles: actual.Roles, Secrets: actual.Secrets, Cells: actual.Cells,
 		Expected: []Cell{}, Differences: Compare(expected, actual),
 	}

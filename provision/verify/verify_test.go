@@ -78,7 +78,7 @@ func TestOfflineMatchesExpected(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, secrets := verify.Targets(docs, provision.SecretRefs(tt.d, nil))
+			_, secrets := verify.Targets(tt.d, docs, provision.SecretRefs(tt.d, nil))
 			got := verify.Offline(docs, secrets)
 			if diffs := verify.Compare(verify.Expected(tt.d), got); len(diffs) != 0 {
 				t.Errorf("offline differs from the spec: %v", diffs)
@@ -274,8 +274,9 @@ func load(t *testing.T, dir, stage string) *spec.Desired {
 
 // applied starts a sandbox in the stage's account, creates the external
 // roles the spec names (they are owned elsewhere), applies the stage with
-// the engine and returns the engine's session and an IAM client.
-func applied(t *testing.T, d *spec.Desired) (*provision.Session, *iam.Client) {
+// the engine and returns the sandbox, the engine's session and an IAM
+// client.
+func applied(t *testing.T, d *spec.Desired) (*sandboxtest.Env, *provision.Session, *iam.Client) {
 	t.Helper()
 	ctx := context.Background()
 	env := sandboxtest.Start(t, sandbox.Options{Account: d.AccountID, Region: d.Region})
@@ -310,15 +311,25 @@ func applied(t *testing.T, d *spec.Desired) (*provision.Session, *iam.Client) {
 	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	return s, client
+	return env, s, client
 }
 
 // online verifies the stage through IAM and offline, and returns both
 // results.
 func online(t *testing.T, s *provision.Session, sim verify.Simulator, d *spec.Desired) (on, off *verify.Matrix) {
 	t.Helper()
-	ctx := context.Background()
-	o, err := provision.Observe(ctx, s, d)
+	docs, roles, secrets := targets(t, s, d)
+	on, err := verify.Online(context.Background(), sim, roles, secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return on, verify.Offline(docs, secrets)
+}
+
+// targets observes the stage and returns its documents and what to verify.
+func targets(t *testing.T, s *provision.Session, d *spec.Desired) ([]provision.RoleDocuments, []verify.Role, []verify.Secret) {
+	t.Helper()
+	o, err := provision.Observe(context.Background(), s, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,12 +337,8 @@ func online(t *testing.T, s *provision.Session, sim verify.Simulator, d *spec.De
 	if err != nil {
 		t.Fatal(err)
 	}
-	roles, secrets := verify.Targets(docs, provision.SecretRefs(d, o))
-	on, err = verify.Online(ctx, sim, roles, secrets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return on, verify.Offline(docs, secrets)
+	roles, secrets := verify.Targets(d, docs, provision.SecretRefs(d, o))
+	return docs, roles, secrets
 }
 
 func TestSandbox(t *testing.T) {
@@ -346,9 +353,15 @@ func TestSandbox(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			d := tt.stage(t)
-			s, client := applied(t, d)
+			env, s, client := applied(t, d)
 
+			env.Server.ResetStats()
 			on, off := online(t, s, client, d)
+			// No customer managed key: one simulation per role, as before
+			// kms:Decrypt was checked.
+			if got := env.Server.Stats().Calls["iam.SimulatePrincipalPolicy"]; got != len(d.Roles) {
+				t.Errorf("got %d simulations, want one per role (%d)", got, len(d.Roles))
+			}
 			if diffs := verify.Compare(verify.Expected(d), on); len(diffs) != 0 {
 				t.Fatalf("verify after apply found differences: %v", diffs)
 			}

@@ -51,9 +51,14 @@
 //   - The simulators answer as IAM does now: one EvaluationResult per
 //     action, the most restrictive decision on top, the decision per
 //     resource in ResourceSpecificResults (IAM used to answer once per
-//     action and resource). They evaluate roles only; several boundary
-//     documents given to a simulator are merged into one; MissingContextValues
-//     and statement positions are not reported.
+//     action and resource). ContextEntries are the request context of every
+//     action and resource, seen by the policies' conditions with key names
+//     compared ignoring case; a ContextKeyType outside the model's enum is a
+//     ValidationError, but values are not checked against their type (an
+//     operator that cannot parse a value does not match it). They evaluate
+//     roles only; several boundary documents given to a simulator are merged
+//     into one; MissingContextValues and statement positions are not
+//     reported.
 //   - AssumeRole is decided by the trust policy alone; whether the caller's
 //     identity policies allow sts:AssumeRole is left to the router.
 //   - IAM users, groups, access keys and OIDC/SAML providers do not exist.

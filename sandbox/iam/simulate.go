@@ -3,6 +3,7 @@ package iam
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -153,13 +154,9 @@ func (sim *simulation) run(form url.Values) (any, error) {
 	if len(resources) == 0 {
 		resources = []string{"*"}
 	}
-	ctx := map[string][]string{}
-	for _, e := range wire.Structs(form, "ContextEntries") {
-		name := e.Get("ContextKeyName")
-		if name == "" {
-			return nil, invalidInput("ContextKeyName must be specified for every context entry.")
-		}
-		ctx[name] = append(ctx[name], wire.List(e, "ContextKeyValues")...)
+	ctx, err := readContext(form)
+	if err != nil {
+		return nil, err
 	}
 	set := policy.PolicySet{Resource: sim.resource}
 	for _, src := range sim.identity {
@@ -198,6 +195,33 @@ func (sim *simulation) run(form url.Values) (any, error) {
 		res.EvaluationResults = append(res.EvaluationResults, results[i])
 	}
 	return res, nil
+}
+
+// contextKeyTypes is the API model's ContextKeyTypeEnum.
+const contextKeyTypes = "string, stringList, numeric, numericList, boolean, booleanList, ip, ipList, binary, binaryList, date, dateList"
+
+// readContext reads ContextEntries as the request context every action and
+// resource of the simulation is evaluated in. Key names are kept as given,
+// since the evaluator compares them ignoring case as IAM does; the values
+// of a key given twice are joined. Values are kept as strings whatever
+// their ContextKeyType: each condition operator parses what it compares.
+func readContext(form url.Values) (map[string][]string, error) {
+	ctx := map[string][]string{}
+	for i, e := range wire.Structs(form, "ContextEntries") {
+		at := "contextEntries." + strconv.Itoa(i+1) + ".member."
+		name := e.Get("ContextKeyName")
+		if name == "" {
+			return nil, invalidInput("ContextKeyName must be specified for every context entry.")
+		}
+		if err := checkLength(at+"contextKeyName", name, 5, 256); err != nil {
+			return nil, err
+		}
+		if t, ok := e["ContextKeyType"]; ok && !slices.Contains(strings.Split(contextKeyTypes, ", "), t[0]) {
+			return nil, validationError("1 validation error detected: Value '%s' at '%scontextKeyType' failed to satisfy constraint: Member must satisfy enum value set: [%s]", t[0], at, contextKeyTypes)
+		}
+		ctx[name] = append(ctx[name], wire.List(e, "ContextKeyValues")...)
+	}
+	return ctx, nil
 }
 
 // restrictiveness orders decisions for the aggregate of several resources.

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/secretboot/secretboot/provision/policy"
 )
 
 const (
@@ -199,5 +201,93 @@ func TestSimulateCustomPolicy(t *testing.T) {
 	wantAPIError(t, err, "InvalidInput", 400)
 	if err != nil && strings.Contains(err.Error(), identity) {
 		t.Errorf("error echoes the policy document")
+	}
+}
+
+// TestSimulatePrincipalPolicyContext checks that ContextEntries reach the
+// conditions of a role's policies, with the kms:Decrypt statement
+// provision/policy synthesizes for a secret under a customer managed key.
+func TestSimulatePrincipalPolicyContext(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 0)
+	c := e.iam()
+	const key = "arn:aws:kms:us-east-1:000000000000:key/11111111-1111-1111-1111-111111111111"
+	read := policy.ReadPolicy("us-east-1", []policy.Grant{{SecretARN: secretA, KMSKeyARN: key}})
+	for role, doc := range map[string]string{
+		"web":   string(read.Compact()),
+		"broad": allowDoc("kms:Decrypt", key), // the key, without conditions
+		"none":  allowDoc("secretsmanager:GetSecretValue", secretB),
+	} {
+		if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role), AssumeRolePolicyDocument: aws.String(ec2Trust)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String("secretboot-read"), PolicyDocument: aws.String(doc)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entry := func(name string, values ...string) types.ContextEntry {
+		return types.ContextEntry{ContextKeyName: aws.String(name), ContextKeyType: types.ContextKeyTypeEnumString, ContextKeyValues: values}
+	}
+	via := entry("kms:ViaService", "secretsmanager.us-east-1.amazonaws.com")
+	tests := []struct {
+		name    string
+		role    string
+		entries []types.ContextEntry
+		want    string
+	}{
+		{"the secret through Secrets Manager", "web", []types.ContextEntry{entry("kms:EncryptionContext:SecretARN", secretA), via}, "allowed"},
+		{"key names ignore case", "web", []types.ContextEntry{entry("KMS:encryptioncontext:secretarn", secretA), entry("kms:viaservice", "secretsmanager.us-east-1.amazonaws.com")}, "allowed"},
+		{"another secret under the key", "web", []types.ContextEntry{entry("kms:EncryptionContext:SecretARN", secretB), via}, "implicitDeny"},
+		{"another region's Secrets Manager", "web", []types.ContextEntry{entry("kms:EncryptionContext:SecretARN", secretA), entry("kms:ViaService", "secretsmanager.eu-west-1.amazonaws.com")}, "implicitDeny"},
+		{"not through Secrets Manager", "web", []types.ContextEntry{entry("kms:EncryptionContext:SecretARN", secretA)}, "implicitDeny"},
+		{"no context", "web", nil, "implicitDeny"},
+		{"a grant without conditions", "broad", []types.ContextEntry{entry("kms:EncryptionContext:SecretARN", secretB), via}, "allowed"},
+		{"a role not granted", "none", []types.ContextEntry{entry("kms:EncryptionContext:SecretARN", secretA), via}, "implicitDeny"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := c.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
+				PolicySourceArn: aws.String("arn:aws:iam::000000000000:role/" + tt.role),
+				ActionNames:     []string{"kms:Decrypt"},
+				ResourceArns:    []string{key, "arn:aws:kms:us-east-1:000000000000:key/22222222-2222-2222-2222-222222222222"},
+				ContextEntries:  tt.entries,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := rows(out.EvaluationResults)
+			if len(got) != 2 {
+				t.Fatalf("got %d rows, want one per key: %v", len(got), got)
+			}
+			if got[0].Decision != tt.want {
+				t.Errorf("decision on the key = %s, want %s", got[0].Decision, tt.want)
+			}
+			if tt.want == "allowed" && !cmp.Equal(got[0].Matched, []string{"role/secretboot-read"}) {
+				t.Errorf("matched = %v, want the role's policy", got[0].Matched)
+			}
+			// The context holds for every resource: the other key is
+			// granted to nobody.
+			if got[1].Decision != "implicitDeny" {
+				t.Errorf("decision on the other key = %s, want implicitDeny", got[1].Decision)
+			}
+		})
+	}
+
+	for _, tt := range []struct {
+		name  string
+		entry types.ContextEntry
+		code  string
+	}{
+		{"unknown type", types.ContextEntry{ContextKeyName: aws.String("kms:ViaService"), ContextKeyType: "text", ContextKeyValues: []string{"x"}}, "ValidationError"},
+		{"name too short", entry("kms", "x"), "ValidationError"},
+		{"no name", types.ContextEntry{ContextKeyType: types.ContextKeyTypeEnumString, ContextKeyValues: []string{"x"}}, "InvalidInput"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
+				PolicySourceArn: aws.String("arn:aws:iam::000000000000:role/web"), ActionNames: []string{"kms:Decrypt"},
+				ContextEntries: []types.ContextEntry{tt.entry},
+			})
+			wantAPIError(t, err, tt.code, 400)
+		})
 	}
 }
