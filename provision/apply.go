@@ -134,7 +134,7 @@ func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts Ap
 	if opts.PropagationTimeout <= 0 {
 		opts.PropagationTimeout = 2 * time.Minute
 	}
-	a := &applier{s: s, d: d, o: o, opts: opts, arns: map[string]string{}, key: o.stageKey.Reveal(), status: map[string]error{}}
+	a := &applier{s: s, d: d, o: o, opts: opts, arns: map[string]string{}, key: o.stageKey, status: map[string]error{}}
 	for name, os := range o.Secrets {
 		if ownedBy(os.Tags, d) {
 			a.arns[name] = os.ARN
@@ -181,7 +181,7 @@ type applier struct {
 
 	mu     sync.Mutex
 	arns   map[string]string // secret name → ARN, as created
-	key    []byte            // the stage key
+	key    spec.Sealed       // the stage key, revealed only to key a version token
 	status map[string]error  // change ID → result, for dependency checks
 }
 
@@ -289,7 +289,7 @@ func (a *applier) depsDone(c Change) bool {
 	}
 	// Secrets need the stage key, and an earlier phase may have failed to
 	// make it.
-	if c.Kind == KindSecret && c.Secret != nil && c.Secret.Payload != nil && len(a.key) == 0 {
+	if c.Kind == KindSecret && c.Secret != nil && c.Secret.Payload != nil && a.key.IsEmpty() {
 		return false
 	}
 	return true
@@ -327,13 +327,15 @@ func (a *applier) stageKey(ctx context.Context, c Change) error {
 		if err != nil {
 			return wrap(err, "reading the stage key", c.Name)
 		}
-		a.setKey(out.SecretBinary)
+		a.setKey(spec.Seal(out.SecretBinary))
 		return nil
 	}
-	key := make([]byte, 32)
-	if _, err := io.ReadFull(a.opts.Rand, key); err != nil {
+	raw := make([]byte, 32)
+	if _, err := io.ReadFull(a.opts.Rand, raw); err != nil {
 		return fmt.Errorf("creating the stage key: %w", err)
 	}
+	key := spec.Seal(raw)
+	clear(raw)
 	tags := []smtypes.Tag{{Key: aws.String(TagStageKey), Value: aws.String("true")}}
 	for _, k := range sortedKeys(ownerTags(a.d)) {
 		tags = append(tags, smtypes.Tag{Key: aws.String(k), Value: aws.String(ownerTags(a.d)[k])})
@@ -341,7 +343,7 @@ func (a *applier) stageKey(ctx context.Context, c Change) error {
 	_, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name:         aws.String(c.Name),
 		Description:  aws.String("secretboot stage key for " + a.d.Project + "/" + a.d.Stage + ": keys version tokens; never read by applications"),
-		SecretBinary: key,
+		SecretBinary: key.Reveal(),
 		Tags:         tags,
 	})
 	if apiCode(err) == "ResourceExistsException" {
@@ -354,13 +356,13 @@ func (a *applier) stageKey(ctx context.Context, c Change) error {
 	return nil
 }
 
-func (a *applier) setKey(k []byte) {
+func (a *applier) setKey(k spec.Sealed) {
 	a.mu.Lock()
-	a.key = append([]byte(nil), k...)
+	a.key = k
 	a.mu.Unlock()
 }
 
-func (a *applier) stageKeyBytes() []byte {
+func (a *applier) sealedKey() spec.Sealed {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.key
@@ -397,7 +399,7 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 		}
 		in := &secretsmanager.CreateSecretInput{
 			Name:               aws.String(s.Name),
-			ClientRequestToken: aws.String(versionToken(a.stageKeyBytes(), a.d, s, 0)),
+			ClientRequestToken: aws.String(versionToken(a.sealedKey().Reveal(), a.d, s, 0)),
 			Tags:               smTags(desiredSecretTags(a.d, s, 0)),
 		}
 		if s.Description != "" {
@@ -475,7 +477,7 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 	if p == nil {
 		return nil
 	}
-	token := versionToken(a.stageKeyBytes(), a.d, s, gen)
+	token := versionToken(a.sealedKey().Reveal(), a.d, s, gen)
 	if p.Status == PayloadRestoreStage {
 		_, err := sm.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
 			SecretId: arn, VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(token), RemoveFromVersionId: aws.String(os.Current),

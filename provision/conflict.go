@@ -97,7 +97,7 @@ func (a *applier) stageKeyCreatedMeanwhile(ctx context.Context, name string, cre
 	if err != nil {
 		return wrap(err, "reading the stage key", name)
 	}
-	a.setKey(v.SecretBinary)
+	a.setKey(spec.Seal(v.SecretBinary))
 	return nil
 }
 

@@ -39,6 +39,50 @@ func ReadPolicyPartName(d *spec.Desired, r *spec.Role, n int) string {
 	return partBase(d, roleNameFromARN(r.External), true) + "-" + strconv.Itoa(n)
 }
 
+// fitReadPolicy places a role's read policy (policy.Fit) within the
+// attachment slots that the role's foreign attachments leave free, out of
+// IAM's default of policy.DefaultLimits.MaxAttachments per role. Plan and
+// apply both place the policy with it, so a split that cannot be attached
+// is refused before anything is written, not by AttachRolePolicy half-way
+// through an apply. Fit's packing does not depend on the number of slots,
+// so the layout is Fit's with the default limits; only the refusal
+// differs.
+func fitReadPolicy(doc *policy.Document, foreign int) (policy.Layout, error) {
+	layout, err := policy.Fit(doc, policy.DefaultLimits)
+	if err != nil || layout.Inline != nil || foreign == 0 {
+		return layout, err
+	}
+	limits := policy.DefaultLimits
+	limits.MaxAttachments = max(limits.MaxAttachments-foreign, 0)
+	if len(layout.Managed) <= limits.MaxAttachments {
+		return layout, nil
+	}
+	return policy.Layout{}, &SlotsError{
+		Foreign: foreign,
+		Err: &policy.TooLargeError{
+			Needed: policy.Size(doc), Available: limits.MaxAttachments * limits.ManagedMax,
+			Documents: len(layout.Managed), Limits: limits,
+		},
+	}
+}
+
+// SlotsError reports a split read policy that needs more managed policies
+// than the role has attachment slots left, because other managed policies
+// are attached to it. Err says what the split needs within the free slots.
+type SlotsError struct {
+	Foreign int // managed policies attached to the role that are not its parts
+	Err     *policy.TooLargeError
+}
+
+func (e *SlotsError) Error() string {
+	return fmt.Sprintf("%v: %d other managed policies are attached to the role and leave %d of its %d attachment slots; "+
+		"detach some of them, or split the role's secrets across roles. Raising IAM's quota of managed policies per role (up to 20) "+
+		"does not help: secretboot plans with the default of %[4]d",
+		e.Err, e.Foreign, e.Err.Limits.MaxAttachments, policy.DefaultLimits.MaxAttachments)
+}
+
+func (e *SlotsError) Unwrap() error { return e.Err }
+
 // partsOf picks the parts of one role out of the stage's managed policies,
 // in part order. A name is a part when it is base + "-" + a number without
 // leading zeros, which keeps the parts of "web" apart from those of a role
@@ -104,7 +148,11 @@ func (df *differ) readPolicyChange(pc *PolicyChange, live *ObservedRole, doc *po
 		pc.Grants = diffGrants(oldDocs, nil)
 		return c, true, nil
 	}
-	layout, err := policy.Fit(doc, policy.DefaultLimits)
+	var foreign int
+	if live != nil {
+		foreign = live.Foreign
+	}
+	layout, err := fitReadPolicy(doc, foreign)
 	if err != nil {
 		return c, false, fmt.Errorf("the read policy of role %s cannot fit its quotas: %w", pc.Role, err)
 	}
@@ -202,10 +250,15 @@ func (a *applier) putReadPolicy(ctx context.Context, c Change, doc *policy.Docum
 	pc := c.Policy
 	live := a.liveRole(pc)
 	var parts []*ObservedPolicy
+	var foreign int
 	if live != nil {
-		parts = live.Parts
+		parts, foreign = live.Parts, live.Foreign
 	}
-	layout, err := policy.Fit(doc, policy.DefaultLimits)
+	// Exact ARNs are as long as the plan's pending "-??????" patterns, so
+	// the policy goes inline or is split as planned; the slots are checked
+	// again because exact ARNs can sort differently and so, rarely, change
+	// the number of parts.
+	layout, err := fitReadPolicy(doc, foreign)
 	if err != nil {
 		return fmt.Errorf("role policy %s: %w", c.Name, err)
 	}

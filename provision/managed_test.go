@@ -116,6 +116,43 @@ func TestDiffSplitReadPolicy(t *testing.T) {
 			}},
 		},
 		{
+			name: "others' attachments leave enough slots",
+			n:    300,
+			edit: func(_ *spec.Desired, o *Observed) { o.Roles["shop-dev-web"].Foreign = 6 },
+		},
+		{
+			name:   "others' attachments leave too few slots",
+			n:      300,
+			edit:   func(_ *spec.Desired, o *Observed) { o.Roles["shop-dev-web"].Foreign = 7 },
+			errHas: "(4 managed policies); at most 18432 fit in 3 managed policies of 6144 characters: 7 other managed policies are attached to the role and leave 3 of its 10 attachment slots; detach some of them",
+		},
+		{
+			name: "a first split into slots all taken",
+			n:    300,
+			edit: func(_ *spec.Desired, o *Observed) {
+				web := o.Roles["shop-dev-web"]
+				web.Parts, o.Policies, web.Foreign = nil, nil, 10
+				web.Policy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"` + arnOf("dev/app/db") + `"}]}`
+			},
+			errHas: "(4 managed policies); at most 0 fit in 0 managed policies of 6144 characters: 10 other managed policies are attached to the role and leave 0 of its 10 attachment slots",
+		},
+		{
+			name: "inline takes no slot",
+			n:    300,
+			edit: func(d *spec.Desired, o *Observed) {
+				for _, s := range d.Secrets[2:] {
+					s.Readers = nil
+				}
+				o.Roles["shop-dev-web"].Foreign = 10
+			},
+			want: &PolicyChange{Layout: LayoutInline, Managed: []ManagedPolicyChange{
+				{Name: "shop-dev-web-read-1", Action: ActionDelete},
+				{Name: "shop-dev-web-read-2", Action: ActionDelete},
+				{Name: "shop-dev-web-read-3", Action: ActionDelete},
+				{Name: "shop-dev-web-read-4", Action: ActionDelete},
+			}},
+		},
+		{
 			name:   "too large even split",
 			n:      1000,
 			edit:   func(*spec.Desired, *Observed) {},

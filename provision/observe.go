@@ -15,6 +15,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/secretboot/secretboot/provision/policy"
 	"github.com/secretboot/secretboot/spec"
 )
 
@@ -84,6 +85,12 @@ type ObservedRole struct {
 	// Parts are the customer managed policies that hold the role's read
 	// policy when it is split, in part order; see ReadPolicyPartName.
 	Parts []*ObservedPolicy
+	// Foreign counts the managed policies attached to the role that are
+	// not its parts (attached by hand, or by the owner of an external
+	// role): they take attachment slots a split read policy needs. It is
+	// observed only for a role whose read policy has parts or does not fit
+	// inline, the roles for which Diff counts slots; 0 for the others.
+	Foreign int
 }
 
 // ObservedPolicy is a customer managed policy under the stage's path.
@@ -166,10 +173,13 @@ func wrap(err error, op, resource string) error {
 // one GetRolePolicy per existing role, GetRole only for roles the spec
 // wants that are not under the path, and one read of the stage key. Only a
 // role whose read policy is split into managed policies costs more: one
-// ListAttachedRolePolicies and one GetPolicyVersion per part; and an
-// external role recorded on the stage key that the spec no longer names
-// costs its GetRolePolicy until its policy and record are gone. It never
-// loops over secrets.
+// ListAttachedRolePolicies and one GetPolicyVersion per part; an existing
+// role whose read policy is about to be split for the first time costs one
+// ListAttachedRolePolicies, which counts the attachment slots other
+// policies take; and an external role recorded on the stage key that the
+// spec no longer names costs its GetRolePolicy until its policy and record
+// are gone. A role whose read policy fits inline costs nothing more. It
+// never loops over secrets.
 func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error) {
 	o := &Observed{
 		Account:          s.Identity.Account,
@@ -200,10 +210,57 @@ func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error
 	if err := errors.Join(smErr, iamErr); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
-	if err := o.observeForgotten(ctx, s, d); err != nil {
+	if err := errors.Join(o.observeForgotten(ctx, s, d), o.observeFirstSplits(ctx, s, d)); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
 	return o, nil
+}
+
+// observeFirstSplits counts the foreign attachments (ObservedRole.Foreign)
+// of each existing role whose read policy needs managed parts it does not
+// have yet; a role with parts had them counted with its parts. The desired
+// document is built from the observed secrets exactly as Diff builds it,
+// so both take the same layout decision; it needs the secrets and the
+// roles, so it runs after the listings, and a stage without such a role
+// pays nothing.
+func (o *Observed) observeFirstSplits(ctx context.Context, s *Session, d *spec.Desired) error {
+	arns := (&differ{d: d, o: o}).arns()
+	var roles []*ObservedRole
+	for _, r := range d.Roles {
+		live := o.External[r.Key]
+		if r.Managed() {
+			live = o.Roles[r.Name]
+		}
+		if live == nil || len(live.Parts) > 0 {
+			continue
+		}
+		doc, _ := readPolicy(d, o.Region, o.Account, arns, r)
+		if doc == nil {
+			continue
+		}
+		// A policy too large for any number of slots is refused whatever
+		// they hold.
+		if layout, err := policy.Fit(doc, policy.DefaultLimits); err != nil || layout.Inline != nil {
+			continue
+		}
+		roles = append(roles, live)
+	}
+	errs := make([]error, len(roles))
+	var wg sync.WaitGroup
+	var panics relay
+	sem := make(chan struct{}, 8)
+	for i, or := range roles {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			defer panics.catch()
+			errs[i] = observeAttachments(ctx, s, or)
+		}()
+	}
+	wg.Wait()
+	panics.rethrow()
+	return errors.Join(errs...)
 }
 
 // observeForgotten reads what the recorded external roles that the spec
@@ -240,7 +297,7 @@ func (o *Observed) observeForgotten(ctx context.Context, s *Session, d *spec.Des
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			defer panics.catch()
-			errs[i] = o.observeReadPolicy(ctx, s, d, or, externalPolicyName(d), partBase(d, or.Name, true))
+			errs[i] = o.observeReadPolicy(ctx, s, or, externalPolicyName(d), partBase(d, or.Name, true))
 		}()
 	}
 	wg.Wait()
@@ -351,7 +408,7 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 					mu.Lock()
 					o.Roles[name] = or
 					mu.Unlock()
-					return o.observeReadPolicy(ctx, s, d, or, ReadPolicyName, partBase(d, name, false))
+					return o.observeReadPolicy(ctx, s, or, ReadPolicyName, partBase(d, name, false))
 				}
 				mu.Lock()
 				o.RoleClashes[name] = aws.ToString(out.Role.Arn)
@@ -370,7 +427,7 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 					return wrap(err, "reading external role", name)
 				}
 				or := roleOf(*out.Role)
-				if err := o.observeReadPolicy(ctx, s, d, or, readPolicyName(d, r), partBase(d, name, true)); err != nil {
+				if err := o.observeReadPolicy(ctx, s, or, readPolicyName(d, r), partBase(d, name, true)); err != nil {
 					return err
 				}
 				mu.Lock()
@@ -414,7 +471,7 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 	for _, name := range sortedKeys(o.Roles) {
 		or := o.Roles[name]
 		jobs = append(jobs, func() error {
-			return o.observeReadPolicy(ctx, s, d, or, ReadPolicyName, or.Name+partSuffix)
+			return o.observeReadPolicy(ctx, s, or, ReadPolicyName, or.Name+partSuffix)
 		})
 	}
 	errs = make([]error, len(jobs))
@@ -500,9 +557,9 @@ func (o *Observed) listPolicies(ctx context.Context, s *Session, path string) er
 }
 
 // observeReadPolicy reads a role's inline read policy and, only when
-// managed parts of it exist, which of them are attached and their default
-// versions.
-func (o *Observed) observeReadPolicy(ctx context.Context, s *Session, d *spec.Desired, or *ObservedRole, inlineName, base string) error {
+// managed parts of it exist, which of them are attached, the foreign
+// attachments and the parts' default versions.
+func (o *Observed) observeReadPolicy(ctx context.Context, s *Session, or *ObservedRole, inlineName, base string) error {
 	doc, err := getRolePolicy(ctx, s, or.Name, inlineName)
 	if err != nil {
 		return err
@@ -512,8 +569,25 @@ func (o *Observed) observeReadPolicy(ctx context.Context, s *Session, d *spec.De
 	if len(or.Parts) == 0 {
 		return nil
 	}
-	path := RolePath(d)
-	p := iam.NewListAttachedRolePoliciesPaginator(s.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(or.Name), PathPrefix: aws.String(path)})
+	if err := observeAttachments(ctx, s, or); err != nil {
+		return err
+	}
+	for _, part := range or.Parts {
+		out, err := s.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(part.ARN), VersionId: aws.String(part.DefaultVersion)})
+		if err != nil {
+			return wrap(err, "reading managed policy", part.Name)
+		}
+		part.Document = decodePolicy(aws.ToString(out.PolicyVersion.Document))
+	}
+	return nil
+}
+
+// observeAttachments marks which of a role's parts are attached and counts
+// the other managed policies attached to it (ObservedRole.Foreign). The
+// listing has no path prefix: at the same cost, it shows every policy that
+// takes an attachment slot, AWS managed ones included.
+func observeAttachments(ctx context.Context, s *Session, or *ObservedRole) error {
+	p := iam.NewListAttachedRolePoliciesPaginator(s.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(or.Name)})
 	attached := map[string]bool{}
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -527,13 +601,12 @@ func (o *Observed) observeReadPolicy(ctx context.Context, s *Session, d *spec.De
 			attached[aws.ToString(ap.PolicyArn)] = true
 		}
 	}
+	or.Foreign = len(attached)
 	for _, part := range or.Parts {
 		part.Attached = attached[part.ARN]
-		out, err := s.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(part.ARN), VersionId: aws.String(part.DefaultVersion)})
-		if err != nil {
-			return wrap(err, "reading managed policy", part.Name)
+		if part.Attached {
+			or.Foreign--
 		}
-		part.Document = decodePolicy(aws.ToString(out.PolicyVersion.Document))
 	}
 	return nil
 }
