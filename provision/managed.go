@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -39,46 +40,94 @@ func ReadPolicyPartName(d *spec.Desired, r *spec.Role, n int) string {
 	return partBase(d, roleNameFromARN(r.External), true) + "-" + strconv.Itoa(n)
 }
 
-// fitReadPolicy places a role's read policy (policy.Fit) within the
-// attachment slots that the role's foreign attachments leave free, out of
-// IAM's default of policy.DefaultLimits.MaxAttachments per role. Plan and
-// apply both place the policy with it, so a split that cannot be attached
-// is refused before anything is written, not by AttachRolePolicy half-way
-// through an apply. Fit's packing does not depend on the number of slots,
-// so the layout is Fit's with the default limits; only the refusal
-// differs.
-func fitReadPolicy(doc *policy.Document, foreign int) (policy.Layout, error) {
-	layout, err := policy.Fit(doc, policy.DefaultLimits)
-	if err != nil || layout.Inline != nil || foreign == 0 {
+// maxAttachmentQuota is the highest quota of managed policies per role
+// that AWS grants on request (AWS-FACTS §4).
+const maxAttachmentQuota = 20
+
+// readPolicyLimits are the limits a role's read policy is placed within:
+// the inline characters the role's other inline policies leave
+// (ObservedRole.ForeignInline; live is nil for a role not created yet) and
+// the account's quota of managed policies per role.
+func readPolicyLimits(live *ObservedRole, quota int) policy.Limits {
+	limits := policy.DefaultLimits
+	limits.MaxAttachments = quota
+	if live != nil {
+		// Fit reads a zero InlineMax as the default; no document is one
+		// character long, so 1 leaves no room.
+		limits.InlineMax = max(limits.InlineMax-live.ForeignInline, 1)
+	}
+	return limits
+}
+
+// fitReadPolicy places a role's read policy (policy.Fit) inline when it
+// fits the room the role's other inline policies leave, else in managed
+// parts within the attachment slots that the role's foreign attachments
+// leave of the account's quota (Observed.AttachmentQuota). Plan and apply
+// both place the policy with it, so a policy that cannot be put or
+// attached is refused before anything is written, not by PutRolePolicy or
+// AttachRolePolicy half-way through an apply. Fit's packing depends on
+// neither the inline room nor the number of slots, so only the choice of
+// layout and the refusal depend on the role.
+func fitReadPolicy(doc *policy.Document, live *ObservedRole, o *Observed) (policy.Layout, error) {
+	quota := o.attachmentQuota()
+	limits := readPolicyLimits(live, quota)
+	layout, err := policy.Fit(doc, limits)
+	parts := len(layout.Managed)
+	var tooLarge *policy.TooLargeError
+	if errors.As(err, &tooLarge) && tooLarge.Documents > 0 {
+		parts = tooLarge.Documents // more parts than the quota: refused below, naming the slots
+	} else if err != nil || layout.Inline != nil {
 		return layout, err
 	}
-	limits := policy.DefaultLimits
-	limits.MaxAttachments = max(limits.MaxAttachments-foreign, 0)
-	if len(layout.Managed) <= limits.MaxAttachments {
+	var foreign int
+	if live != nil {
+		foreign = live.Foreign
+	}
+	limits.MaxAttachments = max(quota-foreign, 0)
+	if parts <= limits.MaxAttachments {
 		return layout, nil
 	}
 	return policy.Layout{}, &SlotsError{
-		Foreign: foreign,
+		Foreign: foreign, Quota: quota, QuotaDenied: o.AttachmentQuotaDenied,
 		Err: &policy.TooLargeError{
 			Needed: policy.Size(doc), Available: limits.MaxAttachments * limits.ManagedMax,
-			Documents: len(layout.Managed), Limits: limits,
+			Documents: parts, Limits: limits,
 		},
 	}
 }
 
 // SlotsError reports a split read policy that needs more managed policies
-// than the role has attachment slots left, because other managed policies
-// are attached to it. Err says what the split needs within the free slots.
+// than the role has attachment slots left: the account's quota of managed
+// policies per role, less the other managed policies attached to it. Err
+// says what the split needs within the free slots.
 type SlotsError struct {
 	Foreign int // managed policies attached to the role that are not its parts
-	Err     *policy.TooLargeError
+	// Quota is the account's quota of managed policies per role the split
+	// was counted against: read with GetAccountSummary, or IAM's default.
+	Quota int
+	// QuotaDenied says GetAccountSummary was denied, so Quota is IAM's
+	// default, whatever the account's real quota is.
+	QuotaDenied bool
+	Err         *policy.TooLargeError
 }
 
 func (e *SlotsError) Error() string {
-	return fmt.Sprintf("%v: %d other managed policies are attached to the role and leave %d of its %d attachment slots; "+
-		"detach some of them, or split the role's secrets across roles. Raising IAM's quota of managed policies per role (up to 20) "+
-		"does not help: secretboot plans with the default of %[4]d",
-		e.Err, e.Foreign, e.Err.Limits.MaxAttachments, policy.DefaultLimits.MaxAttachments)
+	var b strings.Builder
+	if e.Foreign > 0 {
+		fmt.Fprintf(&b, "%v: %d other managed policies are attached to the role and leave %d of its %d attachment slots; "+
+			"detach some of them, or split the role's secrets across roles", e.Err, e.Foreign, e.Err.Limits.MaxAttachments, e.Quota)
+	} else {
+		fmt.Fprintf(&b, "%v: the role has %d attachment slots; split the role's secrets across roles", e.Err, e.Quota)
+	}
+	switch {
+	case e.QuotaDenied:
+		fmt.Fprintf(&b, ". The account's quota of managed policies per role could not be read (iam:GetAccountSummary was denied), "+
+			"so secretboot counted IAM's default of %d; allow the caller iam:GetAccountSummary to plan with a raised quota (AWS raises it up to %d)",
+			e.Quota, maxAttachmentQuota)
+	case e.Quota < maxAttachmentQuota:
+		fmt.Fprintf(&b, ", or raise the account's quota of managed policies per role from %d (AWS allows up to %d)", e.Quota, maxAttachmentQuota)
+	}
+	return b.String()
 }
 
 func (e *SlotsError) Unwrap() error { return e.Err }
@@ -148,11 +197,7 @@ func (df *differ) readPolicyChange(pc *PolicyChange, live *ObservedRole, doc *po
 		pc.Grants = diffGrants(oldDocs, nil)
 		return c, true, nil
 	}
-	var foreign int
-	if live != nil {
-		foreign = live.Foreign
-	}
-	layout, err := fitReadPolicy(doc, foreign)
+	layout, err := fitReadPolicy(doc, live, df.o)
 	if err != nil {
 		return c, false, fmt.Errorf("the read policy of role %s cannot fit its quotas: %w", pc.Role, err)
 	}
@@ -250,15 +295,14 @@ func (a *applier) putReadPolicy(ctx context.Context, c Change, doc *policy.Docum
 	pc := c.Policy
 	live := a.liveRole(pc)
 	var parts []*ObservedPolicy
-	var foreign int
 	if live != nil {
-		parts, foreign = live.Parts, live.Foreign
+		parts = live.Parts
 	}
 	// Exact ARNs are as long as the plan's pending "-??????" patterns, so
 	// the policy goes inline or is split as planned; the slots are checked
 	// again because exact ARNs can sort differently and so, rarely, change
 	// the number of parts.
-	layout, err := fitReadPolicy(doc, foreign)
+	layout, err := fitReadPolicy(doc, live, a.o)
 	if err != nil {
 		return fmt.Errorf("role policy %s: %w", c.Name, err)
 	}

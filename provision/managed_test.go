@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -137,6 +138,41 @@ func TestDiffSplitReadPolicy(t *testing.T) {
 			errHas: "(4 managed policies); at most 0 fit in 0 managed policies of 6144 characters: 10 other managed policies are attached to the role and leave 0 of its 10 attachment slots",
 		},
 		{
+			name: "a raised quota leaves enough slots",
+			n:    300,
+			edit: func(_ *spec.Desired, o *Observed) { o.Roles["shop-dev-web"].Foreign, o.AttachmentQuota = 16, 20 },
+		},
+		{
+			name:   "a raised quota leaves too few slots",
+			n:      300,
+			edit:   func(_ *spec.Desired, o *Observed) { o.Roles["shop-dev-web"].Foreign, o.AttachmentQuota = 17, 20 },
+			errHas: "17 other managed policies are attached to the role and leave 3 of its 20 attachment slots; detach some of them, or split the role's secrets across roles",
+		},
+		{
+			name:   "quota not readable",
+			n:      300,
+			edit:   func(_ *spec.Desired, o *Observed) { o.Roles["shop-dev-web"].Foreign, o.AttachmentQuotaDenied = 7, true },
+			errHas: "leave 3 of its 10 attachment slots; detach some of them, or split the role's secrets across roles. The account's quota of managed policies per role could not be read (iam:GetAccountSummary was denied), so secretboot counted IAM's default of 10; allow the caller iam:GetAccountSummary to plan with a raised quota (AWS raises it up to 20)",
+		},
+		{
+			// Others' inline policies leave 240 characters: the two
+			// secrets left go to one part, not inline.
+			name: "others' inline policies leave no room inline",
+			n:    300,
+			edit: func(d *spec.Desired, o *Observed) {
+				for _, s := range d.Secrets[2:] {
+					s.Readers = nil
+				}
+				o.Roles["shop-dev-web"].ForeignInline = 10000
+			},
+			want: &PolicyChange{Layout: LayoutManaged, Managed: []ManagedPolicyChange{
+				{Name: "shop-dev-web-read-1", Action: ActionUpdate},
+				{Name: "shop-dev-web-read-2", Action: ActionDelete},
+				{Name: "shop-dev-web-read-3", Action: ActionDelete},
+				{Name: "shop-dev-web-read-4", Action: ActionDelete},
+			}},
+		},
+		{
 			name: "inline takes no slot",
 			n:    300,
 			edit: func(d *spec.Desired, o *Observed) {
@@ -157,6 +193,12 @@ func TestDiffSplitReadPolicy(t *testing.T) {
 			n:      1000,
 			edit:   func(*spec.Desired, *Observed) {},
 			errHas: "the read policy of role shop-dev-web cannot fit its quotas: policy needs",
+		},
+		{
+			name:   "more parts than the default quota, none attached by others",
+			n:      1000,
+			edit:   func(*spec.Desired, *Observed) {},
+			errHas: "the role has 10 attachment slots; split the role's secrets across roles, or raise the account's quota of managed policies per role from 10 (AWS allows up to 20)",
 		},
 	}
 	for _, tc := range tests {
@@ -200,6 +242,33 @@ func TestDiffSplitReadPolicy(t *testing.T) {
 				t.Errorf("read policy change (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestFitReadPolicyQuota: a read policy needing more parts than IAM's
+// default quota is split when the account's quota holds them, and refused
+// when it does not.
+func TestFitReadPolicyQuota(t *testing.T) {
+	d, o := splitStage(t, 300)
+	for i := 300; i < 1000; i++ {
+		d.Secrets = append(d.Secrets, &spec.Secret{Key: fmt.Sprintf("bulk/%04d", i), Name: fmt.Sprintf("dev/bulk/%04d", i),
+			Readers: []spec.Reader{{Role: "web"}}, Payload: spec.Payload{Kind: spec.KindString, Declared: spec.SealString("v")}})
+	}
+	doc, _ := readPolicy(d, o.Region, o.Account, (&differ{d: d, o: o}).arns(), d.Roles[0])
+	web := o.Roles["shop-dev-web"]
+	_, err := fitReadPolicy(doc, web, o)
+	var se *SlotsError
+	if !errors.As(err, &se) || se.Quota != 10 || se.Err.Documents <= 10 {
+		t.Fatalf("at the default quota: want a SlotsError for more than 10 parts, got %v", err)
+	}
+	o.AttachmentQuota = 20
+	layout, err := fitReadPolicy(doc, web, o)
+	if err != nil || len(layout.Managed) != se.Err.Documents {
+		t.Fatalf("at a quota of 20: %d parts, %v; want the %d parts", len(layout.Managed), err, se.Err.Documents)
+	}
+	web.Foreign = 20 - se.Err.Documents + 1
+	if _, err := fitReadPolicy(doc, web, o); !errors.As(err, &se) || se.Foreign != web.Foreign {
+		t.Fatalf("at a quota of 20 with %d others attached: want a SlotsError, got %v", web.Foreign, err)
 	}
 }
 

@@ -61,6 +61,31 @@ type Observed struct {
 	// Policies are the customer managed policies under the stage's path, by
 	// name: the parts of split read policies.
 	Policies map[string]*ObservedPolicy
+	// AttachmentQuota is the account's quota of managed policies attached
+	// per role (GetAccountSummary's AttachedPoliciesPerRoleQuota). It is
+	// read only when a split read policy needs more attachment slots than
+	// IAM's default leaves; 0 when not read, which stands for the default.
+	AttachmentQuota int
+	// AttachmentQuotaDenied says the caller may not call GetAccountSummary:
+	// the split is counted against IAM's default, and a refusal says so.
+	AttachmentQuotaDenied bool
+}
+
+// role is the observed role that r names, nil when it does not exist.
+func (o *Observed) role(r *spec.Role) *ObservedRole {
+	if r.Managed() {
+		return o.Roles[r.Name]
+	}
+	return o.External[r.Key]
+}
+
+// attachmentQuota is the quota of managed policies per role that read
+// policies are split within.
+func (o *Observed) attachmentQuota() int {
+	if o.AttachmentQuota > 0 {
+		return o.AttachmentQuota
+	}
+	return policy.DefaultLimits.MaxAttachments
 }
 
 // ObservedSecret is what ListSecrets returns for one secret.
@@ -91,6 +116,13 @@ type ObservedRole struct {
 	// observed only for a role whose read policy has parts or does not fit
 	// inline, the roles for which Diff counts slots; 0 for the others.
 	Foreign int
+	// ForeignInline is the size (characters without whitespace, as IAM
+	// counts them) of the role's inline policies other than the stage's
+	// read policy: IAM's 10,240-character inline limit covers them all
+	// together. It is observed for external roles, whose owners may put
+	// inline policies on them; owned roles are secretboot's alone and cost
+	// no call for it: 0.
+	ForeignInline int
 }
 
 // ObservedPolicy is a customer managed policy under the stage's path.
@@ -171,15 +203,19 @@ func wrap(err error, op, resource string) error {
 // Observe reads the live state of the stage: one paginated ListSecrets by
 // name prefix, ListRoles, ListInstanceProfiles and ListPolicies by path,
 // one GetRolePolicy per existing role, GetRole only for roles the spec
-// wants that are not under the path, and one read of the stage key. Only a
-// role whose read policy is split into managed policies costs more: one
-// ListAttachedRolePolicies and one GetPolicyVersion per part; an existing
-// role whose read policy is about to be split for the first time costs one
-// ListAttachedRolePolicies, which counts the attachment slots other
-// policies take; and an external role recorded on the stage key that the
-// spec no longer names costs its GetRolePolicy until its policy and record
-// are gone. A role whose read policy fits inline costs nothing more. It
-// never loops over secrets.
+// wants that are not under the path, and one read of the stage key. An
+// existing external role also costs one ListRolePolicies and one
+// GetRolePolicy per inline policy of others on it, which share IAM's
+// inline size limit with the read policy. Only a role whose read policy is
+// split into managed policies costs more: one ListAttachedRolePolicies and
+// one GetPolicyVersion per part; an existing role whose read policy is
+// about to be split for the first time costs one ListAttachedRolePolicies,
+// which counts the attachment slots other policies take; when a split
+// needs more slots than IAM's default quota leaves, one GetAccountSummary
+// per plan reads the account's quota; and an external role recorded on the
+// stage key that the spec no longer names costs its GetRolePolicy until
+// its policy and record are gone. A role whose read policy fits inline
+// costs nothing more. It never loops over secrets.
 func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error) {
 	o := &Observed{
 		Account:          s.Identity.Account,
@@ -210,46 +246,52 @@ func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error
 	if err := errors.Join(smErr, iamErr); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
-	if err := errors.Join(o.observeForgotten(ctx, s, d), o.observeFirstSplits(ctx, s, d)); err != nil {
+	if err := errors.Join(o.observeForgotten(ctx, s, d), o.observeSlots(ctx, s, d)); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
 	return o, nil
 }
 
-// observeFirstSplits counts the foreign attachments (ObservedRole.Foreign)
-// of each existing role whose read policy needs managed parts it does not
-// have yet; a role with parts had them counted with its parts. The desired
-// document is built from the observed secrets exactly as Diff builds it,
-// so both take the same layout decision; it needs the secrets and the
-// roles, so it runs after the listings, and a stage without such a role
-// pays nothing.
-func (o *Observed) observeFirstSplits(ctx context.Context, s *Session, d *spec.Desired) error {
+// observeSlots counts the foreign attachments (ObservedRole.Foreign) of
+// each existing role whose read policy needs managed parts it does not
+// have yet (a role with parts had them counted with its parts), then reads
+// the account's quota of managed policies per role, once, when a split
+// needs more slots than IAM's default leaves. The desired documents are
+// built from the observed secrets and placed within each role's inline
+// room exactly as Diff places them, so both take the same decisions; it
+// needs the secrets and the roles, so it runs after the listings, and a
+// stage whose read policies fit inline pays nothing.
+func (o *Observed) observeSlots(ctx context.Context, s *Session, d *spec.Desired) error {
 	arns := (&differ{d: d, o: o}).arns()
-	var roles []*ObservedRole
+	type split struct {
+		live  *ObservedRole // nil for a role not created yet
+		parts int
+	}
+	var splits []split
+	var uncounted []*ObservedRole
 	for _, r := range d.Roles {
-		live := o.External[r.Key]
-		if r.Managed() {
-			live = o.Roles[r.Name]
-		}
-		if live == nil || len(live.Parts) > 0 {
-			continue
+		live := o.role(r)
+		if !r.Managed() && live == nil || r.Managed() && o.RoleClashes[r.Name] != "" {
+			continue // Diff places no read policy on them
 		}
 		doc, _ := readPolicy(d, o.Region, o.Account, arns, r)
 		if doc == nil {
 			continue
 		}
-		// A policy too large for any number of slots is refused whatever
-		// they hold.
-		if layout, err := policy.Fit(doc, policy.DefaultLimits); err != nil || layout.Inline != nil {
+		n := partsNeeded(doc, live)
+		if n == 0 {
 			continue
 		}
-		roles = append(roles, live)
+		splits = append(splits, split{live, n})
+		if live != nil && len(live.Parts) == 0 {
+			uncounted = append(uncounted, live)
+		}
 	}
-	errs := make([]error, len(roles))
+	errs := make([]error, len(uncounted))
 	var wg sync.WaitGroup
 	var panics relay
 	sem := make(chan struct{}, 8)
-	for i, or := range roles {
+	for i, or := range uncounted {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -260,7 +302,49 @@ func (o *Observed) observeFirstSplits(ctx context.Context, s *Session, d *spec.D
 	}
 	wg.Wait()
 	panics.rethrow()
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, sp := range splits {
+		free := policy.DefaultLimits.MaxAttachments
+		if sp.live != nil {
+			free -= sp.live.Foreign
+		}
+		if sp.parts > free {
+			return o.observeAttachmentQuota(ctx, s)
+		}
+	}
+	return nil
+}
+
+// partsNeeded is the number of managed parts a role's read policy is split
+// into, given the role's inline room; 0 when it stays inline, or when one
+// of its statements alone is too large for a managed policy, which is
+// refused whatever the slots hold.
+func partsNeeded(doc *policy.Document, live *ObservedRole) int {
+	layout, err := policy.Fit(doc, readPolicyLimits(live, policy.DefaultLimits.MaxAttachments))
+	var tooLarge *policy.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return tooLarge.Documents
+	}
+	return len(layout.Managed)
+}
+
+// observeAttachmentQuota reads the account's quota of managed policies per
+// role (Observed.AttachmentQuota). A caller denied GetAccountSummary still
+// gets a plan, counted against IAM's default: only a split that needs more
+// slots is refused, and the refusal says why.
+func (o *Observed) observeAttachmentQuota(ctx context.Context, s *Session) error {
+	out, err := s.IAM.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+	if isAccessDenied(err) {
+		o.AttachmentQuotaDenied = true
+		return nil
+	}
+	if err != nil {
+		return wrap(err, "reading the account's IAM quotas", "GetAccountSummary")
+	}
+	o.AttachmentQuota = int(out.SummaryMap[string(iamtypes.SummaryKeyTypeAttachedPoliciesPerRoleQuota)])
+	return nil
 }
 
 // observeForgotten reads what the recorded external roles that the spec
@@ -428,6 +512,9 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 				}
 				or := roleOf(*out.Role)
 				if err := o.observeReadPolicy(ctx, s, or, readPolicyName(d, r), partBase(d, name, true)); err != nil {
+					return err
+				}
+				if err := observeForeignInline(ctx, s, or, readPolicyName(d, r)); err != nil {
 					return err
 				}
 				mu.Lock()
@@ -607,6 +694,35 @@ func observeAttachments(ctx context.Context, s *Session, or *ObservedRole) error
 		if part.Attached {
 			or.Foreign--
 		}
+	}
+	return nil
+}
+
+// observeForeignInline measures the inline policies of an external role
+// other than ours (ObservedRole.ForeignInline): one ListRolePolicies, and
+// one GetRolePolicy per other policy. The documents are counted as IAM
+// stored them, not parsed: a policy of someone else's need not be one
+// secretboot could write.
+func observeForeignInline(ctx context.Context, s *Session, or *ObservedRole, ours string) error {
+	p := iam.NewListRolePoliciesPaginator(s.IAM, &iam.ListRolePoliciesInput{RoleName: aws.String(or.Name)})
+	var others []string
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return wrap(err, "listing inline policies of role", or.Name)
+		}
+		for _, name := range page.PolicyNames {
+			if name != ours {
+				others = append(others, name)
+			}
+		}
+	}
+	for _, name := range others {
+		doc, err := getRolePolicy(ctx, s, or.Name, name)
+		if err != nil {
+			return err
+		}
+		or.ForeignInline += policy.RawSize([]byte(doc))
 	}
 	return nil
 }

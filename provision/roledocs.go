@@ -26,8 +26,12 @@ type RoleDocuments struct {
 	// pattern: the exact ARN is known after apply.
 	Pending []string
 	// Layout is where Read goes: inline, or split into managed policies
-	// when it exceeds the inline limit. Zero when Read is nil.
+	// when it exceeds the inline room (OtherInline). Zero when Read is nil.
 	Layout policy.Layout
+	// OtherInline is the size of the role's other inline policies (those
+	// of an external role's owner), which IAM's inline limit covers
+	// together with Read; 0 without an observation.
+	OtherInline int
 	// PartNames name the customer managed policies of a split read policy,
 	// one per Layout.Managed document, in order; nil when it is inline.
 	PartNames []string
@@ -69,7 +73,18 @@ func RoleDocumentsOf(d *spec.Desired, o *Observed) ([]RoleDocuments, error) {
 		}
 		rd.Read, rd.Pending = readPolicy(d, region, account, arns, r)
 		if rd.Read != nil {
-			layout, err := policy.Fit(rd.Read, policy.DefaultLimits)
+			// Placed as plan places it, within the role's inline room and
+			// the account's quota; the slots other attachments take are
+			// plan's to check.
+			var live *ObservedRole
+			quota := policy.DefaultLimits.MaxAttachments
+			if o != nil {
+				live, quota = o.role(r), o.attachmentQuota()
+			}
+			if live != nil {
+				rd.OtherInline = live.ForeignInline
+			}
+			layout, err := policy.Fit(rd.Read, readPolicyLimits(live, quota))
 			if err != nil {
 				return nil, fmt.Errorf("the read policy of role %s cannot fit its quotas: %w", rd.Name, err)
 			}

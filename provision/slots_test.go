@@ -75,12 +75,21 @@ func TestSplitNeedsFreeAttachmentSlots(t *testing.T) {
 			if got := snapshot(b)["iam.ListAttachedRolePolicies"] - before["iam.ListAttachedRolePolicies"]; got != 1 {
 				t.Errorf("observe listed the attachments %d times, want once for the role to split", got)
 			}
+			// The default slots are too few, so the account's quota is read.
+			if got := snapshot(b)["iam.GetAccountSummary"] - before["iam.GetAccountSummary"]; got != 1 {
+				t.Errorf("observe read the account summary %d times, want once", got)
+			}
 
-			// 7 taken: the split fits the 3 slots left.
+			// 7 taken: the split fits the 3 slots left, and the quota is not
+			// read.
 			detach(t, s, role, hand[7])
+			before = snapshot(b)
 			p := plan(t, s, d, provision.DiffOptions{})
 			if pc := readPolicyChangeOf(t, p, role); pc.Layout != provision.LayoutManaged || len(pc.Managed) != wantParts {
 				t.Fatalf("plan with 3 free slots does not split into %d parts:\n%s", wantParts, textOf(t, p))
+			}
+			if got := snapshot(b)["iam.GetAccountSummary"] - before["iam.GetAccountSummary"]; got != 0 {
+				t.Errorf("a plan within the default slots read the account summary %d times", got)
 			}
 
 			// An 8th attached after the plan: apply plans again and
@@ -165,7 +174,7 @@ func attachedCount(t *testing.T, s *provision.Session, role string) int {
 
 // checkSlotsError wants the refusal of a split for lack of attachment
 // slots, saying which role, how many slots others take and what to do.
-func checkSlotsError(t *testing.T, err error, role string, foreign int) {
+func checkSlotsError(t *testing.T, err error, role string, foreign int) *provision.SlotsError {
 	t.Helper()
 	var se *provision.SlotsError
 	if !errors.As(err, &se) || se.Foreign != foreign {
@@ -181,6 +190,7 @@ func checkSlotsError(t *testing.T, err error, role string, foreign int) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
+	return se
 }
 
 // readPolicyChangeOf finds the read policy change of one role.
@@ -193,4 +203,133 @@ func readPolicyChangeOf(t *testing.T, p *provision.Plan, role string) *provision
 	}
 	t.Fatalf("the plan has no read policy change for %s:\n%s", role, textOf(t, p))
 	return nil
+}
+
+// TestSplitWithinTheAccountQuota: with 8 managed policies attached by hand,
+// a read policy split into 3 parts needs 11 attachment slots. In an account
+// with IAM's default quota of 10 managed policies per role, plan refuses it
+// and says the quota can be raised; where it was raised to 20, the same
+// spec splits, apply attaches all 11 and the next plan is empty. Each plan,
+// apply's own included, reads the quota with exactly one GetAccountSummary.
+// A caller denied GetAccountSummary is counted against the default and
+// told so.
+func TestSplitWithinTheAccountQuota(t *testing.T) {
+	t.Parallel()
+	const n, wantParts = 200, 3
+	ctx := context.Background()
+	setup := func(t *testing.T, opts sandbox.Options) (*sandboxtest.Env, *backend, *spec.Desired, string) {
+		t.Helper()
+		env := sandboxtest.Start(t, opts)
+		b := sandboxBackend(env)
+		s := b.mustConnect(t)
+		stage := uniqueStage("quota")
+		role := "tf-" + stage + "-reporting"
+		out, err := s.IAM.CreateRole(ctx, &iam.CreateRoleInput{
+			RoleName: aws.String(role), Path: aws.String("/tf/"),
+			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := testDesired(stage, sandboxAccount, canary)
+		d.Roles = append(d.Roles, &spec.Role{Key: "reporting", Name: "shop-" + stage + "-reporting", External: aws.ToString(out.Role.Arn)})
+		attachByHand(t, s, role, 8)
+		return env, b, withReaders(d, "reporting", n), role
+	}
+	summaries := func(b *backend, before map[string]int) int {
+		return snapshot(b)["iam.GetAccountSummary"] - before["iam.GetAccountSummary"]
+	}
+
+	t.Run("default quota", func(t *testing.T) {
+		t.Parallel()
+		_, b, d, role := setup(t, sandbox.Options{Account: sandboxAccount})
+		s := b.mustConnect(t)
+		before := snapshot(b)
+		o, err := provision.Observe(ctx, s, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = provision.Diff(d, o, provision.DiffOptions{})
+		se := checkSlotsError(t, err, role, 8)
+		if want := "raise the account's quota of managed policies per role from 10 (AWS allows up to 20)"; se.Quota != 10 || se.QuotaDenied || !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal at the default quota: quota %d, denied %v, want 10 and %q:\n%v", se.Quota, se.QuotaDenied, want, err)
+		}
+		if got := summaries(b, before); got != 1 {
+			t.Errorf("plan read the account summary %d times, want once", got)
+		}
+	})
+
+	t.Run("raised quota", func(t *testing.T) {
+		t.Parallel()
+		_, b, d, role := setup(t, sandbox.Options{Account: sandboxAccount, AttachedPoliciesPerRoleQuota: 20})
+		s := b.mustConnect(t)
+		before := snapshot(b)
+		p := plan(t, s, d, provision.DiffOptions{})
+		if pc := readPolicyChangeOf(t, p, role); pc.Layout != provision.LayoutManaged || len(pc.Managed) != wantParts {
+			t.Fatalf("plan with a quota of 20 does not split into %d parts:\n%s", wantParts, textOf(t, p))
+		}
+		if got := summaries(b, before); got != 1 {
+			t.Errorf("plan read the account summary %d times, want once", got)
+		}
+		before = snapshot(b)
+		apply(t, s, p, d)
+		if got := summaries(b, before); got != 1 {
+			t.Errorf("apply read the account summary %d times, want once", got)
+		}
+		if p2 := plan(t, s, d, provision.DiffOptions{}); !p2.Empty() {
+			t.Fatalf("plan after apply is not empty:\n%s", textOf(t, p2))
+		}
+		if got := attachedCount(t, s, role); got != 8+wantParts {
+			t.Errorf("role has %d managed policies attached, want 8 by hand + %d parts", got, wantParts)
+		}
+	})
+
+	t.Run("quota not readable", func(t *testing.T) {
+		t.Parallel()
+		env, b, d, role := setup(t, sandbox.Options{Account: sandboxAccount, AttachedPoliciesPerRoleQuota: 20, EnforceAuth: true})
+		s := connectAs(t, env, `{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Action":"*","Resource":"*"},
+			{"Effect":"Deny","Action":"iam:GetAccountSummary","Resource":"*"}]}`)
+		before := snapshot(b)
+		o, err := provision.Observe(ctx, s, d)
+		if err != nil {
+			t.Fatalf("observe with GetAccountSummary denied: %v", err)
+		}
+		_, err = provision.Diff(d, o, provision.DiffOptions{})
+		se := checkSlotsError(t, err, role, 8)
+		if want := "(iam:GetAccountSummary was denied), so secretboot counted IAM's default of 10"; se.Quota != 10 || !se.QuotaDenied || !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal without the quota: quota %d, denied %v, want 10, true and %q:\n%v", se.Quota, se.QuotaDenied, want, err)
+		}
+		if got := summaries(b, before); got != 1 {
+			t.Errorf("plan tried the account summary %d times, want once", got)
+		}
+	})
+}
+
+// connectAs opens a session as a new role holding the identity policy doc,
+// in a sandbox that enforces authorization.
+func connectAs(t *testing.T, env *sandboxtest.Env, doc string) *provision.Session {
+	t.Helper()
+	ctx := context.Background()
+	iamc := iam.NewFromConfig(env.Config)
+	name := uniqueStage("deployer")
+	if _, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName:                 aws.String(name),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iamc.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("deploy"), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := provision.Connect(ctx, provision.ConnectOptions{
+		Stage: "test", Region: "us-east-1", AccountID: sandboxAccount, Endpoint: env.URL,
+		Credentials:   provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "", ""),
+		AssumeRoleARN: "arn:aws:iam::" + sandboxAccount + ":role/" + name,
+		MaxAttempts:   1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -53,6 +53,9 @@
 //     tags and version stages), as AWS's eventually consistent listing can;
 //     calls by ID see every write at once. Turning it on treats the present
 //     state as caught up.
+//   - AttachedPoliciesPerRoleQuota: IAM's quota of managed policies per
+//     role, 10 to 20 as AWS grants it (0 is the default of 10), which
+//     AttachRolePolicy enforces and GetAccountSummary reports.
 //   - Stats counts calls, throttles and faults per "service.Operation".
 //
 // Latency, quotas, the fault rate and the listing lag can change at run

@@ -29,6 +29,12 @@ type Options struct {
 	PropagationDelay time.Duration // a new role is not usable by AssumeRole for this long
 	ListingLag       time.Duration // ListSecrets answers from the state of this long ago
 
+	// AttachedPoliciesPerRoleQuota is IAM's quota of managed policies per
+	// role, as an account with a raised quota has it: AttachRolePolicy
+	// enforces it and GetAccountSummary reports it. 0 means AWS's default
+	// of 10; AWS raises it up to 20.
+	AttachedPoliciesPerRoleQuota int
+
 	EnforceAuth bool         // verify SigV4 against known keys and authorize every request with provision/policy
 	Logger      *slog.Logger // request log: service, operation, status, duration; never bodies. nil = no log
 	Now         func() time.Time
@@ -75,14 +81,18 @@ func New(opts Options) (*Server, error) {
 	if opts.FaultRate < 0 || opts.FaultRate > 1 {
 		return nil, fmt.Errorf("sandbox: fault rate %v is not between 0 and 1", opts.FaultRate)
 	}
+	if q := opts.AttachedPoliciesPerRoleQuota; q != 0 && (q < 10 || q > 20) {
+		return nil, fmt.Errorf("sandbox: a quota of %d managed policies per role is not one AWS grants (10 to 20)", q)
+	}
 	s := &Server{opts: opts, keys: newKeyRegistry(opts.Now)}
 	s.keys.add(AdminAccessKeyID, key{Secret: AdminSecretAccessKey, Principal: s.adminPrincipal()})
 	s.sm = secretsmanager.New(secretsmanager.Config{Account: opts.Account, Region: opts.Region, Now: opts.Now})
 	s.iam = iam.New(iam.Config{
-		Account:          opts.Account,
-		Now:              opts.Now,
-		PropagationDelay: opts.PropagationDelay,
-		IssueCredentials: s.keys.issue,
+		Account:                      opts.Account,
+		Now:                          opts.Now,
+		PropagationDelay:             opts.PropagationDelay,
+		IssueCredentials:             s.keys.issue,
+		AttachedPoliciesPerRoleQuota: opts.AttachedPoliciesPerRoleQuota,
 	})
 	s.knobs.set(Faults{Latency: opts.Latency, Jitter: opts.Jitter, Quotas: opts.Quotas, FaultRate: opts.FaultRate})
 	s.sm.SetListingLag(opts.ListingLag)

@@ -106,6 +106,14 @@ func TestAWSCLICompatibility(t *testing.T) {
 		t.Errorf("get-instance-profile roles = %v", roles)
 	}
 
+	// botocore parses SummaryMap's entry/key/value elements into a map.
+	summary := run(t, "iam", "get-account-summary")
+	for k, want := range map[string]float64{"AttachedPoliciesPerRoleQuota": 10, "Roles": 1, "InstanceProfiles": 1, "RolePolicySizeQuota": 10240} {
+		if got := field(summary, "SummaryMap", k); got != want {
+			t.Errorf("get-account-summary %s = %v, want %v", k, got, want)
+		}
+	}
+
 	who := run(t, "sts", "get-caller-identity")
 	if diff := cmp.Diff(map[string]any{"UserId": adminUserID, "Account": testAccount, "Arn": adminARN}, who); diff != "" {
 		t.Errorf("sts get-caller-identity (-want +got):\n%s", diff)

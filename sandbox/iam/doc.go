@@ -5,8 +5,11 @@
 //
 // IAM (Version 2010-05-08) covers roles (with tags, trust policies,
 // permissions boundaries and inline policies), instance profiles, customer
-// managed policies with versions, attachments, and the two policy
-// simulators. STS (Version 2011-06-15) covers GetCallerIdentity and
+// managed policies with versions, attachments, the two policy simulators,
+// and GetAccountSummary: AWS's default quotas (the managed policies per
+// role as configured), the real counts of roles, instance profiles,
+// customer managed policies and attachments (PolicyVersionsInUse), and 0
+// for the entities the sandbox does not have. STS (Version 2011-06-15) covers GetCallerIdentity and
 // AssumeRole. Response shapes, error codes and HTTP statuses follow
 // AWS-FACTS §3–§5: policy documents in responses are URL-encoded, list
 // responses leave out Marker on their last page, errors are
@@ -22,7 +25,8 @@
 // up to 1,000 characters; 50 tags (keys unique ignoring case, no aws:
 // prefix); the role's inline policies together 10,240 characters, a managed
 // policy 6,144 and a trust policy 2,048, all counted without whitespace; 10
-// managed policies per role; 5 versions per managed policy; one role per
+// managed policies per role (Config.AttachedPoliciesPerRoleQuota raises
+// it, as AWS does on request); 5 versions per managed policy; one role per
 // instance profile. Policy documents are validated with
 // provision/policy.Parse plus IAM's placement rules (no Principal in an
 // identity policy, a Principal and no Resource in a trust policy).

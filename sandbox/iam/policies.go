@@ -267,8 +267,8 @@ func (s *Service) attachRolePolicy(form url.Values, _ Principal) (any, error) {
 	if slices.Contains(r.Attached, p.ARN) {
 		return nil, nil // attaching twice is a no-op in IAM
 	}
-	if len(r.Attached) >= maxAttachedPolicies {
-		return nil, limitExceeded("Cannot exceed quota for PoliciesPerRole: %d", maxAttachedPolicies)
+	if quota := s.cfg.AttachedPoliciesPerRoleQuota; len(r.Attached) >= quota {
+		return nil, limitExceeded("Cannot exceed quota for PoliciesPerRole: %d", quota)
 	}
 	r.Attached = append(r.Attached, p.ARN)
 	return nil, nil

@@ -25,6 +25,10 @@ type Config struct {
 	// PropagationDelay is how long a new role cannot be assumed, emulating
 	// IAM's eventual consistency.
 	PropagationDelay time.Duration
+	// AttachedPoliciesPerRoleQuota is the account's quota of managed
+	// policies attached per role, which AttachRolePolicy enforces and
+	// GetAccountSummary reports; 0 means AWS's default of 10.
+	AttachedPoliciesPerRoleQuota int
 	// IssueCredentials mints the temporary keys that AssumeRole returns for
 	// the assumed-role principal p (the sandbox's key registry). nil means
 	// random keys that nothing will recognise, which suits a sandbox that
@@ -65,6 +69,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.IssueCredentials == nil {
 		cfg.IssueCredentials = randomCredentials
+	}
+	if cfg.AttachedPoliciesPerRoleQuota == 0 {
+		cfg.AttachedPoliciesPerRoleQuota = defaultAttachedPolicies
 	}
 	return &Service{cfg: cfg, st: newState()}
 }
@@ -111,6 +118,7 @@ var iamOps = map[string]handler{
 	"AttachRolePolicy":              (*Service).attachRolePolicy,
 	"DetachRolePolicy":              (*Service).detachRolePolicy,
 	"ListAttachedRolePolicies":      (*Service).listAttachedRolePolicies,
+	"GetAccountSummary":             (*Service).getAccountSummary,
 	"SimulatePrincipalPolicy":       (*Service).simulatePrincipalPolicy,
 	"SimulateCustomPolicy":          (*Service).simulateCustomPolicy,
 }

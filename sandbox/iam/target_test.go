@@ -29,6 +29,7 @@ func TestTarget(t *testing.T) {
 		{"new policy", "Action=CreatePolicy&PolicyName=read", false, "iam:CreatePolicy", "arn:aws:iam::000000000000:policy/read"},
 		{"simulation source", "Action=SimulatePrincipalPolicy&PolicySourceArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fweb", false, "iam:SimulatePrincipalPolicy", "arn:aws:iam::000000000000:role/web"},
 		{"list", "Action=ListRoles", false, "iam:ListRoles", "*"},
+		{"account summary", "Action=GetAccountSummary", false, "iam:GetAccountSummary", "*"},
 		{"assume role", "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fweb", true, "sts:AssumeRole", "arn:aws:iam::000000000000:role/web"},
 		{"caller identity", "Action=GetCallerIdentity", true, "sts:GetCallerIdentity", ""},
 	}

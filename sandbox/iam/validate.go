@@ -21,18 +21,18 @@ var (
 )
 
 const (
-	maxRoleName         = 64
-	maxEntityName       = 128 // instance profiles and managed policies
-	maxPath             = 512
-	maxDescription      = 1000
-	maxTags             = 50
-	maxDocumentLength   = 131072 // model limit on any policy document parameter
-	inlineAggregateMax  = 10240
-	managedPolicyMax    = 6144
-	trustPolicyMax      = 2048
-	maxAttachedPolicies = 10
-	maxPolicyVersions   = 5
-	defaultMaxSession   = 3600
+	maxRoleName             = 64
+	maxEntityName           = 128 // instance profiles and managed policies
+	maxPath                 = 512
+	maxDescription          = 1000
+	maxTags                 = 50
+	maxDocumentLength       = 131072 // model limit on any policy document parameter
+	inlineAggregateMax      = 10240
+	managedPolicyMax        = 6144
+	trustPolicyMax          = 2048
+	defaultAttachedPolicies = 10 // per role; Config.AttachedPoliciesPerRoleQuota raises it
+	maxPolicyVersions       = 5
+	defaultMaxSession       = 3600
 )
 
 // param is the lowerCamel name AWS uses for a parameter in validation

@@ -45,6 +45,7 @@ func TestWireTranscript(t *testing.T) {
 		{false, "Action=GetInstanceProfile&Version=2010-05-08&InstanceProfileName=web"},
 		{false, "Action=CreatePolicy&Version=2010-05-08&PolicyName=extra&PolicyDocument=" + url.QueryEscape(allowDoc("kms:Decrypt", "*"))},
 		{false, "Action=GetPolicyVersion&Version=2010-05-08&PolicyArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Apolicy%2Fextra&VersionId=v1"},
+		{false, "Action=GetAccountSummary&Version=2010-05-08"},
 		{false, "Action=SimulatePrincipalPolicy&Version=2010-05-08&PolicySourceArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fapp%2Fweb&ActionNames.member.1=secretsmanager%3AGetSecretValue&ResourceArns.member.1=" + url.QueryEscape(secretA)},
 		{false, "Action=SimulatePrincipalPolicy&Version=2010-05-08&PolicySourceArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fapp%2Fweb"},
 		{true, "Action=GetCallerIdentity&Version=2011-06-15"},
@@ -87,6 +88,7 @@ func FuzzQueryRequest(f *testing.F) {
 		"Action=CreatePolicyVersion&PolicyArn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess&PolicyDocument=x",
 		"Action=ListPolicyVersions&PolicyArn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess",
 		"Action=GetCallerIdentity",
+		"Action=GetAccountSummary&Extra=1",
 	}
 	for _, s := range seeds {
 		f.Add(s)
