@@ -413,3 +413,34 @@ func TestRequestLogHasNoPayload(t *testing.T) {
 		}
 	}
 }
+
+// TestNewRejectsImpossibleOptions: options AWS could never present are
+// refused when the server is built, not at the first request.
+func TestNewRejectsImpossibleOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		opts sandbox.Options
+		want string // in the error; "" = accepted
+	}{
+		{"defaults", sandbox.Options{}, ""},
+		{"fault rate above 1", sandbox.Options{FaultRate: 1.5}, "fault rate"},
+		{"negative fault rate", sandbox.Options{FaultRate: -0.1}, "fault rate"},
+		{"raised attachment quota", sandbox.Options{AttachedPoliciesPerRoleQuota: 20}, ""},
+		{"attachment quota below AWS's default", sandbox.Options{AttachedPoliciesPerRoleQuota: 9}, "10 to 20"},
+		{"attachment quota above AWS's maximum", sandbox.Options{AttachedPoliciesPerRoleQuota: 21}, "10 to 20"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, err := sandbox.New(tt.opts)
+			if err == nil {
+				_ = srv.Close()
+			}
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("New: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("New error = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -39,8 +39,9 @@ func newPolicyCmd(a *app) *cobra.Command {
 DIR/<stage>/: <role>.json (the read policy, exact ARNs of the secrets that
 exist, "<name>-??????" for those apply has not created yet), <role>.trust.json
 (the trust policy of a managed role), and <role>.managed-N.json instead of
-<role>.json when a read policy exceeds the 10,240-character inline limit and
-is split into managed policies. Files are canonical JSON, byte-stable, so a
+<role>.json when a read policy exceeds the 10,240-character inline limit (less
+what an external role's other inline policies take) and is split into managed
+policies. Files are canonical JSON, byte-stable, so a
 pull request shows exactly the grants that change.
 
 With -check, nothing is written: policy lists the files that are missing,
@@ -201,8 +202,12 @@ func writeStale(w io.Writer, color bool, stale []review.Stale) {
 func writeNotes(w io.Writer, docs []provision.RoleDocuments) {
 	for _, rd := range docs {
 		if n := len(rd.Layout.Managed); n > 0 {
-			fmt.Fprintf(w, "Role %s: the read policy needs %d characters, over the %d-character inline limit, so it is split into %d customer managed policies, %s.managed-N.json holding %s-N.\n",
-				rd.Key, policy.Size(rd.Read), policy.DefaultLimits.InlineMax, n, rd.Key, strings.TrimSuffix(rd.PartNames[0], "-1"))
+			room := fmt.Sprintf("the %d-character inline limit", policy.DefaultLimits.InlineMax)
+			if rd.OtherInline > 0 {
+				room = fmt.Sprintf("the %d characters of inline room the role's other inline policies (%d characters) leave", max(policy.DefaultLimits.InlineMax-rd.OtherInline, 0), rd.OtherInline)
+			}
+			fmt.Fprintf(w, "Role %s: the read policy needs %d characters, over %s, so it is split into %d customer managed policies, %s.managed-N.json holding %s-N.\n",
+				rd.Key, policy.Size(rd.Read), room, n, rd.Key, strings.TrimSuffix(rd.PartNames[0], "-1"))
 		}
 	}
 	pending := map[string]bool{}

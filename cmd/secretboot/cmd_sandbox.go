@@ -25,6 +25,7 @@ type sandboxServeOptions struct {
 	FaultRate        float64
 	PropagationDelay time.Duration
 	ListingLag       time.Duration
+	AttachedPolicies int // IAM's quota of managed policies per role; 0 = AWS's default
 	EnforceAuth      bool
 	Debug            bool // log every request (service, operation, status; never bodies)
 
@@ -64,6 +65,7 @@ its state (with -state).`,
 	f.Float64Var(&opts.FaultRate, "fault-rate", 0, "fraction of requests answered with a 5xx, 0 to 1")
 	f.DurationVar(&opts.PropagationDelay, "propagation-delay", 0, "a new role cannot be assumed for this long")
 	f.DurationVar(&opts.ListingLag, "listing-lag", 0, "ListSecrets lags writes by this long, as AWS's eventually consistent listing can")
+	f.IntVar(&opts.AttachedPolicies, "attached-policies-quota", 0, "IAM's quota of managed policies per role, as a raised account quota has it: 10 to 20 (default 10)")
 	f.BoolVar(&opts.EnforceAuth, "enforce-auth", false, "verify SigV4 signatures and authorize requests with IAM policies")
 	cmd.AddCommand(serve)
 	return cmd
@@ -86,7 +88,9 @@ func runSandboxServe(ctx context.Context, opts sandboxServeOptions) error {
 		FaultRate:        opts.FaultRate,
 		PropagationDelay: opts.PropagationDelay,
 		ListingLag:       opts.ListingLag,
-		EnforceAuth:      opts.EnforceAuth,
+
+		AttachedPoliciesPerRoleQuota: opts.AttachedPolicies,
+		EnforceAuth:                  opts.EnforceAuth,
 	}
 	if opts.Debug {
 		sbOpts.Logger = slog.New(slog.NewTextHandler(opts.IO.Err, nil))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/google/go-cmp/cmp"
 
@@ -129,5 +130,23 @@ func TestSandboxServeListingLag(t *testing.T) {
 	}
 	if len(list.SecretList) != 0 {
 		t.Errorf("ListSecrets shows %d secrets an instant after their creation, want 0 under a one-hour lag", len(list.SecretList))
+	}
+}
+
+// TestSandboxServeAttachmentQuota: --attached-policies-quota is the quota
+// the served IAM reports, as an account with a raised quota does.
+func TestSandboxServeAttachmentQuota(t *testing.T) {
+	env, stop, _ := serveSandbox(t, "", func(o *sandboxServeOptions) { o.AttachedPolicies = 12 })
+	defer stop()
+	out, err := iam.NewFromConfig(aws.Config{
+		Region:       env["AWS_REGION"],
+		Credentials:  credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], ""),
+		BaseEndpoint: aws.String(env["AWS_ENDPOINT_URL"]),
+	}).GetAccountSummary(context.Background(), &iam.GetAccountSummaryInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.SummaryMap["AttachedPoliciesPerRoleQuota"]; got != 12 {
+		t.Errorf("AttachedPoliciesPerRoleQuota = %d, want 12", got)
 	}
 }
