@@ -105,6 +105,9 @@ func (a *applier) stageKeyCreatedMeanwhile(ctx context.Context, name string, cre
 // Its trust policy and description are what the next plan compares.
 func (a *applier) roleCreatedMeanwhile(ctx context.Context, name string, createErr error) error {
 	out, err := a.s.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if err == nil && out.Role == nil {
+		err = errIncomplete
+	}
 	if err != nil {
 		return wrap(err, "reading role (it exists although the plan said it did not)", name)
 	}
@@ -118,6 +121,9 @@ func (a *applier) roleCreatedMeanwhile(ctx context.Context, name string, createE
 // stage's path and returns the roles it holds.
 func (a *applier) profileCreatedMeanwhile(ctx context.Context, name string, createErr error) ([]string, error) {
 	out, err := a.s.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
+	if err == nil && out.InstanceProfile == nil {
+		err = errIncomplete
+	}
 	if err != nil {
 		return nil, wrap(err, "reading instance profile (it exists although the plan said it did not)", name)
 	}

@@ -399,6 +399,9 @@ func (a *applier) putPart(ctx context.Context, name, description string, doc *po
 			in.Tags = append(in.Tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
 		}
 		out, err := iamc.CreatePolicy(ctx, in)
+		if err == nil && out.Policy == nil {
+			return "", wrap(errIncomplete, "creating managed policy", name)
+		}
 		if err == nil {
 			return aws.ToString(out.Policy.Arn), nil
 		}
@@ -410,6 +413,9 @@ func (a *applier) putPart(ctx context.Context, name, description string, doc *po
 		// account, so the ARN under our path says whether it is ours.
 		arn := a.policyARN(name)
 		got, gerr := iamc.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+		if gerr == nil && got.Policy == nil {
+			gerr = errIncomplete
+		}
 		if gerr != nil {
 			if isNotFound(gerr) {
 				return "", fmt.Errorf("creating managed policy %s: a policy of that name exists outside secretboot's path %s; delete or rename it: %w", name, RolePath(a.d), err)

@@ -200,6 +200,11 @@ func wrap(err error, op, resource string) error {
 	return fmt.Errorf("%s (%s): %w", op, resource, err)
 }
 
+// errIncomplete reports an answer that lacks the element the operation
+// always returns, as a malformed response or a misbehaving endpoint gives:
+// an error to report, not a nil to dereference.
+var errIncomplete = errors.New("the answer lacks the expected result element")
+
 // Observe reads the live state of the stage: one paginated ListSecrets by
 // name prefix, ListRoles, ListInstanceProfiles and ListPolicies by path,
 // one GetRolePolicy per existing role, GetRole only for roles the spec
@@ -482,6 +487,9 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 				if isNotFound(err) {
 					return nil
 				}
+				if err == nil && out.Role == nil {
+					err = errIncomplete
+				}
 				if err != nil {
 					return wrap(err, "reading role", name)
 				}
@@ -506,6 +514,9 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 				out, err := s.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 				if isNotFound(err) {
 					return nil
+				}
+				if err == nil && out.Role == nil {
+					err = errIncomplete
 				}
 				if err != nil {
 					return wrap(err, "reading external role", name)
@@ -537,6 +548,9 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 			out, err := s.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
 			if isNotFound(err) {
 				return nil
+			}
+			if err == nil && out.InstanceProfile == nil {
+				err = errIncomplete
 			}
 			if err != nil {
 				return wrap(err, "reading instance profile", name)
@@ -661,6 +675,9 @@ func (o *Observed) observeReadPolicy(ctx context.Context, s *Session, or *Observ
 	}
 	for _, part := range or.Parts {
 		out, err := s.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(part.ARN), VersionId: aws.String(part.DefaultVersion)})
+		if err == nil && out.PolicyVersion == nil {
+			err = errIncomplete
+		}
 		if err != nil {
 			return wrap(err, "reading managed policy", part.Name)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // SecretsManagerAPI is the part of the Secrets Manager client the engine
@@ -103,6 +104,11 @@ type ConnectOptions struct {
 	MaxAttempts int
 }
 
+// testAPIOptions are SDK middleware that only a build with the leaktest tag
+// adds (faults_leaktest.go), to make the engine fail in ways no endpoint
+// can; secretboot as built and shipped has none.
+var testAPIOptions []func(*middleware.Stack) error
+
 // Identity is who the session acts as.
 type Identity struct {
 	Account          string
@@ -184,6 +190,7 @@ func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 	}
 	calls := newCallCounter()
 	cfg.APIOptions = append(cfg.APIOptions, addRateLimit(newLimiters()), addCallStats(calls, o.Debug))
+	cfg.APIOptions = append(cfg.APIOptions, testAPIOptions...)
 	if o.Debug != nil {
 		cfg.HTTPClient = &debugHTTPClient{next: httpClientOf(cfg), log: o.Debug}
 	}

@@ -16,14 +16,19 @@ import (
 	"time"
 )
 
-// binDir holds the secretboot binary, built on first use (the fuzz workers
-// never need it).
+// binDir holds the secretboot binaries, each built on first use (the fuzz
+// workers never need them): the program as shipped, and the one with the
+// leaktest build tag's fault hooks (provision/faults_leaktest.go).
 var (
-	binDir    string
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	binDir string
+	builds = map[string]*binary{"": {}, "leaktest": {}} // by build tags
 )
+
+type binary struct {
+	once sync.Once
+	path string
+	err  error
+}
 
 func TestMain(m *testing.M) {
 	var err error
@@ -39,32 +44,44 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// secretboot returns the path of the CLI binary. It is built without -race
-// whatever the test binary uses: the harness tests the program's output,
-// and an instrumented binary would only be slower.
-func secretboot(t testing.TB) string {
+// secretboot returns the path of the CLI binary as shipped. It is built
+// without -race whatever the test binary uses: the harness tests the
+// program's output, and an instrumented binary would only be slower.
+func secretboot(t testing.TB) string { return build(t, "") }
+
+// secretbootWithFaults returns the path of the CLI binary built with the
+// leaktest tag, whose environment-triggered faults no endpoint can cause.
+func secretbootWithFaults(t testing.TB) string { return build(t, "leaktest") }
+
+func build(t testing.TB, tags string) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		binPath = filepath.Join(binDir, "secretboot")
-		cmd := exec.Command("go", "build", "-o", binPath, "github.com/secretboot/secretboot/cmd/secretboot")
+	b := builds[tags]
+	b.once.Do(func() {
+		name, args := "secretboot", []string{"build"}
+		if tags != "" {
+			name, args = name+"-"+tags, append(args, "-tags", tags)
+		}
+		b.path = filepath.Join(binDir, name)
+		args = append(args, "-o", b.path)
+		cmd := exec.Command("go", append(args, "github.com/secretboot/secretboot/cmd/secretboot")...)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			b.err = fmt.Errorf("go build: %v\n%s", err, out)
 			return
 		}
-		buildErr = statSources()
+		b.err = statSources(tags)
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return binPath
+	return b.path
 }
 
 // statSources stats every source file of the module that the binary is
 // built from. go test caches a passing result keyed by the files the test
 // opened or stat'ed; without this, a change in cmd/ or provision/ would not
 // rerun the harness, since the build happens in a child process.
-func statSources() error {
-	out, err := exec.Command("go", "list", "-deps", "-f",
+func statSources(tags string) error {
+	out, err := exec.Command("go", "list", "-tags", tags, "-deps", "-f",
 		`{{if and .Module .Module.Main}}{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{range .EmbedFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{end}}`,
 		"github.com/secretboot/secretboot/cmd/secretboot").Output()
 	if err != nil {
@@ -90,6 +107,7 @@ type workspace struct {
 	hashes  map[string][32]byte // every file's hash after the last command
 	scanner *scanner
 	runs    []result
+	bin     string // the binary run; "" is secretboot as shipped
 }
 
 // result is one finished command.
@@ -178,7 +196,11 @@ func (w *workspace) runEnv(extraEnv []string, want int, args ...string) result {
 	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, secretboot(w.t), args...)
+	bin := w.bin
+	if bin == "" {
+		bin = secretboot(w.t)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = w.root
 	cmd.Env = append(append([]string(nil), w.env...), extraEnv...)
 	var stdout, stderr bytes.Buffer
