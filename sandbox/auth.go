@@ -280,9 +280,10 @@ func (d denial) Error() string { return string(d) }
 
 // authorizeIAM authorizes an IAM request of a non-admin caller under
 // enforcement. Package iam names the resource (the ARN of the named policy,
-// instance profile or role, with its path), else "*". STS needs no identity check
-// here: GetCallerIdentity needs no permission, and package iam decides
-// AssumeRole by the role's trust policy.
+// instance profile or role, with its path), else "*". A request that hands
+// a role to a service also needs iam:PassRole on that role, as AWS
+// requires. STS needs no identity check here: GetCallerIdentity needs no
+// permission, and package iam decides AssumeRole by the role's trust policy.
 func (s *Server) authorizeIAM(caller iam.Principal, q *request) *apiErr {
 	if !s.opts.EnforceAuth || caller.Admin || q.service != "iam" {
 		return nil
@@ -294,6 +295,18 @@ func (s *Server) authorizeIAM(caller iam.Principal, q *request) *apiErr {
 		resource = "*"
 	}
 	set, _ := s.iam.PolicySetFor(caller)
+	if err := iamDecision(set, caller, action, resource); err != nil {
+		return err
+	}
+	if role := s.iam.PassedRole(q.form); role != "" {
+		return iamDecision(set, caller, "iam:PassRole", role)
+	}
+	return nil
+}
+
+// iamDecision evaluates one action of an IAM request against the caller's
+// policies and answers AWS's AccessDenied when it is not allowed.
+func iamDecision(set policy.PolicySet, caller iam.Principal, action, resource string) *apiErr {
 	res := policy.Evaluate(set, policy.Request{Principal: caller.ARN, Action: action, Resource: resource,
 		Context: map[string][]string{"aws:PrincipalAccount": {caller.Account}}})
 	if res.Decision == policy.Allowed {

@@ -203,6 +203,59 @@ func TestEnforcementPathScopedIAMGrant(t *testing.T) {
 	}
 }
 
+// TestEnforcementPassRole: AWS authorizes AddRoleToInstanceProfile as the
+// action on the instance profile and as iam:PassRole on the role, since
+// every instance launched with the profile acts as the role. The admin is
+// not checked.
+func TestEnforcementPassRole(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Options{EnforceAuth: true})
+	ctx := context.Background()
+	ic := iam.NewFromConfig(env.Config)
+	for _, name := range []string{"web", "other"} {
+		if _, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), Path: aws.String("/app/"), AssumeRolePolicyDocument: aws.String(trustEC2)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ic.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(name), Path: aws.String("/app/")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deployer, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("deployer"), AssumeRolePolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+		RoleName: aws.String("deployer"), PolicyName: aws.String("deploy"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Action":"iam:AddRoleToInstanceProfile","Resource":"arn:aws:iam::000000000000:instance-profile/app/*"},
+			{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::000000000000:role/app/web"}]}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sts.NewFromConfig(env.Config).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: deployer.Role.Arn, RoleSessionName: aws.String("ci")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	asDeployer := iam.NewFromConfig(sandboxtest.Config(env.URL, "us-east-1", staticCreds(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)))
+	add := func(c *iam.Client, profile, role string) error {
+		_, err := c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String(profile), RoleName: aws.String(role)})
+		return err
+	}
+	if err := add(asDeployer, "web", "web"); err != nil {
+		t.Errorf("with AddRoleToInstanceProfile and PassRole on the role: %v", err)
+	}
+	err = add(asDeployer, "other", "other")
+	if apiCode(err) != "AccessDenied" || httpStatus(err) != 403 ||
+		!strings.Contains(err.Error(), "not authorized to perform: iam:PassRole on resource: arn:aws:iam::000000000000:role/app/other") {
+		t.Errorf("without PassRole on the role = %v, want AccessDenied (403) for iam:PassRole on the role", err)
+	}
+	if err := add(ic, "other", "other"); err != nil {
+		t.Errorf("admin: %v", err)
+	}
+}
+
 // TestResourcePolicyNamingUnpropagatedRole mirrors Secrets Manager's
 // "unsupported principal" answer while IAM propagates a new role.
 func TestResourcePolicyNamingUnpropagatedRole(t *testing.T) {

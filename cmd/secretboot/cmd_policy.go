@@ -18,9 +18,10 @@ import (
 )
 
 type policyOptions struct {
-	IO    IOStreams
-	Dir   string // reviewer files go to <Dir>/<stage>/
-	Check bool
+	IO       IOStreams
+	Dir      string // reviewer files go to <Dir>/<stage>/
+	Check    bool
+	Deployer bool // print the deployer's own policy instead
 }
 
 // policyDirDefault is what --help shows for -dir; the directory is
@@ -46,10 +47,30 @@ pull request shows exactly the grants that change.
 
 With -check, nothing is written: policy lists the files that are missing,
 changed or left over, with the grants that updating them would add (marked
-BROADENS when they widen access) or remove, and exits 1 when any is stale.`,
+BROADENS when they widen access) or remove, and exits 1 when any is stale.
+
+With -deployer, policy prints on stdout, as canonical JSON, the identity
+policy that the principal running secretboot for the stage needs (the
+stage's assume_role_arn, or the CI role) and writes no file. It derives
+everything from the spec and makes no AWS call.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.IO = a.streams
+			if opts.Deployer {
+				// The document goes to stdout, for the platform team's IAM
+				// change; it is not a reviewer file, which the other flags
+				// are about.
+				for _, f := range []string{"check", "all-stages", "dir"} {
+					if cmd.Flags().Changed(f) {
+						return fmt.Errorf("-deployer prints one stage's policy on stdout; -%s does not apply", f)
+					}
+				}
+				d, err := a.loadStage(a.requestedStage())
+				if err != nil {
+					return err
+				}
+				return runDeployerPolicy(opts, d)
+			}
 			if opts.Dir == "" || opts.Dir == policyDirDefault {
 				opts.Dir = filepath.Join(a.common.specDir, "policies")
 			}
@@ -87,7 +108,39 @@ BROADENS when they widen access) or remove, and exits 1 when any is stale.`,
 	f.StringVar(&opts.Dir, "dir", policyDirDefault, "write the files under `DIR`/<stage>/")
 	f.BoolVar(&opts.Check, "check", false, "write nothing; exit 1 when the files on disk are stale")
 	f.BoolVar(&allStages, "all-stages", false, "every stage of the spec, one after the other")
+	f.BoolVar(&opts.Deployer, "deployer", false, "print the policy the deployer of the stage needs; no AWS access")
 	return cmd
+}
+
+// runDeployerPolicy prints the stage's deployer policy on stdout and what
+// to do with it on stderr, so that stdout can be redirected to a file.
+func runDeployerPolicy(opts policyOptions, d *spec.Desired) error {
+	doc, err := provision.DeployerPolicy(d)
+	if err != nil {
+		return fmt.Errorf("stage %s: %w", d.Stage, err)
+	}
+	if _, err := opts.IO.Out.Write(doc.Canonical()); err != nil {
+		return err
+	}
+	w, color := opts.IO.Err, opts.IO.ColorEnabled
+	who := "the principal that runs secretboot for the stage"
+	if d.AssumeRoleARN != "" {
+		who = d.AssumeRoleARN + " (the stage's assume_role_arn)"
+	}
+	fmt.Fprintf(w, "Deployer policy for %s/%s, %d characters: attach it to %s.\n", d.Project, d.Stage, policy.Size(doc), who)
+	switch n := policy.Size(doc); {
+	case n > policy.DefaultLimits.InlineMax:
+		fmt.Fprintf(w, "It is larger than an inline policy (%d characters) or a customer managed policy (%d) may be: split its statements over several managed policies.\n",
+			policy.DefaultLimits.InlineMax, policy.DefaultLimits.ManagedMax)
+	case n > policy.DefaultLimits.ManagedMax:
+		fmt.Fprintf(w, "It is larger than a customer managed policy may be (%d characters): attach it inline (up to %d), or split its statements.\n",
+			policy.DefaultLimits.ManagedMax, policy.DefaultLimits.InlineMax)
+	}
+	if d.NamePrefix == "" {
+		fmt.Fprintf(w, "%s the stage's name_prefix is empty, so the policy lets the deployer write every secret of the account and region; set a name_prefix.\n",
+			paint(color, red, "Warning:"))
+	}
+	return nil
 }
 
 // runPolicy writes or checks one stage's files and returns how many were

@@ -227,9 +227,7 @@ func TestNoLeakServeFaults(t *testing.T) {
 	withSM(t, srv, func(sm *secretsmanager.Client) { readGenerated(t, s, sm, "") })
 	srv.runThrottled(0, append(spec, "plan")...)
 	w.runEnv(srv.env(), 0, append(spec, "output")...)
-	if topCommands(t)["verify"] {
-		w.runEnv(srv.env(), 0, append(spec, "verify")...)
-	}
+	w.runEnv(srv.env(), 0, append(spec, "verify")...)
 	w.runEnv(srv.env(), 0, append(spec, "destroy", "-auto-approve")...)
 	r := srv.stop()
 	checkPayloadsReachedSandbox(t, s, filepath.Join(w.root, "serve-state", "state.json"),
@@ -286,10 +284,7 @@ func TestNoLeakAccessDenied(t *testing.T) {
 		keys[role.name] = []string{aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken)}
 	}
 
-	denied := [][]string{{"plan"}, {"--debug", "apply", "-auto-approve"}, {"output"}, {"import", "app/env"}, {"--debug", "destroy", "-auto-approve"}}
-	if topCommands(t)["verify"] {
-		denied = append(denied, []string{"--debug", "verify"})
-	}
+	denied := [][]string{{"plan"}, {"--debug", "apply", "-auto-approve"}, {"output"}, {"import", "app/env"}, {"--debug", "destroy", "-auto-approve"}, {"--debug", "verify"}}
 	for _, args := range denied {
 		r := w.runEnv(srv.env(keys["leak-nobody"]...), 1, append(spec, args...)...)
 		if !bytes.Contains(r.stderr, []byte("AccessDenied")) && !bytes.Contains(r.stderr, []byte("access denied")) {

@@ -65,6 +65,25 @@ func (s *Service) Target(form url.Values, sts bool) (action, resource string) {
 	return "iam:" + op, "*"
 }
 
+// PassedRole returns the ARN of the role that an IAM request hands to a
+// service, which AWS authorizes as iam:PassRole on that role on top of the
+// request's own action: AddRoleToInstanceProfile lets every instance
+// launched with the profile act as the role (AWS-FACTS §3.1). It returns ""
+// for requests that pass no role. A role that does not exist gets the ARN
+// of its name at path "/", as Target builds it.
+func (s *Service) PassedRole(form url.Values) string {
+	name := form.Get("RoleName")
+	if form.Get("Action") != "AddRoleToInstanceProfile" || name == "" {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.st.Roles[strings.ToLower(name)]; r != nil {
+		return r.ARN
+	}
+	return "arn:aws:iam::" + s.cfg.Account + ":role/" + name
+}
+
 // RoleUsable reports whether arn names a role of this account that other
 // services may already refer to: it exists and Config.PropagationDelay has
 // passed since it was created. Secrets Manager uses it to reject a resource

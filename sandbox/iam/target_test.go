@@ -47,6 +47,28 @@ func TestTarget(t *testing.T) {
 	}
 }
 
+func TestPassedRole(t *testing.T) {
+	e := newEnv(t, 0)
+	mustCreateRole(t, e.iam(), "web", "/secretboot/shop/dev/", ec2Trust)
+	tests := []struct{ name, form, want string }{
+		{"existing role keeps its path", "Action=AddRoleToInstanceProfile&RoleName=WEB&InstanceProfileName=web", "arn:aws:iam::000000000000:role/secretboot/shop/dev/web"},
+		{"unknown role at the root path", "Action=AddRoleToInstanceProfile&RoleName=nope&InstanceProfileName=web", "arn:aws:iam::000000000000:role/nope"},
+		{"removing passes nothing", "Action=RemoveRoleFromInstanceProfile&RoleName=web&InstanceProfileName=web", ""},
+		{"other role operations pass nothing", "Action=PutRolePolicy&RoleName=web&PolicyName=p", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			form, err := url.ParseQuery(tt.form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.svc.PassedRole(form); got != tt.want {
+				t.Errorf("PassedRole = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestRoleUsable(t *testing.T) {
 	e := newEnv(t, 30*time.Second)
 	mustCreateRole(t, e.iam(), "web", "/app/", ec2Trust)
