@@ -23,10 +23,11 @@
 // signed. Each request is then authorized with provision/policy's evaluator:
 // the admin may do anything; a role session is judged by its role's inline
 // and attached policies, its permissions boundary and, for Secrets Manager,
-// the secret's resource policy. Denials are AccessDeniedException (400) for
-// Secrets Manager and AccessDenied (403) for IAM. The admin may assume a role
-// whose trust policy names a service principal such as ec2.amazonaws.com, so
-// a test can act as an instance of that role.
+// the secret's resource policy. AddRoleToInstanceProfile also needs
+// iam:PassRole on the role, as on AWS. Denials are AccessDeniedException
+// (400) for Secrets Manager and AccessDenied (403) for IAM. The admin may
+// assume a role whose trust policy names a service principal such as
+// ec2.amazonaws.com, so a test can act as an instance of that role.
 //
 // # Knobs
 //
