@@ -162,3 +162,27 @@ func (c *debugHTTPClient) Do(req *http.Request) (*http.Response, error) {
 	c.log.LogAttrs(ctx, slog.LevelDebug, "http exchange", attrs...)
 	return resp, nil
 }
+
+// detachedBodyClient hands the transport its own copy of each request body.
+// smithy-go closes the body it built as soon as Do returns, which is when
+// the response headers arrive; net/http's write loop may still be checking
+// that body for bytes beyond its Content-Length at that moment, reads the
+// closed body as an error, and closes the connection under the response
+// body being read ("use of closed network connection"). A fast endpoint
+// such as the sandbox makes that race frequent. Bodies are small (a
+// payload is at most 64 KiB) and already in memory.
+type detachedBodyClient struct{ next aws.HTTPClient }
+
+func (c detachedBodyClient) Do(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return c.next.Do(req)
+	}
+	b, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	detached := req.Clone(req.Context())
+	detached.Body = io.NopCloser(bytes.NewReader(b))
+	detached.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	return c.next.Do(detached)
+}

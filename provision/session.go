@@ -191,8 +191,9 @@ func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 	calls := newCallCounter()
 	cfg.APIOptions = append(cfg.APIOptions, addRateLimit(newLimiters()), addCallStats(calls, o.Debug))
 	cfg.APIOptions = append(cfg.APIOptions, testAPIOptions...)
+	cfg.HTTPClient = detachedBodyClient{next: httpClientOf(cfg)}
 	if o.Debug != nil {
-		cfg.HTTPClient = &debugHTTPClient{next: httpClientOf(cfg), log: o.Debug}
+		cfg.HTTPClient = &debugHTTPClient{next: cfg.HTTPClient, log: o.Debug}
 	}
 	s := &Session{
 		Region:         o.Region,
