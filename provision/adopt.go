@@ -18,6 +18,9 @@ import (
 // cannot be adopted: ownership of roles is their IAM path, which IAM does not
 // let anyone change.
 func Import(ctx context.Context, s *Session, d *spec.Desired, names []string) ([]string, error) {
+	if d.PayloadsSkipped {
+		return nil, errPayloadsSkipped
+	}
 	o, err := Observe(ctx, s, d)
 	if err != nil {
 		return nil, err

@@ -104,6 +104,9 @@ func (e *StalePlanError) Error() string {
 // roles → secrets → policies → instance profiles, with deletions of roles
 // last. Independent changes of a phase run in parallel.
 func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts ApplyOptions) (*ApplyResult, error) {
+	if d.PayloadsSkipped {
+		return nil, errPayloadsSkipped
+	}
 	if plan.Header.Project != d.Project || plan.Header.Stage != d.Stage {
 		return nil, &StalePlanError{Reason: fmt.Sprintf("it was made for %s/%s, not %s/%s", plan.Header.Project, plan.Header.Stage, d.Project, d.Stage)}
 	}

@@ -46,9 +46,17 @@ func (e *ClashError) Error() string {
 	return b.String()
 }
 
+// errPayloadsSkipped refuses a stage evaluated without its payloads where
+// payloads are written or compared: planning would see every declared
+// value as gone.
+var errPayloadsSkipped = errors.New("the stage was evaluated without its payloads (spec.EvalOptions.SkipPayloads); planning, applying and importing need them")
+
 // Diff compares the desired stage with what was observed and returns the
 // plan. It is pure: no calls, no clock, no randomness.
 func Diff(d *spec.Desired, o *Observed, opts DiffOptions) (*Plan, error) {
+	if d.PayloadsSkipped {
+		return nil, errPayloadsSkipped
+	}
 	if o.Account == "" {
 		return nil, errors.New("diff: the observed state has no account")
 	}

@@ -26,6 +26,10 @@ type Desired struct {
 	// SpecHash identifies the spec files and evaluated values (no payloads)
 	// that produced this Desired, so a saved plan can detect a changed spec.
 	SpecHash string
+
+	// PayloadsSkipped says the stage was evaluated with
+	// EvalOptions.SkipPayloads: every Payload holds its generators only.
+	PayloadsSkipped bool
 }
 
 // Role is a role that may read secrets. A managed role is created and owned

@@ -23,6 +23,12 @@ type EvalOptions struct {
 	// LookupEnv reads the environment for env() and SECRETBOOT_VAR_<name>;
 	// nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// SkipPayloads leaves value and binary unevaluated, so that commands
+	// that never write a payload (policy, verify, output) run where the
+	// payload sources are absent, such as a pull request's CI job. The
+	// Desired says so (PayloadsSkipped), and the engine refuses to plan,
+	// apply or import it.
+	SkipPayloads bool
 }
 
 // envVarPrefix names environment variables that set spec variables.
@@ -36,6 +42,8 @@ type evaluator struct {
 	ctx   *hcl.EvalContext
 	diags hcl.Diagnostics
 	files map[string]bool // paths read by file() and filebase64()
+
+	skipPayloads bool
 }
 
 // Evaluate resolves the spec for one stage. It returns nil when the
@@ -53,7 +61,7 @@ func (c *Config) Evaluate(stage string, opts EvalOptions) (*Desired, hcl.Diagnos
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	e := &evaluator{c: c, st: st, files: map[string]bool{}}
+	e := &evaluator{c: c, st: st, files: map[string]bool{}, skipPayloads: opts.SkipPayloads}
 	e.fns = functions(c.Dir, lookup, func(path string) { e.files[path] = true })
 	vars := e.variables(opts.Vars, lookup)
 	e.ctx = &hcl.EvalContext{
@@ -68,6 +76,8 @@ func (c *Config) Evaluate(stage string, opts EvalOptions) (*Desired, hcl.Diagnos
 		AssumeRoleARN: st.AssumeRoleARN,
 		NamePrefix:    st.NamePrefix,
 		RolePrefix:    st.RolePrefix,
+
+		PayloadsSkipped: opts.SkipPayloads,
 	}
 	for _, rc := range c.Roles {
 		d.Roles = append(d.Roles, e.role(rc))

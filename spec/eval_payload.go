@@ -18,6 +18,9 @@ import (
 func (e *evaluator) payload(sc *SecretConfig) Payload {
 	var p Payload
 	p.Generators = e.generators(sc)
+	if e.skipPayloads {
+		return p
+	}
 	fields := map[string]bool{}
 	labelled := false
 	for _, g := range p.Generators {

@@ -154,6 +154,35 @@ secret "app/info" {
 				},
 			},
 		},
+		{
+			// policy, verify and output in a job without the payload
+			// sources: unset variables and missing files are not read,
+			// and the generators are kept.
+			name:  "without payloads",
+			stage: "dev",
+			opts:  EvalOptions{SkipPayloads: true},
+			body: `
+role "web" {}
+secret "app/db" {
+  readers = [role.web]
+  value   = { password = env("UNSET_DB_PASSWORD") }
+  generate "token" {}
+}
+secret "app/cert" {
+  readers = [role.web]
+  binary  = filebase64("missing.der")
+}`,
+			want: &Desired{
+				Project: "shop", Stage: "dev", Region: "us-east-1", AccountID: "000000000000",
+				NamePrefix: "dev/", RolePrefix: "shop-dev-", PayloadsSkipped: true,
+				Roles: []*Role{{Key: "web", Name: "shop-dev-web", Services: []string{"ec2.amazonaws.com"}, InstanceProfile: true}},
+				Secrets: []*Secret{
+					{Key: "app/cert", Name: "dev/app/cert", Readers: []Reader{{Role: "web"}}, RecoveryWindowDays: 30},
+					{Key: "app/db", Name: "dev/app/db", Readers: []Reader{{Role: "web"}}, RecoveryWindowDays: 30,
+						Payload: Payload{Generators: []Generator{{Field: "token", Length: 32, Upper: true, Lower: true, Numeric: true, Special: true}}}},
+				},
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

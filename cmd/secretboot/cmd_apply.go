@@ -92,7 +92,7 @@ func (a *app) runApply(ctx context.Context, opts applyOptions) error {
 			requested = p.Header.Stage
 		}
 	}
-	return a.withStage(ctx, requested, func(d *spec.Desired, s *provision.Session) error {
+	return a.withStage(ctx, requested, needsPayloads, func(d *spec.Desired, s *provision.Session) error {
 		p := saved
 		if p == nil {
 			var err error

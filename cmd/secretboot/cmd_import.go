@@ -27,7 +27,7 @@ imported: secretboot owns roles by their IAM path, which cannot change.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts := importOptions{IO: a.streams, Names: args}
-			return a.withStage(cmd.Context(), a.requestedStage(), func(d *spec.Desired, s *provision.Session) error {
+			return a.withStage(cmd.Context(), a.requestedStage(), needsPayloads, func(d *spec.Desired, s *provision.Session) error {
 				return runImport(cmd.Context(), opts, d, s)
 			})
 		},

@@ -31,7 +31,7 @@ yet are left out. No payload is read.`,
 				return fmt.Errorf("-format %q: want json or tfvars", opts.Format)
 			}
 			opts.IO = a.streams
-			return a.withStage(cmd.Context(), a.requestedStage(), func(d *spec.Desired, s *provision.Session) error {
+			return a.withStage(cmd.Context(), a.requestedStage(), noPayloads, func(d *spec.Desired, s *provision.Session) error {
 				return runOutput(cmd.Context(), opts, d, s)
 			})
 		},

@@ -41,7 +41,7 @@ have (checked before -detailed-exitcode).`,
 				return errors.New("-json and -markdown exclude each other")
 			}
 			opts.IO = a.streams
-			return a.withStage(cmd.Context(), a.requestedStage(), func(d *spec.Desired, s *provision.Session) error {
+			return a.withStage(cmd.Context(), a.requestedStage(), needsPayloads, func(d *spec.Desired, s *provision.Session) error {
 				return runPlan(cmd.Context(), opts, d, s)
 			})
 		},
@@ -108,8 +108,8 @@ func computePlan(ctx context.Context, d *spec.Desired, s *provision.Session, do 
 // withStage loads and evaluates the stage, connects to its account (or the
 // embedded sandbox), runs fn and then closes the connection, saving the
 // sandbox's state.
-func (a *app) withStage(ctx context.Context, requested string, fn func(*spec.Desired, *provision.Session) error) (err error) {
-	d, err := a.loadStage(requested)
+func (a *app) withStage(ctx context.Context, requested string, use payloadUse, fn func(*spec.Desired, *provision.Session) error) (err error) {
+	d, err := a.loadStage(requested, use)
 	if err != nil {
 		return err
 	}

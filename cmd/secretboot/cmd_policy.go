@@ -65,7 +65,7 @@ everything from the spec and makes no AWS call.`,
 						return fmt.Errorf("-deployer prints one stage's policy on stdout; -%s does not apply", f)
 					}
 				}
-				d, err := a.loadStage(a.requestedStage())
+				d, err := a.loadStage(a.requestedStage(), noPayloads)
 				if err != nil {
 					return err
 				}
@@ -87,7 +87,7 @@ everything from the spec and makes no AWS call.`,
 			}
 			stale := 0
 			for _, stage := range stages {
-				err := a.withStage(cmd.Context(), stage, func(d *spec.Desired, s *provision.Session) error {
+				err := a.withStage(cmd.Context(), stage, noPayloads, func(d *spec.Desired, s *provision.Session) error {
 					n, err := runPolicy(cmd.Context(), opts, d, s)
 					stale += n
 					return err

@@ -45,13 +45,13 @@ secretboot's own policies grant but not what other policies add.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.IO = a.streams
 			if opts.Offline {
-				d, err := a.loadStage(a.requestedStage())
+				d, err := a.loadStage(a.requestedStage(), noPayloads)
 				if err != nil {
 					return err
 				}
 				return runVerify(cmd.Context(), opts, d, nil)
 			}
-			return a.withStage(cmd.Context(), a.requestedStage(), func(d *spec.Desired, s *provision.Session) error {
+			return a.withStage(cmd.Context(), a.requestedStage(), noPayloads, func(d *spec.Desired, s *provision.Session) error {
 				return runVerify(cmd.Context(), opts, d, s)
 			})
 		},

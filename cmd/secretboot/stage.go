@@ -19,10 +19,21 @@ import (
 // sandboxAccount is the sandbox's account when the stage pins none.
 const sandboxAccount = "000000000000"
 
+// payloadUse says whether a command writes or compares payloads. The
+// others (policy, verify, output) evaluate the stage without them, so they
+// run where the payload sources are absent, such as a pull request's CI
+// job; the engine refuses to plan or apply such a stage.
+type payloadUse bool
+
+const (
+	needsPayloads payloadUse = true
+	noPayloads    payloadUse = false
+)
+
 // loadStage loads the spec, picks the stage and evaluates it, rendering
 // every diagnostic (warnings included) on stderr. Errors are already shown
 // when it returns errReported.
-func (a *app) loadStage(requested string) (*spec.Desired, error) {
+func (a *app) loadStage(requested string, use payloadUse) (*spec.Desired, error) {
 	vars, err := a.varFlags()
 	if err != nil {
 		return nil, err
@@ -35,7 +46,7 @@ func (a *app) loadStage(requested string) (*spec.Desired, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, diags := cfg.Evaluate(stage, spec.EvalOptions{Vars: vars, LookupEnv: a.lookupEnv})
+	d, diags := cfg.Evaluate(stage, spec.EvalOptions{Vars: vars, LookupEnv: a.lookupEnv, SkipPayloads: use == noPayloads})
 	if err := a.showDiags(cfg.Files(), diags); err != nil {
 		return nil, err
 	}
