@@ -104,7 +104,7 @@ func (e *StalePlanError) Error() string {
 // roles → secrets → policies → instance profiles, with deletions of roles
 // last. Independent changes of a phase run in parallel.
 func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts ApplyOptions) (*ApplyResult, error) {
-	if d.PayloadsSkipped {
+	if d.PayloadsSkipped && !plan.Destroy {
 		return nil, errPayloadsSkipped
 	}
 	if plan.Header.Project != d.Project || plan.Header.Stage != d.Stage {

@@ -48,13 +48,13 @@ func (e *ClashError) Error() string {
 
 // errPayloadsSkipped refuses a stage evaluated without its payloads where
 // payloads are written or compared: planning would see every declared
-// value as gone.
-var errPayloadsSkipped = errors.New("the stage was evaluated without its payloads (spec.EvalOptions.SkipPayloads); planning, applying and importing need them")
+// value as gone. Destroying writes none, so it may go without them.
+var errPayloadsSkipped = errors.New("the stage was evaluated without its payloads (spec.EvalOptions.SkipPayloads); planning, applying and importing need them, destroying does not")
 
 // Diff compares the desired stage with what was observed and returns the
 // plan. It is pure: no calls, no clock, no randomness.
 func Diff(d *spec.Desired, o *Observed, opts DiffOptions) (*Plan, error) {
-	if d.PayloadsSkipped {
+	if d.PayloadsSkipped && !opts.Destroy {
 		return nil, errPayloadsSkipped
 	}
 	if o.Account == "" {

@@ -92,7 +92,12 @@ func (a *app) runApply(ctx context.Context, opts applyOptions) error {
 			requested = p.Header.Stage
 		}
 	}
-	return a.withStage(ctx, requested, needsPayloads, func(d *spec.Desired, s *provision.Session) error {
+	// Destroying writes no payload, so it runs without the payload sources.
+	use := needsPayloads
+	if opts.Destroy || saved != nil && saved.Destroy {
+		use = noPayloads
+	}
+	return a.withStage(ctx, requested, use, func(d *spec.Desired, s *provision.Session) error {
 		p := saved
 		if p == nil {
 			var err error

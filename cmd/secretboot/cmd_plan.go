@@ -41,7 +41,11 @@ have (checked before -detailed-exitcode).`,
 				return errors.New("-json and -markdown exclude each other")
 			}
 			opts.IO = a.streams
-			return a.withStage(cmd.Context(), a.requestedStage(), needsPayloads, func(d *spec.Desired, s *provision.Session) error {
+			use := needsPayloads
+			if opts.Destroy {
+				use = noPayloads
+			}
+			return a.withStage(cmd.Context(), a.requestedStage(), use, func(d *spec.Desired, s *provision.Session) error {
 				return runPlan(cmd.Context(), opts, d, s)
 			})
 		},

@@ -20,9 +20,10 @@ import (
 const sandboxAccount = "000000000000"
 
 // payloadUse says whether a command writes or compares payloads. The
-// others (policy, verify, output) evaluate the stage without them, so they
-// run where the payload sources are absent, such as a pull request's CI
-// job; the engine refuses to plan or apply such a stage.
+// others (policy, verify, output, destroy) evaluate the stage without
+// them, so they run where the payload sources are absent, such as a pull
+// request's CI job; the engine refuses to plan or apply such a stage
+// other than for its destruction.
 type payloadUse bool
 
 const (
