@@ -238,17 +238,11 @@ func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error
 		ProfileClashes:   map[string]string{},
 		Policies:         map[string]*ObservedPolicy{},
 	}
-	var (
-		wg            sync.WaitGroup
-		smErr, iamErr error
-	)
-	var panics relay
-	wg.Add(2)
-	go func() { defer wg.Done(); defer panics.catch(); smErr = o.observeSecrets(ctx, s, d) }()
-	go func() { defer wg.Done(); defer panics.catch(); iamErr = o.observeRoles(ctx, s, d) }()
-	wg.Wait()
-	panics.rethrow()
-	if err := errors.Join(smErr, iamErr); err != nil {
+	services := []func() error{
+		func() error { return o.observeSecrets(ctx, s, d) },
+		func() error { return o.observeRoles(ctx, s, d) },
+	}
+	if err := forEachParallel(services, len(services), func(observe func() error) error { return observe() }); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
 	if err := errors.Join(o.observeForgotten(ctx, s, d), o.observeSlots(ctx, s, d)); err != nil {
@@ -292,22 +286,9 @@ func (o *Observed) observeSlots(ctx context.Context, s *Session, d *spec.Desired
 			uncounted = append(uncounted, live)
 		}
 	}
-	errs := make([]error, len(uncounted))
-	var wg sync.WaitGroup
-	var panics relay
-	sem := make(chan struct{}, 8)
-	for i, or := range uncounted {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			defer panics.catch()
-			errs[i] = observeAttachments(ctx, s, or)
-		}()
-	}
-	wg.Wait()
-	panics.rethrow()
-	if err := errors.Join(errs...); err != nil {
+	if err := forEachParallel(uncounted, observeParallelism, func(or *ObservedRole) error {
+		return observeAttachments(ctx, s, or)
+	}); err != nil {
 		return err
 	}
 	for _, sp := range splits {
@@ -376,22 +357,9 @@ func (o *Observed) observeForgotten(ctx context.Context, s *Session, d *spec.Des
 			forgotten = append(forgotten, or)
 		}
 	}
-	errs := make([]error, len(forgotten))
-	var wg sync.WaitGroup
-	var panics relay
-	sem := make(chan struct{}, 8)
-	for i, or := range forgotten {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			defer panics.catch()
-			errs[i] = o.observeReadPolicy(ctx, s, or, externalPolicyName(d), partBase(d, or.Name, true))
-		}()
-	}
-	wg.Wait()
-	panics.rethrow()
-	return errors.Join(errs...)
+	return forEachParallel(forgotten, observeParallelism, func(or *ObservedRole) error {
+		return o.observeReadPolicy(ctx, s, or, externalPolicyName(d), partBase(d, or.Name, true))
+	})
 }
 
 func (o *Observed) observeSecrets(ctx context.Context, s *Session, d *spec.Desired) error {
@@ -460,16 +428,12 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 	// The three listings are independent; together they cost one call per
 	// 1,000 roles, profiles and policies.
 	path := RolePath(d)
-	var wg sync.WaitGroup
-	errs := make([]error, 3)
-	var panics relay
-	wg.Add(3)
-	go func() { defer wg.Done(); defer panics.catch(); errs[0] = o.listRoles(ctx, s, path) }()
-	go func() { defer wg.Done(); defer panics.catch(); errs[1] = o.listProfiles(ctx, s, path) }()
-	go func() { defer wg.Done(); defer panics.catch(); errs[2] = o.listPolicies(ctx, s, path) }()
-	wg.Wait()
-	panics.rethrow()
-	if err := errors.Join(errs...); err != nil {
+	listings := []func() error{
+		func() error { return o.listRoles(ctx, s, path) },
+		func() error { return o.listProfiles(ctx, s, path) },
+		func() error { return o.listPolicies(ctx, s, path) },
+	}
+	if err := forEachParallel(listings, len(listings), func(list func() error) error { return list() }); err != nil {
 		return err
 	}
 
@@ -575,20 +539,7 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 			return o.observeReadPolicy(ctx, s, or, ReadPolicyName, or.Name+partSuffix)
 		})
 	}
-	errs = make([]error, len(jobs))
-	sem := make(chan struct{}, 8)
-	for i, j := range jobs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			defer panics.catch()
-			errs[i] = j()
-		}()
-	}
-	wg.Wait()
-	panics.rethrow()
-	return errors.Join(errs...)
+	return forEachParallel(jobs, observeParallelism, func(job func() error) error { return job() })
 }
 
 func (o *Observed) listRoles(ctx context.Context, s *Session, path string) error {

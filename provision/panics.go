@@ -1,6 +1,9 @@
 package provision
 
-import "sync"
+import (
+	"errors"
+	"sync"
+)
 
 // relay carries a panic from worker goroutines to the goroutine that waits
 // for them. A panic left to kill the process prints a runtime traceback,
@@ -33,4 +36,29 @@ func (r *relay) rethrow() {
 	if v != nil {
 		panic(v)
 	}
+}
+
+// observeParallelism bounds the concurrent per-role reads of an
+// observation, well inside IAM's read quota.
+const observeParallelism = 8
+
+// forEachParallel runs fn for every item, at most limit at a time, relays
+// a worker's panic to the caller and joins the errors in item order.
+func forEachParallel[T any](items []T, limit int, fn func(T) error) error {
+	errs := make([]error, len(items))
+	var wg sync.WaitGroup
+	var panics relay
+	sem := make(chan struct{}, limit)
+	for i, item := range items {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			defer panics.catch()
+			errs[i] = fn(item)
+		}()
+	}
+	wg.Wait()
+	panics.rethrow()
+	return errors.Join(errs...)
 }
