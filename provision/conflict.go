@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/secretboot/secretboot/spec"
@@ -104,14 +103,11 @@ func (a *applier) stageKeyCreatedMeanwhile(ctx context.Context, name string, cre
 // roleCreatedMeanwhile accepts a role that exists under the stage's path.
 // Its trust policy and description are what the next plan compares.
 func (a *applier) roleCreatedMeanwhile(ctx context.Context, name string, createErr error) error {
-	out, err := a.s.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
-	if err == nil && out.Role == nil {
-		err = errIncomplete
-	}
+	role, err := getRole(ctx, a.s.IAM, name)
 	if err != nil {
 		return wrap(err, "reading role (it exists although the plan said it did not)", name)
 	}
-	if path := aws.ToString(out.Role.Path); path != RolePath(a.d) {
+	if path := aws.ToString(role.Path); path != RolePath(a.d) {
 		return fmt.Errorf("creating role %s: a role of that name was created outside secretboot's path (%s) after the plan was made; it is not touched: %w", name, path, createErr)
 	}
 	return nil
@@ -120,18 +116,15 @@ func (a *applier) roleCreatedMeanwhile(ctx context.Context, name string, createE
 // profileCreatedMeanwhile accepts an instance profile that exists under the
 // stage's path and returns the roles it holds.
 func (a *applier) profileCreatedMeanwhile(ctx context.Context, name string, createErr error) ([]string, error) {
-	out, err := a.s.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
-	if err == nil && out.InstanceProfile == nil {
-		err = errIncomplete
-	}
+	ip, err := getInstanceProfile(ctx, a.s.IAM, name)
 	if err != nil {
 		return nil, wrap(err, "reading instance profile (it exists although the plan said it did not)", name)
 	}
-	if path := aws.ToString(out.InstanceProfile.Path); path != RolePath(a.d) {
+	if path := aws.ToString(ip.Path); path != RolePath(a.d) {
 		return nil, fmt.Errorf("creating instance profile %s: one of that name was created outside secretboot's path (%s) after the plan was made; it is not touched: %w", name, path, createErr)
 	}
 	var roles []string
-	for _, r := range out.InstanceProfile.Roles {
+	for _, r := range ip.Roles {
 		roles = append(roles, aws.ToString(r.RoleName))
 	}
 	return roles, nil

@@ -205,6 +205,32 @@ func wrap(err error, op, resource string) error {
 // an error to report, not a nil to dereference.
 var errIncomplete = errors.New("the answer lacks the expected result element")
 
+// getRole reads a role by name; an answer without the role is
+// errIncomplete.
+func getRole(ctx context.Context, iamc IAMAPI, name string) (*iamtypes.Role, error) {
+	out, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if err != nil {
+		return nil, err
+	}
+	if out.Role == nil {
+		return nil, errIncomplete
+	}
+	return out.Role, nil
+}
+
+// getInstanceProfile reads an instance profile by name; an answer without
+// the profile is errIncomplete.
+func getInstanceProfile(ctx context.Context, iamc IAMAPI, name string) (*iamtypes.InstanceProfile, error) {
+	out, err := iamc.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
+	if err != nil {
+		return nil, err
+	}
+	if out.InstanceProfile == nil {
+		return nil, errIncomplete
+	}
+	return out.InstanceProfile, nil
+}
+
 // Observe reads the live state of the stage: one paginated ListSecrets by
 // name prefix, ListRoles, ListInstanceProfiles and ListPolicies by path,
 // one GetRolePolicy per existing role, GetRole only for roles the spec
@@ -447,27 +473,24 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 		case r.Managed():
 			name := r.Name
 			jobs = append(jobs, func() error {
-				out, err := s.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+				role, err := getRole(ctx, s.IAM, name)
 				if isNotFound(err) {
 					return nil
-				}
-				if err == nil && out.Role == nil {
-					err = errIncomplete
 				}
 				if err != nil {
 					return wrap(err, "reading role", name)
 				}
-				if aws.ToString(out.Role.Path) == path {
+				if aws.ToString(role.Path) == path {
 					// ListRoles lags behind a role created moments ago:
 					// it is ours all the same.
-					or := roleOf(*out.Role)
+					or := roleOf(*role)
 					mu.Lock()
 					o.Roles[name] = or
 					mu.Unlock()
 					return o.observeReadPolicy(ctx, s, or, ReadPolicyName, partBase(d, name, false))
 				}
 				mu.Lock()
-				o.RoleClashes[name] = aws.ToString(out.Role.Arn)
+				o.RoleClashes[name] = aws.ToString(role.Arn)
 				mu.Unlock()
 				return nil
 			})
@@ -475,17 +498,14 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 			r := r
 			jobs = append(jobs, func() error {
 				name := roleNameFromARN(r.External)
-				out, err := s.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+				role, err := getRole(ctx, s.IAM, name)
 				if isNotFound(err) {
 					return nil
-				}
-				if err == nil && out.Role == nil {
-					err = errIncomplete
 				}
 				if err != nil {
 					return wrap(err, "reading external role", name)
 				}
-				or := roleOf(*out.Role)
+				or := roleOf(*role)
 				if err := o.observeReadPolicy(ctx, s, or, readPolicyName(d, r), partBase(d, name, true)); err != nil {
 					return err
 				}
@@ -509,17 +529,13 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 		}
 		name := r.Name
 		jobs = append(jobs, func() error {
-			out, err := s.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
+			ip, err := getInstanceProfile(ctx, s.IAM, name)
 			if isNotFound(err) {
 				return nil
-			}
-			if err == nil && out.InstanceProfile == nil {
-				err = errIncomplete
 			}
 			if err != nil {
 				return wrap(err, "reading instance profile", name)
 			}
-			ip := out.InstanceProfile
 			mu.Lock()
 			defer mu.Unlock()
 			if aws.ToString(ip.Path) == path {
