@@ -2,7 +2,6 @@ package provision
 
 import (
 	"errors"
-	"slices"
 
 	"github.com/secretboot/secretboot/provision/policy"
 	"github.com/secretboot/secretboot/spec"
@@ -143,15 +142,5 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	add(allow(SidDeployerSimulate, append(policy.StringList{stageRoles}, external...), "iam:SimulatePrincipalPolicy"))
 	// Sorted and without duplicates (two secrets may share a key), as the
 	// canonical form writes them, so the value equals its parsed file.
-	for i := range doc.Statement {
-		st := &doc.Statement[i]
-		st.Action, st.Resource = sortedSet(st.Action), sortedSet(st.Resource)
-	}
-	return doc, nil
-}
-
-func sortedSet(l policy.StringList) policy.StringList {
-	out := slices.Clone(l)
-	slices.Sort(out)
-	return slices.Compact(out)
+	return doc.Normalized(), nil
 }

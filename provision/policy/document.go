@@ -338,6 +338,10 @@ func firstByte(b []byte) byte {
 	return b[0]
 }
 
+// Normalized returns a copy in canonical form: the document its Canonical
+// bytes parse back to.
+func (d *Document) Normalized() *Document { return d.normalized() }
+
 // normalized returns a copy in canonical form: lists sorted and
 // de-duplicated, empty condition blocks dropped. Statement order is kept
 // because it is how reviewers and Sids identify statements.
