@@ -206,21 +206,14 @@ func checkVersions(t *testing.T, cfg aws.Config, d *spec.Desired, want map[strin
 	ctx := context.Background()
 	sm := secretsmanager.NewFromConfig(cfg)
 	listed := map[string]smtypes.SecretListEntry{}
-	p := secretsmanager.NewListSecretsPaginator(sm, &secretsmanager.ListSecretsInput{
-		IncludePlannedDeletion: aws.Bool(true),
-		Filters:                []smtypes.Filter{{Key: smtypes.FilterNameStringTypeName, Values: []string{d.NamePrefix}}},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatalf("listing secrets: %v", err)
+	for _, e := range allSecrets(t, sm) {
+		if !strings.HasPrefix(aws.ToString(e.Name), d.NamePrefix) {
+			continue
 		}
-		for _, e := range page.SecretList {
-			if _, dup := listed[aws.ToString(e.Name)]; dup {
-				t.Errorf("secret %s listed twice", aws.ToString(e.Name))
-			}
-			listed[aws.ToString(e.Name)] = e
+		if _, dup := listed[aws.ToString(e.Name)]; dup {
+			t.Errorf("secret %s listed twice", aws.ToString(e.Name))
 		}
+		listed[aws.ToString(e.Name)] = e
 	}
 	wantNames := []string{provision.StageKeyName(d)}
 	for _, s := range d.Secrets {
