@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 )
 
@@ -105,7 +104,7 @@ type decoder struct {
 func newDecoder(c *Config) *decoder {
 	fns := make(map[string]function.Function, len(pureFunctions))
 	for name, f := range pureFunctions {
-		fns[name] = hideSensitive(f)
+		fns[name] = hideSensitive(f, nil)
 	}
 	return &decoder{c: c, ctx: &hcl.EvalContext{Functions: fns}}
 }
@@ -206,7 +205,7 @@ func (d *decoder) decodeProject(attrs hcl.Attributes) {
 // constString evaluates an attribute that must be a non-sensitive string
 // constant (pure functions allowed).
 func (d *decoder) constString(attr *hcl.Attribute) (string, bool) {
-	v, ds := attr.Expr.Value(d.ctx)
+	v, ds := evalExpr(attr.Expr, d.ctx, false)
 	d.diags = append(d.diags, ds...)
 	if ds.HasErrors() {
 		return "", false
@@ -232,10 +231,10 @@ func asString(v cty.Value, attr *hcl.Attribute) (string, *hcl.Diagnostic) {
 		return "", &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown value",
 			Detail: fmt.Sprintf("The value of %s must be known when the spec is evaluated.", attr.Name), Subject: attr.Expr.Range().Ptr()}
 	}
-	s, err := convert.Convert(v, cty.String)
-	if err != nil {
+	s, reason := convertValue(v, cty.String, false)
+	if reason != "" {
 		return "", &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Incorrect attribute value type",
-			Detail: fmt.Sprintf("%s must be a string: %s.", attr.Name, err), Subject: attr.Expr.Range().Ptr()}
+			Detail: fmt.Sprintf("%s must be a string: %s.", attr.Name, reason), Subject: attr.Expr.Range().Ptr()}
 	}
 	return s.AsString(), nil
 }
@@ -271,13 +270,13 @@ func (d *decoder) decodeVariableBlock(b *hcl.Block) *VariableConfig {
 		v.Description, _ = d.constString(attr)
 	}
 	if attr, ok := content.Attributes["default"]; ok {
-		val, ds := attr.Expr.Value(nil) // constants only, as in Terraform
+		val, ds := evalExpr(attr.Expr, nil, false) // constants only, as in Terraform
 		d.diags = append(d.diags, ds...)
 		if !ds.HasErrors() {
-			conv, err := convert.Convert(val, v.Type)
-			if err != nil {
+			conv, reason := convertValue(val, v.Type, false)
+			if reason != "" {
 				d.errorf(attr.Expr.Range(), "Invalid default value for variable",
-					"The default does not match the variable's type: %s.", err)
+					"The default does not match the variable's type: %s.", reason)
 			} else {
 				v.Default = conv
 			}
@@ -410,10 +409,10 @@ func (d *decoder) decodeSecretBlock(b *hcl.Block, roles map[string]bool) *Secret
 		}
 	}
 	if attr, ok := s.attrs["allow_literal"]; ok {
-		v, ds := attr.Expr.Value(nil)
+		v, ds := evalExpr(attr.Expr, nil, false)
 		d.diags = append(d.diags, ds...)
 		if !ds.HasErrors() {
-			if bv, err := convert.Convert(v, cty.Bool); err != nil || bv.IsNull() {
+			if bv, reason := convertValue(v, cty.Bool, false); reason != "" || bv.IsNull() {
 				d.errorf(attr.Expr.Range(), "Incorrect attribute value type", "allow_literal must be the constant true or false.")
 			} else {
 				s.AllowLiteral = bv.True()

@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
@@ -29,7 +28,19 @@ type EvalOptions struct {
 	// Desired says so (PayloadsSkipped), and the engine refuses to plan,
 	// apply or import it.
 	SkipPayloads bool
+	// Mask, when not nil, is given a copy of every sensitive string the
+	// evaluation produces, so that output streams can mask them: each value
+	// of env, file and filebase64 (for filebase64 also the file's bytes),
+	// every string inside a sensitive function result, and every declared
+	// payload (Payload.Declared; for an object payload also each sensitive
+	// string in it, and every string when the secret allows literals).
+	Mask func(secret []byte)
 }
+
+// MinMaskedLength is the shortest secret that output masking replaces
+// (redact.MinLength): shorter ones would mangle ordinary words. Evaluate
+// warns about payloads and source values shorter than this.
+const MinMaskedLength = 8
 
 // envVarPrefix names environment variables that set spec variables.
 const envVarPrefix = "SECRETBOOT_VAR_"
@@ -42,8 +53,18 @@ type evaluator struct {
 	ctx   *hcl.EvalContext
 	diags hcl.Diagnostics
 	files map[string]bool // paths read by file() and filebase64()
+	mask  func([]byte)
+	notes []sourceNote // about source calls of the expression being evaluated
 
 	skipPayloads bool
+}
+
+// sourceNote records a source call that deserves a warning at the place of
+// the expression that made it.
+type sourceNote struct {
+	call    string // env("X"), file("p")
+	short   bool   // the value is shorter than MinMaskedLength
+	outside string // the file lies outside the spec directory: its resolved path
 }
 
 // Evaluate resolves the spec for one stage. It returns nil when the
@@ -61,8 +82,8 @@ func (c *Config) Evaluate(stage string, opts EvalOptions) (*Desired, hcl.Diagnos
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	e := &evaluator{c: c, st: st, files: map[string]bool{}, skipPayloads: opts.SkipPayloads}
-	e.fns = functions(c.Dir, lookup, func(path string) { e.files[path] = true })
+	e := &evaluator{c: c, st: st, files: map[string]bool{}, mask: opts.Mask, skipPayloads: opts.SkipPayloads}
+	e.fns = functions(sources{dir: c.Dir, lookupEnv: lookup, mask: opts.Mask, read: e.readFile, got: e.gotSource})
 	vars := e.variables(opts.Vars, lookup)
 	e.ctx = &hcl.EvalContext{
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)},
@@ -159,7 +180,7 @@ func (e *evaluator) stageVars(decl map[string]*VariableConfig, vals map[string]c
 	}
 	ctx := &hcl.EvalContext{Functions: e.fns}
 	for _, kv := range pairs {
-		kval, ds := kv.Key.Value(nil)
+		kval, ds := evalExpr(kv.Key, nil, false)
 		if ds.HasErrors() || kval.Type() != cty.String || kval.IsNull() || kval.IsMarked() {
 			e.diags = append(e.diags, errDiag(kv.Key.Range(), "Invalid variable name", "A key of vars must be a variable name."))
 			continue
@@ -171,16 +192,17 @@ func (e *evaluator) stageVars(decl map[string]*VariableConfig, vals map[string]c
 				"Stage %q sets %q, but the spec declares no variable of that name.", e.st.Name, name))
 			continue
 		}
-		val, ds := kv.Value.Value(ctx)
+		val, ds := evalExpr(kv.Value, ctx, false)
 		e.diags = append(e.diags, ds...)
+		e.flushNotes(kv.Value, fmt.Sprintf("var.%s of stage %q", name, e.st.Name), false)
 		if ds.HasErrors() {
 			vals[name] = cty.UnknownVal(v.Type)
 			continue
 		}
-		conv, err := convert.Convert(val, v.Type)
-		if err != nil {
+		conv, reason := convertValue(val, v.Type, touchesSensitive(kv.Value, ctx))
+		if reason != "" {
 			e.diags = append(e.diags, errDiag(kv.Value.Range(), "Invalid value for variable",
-				"The value for var.%s does not match its type: %s.", name, err))
+				"The value for var.%s does not match its type: %s.", name, reason))
 			vals[name] = cty.UnknownVal(v.Type)
 			continue
 		}
@@ -190,7 +212,8 @@ func (e *evaluator) stageVars(decl map[string]*VariableConfig, vals map[string]c
 
 // parseRaw converts a string from -var or the environment to the declared
 // type: strings stay as they are, other types are parsed as HCL constants.
-// Diagnostics never quote the raw text. A value that does not convert
+// Diagnostics never quote the raw text, not even the keys or element types
+// that a conversion error names. A value that does not convert
 // comes back unknown, so that references to it raise no further errors.
 func (e *evaluator) parseRaw(v *VariableConfig, raw, source string) cty.Value {
 	if v.Type == cty.String || v.Type == cty.DynamicPseudoType {
@@ -205,13 +228,13 @@ func (e *evaluator) parseRaw(v *VariableConfig, raw, source string) cty.Value {
 	if ds.HasErrors() {
 		return fail("it does not parse as an HCL expression")
 	}
-	val, ds := expr.Value(nil)
+	val, ds := evalExpr(expr, nil, true)
 	if ds.HasErrors() {
 		return fail("it is not a constant")
 	}
-	conv, err := convert.Convert(val, v.Type)
-	if err != nil {
-		return fail(err.Error())
+	conv, reason := convertValue(val, v.Type, true)
+	if reason != "" {
+		return fail("it does not convert to that type; the details are hidden so that the value is not echoed")
 	}
 	return conv
 }
@@ -385,8 +408,9 @@ func (e *evaluator) warnUnused(d *Desired) {
 // value evaluates an attribute of a non-payload setting: sensitive values
 // are refused, because these settings are shown in plans.
 func (e *evaluator) value(attr *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
-	v, ds := attr.Expr.Value(e.ctx)
+	v, ds := evalExpr(attr.Expr, e.ctx, false)
 	e.diags = append(e.diags, ds...)
+	e.notes = nil // a sensitive value is an error here anyway
 	if ds.HasErrors() {
 		return cty.NilVal, false
 	}
@@ -397,10 +421,10 @@ func (e *evaluator) value(attr *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
 	if !v.IsWhollyKnown() {
 		return cty.NilVal, false // an unresolved variable, reported already
 	}
-	conv, err := convert.Convert(v, ty)
-	if err != nil {
+	conv, reason := convertValue(v, ty, false)
+	if reason != "" {
 		e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Incorrect attribute value type",
-			"%s: %s.", attr.Name, err))
+			"%s: %s.", attr.Name, reason))
 		return cty.NilVal, false
 	}
 	if conv.IsNull() {

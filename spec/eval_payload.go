@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strconv"
 
@@ -29,9 +30,19 @@ func (e *evaluator) payload(sc *SecretConfig) Payload {
 			labelled = true
 		}
 	}
+	// Notes about the source calls of value or binary become warnings once
+	// the payload is known: a short payload makes short sources redundant.
+	var expr hcl.Expression
+	short := false
+	defer func() {
+		if expr != nil {
+			e.flushNotes(expr, fmt.Sprintf("Secret %q", sc.Name), short)
+		}
+	}()
 	switch {
 	case sc.attrs["value"] != nil:
 		attr := sc.attrs["value"]
+		expr = attr.Expr
 		v, ok := e.payloadValue(attr)
 		if !ok {
 			return p
@@ -46,6 +57,7 @@ func (e *evaluator) payload(sc *SecretConfig) Payload {
 			}
 			p.Kind = KindString
 			p.Declared = SealString(u.AsString())
+			short = e.noteDeclared(sc, attr, p, u, sens)
 			e.checkLiteralString(sc, attr, len(sens) > 0)
 		case u.Type().IsObjectType() || u.Type().IsMapType():
 			p.Kind = KindObject
@@ -74,6 +86,7 @@ func (e *evaluator) payload(sc *SecretConfig) Payload {
 				return p
 			}
 			p.Declared = Seal(b)
+			short = e.noteDeclared(sc, attr, p, u, sens)
 			e.checkLiteralObject(sc, attr, u, sens)
 		default:
 			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid payload type",
@@ -82,6 +95,7 @@ func (e *evaluator) payload(sc *SecretConfig) Payload {
 		}
 	case sc.attrs["binary"] != nil:
 		attr := sc.attrs["binary"]
+		expr = attr.Expr
 		v, ok := e.payloadValue(attr)
 		if !ok {
 			return p
@@ -100,6 +114,7 @@ func (e *evaluator) payload(sc *SecretConfig) Payload {
 		}
 		p.Kind = KindBinary
 		p.Declared = Seal(b)
+		short = e.noteDeclared(sc, attr, p, u, sens)
 		e.checkLiteralString(sc, attr, len(sens) > 0)
 	case labelled:
 		p.Kind = KindObject
@@ -118,7 +133,7 @@ func (e *evaluator) payload(sc *SecretConfig) Payload {
 
 // payloadValue evaluates value or binary; the result may be sensitive.
 func (e *evaluator) payloadValue(attr *hcl.Attribute) (cty.Value, bool) {
-	v, ds := attr.Expr.Value(e.payloadContext())
+	v, ds := evalExpr(attr.Expr, e.payloadContext(), true)
 	e.diags = append(e.diags, ds...)
 	if ds.HasErrors() || !v.IsWhollyKnown() {
 		return cty.NilVal, false
@@ -132,16 +147,41 @@ func (e *evaluator) payloadValue(attr *hcl.Attribute) (cty.Value, bool) {
 
 // payloadContext is the evaluation context of value and binary: the
 // standard functions there hide every error's details (hideAllErrors);
-// env, file and filebase64 keep theirs, which name a variable or path only.
+// env, file and filebase64 keep theirs, which name a variable or path only
+// (see keptSourceError).
 func (e *evaluator) payloadContext() *hcl.EvalContext {
 	fns := make(map[string]function.Function, len(e.fns))
 	for name, f := range e.fns {
 		fns[name] = f
 	}
 	for name, f := range pureFunctions {
-		fns[name] = hideAllErrors(f)
+		fns[name] = hideAllErrors(f, e.mask)
 	}
 	return &hcl.EvalContext{Variables: e.ctx.Variables, Functions: fns}
+}
+
+// noteDeclared hands a declared payload to the mask and warns when it is
+// too short to be masked; it reports whether it warned.
+func (e *evaluator) noteDeclared(sc *SecretConfig, attr *hcl.Attribute, p Payload, u cty.Value, sens []cty.Path) bool {
+	if e.mask != nil {
+		e.mask(p.Declared.Reveal())
+		if p.Kind == KindObject {
+			_ = cty.Walk(u, func(path cty.Path, el cty.Value) (bool, error) {
+				if el.Type() == cty.String && !el.IsNull() && (sc.AllowLiteral || underAny(path, sens)) {
+					e.mask([]byte(el.AsString()))
+				}
+				return true, nil
+			})
+		}
+	}
+	if n := p.Declared.Len(); n == 0 || n >= MinMaskedLength {
+		return false
+	}
+	e.diags = append(e.diags, warnDiag(attr.Expr.Range(), "Payload too short to mask",
+		"Secret %q: the declared payload has fewer than %d bytes, too short to be masked in output; "+
+			"if a bug ever printed it, nothing would catch it. Prefer payloads of at least %d bytes.",
+		sc.Name, MinMaskedLength, MinMaskedLength))
+	return true
 }
 
 func (e *evaluator) checkPayloadSize(sc *SecretConfig, p Payload) {
@@ -183,17 +223,86 @@ func (e *evaluator) checkLiteralObject(sc *SecretConfig, attr *hcl.Attribute, v 
 	if sc.AllowLiteral {
 		return
 	}
+	reported := map[string]bool{}
 	_ = cty.Walk(v, func(path cty.Path, el cty.Value) (bool, error) {
 		key, ok := lastKey(path)
 		if !ok || !credentialRe.MatchString(key) || !hasLiteralLeaf(path, el, sens) {
 			return true, nil
 		}
 		top, _ := lastKey(path[:1])
-		e.diags = append(e.diags, errDiag(objectItemRange(attr.Expr, top), "Literal credential in spec",
-			"Field %q of secret %q looks like a credential but is written into the spec. Read it with env() or file(), generate it, or set allow_literal = true.",
-			key, sc.Name))
+		e.diags = append(e.diags, literalField(objectItemRange(attr.Expr, top), key, sc.Name))
+		reported[key] = true
 		return false, nil
 	})
+	// A sensitive key marks its whole object, and a sensitive argument the
+	// whole result of a function (merge(jsondecode(file(…)), { … })), so the
+	// walk above cannot tell literal fields below such a mark from the
+	// sensitive ones. The object constructors of the expression can.
+	for _, p := range sens {
+		if el, err := p.Apply(v); err == nil && !el.Type().IsPrimitiveType() {
+			e.checkLiteralItems(sc, attr, reported)
+			return
+		}
+	}
+}
+
+// checkLiteralItems refuses items of object constructors in a payload
+// expression whose key is a constant that says credential and whose value
+// is computed from constants and non-sensitive variables only.
+func (e *evaluator) checkLiteralItems(sc *SecretConfig, attr *hcl.Attribute, reported map[string]bool) {
+	node, ok := attr.Expr.(hclsyntax.Node)
+	if !ok {
+		return
+	}
+	_ = hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
+		oc, ok := n.(*hclsyntax.ObjectConsExpr)
+		if !ok {
+			return nil
+		}
+		for _, item := range oc.Items {
+			k, ds := evalExpr(item.KeyExpr, nil, false)
+			if ds.HasErrors() || !k.IsKnown() || k.IsNull() || k.Type() != cty.String {
+				continue
+			}
+			key := k.AsString()
+			if reported[key] || !credentialRe.MatchString(key) || !e.literalExpr(item.ValueExpr) {
+				continue
+			}
+			reported[key] = true
+			e.diags = append(e.diags, literalField(hcl.RangeBetween(item.KeyExpr.Range(), item.ValueExpr.Range()), key, sc.Name))
+		}
+		return nil
+	})
+}
+
+// literalExpr reports whether expr is built from constants and
+// non-sensitive variables only, and is not the constant null. A symbol of a
+// 'for' or splat expression might stand for anything, so it counts as not
+// literal.
+func (e *evaluator) literalExpr(expr hclsyntax.Expression) bool {
+	if lit, ok := expr.(*hclsyntax.LiteralValueExpr); ok && lit.Val.IsNull() {
+		return false
+	}
+	literal := true
+	_ = hclsyntax.VisitAll(expr, func(n hclsyntax.Node) hcl.Diagnostics {
+		switch n := n.(type) {
+		case *hclsyntax.FunctionCallExpr:
+			literal = literal && !sourceFunctions[n.Name]
+		case *hclsyntax.ScopeTraversalExpr:
+			_, declared := e.ctx.Variables[n.Traversal.RootName()]
+			literal = literal && declared && !traversalSensitive(n.Traversal, e.ctx)
+		case *hclsyntax.AnonSymbolExpr:
+			literal = false
+		}
+		return nil
+	})
+	return literal
+}
+
+func literalField(rng hcl.Range, key, secret string) *hcl.Diagnostic {
+	return errDiag(rng, "Literal credential in spec",
+		"Field %q of secret %q looks like a credential but is written into the spec. Read it with env() or file(), generate it, or set allow_literal = true.",
+		key, secret)
 }
 
 // lastKey is the attribute or map key of the last step of path.
@@ -240,7 +349,7 @@ func objectItemRange(expr hcl.Expression, key string) hcl.Range {
 		return expr.Range()
 	}
 	for _, item := range oc.Items {
-		k, ds := item.KeyExpr.Value(nil)
+		k, ds := evalExpr(item.KeyExpr, nil, false)
 		if !ds.HasErrors() && k.Type() == cty.String && !k.IsMarked() && k.AsString() == key {
 			return hcl.RangeBetween(item.KeyExpr.Range(), item.ValueExpr.Range())
 		}

@@ -3,8 +3,7 @@ package spec
 import (
 	"encoding/base64"
 	"errors"
-	"os"
-	"path/filepath"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -91,37 +90,75 @@ var replaceFunc = function.New(&function.Spec{
 	},
 })
 
-// functions returns the functions of a spec evaluated in dir, with env
-// looked up through lookupEnv. Every function is wrapped by hideSensitive.
-// readFile is told the path (as written in the spec) of every file that
-// file() or filebase64() reads.
-func functions(dir string, lookupEnv func(string) (string, bool), readFile func(path string)) map[string]function.Function {
+// sources is what the payload source functions need from an evaluation.
+type sources struct {
+	dir       string
+	lookupEnv func(string) (string, bool)
+	mask      func(secret []byte) // EvalOptions.Mask; may be nil
+	// read is told every file that file() or filebase64() reads: the path
+	// as written in the spec, and the resolved path when the file lies
+	// outside the spec directory ("" otherwise).
+	read func(path, outside string)
+	// got is told every value a source returns, raw (a file's bytes for
+	// filebase64); call names the source, as in env("DB_PASSWORD").
+	got func(call string, raw []byte)
+}
+
+// functions returns the functions of a spec. The standard functions are
+// wrapped by hideSensitive; the payload sources handle marks themselves.
+func functions(src sources) map[string]function.Function {
 	fns := make(map[string]function.Function, len(pureFunctions)+3)
 	for name, f := range pureFunctions {
-		fns[name] = hideSensitive(f)
+		fns[name] = hideSensitive(f, src.mask)
 	}
-	fns["env"] = hideSensitive(envFunc(lookupEnv))
-	fns["file"] = hideSensitive(fileFunc(dir, false, readFile))
-	fns["filebase64"] = hideSensitive(fileFunc(dir, true, readFile))
+	fns["env"] = envFunc(src)
+	fns["file"] = fileFunc(src, false)
+	fns["filebase64"] = fileFunc(src, true)
 	return fns
+}
+
+// sourceError is the error of a payload source. It names the environment
+// variable or the file, which the spec writes in clear (sensitive names and
+// paths are refused), and never a value; so diagnostics keep its text where
+// every other text around a sensitive value is hidden (keptSourceError).
+type sourceError struct{ msg string }
+
+func (e sourceError) Error() string { return e.msg }
+
+func sourceErrorf(format string, args ...any) error {
+	return sourceError{fmt.Sprintf(format, args...)}
+}
+
+// sourceArg returns the argument of a payload source, refusing a sensitive
+// one: a reviewer must see which variable or file a spec reads.
+func sourceArg(args []cty.Value, what string) (string, error) {
+	if isSensitive(args[0]) {
+		return "", sourceErrorf("the %s must be written in the spec, not computed from env, file or filebase64", what)
+	}
+	v, _ := args[0].UnmarkDeep()
+	return v.AsString(), nil
 }
 
 // envFunc reads an environment variable. An unset variable is an error, never
 // an empty string, so a missing CI secret cannot silently become an empty
 // payload.
-func envFunc(lookupEnv func(string) (string, bool)) function.Function {
+func envFunc(src sources) function.Function {
 	return function.New(&function.Spec{
 		Description: "Returns the value of an environment variable, marked sensitive.",
-		Params:      []function.Parameter{{Name: "name", Type: cty.String}},
+		Params:      []function.Parameter{{Name: "name", Type: cty.String, AllowMarked: true}},
 		Type:        function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			name := args[0].AsString()
-			v, ok := lookupEnv(name)
-			if !ok {
-				return cty.NilVal, function.NewArgErrorf(0, "environment variable %s is not set", name)
+			name, err := sourceArg(args, "name of an environment variable")
+			if err != nil {
+				return cty.NilVal, err
 			}
+			v, ok := src.lookupEnv(name)
+			if !ok {
+				return cty.NilVal, sourceErrorf("environment variable %s is not set", name)
+			}
+			src.got(fmt.Sprintf("env(%q)", name), []byte(v))
 			if !utf8.ValidString(v) {
-				return cty.NilVal, function.NewArgErrorf(0, "environment variable %s is not valid UTF-8", name)
+				return cty.NilVal, sourceErrorf("environment variable %s is not valid UTF-8", name)
 			}
 			return cty.StringVal(v).Mark(sensitive), nil
 		},
@@ -130,35 +167,35 @@ func envFunc(lookupEnv func(string) (string, bool)) function.Function {
 
 // fileFunc reads a file relative to the spec directory, as UTF-8 text or as
 // base64.
-func fileFunc(dir string, b64 bool, readFile func(path string)) function.Function {
-	desc := "Returns the contents of a file relative to the spec directory, marked sensitive."
+func fileFunc(src sources, b64 bool) function.Function {
+	desc, name := "Returns the contents of a file relative to the spec directory, marked sensitive.", "file"
 	if b64 {
-		desc = "Returns the base64-encoded contents of a file relative to the spec directory, marked sensitive."
+		desc, name = "Returns the base64-encoded contents of a file relative to the spec directory, marked sensitive.", "filebase64"
 	}
 	return function.New(&function.Spec{
 		Description: desc,
-		Params:      []function.Parameter{{Name: "path", Type: cty.String}},
+		Params:      []function.Parameter{{Name: "path", Type: cty.String, AllowMarked: true}},
 		Type:        function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			p := args[0].AsString()
-			full := p
-			if !filepath.IsAbs(p) {
-				full = filepath.Join(dir, p)
-			}
-			b, err := os.ReadFile(full)
+			p, err := sourceArg(args, "path of a file")
 			if err != nil {
-				var pe *os.PathError
-				if errors.As(err, &pe) {
-					err = pe.Err // the path is already in the message below
-				}
-				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %v", p, err)
+				return cty.NilVal, err
 			}
-			readFile(p)
+			b, outside, err := readPayloadFile(src.dir, p)
+			if err != nil {
+				return cty.NilVal, err
+			}
+			src.read(p, outside)
+			src.got(fmt.Sprintf("%s(%q)", name, p), b)
 			if b64 {
-				return cty.StringVal(base64.StdEncoding.EncodeToString(b)).Mark(sensitive), nil
+				enc := base64.StdEncoding.EncodeToString(b)
+				if src.mask != nil {
+					src.mask([]byte(enc))
+				}
+				return cty.StringVal(enc).Mark(sensitive), nil
 			}
 			if !utf8.Valid(b) {
-				return cty.NilVal, function.NewArgErrorf(0, "%s is not valid UTF-8; use filebase64 for binary files", p)
+				return cty.NilVal, sourceErrorf("%s is not valid UTF-8; use filebase64 for binary files", p)
 			}
 			return cty.StringVal(string(b)).Mark(sensitive), nil
 		},
@@ -174,7 +211,8 @@ const errHidden = "this argument is sensitive, so the details of the error are h
 // hideSensitive wraps f so that it accepts marked arguments, calls f on the
 // unmarked values, re-applies every mark to the result, and, when an
 // argument was sensitive, returns errors without their original message.
-func hideSensitive(f function.Function) function.Function {
+// When mask is not nil, it is given every string leaf of a sensitive result.
+func hideSensitive(f function.Function, mask func([]byte)) function.Function {
 	params := f.Params()
 	for i := range params {
 		params[i].AllowMarked = true
@@ -203,6 +241,9 @@ func hideSensitive(f function.Function) function.Function {
 			if err != nil {
 				return cty.NilVal, hideErr(err, marks)
 			}
+			if _, ok := marks[sensitive]; ok && mask != nil {
+				maskLeaves(v, mask)
+			}
 			return v.WithMarks(marks), nil
 		},
 	})
@@ -212,8 +253,8 @@ func hideSensitive(f function.Function) function.Function {
 // binary): there its errors lose their message whatever the arguments, since
 // a literal payload (allow_literal) is unmarked but no less secret, and
 // stdlib errors quote their input ("cannot convert "…" to number").
-func hideAllErrors(f function.Function) function.Function {
-	inner := hideSensitive(f)
+func hideAllErrors(f function.Function, mask func([]byte)) function.Function {
+	inner := hideSensitive(f, mask)
 	always := cty.NewValueMarks(sensitive)
 	return function.New(&function.Spec{
 		Description: inner.Description(),
@@ -258,4 +299,14 @@ func hideErr(err error, marks cty.ValueMarks) error {
 		return function.NewArgErrorf(ae.Index, errHidden)
 	}
 	return errors.New(errHidden)
+}
+
+// maskLeaves gives mask a copy of every known string inside v (unmarked).
+func maskLeaves(v cty.Value, mask func([]byte)) {
+	_ = cty.Walk(v, func(_ cty.Path, el cty.Value) (bool, error) {
+		if el.Type() == cty.String && el.IsKnown() && !el.IsNull() {
+			mask([]byte(el.AsString()))
+		}
+		return true, nil
+	})
 }

@@ -10,5 +10,5 @@ role "web" {}
 
 secret "ok" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }

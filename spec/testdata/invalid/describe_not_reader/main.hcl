@@ -9,7 +9,7 @@ role "web" {}
 
 secret "ok" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }
 
 role "batch" {}
@@ -17,5 +17,5 @@ role "batch" {}
 secret "db" {
   readers  = [role.web]
   describe = [role.batch] # ERROR: Describe role is not a reader
-  value    = "x"
+  value    = "xxxxxxxx"
 }

@@ -9,5 +9,5 @@ role "web" {}
 
 secret "db" {
   readers = [role.web, role.web] # ERROR: Duplicate reader
-  value   = "x"
+  value   = "xxxxxxxx"
 }

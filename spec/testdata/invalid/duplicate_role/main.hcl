@@ -9,7 +9,7 @@ role "web" {}
 
 secret "ok" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }
 
 role "web" {} # ERROR: Duplicate role block

@@ -9,9 +9,9 @@ role "web" {}
 
 secret "ok" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }
 
 secret "ok" { # ERROR: Duplicate secret block
-  value = "y"
+  value = "yyyyyyyy"
 }

@@ -9,5 +9,5 @@ role "web" {}
 
 secret "db" {
   readers = [role.web]
-  value   = env("UNSET_VARIABLE") # ERROR: Invalid function argument
+  value   = env("UNSET_VARIABLE") # ERROR: Error in function call
 }

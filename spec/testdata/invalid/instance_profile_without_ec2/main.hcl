@@ -12,5 +12,5 @@ role "web" {
 
 secret "ok" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }

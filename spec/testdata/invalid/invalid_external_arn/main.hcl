@@ -9,7 +9,7 @@ role "web" {}
 
 secret "ok" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }
 
 role "reporting" {
@@ -18,5 +18,5 @@ role "reporting" {
 
 secret "report" {
   readers = [role.reporting]
-  value   = "x"
+  value   = "xxxxxxxx"
 }

@@ -9,6 +9,6 @@ role "web" {}
 
 secret "db" {
   readers     = [role.web]
-  value       = "x"
+  value       = "xxxxxxxx"
   kms_key_arn = "arn:aws:kms:us-east-1:000000000000:alias/app" # ERROR: Invalid KMS key ARN
 }

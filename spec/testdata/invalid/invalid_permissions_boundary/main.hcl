@@ -11,5 +11,5 @@ role "web" {
 
 secret "ok" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }

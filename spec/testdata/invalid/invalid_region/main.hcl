@@ -8,5 +8,5 @@ role "web" {}
 
 secret "ok" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }

@@ -9,7 +9,7 @@ role "web" {}
 
 secret "ok" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }
 
 role "1web" {} # ERROR: Invalid role name

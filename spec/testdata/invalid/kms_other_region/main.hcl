@@ -9,6 +9,6 @@ role "web" {}
 
 secret "db" {
   readers     = [role.web]
-  value       = "x"
+  value       = "xxxxxxxx"
   kms_key_arn = "arn:aws:kms:eu-west-1:000000000000:key/1234" # ERROR: KMS key in another region
 }

@@ -11,5 +11,5 @@ variable "who" { default = "web" }
 
 secret "db" {
   readers = [var.who] # ERROR: Invalid role reference
-  value   = "x"
+  value   = "xxxxxxxx"
 }

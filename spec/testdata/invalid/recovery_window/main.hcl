@@ -9,6 +9,6 @@ role "web" {}
 
 secret "db" {
   readers              = [role.web]
-  value                = "x"
+  value                = "xxxxxxxx"
   recovery_window_days = 3 # ERROR: Invalid recovery window
 }

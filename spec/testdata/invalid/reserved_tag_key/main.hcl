@@ -9,6 +9,6 @@ role "web" {}
 
 secret "db" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
   tags    = { "secretboot:stage" = "prod" } # ERROR: Reserved tag key
 }

@@ -10,5 +10,5 @@ role "api" {} # ERROR: Role name clash
 
 secret "ok" {
   readers = [role.api, role.API]
-  value   = "x"
+  value   = "xxxxxxxx"
 }

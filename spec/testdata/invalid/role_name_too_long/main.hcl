@@ -9,7 +9,7 @@ role "web" {}
 
 secret "ok" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }
 
 role "a-very-long-role-label-that-will-not-fit-into-sixty-four" { # ERROR: Role name too long
@@ -17,5 +17,5 @@ role "a-very-long-role-label-that-will-not-fit-into-sixty-four" { # ERROR: Role 
 
 secret "other" {
   readers = [role.a-very-long-role-label-that-will-not-fit-into-sixty-four]
-  value   = "x"
+  value   = "xxxxxxxx"
 }

@@ -9,6 +9,6 @@ role "web" {}
 
 secret "db" {
   readers     = [role.web]
-  value       = "x"
+  value       = "xxxxxxxx"
   description = join("", [for i in range(683) : "xxx"]) # ERROR: Description too long
 }

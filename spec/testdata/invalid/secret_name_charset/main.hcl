@@ -9,5 +9,5 @@ role "web" {}
 
 secret "app/db config" { # ERROR: Invalid secret name
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }

@@ -9,5 +9,5 @@ role "web" {}
 
 secret "app/db-abcdef" { # ERROR: Secret name ends like an ARN suffix
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }

@@ -9,5 +9,5 @@ role "web" {}
 
 secret "x" { # ERROR: Invalid secret name
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }

@@ -9,9 +9,9 @@ role "web" {}
 
 secret "ok" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }
 
 secret "orphan" { # WARNING: Secret without readers
-  value = "x"
+  value = "xxxxxxxx"
 }

@@ -9,6 +9,6 @@ role "web" {}
 
 secret "db" {
   readers     = [role.web]
-  value       = "x"
+  value       = "xxxxxxxx"
   description = env("SET") # ERROR: Sensitive value not allowed here
 }

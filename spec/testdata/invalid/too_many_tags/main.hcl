@@ -9,6 +9,6 @@ role "web" {}
 
 secret "db" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
   tags    = { for i in range(49) : "k${i}" => "v" } # ERROR: Too many tags
 }

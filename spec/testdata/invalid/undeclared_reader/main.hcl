@@ -9,5 +9,5 @@ role "web" {}
 
 secret "db" {
   readers = [role.api] # ERROR: Reference to undeclared role
-  value   = "x"
+  value   = "xxxxxxxx"
 }

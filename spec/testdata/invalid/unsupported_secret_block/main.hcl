@@ -9,6 +9,6 @@ role "web" {}
 
 secret "db" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
   rotate {} # ERROR: Unsupported block type
 }

@@ -9,6 +9,6 @@ role "web" {}
 
 secret "db" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
   binary  = "eA==" # ERROR: Conflicting payload attributes
 }

@@ -13,5 +13,5 @@ role "web" {}
 
 secret "ok" {
   readers = [role.web]
-  value   = "x"
+  value   = "xxxxxxxx"
 }
