@@ -28,9 +28,11 @@ const (
 )
 
 // constantSummaries are the summaries that hclsyntax and hcl (ops.go) give
-// expression-evaluation diagnostics, each a string constant in hcl v2.25.0
-// (checked by TestConstantSummariesAreConstants). They name the kind of
-// problem and never a value, so a hidden diagnostic keeps them.
+// expression-evaluation diagnostics, each a string constant in hcl v2.25.0.
+// They name the kind of problem and never a value, so a hidden diagnostic
+// keeps them. The match is exact, so even a summary that some future
+// version built from a value could only pass by equalling one of these
+// fixed texts.
 var constantSummaries = map[string]bool{
 	"Ambiguous attribute key":                  true,
 	"Attempt to get attribute from null value": true,
