@@ -202,7 +202,7 @@ func (e *evaluator) stageVars(decl map[string]*VariableConfig, vals map[string]c
 		conv, reason := convertValue(val, v.Type, touchesSensitive(kv.Value, ctx))
 		if reason != "" {
 			e.diags = append(e.diags, errDiag(kv.Value.Range(), "Invalid value for variable",
-				"The value for var.%s does not match its type: %s.", name, reason))
+				"The value for var.%s does not match its type, %s: %s.", name, v.Type.FriendlyNameForConstraint(), reason))
 			vals[name] = cty.UnknownVal(v.Type)
 			continue
 		}
