@@ -174,3 +174,43 @@ func TestIssue10DiagnosticLeaks(t *testing.T) {
 		})
 	}
 }
+
+// TestHiddenDiagnosticsSayWhatToFix checks what a hidden diagnostic keeps:
+// its location, a constant summary, and the details that name only what
+// the spec writes (functions, variables, a source's name or path).
+func TestHiddenDiagnosticsSayWhatToFix(t *testing.T) {
+	tests := []struct {
+		name, value, summary, detail string
+	}{
+		{"unknown function", `{ a = upperr(env("P")) }`, "Call to unknown function", `There is no function named "upperr". Did you mean "upper"?`},
+		{"too many arguments", `upper(env("P"), 1)`, "Too many function arguments", `Function "upper" expects only 1 argument(s).`},
+		{"unset environment variable", `"${env("P")}${env("NOPE")}"`, "Error in function call", `Call to function "env" failed: environment variable NOPE is not set.`},
+		{"missing file", `{ a = env("P"), b = file("nope.txt") }`, "Error in function call", `Call to function "file" failed: cannot read nope.txt: no such file or directory.`},
+		{"misspelt variable", `{ a = env("P"), b = var.vv }`, "Undeclared variable", `var.vv is not declared; check the spelling or declare it with a variable block.`},
+		{"duplicate key", `{ for x in [env("P"), env("P")] : x => 1 }`, "Duplicate object key", hiddenPayloadDetail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, diags := diagCase{value: tt.value}.run(t, diagCanary, EvalOptions{})
+			if len(diags) != 1 || diags[0].Summary != tt.summary || diags[0].Detail != tt.detail || diags[0].Subject == nil {
+				t.Fatalf("want %q: %q, got:\n%s", tt.summary, tt.detail, out)
+			}
+			if d := diags[0]; d.Expression != nil || d.EvalContext != nil || d.Extra != nil {
+				t.Errorf("hidden diagnostic keeps Expression, EvalContext or Extra: %#v", d)
+			}
+		})
+	}
+}
+
+// TestHideDiagnosticsUnknownSummary: a summary that is not a proven
+// constant is replaced too.
+func TestHideDiagnosticsUnknownSummary(t *testing.T) {
+	rng := hcl.Range{Filename: "main.hcl", Start: hcl.Pos{Line: 3, Column: 5}, End: hcl.Pos{Line: 3, Column: 9}}
+	got := hideDiagnostics(hcl.Diagnostics{{
+		Severity: hcl.DiagWarning, Summary: "Key " + diagCanary + " is odd", Detail: diagCanary, Subject: &rng, Context: &rng,
+	}}, false)
+	want := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: hiddenSummary, Detail: hiddenDetail, Subject: &rng, Context: &rng}
+	if len(got) != 1 || *got[0] != *want {
+		t.Errorf("got %#v, want %#v", got[0], want)
+	}
+}

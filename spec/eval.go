@@ -408,6 +408,9 @@ func (e *evaluator) warnUnused(d *Desired) {
 // value evaluates an attribute of a non-payload setting: sensitive values
 // are refused, because these settings are shown in plans.
 func (e *evaluator) value(attr *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
+	if e.undeclaredVars(attr.Expr) {
+		return cty.NilVal, false
+	}
 	v, ds := evalExpr(attr.Expr, e.ctx, false)
 	e.diags = append(e.diags, ds...)
 	e.notes = nil // a sensitive value is an error here anyway
@@ -431,6 +434,26 @@ func (e *evaluator) value(attr *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	return conv, true
+}
+
+// undeclaredVars reports references to variables that the spec does not
+// declare. HCL reports them too, but where the expression touches a
+// sensitive value its message is hidden, and a misspelt name is the
+// commonest mistake in a payload expression.
+func (e *evaluator) undeclaredVars(expr hcl.Expression) bool {
+	declared := e.ctx.Variables["var"].Type()
+	found := false
+	for _, t := range expr.Variables() {
+		if t.RootName() != "var" || len(t) < 2 {
+			continue
+		}
+		if step, ok := t[1].(hcl.TraverseAttr); ok && !declared.HasAttribute(step.Name) {
+			e.diags = append(e.diags, errDiag(t.SourceRange(), "Undeclared variable",
+				"var.%s is not declared; check the spelling or declare it with a variable block.", step.Name))
+			found = true
+		}
+	}
+	return found
 }
 
 func (e *evaluator) str(attr *hcl.Attribute) (string, bool) {

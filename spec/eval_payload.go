@@ -133,6 +133,9 @@ func (e *evaluator) payload(sc *SecretConfig) Payload {
 
 // payloadValue evaluates value or binary; the result may be sensitive.
 func (e *evaluator) payloadValue(attr *hcl.Attribute) (cty.Value, bool) {
+	if e.undeclaredVars(attr.Expr) {
+		return cty.NilVal, false
+	}
 	v, ds := evalExpr(attr.Expr, e.payloadContext(), true)
 	e.diags = append(e.diags, ds...)
 	if ds.HasErrors() || !v.IsWhollyKnown() {

@@ -68,6 +68,19 @@ var constantSummaries = map[string]bool{
 	"Variables not allowed":                    true,
 }
 
+// namesOnlyDetails are the summaries whose details hcl v2.25.0 builds only
+// from names: of functions and their parameters, and of variables in the
+// source or at the top of the evaluation context (never the attributes of
+// a value). A hidden diagnostic keeps these details, which say what to fix.
+var namesOnlyDetails = map[string]bool{
+	"Call to unknown function":      true,
+	"Function calls not allowed":    true,
+	"Not enough function arguments": true,
+	"Too many function arguments":   true,
+	"Unknown variable":              true,
+	"Variables not allowed":         true,
+}
+
 // sourceFunctions are the functions whose results are sensitive.
 var sourceFunctions = map[string]bool{"env": true, "file": true, "filebase64": true}
 
@@ -171,7 +184,7 @@ func hideDiagnostics(diags hcl.Diagnostics, payload bool) hcl.Diagnostics {
 		if constantSummaries[d.Summary] {
 			summary = d.Summary
 		}
-		if keptSourceError(d) {
+		if keptSourceError(d) || namesOnlyDetails[d.Summary] {
 			det = d.Detail
 		}
 		out[i] = &hcl.Diagnostic{
