@@ -130,9 +130,10 @@ func TestFileFIFOReturns(t *testing.T) {
 	}
 }
 
-// TestReadPayloadFileOpensWithoutBlocking replaces the regular file by a
-// FIFO between the type check and the open, which readPayloadFile meets
-// only through its open flags and its second Stat.
+// TestReadPayloadFileOpensWithoutBlocking covers the race that the type
+// check cannot: a FIFO swapped in between the check and the open. Opening
+// it with openFlags must return at once (the Stat of the opened file then
+// refuses it).
 func TestReadPayloadFileOpensWithoutBlocking(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f")
