@@ -17,6 +17,10 @@
 // cty marks before they enter an hcl.EvalContext, so they propagate through
 // functions, are skipped by HCL's diagnostic writer, and every function error
 // that involves a marked argument is replaced by a message without the value.
+// Marks do not reach the text HCL and cty build from values, so every
+// evaluation goes through evalExpr, which hides the details of diagnostics
+// from expressions that could see a sensitive value or compute a payload.
+// EvalOptions.Mask receives every sensitive string for output masking.
 // Evaluated payloads leave the package only as Sealed values.
 //
 // Generator.Generate and Payload.Compose are the apply-time helpers the engine
