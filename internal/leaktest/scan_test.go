@@ -182,6 +182,14 @@ func (s *scanner) scanExcept(command, channel string, data, original []byte) {
 // report fails t for every hit and logs the count of combinations checked.
 func (s *scanner) report(t *testing.T) {
 	t.Helper()
+	checked, hits := s.settle(t)
+	t.Logf("leaktest: %d combinations checked, %d hits", checked, hits)
+}
+
+// settle fails t for every hit, adds the count of combinations checked to
+// the total and returns it, with the number of hits.
+func (s *scanner) settle(t *testing.T) (checked, hits int) {
+	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, h := range s.hits {
@@ -190,8 +198,8 @@ func (s *scanner) report(t *testing.T) {
 	if s.checked == 0 {
 		t.Fatal("leaktest: nothing was checked")
 	}
-	t.Logf("leaktest: %d combinations checked, %d hits", s.checked, len(s.hits))
 	totalChecked.add(s.checked)
+	return s.checked, len(s.hits)
 }
 
 // sources lists the canary sources, sorted, for the log.
