@@ -246,19 +246,23 @@ func runAdversarial(t *testing.T, c adversarialCase, unmasked bool) {
 	check(want, eval("validate", "-json")...)
 	check(want, eval("plan", "--sandbox")...)
 	check(want, eval("plan", "-json", "--sandbox")...)
-	check(want, eval("plan", "-markdown", "--sandbox")...)
+	check(want, eval("--debug", "plan", "-markdown", "--sandbox")...)
 	check(want, eval("plan", "-out", "out/plan.bin", "--sandbox")...)
-	check(want, eval("--debug", "apply", "-auto-approve", "--sandbox")...)
+	// apply runs against `sandbox serve`, whose request log is scanned too.
+	srv := w.serve("--debug", "--state", "serve-state")
+	w.setenv(srv.env()...)
+	check(want, eval("--debug", "apply", "-auto-approve")...)
 	if c.expectOK {
 		// What apply wrote, plan now reads back and compares.
-		check(0, eval("plan", "--sandbox")...)
-		if len(c.stored) > 0 {
-			var stored []string
-			for _, name := range c.stored {
-				stored = append(stored, cs.get(name).source)
-			}
-			checkPayloadsReachedSandbox(t, s, filepath.Join(w.stateDir(), "state.json"), stored...)
+		check(0, eval("--debug", "plan")...)
+	}
+	srv.stop()
+	if len(c.stored) > 0 {
+		var stored []string
+		for _, name := range c.stored {
+			stored = append(stored, cs.get(name).source)
 		}
+		checkPayloadsReachedSandbox(t, s, filepath.Join(w.root, "serve-state", "state.json"), stored...)
 	}
 
 	fmtCheck := map[string]int{"formatted": 0, "unformatted": 1, "unparsable": 1}[c.fmtMode]
