@@ -112,12 +112,15 @@ func (cs *canarySet) get(name string) canary {
 	if c, ok := cs.values[name]; ok {
 		return c
 	}
-	c := newCanary(cs.prefix + "." + name)
+	// The value leaves out the case's name, which could hold a word of the
+	// literal-credential check (key, token, …) and change what a case tests.
+	c := newCanary(name)
 	if strings.HasPrefix(name, "id") {
 		var b [6]byte
 		_, _ = rand.Read(b[:])
-		c.value = []byte(fmt.Sprintf("cnry_%s_%s_%x", strings.NewReplacer("-", "_", ".", "_").Replace(cs.prefix), name, b))
+		c.value = []byte(fmt.Sprintf("cnry_%s_%x", name, b))
 	}
+	c.source = cs.prefix + "." + name
 	cs.values[name] = c
 	// Functions change case or order before a diagnostic can quote them.
 	reversed := []rune(string(c.value))
