@@ -188,7 +188,9 @@ func TestNoLeakAdversarial(t *testing.T) {
 			}
 			t.Run(c.name+"/"+mode, func(t *testing.T) {
 				t.Parallel()
-				runAdversarial(t, c, unmasked)
+				checked, _ := runAdversarial(t, c, unmasked).settle(t)
+				adversarialChecked.Add(int64(checked))
+				adversarialRuns.Add(1)
 			})
 		}
 	}
@@ -200,7 +202,9 @@ func TestNoLeakAdversarial(t *testing.T) {
 	})
 }
 
-func runAdversarial(t *testing.T, c adversarialCase, unmasked bool) {
+// runAdversarial runs the commands of one case and returns the scanner
+// that searched their output, for the caller to settle.
+func runAdversarial(t *testing.T, c adversarialCase, unmasked bool) *scanner {
 	s := newScanner()
 	w := newWorkspace(t, s)
 	cs := &canarySet{s: s, prefix: c.name, values: map[string]canary{}}
@@ -285,7 +289,43 @@ func runAdversarial(t *testing.T, c adversarialCase, unmasked bool) {
 	checkFmt(written, "fmt", "-check")
 
 	checkFilesAtRest(t, w)
-	checked, _ := s.settle(t)
-	adversarialChecked.Add(int64(checked))
-	adversarialRuns.Add(1)
+	return s
+}
+
+// TestAdversarialRunnerSeesPrintedText runs the corpus runner on a spec
+// whose description, which is not a payload, holds a canary: plan shows a
+// description by design, so the runner must find it in every plan
+// rendering and the saved plan, and in fmt's diff of the unformatted line.
+// A runner that cannot see printed text would pass the corpus for the
+// wrong reason.
+func TestAdversarialRunnerSeesPrintedText(t *testing.T) {
+	c := adversarialCase{name: "printed", expectOK: true, fmtMode: "unformatted", files: []txtar.File{{Name: "main.hcl", Data: []byte(specHeader + `
+secret "app/a" {
+  readers = [role.web]
+  value   = env("LEAK_B")
+    description = {{A|hcl}}
+}
+`)}}, env: []string{"LEAK_B={{B}}"}, stored: []string{"B"}}
+	s := runAdversarial(t, c, false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]bool{}
+	for _, h := range s.hits {
+		if h.source != "printed.A" {
+			t.Errorf("unexpected hit of %s in %s of `%s`", h.source, h.channel, h.command)
+		}
+		seen[h.command+" | "+h.channel] = true
+	}
+	for _, want := range []string{
+		"plan --sandbox --spec spec | stdout",
+		"plan -json --sandbox --spec spec | stdout",
+		"--debug plan -markdown --sandbox --spec spec | stdout",
+		"plan -out out/plan.bin --sandbox --spec spec | file out/plan.bin",
+		"--debug apply -auto-approve --spec spec | stdout",
+		"fmt -check -diff --spec spec | stdout",
+	} {
+		if !seen[want] {
+			t.Errorf("the runner did not see the description in %s; it saw %v", want, seen)
+		}
+	}
 }

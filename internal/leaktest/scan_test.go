@@ -267,3 +267,17 @@ func TestScannerFindsEveryEncoding(t *testing.T) {
 		}
 	})
 }
+
+// TestScanExcept checks that a rewritten spec file is searched for every
+// canary except those its original text held, in any encoding.
+func TestScanExcept(t *testing.T) {
+	kept, dropped := newCanary("kept"), newCanary("dropped")
+	s := newScanner()
+	s.add(kept, dropped)
+	original := []byte("value = " + hclString(string(dropped.value)) + "\n")
+	rewritten := append(append([]byte(nil), original...), kept.value...)
+	s.scanExcept("fmt", "file spec/main.hcl", rewritten, original)
+	if len(s.hits) != 1 || s.hits[0].source != "kept" {
+		t.Errorf("hits = %+v, want one of the kept canary", s.hits)
+	}
+}
