@@ -31,8 +31,8 @@ import (
 // which sets the variable NAME to the section without its final newline.
 // {{A}} in a section or directive is canary A (any word names one): {{A|hcl}}
 // is it as an HCL string literal, {{A|json}} as a JSON string, {{A|b64}} in
-// standard base64. A name that
-// starts with "id" is a canary made of identifier characters only, and
+// standard base64. A name that starts with "num" is a 24-digit number. A
+// name that starts with "id" is a canary made of identifier characters only, and
 // {{idA|typo}} is that identifier with its last character changed, so that
 // HCL suggests the canary ("Did you mean …?").
 type adversarialCase struct {
@@ -115,10 +115,19 @@ func (cs *canarySet) get(name string) canary {
 	// The value leaves out the case's name, which could hold a word of the
 	// literal-credential check (key, token, …) and change what a case tests.
 	c := newCanary(name)
-	if strings.HasPrefix(name, "id") {
+	switch {
+	case strings.HasPrefix(name, "id"):
 		var b [6]byte
 		_, _ = rand.Read(b[:])
 		c.value = []byte(fmt.Sprintf("cnry_%s_%x", name, b))
+	case strings.HasPrefix(name, "num"):
+		digits := make([]byte, 24)
+		_, _ = rand.Read(digits)
+		for i := range digits {
+			digits[i] = '0' + digits[i]%10
+		}
+		digits[0] = '1' + digits[0]%9 // no leading zero: JSON keeps every digit
+		c.value = digits
 	}
 	c.source = cs.prefix + "." + name
 	cs.values[name] = c
