@@ -18,6 +18,19 @@
 // throttling from `sandbox serve`, AccessDenied from a role without rights,
 // and a panic inside apply provoked by a malformed AWS response.
 //
+// The adversarial corpus (testdata/adversarial, TestNoLeakAdversarial) is a
+// spec per way for an expression to fail or be printed while it touches a
+// payload: operators, functions, for/if/splat/conditional/template forms,
+// computed keys and indexes, variable conversions, --var,
+// SECRETBOOT_VAR_, payloads where none belongs, and allow_literal payloads
+// under fmt. Each runs through validate, plan, apply and fmt twice: with
+// the CLI's output masker disabled (the binary built with the leaktest tag,
+// SECRETBOOT_LEAKTEST_UNMASKED=1), which proves that no sensitive text is
+// produced at all, and as shipped. TestNoLeakEchoEndpoint runs plan, apply
+// and import against an endpoint that answers with errors echoing request
+// bodies. No command may print the masker's report line either: a masked
+// leak is still a leak.
+//
 // FuzzNoLeak builds random specs around canaries and runs validate and plan
 // in-process, through the same spec, provision and render packages the CLI
 // uses.

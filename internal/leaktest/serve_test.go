@@ -38,7 +38,11 @@ func (w *workspace) serve(args ...string) *server {
 	w.t.Helper()
 	all := append([]string{"sandbox", "serve", "--addr", "127.0.0.1:0"}, args...)
 	s := &server{w: w, label: strings.Join(all, " "), done: make(chan struct{})}
-	s.cmd = exec.Command(secretboot(w.t), all...)
+	bin := w.bin // the server runs the workspace's binary, as its CLI runs do
+	if bin == "" {
+		bin = secretboot(w.t)
+	}
+	s.cmd = exec.Command(bin, all...)
 	s.cmd.Dir = w.root
 	s.cmd.Env = w.env
 	s.cmd.Stderr = &s.stderr
