@@ -47,14 +47,16 @@ const envVarPrefix = "SECRETBOOT_VAR_"
 
 // evaluator holds the state of one Evaluate call.
 type evaluator struct {
-	c     *Config
-	st    *StageConfig
-	fns   map[string]function.Function
-	ctx   *hcl.EvalContext
-	diags hcl.Diagnostics
-	files map[string]bool // paths read by file() and filebase64()
-	mask  func([]byte)
-	notes []sourceNote // about source calls of the expression being evaluated
+	c   *Config
+	st  *StageConfig
+	fns map[string]function.Function
+	// quietFns are fns whose sources report nothing (no mask, no notes).
+	quietFns map[string]function.Function
+	ctx      *hcl.EvalContext
+	diags    hcl.Diagnostics
+	files    map[string]bool // paths read by file() and filebase64()
+	mask     func([]byte)
+	notes    []sourceNote // about source calls of the expression being evaluated
 
 	skipPayloads bool
 }
@@ -84,6 +86,9 @@ func (c *Config) Evaluate(stage string, opts EvalOptions) (*Desired, hcl.Diagnos
 	}
 	e := &evaluator{c: c, st: st, files: map[string]bool{}, mask: opts.Mask, skipPayloads: opts.SkipPayloads}
 	e.fns = functions(sources{dir: c.Dir, lookupEnv: lookup, mask: opts.Mask, read: e.readFile, got: e.gotSource})
+	// Re-evaluating a part of an expression for a check must not report
+	// its sources a second time (warnings would repeat or land elsewhere).
+	e.quietFns = functions(sources{dir: c.Dir, lookupEnv: lookup, read: func(string, string) {}, got: func(string, []byte) {}})
 	vars := e.variables(opts.Vars, lookup)
 	e.ctx = &hcl.EvalContext{
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)},

@@ -264,7 +264,16 @@ func (e *evaluator) checkLiteralItems(sc *SecretConfig, attr *hcl.Attribute, rep
 		}
 		for _, item := range oc.Items {
 			k, ds := evalExpr(item.KeyExpr, nil, false)
-			if ds.HasErrors() || !k.IsKnown() || k.IsNull() || k.Type() != cty.String {
+			if ds.HasErrors() {
+				// A computed key, possibly from a payload source: its
+				// name decides whether a literal value is a credential.
+				k, ds = evalExpr(item.KeyExpr, &hcl.EvalContext{Variables: e.ctx.Variables, Functions: e.quietFns}, true)
+			}
+			if ds.HasErrors() || !k.IsWhollyKnown() || k.IsNull() {
+				continue
+			}
+			k, keyMarks := k.UnmarkDeep()
+			if k.Type() != cty.String {
 				continue
 			}
 			key := k.AsString()
@@ -272,7 +281,14 @@ func (e *evaluator) checkLiteralItems(sc *SecretConfig, attr *hcl.Attribute, rep
 				continue
 			}
 			reported[key] = true
-			e.diags = append(e.diags, literalField(hcl.RangeBetween(item.KeyExpr.Range(), item.ValueExpr.Range()), key, sc.Name))
+			rng := hcl.RangeBetween(item.KeyExpr.Range(), item.ValueExpr.Range())
+			if _, hidden := keyMarks[sensitive]; hidden {
+				e.diags = append(e.diags, errDiag(rng, "Literal credential in spec",
+					"A field of secret %q whose name is computed from a sensitive value looks like a credential, but its value is written into the spec. Read it with env() or file(), generate it, or set allow_literal = true.",
+					sc.Name))
+				continue
+			}
+			e.diags = append(e.diags, literalField(rng, key, sc.Name))
 		}
 		return nil
 	})

@@ -15,11 +15,14 @@ func TestLiteralCredentialUnderSensitiveMark(t *testing.T) {
 		value string
 		want  []string // "summary @line"
 	}{
-		{"sensitive key", `value = { (env("P")) = "x", password = "hunter2hunter2" }`, []string{"Literal credential in spec @9"}},
+		// P's value, "env-secret-1", says credential too: both fields are reported.
+		{"sensitive key", `value = { (env("P")) = "x", password = "hunter2hunter2" }`, []string{"Literal credential in spec @9", "Literal credential in spec @9"}},
+		{"sensitive key alone", `value = { (env("P")) = "x" }`, []string{"Literal credential in spec @9"}},
+		{"sensitive key, sensitive value", `value = { (env("P")) = env("L") }`, nil},
 		{"merge with a sensitive object", `value = merge(jsondecode(file("db.json")), { api_key = "literal-key-1" })`, []string{"Literal credential in spec @9"}},
 		{"non-sensitive variable", `value = merge(jsondecode(file("db.json")), { password = var.v })`, []string{"Literal credential in spec @9"}},
-		{"nested", `value = { (env("P")) = { token = "literal-token" } }`, []string{"Literal credential in spec @9"}},
-		{"sensitive value", `value = { (env("P")) = "x", password = env("L") }`, nil},
+		{"nested", `value = { (env("P")) = { token = "literal-token" } }`, []string{"Literal credential in spec @9", "Literal credential in spec @9"}},
+		{"sensitive value", `value = { (env("P")) = env("L"), password = env("L") }`, nil},
 		{"null", `value = merge(jsondecode(file("db.json")), { token = null })`, nil},
 		{"for symbols", `value = { for k, v in jsondecode(file("db.json")) : k => { secret = v } }`, nil},
 		{"allow_literal", "allow_literal = true\n  value = { (env(\"P\")) = \"x\", password = \"hunter2hunter2\" }", nil},
