@@ -90,10 +90,6 @@ func (e endpointAPIError) ErrorFault() smithy.ErrorFault { return e.fault }
 func (e endpointAPIError) ErrorMessage() string          { return knownCodes[e.Code] }
 func (e endpointAPIError) Unwrap() error                 { return e.EndpointError }
 
-// HTTPStatusCode lets code that classifies errors by status (the SDK's
-// retryer does) see the status; 0 stands for none.
-func (e *EndpointError) HTTPStatusCode() int { return e.StatusCode }
-
 // knownCodes are the error codes passed on, with what each usually means
 // for secretboot's calls: Secrets Manager's modelled errors and AWS's
 // common ones. Any other code could be text of the endpoint's choosing.

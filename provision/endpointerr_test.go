@@ -41,9 +41,12 @@ const (
 	echoTruncated echoMode = "truncated-200"
 	// A 200 whose body is JSON of the wrong shape quoting the echo.
 	echoWrongShape echoMode = "wrong-shape-200"
+	// Not HTTP: the echo as the status line, which net/http quotes in its
+	// error.
+	echoNotHTTP echoMode = "not-http"
 )
 
-var echoModes = []echoMode{echoMessage, echoEverywhere, echoServerError, echoTruncated, echoWrongShape}
+var echoModes = []echoMode{echoMessage, echoEverywhere, echoServerError, echoTruncated, echoWrongShape, echoNotHTTP}
 
 // smOperations are the Secrets Manager operations the engine calls.
 var smOperations = []string{
@@ -146,6 +149,15 @@ func (e *echoEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case echoWrongShape:
 		w.WriteHeader(http.StatusOK)
 		fmt.Fprintf(w, `{"Name":{"echo":%s},"ARN":[%s],"SecretList":%s,"SecretString":7,"SecretBinary":%s}`, quoted, quoted, quoted, quoted)
+	case echoNotHTTP:
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		defer conn.Close()
+		// One word, which net/http quotes whole: "malformed HTTP response".
+		_, _ = buf.WriteString(strings.NewReplacer("\r", "_", "\n", "_", " ", "_").Replace(echo) + "\r\n\r\n")
+		_ = buf.Flush()
 	default: // "code:<code>": that code, the echo as its message
 		w.Header().Set("X-Amzn-Requestid", echoRequestID)
 		w.WriteHeader(http.StatusBadRequest)
@@ -414,7 +426,7 @@ func TestEchoingEndpointCanLeak(t *testing.T) {
 	st := startEchoStack(t)
 	scan := newLeakScan(t)
 	raw := secretsmanager.NewFromConfig(st.env.Config, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(st.url) })
-	for _, mode := range []echoMode{echoMessage, echoEverywhere, echoServerError} {
+	for _, mode := range []echoMode{echoMessage, echoEverywhere, echoServerError, echoNotHTTP} {
 		st.echo.fail("CreateSecret", mode, -1)
 		_, err := raw.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String("x-" + string(mode)), SecretString: aws.String(canaryString)})
 		if err == nil || len(scan.hits(err.Error())) == 0 {
