@@ -70,11 +70,22 @@ func (e *EndpointError) Error() string {
 	if len(facts) > 0 {
 		fmt.Fprintf(&b, " (%s)", strings.Join(facts, ", "))
 	}
-	if advice := knownCodes[e.Code]; advice != "" {
+	if advice := e.advice(); advice != "" {
 		b.WriteString(": " + advice)
 	}
 	b.WriteString("; the endpoint's own message is not shown, as it could quote a secret value")
 	return b.String()
+}
+
+// advice says what the code usually means for the call.
+func (e *EndpointError) advice() string {
+	a := knownCodes[e.Code]
+	if a == accessDenied {
+		// The endpoint's message would name the action; the operation
+		// names it as well.
+		return "the caller lacks secretsmanager:" + e.Operation + " on this secret, or an action it implies (secretsmanager:TagResource for tags; kms:GenerateDataKey or kms:Decrypt on a customer managed KMS key)"
+	}
+	return a
 }
 
 // Unwrap exposes a context error only: the endpoint's error is gone.
@@ -87,8 +98,11 @@ type endpointAPIError struct{ *EndpointError }
 
 func (e endpointAPIError) ErrorCode() string             { return e.Code }
 func (e endpointAPIError) ErrorFault() smithy.ErrorFault { return e.fault }
-func (e endpointAPIError) ErrorMessage() string          { return knownCodes[e.Code] }
+func (e endpointAPIError) ErrorMessage() string          { return e.advice() }
 func (e endpointAPIError) Unwrap() error                 { return e.EndpointError }
+
+// accessDenied marks the codes of a denial, whose advice names the action.
+const accessDenied = "(access denied)"
 
 // knownCodes are the error codes passed on, with what each usually means
 // for secretboot's calls: Secrets Manager's modelled errors and AWS's
@@ -102,8 +116,10 @@ var knownCodes = map[string]string{
 	"LimitExceededException":           "a Secrets Manager quota was reached (versions per secret, secrets per account, or the request size)",
 	"EncryptionFailure":                "KMS could not encrypt the value: check that the secret's KMS key is enabled and that its key policy lets the caller use it through Secrets Manager (kms:GenerateDataKey)",
 	"DecryptionFailure":                "KMS could not decrypt the value: check that the secret's KMS key is enabled and that its key policy lets the caller use it through Secrets Manager (kms:Decrypt)",
-	"AccessDeniedException":            "the caller lacks an IAM permission for this call, or the KMS key policy refuses it",
-	"AccessDenied":                     "the caller lacks an IAM permission for this call, or the KMS key policy refuses it",
+	"AccessDeniedException":            accessDenied,
+	"AccessDenied":                     accessDenied,
+	"UnauthorizedOperation":            accessDenied,
+	"AuthorizationError":               accessDenied,
 	"MalformedPolicyDocumentException": "",
 	"PublicPolicyException":            "",
 	"PreconditionNotMetException":      "",

@@ -37,6 +37,8 @@ func TestRebuildError(t *testing.T) {
 	}{
 		{"documented code", response(400, "1b4e28ba-2fa1-11d2-883f-0016d3cca427", &smithy.GenericAPIError{Code: "ResourceExistsException", Message: canary, Fault: smithy.FaultClient}),
 			"ResourceExistsException (HTTP 400, request id 1b4e28ba-2fa1-11d2-883f-0016d3cca427): the secret, or a version with this request's token, already exists; run plan again", "ResourceExistsException", nil},
+		{"access denied", response(400, "", &smithy.GenericAPIError{Code: "AccessDeniedException", Message: canary}),
+			"AccessDeniedException (HTTP 400): the caller lacks secretsmanager:PutSecretValue on this secret, or an action it implies (secretsmanager:TagResource for tags; kms:GenerateDataKey or kms:Decrypt on a customer managed KMS key)", "AccessDeniedException", nil},
 		{"retries exhausted", &retry.MaxAttemptsError{Attempt: 8, Err: response(500, "", &smithy.GenericAPIError{Code: "InternalServiceError", Message: canary})},
 			"InternalServiceError (HTTP 500, 8 attempts): AWS failed on its side; run the command again", "InternalServiceError", nil},
 		{"code without advice", response(400, "", &smithy.GenericAPIError{Code: "PreconditionNotMetException", Message: canary}),
