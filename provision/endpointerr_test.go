@@ -466,6 +466,14 @@ func TestEndpointErrorKeepsCode(t *testing.T) {
 		t.Errorf("the endpoint's message survived: %v", err)
 	}
 
+	// A server error is retried, on the endpoint's own error, before it
+	// is rebuilt.
+	st.echo.fail("PutSecretValue", echoServerError, -1)
+	_, err = s.SecretsManager.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("dev/app/x"), SecretString: aws.String(canaryString)})
+	if !errors.As(err, &api) || api.ErrorCode() != "InternalServiceError" || !errors.As(err, &ee) || ee.Attempts != 2 || ee.StatusCode != 500 || st.echo.failures() != 3 {
+		t.Errorf("a 500 came back as %#v after %d failures; want InternalServiceError after 2 attempts", err, st.echo.failures())
+	}
+
 	// A code that is not a documented one is not passed on: it is the
 	// endpoint's text too.
 	st.echo.fail("GetSecretValue", echoEverywhere, -1)
