@@ -337,6 +337,7 @@ func (a *applier) stageKey(ctx context.Context, c Change) error {
 	if _, err := io.ReadFull(a.opts.Rand, raw); err != nil {
 		return fmt.Errorf("creating the stage key: %w", err)
 	}
+	a.s.maskKey(raw)
 	key := spec.Seal(raw)
 	clear(raw)
 	tags := []smtypes.Tag{{Key: aws.String(TagStageKey), Value: aws.String("true")}}
@@ -535,6 +536,7 @@ func (a *applier) compose(s *spec.Secret, live map[string]spec.Sealed, regen []s
 		if err != nil {
 			return spec.Sealed{}, err
 		}
+		a.s.maskSecret(v.Reveal())
 		gen[g.Field] = v
 	}
 	return s.Payload.Compose(gen)

@@ -84,5 +84,10 @@
 // a Secrets Manager request. Plans, saved plans, errors and debug logs never
 // hold them: a Plan is a plain value without any sealed field, errors name
 // resources and operations only, and the debug transport replaces the bodies
-// of payload-carrying calls with "(redacted)".
+// of payload-carrying calls with "(redacted)". The errors of those calls are
+// rebuilt without the endpoint's message, which could quote the payload
+// (EndpointError): they keep the error code when it is a documented one, the
+// HTTP status and the request ID, and say what the code usually means. With
+// ConnectOptions.Mask, the caller's masker learns every payload the engine
+// generates, writes or reads, and the stage key.
 package provision

@@ -83,6 +83,8 @@ func addRateLimit(l *limiters) func(*middleware.Stack) error {
 // loggedBodies lists the exchanges whose bodies may be logged. It is an
 // allow-list: Secrets Manager calls that carry payloads, STS calls that
 // return credentials and every other service (SSO, IMDS, …) stay redacted.
+// The Secrets Manager operations listed are also the ones whose errors keep
+// the endpoint's message (addEndpointErrors).
 var loggedBodies = map[string]bool{
 	"Secrets Manager/ListSecrets":              true,
 	"Secrets Manager/DescribeSecret":           true,

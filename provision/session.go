@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -102,6 +103,13 @@ type ConnectOptions struct {
 	Debug *slog.Logger
 	// MaxAttempts bounds the SDK retryer per call; 0 means 8.
 	MaxAttempts int
+	// Mask, when set, is called with a copy of every payload byte string
+	// the engine obtains outside the spec, before anything could print it:
+	// each generated value, each value written to or read from Secrets
+	// Manager (the whole SecretString or SecretBinary, each string in a
+	// JSON value, and a binary value's base64 form too), and the stage key
+	// (its bytes and its base64 form). It must be safe for concurrent use.
+	Mask func(secret []byte)
 }
 
 // testAPIOptions are SDK middleware that only a build with the leaktest tag
@@ -129,6 +137,7 @@ type Session struct {
 
 	calls *callCounter
 	debug *slog.Logger
+	mask  func([]byte) // ConnectOptions.Mask; nil = none
 }
 
 // CallStats returns the API calls the session has made so far, per
@@ -196,12 +205,19 @@ func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 		cfg.HTTPClient = &debugHTTPClient{next: cfg.HTTPClient, log: o.Debug}
 	}
 	s := &Session{
-		Region:         o.Region,
-		SecretsManager: secretsmanager.NewFromConfig(cfg),
-		IAM:            iam.NewFromConfig(cfg),
-		STS:            sts.NewFromConfig(cfg),
-		calls:          calls,
-		debug:          o.Debug,
+		Region: o.Region,
+		SecretsManager: secretsmanager.NewFromConfig(cfg, func(so *secretsmanager.Options) {
+			// Clipped: the slice is cfg's, which the other clients share.
+			so.APIOptions = append(slices.Clip(so.APIOptions), addEndpointErrors)
+			if o.Mask != nil {
+				so.APIOptions = append(so.APIOptions, addPayloadMask(o.Mask))
+			}
+		}),
+		IAM:   iam.NewFromConfig(cfg),
+		STS:   sts.NewFromConfig(cfg),
+		calls: calls,
+		debug: o.Debug,
+		mask:  o.Mask,
 	}
 	if err := s.identify(ctx, cfg.Credentials, o.AccountID, o.Credentials == nil); err != nil {
 		return nil, err
