@@ -53,16 +53,11 @@ func (a *applier) secretCreatedMeanwhile(ctx context.Context, s *spec.Secret, to
 	case current == token:
 		return nil
 	case out.VersionIdsToStages[token] != nil:
-		in := &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(arn), VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(token)}
-		if current != "" {
-			in.RemoveFromVersionId = aws.String(current)
-		}
-		_, err := sm.UpdateSecretVersionStage(ctx, in)
-		return wrap(err, "restoring the current version of secret", s.Name)
+		return a.makeCurrent(ctx, s, arn, token, current)
 	}
 	var live map[string]spec.Sealed
 	if current != "" && keepsGenerated(s, regen) {
-		if live, err = a.liveGenerated(ctx, s, arn); err != nil {
+		if live, err = a.liveGenerated(ctx, s, arn, nil); err != nil {
 			return err
 		}
 	}
@@ -70,10 +65,7 @@ func (a *applier) secretCreatedMeanwhile(ctx context.Context, s *spec.Secret, to
 	if err != nil {
 		return fmt.Errorf("secret %s: %w", s.Name, err)
 	}
-	in := &secretsmanager.PutSecretValueInput{SecretId: aws.String(arn), ClientRequestToken: aws.String(token)}
-	setValue(s, value, &in.SecretString, &in.SecretBinary)
-	_, err = sm.PutSecretValue(ctx, in)
-	return wrap(err, "writing secret", s.Name)
+	return a.putPayload(ctx, s, arn, token, 0, value)
 }
 
 // stageKeyCreatedMeanwhile adopts a stage key that another apply created:

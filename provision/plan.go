@@ -31,8 +31,9 @@ type Header struct {
 	Warnings         []string `json:"warnings,omitempty"`
 }
 
-// Summary counts changes the way terraform does: restores count as adds,
-// scheduled deletions as destroys.
+// Summary counts changes the way terraform does: scheduled deletions count
+// as destroys, and restores as changes (the secret, its ARN and its
+// versions were there all along).
 type Summary struct {
 	Add        int `json:"add"`
 	Change     int `json:"change"`
@@ -126,6 +127,14 @@ type PayloadChange struct {
 	Generated    bool     `json:"generated,omitempty"`  // the whole payload is generated
 	Regenerate   []string `json:"regenerate,omitempty"` // generated fields replaced by new values ("" = whole payload)
 	ReadsLive    bool     `json:"reads_live,omitempty"` // apply reads the live value to keep generated values
+	// Version is the version id apply writes, or makes AWSCURRENT again
+	// (restore-stage); "" while the stage key is unknown. Version ids are
+	// not sensitive: ListSecrets shows them to anyone who may list.
+	Version string `json:"version_id,omitempty"`
+	// CurrentBySecretboot says secretboot wrote the current version (for
+	// another declaration, such as an `apply --var`), as opposed to a
+	// write outside secretboot.
+	CurrentBySecretboot bool `json:"current_by_secretboot,omitempty"`
 	Sensitive    string   `json:"value"`                // always "(sensitive)"
 }
 
