@@ -31,8 +31,8 @@ type ClashError struct {
 	// that nothing proves secretboot wrote (see proven); adoptable with
 	// `secretboot import`.
 	Unproven []string
-	Roles   []string // role names outside the stage's path (IAM paths are immutable)
-	Other   []string // further explanations
+	Roles    []string // role names outside the stage's path (IAM paths are immutable)
+	Other    []string // further explanations
 }
 
 func (e *ClashError) Error() string {

@@ -134,8 +134,8 @@ type PayloadChange struct {
 	// CurrentBySecretboot says secretboot wrote the current version (for
 	// another declaration, such as an `apply --var`), as opposed to a
 	// write outside secretboot.
-	CurrentBySecretboot bool `json:"current_by_secretboot,omitempty"`
-	Sensitive    string   `json:"value"`                // always "(sensitive)"
+	CurrentBySecretboot bool   `json:"current_by_secretboot,omitempty"`
+	Sensitive           string `json:"value"` // always "(sensitive)"
 }
 
 // SecretChange details a secret change.
