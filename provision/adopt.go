@@ -52,7 +52,7 @@ func Import(ctx context.Context, s *Session, d *spec.Desired, names []string) ([
 			return nil, fmt.Errorf("import %s: secret %s is scheduled for deletion; restore it first (aws secretsmanager restore-secret)", n, ds.Name)
 		case o.owns(d, os):
 			continue // already ours: importing twice is fine
-		case os.Tags[TagProject] != "" || os.Tags[TagStage] != "":
+		case !ownedBy(os.Tags, d) && (os.Tags[TagProject] != "" || os.Tags[TagStage] != ""):
 			return nil, fmt.Errorf("import %s: secret %s belongs to secretboot project %q stage %q; remove it there first", n, ds.Name, os.Tags[TagProject], os.Tags[TagStage])
 		}
 		targets = append(targets, os)
