@@ -49,6 +49,7 @@ type secret struct {
 	LastChanged    time.Time
 	LastAccessed   time.Time `json:",omitzero"`
 	DeletionDate   time.Time `json:",omitzero"` // set while scheduled for deletion
+	Rotation       *rotation `json:",omitempty"` // nil until RotateSecret
 	Versions       []*version
 }
 
