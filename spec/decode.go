@@ -179,6 +179,7 @@ func (d *decoder) decode(bodies []*hcl.BodyContent) {
 	sort.Slice(d.c.StageConfigs, func(i, j int) bool { return d.c.StageConfigs[i].Name < d.c.StageConfigs[j].Name })
 	sort.Slice(d.c.Roles, func(i, j int) bool { return d.c.Roles[i].Name < d.c.Roles[j].Name })
 	sort.Slice(d.c.Secrets, func(i, j int) bool { return d.c.Secrets[i].Name < d.c.Secrets[j].Name })
+	d.validateConfig()
 }
 
 func (d *decoder) decodeProject(attrs hcl.Attributes) {
