@@ -307,3 +307,103 @@ func TestRemovalWindow(t *testing.T) {
 		}
 	})
 }
+
+// rawSM is the session's SDK client, for the calls the engine never makes.
+func rawSM(t *testing.T, s *provision.Session) *secretsmanager.Client {
+	t.Helper()
+	c, ok := s.SecretsManager.(*secretsmanager.Client)
+	if !ok {
+		t.Fatalf("the session's Secrets Manager client is a %T", s.SecretsManager)
+	}
+	return c
+}
+
+// rotate plays a rotation: RotateSecret, then what a rotation function
+// does with the version id it is given (AWSPENDING, then AWSCURRENT).
+func rotate(t *testing.T, s *provision.Session, name, value string) {
+	t.Helper()
+	ctx := context.Background()
+	out, err := rawSM(t, s).RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(name),
+		RotationLambdaARN: aws.String("arn:aws:lambda:us-east-1:111111111111:function:rotate"),
+		RotationRules:     &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}})
+	if err != nil {
+		t.Fatalf("RotateSecret: %v", err)
+	}
+	token := aws.ToString(out.VersionId)
+	if _, err := s.SecretsManager.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), ClientRequestToken: aws.String(token),
+		SecretString: aws.String(value), VersionStages: []string{"AWSPENDING"}}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	current := ""
+	for id, stages := range d.VersionIdsToStages {
+		for _, st := range stages {
+			if st == "AWSCURRENT" {
+				current = id
+			}
+		}
+	}
+	if _, err := s.SecretsManager.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(name),
+		VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(token), RemoveFromVersionId: aws.String(current)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SecretsManager.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(name),
+		VersionStage: aws.String("AWSPENDING"), RemoveFromVersionId: aws.String(token)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRotationOutsideTheSpec: apply does not undo a rotation configured
+// outside the spec, and says so; value_owner decides who keeps the value.
+// Moto cannot express it: its RotateSecret needs a Lambda function it can
+// invoke, so this runs on the sandbox only.
+func TestRotationOutsideTheSpec(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t, "sandbox")
+	s := b.mustConnect(t)
+	stage := uniqueStage("rotation")
+	d := testDesired(stage, b.account, canary)
+	stripe := stage + "/app/stripe"
+	converge(t, s, d, provision.DiffOptions{})
+	rotate(t, s, stripe, "rotated-1")
+
+	// Not declared: the rotator keeps the value, and the plan says so.
+	p := converge(t, s, d, provision.DiffOptions{})
+	if !p.Empty() || !strings.Contains(strings.Join(p.Header.Warnings, "\n"), "secret "+stripe+": rotation enabled outside the spec: values are not restored") {
+		t.Errorf("plan over a rotated secret:\n%s", textOf(t, p))
+	}
+	checkStripe(t, s, stripe, "rotated-1", 2)
+
+	// value_owner = "rotation" says it: no note, and no regeneration.
+	d.Secrets[1].ValueOwner = spec.ValueOwnerRotation
+	d.SpecHash = "spec-2"
+	if p := converge(t, s, d, provision.DiffOptions{}); !p.Empty() || len(p.Header.Warnings) != 0 {
+		t.Errorf("plan with value_owner = rotation:\n%s", textOf(t, p))
+	}
+
+	// value_owner = "secretboot" restores the declaration, and says that
+	// each rotation is undone.
+	d.Secrets[1].ValueOwner = spec.ValueOwnerSecretboot
+	d.SpecHash = "spec-3"
+	p = converge(t, s, d, provision.DiffOptions{})
+	if st, _ := payloadStatus(p, stripe); st != provision.PayloadRestoreStage || !strings.Contains(strings.Join(p.Header.Warnings, "\n"), "each rotation is undone") {
+		t.Errorf("plan with value_owner = secretboot:\n%s", textOf(t, p))
+	}
+	checkStripe(t, s, stripe, canary, 2)
+
+	// Rotation cancelled: secretboot owns the value again by default.
+	rotate(t, s, stripe, "rotated-2")
+	if _, err := rawSM(t, s).CancelRotateSecret(context.Background(), &secretsmanager.CancelRotateSecretInput{SecretId: aws.String(stripe)}); err != nil {
+		t.Fatal(err)
+	}
+	d.Secrets[1].ValueOwner = ""
+	d.SpecHash = "spec-4"
+	p = converge(t, s, d, provision.DiffOptions{})
+	if st, _ := payloadStatus(p, stripe); st != provision.PayloadRestoreStage || len(p.Header.Warnings) != 0 {
+		t.Errorf("plan after CancelRotateSecret:\n%s", textOf(t, p))
+	}
+	checkStripe(t, s, stripe, canary, 3)
+}

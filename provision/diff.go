@@ -304,6 +304,11 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 		sc.KMSKey = &ValueChange{Old: os.KMSKeyID, New: s.KMSKeyARN}
 		changed = true
 	}
+	if note := rotationNote(s, os, regenerating); note != "" {
+		df.warnings = append(df.warnings, note)
+	}
+	owns := ownsValue(s, os)
+	regenerating = regenerating && owns // a rotator's value is not regenerated
 	gen := generation(os.Tags)
 	if regenerating {
 		gen++
@@ -312,8 +317,7 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 		sc.Tags = tc
 		changed = true
 	}
-	if !ownsValue(s, os) {
-		df.warnings = append(df.warnings, rotationWarning(s, os, regenerating))
+	if !owns {
 		return c, changed
 	}
 	if st, version, ok := df.payloadStatus(s, os, gen); ok {

@@ -71,6 +71,7 @@ var secretSchema = &hcl.BodySchema{
 		{Name: "recovery_window_days"},
 		{Name: "tags"},
 		{Name: "allow_literal"},
+		{Name: "value_owner"},
 	},
 }
 
@@ -421,6 +422,8 @@ func (d *decoder) decodeSecretBlock(b *hcl.Block, roles map[string]bool) *Secret
 			}
 		}
 	}
+
+	d.decodeValueOwner(s)
 
 	_, hasValue := s.attrs["value"]
 	binary, hasBinary := s.attrs["binary"]
