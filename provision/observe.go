@@ -105,6 +105,7 @@ type ObservedSecret struct {
 	// label) included; nil when it was not read. It is read only where
 	// the labelled versions leave a question open (observeHistory).
 	History map[string]bool
+	newest  []string // History's ids, newest first
 }
 
 // ObservedRole is a role and secretboot's read policy on it.

@@ -110,24 +110,50 @@ func (a *applier) currentVersion(ctx context.Context, s *spec.Secret, arn string
 	return "", nil
 }
 
-// liveGenerated reads the generated values to keep: from the current
-// value, and for those it lacks (an out-of-band write dropped them) from
-// the labelled versions secretboot wrote, newest label first, so that no
-// generated value is made anew while a version still holds it. Decoding
-// errors are reported without their text: it could quote the payload.
+// liveGenerated reads the generated values to keep. Secretboot's own
+// generated values are the declared ones, so they come from the versions
+// it wrote: the current one when it is one of them, else the newest of the
+// others (AWSPREVIOUS first, then the history newest first). Only a value
+// none of them holds (an adopted secret) is taken from a current version
+// written outside, and only a value no version holds is made anew.
+// Decoding errors are reported without their text: it could quote the
+// payload.
 func (a *applier) liveGenerated(ctx context.Context, s *spec.Secret, arn string, os *ObservedSecret) (map[string]spec.Sealed, error) {
-	live := map[string]spec.Sealed{}
-	// AWSCURRENT is the default; naming it also makes moto, which keeps
-	// a separate default version, answer with the current one.
-	reads := []*secretsmanager.GetSecretValueInput{{SecretId: aws.String(arn), VersionStage: aws.String(stageCurrent)}}
-	if os != nil {
+	// AWSCURRENT is named, not implied: moto, which keeps a separate
+	// default version, then answers with the current one.
+	current := &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn), VersionStage: aws.String(stageCurrent)}
+	var reads []*secretsmanager.GetSecretValueInput
+	if os == nil {
+		reads = append(reads, current)
+	} else {
 		key := a.sealedKey().Reveal()
-		for _, id := range sortedKeys(os.Versions) {
-			if id != os.Current && writtenBySecretboot(key, s.Name, id) && contains(os.Versions[id], "AWSPREVIOUS") {
+		ours := func(id string) bool { return writtenBySecretboot(key, s.Name, id) }
+		if ours(os.Current) {
+			reads = append(reads, current)
+		}
+		seen := map[string]bool{os.Current: true}
+		byID := func(id string) {
+			if !seen[id] && ours(id) {
+				seen[id] = true
 				reads = append(reads, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn), VersionId: aws.String(id)})
 			}
 		}
+		for _, id := range sortedKeys(os.Versions) {
+			if contains(os.Versions[id], "AWSPREVIOUS") {
+				byID(id)
+			}
+		}
+		for _, id := range sortedKeys(os.Versions) {
+			byID(id)
+		}
+		for _, id := range os.newest {
+			byID(id)
+		}
+		if !ours(os.Current) {
+			reads = append(reads, current)
+		}
 	}
+	live := map[string]spec.Sealed{}
 	for _, in := range reads {
 		if len(live) == len(s.Payload.Generators) {
 			break

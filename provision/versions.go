@@ -5,9 +5,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/secretboot/secretboot/spec"
 )
@@ -160,6 +162,7 @@ func readHistory(ctx context.Context, s *Session, os *ObservedSecret) error {
 		SecretId: aws.String(os.ARN), IncludeDeprecated: aws.Bool(true), MaxResults: aws.Int32(100),
 	})
 	history := map[string]bool{}
+	var versions []smtypes.SecretVersionsListEntry
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -167,7 +170,18 @@ func readHistory(ctx context.Context, s *Session, os *ObservedSecret) error {
 		}
 		for _, v := range page.Versions {
 			history[aws.ToString(v.VersionId)] = true
+			versions = append(versions, v)
 		}
+	}
+	sort.SliceStable(versions, func(i, j int) bool {
+		ti, tj := aws.ToTime(versions[i].CreatedDate), aws.ToTime(versions[j].CreatedDate)
+		if !ti.Equal(tj) {
+			return ti.After(tj)
+		}
+		return aws.ToString(versions[i].VersionId) < aws.ToString(versions[j].VersionId)
+	})
+	for _, v := range versions {
+		os.newest = append(os.newest, aws.ToString(v.VersionId))
 	}
 	os.History = history
 	return nil
