@@ -245,7 +245,7 @@ func (t *textWriter) role(c provision.Change) {
 		t.attr("description", valueChange(rc.Description))
 	}
 	if rc.Trust != nil && c.Action != provision.ActionCreate {
-		t.attr("trust", "policy changes to allow "+strings.Join(rc.Services, ", "))
+		t.attr("trust", TrustSummary(rc))
 	}
 }
 
