@@ -15,15 +15,18 @@ import (
 
 // AWS limits checked before any call; AWS-FACTS.md lists the sources.
 const (
-	maxSecretName         = 512
-	maxRoleName           = 64
-	maxInstanceProfile    = 128
-	maxPayload            = 65536
-	maxSecretDescription  = 2048
-	maxRoleDescription    = 1000
-	maxTagKey             = 128
-	maxTagValue           = 256
-	maxUserTags           = 48 // AWS allows 50; secretboot adds secretboot:project and secretboot:stage
+	maxSecretName        = 512
+	maxRoleName          = 64
+	maxInstanceProfile   = 128
+	maxPayload           = 65536
+	maxSecretDescription = 2048
+	maxRoleDescription   = 1000
+	maxTagKey            = 128
+	maxTagValue          = 256
+	// AWS allows 50 tags; secretboot adds up to four: secretboot:project,
+	// secretboot:stage and, on secrets, secretboot:generation and
+	// secretboot:recovery-window-days.
+	maxUserTags           = 46
 	minRecoveryWindowDays = 7
 	maxRecoveryWindowDays = 30
 	maxGeneratorLength    = 4096
@@ -99,7 +102,7 @@ func checkTags(tags map[string]string, subject hcl.Range) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	if len(tags) > maxUserTags {
 		diags = append(diags, errDiag(subject, "Too many tags",
-			"%d tags given; at most %d are allowed because secretboot adds its own two to AWS's limit of 50.", len(tags), maxUserTags))
+			"%d tags given; at most %d are allowed because secretboot adds up to four of its own to AWS's limit of 50.", len(tags), maxUserTags))
 	}
 	keys := make([]string, 0, len(tags))
 	for k := range tags {
