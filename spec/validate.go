@@ -15,18 +15,15 @@ import (
 
 // AWS limits checked before any call; AWS-FACTS.md lists the sources.
 const (
-	maxSecretName        = 512
-	maxRoleName          = 64
-	maxInstanceProfile   = 128
-	maxPayload           = 65536
-	maxSecretDescription = 2048
-	maxRoleDescription   = 1000
-	maxTagKey            = 128
-	maxTagValue          = 256
-	// AWS allows 50 tags; secretboot adds up to four: secretboot:project,
-	// secretboot:stage and, on secrets, secretboot:generation and
-	// secretboot:recovery-window-days.
-	maxUserTags           = 46
+	maxSecretName         = 512
+	maxRoleName           = 64
+	maxInstanceProfile    = 128
+	maxPayload            = 65536
+	maxSecretDescription  = 2048
+	maxRoleDescription    = 1000
+	maxTagKey             = 128
+	maxTagValue           = 256
+	maxUserTags           = 46 // AWS allows 50; secretboot adds project, stage, generation and recovery window
 	minRecoveryWindowDays = 7
 	maxRecoveryWindowDays = 30
 	maxGeneratorLength    = 4096
