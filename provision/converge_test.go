@@ -103,7 +103,24 @@ func TestRevisitedDeclaration(t *testing.T) {
 				d.Secrets[1].Payload.Declared = spec.SealString(canary)
 			}
 			d.SpecHash = "spec-" + host
+			before := snapshot(b)
 			p := converge(t, s, d, provision.DiffOptions{})
+			if i == 2 && b.calls != nil {
+				// The history costs one call per changed secret in the
+				// plan and in apply's re-observation, none in the clean
+				// plan after; each stage move one DescribeSecret.
+				calls := snapshot(b)
+				got := map[string]int{}
+				for _, op := range []string{"secretsmanager.ListSecretVersionIds", "secretsmanager.DescribeSecret", "secretsmanager.UpdateSecretVersionStage", "secretsmanager.PutSecretValue", "secretsmanager.GetSecretValue"} {
+					if n := calls[op] - before[op]; n > 0 {
+						got[op] = n
+					}
+				}
+				want := map[string]int{"secretsmanager.ListSecretVersionIds": 4, "secretsmanager.DescribeSecret": 2, "secretsmanager.UpdateSecretVersionStage": 2, "secretsmanager.GetSecretValue": 3}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("calls of the revisiting converge (-want +got):\n%s", diff)
+				}
+			}
 			st, ours := payloadStatus(p, db)
 			want := provision.PayloadChangedInSpec
 			if i == 2 {
