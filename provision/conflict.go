@@ -33,9 +33,12 @@ func (a *applier) secretCreatedMeanwhile(ctx context.Context, s *spec.Secret, to
 	for _, t := range out.Tags {
 		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
+	found := &ObservedSecret{Name: s.Name, ARN: aws.ToString(out.ARN), Tags: tags, Versions: out.VersionIdsToStages}
 	switch {
 	case !ownedBy(tags, a.d):
 		return fmt.Errorf("creating secret %s: it was created by someone else after the plan was made and is not tagged as part of this stage; nothing was written: %w", s.Name, createErr)
+	case len(out.VersionIdsToStages) > 0 && !proven(a.sealedKey().Reveal(), a.d, found):
+		return fmt.Errorf("creating secret %s: it was created after the plan was made and carries this stage's tags, but no version of it was written by secretboot (tags alone prove nothing); nothing was written: %w", s.Name, createErr)
 	case out.DeletedDate != nil:
 		return fmt.Errorf("creating secret %s: it exists and is scheduled for deletion; run plan again to restore it: %w", s.Name, createErr)
 	}
