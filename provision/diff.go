@@ -248,7 +248,9 @@ func (df *differ) secrets() {
 		if want[name] && !df.opts.Destroy || !ownedBy(os.Tags, d) || os.Deleted {
 			continue
 		}
-		if !df.owns(os) {
+		// Before the stage has a key nothing secretboot wrote can exist,
+		// so a tagged secret then is somebody else's.
+		if !df.owns(os) || o.StageKey == nil {
 			if !want[name] {
 				df.warnings = append(df.warnings, fmt.Sprintf("secret %s carries this stage's tags, but none of its versions was written by secretboot for this stage: it is not deleted; remove its secretboot:* tags, or declare it and run secretboot import %s", name, name))
 			}

@@ -440,3 +440,25 @@ func TestClashErrorIsTyped(t *testing.T) {
 		t.Fatalf("want a ClashError, got %v", err)
 	}
 }
+
+// TestNothingDeletedBeforeTheStageKey: before the first apply no secret
+// can be secretboot's, so a tagged one is left alone.
+func TestNothingDeletedBeforeTheStageKey(t *testing.T) {
+	d := desired()
+	o := inSync(d)
+	o.StageKey, o.stageKey = nil, spec.Sealed{}
+	o.Secrets["dev/other"] = &ObservedSecret{Name: "dev/other", ARN: arnOf("dev/other"), Tags: ownerTags(d),
+		Current: "d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e", Versions: map[string][]string{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": {"AWSCURRENT"}}}
+	p, err := Diff(d, o, DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Changes {
+		if c.Name == "dev/other" {
+			t.Errorf("a tagged secret is in the first plan: %+v", c)
+		}
+	}
+	if !strings.Contains(strings.Join(p.Header.Warnings, "\n"), "secret dev/other carries this stage's tags") {
+		t.Errorf("warnings %q", p.Header.Warnings)
+	}
+}

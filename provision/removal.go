@@ -34,7 +34,8 @@ func recoveryDays(d *spec.Desired, os *ObservedSecret) int {
 // and proven so by a version secretboot wrote or an adoption mark. While
 // the stage key is unknown (before the first apply, or when it is
 // scheduled for deletion) nothing can be proven either way, and the tags
-// decide as they did before keys existed.
+// decide as they did before keys existed; only deletion asks more (see
+// (*differ).secrets): before the first apply nothing is deleted.
 func (o *Observed) owns(d *spec.Desired, os *ObservedSecret) bool {
 	if !ownedBy(os.Tags, d) {
 		return false
