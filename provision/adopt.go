@@ -13,7 +13,7 @@ import (
 
 // Import adopts existing secrets that the spec declares but secretboot does
 // not own, by tagging them as the stage's and, once the stage has a key,
-// marking them adopted (TagAdopted): tags alone prove nothing, so a secret
+// marking them (TagMark): tags alone prove nothing, so a secret
 // that carries the stage's tags without a version secretboot wrote is
 // adopted the same way. Payloads are not touched: the next apply writes
 // each adopted secret once (its current version is not a secretboot
@@ -62,7 +62,7 @@ func Import(ctx context.Context, s *Session, d *spec.Desired, names []string) ([
 	for _, os := range targets {
 		tags := ownerTags(d)
 		if len(key) > 0 {
-			tags[TagAdopted] = adoptionMark(key, d, os.Name, os.ARN)
+			tags[TagMark] = ownerMark(key, d, os.Name, os.ARN)
 		}
 		if _, err := s.SecretsManager.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(os.ARN), Tags: smTags(tags)}); err != nil {
 			return done, wrap(err, "tagging secret", os.Name)

@@ -448,12 +448,13 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 	}
 	// Tags first: the generation tag must be in place before the write it
 	// keys, or a failure in between would undo a regeneration on rerun.
-	var tagKeys, untag []string
+	tags := map[string]string{}
+	var untag []string
 	for _, t := range c.Secret.Tags {
 		if t.Removed {
 			untag = append(untag, t.Key)
 		} else {
-			tagKeys = append(tagKeys, t.Key)
+			tags[t.Key] = t.New
 		}
 	}
 	os := a.o.Secrets[s.Name]
@@ -461,12 +462,7 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 	if len(regen) > 0 {
 		gen++
 	}
-	want := desiredSecretTags(a.d, s, gen)
-	if len(tagKeys) > 0 {
-		tags := map[string]string{}
-		for _, k := range tagKeys {
-			tags[k] = want[k]
-		}
+	if len(tags) > 0 {
 		if _, err := sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: arn, Tags: smTags(tags)}); err != nil {
 			return wrap(err, "tagging secret", s.Name)
 		}

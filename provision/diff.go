@@ -315,7 +315,12 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 	if regenerating {
 		gen++
 	}
-	if tc := tagChanges(os.Tags, desiredSecretTags(d, s, gen)); len(tc) > 0 {
+	tc := tagChanges(os.Tags, desiredSecretTags(d, s, gen))
+	if mark := df.markNeeded(s, os); mark != nil {
+		tc = append(tc, *mark)
+		sort.Slice(tc, func(i, j int) bool { return tc[i].Key < tc[j].Key })
+	}
+	if len(tc) > 0 {
 		sc.Tags = tc
 		changed = true
 	}
@@ -406,9 +411,9 @@ func tagChanges(live, want map[string]string) []TagChange {
 		}
 	}
 	for _, k := range sortedKeys(live) {
-		// The adoption mark stays: it is what proves the secret is ours
-		// until secretboot writes a version of it.
-		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "aws:") && k != TagAdopted {
+		// The mark stays: it proves the secret is ours where no version
+		// does.
+		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "aws:") && k != TagMark {
 			out = append(out, TagChange{Key: k, Old: live[k], Removed: true})
 		}
 	}

@@ -176,7 +176,7 @@ func TestDiff(t *testing.T) {
 			edit: func(d *spec.Desired, o *Observed) {
 				o.Secrets["dev/other"] = &ObservedSecret{Name: "dev/other", ARN: arnOf("dev/other"), Tags: ownerTags(d),
 					Current: "d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e", Versions: map[string][]string{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": {"AWSCURRENT"}}}
-				o.Secrets["dev/other"].Tags[TagAdopted] = adoptionMark(testKey, d, "dev/other", arnOf("dev/other"))
+				o.Secrets["dev/other"].Tags[TagMark] = ownerMark(testKey, d, "dev/other", arnOf("dev/other"))
 			},
 			want: []string{"delete secret:dev/other"},
 		},
@@ -187,6 +187,17 @@ func TestDiff(t *testing.T) {
 				s.RotationEnabled = true
 				s.Versions = map[string][]string{"rotated": {"AWSCURRENT"}, s.Current: {"AWSPREVIOUS"}}
 				s.Current = "rotated"
+			},
+			want: []string{"update secret:dev/app/stripe"}, // marked (TagMark), not restored
+		},
+		{
+			name: "rotation enabled outside the spec, marked",
+			edit: func(d *spec.Desired, o *Observed) {
+				s := o.Secrets["dev/app/stripe"]
+				s.RotationEnabled = true
+				s.Versions = map[string][]string{"rotated": {"AWSCURRENT"}, "rotated-before": {"AWSPREVIOUS"}}
+				s.Current = "rotated"
+				s.Tags[TagMark] = ownerMark(testKey, d, s.Name, s.ARN)
 			},
 		},
 		{

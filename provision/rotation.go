@@ -34,3 +34,19 @@ func rotationNote(s *spec.Secret, os *ObservedSecret, regenerating bool) string 
 	}
 	return fmt.Sprintf("secret %s: rotation enabled outside the spec: values are not restored (set value_owner = %q to say so, or %q to restore them)", s.Name, spec.ValueOwnerRotation, spec.ValueOwnerSecretboot)
 }
+
+// markNeeded is the tag change that marks a secret whose value a rotator
+// keeps (TagMark), while its versions still prove it is the stage's:
+// Secrets Manager keeps about 100 versions, and a rotator writes one per
+// rotation, so the versions secretboot wrote do not last.
+func (df *differ) markNeeded(s *spec.Secret, os *ObservedSecret) *TagChange {
+	key := df.o.stageKey.Reveal()
+	if len(key) == 0 || os.Deleted || !os.RotationEnabled && s.ValueOwner != spec.ValueOwnerRotation {
+		return nil
+	}
+	mark := ownerMark(key, df.d, os.Name, os.ARN)
+	if os.Tags[TagMark] == mark {
+		return nil
+	}
+	return &TagChange{Key: TagMark, Old: os.Tags[TagMark], New: mark}
+}

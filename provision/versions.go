@@ -27,15 +27,18 @@ import (
 // writes and recognises (revisionToken).
 const maxRevisions = 16
 
-// TagAdopted marks a secret that `secretboot import` adopted: its value is
-// an HMAC under the stage key of the stage, the secret's name and its ARN,
-// so like a version token it proves ownership where tags alone do not.
-const TagAdopted = "secretboot:adopted"
+// TagMark proves that a secret is the stage's where no version does: its
+// value is an HMAC under the stage key of the stage, the secret's name and
+// its ARN, which nobody without the key can make. `secretboot import`
+// writes it on the secrets it adopts, and apply on secrets whose value a
+// rotator keeps: after enough rotations Secrets Manager prunes the last
+// version secretboot wrote.
+const TagMark = "secretboot:mark"
 
-// adoptionMark is the value of TagAdopted for a secret.
-func adoptionMark(key []byte, d *spec.Desired, name, arn string) string {
+// ownerMark is the value of TagMark for a secret.
+func ownerMark(key []byte, d *spec.Desired, name, arn string) string {
 	m := hmac.New(sha256.New, key)
-	for _, f := range []string{"secretboot-adopt-v1", d.Stage, name, arn} {
+	for _, f := range []string{"secretboot-mark-v1", d.Stage, name, arn} {
 		m.Write([]byte(f))
 		m.Write([]byte{0})
 	}
@@ -94,12 +97,12 @@ func findDeclared(key []byte, d *spec.Desired, s *spec.Secret, gen int, os *Obse
 
 // proven reports whether a secret carrying the stage's tags is the
 // stage's: one of its known versions was written by secretboot for its
-// name with the stage key, or import adopted it. Anyone may tag a secret;
+// name with the stage key, or it carries its mark (TagMark). Anyone may tag a secret;
 // nobody without the stage key can make a token or mark that
 // authenticates. Without the key nothing can be proven: see
 // (*differ).owns.
 func proven(key []byte, d *spec.Desired, os *ObservedSecret) bool {
-	if v := os.Tags[TagAdopted]; v != "" && hmac.Equal([]byte(v), []byte(adoptionMark(key, d, os.Name, os.ARN))) {
+	if v := os.Tags[TagMark]; v != "" && hmac.Equal([]byte(v), []byte(ownerMark(key, d, os.Name, os.ARN))) {
 		return true
 	}
 	for id := range os.Versions {
