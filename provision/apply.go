@@ -422,6 +422,10 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 		a.mu.Lock()
 		a.arns[s.Name] = aws.ToString(out.ARN)
 		a.mu.Unlock()
+		// A new secret's first version is AWSCURRENT: it must be ours.
+		if v := aws.ToString(out.VersionId); v != aws.ToString(in.ClientRequestToken) {
+			return fmt.Errorf("secret %s: created with version %q, not %s, the version secretboot made for the spec: the secret does not hold the declared value", s.Name, v, aws.ToString(in.ClientRequestToken))
+		}
 		return nil
 	}
 	arn := aws.String(c.Secret.ARN)
