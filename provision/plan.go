@@ -2,7 +2,7 @@ package provision
 
 // FormatVersion is the version of the JSON plan format (docs/plan-json.md).
 // It changes in its major part when a field changes meaning or disappears.
-const FormatVersion = "1.0"
+const FormatVersion = "1.1"
 
 // Plan is the result of Diff: what apply would change, and nothing secret.
 // It is a plain value that marshals to the documented JSON format; it holds
