@@ -251,8 +251,12 @@ func (df *differ) secrets() {
 		// Before the stage has a key nothing secretboot wrote can exist,
 		// so a tagged secret then is somebody else's.
 		if !df.owns(os) || o.StageKey == nil {
+			why := "none of its versions was written by secretboot for this stage"
+			if o.StageKey == nil {
+				why = "the stage has no key yet, so secretboot cannot have written it"
+			}
 			if !want[name] {
-				df.warnings = append(df.warnings, fmt.Sprintf("secret %s carries this stage's tags, but none of its versions was written by secretboot for this stage: it is not deleted; remove its secretboot:* tags, or declare it and run secretboot import %s", name, name))
+				df.warnings = append(df.warnings, fmt.Sprintf("secret %s carries this stage's tags, but %s: it is not deleted; remove its secretboot:* tags, or declare it and run secretboot import %s", name, why, name))
 			}
 			continue
 		}

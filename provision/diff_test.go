@@ -469,7 +469,7 @@ func TestNothingDeletedBeforeTheStageKey(t *testing.T) {
 			t.Errorf("a tagged secret is in the first plan: %+v", c)
 		}
 	}
-	if !strings.Contains(strings.Join(p.Header.Warnings, "\n"), "secret dev/other carries this stage's tags") {
+	if !strings.Contains(strings.Join(p.Header.Warnings, "\n"), "secret dev/other carries this stage's tags, but the stage has no key yet") {
 		t.Errorf("warnings %q", p.Header.Warnings)
 	}
 }
