@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -21,7 +22,7 @@ import (
 // TestModel runs seeded random sequences of spec changes, writes outside
 // secretboot, stage moves, deletions outside, removals from the spec and
 // returns to it, regenerations and applies cut short by failing requests
-// against the sandbox, and checks after each apply that the next plan is
+// or stopped at a random point against the sandbox, and checks after each apply that the next plan is
 // empty, every declared value is the declaration, generated passwords are
 // the ones secretboot generated, and every secret the spec dropped is
 // scheduled for deletion. SECRETBOOT_MODEL_SEED picks another seed.
@@ -44,8 +45,24 @@ func TestModel(t *testing.T) {
 	m := newModel("model", seed)
 	ctx := context.Background()
 	for step := range steps {
-		op := m.rng.IntN(8)
+		op := m.rng.IntN(9)
 		what := m.perturb(t, s, op)
+		if op == 8 {
+			// An apply stopped at a random point, as by a kill: its
+			// context ends while requests are in flight.
+			env.Server.SetFaults(sandbox.Faults{Latency: time.Millisecond})
+			stop := time.Duration(1+m.rng.IntN(40)) * time.Millisecond
+			d := m.desired()
+			if o, err := provision.Observe(ctx, s, d); err == nil {
+				if p, err := provision.Diff(d, o, provision.DiffOptions{}); err == nil {
+					cut, cancel := context.WithTimeout(ctx, stop)
+					_, _ = provision.Apply(cut, s, p, d, provision.ApplyOptions{PropagationTimeout: 1e9})
+					cancel()
+				}
+			}
+			env.Server.SetFaults(sandbox.Faults{})
+			what = fmt.Sprintf("an apply stopped after %v", stop)
+		}
 		if op == 7 {
 			// An apply cut short: half the requests fail, after the SDK's
 			// retries too; the next apply finishes the work.
