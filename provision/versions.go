@@ -35,10 +35,11 @@ const maxRevisions = 16
 // version secretboot wrote.
 const TagMark = "secretboot:mark"
 
-// ownerMark is the value of TagMark for a secret.
+// ownerMark is the value of TagMark for a secret. Its domain string
+// keeps it apart from the token marks made with the same key.
 func ownerMark(key []byte, d *spec.Desired, name, arn string) string {
 	m := hmac.New(sha256.New, key)
-	for _, f := range []string{"secretboot-mark-v1", d.Stage, name, arn} {
+	for _, f := range []string{"secretboot-owner-mark-v1", d.Stage, name, arn} {
 		m.Write([]byte(f))
 		m.Write([]byte{0})
 	}
