@@ -12,9 +12,12 @@ import (
 )
 
 // Import adopts existing secrets that the spec declares but secretboot does
-// not own, by tagging them as the stage's. Payloads are not touched: the
-// next apply writes each adopted secret once (its current version is not a
-// secretboot token). names are spec labels or full secret names. Roles
+// not own, by tagging them as the stage's and, once the stage has a key,
+// marking them (TagMark): tags alone prove nothing, so a secret
+// that carries the stage's tags without a version secretboot wrote is
+// adopted the same way. Payloads are not touched: the next apply writes
+// each adopted secret once (its current version is not a secretboot
+// token). names are spec labels or full secret names. Roles
 // cannot be adopted: ownership of roles is their IAM path, which IAM does not
 // let anyone change.
 func Import(ctx context.Context, s *Session, d *spec.Desired, names []string) ([]string, error) {
@@ -47,16 +50,21 @@ func Import(ctx context.Context, s *Session, d *spec.Desired, names []string) ([
 			return nil, fmt.Errorf("import %s: no secret named %s exists; apply creates it", n, ds.Name)
 		case os.Deleted:
 			return nil, fmt.Errorf("import %s: secret %s is scheduled for deletion; restore it first (aws secretsmanager restore-secret)", n, ds.Name)
-		case ownedBy(os.Tags, d):
+		case o.owns(d, os):
 			continue // already ours: importing twice is fine
-		case os.Tags[TagProject] != "" || os.Tags[TagStage] != "":
+		case !ownedBy(os.Tags, d) && (os.Tags[TagProject] != "" || os.Tags[TagStage] != ""):
 			return nil, fmt.Errorf("import %s: secret %s belongs to secretboot project %q stage %q; remove it there first", n, ds.Name, os.Tags[TagProject], os.Tags[TagStage])
 		}
 		targets = append(targets, os)
 	}
 	var done []string
+	key := o.stageKey.Reveal()
 	for _, os := range targets {
-		if _, err := s.SecretsManager.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(os.ARN), Tags: smTags(ownerTags(d))}); err != nil {
+		tags := ownerTags(d)
+		if len(key) > 0 {
+			tags[TagMark] = ownerMark(key, d, os.Name, os.ARN)
+		}
+		if _, err := s.SecretsManager.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(os.ARN), Tags: smTags(tags)}); err != nil {
 			return done, wrap(err, "tagging secret", os.Name)
 		}
 		done = append(done, os.Name)
@@ -81,7 +89,7 @@ type Outputs struct {
 func OutputsOf(d *spec.Desired, o *Observed) *Outputs {
 	out := &Outputs{Project: d.Project, Stage: d.Stage, SecretARNs: map[string]string{}, RoleARNs: map[string]string{}, InstanceProfiles: map[string]string{}}
 	for _, s := range d.Secrets {
-		if os := o.Secrets[s.Name]; os != nil && !os.Deleted && ownedBy(os.Tags, d) {
+		if os := o.Secrets[s.Name]; os != nil && !os.Deleted && o.owns(d, os) {
 			out.SecretARNs[s.Key] = os.ARN
 		}
 	}

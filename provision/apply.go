@@ -139,7 +139,7 @@ func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts Ap
 	}
 	a := &applier{s: s, d: d, o: o, opts: opts, arns: map[string]string{}, key: o.stageKey, status: map[string]error{}}
 	for name, os := range o.Secrets {
-		if ownedBy(os.Tags, d) {
+		if o.owns(d, os) {
 			a.arns[name] = os.ARN
 		}
 	}
@@ -423,6 +423,10 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 		a.mu.Lock()
 		a.arns[s.Name] = aws.ToString(out.ARN)
 		a.mu.Unlock()
+		// A new secret's first version is AWSCURRENT: it must be ours.
+		if v := aws.ToString(out.VersionId); v != aws.ToString(in.ClientRequestToken) {
+			return fmt.Errorf("secret %s: created with version %q, not %s, the version secretboot made for the spec: the secret does not hold the declared value", s.Name, v, aws.ToString(in.ClientRequestToken))
+		}
 		return nil
 	}
 	arn := aws.String(c.Secret.ARN)
@@ -449,12 +453,13 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 	}
 	// Tags first: the generation tag must be in place before the write it
 	// keys, or a failure in between would undo a regeneration on rerun.
-	var tagKeys, untag []string
+	tags := map[string]string{}
+	var untag []string
 	for _, t := range c.Secret.Tags {
 		if t.Removed {
 			untag = append(untag, t.Key)
 		} else {
-			tagKeys = append(tagKeys, t.Key)
+			tags[t.Key] = t.New
 		}
 	}
 	os := a.o.Secrets[s.Name]
@@ -462,12 +467,7 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 	if len(regen) > 0 {
 		gen++
 	}
-	want := desiredSecretTags(a.d, s, gen)
-	if len(tagKeys) > 0 {
-		tags := map[string]string{}
-		for _, k := range tagKeys {
-			tags[k] = want[k]
-		}
+	if len(tags) > 0 {
 		if _, err := sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: arn, Tags: smTags(tags)}); err != nil {
 			return wrap(err, "tagging secret", s.Name)
 		}
@@ -481,28 +481,7 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 	if p == nil {
 		return nil
 	}
-	token := versionToken(a.sealedKey().Reveal(), a.d, s, gen)
-	if p.Status == PayloadRestoreStage {
-		_, err := sm.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
-			SecretId: arn, VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(token), RemoveFromVersionId: aws.String(os.Current),
-		})
-		return wrap(err, "restoring the current version of secret", s.Name)
-	}
-	var live map[string]spec.Sealed
-	if p.ReadsLive {
-		var err error
-		if live, err = a.liveGenerated(ctx, s, c.Secret.ARN); err != nil {
-			return err
-		}
-	}
-	value, err := a.compose(s, live, regen)
-	if err != nil {
-		return fmt.Errorf("secret %s: %w", c.Name, err)
-	}
-	in := &secretsmanager.PutSecretValueInput{SecretId: arn, ClientRequestToken: aws.String(token)}
-	setValue(s, value, &in.SecretString, &in.SecretBinary)
-	_, err = sm.PutSecretValue(ctx, in)
-	return wrap(err, "writing secret", s.Name)
+	return a.writePayload(ctx, s, c.Secret.ARN, p, os, gen, regen)
 }
 
 // regenerate lists the fields to regenerate ("" = all) of a payload change.
@@ -540,38 +519,6 @@ func (a *applier) compose(s *spec.Secret, live map[string]spec.Sealed, regen []s
 		gen[g.Field] = v
 	}
 	return s.Payload.Compose(gen)
-}
-
-// liveGenerated reads the current value and picks out the generated
-// values. Decoding errors are reported without their text: it could quote
-// the payload.
-func (a *applier) liveGenerated(ctx context.Context, s *spec.Secret, arn string) (map[string]spec.Sealed, error) {
-	// AWSCURRENT is the default; naming it also makes moto, which keeps
-	// a separate default version, answer with the current one.
-	out, err := a.s.SecretsManager.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn), VersionStage: aws.String("AWSCURRENT")})
-	if err != nil {
-		return nil, wrap(err, "reading the current value (to keep generated values) of secret", s.Name)
-	}
-	live := map[string]spec.Sealed{}
-	raw := spec.Seal(out.SecretBinary)
-	if out.SecretString != nil {
-		raw = spec.SealString(*out.SecretString)
-	}
-	for _, g := range s.Payload.Generators {
-		if g.Field == "" {
-			live[""] = raw
-			continue
-		}
-		var fields map[string]json.RawMessage
-		if json.Unmarshal(raw.Reveal(), &fields) != nil {
-			break // not an object any more: the generated fields are made anew
-		}
-		var v string
-		if f, ok := fields[g.Field]; ok && json.Unmarshal(f, &v) == nil && v != "" {
-			live[g.Field] = spec.SealString(v)
-		}
-	}
-	return live, nil
 }
 
 func (a *applier) deleteSecret(ctx context.Context, c Change) error {

@@ -33,9 +33,12 @@ func (a *applier) secretCreatedMeanwhile(ctx context.Context, s *spec.Secret, to
 	for _, t := range out.Tags {
 		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
+	found := &ObservedSecret{Name: s.Name, ARN: aws.ToString(out.ARN), Tags: tags, Versions: out.VersionIdsToStages}
 	switch {
 	case !ownedBy(tags, a.d):
 		return fmt.Errorf("creating secret %s: it was created by someone else after the plan was made and is not tagged as part of this stage; nothing was written: %w", s.Name, createErr)
+	case len(out.VersionIdsToStages) > 0 && !proven(a.sealedKey().Reveal(), a.d, found):
+		return fmt.Errorf("creating secret %s: it was created after the plan was made and carries this stage's tags, but no version of it was written by secretboot (tags alone prove nothing); nothing was written: %w", s.Name, createErr)
 	case out.DeletedDate != nil:
 		return fmt.Errorf("creating secret %s: it exists and is scheduled for deletion; run plan again to restore it: %w", s.Name, createErr)
 	}
@@ -53,16 +56,11 @@ func (a *applier) secretCreatedMeanwhile(ctx context.Context, s *spec.Secret, to
 	case current == token:
 		return nil
 	case out.VersionIdsToStages[token] != nil:
-		in := &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(arn), VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(token)}
-		if current != "" {
-			in.RemoveFromVersionId = aws.String(current)
-		}
-		_, err := sm.UpdateSecretVersionStage(ctx, in)
-		return wrap(err, "restoring the current version of secret", s.Name)
+		return a.makeCurrent(ctx, s, arn, token, current)
 	}
 	var live map[string]spec.Sealed
 	if current != "" && keepsGenerated(s, regen) {
-		if live, err = a.liveGenerated(ctx, s, arn); err != nil {
+		if live, err = a.liveGenerated(ctx, s, arn, nil); err != nil {
 			return err
 		}
 	}
@@ -70,10 +68,7 @@ func (a *applier) secretCreatedMeanwhile(ctx context.Context, s *spec.Secret, to
 	if err != nil {
 		return fmt.Errorf("secret %s: %w", s.Name, err)
 	}
-	in := &secretsmanager.PutSecretValueInput{SecretId: aws.String(arn), ClientRequestToken: aws.String(token)}
-	setValue(s, value, &in.SecretString, &in.SecretBinary)
-	_, err = sm.PutSecretValue(ctx, in)
-	return wrap(err, "writing secret", s.Name)
+	return a.putPayload(ctx, s, arn, token, 0, value)
 }
 
 // stageKeyCreatedMeanwhile adopts a stage key that another apply created:

@@ -2,9 +2,11 @@ package provision_test
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
@@ -93,28 +95,45 @@ func TestCreateSecretThatListSecretsMissed(t *testing.T) {
 }
 
 // TestCreateSecretOfSomebodyElse: a secret that appears between plan and
-// apply without the stage's tags is not touched.
+// apply without the stage's tags, or with them but without a version
+// secretboot wrote, is not touched.
 func TestCreateSecretOfSomebodyElse(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b *backend) {
-		ctx := context.Background()
-		s := b.mustConnect(t)
-		stage := uniqueStage("lagforeign")
-		d := testDesired(stage, b.account, canary)
-		name := stage + "/app/stripe"
-		if _, err := s.SecretsManager.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: &name, SecretString: ptr("theirs")}); err != nil {
-			t.Fatal(err)
-		}
-		s.SecretsManager = laggingSecrets{s.SecretsManager, map[string]bool{name: true}}
-		p := plan(t, s, d, provision.DiffOptions{})
-		res, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 10e9})
-		if err == nil || len(res.Failed) != 1 || res.Failed[0].ID != "secret:"+name {
-			t.Fatalf("want the stripe secret to fail, got %v", err)
-		}
-		noCanary(t, "apply error", err.Error())
-		if secretValue(t, s, name) != "theirs" {
-			t.Error("a secret that is not the stage's was written")
+		for _, forged := range []bool{false, true} {
+			createdBySomebodyElse(t, b, forged)
 		}
 	})
+}
+
+func createdBySomebodyElse(t *testing.T, b *backend, forged bool) {
+	t.Helper()
+	ctx := context.Background()
+	s := b.mustConnect(t)
+	stage := uniqueStage("lagforeign")
+	d := testDesired(stage, b.account, canary)
+	name := stage + "/app/stripe"
+	in := &secretsmanager.CreateSecretInput{Name: &name, SecretString: ptr("theirs")}
+	if forged {
+		// The stage exists (its key too); somebody copies its tags.
+		converge(t, s, &spec.Desired{Project: d.Project, Stage: d.Stage, Region: d.Region, AccountID: d.AccountID, NamePrefix: d.NamePrefix, RolePrefix: d.RolePrefix, SpecHash: "empty"}, provision.DiffOptions{})
+		in.Tags = []smtypes.Tag{{Key: aws.String(provision.TagProject), Value: aws.String(d.Project)}, {Key: aws.String(provision.TagStage), Value: aws.String(d.Stage)}}
+	}
+	if _, err := s.SecretsManager.CreateSecret(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	s.SecretsManager = laggingSecrets{s.SecretsManager, map[string]bool{name: true}}
+	p := plan(t, s, d, provision.DiffOptions{})
+	res, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 10e9})
+	if err == nil || len(res.Failed) != 1 || res.Failed[0].ID != "secret:"+name {
+		t.Fatalf("want the stripe secret to fail, got %v", err)
+	}
+	noCanary(t, "apply error", err.Error())
+	if secretValue(t, s, name) != "theirs" {
+		t.Errorf("forged=%v: a secret that is not the stage's was written", forged)
+	}
+	if forged && !strings.Contains(err.Error(), "no version of it was written by secretboot") {
+		t.Errorf("the refusal does not say why: %v", err)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -93,7 +93,7 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	// CreateSecret with tags needs TagResource too; DescribeSecret serves
 	// an apply that finds a secret created since it observed the stage.
 	add(allow(SidDeployerManageSecrets, policy.StringList{secret + d.NamePrefix + "*"},
-		"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret",
+		"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds",
 		"secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret", "secretsmanager:TagResource",
 		"secretsmanager:UntagResource", "secretsmanager:UpdateSecret", "secretsmanager:UpdateSecretVersionStage"))
 	add(allow(SidDeployerReadSecrets, read, "secretsmanager:GetSecretValue"))

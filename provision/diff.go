@@ -27,8 +27,12 @@ type DiffOptions struct {
 // that secretboot does not own. They are never touched.
 type ClashError struct {
 	Secrets []string // secret names; adoptable with `secretboot import`
-	Roles   []string // role names outside the stage's path (IAM paths are immutable)
-	Other   []string // further explanations
+	// Unproven are secrets the spec names that carry the stage's tags but
+	// that nothing proves secretboot wrote (see proven); adoptable with
+	// `secretboot import`.
+	Unproven []string
+	Roles    []string // role names outside the stage's path (IAM paths are immutable)
+	Other    []string // further explanations
 }
 
 func (e *ClashError) Error() string {
@@ -36,6 +40,9 @@ func (e *ClashError) Error() string {
 	b.WriteString("resources exist that secretboot does not own:")
 	for _, s := range e.Secrets {
 		fmt.Fprintf(&b, "\n  secret %s is not tagged as part of this stage; to manage it, run: secretboot import %s", s, s)
+	}
+	for _, s := range e.Unproven {
+		fmt.Fprintf(&b, "\n  secret %s carries this stage's tags, but none of its versions was written by secretboot for this stage (no version token authenticates with the stage key), and tags alone prove nothing; it is neither written nor deleted. To manage it, run: secretboot import %s", s, s)
 	}
 	for _, r := range e.Roles {
 		fmt.Fprintf(&b, "\n  role %s exists outside secretboot's path; rename the role in the spec, or delete the existing role", r)
@@ -87,7 +94,7 @@ func Diff(d *spec.Desired, o *Observed, opts DiffOptions) (*Plan, error) {
 	df.policies()
 	df.forgottenPolicies()
 	df.profiles()
-	if len(df.clash.Secrets)+len(df.clash.Roles)+len(df.clash.Other) > 0 {
+	if len(df.clash.Secrets)+len(df.clash.Unproven)+len(df.clash.Roles)+len(df.clash.Other) > 0 {
 		df.errs = append(df.errs, df.clash)
 	}
 	if err := errors.Join(df.errs...); err != nil {
@@ -96,11 +103,12 @@ func Diff(d *spec.Desired, o *Observed, opts DiffOptions) (*Plan, error) {
 	if o.StageKey != nil && o.stageKey.IsEmpty() && !opts.Destroy && df.ownedSecrets > 0 {
 		p.Header.Warnings = append(p.Header.Warnings, "the stage key cannot be read, so secretboot cannot tell whether payloads are current; every payload will be rewritten")
 	}
+	p.Header.Warnings = append(p.Header.Warnings, df.warnings...)
 	p.Changes = df.changes
 	sortChanges(p.Changes)
 	for _, c := range p.Changes {
 		switch {
-		case c.Action == ActionCreate || c.Action == ActionRestore:
+		case c.Action == ActionCreate:
 			p.Summary.Add++
 		case c.Action == ActionDelete:
 			p.Summary.Destroy++
@@ -129,6 +137,7 @@ type differ struct {
 	ownedSecrets int
 	staleRoles   []string // managed roles to delete, sorted
 	errs         []error  // problems that stop the plan
+	warnings     []string // notes for the plan header, in order
 }
 
 func (df *differ) add(c Change) {
@@ -196,6 +205,9 @@ func desiredSecretTags(d *spec.Desired, s *spec.Secret, gen int) map[string]stri
 	for k, v := range s.Tags {
 		t[k] = v
 	}
+	if w := s.RecoveryWindowDays; w != 0 && w != defaultRecoveryDays {
+		t[TagRecoveryWindow] = strconv.Itoa(w)
+	}
 	if gen > 0 {
 		t[TagGeneration] = strconv.Itoa(gen)
 	}
@@ -217,6 +229,10 @@ func (df *differ) secrets() {
 			df.clash.Secrets = append(df.clash.Secrets, s.Name)
 			continue
 		}
+		if os != nil && !df.owns(os) {
+			df.clash.Unproven = append(df.clash.Unproven, s.Name)
+			continue
+		}
 		if os != nil {
 			df.ownedSecrets++
 		}
@@ -232,19 +248,20 @@ func (df *differ) secrets() {
 		if want[name] && !df.opts.Destroy || !ownedBy(os.Tags, d) || os.Deleted {
 			continue
 		}
-		df.add(Change{Kind: KindSecret, Name: name, Action: ActionDelete, Secret: &SecretChange{ARN: os.ARN, RecoveryDays: recoveryDays(d, name)}})
-	}
-}
-
-// recoveryDays is the window for a secret: the spec's when it still names
-// the secret (destroy), else the AWS default.
-func recoveryDays(d *spec.Desired, name string) int {
-	for _, s := range d.Secrets {
-		if s.Name == name && s.RecoveryWindowDays != 0 {
-			return s.RecoveryWindowDays
+		// Before the stage has a key nothing secretboot wrote can exist,
+		// so a tagged secret then is somebody else's.
+		if !df.owns(os) || o.StageKey == nil {
+			why := "none of its versions was written by secretboot for this stage"
+			if o.StageKey == nil {
+				why = "the stage has no key yet, so secretboot cannot have written it"
+			}
+			if !want[name] {
+				df.warnings = append(df.warnings, fmt.Sprintf("secret %s carries this stage's tags, but %s: it is not deleted; remove its secretboot:* tags, or declare it and run secretboot import %s", name, why, name))
+			}
+			continue
 		}
+		df.add(Change{Kind: KindSecret, Name: name, Action: ActionDelete, Secret: &SecretChange{ARN: os.ARN, RecoveryDays: recoveryDays(d, os)}})
 	}
-	return 30
 }
 
 func (df *differ) readersOf(s *spec.Secret) []string {
@@ -293,20 +310,35 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 		sc.KMSKey = &ValueChange{Old: os.KMSKeyID, New: s.KMSKeyARN}
 		changed = true
 	}
+	if note := rotationNote(s, os, regenerating); note != "" {
+		df.warnings = append(df.warnings, note)
+	}
+	owns := ownsValue(s, os)
+	regenerating = regenerating && owns // a rotator's value is not regenerated
 	gen := generation(os.Tags)
 	if regenerating {
 		gen++
 	}
-	if tc := tagChanges(os.Tags, desiredSecretTags(d, s, gen)); len(tc) > 0 {
+	tc := tagChanges(os.Tags, desiredSecretTags(d, s, gen))
+	if mark := df.markNeeded(s, os); mark != nil {
+		tc = append(tc, *mark)
+		sort.Slice(tc, func(i, j int) bool { return tc[i].Key < tc[j].Key })
+	}
+	if len(tc) > 0 {
 		sc.Tags = tc
 		changed = true
 	}
-	if st, ok := df.payloadStatus(s, os, gen); ok {
+	if !owns {
+		return c, changed
+	}
+	if st, version, ok := df.payloadStatus(s, os, gen); ok {
 		var r []string
 		if regenerating {
 			r = regen
 		}
 		sc.Payload = payloadChange(s, st, r)
+		sc.Payload.Version = version
+		sc.Payload.CurrentBySecretboot = os.Current != "" && len(df.o.stageKey.Reveal()) > 0 && writtenBySecretboot(df.o.stageKey.Reveal(), s.Name, os.Current)
 		sc.Payload.ReadsLive = st != PayloadRestoreStage && st != PayloadNew && keepsGenerated(s, r)
 		changed = true
 	}
@@ -324,25 +356,31 @@ func keepsGenerated(s *spec.Secret, regen []string) bool {
 	return false
 }
 
-// payloadStatus compares the expected version token with AWSCURRENT.
-func (df *differ) payloadStatus(s *spec.Secret, os *ObservedSecret, gen int) (PayloadStatus, bool) {
+// payloadStatus compares the declared version with AWSCURRENT, and names
+// the version apply writes or makes current ("" while the stage key is
+// unknown).
+func (df *differ) payloadStatus(s *spec.Secret, os *ObservedSecret, gen int) (PayloadStatus, string, bool) {
 	key := df.o.stageKey.Reveal()
 	switch {
-	case os.Current == "":
-		return PayloadNew, true
+	case len(key) == 0 && os.Current == "":
+		return PayloadNew, "", true
 	case len(key) == 0:
-		return PayloadUnverified, true
+		return PayloadUnverified, "", true
+	case os.Current == "":
+		return PayloadNew, versionToken(key, df.d, s, gen), true
 	}
-	tok := versionToken(key, df.d, s, gen)
+	dv := findDeclared(key, df.d, s, gen, os)
 	switch {
-	case os.Current == tok:
-		return "", false
-	case os.Versions[tok] != nil:
-		return PayloadRestoreStage, true
-	case writtenBySecretboot(key, s.Name, os.Current):
-		return PayloadChangedInSpec, true
+	case dv.current:
+		return "", "", false
+	case dv.target != "":
+		return PayloadRestoreStage, dv.target, true
 	}
-	return PayloadChangedOutside, true
+	next := revisionToken(key, df.d, s, gen, min(dv.next, maxRevisions-1))
+	if writtenBySecretboot(key, s.Name, os.Current) {
+		return PayloadChangedInSpec, next, true
+	}
+	return PayloadChangedOutside, next, true
 }
 
 func payloadChange(s *spec.Secret, st PayloadStatus, regen []string) *PayloadChange {
@@ -377,7 +415,9 @@ func tagChanges(live, want map[string]string) []TagChange {
 		}
 	}
 	for _, k := range sortedKeys(live) {
-		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "aws:") {
+		// The mark stays: it proves the secret is ours where no version
+		// does.
+		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "aws:") && k != TagMark {
 			out = append(out, TagChange{Key: k, Old: live[k], Removed: true})
 		}
 	}
@@ -459,7 +499,7 @@ func nonEmpty(s string) *ValueChange {
 func (df *differ) arns() map[string]string {
 	m := map[string]string{}
 	for name, s := range df.o.Secrets {
-		if ownedBy(s.Tags, df.d) {
+		if df.owns(s) {
 			m[name] = s.ARN
 		}
 	}
@@ -722,6 +762,9 @@ func fingerprint(o *Observed) Fingerprint {
 	}
 	for name, s := range o.Secrets {
 		meta := []string{s.Description, s.KMSKeyID}
+		if s.RotationEnabled {
+			meta = append(meta, "rotation-enabled")
+		}
 		for _, k := range sortedKeys(s.Tags) {
 			meta = append(meta, k, s.Tags[k])
 		}

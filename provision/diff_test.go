@@ -129,9 +129,76 @@ func TestDiff(t *testing.T) {
 			name: "written outside secretboot",
 			edit: func(_ *spec.Desired, o *Observed) {
 				s := o.Secrets["dev/app/stripe"]
-				s.Current, s.Versions = "d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e", map[string][]string{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": {"AWSCURRENT"}}
+				s.Current, s.Versions = "d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e", map[string][]string{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": {"AWSCURRENT"}, "e4b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": {"AWSPREVIOUS"}}
+				s.History = map[string]bool{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": true, "e4b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": true, versionToken(testKey, desired(), desired().Secrets[1], 0) + "x": true}
+				s.History[versionToken(testKey, desired(), desired().Secrets[1], 1)] = true // an older declaration
 			},
 			want: []string{"update secret:dev/app/stripe [changed-outside]"},
+		},
+		{
+			name: "declared version deprecated by two writes outside",
+			edit: func(d *spec.Desired, o *Observed) {
+				s := o.Secrets["dev/app/stripe"]
+				tok := s.Current
+				s.Current, s.Versions = "d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e", map[string][]string{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": {"AWSCURRENT"}, "e4b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": {"AWSPREVIOUS"}}
+				s.History = map[string]bool{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": true, "e4b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": true, tok: true}
+			},
+			want: []string{"update secret:dev/app/stripe [restore-stage]"},
+		},
+		{
+			name: "a later revision of the declaration is current",
+			edit: func(d *spec.Desired, o *Observed) {
+				s := o.Secrets["dev/app/stripe"]
+				rev := revisionToken(testKey, d, d.Secrets[1], 0, 2)
+				s.Versions = map[string][]string{rev: {"AWSCURRENT"}, s.Current: {"AWSPREVIOUS"}}
+				s.Current = rev
+			},
+		},
+		{
+			name: "forged tags on a declared secret",
+			edit: func(_ *spec.Desired, o *Observed) {
+				s := o.Secrets["dev/app/stripe"]
+				s.Current, s.Versions = "d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e", map[string][]string{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": {"AWSCURRENT"}}
+				s.History = map[string]bool{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": true}
+			},
+			errHas: "secret dev/app/stripe carries this stage's tags, but none of its versions was written by secretboot",
+		},
+		{
+			name: "forged tags on a secret the spec does not name",
+			edit: func(d *spec.Desired, o *Observed) {
+				o.Secrets["dev/other"] = &ObservedSecret{Name: "dev/other", ARN: arnOf("dev/other"), Tags: ownerTags(d),
+					Current: "d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e", Versions: map[string][]string{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": {"AWSCURRENT"}},
+					History: map[string]bool{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": true}}
+			},
+		},
+		{
+			name: "adopted secret the spec does not name",
+			edit: func(d *spec.Desired, o *Observed) {
+				o.Secrets["dev/other"] = &ObservedSecret{Name: "dev/other", ARN: arnOf("dev/other"), Tags: ownerTags(d),
+					Current: "d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e", Versions: map[string][]string{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": {"AWSCURRENT"}}}
+				o.Secrets["dev/other"].Tags[TagMark] = ownerMark(testKey, d, "dev/other", arnOf("dev/other"))
+			},
+			want: []string{"delete secret:dev/other"},
+		},
+		{
+			name: "rotation enabled outside the spec",
+			edit: func(_ *spec.Desired, o *Observed) {
+				s := o.Secrets["dev/app/stripe"]
+				s.RotationEnabled = true
+				s.Versions = map[string][]string{"rotated": {"AWSCURRENT"}, s.Current: {"AWSPREVIOUS"}}
+				s.Current = "rotated"
+			},
+			want: []string{"update secret:dev/app/stripe"}, // marked (TagMark), not restored
+		},
+		{
+			name: "rotation enabled outside the spec, marked",
+			edit: func(d *spec.Desired, o *Observed) {
+				s := o.Secrets["dev/app/stripe"]
+				s.RotationEnabled = true
+				s.Versions = map[string][]string{"rotated": {"AWSCURRENT"}, "rotated-before": {"AWSPREVIOUS"}}
+				s.Current = "rotated"
+				s.Tags[TagMark] = ownerMark(testKey, d, s.Name, s.ARN)
+			},
 		},
 		{
 			name: "current stage moved off our version",
@@ -288,6 +355,30 @@ func TestDiff(t *testing.T) {
 	}
 }
 
+// TestForgedTagsAreNotDeleted: a secret tagged for the stage that
+// secretboot never wrote is left alone, and the plan says why.
+func TestForgedTagsAreNotDeleted(t *testing.T) {
+	d := desired()
+	o := inSync(d)
+	o.Secrets["dev/other"] = &ObservedSecret{Name: "dev/other", ARN: arnOf("dev/other"), Tags: ownerTags(d),
+		Current: "d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e", Versions: map[string][]string{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": {"AWSCURRENT"}},
+		History: map[string]bool{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": true}}
+	for _, destroy := range []bool{false, true} {
+		p, err := Diff(d, o, DiffOptions{Destroy: destroy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range p.Changes {
+			if c.Name == "dev/other" {
+				t.Errorf("destroy=%v: forged secret in the plan: %+v", destroy, c)
+			}
+		}
+		if !strings.Contains(strings.Join(p.Header.Warnings, "\n"), "secret dev/other carries this stage's tags, but none of its versions was written by secretboot for this stage: it is not deleted") {
+			t.Errorf("destroy=%v: warnings %q", destroy, p.Header.Warnings)
+		}
+	}
+}
+
 func TestDiffDetails(t *testing.T) {
 	d := desired()
 	o := inSync(d)
@@ -303,7 +394,8 @@ func TestDiffDetails(t *testing.T) {
 		Description: &ValueChange{Old: "old", New: "db"},
 		Tags:        []TagChange{{Key: "extra", Old: "1", Removed: true}, {Key: TagGeneration, New: "1"}},
 		Payload: &PayloadChange{Status: PayloadChangedInSpec, Kind: "object", Sensitive: "(sensitive)", Regenerate: []string{""},
-			Fields: []Field{{Name: "host"}, {Name: "password", Generated: true}}},
+			Fields:  []Field{{Name: "host"}, {Name: "password", Generated: true}},
+			Version: versionToken(testKey, d, d.Secrets[0], 1), CurrentBySecretboot: true},
 		Readers: []string{"shop-dev-web"},
 	}
 	if diff := cmp.Diff(want, p.Changes[0].Secret); diff != "" {
@@ -357,5 +449,27 @@ func TestClashErrorIsTyped(t *testing.T) {
 	var c *ClashError
 	if !errors.As(err, &c) || len(c.Secrets) != 1 {
 		t.Fatalf("want a ClashError, got %v", err)
+	}
+}
+
+// TestNothingDeletedBeforeTheStageKey: before the first apply no secret
+// can be secretboot's, so a tagged one is left alone.
+func TestNothingDeletedBeforeTheStageKey(t *testing.T) {
+	d := desired()
+	o := inSync(d)
+	o.StageKey, o.stageKey = nil, spec.Sealed{}
+	o.Secrets["dev/other"] = &ObservedSecret{Name: "dev/other", ARN: arnOf("dev/other"), Tags: ownerTags(d),
+		Current: "d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e", Versions: map[string][]string{"d3b07384-d9a0-4c9b-8f3e-7f2b1a2c3d4e": {"AWSCURRENT"}}}
+	p, err := Diff(d, o, DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Changes {
+		if c.Name == "dev/other" {
+			t.Errorf("a tagged secret is in the first plan: %+v", c)
+		}
+	}
+	if !strings.Contains(strings.Join(p.Header.Warnings, "\n"), "secret dev/other carries this stage's tags, but the stage has no key yet") {
+		t.Errorf("warnings %q", p.Header.Warnings)
 	}
 }

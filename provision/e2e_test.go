@@ -321,8 +321,8 @@ func TestDeleteAndRestore(t *testing.T) {
 		if diff := cmp.Diff(want, summary(p)); diff != "" {
 			t.Errorf("removal plan (-want +got):\n%s", diff)
 		}
-		if p.Changes[0].Secret.RecoveryDays != 30 {
-			t.Errorf("recovery window %d, want the default 30", p.Changes[0].Secret.RecoveryDays)
+		if p.Changes[0].Secret.RecoveryDays != 7 {
+			t.Errorf("recovery window %d, want the declared 7 (recorded on the secret)", p.Changes[0].Secret.RecoveryDays)
 		}
 
 		d.Secrets = append(d.Secrets, stripe)
@@ -464,7 +464,7 @@ func TestDestroy(t *testing.T) {
 		}
 		// Bringing the stage back restores the secrets and the stage key.
 		p3 := converge(t, s, d, provision.DiffOptions{})
-		if p3.Summary.Add != 6 {
+		if p3.Summary.Add != 3 || p3.Summary.Change != 3 { // restores are changes
 			t.Errorf("re-create plan:\n%s", textOf(t, p3))
 		}
 	})

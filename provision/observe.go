@@ -98,6 +98,14 @@ type ObservedSecret struct {
 	Deleted     bool                // scheduled for deletion
 	Versions    map[string][]string // version id → stages
 	Current     string              // version id holding AWSCURRENT, "" when none
+	// RotationEnabled says rotation is configured on the secret, by
+	// whoever configured it (ListSecrets reports it at no extra cost).
+	RotationEnabled bool
+	// History holds every version id of the secret, deprecated ones (no
+	// label) included; nil when it was not read. It is read only where
+	// the labelled versions leave a question open (observeHistory).
+	History map[string]bool
+	newest  []string // History's ids, newest first
 }
 
 // ObservedRole is a role and secretboot's read policy on it.
@@ -246,7 +254,10 @@ func getInstanceProfile(ctx context.Context, iamc IAMAPI, name string) (*iamtype
 // per plan reads the account's quota; and an external role recorded on the
 // stage key that the spec no longer names costs its GetRolePolicy until
 // its policy and record are gone. A role whose read policy fits inline
-// costs nothing more. It never loops over secrets.
+// costs nothing more. A secret whose labelled versions leave open whether
+// the declared version exists, or whether secretboot ever wrote it, costs
+// one ListSecretVersionIds (observeHistory); a converged secret costs
+// nothing.
 func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error) {
 	o := &Observed{
 		Account:          s.Identity.Account,
@@ -271,7 +282,7 @@ func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error
 	if err := forEachParallel(services, len(services), func(observe func() error) error { return observe() }); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
-	if err := errors.Join(o.observeForgotten(ctx, s, d), o.observeSlots(ctx, s, d)); err != nil {
+	if err := errors.Join(o.observeForgotten(ctx, s, d), o.observeSlots(ctx, s, d), o.observeHistory(ctx, s, d)); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
 	return o, nil
@@ -418,6 +429,8 @@ func (o *Observed) observeSecrets(ctx context.Context, s *Session, d *spec.Desir
 				Tags:        map[string]string{},
 				Deleted:     e.DeletedDate != nil,
 				Versions:    e.SecretVersionsToStages,
+
+				RotationEnabled: aws.ToBool(e.RotationEnabled),
 			}
 			for _, t := range e.Tags {
 				os.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)

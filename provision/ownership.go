@@ -105,6 +105,16 @@ func ownedBy(tags map[string]string, d *spec.Desired) bool {
 // versionToken computes the ClientRequestToken for the given generation of
 // a secret's declared payload.
 func versionToken(key []byte, d *spec.Desired, s *spec.Secret, generation int) string {
+	return revisionToken(key, d, s, generation, 0)
+}
+
+// revisionToken is the token of a revision of a declaration: revision 0 is
+// versionToken, and each later revision is another version holding the
+// same declaration, written when the token of the previous one is taken by
+// a version with other data (different generated values). The revision is
+// inside what the HMAC covers, so every revision authenticates as
+// secretboot's, and revision 0 keeps the tokens of older versions valid.
+func revisionToken(key []byte, d *spec.Desired, s *spec.Secret, generation, revision int) string {
 	m := hmac.New(sha256.New, key)
 	field := func(b []byte) {
 		var n [8]byte
@@ -124,6 +134,10 @@ func versionToken(key []byte, d *spec.Desired, s *spec.Secret, generation int) s
 		field([]byte(g.ExcludeCharacters))
 	}
 	field([]byte(strconv.Itoa(generation)))
+	if revision > 0 {
+		field([]byte("revision"))
+		field([]byte(strconv.Itoa(revision)))
+	}
 	var u [16]byte
 	copy(u[:12], m.Sum(nil))
 	u[6] = u[6]&0x0f | 0x80 // UUID version 8: custom

@@ -2,7 +2,7 @@ package provision
 
 // FormatVersion is the version of the JSON plan format (docs/plan-json.md).
 // It changes in its major part when a field changes meaning or disappears.
-const FormatVersion = "1.0"
+const FormatVersion = "1.1"
 
 // Plan is the result of Diff: what apply would change, and nothing secret.
 // It is a plain value that marshals to the documented JSON format; it holds
@@ -31,8 +31,9 @@ type Header struct {
 	Warnings         []string `json:"warnings,omitempty"`
 }
 
-// Summary counts changes the way terraform does: restores count as adds,
-// scheduled deletions as destroys.
+// Summary counts changes the way terraform does: scheduled deletions count
+// as destroys, and restores as changes (the secret, its ARN and its
+// versions were there all along).
 type Summary struct {
 	Add        int `json:"add"`
 	Change     int `json:"change"`
@@ -126,7 +127,15 @@ type PayloadChange struct {
 	Generated    bool     `json:"generated,omitempty"`  // the whole payload is generated
 	Regenerate   []string `json:"regenerate,omitempty"` // generated fields replaced by new values ("" = whole payload)
 	ReadsLive    bool     `json:"reads_live,omitempty"` // apply reads the live value to keep generated values
-	Sensitive    string   `json:"value"`                // always "(sensitive)"
+	// Version is the version id apply writes, or makes AWSCURRENT again
+	// (restore-stage); "" while the stage key is unknown. Version ids are
+	// not sensitive: ListSecrets shows them to anyone who may list.
+	Version string `json:"version_id,omitempty"`
+	// CurrentBySecretboot says secretboot wrote the current version (for
+	// another declaration, such as an `apply --var`), as opposed to a
+	// write outside secretboot.
+	CurrentBySecretboot bool   `json:"current_by_secretboot,omitempty"`
+	Sensitive           string `json:"value"` // always "(sensitive)"
 }
 
 // SecretChange details a secret change.

@@ -74,6 +74,7 @@ type SecretConfig struct {
 	DescribeAll  hcl.Expression // the describe attribute when it is not a list of roles
 	DescribeRefs []RoleRef      // the describe attribute when it is a list of roles
 	AllowLiteral bool
+	ValueOwner   string            // "", ValueOwnerSecretboot or ValueOwnerRotation
 	Generators   []*GenerateConfig // sorted by Field
 
 	attrs     hcl.Attributes

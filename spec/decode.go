@@ -70,6 +70,7 @@ var secretSchema = &hcl.BodySchema{
 		{Name: "recovery_window_days"},
 		{Name: "tags"},
 		{Name: "allow_literal"},
+		{Name: "value_owner"},
 	},
 }
 
@@ -178,6 +179,7 @@ func (d *decoder) decode(bodies []*hcl.BodyContent) {
 	sort.Slice(d.c.StageConfigs, func(i, j int) bool { return d.c.StageConfigs[i].Name < d.c.StageConfigs[j].Name })
 	sort.Slice(d.c.Roles, func(i, j int) bool { return d.c.Roles[i].Name < d.c.Roles[j].Name })
 	sort.Slice(d.c.Secrets, func(i, j int) bool { return d.c.Secrets[i].Name < d.c.Secrets[j].Name })
+	d.validateConfig()
 }
 
 func (d *decoder) decodeProject(attrs hcl.Attributes) {
@@ -419,6 +421,8 @@ func (d *decoder) decodeSecretBlock(b *hcl.Block, roles map[string]bool) *Secret
 			}
 		}
 	}
+
+	d.decodeValueOwner(s)
 
 	_, hasValue := s.attrs["value"]
 	binary, hasBinary := s.attrs["binary"]

@@ -61,6 +61,10 @@ type Secret struct {
 	RecoveryWindowDays int      // 7–30, default 30
 	Tags               map[string]string
 	Payload            Payload
+	// ValueOwner says who keeps the value once written: "" (secretboot,
+	// unless rotation is enabled on the secret outside the spec),
+	// ValueOwnerSecretboot or ValueOwnerRotation.
+	ValueOwner string
 
 	DeclRange hcl.Range
 }

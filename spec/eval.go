@@ -339,6 +339,7 @@ func (e *evaluator) checkRoleClashes(roles []*Role) {
 
 func (e *evaluator) secret(sc *SecretConfig) *Secret {
 	s := &Secret{Key: sc.Name, Name: e.st.NamePrefix + sc.Name, RecoveryWindowDays: maxRecoveryWindowDays, DeclRange: sc.DeclRange}
+	s.ValueOwner = sc.ValueOwner
 	e.diags = append(e.diags, checkSecretName(s.Name, sc.DeclRange)...)
 	if attr, ok := sc.attrs["description"]; ok {
 		s.Description, _ = e.str(attr)

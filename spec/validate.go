@@ -2,11 +2,15 @@ package spec
 
 import (
 	"fmt"
+	"io/fs"
 	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/secretboot/secretboot/templates"
 )
 
 // AWS limits checked before any call; AWS-FACTS.md lists the sources.
@@ -19,7 +23,7 @@ const (
 	maxRoleDescription    = 1000
 	maxTagKey             = 128
 	maxTagValue           = 256
-	maxUserTags           = 48 // AWS allows 50; secretboot adds secretboot:project and secretboot:stage
+	maxUserTags           = 46 // AWS allows 50; secretboot adds project, stage, generation and recovery window
 	minRecoveryWindowDays = 7
 	maxRecoveryWindowDays = 30
 	maxGeneratorLength    = 4096
@@ -95,7 +99,7 @@ func checkTags(tags map[string]string, subject hcl.Range) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	if len(tags) > maxUserTags {
 		diags = append(diags, errDiag(subject, "Too many tags",
-			"%d tags given; at most %d are allowed because secretboot adds its own two to AWS's limit of 50.", len(tags), maxUserTags))
+			"%d tags given; at most %d are allowed because secretboot adds up to four of its own to AWS's limit of 50.", len(tags), maxUserTags))
 	}
 	keys := make([]string, 0, len(tags))
 	for k := range tags {
@@ -119,4 +123,76 @@ func checkTags(tags map[string]string, subject hcl.Range) hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// reservedSecretSuffix ends the name of the secret holding a stage's key
+// (provision.StageKeyName): no declared secret may take it.
+const reservedSecretSuffix = ".secretboot/stage-key"
+
+// validateConfig checks what needs the whole spec, not one stage: name
+// prefixes that overlap between stages of one account (a stage would
+// observe, and delete, the other's secrets), labels that take the name
+// reserved for the stage key, and trust services without a template (plan
+// would fail on them).
+func (d *decoder) validateConfig() {
+	stages := d.c.StageConfigs
+	for i, a := range stages {
+		for _, b := range stages[i+1:] {
+			// Stages that pin no account may share one: their credentials
+			// decide, so they are held to the same rule.
+			if a.AccountID != b.AccountID {
+				continue
+			}
+			if strings.HasPrefix(a.NamePrefix, b.NamePrefix) || strings.HasPrefix(b.NamePrefix, a.NamePrefix) {
+				in := "account " + a.AccountID
+				if a.AccountID == "" {
+					in = "the same account (neither pins account_id)"
+				}
+				d.errorf(b.DeclRange, "Overlapping name prefixes",
+					"Stages %q (name_prefix %q) and %q (name_prefix %q) are in %s and one prefix starts the other: each stage owns every secret under its prefix, so one would see, rewrite or delete the other's secrets. Give them prefixes that do not start one another, such as \"%s/\" and \"%s/\".",
+					a.Name, a.NamePrefix, b.Name, b.NamePrefix, in, a.Name, b.Name)
+			}
+		}
+	}
+	for _, s := range d.c.Secrets {
+		if strings.HasSuffix(s.Name, reservedSecretSuffix) {
+			d.errorf(s.DeclRange, "Reserved secret label",
+				"Secret labels ending in %q are reserved: secretboot keeps each stage's key in the secret <name_prefix>%s.", reservedSecretSuffix, reservedSecretSuffix)
+		}
+	}
+	for _, r := range d.c.Roles {
+		attr, ok := r.attrs["service"]
+		if !ok {
+			continue
+		}
+		elems, diags := hcl.ExprList(attr.Expr)
+		if diags.HasErrors() {
+			continue // not a literal list: evaluated per stage, and checked there
+		}
+		for _, e := range elems {
+			v, diags := e.Value(d.ctx)
+			if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() || !v.Type().Equals(cty.String) {
+				continue
+			}
+			svc := v.AsString()
+			if !serviceRe.MatchString(svc) {
+				continue // reported per stage as invalid
+			}
+			if _, err := fs.Stat(templates.FS, "trust/"+svc+".json"); err != nil {
+				d.errorf(e.Range(), "No trust template for service",
+					"secretboot writes trust policies from templates, and has none for %q (it has: %s); plan would fail on this role. Use one of those services, or an external role.", svc, strings.Join(trustServices(), ", "))
+			}
+		}
+	}
+}
+
+// trustServices lists the services secretboot has trust templates for.
+func trustServices() []string {
+	entries, _ := fs.ReadDir(templates.FS, "trust")
+	var out []string
+	for _, e := range entries {
+		out = append(out, strings.TrimSuffix(e.Name(), ".json"))
+	}
+	sort.Strings(out)
+	return out
 }

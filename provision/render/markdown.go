@@ -117,7 +117,7 @@ func details(c provision.Change) string {
 			parts = append(parts, "description "+valueChange(c.Role.Description))
 		}
 		if c.Role.Trust != nil && c.Action != provision.ActionCreate {
-			parts = append(parts, "trust policy changes")
+			parts = append(parts, "trust "+TrustSummary(c.Role))
 		}
 	case c.Policy != nil:
 		broad := 0

@@ -74,7 +74,9 @@ func plans() map[string]*provision.Plan {
 			Changes: []provision.Change{
 				{ID: "role:shop-dev-web", Kind: provision.KindRole, Name: "shop-dev-web", Action: provision.ActionUpdate, Role: &provision.RoleChange{
 					ARN: "arn:aws:iam::111111111111:role/secretboot/shop/dev/shop-dev-web", Services: []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com"},
-					Description: &provision.ValueChange{Old: "web", New: "web tier"}, Trust: &provision.ValueChange{Old: "{}", New: "{}"},
+					Description: &provision.ValueChange{Old: "web", New: "web tier"}, Trust: &provision.ValueChange{
+						Old: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["ec2.amazonaws.com","lambda.amazonaws.com"]},"Action":"sts:AssumeRole"}]}`,
+						New: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["ec2.amazonaws.com","ecs-tasks.amazonaws.com"]},"Action":"sts:AssumeRole"}]}`},
 				}},
 				{ID: "secret:dev/app/api-token", Kind: provision.KindSecret, Name: "dev/app/api-token", Action: provision.ActionUpdate, Secret: &provision.SecretChange{
 					ARN:     arnPrefix + "dev/app/api-token-AbCdEf",

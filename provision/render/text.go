@@ -175,7 +175,11 @@ func PayloadSummary(p *provision.PayloadChange) string {
 	case provision.PayloadChangedOutside:
 		b.WriteString(" changed outside secretboot, will be rewritten")
 	case provision.PayloadRestoreStage:
-		b.WriteString(" current version was replaced outside secretboot, will be moved back")
+		if p.CurrentBySecretboot {
+			b.WriteString(" secretboot wrote the current version for another declaration; the declared version becomes current again")
+		} else {
+			b.WriteString(" current version was replaced outside secretboot, will be moved back")
+		}
 	case provision.PayloadUnverified:
 		b.WriteString(" cannot be verified (no stage key), will be rewritten")
 	}
@@ -241,7 +245,7 @@ func (t *textWriter) role(c provision.Change) {
 		t.attr("description", valueChange(rc.Description))
 	}
 	if rc.Trust != nil && c.Action != provision.ActionCreate {
-		t.attr("trust", "policy changes to allow "+strings.Join(rc.Services, ", "))
+		t.attr("trust", TrustSummary(rc))
 	}
 }
 

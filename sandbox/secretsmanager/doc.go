@@ -7,8 +7,8 @@
 // BatchGetSecretValue, PutSecretValue, UpdateSecret,
 // UpdateSecretVersionStage, ListSecretVersionIds, TagResource,
 // UntagResource, ListSecrets, DeleteSecret, RestoreSecret,
-// PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy and
-// GetRandomPassword.
+// PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy,
+// RotateSecret, CancelRotateSecret and GetRandomPassword.
 //
 // Behaviour worth knowing:
 //   - ARNs end in "-" and six random characters of [A-Za-z0-9]; a secret
@@ -25,6 +25,11 @@
 //     deletes at once; while scheduled, reads and writes are
 //     InvalidRequestException, CreateSecret of the name too, and ListSecrets
 //     leaves the secret out unless IncludePlannedDeletion.
+//   - RotateSecret records the rotation configuration and answers with the
+//     id the new version gets; no function is invoked: the caller plays the
+//     rotation function (rotation.go). A rotation whose AWSPENDING version
+//     is not yet current blocks the next one; CancelRotateSecret turns
+//     rotation off and leaves the labels where they are.
 //   - ListSecrets filters are prefix matches (case-insensitive for
 //     description); values of one filter are ORed, filters ANDed, and a value
 //     starting with "!" excludes. Within one filter a secret matches when some

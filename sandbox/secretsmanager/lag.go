@@ -118,6 +118,10 @@ func (s *Service) listable() []*secret {
 // listingCopy copies what ListSecrets shows of a secret: no payloads.
 func (sec *secret) listingCopy() *secret {
 	c := *sec
+	if sec.Rotation != nil {
+		r := *sec.Rotation
+		c.Rotation = &r
+	}
 	c.Tags = slices.Clone(sec.Tags)
 	c.Versions = make([]*version, len(sec.Versions))
 	for i, v := range sec.Versions {

@@ -155,6 +155,7 @@ type secretListEntry struct {
 	Tags                   []tagJSON           `json:"Tags,omitempty"`
 	SecretVersionsToStages map[string][]string `json:"SecretVersionsToStages,omitempty"`
 	CreatedDate            *epoch              `json:"CreatedDate,omitempty"`
+	rotationOut
 }
 
 type listSecretsOutput struct {
@@ -194,6 +195,7 @@ func (s *Service) listSecrets(in *listSecretsInput, az AuthorizeFunc) (any, *api
 			Tags:                   tagsOut(sec.Tags),
 			SecretVersionsToStages: sec.stagesByVersion(),
 			CreatedDate:            at(sec.Created),
+			rotationOut:            sec.rotationOut(),
 		})
 	}
 	if end < len(secs) {

@@ -162,6 +162,7 @@ type describeSecretOutput struct {
 	Tags               []tagJSON           `json:"Tags,omitempty"`
 	VersionIdsToStages map[string][]string `json:"VersionIdsToStages,omitempty"`
 	CreatedDate        *epoch              `json:"CreatedDate,omitempty"`
+	rotationOut
 }
 
 func (s *Service) describeSecret(in *secretIDInput, az AuthorizeFunc) (any, *apiError) {
@@ -179,6 +180,7 @@ func (s *Service) describeSecret(in *secretIDInput, az AuthorizeFunc) (any, *api
 		Tags:               tagsOut(sec.Tags),
 		VersionIdsToStages: sec.stagesByVersion(),
 		CreatedDate:        at(sec.Created),
+		rotationOut:        sec.rotationOut(),
 	}, nil
 }
 
@@ -389,6 +391,9 @@ func (s *Service) updateSecretVersionStage(in *updateSecretVersionStageInput, az
 		// where it comes from, so a stale caller cannot steal it.
 		if holder != nil && holder != to && holder != from {
 			return nil, invalidParam("The staging label %s is currently attached to version %s, but you didn't specify it with RemoveFromVersionId.", stage, holder.ID)
+		}
+		if stage == stageCurrent {
+			sec.finishRotation(to, s.cfg.Now())
 		}
 		sec.moveStage(stage, to)
 	}

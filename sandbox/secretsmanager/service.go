@@ -75,6 +75,7 @@ func decoded[T any](op func(s *Service, in *T, az AuthorizeFunc) (any, *apiError
 
 var operations = map[string]handler{
 	"BatchGetSecretValue":      decoded((*Service).batchGetSecretValue),
+	"CancelRotateSecret":       decoded((*Service).cancelRotateSecret),
 	"CreateSecret":             decoded((*Service).createSecret),
 	"DeleteResourcePolicy":     decoded((*Service).deleteResourcePolicy),
 	"DeleteSecret":             decoded((*Service).deleteSecret),
@@ -87,6 +88,7 @@ var operations = map[string]handler{
 	"PutResourcePolicy":        decoded((*Service).putResourcePolicy),
 	"PutSecretValue":           decoded((*Service).putSecretValue),
 	"RestoreSecret":            decoded((*Service).restoreSecret),
+	"RotateSecret":             decoded((*Service).rotateSecret),
 	"TagResource":              decoded((*Service).tagResource),
 	"UntagResource":            decoded((*Service).untagResource),
 	"UpdateSecret":             decoded((*Service).updateSecret),

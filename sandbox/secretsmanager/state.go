@@ -48,7 +48,8 @@ type secret struct {
 	Created        time.Time
 	LastChanged    time.Time
 	LastAccessed   time.Time `json:",omitzero"`
-	DeletionDate   time.Time `json:",omitzero"` // set while scheduled for deletion
+	DeletionDate   time.Time `json:",omitzero"`  // set while scheduled for deletion
+	Rotation       *rotation `json:",omitempty"` // nil until RotateSecret
 	Versions       []*version
 }
 

@@ -1,0 +1,155 @@
+package secretsmanager
+
+import (
+	"slices"
+	"time"
+)
+
+// Rotation. AWS rotates a secret by invoking its rotation function with a
+// ClientRequestToken; the function makes the new value a version with
+// that id labelled AWSPENDING (PutSecretValue with VersionStages
+// ["AWSPENDING"]), tests it, and moves AWSCURRENT to it
+// (UpdateSecretVersionStage). The sandbox invokes no function: a test
+// plays it with those ordinary calls after RotateSecret, and the sandbox
+// keeps the metadata (RotationEnabled, the function's ARN, the rules,
+// LastRotatedDate) and refuses a rotation while the previous one is
+// unfinished, as AWS does.
+
+const stagePending = "AWSPENDING"
+
+// rotation is a secret's rotation configuration.
+type rotation struct {
+	Enabled     bool
+	LambdaARN   string         `json:",omitempty"`
+	Rules       *rotationRules `json:",omitempty"`
+	LastRotated time.Time      `json:",omitzero"`
+}
+
+type rotationRules struct {
+	AutomaticallyAfterDays *int64  `json:"AutomaticallyAfterDays,omitempty"`
+	Duration               *string `json:"Duration,omitempty"`
+	ScheduleExpression     *string `json:"ScheduleExpression,omitempty"`
+}
+
+// rotationOut is the rotation part of DescribeSecret's and ListSecrets'
+// answers.
+type rotationOut struct {
+	RotationEnabled   *bool          `json:"RotationEnabled,omitempty"`
+	RotationLambdaARN string         `json:"RotationLambdaARN,omitempty"`
+	RotationRules     *rotationRules `json:"RotationRules,omitempty"`
+	LastRotatedDate   *epoch         `json:"LastRotatedDate,omitempty"`
+}
+
+func (s *secret) rotationOut() rotationOut {
+	if s.Rotation == nil {
+		return rotationOut{}
+	}
+	r := s.Rotation
+	return rotationOut{RotationEnabled: new(r.Enabled), RotationLambdaARN: r.LambdaARN, RotationRules: r.Rules, LastRotatedDate: at(r.LastRotated)}
+}
+
+// pending is the version of an unfinished rotation: AWSPENDING on a
+// version that is not AWSCURRENT.
+func (s *secret) pending() *version {
+	v := s.staged(stagePending)
+	if v == nil || slices.Contains(v.Stages, stageCurrent) {
+		return nil
+	}
+	return v
+}
+
+// finishRotation records a rotation's end: AWSCURRENT moved to the version
+// labelled AWSPENDING.
+func (s *secret) finishRotation(to *version, now time.Time) {
+	if s.Rotation != nil && slices.Contains(to.Stages, stagePending) {
+		s.Rotation.LastRotated = now
+	}
+}
+
+type rotateSecretInput struct {
+	SecretId           *string
+	ClientRequestToken *string
+	RotationLambdaARN  *string
+	RotationRules      *rotationRules
+	RotateImmediately  *bool
+}
+
+type rotateSecretOutput struct {
+	arnName
+	VersionId string `json:"VersionId,omitempty"`
+}
+
+func (s *Service) rotateSecret(in *rotateSecretInput, az AuthorizeFunc) (any, *apiError) {
+	sec, err := s.target(in.SecretId, "RotateSecret", az)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateToken(in.ClientRequestToken); err != nil {
+		return nil, err
+	}
+	if r := in.RotationRules; r != nil && r.AutomaticallyAfterDays != nil && (*r.AutomaticallyAfterDays < 1 || *r.AutomaticallyAfterDays > 1000) {
+		return nil, invalidParam("AutomaticallyAfterDays must be 1 to 1000.")
+	}
+	if sec.scheduled() {
+		return nil, errMarkedForDeletion()
+	}
+	lambda := deref(in.RotationLambdaARN)
+	if lambda == "" && sec.Rotation != nil {
+		lambda = sec.Rotation.LambdaARN
+	}
+	if lambda == "" {
+		return nil, invalidRequest("No Lambda rotation function ARN is associated with this secret.")
+	}
+	if sec.pending() != nil {
+		return nil, invalidRequest("A previous rotation isn't complete. That rotation will be reattempted.")
+	}
+	rules := in.RotationRules
+	if rules == nil && sec.Rotation != nil {
+		rules = sec.Rotation.Rules
+	}
+	last := time.Time{}
+	if sec.Rotation != nil {
+		last = sec.Rotation.LastRotated
+	}
+	sec.Rotation = &rotation{Enabled: true, LambdaARN: lambda, Rules: rules, LastRotated: last}
+	sec.LastChanged = s.cfg.Now()
+	out := rotateSecretOutput{arnName: arnName{sec.ARN, sec.Name}}
+	if in.RotateImmediately == nil || *in.RotateImmediately {
+		// The id the rotation function gives the new version.
+		id := deref(in.ClientRequestToken)
+		if id == "" {
+			var err *apiError
+			if id, err = s.newVersionID(); err != nil {
+				return nil, err
+			}
+		}
+		out.VersionId = id
+	}
+	return out, nil
+}
+
+type cancelRotateSecretOutput struct {
+	arnName
+	VersionId string `json:"VersionId,omitempty"`
+}
+
+// cancelRotateSecret turns rotation off. Like AWS it leaves the labels of
+// an unfinished rotation where they are: the caller removes AWSPENDING.
+func (s *Service) cancelRotateSecret(in *secretIDInput, az AuthorizeFunc) (any, *apiError) {
+	sec, err := s.target(in.SecretId, "CancelRotateSecret", az)
+	if err != nil {
+		return nil, err
+	}
+	if sec.scheduled() {
+		return nil, errMarkedForDeletion()
+	}
+	out := cancelRotateSecretOutput{arnName: arnName{sec.ARN, sec.Name}}
+	if v := sec.pending(); v != nil {
+		out.VersionId = v.ID
+	}
+	if sec.Rotation != nil {
+		sec.Rotation.Enabled = false
+	}
+	sec.LastChanged = s.cfg.Now()
+	return out, nil
+}
