@@ -93,6 +93,7 @@ var loggedBodies = map[string]bool{
 	"Secrets Manager/DeleteSecret":             true,
 	"Secrets Manager/RestoreSecret":            true,
 	"Secrets Manager/UpdateSecretVersionStage": true,
+	"Secrets Manager/ListSecretVersionIds":     true,
 	"STS/GetCallerIdentity":                    true,
 }
 

@@ -170,7 +170,7 @@ func (d *decoder) validateConfig() {
 			continue // not a literal list: evaluated per stage, and checked there
 		}
 		for _, e := range elems {
-			v, diags := e.Value(d.ctx)
+			v, diags := evalExpr(e, d.ctx, false)
 			if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() || !v.Type().Equals(cty.String) {
 				continue
 			}
