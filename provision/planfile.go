@@ -8,16 +8,24 @@ import (
 	"strings"
 )
 
+// A Mask rewrites a file's bytes just before they are written. The CLI
+// passes its output masker's (internal/redact), so that a payload that
+// reached a file through a bug is replaced rather than saved.
+type Mask func([]byte) []byte
+
 // WritePlanFile saves a plan for a later `apply PLANFILE`. The file holds
 // the plan and what it observed (version ids, hashes, the spec hash) and no
 // payload, so it may be kept as a CI artifact; it is written atomically with
-// mode 0644.
-func WritePlanFile(path string, p *Plan) error {
+// mode 0644, after the masks, in order, rewrote its bytes.
+func WritePlanFile(path string, p *Plan, masks ...Mask) error {
 	b, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding plan: %w", err)
 	}
 	b = append(b, '\n')
+	for _, m := range masks {
+		b = m(b)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".secretboot-plan-*")
 	if err != nil {
 		return fmt.Errorf("writing plan file: %w", err)

@@ -216,6 +216,9 @@ func (p *progressPrinter) drawStatus() {
 		return
 	}
 	fmt.Fprintf(p.w, "\r\x1b[K  %s %d/%d changes · %d in progress", paint(p.color, bold, "applying"), p.finished, p.total, len(p.started))
+	// The status line ends in no newline; a line-buffered (masked) stream
+	// would hold it back until the next change.
+	flushWriter(p.w)
 }
 
 func (p *progressPrinter) clearStatus() {

@@ -27,6 +27,9 @@ type initOptions struct {
 	IO       IOStreams
 	Dir      string
 	Scaffold fs.FS // the init/ tree of templates.FS
+	// Mask rewrites each file before it is written (the output masker), as
+	// for every file secretboot writes.
+	Mask func([]byte) []byte
 }
 
 func newInitCmd(a *app) *cobra.Command {
@@ -38,7 +41,7 @@ func newInitCmd(a *app) *cobra.Command {
 any existing file.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			opts := initOptions{IO: a.streams, Dir: a.common.specDir}
+			opts := initOptions{IO: a.streams, Dir: a.common.specDir, Mask: a.maskFile}
 			if len(args) == 1 {
 				opts.Dir = args[0]
 			}
@@ -87,7 +90,7 @@ func runInit(opts initOptions) error {
 		if err != nil {
 			return err
 		}
-		_, werr := w.Write(data)
+		_, werr := w.Write(opts.Mask(data))
 		if cerr := w.Close(); werr == nil {
 			werr = cerr
 		}

@@ -21,6 +21,8 @@ type planOptions struct {
 	FailOnBroadening bool
 	Destroy          bool
 	Regenerate       []string
+	// Mask rewrites the saved plan before it is written (the output masker).
+	Mask provision.Mask
 }
 
 func newPlanCmd(a *app) *cobra.Command {
@@ -40,7 +42,7 @@ have (checked before -detailed-exitcode).`,
 			if opts.JSON && opts.Markdown {
 				return errors.New("-json and -markdown exclude each other")
 			}
-			opts.IO = a.streams
+			opts.IO, opts.Mask = a.streams, a.maskFile
 			use := needsPayloads
 			if opts.Destroy {
 				use = noPayloads
@@ -82,7 +84,7 @@ func runPlan(ctx context.Context, opts planOptions, d *spec.Desired, s *provisio
 		return err
 	}
 	if opts.Out != "" {
-		if err := provision.WritePlanFile(opts.Out, p); err != nil {
+		if err := provision.WritePlanFile(opts.Out, p, opts.Mask); err != nil {
 			return err
 		}
 		if !opts.JSON && !opts.Markdown {

@@ -22,6 +22,8 @@ type policyOptions struct {
 	Dir      string // reviewer files go to <Dir>/<stage>/
 	Check    bool
 	Deployer bool // print the deployer's own policy instead
+	// Mask rewrites each file before it is written (the output masker).
+	Mask provision.Mask
 }
 
 // policyDirDefault is what --help shows for -dir; the directory is
@@ -55,7 +57,7 @@ stage's assume_role_arn, or the CI role) and writes no file. It derives
 everything from the spec and makes no AWS call.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.IO = a.streams
+			opts.IO, opts.Mask = a.streams, a.maskFile
 			if opts.Deployer {
 				// The document goes to stdout, for the platform team's IAM
 				// change; it is not a reviewer file, which the other flags
@@ -169,7 +171,7 @@ func runPolicy(ctx context.Context, opts policyOptions, d *spec.Desired, s *prov
 		writeStale(out, color, stale)
 		return len(stale), nil
 	}
-	if _, err := review.Write(opts.Dir, d.Stage, docs); err != nil {
+	if _, err := review.Write(opts.Dir, d.Stage, docs, opts.Mask); err != nil {
 		return 0, err
 	}
 	fmt.Fprintf(out, "Policy files for %s/%s in %s:\n", d.Project, d.Stage, stageDir)

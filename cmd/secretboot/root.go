@@ -2,19 +2,28 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/secretboot/secretboot/internal/redact"
 )
 
 // app is what every command shares: the streams, the environment and the
 // common flags. Command-specific flags live in each command's options.
 type app struct {
-	streams   IOStreams
+	streams   IOStreams // masked: every byte written goes through masker
 	lookupEnv func(string) (string, bool)
 	common    commonOptions
+
+	masker   *redact.Masker
+	masked   []*redact.Writer // the masked standard streams, flushed at exit
+	rawErr   io.Writer        // stderr before masking, for the exit notice
+	unmasked bool             // a leaktest build's switch turned masking off
 }
 
 // commonOptions are the flags every command accepts.
@@ -44,13 +53,15 @@ func (a *app) requestedStage() string {
 }
 
 // varFlags parses the repeated --var k=v flags. A later flag wins over an
-// earlier one for the same name, as in Terraform.
+// earlier one for the same name, as in Terraform. A malformed flag is named
+// by its position only: its text may be a payload given by mistake (--var
+// "$DB_PASSWORD"), and a name that is no identifier may be part of one.
 func (a *app) varFlags() (map[string]string, error) {
 	vars := make(map[string]string, len(a.common.vars))
-	for _, kv := range a.common.vars {
+	for i, kv := range a.common.vars {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("invalid --var %q: want NAME=VALUE", kv)
+		if !ok || !hclsyntax.ValidIdentifier(k) {
+			return nil, fmt.Errorf("--var #%d of %d is not NAME=VALUE with NAME an identifier (the argument is not shown: it may hold a payload)", i+1, len(a.common.vars))
 		}
 		vars[k] = v
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -99,15 +100,19 @@ type errorString string
 func (e errorString) Error() string { return string(e) }
 
 // TestPanicIsNotDumped checks that a panic's value, which could hold a
-// payload, never reaches the output.
+// payload, never reaches the output, and that what the command wrote
+// before it is still flushed.
 func TestPanicIsNotDumped(t *testing.T) {
 	const canary = "canary-panic-3e9a"
 	var out, errOut bytes.Buffer
-	a := &app{streams: IOStreams{Out: &out, Err: &errOut}, lookupEnv: noEnv}
+	a := newApp(IOStreams{Out: &out, Err: &errOut}, noEnv)
 	code := func() (code int) {
-		defer recoverToExit(a.streams.Err, &code)
+		defer a.finish(&code)
 		root := newRootCmd(a)
-		root.AddCommand(&cobra.Command{Use: "boom", Run: func(*cobra.Command, []string) { panic(canary) }})
+		root.AddCommand(&cobra.Command{Use: "boom", Run: func(*cobra.Command, []string) {
+			fmt.Fprint(a.streams.Out, "partial line")
+			panic(canary)
+		}})
 		root.SetArgs([]string{"boom"})
 		return exitCode(a.streams.Err, root.Execute())
 	}()
@@ -117,8 +122,11 @@ func TestPanicIsNotDumped(t *testing.T) {
 	if strings.Contains(out.String()+errOut.String(), canary) {
 		t.Fatalf("panic value leaked: %q", errOut.String())
 	}
-	if want := "internal error (string at "; !strings.Contains(errOut.String(), want) {
+	if want := "internal error (string at github.com/secretboot/secretboot/cmd/secretboot.TestPanicIsNotDumped"; !strings.Contains(errOut.String(), want) {
 		t.Errorf("stderr = %q, want it to contain %q", errOut.String(), want)
+	}
+	if out.String() != "partial line" {
+		t.Errorf("stdout = %q, want the partial line flushed", out.String())
 	}
 }
 

@@ -55,21 +55,19 @@ func run(ctx context.Context, args []string, streams IOStreams) int {
 
 // runWithEnv is run with the environment injected, for tests.
 func runWithEnv(ctx context.Context, args []string, streams IOStreams, lookupEnv func(string) (string, bool)) (code int) {
-	defer recoverToExit(streams.Err, &code)
-	a := &app{streams: streams, lookupEnv: lookupEnv}
+	a := newApp(streams, lookupEnv)
+	defer a.finish(&code)
 	root := newRootCmd(a)
 	root.SetArgs(normalizeArgs(root, args))
 	return exitCode(a.streams.Err, root.ExecuteContext(ctx))
 }
 
-// recoverToExit turns a panic into exit code 1. The panic value may hold
+// reportPanic tells of a recovered panic. The panic value may hold
 // anything, a payload included (promise 1), so it is never printed: only
-// its type and where it happened. Call it deferred.
-func recoverToExit(stderr io.Writer, code *int) {
-	if r := recover(); r != nil {
-		fmt.Fprintf(stderr, "secretboot: internal error (%T at %s); this is a bug, please report it\n", r, panicSite())
-		*code = exitError
-	}
+// its type and where it happened. Call it while the panic is recovered, in
+// the deferred function.
+func reportPanic(stderr io.Writer, r any) {
+	fmt.Fprintf(stderr, "secretboot: internal error (%T at %s); this is a bug, please report it\n", r, panicSite())
 }
 
 // exitCode maps a command's error to an exit code, printing the message of

@@ -96,8 +96,10 @@ func (s Stale) Broadens() bool {
 // Write makes <dir>/<stage> hold exactly the stage's reviewer files: it
 // writes every file whose bytes differ (atomically, mode 0644), removes
 // other *.json files there, and returns the paths of all the stage's
-// files, sorted. Files that are already current are not rewritten.
-func Write(dir, stage string, docs []provision.RoleDocuments) ([]string, error) {
+// files, sorted. Files that are already current are not rewritten. The
+// masks, in order, rewrite each file's bytes before it is written (see
+// provision.Mask).
+func Write(dir, stage string, docs []provision.RoleDocuments, masks ...provision.Mask) ([]string, error) {
 	stageDir := filepath.Join(dir, stage)
 	if err := os.MkdirAll(stageDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating policy directory: %w", err)
@@ -120,7 +122,11 @@ func Write(dir, stage string, docs []provision.RoleDocuments) ([]string, error) 
 			}
 			continue
 		}
-		if err := writeFile(s.Path, want[s.Path]); err != nil {
+		b := want[s.Path]
+		for _, m := range masks {
+			b = m(b)
+		}
+		if err := writeFile(s.Path, b); err != nil {
 			return nil, err
 		}
 	}

@@ -1,6 +1,7 @@
 package review_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -363,5 +364,32 @@ func writeTestFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWriteMasks checks that every file Write saves went through the masks.
+func TestWriteMasks(t *testing.T) {
+	const action = "secretsmanager:GetSecretValue"
+	dir := t.TempDir()
+	mask := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(action), []byte("(masked)")) }
+	paths, err := review.Write(dir, "dev", roleDocs(t, manySecrets(3), nil), mask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	masked := 0
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(action)) {
+			t.Errorf("%s holds %q after masking:\n%s", p, action, b)
+		}
+		if bytes.Contains(b, []byte("(masked)")) {
+			masked++
+		}
+	}
+	if masked == 0 {
+		t.Fatalf("no file of %v went through the mask", paths)
 	}
 }
