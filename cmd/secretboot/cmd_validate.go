@@ -19,6 +19,9 @@ type validateOptions struct {
 	JSON      bool
 	Vars      map[string]string
 	LookupEnv func(string) (string, bool)
+	// Mask registers every sensitive value evaluation produces with the
+	// output masker (nil: no masking).
+	Mask func(secret []byte)
 }
 
 func newValidateCmd(a *app) *cobra.Command {
@@ -46,7 +49,7 @@ AWS call. Nothing is printed of a payload.`,
 			}
 			return runValidate(validateOptions{
 				IO: a.streams, SpecDir: a.common.specDir, Stage: stage, AllStages: allStages,
-				JSON: asJSON, Vars: vars, LookupEnv: a.lookupEnv,
+				JSON: asJSON, Vars: vars, LookupEnv: a.lookupEnv, Mask: a.secretSink(),
 			})
 		},
 	}
@@ -101,7 +104,7 @@ func runValidate(opts validateOptions) error {
 			}}})
 		}
 		for _, st := range stages {
-			d, ds := cfg.Evaluate(st, spec.EvalOptions{Vars: opts.Vars, LookupEnv: opts.LookupEnv})
+			d, ds := cfg.Evaluate(st, spec.EvalOptions{Vars: opts.Vars, LookupEnv: opts.LookupEnv, Mask: opts.Mask})
 			if d != nil {
 				// A payload file committed to git has leaked already; say so
 				// while it is still a warning and not an incident.

@@ -47,7 +47,7 @@ func (a *app) loadStage(requested string, use payloadUse) (*spec.Desired, error)
 	if err != nil {
 		return nil, err
 	}
-	d, diags := cfg.Evaluate(stage, spec.EvalOptions{Vars: vars, LookupEnv: a.lookupEnv, SkipPayloads: use == noPayloads})
+	d, diags := cfg.Evaluate(stage, spec.EvalOptions{Vars: vars, LookupEnv: a.lookupEnv, SkipPayloads: use == noPayloads, Mask: a.secretSink()})
 	if err := a.showDiags(cfg.Files(), diags); err != nil {
 		return nil, err
 	}
@@ -81,6 +81,7 @@ func (a *app) connect(ctx context.Context, d *spec.Desired) (*stageSession, erro
 		AccountID:     d.AccountID,
 		AssumeRoleARN: d.AssumeRoleARN,
 		Profile:       a.common.profile,
+		Mask:          a.secretSink(),
 	}
 	if a.common.debug {
 		co.Debug = slog.New(slog.NewTextHandler(a.streams.Err, &slog.HandlerOptions{Level: slog.LevelDebug}))
