@@ -35,7 +35,13 @@ func TestWireGolden(t *testing.T) {
 		{"BatchGetSecretValue", `{"SecretIdList":["dev/app/db","dev/empty"]}`},
 		{"GetRandomPassword", `{"PasswordLength":20}`},
 		{"TagResource", `{"SecretId":"dev/app/db","Tags":[{"Key":"c","Value":"3"}]}`},
-		{"CreateSecret", `{"Name":"dev/app/db","SecretString":"x"}`},
+		{"CreateSecret", `{"Name":"dev/app/db","SecretString":"x","ClientRequestToken":"33333333-3333-4333-8333-333333333333"}`},
+		{"PutSecretValue", `{"SecretId":"dev/app/db","SecretString":"x"}`},
+		{"UntagResource", `{"SecretId":"dev/app/db","TagKeys":["a","b","c"]}`},
+		{"DescribeSecret", `{"SecretId":"dev/app/db"}`},
+		{"GetSecretValue", `{"SecretId":"dev app"}`},
+		{"DeleteSecret", `{"SecretId":"dev/never","ForceDeleteWithoutRecovery":true}`},
+		{"ValidateResourcePolicy", `{"ResourcePolicy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"secretsmanager:GetSecretValue\",\"Resource\":\"*\"}]}"}`},
 		{"DescribeSecret", `{"SecretId":"arn:aws:secretsmanager:eu-west-1:000000000000:secret:dev/nope-abcdef"}`},
 	}
 	var got bytes.Buffer

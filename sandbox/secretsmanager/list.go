@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 type filterJSON struct {
@@ -72,7 +73,7 @@ func attrHasPrefix(sec *secret, key, prefix string) bool {
 	case "name":
 		return strings.HasPrefix(sec.Name, prefix)
 	case "description":
-		return sec.Description != "" && strings.HasPrefix(strings.ToLower(sec.Description), strings.ToLower(prefix))
+		return wordsMatch(sec.Description, prefix)
 	case "tag-key":
 		return slices.ContainsFunc(sec.Tags, func(t tag) bool { return strings.HasPrefix(t.Key, prefix) })
 	case "tag-value":
@@ -87,6 +88,30 @@ func attrHasPrefix(sec *secret, key, prefix string) bool {
 	// primary-region and owning-service: the sandbox has neither replicas
 	// nor secrets managed by other services.
 	return false
+}
+
+// wordsMatch reports whether every word of the filter value begins a word of
+// the description, ignoring case: AWS's description filter "matches a word in
+// the secret's description", so "My Description" matches "Description of my
+// secret" (Find secrets in AWS Secrets Manager, user guide, "Search
+// filters").
+func wordsMatch(description, value string) bool {
+	want := words(value)
+	if len(want) == 0 || description == "" {
+		return false
+	}
+	have := words(description)
+	for _, w := range want {
+		if !slices.ContainsFunc(have, func(h string) bool { return strings.HasPrefix(h, w) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// words splits s into lower-case runs of letters and digits.
+func words(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
 // Pagination. A NextToken holds the sort key of the last entry returned, so

@@ -55,7 +55,8 @@ type createSecretOutput struct {
 func (s *Service) createSecret(in *createSecretInput, az AuthorizeFunc) (any, *apiError) {
 	name := deref(in.Name)
 	if err := firstErr(validateName(name), validateDescription(in.Description), validateToken(in.ClientRequestToken),
-		validateValue(in.SecretString, in.SecretBinary, false), validateTags(tagsIn(in.Tags))); err != nil {
+		validateValue(in.SecretString, in.SecretBinary, false), validateTags(tagsIn(in.Tags)),
+		requireToken(in.ClientRequestToken, in.SecretString, in.SecretBinary)); err != nil {
 		return nil, err
 	}
 	if existing := s.byName[name]; existing != nil {
@@ -80,7 +81,7 @@ func (s *Service) createSecret(in *createSecretInput, az AuthorizeFunc) (any, *a
 	now := s.cfg.Now()
 	sec := &secret{
 		ARN: arn, Name: name, Description: deref(in.Description), KmsKeyID: deref(in.KmsKeyId),
-		Tags: tags, Created: now, LastChanged: now,
+		Tags: tags, Tagged: len(tags) > 0, Created: now, LastChanged: now,
 	}
 	out := createSecretOutput{arnName: arnName{arn, name}}
 	if in.SecretString != nil || in.SecretBinary != nil {
@@ -129,9 +130,17 @@ func (s *Service) newVersion(sec *secret, token *string, str *string, bin []byte
 	}
 	if stages == nil {
 		stages = []string{stageCurrent}
+		// A plain write after a rotation's AWSCURRENT moved onto the
+		// AWSPENDING version takes AWSPENDING off that version too: AWS
+		// leaves it [AWSPREVIOUS] (localstack's
+		// test_update_secret_version_stages_current_pending snapshot,
+		// recorded on AWS).
+		if cur := sec.staged(stageCurrent); cur != nil {
+			sec.removeStage(stagePending, cur)
+		}
 	}
 	now := s.cfg.Now()
-	v := &version{ID: id, Created: now}
+	v := &version{ID: id, Created: now, KmsKeyID: sec.KmsKeyID}
 	if str != nil {
 		v.String = new(*str)
 	} else {
@@ -159,7 +168,7 @@ type describeSecretOutput struct {
 	LastChangedDate    *epoch              `json:"LastChangedDate,omitempty"`
 	LastAccessedDate   *epoch              `json:"LastAccessedDate,omitempty"`
 	DeletedDate        *epoch              `json:"DeletedDate,omitempty"`
-	Tags               []tagJSON           `json:"Tags,omitempty"`
+	Tags               []tagJSON           `json:"Tags,omitzero"` // [] once the last tag is gone
 	VersionIdsToStages map[string][]string `json:"VersionIdsToStages,omitempty"`
 	CreatedDate        *epoch              `json:"CreatedDate,omitempty"`
 	rotationOut
@@ -177,7 +186,7 @@ func (s *Service) describeSecret(in *secretIDInput, az AuthorizeFunc) (any, *api
 		LastChangedDate:    at(sec.LastChanged),
 		LastAccessedDate:   at(dayOf(sec.LastAccessed)),
 		DeletedDate:        at(sec.DeletionDate),
-		Tags:               tagsOut(sec.Tags),
+		Tags:               sec.describedTags(),
 		VersionIdsToStages: sec.stagesByVersion(),
 		CreatedDate:        at(sec.Created),
 		rotationOut:        sec.rotationOut(),
@@ -222,8 +231,13 @@ func (s *Service) readValue(sec *secret, versionID, stage *string) (*secretValue
 			return nil, err
 		}
 		v = sec.version(*versionID)
-		if v == nil || (stage != nil && !slices.Contains(v.Stages, *stage)) {
+		if v == nil {
 			return nil, clientErr(CodeResourceNotFound, "Secrets Manager can't find the specified secret value for VersionId: %s", *versionID)
+		}
+		if stage != nil && !slices.Contains(v.Stages, *stage) {
+			// AWS's answer, recorded on AWS (localstack's
+			// test_get_secret_value_errors snapshot).
+			return nil, invalidRequest("You provided a VersionStage that is not associated to the provided VersionId.")
 		}
 	default:
 		st := stageCurrent
@@ -263,6 +277,10 @@ type putSecretValueOutput struct {
 }
 
 func (s *Service) putSecretValue(in *putSecretValueInput, az AuthorizeFunc) (any, *apiError) {
+	// AWS checks the token before it looks the secret up.
+	if err := requireToken(in.ClientRequestToken, in.SecretString, in.SecretBinary); err != nil {
+		return nil, err
+	}
 	sec, err := s.target(in.SecretId, "PutSecretValue", az)
 	if err != nil {
 		return nil, err
@@ -282,6 +300,15 @@ func (s *Service) putSecretValue(in *putSecretValueInput, az AuthorizeFunc) (any
 		return nil, err
 	}
 	return putSecretValueOutput{arnName{sec.ARN, sec.Name}, v.ID, slices.Clone(v.Stages)}, nil
+}
+
+// requireToken rejects a write of a value without a ClientRequestToken. Only
+// raw requests lack one: the SDKs and the CLI generate it.
+func requireToken(token, str *string, bin []byte) *apiError {
+	if token == nil && (str != nil || bin != nil) {
+		return errNoToken()
+	}
+	return nil
 }
 
 func validateStages(stages []string) *apiError {
@@ -313,6 +340,9 @@ type updateSecretOutput struct {
 }
 
 func (s *Service) updateSecret(in *updateSecretInput, az AuthorizeFunc) (any, *apiError) {
+	if err := requireToken(in.ClientRequestToken, in.SecretString, in.SecretBinary); err != nil {
+		return nil, err
+	}
 	sec, err := s.target(in.SecretId, "UpdateSecret", az)
 	if err != nil {
 		return nil, err
@@ -325,18 +355,21 @@ func (s *Service) updateSecret(in *updateSecretInput, az AuthorizeFunc) (any, *a
 		return nil, errMarkedForDeletion()
 	}
 	out := updateSecretOutput{arnName: arnName{sec.ARN, sec.Name}}
+	oldKey := sec.KmsKeyID
+	if in.KmsKeyId != nil {
+		// Set first: the new value is encrypted under the new key.
+		sec.KmsKeyID = *in.KmsKeyId
+	}
 	if in.SecretString != nil || in.SecretBinary != nil {
 		v, err := s.newVersion(sec, in.ClientRequestToken, in.SecretString, in.SecretBinary, nil)
 		if err != nil {
+			sec.KmsKeyID = oldKey
 			return nil, err
 		}
 		out.VersionId = v.ID
 	}
 	if in.Description != nil {
 		sec.Description = *in.Description
-	}
-	if in.KmsKeyId != nil {
-		sec.KmsKeyID = *in.KmsKeyId
 	}
 	sec.LastChanged = s.cfg.Now()
 	return out, nil
@@ -413,6 +446,7 @@ type listSecretVersionIdsInput struct {
 type versionEntry struct {
 	VersionId        string   `json:"VersionId"`
 	VersionStages    []string `json:"VersionStages,omitempty"`
+	KmsKeyIds        []string `json:"KmsKeyIds,omitempty"`
 	CreatedDate      *epoch   `json:"CreatedDate,omitempty"`
 	LastAccessedDate *epoch   `json:"LastAccessedDate,omitempty"`
 }
@@ -450,7 +484,7 @@ func (s *Service) listSecretVersionIds(in *listSecretVersionIdsInput, az Authori
 	for i, kv := range vs {
 		v := kv.v
 		entries[i] = versionEntry{
-			VersionId: v.ID, VersionStages: slices.Clone(v.Stages),
+			VersionId: v.ID, VersionStages: slices.Clone(v.Stages), KmsKeyIds: []string{v.kmsKeyOut()},
 			CreatedDate: at(v.Created), LastAccessedDate: at(dayOf(v.LastAccessed)),
 		}
 		keys[i] = kv.key
@@ -490,6 +524,7 @@ func (s *Service) tagResource(in *tagResourceInput, az AuthorizeFunc) (any, *api
 		return nil, err
 	}
 	sec.Tags = tags
+	sec.Tagged = sec.Tagged || len(tags) > 0
 	return struct{}{}, nil
 }
 
@@ -525,13 +560,18 @@ type deleteSecretOutput struct {
 }
 
 func (s *Service) deleteSecret(in *deleteSecretInput, az AuthorizeFunc) (any, *apiError) {
-	sec, err := s.target(in.SecretId, "DeleteSecret", az)
-	if err != nil {
-		return nil, err
-	}
 	force := deref(in.ForceDeleteWithoutRecovery)
 	if force && in.RecoveryWindowInDays != nil {
 		return nil, invalidParam("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.")
+	}
+	sec, err := s.target(in.SecretId, "DeleteSecret", az)
+	if err != nil && err.code == CodeResourceNotFound && force {
+		// AWS answers a forced delete of a secret that does not exist
+		// with success, so that a cleanup can be repeated.
+		return s.forgetUnknown(*in.SecretId), nil
+	}
+	if err != nil {
+		return nil, err
 	}
 	days := int64(30)
 	if in.RecoveryWindowInDays != nil {
@@ -556,6 +596,19 @@ func (s *Service) deleteSecret(in *deleteSecretInput, az AuthorizeFunc) (any, *a
 		out.DeletionDate = at(sec.DeletionDate)
 	}
 	return out, nil
+}
+
+// forgetUnknown answers a forced delete of an unknown secret: the name and
+// ARN as the caller gave them (a name gets this account's ARN prefix and no
+// random suffix, since there is none).
+func (s *Service) forgetUnknown(id string) deleteSecretOutput {
+	name, arn := id, id
+	if n, ok := strings.CutPrefix(id, s.arnPrefix()); ok {
+		name = n
+	} else {
+		arn = s.arnPrefix() + id
+	}
+	return deleteSecretOutput{arnName: arnName{arn, name}, DeletionDate: at(s.cfg.Now())}
 }
 
 func (s *Service) restoreSecret(in *secretIDInput, az AuthorizeFunc) (any, *apiError) {

@@ -80,6 +80,12 @@ type rotateSecretOutput struct {
 }
 
 func (s *Service) rotateSecret(in *rotateSecretInput, az AuthorizeFunc) (any, *apiError) {
+	// Unlike the value writes, AWS answers a raw RotateSecret without a
+	// token with InvalidParameterException (recorded on AWS, localstack's
+	// test_no_client_request_token snapshot).
+	if in.ClientRequestToken == nil {
+		return nil, invalidParam("You must provide a ClientRequestToken value. We recommend a UUID-type value.")
+	}
 	sec, err := s.target(in.SecretId, "RotateSecret", az)
 	if err != nil {
 		return nil, err

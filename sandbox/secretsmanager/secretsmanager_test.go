@@ -155,7 +155,9 @@ func TestCreateSecretErrors(t *testing.T) {
 		in   sm.CreateSecretInput
 		want string
 	}{
-		{"bad characters", sm.CreateSecretInput{Name: aws.String("a b")}, "InvalidParameterException"},
+		// AWS answers ValidationException for a name with a space (recorded on
+		// AWS: localstack test_invalid_secret_name snapshot).
+		{"bad characters", sm.CreateSecretInput{Name: aws.String("a b")}, "ValidationException"},
 		{"too long", sm.CreateSecretInput{Name: aws.String(strings.Repeat("a", 513))}, "InvalidParameterException"},
 		{"suffix trap", sm.CreateSecretInput{Name: aws.String("app/db-config")}, "InvalidParameterException"},
 		{"value too large", sm.CreateSecretInput{Name: aws.String("big"), SecretString: aws.String(strings.Repeat("x", 65537))}, "InvalidParameterException"},
@@ -352,7 +354,7 @@ func TestUpdateSecret(t *testing.T) {
 func TestGetSecretValueErrors(t *testing.T) {
 	c, _ := newClient(t)
 	ctx := context.Background()
-	create(t, c, "s", "v")
+	v1 := create(t, c, "s", "v").VersionId
 	if _, err := c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("novalue")}); err != nil {
 		t.Fatal(err)
 	}
@@ -366,6 +368,9 @@ func TestGetSecretValueErrors(t *testing.T) {
 		{"unknown stage", sm.GetSecretValueInput{SecretId: aws.String("s"), VersionStage: aws.String("AWSPENDING")}, "ResourceNotFoundException"},
 		{"unknown version", sm.GetSecretValueInput{SecretId: aws.String("s"), VersionId: aws.String(strings.Repeat("1", 32))}, "ResourceNotFoundException"},
 		{"malformed version", sm.GetSecretValueInput{SecretId: aws.String("s"), VersionId: aws.String("short")}, "InvalidParameterException"},
+		// A VersionStage that the VersionId does not carry (recorded on
+		// AWS: localstack test_get_secret_value_errors snapshot).
+		{"stage not on version", sm.GetSecretValueInput{SecretId: aws.String("s"), VersionId: v1, VersionStage: aws.String("AWSPREVIOUS")}, "InvalidRequestException"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -591,6 +596,13 @@ func TestListSecretsFilters(t *testing.T) {
 		{"tag value", []types.Filter{f("tag-key", "secretboot:stage"), f("tag-value", "prod")}, []string{"prod/app/db"}},
 		{"description ignores case", []types.Filter{f("description", "PRIMARY")}, []string{"dev/app/db", "prod/app/db"}},
 		{"all", []types.Filter{f("all", "pay")}, []string{"dev/app/stripe"}},
+		// The description filter matches words of the description, in any
+		// order ("My Description" matches "Description of my secret": Find
+		// secrets in AWS Secrets Manager, user guide, "Search filters").
+		{"description matches a later word", []types.Filter{f("description", "data")}, []string{"dev/app/db", "prod/app/db"}},
+		{"description words in any order", []types.Filter{f("description", "database prim")}, []string{"dev/app/db", "prod/app/db"}},
+		{"description needs every word", []types.Filter{f("description", "primary payments")}, nil},
+		{"description word prefix only", []types.Filter{f("description", "base")}, nil},
 		{"negated tag key", []types.Filter{f("tag-key", "!secretboot:")}, []string{"other"}},
 	}
 	for _, tt := range tests {

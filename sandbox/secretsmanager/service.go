@@ -93,6 +93,7 @@ var operations = map[string]handler{
 	"UntagResource":            decoded((*Service).untagResource),
 	"UpdateSecret":             decoded((*Service).updateSecret),
 	"UpdateSecretVersionStage": decoded((*Service).updateSecretVersionStage),
+	"ValidateResourcePolicy":   decoded((*Service).validateResourcePolicy),
 }
 
 // Operations lists the supported operation names, sorted.
@@ -111,7 +112,7 @@ func Operations() []string {
 func Mutating(op string) bool {
 	switch op {
 	case "BatchGetSecretValue", "DescribeSecret", "GetRandomPassword", "GetResourcePolicy",
-		"GetSecretValue", "ListSecretVersionIds", "ListSecrets":
+		"GetSecretValue", "ListSecretVersionIds", "ListSecrets", "ValidateResourcePolicy":
 		return false
 	}
 	_, ok := operations[op]
@@ -209,6 +210,9 @@ func (s *Service) target(id *string, action string, az AuthorizeFunc) (*secret, 
 	if id == nil || *id == "" {
 		return nil, invalidParam("You must provide a value for the SecretId parameter.")
 	}
+	if err := validateSecretID(*id); err != nil {
+		return nil, err
+	}
 	sec := s.lookup(*id)
 	arn, pol := *id, ""
 	if sec != nil {
@@ -224,6 +228,16 @@ func (s *Service) target(id *string, action string, az AuthorizeFunc) (*secret, 
 	}
 	s.touch(sec)
 	return sec, nil
+}
+
+// validateSecretID rejects a SecretId that is neither an ARN nor a possible
+// name before any lookup: AWS answers ValidationException on every
+// operation, not ResourceNotFoundException.
+func validateSecretID(id string) *apiError {
+	if strings.HasPrefix(id, "arn:") || nameRE.MatchString(id) {
+		return nil
+	}
+	return errInvalidName()
 }
 
 func authorize(az AuthorizeFunc, action, arn, pol string) *apiError {

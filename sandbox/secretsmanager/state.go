@@ -39,11 +39,15 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]+$`)
 // secret is the stored state of one secret. Fields are exported for the JSON
 // snapshot only; the snapshot is the one place payloads are written to.
 type secret struct {
-	ARN            string
-	Name           string
-	Description    string `json:",omitempty"`
-	KmsKeyID       string `json:",omitempty"`
-	Tags           []tag  `json:",omitempty"`
+	ARN         string
+	Name        string
+	Description string `json:",omitempty"`
+	KmsKeyID    string `json:",omitempty"`
+	Tags        []tag  `json:",omitempty"`
+	// Tagged is set once the secret has had a tag: from then on
+	// DescribeSecret answers "Tags": [] when the last one is removed, as
+	// AWS does, where a never-tagged secret has no Tags at all.
+	Tagged         bool   `json:",omitempty"`
 	ResourcePolicy string `json:",omitempty"`
 	Created        time.Time
 	LastChanged    time.Time
@@ -60,6 +64,7 @@ type version struct {
 	String       *string `json:",omitempty"`
 	Binary       []byte  `json:",omitempty"`
 	Stages       []string
+	KmsKeyID     string `json:",omitempty"` // the secret's key when the version was written; "" is the default key
 	Created      time.Time
 	LastAccessed time.Time `json:",omitzero"`
 }
@@ -157,6 +162,26 @@ func dayOf(t time.Time) time.Time {
 	return t.UTC().Truncate(24 * time.Hour)
 }
 
+// kmsKeyOut is the version's entry in ListSecretVersionIds' KmsKeyIds: AWS
+// names the AWS managed key "DefaultEncryptionKey" (recorded on AWS,
+// localstack's test_deprecated_secret_version_stage snapshot).
+func (v *version) kmsKeyOut() string {
+	if v.KmsKeyID == "" {
+		return "DefaultEncryptionKey"
+	}
+	return v.KmsKeyID
+}
+
+// describedTags is DescribeSecret's Tags: nil (absent) for a secret that
+// never had a tag, [] once its last tag is removed, as AWS answers
+// (localstack's test_secret_tags snapshot, recorded on AWS).
+func (s *secret) describedTags() []tagJSON {
+	if out := tagsOut(s.Tags); out != nil || !s.Tagged {
+		return out
+	}
+	return []tagJSON{}
+}
+
 func validateName(name string) *apiError {
 	switch {
 	case name == "":
@@ -164,7 +189,7 @@ func validateName(name string) *apiError {
 	case len(name) > maxNameLen:
 		return invalidParam("The secret name must be at most %d characters.", maxNameLen)
 	case !nameRE.MatchString(name):
-		return invalidParam("The secret name %q contains characters other than ASCII letters, digits and /_+=.@-.", name)
+		return errInvalidName()
 	case len(name) > suffixLen && name[len(name)-suffixLen-1] == '-':
 		// A name ending in "-" plus six characters is indistinguishable
 		// from a partial ARN's random suffix (AWS-FACTS §2).

@@ -27,6 +27,7 @@ const (
 	CodeSerialization        = "SerializationException"
 	CodeThrottling           = "ThrottlingException"
 	CodeUnknownOperation     = "UnknownOperationException"
+	CodeValidation           = "ValidationException"
 )
 
 // apiError is an error answered to the client. Its message is built only
@@ -55,6 +56,21 @@ func invalidRequest(format string, args ...any) *apiError {
 
 func errSecretNotFound() *apiError {
 	return clientErr(CodeResourceNotFound, "Secrets Manager can't find the specified secret.")
+}
+
+// errInvalidName is AWS's answer, on every operation, to a secret name or
+// SecretId (not an ARN) with characters outside the allowed set; the message
+// is AWS's own, as recorded on AWS (localstack's test_invalid_secret_name
+// snapshot).
+func errInvalidName() *apiError {
+	return clientErr(CodeValidation, "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
+}
+
+// errNoToken is AWS's answer to a raw write request that carries a value but
+// no ClientRequestToken; the SDKs and the CLI always fill one in
+// (localstack's test_no_client_request_token snapshot, recorded on AWS).
+func errNoToken() *apiError {
+	return invalidRequest("You must provide a ClientRequestToken value. We recommend a UUID-type value.")
 }
 
 func errMarkedForDeletion() *apiError {
