@@ -1,0 +1,316 @@
+// Package fidelity is a corpus of scenarios that pin how AWS answers, and a
+// runner that plays them against any endpoint through the real SDK: the
+// embedded sandbox (where every scenario must pass), moto, or AWS itself.
+//
+// A scenario is data (testdata/<service>/<Operation>.json): a sequence of
+// calls, each with its input as the API's JSON members, the outcome AWS gives
+// (an error code, an HTTP status, fields of the answer) and, for the whole
+// scenario, the source of that outcome: the AWS API reference, the SDK's API
+// model, or a response recorded on AWS. In an input, a path or an expected
+// value, {{name}} is a secret name unique to the scenario and run, and
+// {{x}} is a value an earlier step saved as x.
+package fidelity
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+)
+
+//go:embed testdata
+var corpus embed.FS
+
+// Scenario is one documented behaviour.
+type Scenario struct {
+	Name   string `json:"name"`
+	Source string `json:"source"` // where the expected outcome is documented or recorded
+	Steps  []Step `json:"steps"`
+
+	Service string `json:"-"` // directory under testdata
+	File    string `json:"-"` // file it came from, for messages
+}
+
+// Step is one call and what AWS answers to it.
+type Step struct {
+	Op    string          `json:"op"`
+	Input json.RawMessage `json:"input"`
+	// Raw sends the request without the ClientRequestToken the SDK fills
+	// in, as a hand-made HTTP request would.
+	Raw  bool              `json:"raw,omitempty"`
+	Save map[string]string `json:"save,omitempty"` // variable → path in the answer
+	Want Expect            `json:"want"`
+}
+
+// Expect is the outcome of a step. A step expects success unless Error is set.
+type Expect struct {
+	Error   string                     `json:"error,omitempty"`  // error code
+	Status  int                        `json:"status,omitempty"` // HTTP status, checked when set
+	Equal   map[string]json.RawMessage `json:"equal,omitempty"`  // path → JSON value
+	Len     map[string]int             `json:"len,omitempty"`    // path → length of a list, map or string
+	Present []string                   `json:"present,omitempty"`
+	Absent  []string                   `json:"absent,omitempty"` // missing or null
+}
+
+// Load reads the corpus of one service ("secretsmanager"), sorted by file
+// and position.
+func Load(service string) ([]Scenario, error) {
+	dir := path.Join("testdata", service)
+	files, err := fs.Glob(corpus, dir+"/*.json")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	var out []Scenario
+	for _, f := range files {
+		b, err := corpus.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var sc []Scenario
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&sc); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		for i := range sc {
+			sc[i].Service, sc[i].File = service, path.Base(f)
+			if err := sc[i].check(); err != nil {
+				return nil, fmt.Errorf("%s: scenario %q: %w", f, sc[i].Name, err)
+			}
+		}
+		out = append(out, sc...)
+	}
+	return out, nil
+}
+
+func (s *Scenario) check() error {
+	switch {
+	case s.Name == "":
+		return errors.New("no name")
+	case s.Source == "":
+		return errors.New("no source: every expected outcome cites where AWS documents or showed it")
+	case len(s.Steps) == 0:
+		return errors.New("no steps")
+	}
+	for i, st := range s.Steps {
+		if st.Op == "" {
+			return fmt.Errorf("step %d: no op", i+1)
+		}
+	}
+	return nil
+}
+
+// Caller performs one operation: input is the operation's JSON members, raw
+// asks for the request without the SDK's ClientRequestToken. It returns the
+// answer as JSON.
+type Caller func(ctx context.Context, op string, input []byte, raw bool) ([]byte, error)
+
+// Run plays a scenario. name is the unique secret name for {{name}}. It
+// returns nil when every step had the expected outcome.
+func Run(ctx context.Context, call Caller, sc Scenario, name string) error {
+	vars := map[string]string{"name": name}
+	var created []string
+	defer func() {
+		// Leave a shared endpoint (moto, an AWS account) as it was. A
+		// forced delete of a secret that is already gone succeeds.
+		for _, n := range created {
+			body, _ := json.Marshal(map[string]any{"SecretId": n, "ForceDeleteWithoutRecovery": true})
+			_, _ = call(ctx, "DeleteSecret", body, false)
+		}
+	}()
+	for i, st := range sc.Steps {
+		if st.Op == "CreateSecret" {
+			var in struct{ Name string }
+			if raw, err := expand(string(st.Input), vars); err == nil && json.Unmarshal([]byte(raw), &in) == nil && in.Name != "" {
+				created = append(created, in.Name)
+			}
+		}
+		if err := runStep(ctx, call, st, vars); err != nil {
+			return fmt.Errorf("step %d (%s): %w", i+1, st.Op, err)
+		}
+	}
+	return nil
+}
+
+var varRE = regexp.MustCompile(`\{\{(\w+)\}\}`)
+
+// expand replaces {{x}} by the value of x, JSON-escaped so that it can stand
+// inside a JSON string.
+func expand(s string, vars map[string]string) (string, error) {
+	var missing string
+	out := varRE.ReplaceAllStringFunc(s, func(m string) string {
+		k := m[2 : len(m)-2]
+		v, ok := vars[k]
+		if !ok {
+			missing = k
+		}
+		q, _ := json.Marshal(v)
+		return string(q[1 : len(q)-1])
+	})
+	if missing != "" {
+		return "", fmt.Errorf("{{%s}} is not set", missing)
+	}
+	return out, nil
+}
+
+func runStep(ctx context.Context, call Caller, st Step, vars map[string]string) error {
+	input := "{}"
+	if len(st.Input) > 0 {
+		input = string(st.Input)
+	}
+	input, err := expand(input, vars)
+	if err != nil {
+		return err
+	}
+	answer, callErr := call(ctx, st.Op, []byte(input), st.Raw)
+	w := st.Want
+	code, status := "", 200
+	if callErr != nil {
+		var ae smithy.APIError
+		if !errors.As(callErr, &ae) {
+			return fmt.Errorf("not an API error: %w", callErr)
+		}
+		code = ae.ErrorCode()
+		var re *awshttp.ResponseError
+		if errors.As(callErr, &re) {
+			status = re.HTTPStatusCode()
+		}
+	}
+	if code != w.Error {
+		if code == "" {
+			return fmt.Errorf("succeeded, want %s", w.Error)
+		}
+		if w.Error == "" {
+			return fmt.Errorf("failed, want success: %w", callErr)
+		}
+		return fmt.Errorf("error %s, want %s", code, w.Error)
+	}
+	if w.Status != 0 && status != w.Status {
+		return fmt.Errorf("HTTP status %d, want %d", status, w.Status)
+	}
+	if callErr != nil {
+		return nil
+	}
+	var doc any
+	if err := json.Unmarshal(answer, &doc); err != nil {
+		return fmt.Errorf("decoding the answer: %w", err)
+	}
+	return check(doc, w, st.Save, vars)
+}
+
+func check(doc any, w Expect, save, vars map[string]string) error {
+	var problems []string
+	at := func(p string) (any, bool) {
+		p, err := expand(p, vars)
+		if err != nil {
+			problems = append(problems, err.Error())
+			return nil, false
+		}
+		return lookup(doc, p)
+	}
+	for _, p := range sortedKeys(w.Equal) {
+		raw, err := expand(string(w.Equal[p]), vars)
+		if err != nil {
+			return err
+		}
+		var want any
+		if err := json.Unmarshal([]byte(raw), &want); err != nil {
+			return fmt.Errorf("expected value of %s: %w", p, err)
+		}
+		got, _ := at(p)
+		if !reflect.DeepEqual(got, want) {
+			problems = append(problems, fmt.Sprintf("%s = %s, want %s", p, show(got), raw))
+		}
+	}
+	for _, p := range sortedKeys(w.Len) {
+		got, _ := at(p)
+		n := -1
+		switch g := got.(type) {
+		case []any:
+			n = len(g)
+		case map[string]any:
+			n = len(g)
+		case string:
+			n = len(g)
+		}
+		if n != w.Len[p] {
+			problems = append(problems, fmt.Sprintf("len(%s) = %d, want %d", p, n, w.Len[p]))
+		}
+	}
+	for _, p := range w.Present {
+		if got, ok := at(p); !ok || got == nil {
+			problems = append(problems, p+" is absent, want present")
+		}
+	}
+	for _, p := range w.Absent {
+		if got, ok := at(p); ok && got != nil {
+			problems = append(problems, fmt.Sprintf("%s = %s, want absent", p, show(got)))
+		}
+	}
+	for _, k := range sortedKeys(save) {
+		got, ok := at(save[k])
+		s, isString := got.(string)
+		if !ok || !isString {
+			problems = append(problems, fmt.Sprintf("cannot save %s: %s is not a string", k, save[k]))
+			continue
+		}
+		vars[k] = s
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// lookup follows a dotted path: map keys, and list indexes as numbers.
+func lookup(doc any, p string) (any, bool) {
+	cur := doc
+	for _, part := range strings.Split(p, ".") {
+		switch c := cur.(type) {
+		case map[string]any:
+			v, ok := c[part]
+			if !ok {
+				return nil, false
+			}
+			cur = v
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil, false
+			}
+			cur = c[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+func show(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,139 @@
+package fidelity_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/secretboot/secretboot/sandbox"
+	"github.com/secretboot/secretboot/sandbox/fidelity"
+	"github.com/secretboot/secretboot/sandbox/sandboxtest"
+)
+
+func load(t *testing.T) []fidelity.Scenario {
+	t.Helper()
+	sc, err := fidelity.Load("secretsmanager")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// runID keeps the names of one run apart from those of another run against
+// the same endpoint.
+func runID(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", b)
+}
+
+// measure plays every scenario against cfg's endpoint and returns the
+// failures by scenario; strict makes each failure a test error.
+func measure(t *testing.T, label string, cfg aws.Config, strict bool) {
+	scs := load(t)
+	call := fidelity.SecretsManager(cfg)
+	id := runID(t)
+	passed := 0
+	for i, sc := range scs {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := fidelity.Run(ctx, call, sc, fmt.Sprintf("fidelity/%s/s%d", id, i))
+		cancel()
+		switch {
+		case err == nil:
+			passed++
+		case strict:
+			t.Errorf("%s: %s (%s): %v", sc.File, sc.Name, sc.Source, err)
+		default:
+			t.Logf("%s: diverges: %s: %s: %v", label, sc.File, sc.Name, err)
+		}
+	}
+	t.Logf("fidelity: %d/%d (%s)", passed, len(scs), label)
+}
+
+// TestSandbox: the embedded sandbox answers every scenario as AWS does.
+func TestSandbox(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Options{})
+	measure(t, "sandbox", env.Config, true)
+}
+
+// TestCorpusShape keeps the corpus meaningful: enough scenarios, none
+// duplicated.
+func TestCorpusShape(t *testing.T) {
+	scs := load(t)
+	if len(scs) < 40 {
+		t.Errorf("%d Secrets Manager scenarios, want at least 40", len(scs))
+	}
+	seen := map[string]bool{}
+	for _, sc := range scs {
+		if seen[sc.Name] {
+			t.Errorf("scenario %q appears twice", sc.Name)
+		}
+		seen[sc.Name] = true
+	}
+}
+
+// TestMoto measures moto (python3 -m moto.server) against the corpus. Its
+// count is reported, never required.
+func TestMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moto measurement skipped in -short mode")
+	}
+	if err := exec.Command("python3", "-c", "import moto.server").Run(); err != nil {
+		t.Skipf("moto is not available (python3 -m moto.server: %v); install moto[server] to measure it", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	if err := cmd.Start(); err != nil {
+		t.Skipf("starting moto: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Skipf("moto did not listen on %s within 30s", addr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cfg := sandboxtest.Config("http://"+addr, "us-east-1", credentials.NewStaticCredentialsProvider("testing", "testing", ""))
+	measure(t, "moto", cfg, false)
+}
+
+// TestEndpoint measures the endpoint that AWS_ENDPOINT_URL names, with the
+// default credential chain (real AWS when it names an AWS endpoint). Set
+// FIDELITY_ENDPOINT=1 to run it: it creates and force-deletes secrets.
+func TestEndpoint(t *testing.T) {
+	if os.Getenv("FIDELITY_ENDPOINT") != "1" || os.Getenv("AWS_ENDPOINT_URL") == "" {
+		t.Skip("set FIDELITY_ENDPOINT=1 and AWS_ENDPOINT_URL to measure an endpoint")
+	}
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	measure(t, os.Getenv("AWS_ENDPOINT_URL"), cfg, false)
+}
