@@ -55,10 +55,12 @@ type Step struct {
 
 // Expect is the outcome of a step. A step expects success unless Error is set.
 type Expect struct {
-	Error   string                     `json:"error,omitempty"`  // error code
-	Status  int                        `json:"status,omitempty"` // HTTP status, checked when set
-	Equal   map[string]json.RawMessage `json:"equal,omitempty"`  // path → JSON value
-	Len     map[string]int             `json:"len,omitempty"`    // path → length of a list, map or string
+	Error  string `json:"error,omitempty"`  // error code
+	Status int    `json:"status,omitempty"` // HTTP status, checked when set
+	// Equal maps a path to the JSON value expected there. Lists of
+	// strings compare as sets: AWS documents no order for staging labels.
+	Equal   map[string]json.RawMessage `json:"equal,omitempty"`
+	Len     map[string]int             `json:"len,omitempty"` // path → length of a list, map or string
 	Present []string                   `json:"present,omitempty"`
 	Absent  []string                   `json:"absent,omitempty"` // missing or null
 }
@@ -230,7 +232,7 @@ func check(doc any, w Expect, save, vars map[string]string) error {
 			return fmt.Errorf("expected value of %s: %w", p, err)
 		}
 		got, _ := at(p)
-		if !reflect.DeepEqual(got, want) {
+		if !reflect.DeepEqual(normalize(got), normalize(want)) {
 			problems = append(problems, fmt.Sprintf("%s = %s, want %s", p, show(got), raw))
 		}
 	}
@@ -272,6 +274,35 @@ func check(doc any, w Expect, save, vars map[string]string) error {
 		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// normalize sorts every list of strings in v, recursively.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = normalize(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		strs := make([]string, 0, len(x))
+		for i, e := range x {
+			out[i] = normalize(e)
+			if s, ok := e.(string); ok {
+				strs = append(strs, s)
+			}
+		}
+		if len(strs) == len(x) {
+			sort.Strings(strs)
+			for i, s := range strs {
+				out[i] = s
+			}
+		}
+		return out
+	}
+	return v
 }
 
 // lookup follows a dotted path: map keys, and list indexes as numbers.
