@@ -3,6 +3,7 @@ package fidelity_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -136,4 +137,34 @@ func TestEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	measure(t, os.Getenv("AWS_ENDPOINT_URL"), cfg, false)
+}
+
+// TestRunDetectsDivergence: the runner fails a scenario whose expectation
+// the endpoint does not meet, so that a passing corpus means something.
+func TestRunDetectsDivergence(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Options{})
+	call := fidelity.SecretsManager(env.Config)
+	create := fidelity.Step{Op: "CreateSecret", Input: []byte(`{"Name":"{{name}}","SecretString":"S1"}`), Save: map[string]string{"v1": "VersionId"}}
+	tests := []struct {
+		name string
+		step fidelity.Step
+	}{
+		{"wrong error", fidelity.Step{Op: "DescribeSecret", Input: []byte(`{"SecretId":"{{name}}"}`), Want: fidelity.Expect{Error: "ValidationException"}}},
+		{"error expected, success given", fidelity.Step{Op: "DescribeSecret", Input: []byte(`{"SecretId":"{{name}}"}`), Want: fidelity.Expect{Error: "ResourceNotFoundException"}}},
+		{"wrong status", fidelity.Step{Op: "DescribeSecret", Input: []byte(`{"SecretId":"nope"}`), Want: fidelity.Expect{Error: "ResourceNotFoundException", Status: 404}}},
+		{"wrong value", fidelity.Step{Op: "GetSecretValue", Input: []byte(`{"SecretId":"{{name}}"}`), Want: fidelity.Expect{Equal: map[string]json.RawMessage{"SecretString": []byte(`"S2"`)}}}},
+		{"wrong length", fidelity.Step{Op: "ListSecretVersionIds", Input: []byte(`{"SecretId":"{{name}}"}`), Want: fidelity.Expect{Len: map[string]int{"Versions": 2}}}},
+		{"present is absent", fidelity.Step{Op: "DescribeSecret", Input: []byte(`{"SecretId":"{{name}}"}`), Want: fidelity.Expect{Present: []string{"DeletedDate"}}}},
+		{"absent is present", fidelity.Step{Op: "DescribeSecret", Input: []byte(`{"SecretId":"{{name}}"}`), Want: fidelity.Expect{Absent: []string{"VersionIdsToStages.{{v1}}"}}}},
+		{"unset variable", fidelity.Step{Op: "DescribeSecret", Input: []byte(`{"SecretId":"{{nothing}}"}`)}},
+		{"unknown input member", fidelity.Step{Op: "DescribeSecret", Input: []byte(`{"Secret":"{{name}}"}`)}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc := fidelity.Scenario{Name: tt.name, Source: "test", Steps: []fidelity.Step{create, tt.step}}
+			if err := fidelity.Run(context.Background(), call, sc, fmt.Sprintf("diverge/%d", i)); err == nil {
+				t.Error("Run passed a scenario the sandbox does not meet")
+			}
+		})
+	}
 }
