@@ -71,15 +71,27 @@
 // payloads live in that state and nowhere else: the request log records
 // service, operation, status, duration and request ID, never a body.
 //
+// # Measuring fidelity
+//
+// Package sandbox/fidelity holds a corpus of scenarios written from the AWS
+// API references, the SDK's API models and responses recorded on AWS, each
+// citing its source, with the outcome AWS gives. Its tests play the corpus
+// through the real SDK against this sandbox (every scenario must pass),
+// against moto when python3 -m moto.server is available (the count is
+// logged as "fidelity: P/T (moto)", never required), and against the
+// endpoint AWS_ENDPOINT_URL names when FIDELITY_ENDPOINT=1.
+//
 // # Fidelity limits
 //
 // What the sandbox does not emulate, on purpose or for now:
 //   - KMS: KmsKeyId is stored and echoed, nothing is encrypted and no kms:
 //     permission is checked; DecryptionFailure and EncryptionFailure never
 //     occur.
-//   - Rotation, replication, ValidateResourcePolicy and the other Secrets
-//     Manager operations not listed in package secretsmanager answer
-//     UnknownOperationException.
+//   - Rotation invokes no function (the caller plays it); replication and
+//     the other Secrets Manager operations not listed in package
+//     secretsmanager answer UnknownOperationException. ValidateResourcePolicy
+//     approximates AWS's automated reasoning with a syntactic test for
+//     public access.
 //   - Everything is strongly consistent: ListSecrets does not lag writes, and
 //     IAM changes apply at once apart from PropagationDelay. A resource policy
 //     naming a role that is still propagating is accepted.

@@ -8,7 +8,8 @@
 // UpdateSecretVersionStage, ListSecretVersionIds, TagResource,
 // UntagResource, ListSecrets, DeleteSecret, RestoreSecret,
 // PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy,
-// RotateSecret, CancelRotateSecret and GetRandomPassword.
+// ValidateResourcePolicy, RotateSecret, CancelRotateSecret and
+// GetRandomPassword.
 //
 // Behaviour worth knowing:
 //   - ARNs end in "-" and six random characters of [A-Za-z0-9]; a secret
@@ -17,12 +18,19 @@
 //     existing version with the same value is a successful no-op that leaves
 //     the staging labels where they are; with a different value it is
 //     ResourceExistsException. A retried CreateSecret is recognised the same
-//     way.
+//     way. A raw request that writes a value without a token (the SDKs
+//     always send one) is InvalidRequestException, InvalidParameterException
+//     for RotateSecret, as AWS answers.
 //   - A new value takes AWSCURRENT (unless VersionStages says otherwise) and
-//     the version that loses AWSCURRENT gets AWSPREVIOUS. Versions without a
-//     label are pruned beyond 100, once older than a day.
+//     the version that loses AWSCURRENT gets AWSPREVIOUS; a plain write also
+//     takes AWSPENDING off that version (AWS's behaviour after a rotation
+//     moved AWSCURRENT onto the AWSPENDING version). Versions without a
+//     label are pruned beyond 100, once older than a day. ListSecretVersionIds
+//     names each version's key in KmsKeyIds ("DefaultEncryptionKey" for the
+//     AWS managed key).
 //   - DeleteSecret schedules deletion 7–30 days ahead (default 30) or, forced,
-//     deletes at once; while scheduled, reads and writes are
+//     deletes at once (a forced delete of an unknown secret succeeds, as on
+//     AWS); while scheduled, reads and writes are
 //     InvalidRequestException, CreateSecret of the name too, and ListSecrets
 //     leaves the secret out unless IncludePlannedDeletion.
 //   - RotateSecret records the rotation configuration and answers with the
@@ -30,8 +38,9 @@
 //     rotation function (rotation.go). A rotation whose AWSPENDING version
 //     is not yet current blocks the next one; CancelRotateSecret turns
 //     rotation off and leaves the labels where they are.
-//   - ListSecrets filters are prefix matches (case-insensitive for
-//     description); values of one filter are ORed, filters ANDed, and a value
+//   - ListSecrets filters are prefix matches, except description, where
+//     every word of the value must begin a word of the description, ignoring
+//     case; values of one filter are ORed, filters ANDed, and a value
 //     starting with "!" excludes. Within one filter a secret matches when some
 //     plain value matches (or there are only negated values) and no negated
 //     value does. Results are ordered by creation date unless SortBy says
@@ -44,10 +53,19 @@
 //     resource policies up to 20,480 characters, parsed with
 //     provision/policy (MalformedPolicyDocumentException), and refused with
 //     PublicPolicyException under BlockPublicPolicy when an unconditioned
-//     Allow names the "*" principal or uses NotPrincipal.
+//     Allow names the "*" principal or uses NotPrincipal; ValidateResourcePolicy
+//     applies the same test and answers PolicyValidationPassed false with one
+//     ValidationErrors entry (CheckName "BROAD_ACCESS", the sandbox's own
+//     name) instead.
+//   - DescribeSecret leaves Tags out for a secret that never had a tag and
+//     answers "Tags": [] once its last tag is removed.
 //   - Every client error is 400 with __type and Message; limit violations
 //     are InvalidParameterException (AWS may answer some of them with an
-//     unmodeled ValidationException). Messages never quote a payload, and a
+//     unmodeled ValidationException). A name, or a SecretId that is not an
+//     ARN, with characters outside the allowed set is ValidationException
+//     ("Invalid name...") on every operation, before any lookup, as on AWS;
+//     a VersionStage that the VersionId does not carry is
+//     InvalidRequestException. Messages never quote a payload, and a
 //     body that is not the operation's JSON gets a fixed
 //     SerializationException message.
 //
