@@ -55,8 +55,9 @@ type Step struct {
 
 // Expect is the outcome of a step. A step expects success unless Error is set.
 type Expect struct {
-	Error  string `json:"error,omitempty"`  // error code
-	Status int    `json:"status,omitempty"` // HTTP status, checked when set
+	Error   string `json:"error,omitempty"`   // error code
+	Message string `json:"message,omitempty"` // error message, checked when set
+	Status  int    `json:"status,omitempty"`  // HTTP status, checked when set
 	// Equal maps a path to the JSON value expected there. Lists of
 	// strings compare as sets: AWS documents no order for staging labels.
 	Equal   map[string]json.RawMessage `json:"equal,omitempty"`
@@ -178,13 +179,13 @@ func runStep(ctx context.Context, call Caller, st Step, vars map[string]string) 
 	}
 	answer, callErr := call(ctx, st.Op, []byte(input), st.Raw)
 	w := st.Want
-	code, status := "", 200
+	code, msg, status := "", "", 200
 	if callErr != nil {
 		var ae smithy.APIError
 		if !errors.As(callErr, &ae) {
 			return fmt.Errorf("not an API error: %w", callErr)
 		}
-		code = ae.ErrorCode()
+		code, msg = ae.ErrorCode(), ae.ErrorMessage()
 		var re *awshttp.ResponseError
 		if errors.As(callErr, &re) {
 			status = re.HTTPStatusCode()
@@ -198,6 +199,9 @@ func runStep(ctx context.Context, call Caller, st Step, vars map[string]string) 
 			return fmt.Errorf("failed, want success: %w", callErr)
 		}
 		return fmt.Errorf("error %s, want %s", code, w.Error)
+	}
+	if w.Message != "" && msg != w.Message {
+		return fmt.Errorf("message %q, want %q", msg, w.Message)
 	}
 	if w.Status != 0 && status != w.Status {
 		return fmt.Errorf("HTTP status %d, want %d", status, w.Status)

@@ -151,6 +151,7 @@ func TestRunDetectsDivergence(t *testing.T) {
 	}{
 		{"wrong error", fidelity.Step{Op: "DescribeSecret", Input: []byte(`{"SecretId":"{{name}}"}`), Want: fidelity.Expect{Error: "ValidationException"}}},
 		{"error expected, success given", fidelity.Step{Op: "DescribeSecret", Input: []byte(`{"SecretId":"{{name}}"}`), Want: fidelity.Expect{Error: "ResourceNotFoundException"}}},
+		{"wrong message", fidelity.Step{Op: "DescribeSecret", Input: []byte(`{"SecretId":"nope"}`), Want: fidelity.Expect{Error: "ResourceNotFoundException", Message: "no such secret"}}},
 		{"wrong status", fidelity.Step{Op: "DescribeSecret", Input: []byte(`{"SecretId":"nope"}`), Want: fidelity.Expect{Error: "ResourceNotFoundException", Status: 404}}},
 		{"wrong value", fidelity.Step{Op: "GetSecretValue", Input: []byte(`{"SecretId":"{{name}}"}`), Want: fidelity.Expect{Equal: map[string]json.RawMessage{"SecretString": []byte(`"S2"`)}}}},
 		{"wrong length", fidelity.Step{Op: "ListSecretVersionIds", Input: []byte(`{"SecretId":"{{name}}"}`), Want: fidelity.Expect{Len: map[string]int{"Versions": 2}}}},
