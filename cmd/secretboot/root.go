@@ -119,6 +119,8 @@ Long flags take one dash or two: -json and --json are the same flag.`,
 		newSandboxCmd(a),
 		newVersionCmd(a),
 	)
+	root.SetFlagErrorFunc(flagError)
+	rejectUnknownCommands(root)
 	return root
 }
 

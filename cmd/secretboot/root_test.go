@@ -52,7 +52,7 @@ func TestRunExitCodes(t *testing.T) {
 	}{
 		{"help", []string{"--help"}, exitOK, ""},
 		{"unknown command", []string{"nope"}, exitError, `Error: unknown command "nope"`},
-		{"unknown flag", []string{"version", "--nope"}, exitError, "Error: unknown flag: --nope"},
+		{"unknown flag", []string{"version", "--nope"}, exitError, `Error: unknown flag --nope for "secretboot version" (secretboot version -help lists its flags)`},
 		{"bad parallelism", []string{"version", "-parallelism", "0"}, exitError, "--parallelism must be at least 1"},
 	}
 	for _, tt := range tests {
