@@ -86,10 +86,16 @@ func nearestFlag(cmd *cobra.Command, typed string) *pflag.Flag {
 }
 
 // nearest returns the candidate closest to typed by edit distance, or one
-// that typed is a prefix of, or "" when none is close: at most a third of
-// typed's length, and at least 2 edits, may differ.
+// that typed is a prefix of, or "" when none is close: a third of typed's
+// length may differ, and at least 2 edits once it has 4 characters (a
+// swap of two letters costs 2); shorter words get fewer, so -v does not
+// suggest --var.
 func nearest(typed string, candidates []string) string {
-	best, bestDist := "", max(2, len(typed)/3)+1
+	limit := max(2, len(typed)/3)
+	if len(typed) < 4 {
+		limit = len(typed) - 2
+	}
+	best, bestDist := "", limit+1
 	for _, c := range candidates {
 		d := levenshtein.Distance(strings.ToLower(typed), c, nil)
 		if d < bestDist {

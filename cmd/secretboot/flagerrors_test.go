@@ -19,6 +19,7 @@ func TestUsageErrors(t *testing.T) {
 		{"common flag typo", []string{"plan", "--spce", "x"}, `unknown flag --spce for "secretboot plan"; did you mean --spec?`},
 		{"prefix of a flag", []string{"validate", "-all-stage"}, `unknown flag -all-stage for "secretboot validate"; did you mean -all-stages?`},
 		{"nothing near", []string{"plan", "-zzzzzz"}, `unknown flag -zzzzzz for "secretboot plan" (secretboot plan -help lists its flags)`},
+		{"one letter, nothing suggested", []string{"-v"}, `unknown flag -v for "secretboot" (secretboot -help lists its flags)`},
 		{"one letter", []string{"apply", "-x"}, `unknown flag -x for "secretboot apply" (secretboot apply -help lists its flags)`},
 		{"subcommand flag", []string{"sandbox", "serve", "-laetncy", "1s"}, `unknown flag -laetncy for "secretboot sandbox serve"; did you mean -latency?`},
 		{"missing value", []string{"plan", "-out"}, `-out needs a value: -out FILE`},
@@ -50,6 +51,8 @@ func TestNearest(t *testing.T) {
 		{"Validate", "validate"},
 		{"val", "validate"},
 		{"x", ""},
+		{"v", ""},
+		{"ipmort", "import"},
 		{"zzzzzz", ""},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -89,6 +90,11 @@ Long flags take one dash or two: -json and --json are the same flag.`,
 			return nil
 		},
 	}
+	// --version prints what `version` does. The flag is declared here so
+	// that cobra adds no -v shorthand: -h is the only one-letter flag.
+	root.Version = readVersion(version, debug.ReadBuildInfo).line()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.Flags().Bool("version", false, "print the version, commit and Go version")
 	root.SetIn(a.streams.In)
 	root.SetOut(a.streams.Out)
 	root.SetErr(a.streams.Err)

@@ -158,7 +158,7 @@ func TestSandboxFlag(t *testing.T) {
 	}
 }
 
-func TestVersionLine(t *testing.T) {
+func TestVersion(t *testing.T) {
 	info := func(version string, settings ...debug.BuildSetting) func() (*debug.BuildInfo, bool) {
 		return func() (*debug.BuildInfo, bool) {
 			return &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: version}, Settings: settings}, true
@@ -180,7 +180,7 @@ func TestVersionLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := versionLine(tt.ldflags, tt.info)
+			got := readVersion(tt.ldflags, tt.info).line() + "\n"
 			if tt.want == "" {
 				if !strings.HasPrefix(got, "secretboot (devel) (go") {
 					t.Errorf("versionLine = %q, want the devel fallback", got)
@@ -191,6 +191,29 @@ func TestVersionLine(t *testing.T) {
 				t.Errorf("versionLine mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestVersionJSON(t *testing.T) {
+	info := func() (*debug.BuildInfo, bool) {
+		return &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "0123456789abcdef0123456789abcdef01234567"},
+			{Key: "vcs.modified", Value: "false"},
+		}}, true
+	}
+	var out bytes.Buffer
+	if err := runVersion(versionOptions{IO: IOStreams{Out: &out}, JSON: true, BuildInfo: info}); err != nil {
+		t.Fatal(err)
+	}
+	want := `{
+  "version": "v1.2.3",
+  "commit": "0123456789abcdef0123456789abcdef01234567",
+  "modified": false,
+  "go_version": "go1.26.8"
+}
+`
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("version -json mismatch (-want +got):\n%s", diff)
 	}
 }
 
