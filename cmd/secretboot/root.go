@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/secretboot/secretboot/internal/redact"
+	"github.com/secretboot/secretboot/spec"
 )
 
 // app is what every command shares: the streams, the environment and the
@@ -107,6 +108,14 @@ Long flags take one dash or two: -json and --json are the same flag.`,
 	pf.StringVar(&a.common.profile, "profile", "", "AWS shared config `PROFILE`")
 	pf.Var(&a.common.sandbox, "sandbox", "run against the embedded sandbox; =DIR sets where it keeps its state")
 	pf.Lookup("sandbox").NoOptDefVal = sandboxDefaultMarker
+	// Shell completion offers the spec's stages; parsing reads no payload.
+	_ = root.RegisterFlagCompletionFunc("stage", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		cfg, _ := spec.Load(a.common.specDir)
+		return cfg.Stages(), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = root.RegisterFlagCompletionFunc("spec", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return nil, cobra.ShellCompDirectiveFilterDirs
+	})
 	pf.IntVar(&a.common.parallelism, "parallelism", 10, "concurrent changes per service (Secrets Manager, IAM) during apply")
 	pf.BoolVar(&a.common.noColor, "no-color", false, "disable colour (also NO_COLOR)")
 	pf.BoolVar(&a.common.debug, "debug", false, "log AWS SDK requests and responses, bodies redacted")
@@ -124,6 +133,7 @@ Long flags take one dash or two: -json and --json are the same flag.`,
 		newVerifyCmd(a),
 		newSandboxCmd(a),
 		newVersionCmd(a),
+		newCompletionCmd(a),
 	)
 	root.SetFlagErrorFunc(flagError)
 	rejectUnknownCommands(root)
