@@ -81,6 +81,9 @@ the Secrets Manager request: not in plans, logs, errors or outputs.
 Long flags take one dash or two: -json and --json are the same flag.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// Generated man pages carry no "auto generated on DATE" line: the
+		// same binary writes the same pages.
+		DisableAutoGenTag: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if a.common.noColor {
 				a.streams.ColorEnabled = false
@@ -134,6 +137,7 @@ Long flags take one dash or two: -json and --json are the same flag.`,
 		newSandboxCmd(a),
 		newVersionCmd(a),
 		newCompletionCmd(a),
+		newManCmd(a),
 	)
 	root.SetFlagErrorFunc(flagError)
 	rejectUnknownCommands(root)

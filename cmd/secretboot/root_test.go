@@ -245,3 +245,16 @@ func TestColor(t *testing.T) {
 		})
 	}
 }
+
+func TestCommitTime(t *testing.T) {
+	stamped := func() (*debug.BuildInfo, bool) {
+		return &debug.BuildInfo{Settings: []debug.BuildSetting{{Key: "vcs.time", Value: "2026-11-30T09:15:00Z"}}}, true
+	}
+	if got := commitTime(stamped); got == nil || got.Format("Jan 2006") != "Nov 2026" {
+		t.Errorf("commitTime(stamped) = %v, want November 2026", got)
+	}
+	unstamped := func() (*debug.BuildInfo, bool) { return &debug.BuildInfo{}, true }
+	if got := commitTime(unstamped); got != nil {
+		t.Errorf("commitTime(unstamped) = %v, want nil", got)
+	}
+}
