@@ -126,7 +126,9 @@ func details(c provision.Change) string {
 				broad++
 			}
 		}
-		parts = append(parts, fmt.Sprintf("%d grant changes, %d broaden", len(c.Policy.Grants), broad))
+		if n := len(c.Policy.Grants); n > 0 {
+			parts = append(parts, plural(n, "grant change")+broadenCount(broad))
+		}
 		if line := LayoutSummary(c.Policy); line != "" {
 			parts = append(parts, line)
 		}
@@ -147,4 +149,15 @@ func details(c provision.Change) string {
 // mdEscape keeps table cells intact.
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+// broadenCount is ", 1 broadens access" or ", N broaden access"; "" for none.
+func broadenCount(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return ", 1 broadens access"
+	}
+	return fmt.Sprintf(", %d broaden access", n)
 }
