@@ -143,6 +143,9 @@ func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts Ap
 			a.arns[name] = os.ARN
 		}
 	}
+	if err := ensureBoundary(ctx, s, d, o.Account, fresh); err != nil {
+		return nil, err
+	}
 	res, err := a.run(ctx, fresh)
 	calls := s.CallStats().Since(before)
 	total := calls.Total()
@@ -619,9 +622,9 @@ func (a *applier) role(ctx context.Context, c Change) error {
 		if r.Description != "" {
 			in.Description = aws.String(r.Description)
 		}
-		if r.PermissionsBoundary != "" {
-			in.PermissionsBoundary = aws.String(r.PermissionsBoundary)
-		}
+		// Every managed role carries the stage's boundary, which the
+		// deployer policy makes a condition of creating it.
+		in.PermissionsBoundary = aws.String(BoundaryARN(a.d, a.o.Account))
 		tags := ownerTags(a.d)
 		for k, v := range r.Tags {
 			tags[k] = v

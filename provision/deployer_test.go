@@ -85,44 +85,95 @@ func TestDeployerPolicyScope(t *testing.T) {
 	}
 	const sm = "arn:aws:secretsmanager:us-east-1:" + sandboxAccount + ":secret:"
 	const iamARN = "arn:aws:iam::" + sandboxAccount + ":"
+	boundary := provision.BoundaryARN(d, sandboxAccount)
+	type ctx = map[string][]string
+	owned := ctx{"aws:ResourceTag/secretboot:project": {"shop"}, "aws:ResourceTag/secretboot:stage": {"dev"}}
+	plus := func(a, b ctx) ctx {
+		out := ctx{}
+		for k, v := range a {
+			out[k] = v
+		}
+		for k, v := range b {
+			out[k] = v
+		}
+		return out
+	}
+	create := ctx{"aws:RequestTag/secretboot:project": {"shop"}, "aws:RequestTag/secretboot:stage": {"dev"}, "aws:TagKeys": {"secretboot:project", "secretboot:stage"}}
+	createSecret := plus(create, owned) // a secret being created has its request's tags
+	bounded := ctx{"iam:PermissionsBoundary": {boundary}}
+	part := iamARN + "policy/secretboot/shop/dev/shop-dev-batch-read-1"
 	tests := []struct {
 		action, resource string
+		context          ctx
 		want             bool
 	}{
-		{"secretsmanager:CreateSecret", sm + "dev/app/other-AbCdEf", true},
-		{"secretsmanager:DeleteSecret", sm + "dev/removed/long/ago-AbCdEf", true},
-		{"secretsmanager:CreateSecret", sm + "prod/app/db/credentials-AbCdEf", false},
-		{"secretsmanager:PutSecretValue", sm + "devx/app-AbCdEf", false},
-		{"secretsmanager:GetSecretValue", sm + "dev/.secretboot/stage-key-AbCdEf", true},
-		{"secretsmanager:GetSecretValue", sm + "dev/app/db/credentials-AbCdEf", true},
-		{"secretsmanager:GetSecretValue", sm + "dev/app/stripe-key-AbCdEf", false}, // no generated value to keep
-		{"secretsmanager:GetSecretValue", sm + "dev/app/db/credentials/extra-AbCdEf", false},
-		{"secretsmanager:PutResourcePolicy", sm + "dev/app/stripe-key-AbCdEf", false},
-		{"secretsmanager:BatchGetSecretValue", "*", false},
-		{"iam:CreateRole", iamARN + "role/secretboot/shop/dev/shop-dev-api", true},
-		{"iam:CreateRole", iamARN + "role/shop-dev-api", false},
-		{"iam:CreateRole", iamARN + "role/secretboot/shop/prod/shop-prod-web", false},
-		{"iam:PassRole", iamARN + "role/secretboot/shop/dev/shop-dev-web", true},
-		{"iam:PassRole", iamARN + "role/ci/deployer", false},
-		{"iam:GetRole", iamARN + "role/elsewhere/shop-dev-web", true},
-		{"iam:GetRole", iamARN + "role/elsewhere/shop-dev-webx", false},
-		{"iam:DeleteRole", iamARN + "role/elsewhere/shop-dev-web", false},
-		{"iam:PutRolePolicy", iamARN + "role/tf/tf-reporting", true},
-		{"iam:PutRolePolicy", iamARN + "role/tf/tf-other", false},
-		{"iam:UpdateAssumeRolePolicy", iamARN + "role/tf/tf-reporting", false},
-		{"iam:DeleteRole", iamARN + "role/tf/tf-reporting", false},
-		{"iam:CreatePolicy", iamARN + "policy/secretboot/shop/dev/shop-dev-web-read-1", true},
-		{"iam:CreatePolicy", iamARN + "policy/admin", false},
-		{"iam:CreateUser", iamARN + "user/x", false},
-		{"iam:CreateAccessKey", iamARN + "user/x", false},
-		{"iam:SimulatePrincipalPolicy", iamARN + "role/tf/tf-analytics", true},
-		{"sts:AssumeRole", iamARN + "role/secretboot/shop/dev/shop-dev-web", false},
-		{"kms:Decrypt", "arn:aws:kms:us-east-1:" + sandboxAccount + ":key/any", false},
+		{"secretsmanager:CreateSecret", sm + "dev/app/other-AbCdEf", createSecret, true},
+		{"secretsmanager:CreateSecret", sm + "dev/app/other-AbCdEf", nil, false}, // without the ownership tags
+		{"secretsmanager:DeleteSecret", sm + "dev/removed/long/ago-AbCdEf", owned, true},
+		{"secretsmanager:DeleteSecret", sm + "dev/not/ours-AbCdEf", nil, false},
+		{"secretsmanager:DeleteSecret", sm + "dev/other/stage-AbCdEf", ctx{"aws:ResourceTag/secretboot:project": {"shop"}, "aws:ResourceTag/secretboot:stage": {"prod"}}, false},
+		{"secretsmanager:PutSecretValue", sm + "dev/not/ours-AbCdEf", nil, false},
+		{"secretsmanager:UpdateSecret", sm + "dev/not/ours-AbCdEf", nil, false},
+		{"secretsmanager:TagResource", sm + "dev/not/ours-AbCdEf", create, false}, // claiming
+		{"secretsmanager:TagResource", sm + "dev/app/db/credentials-AbCdEf", plus(owned, ctx{"aws:RequestTag/secretboot:generation": {"2"}, "aws:TagKeys": {"secretboot:generation"}}), true},
+		{"secretsmanager:TagResource", sm + "dev/app/db/credentials-AbCdEf", plus(owned, ctx{"aws:RequestTag/secretboot:project": {"other"}}), false},
+		{"secretsmanager:UntagResource", sm + "dev/not/ours-AbCdEf", ctx{"aws:TagKeys": {"team"}}, false},
+		{"secretsmanager:CreateSecret", sm + "prod/app/db/credentials-AbCdEf", createSecret, false},
+		{"secretsmanager:PutSecretValue", sm + "devx/app-AbCdEf", owned, false},
+		{"secretsmanager:GetSecretValue", sm + "dev/.secretboot/stage-key-AbCdEf", owned, true},
+		{"secretsmanager:GetSecretValue", sm + "dev/app/db/credentials-AbCdEf", owned, true},
+		{"secretsmanager:GetSecretValue", sm + "dev/app/db/credentials-AbCdEf", nil, false}, // a foreign secret of that name
+		{"secretsmanager:GetSecretValue", sm + "dev/app/stripe-key-AbCdEf", owned, false},   // no generated value to keep
+		{"secretsmanager:GetSecretValue", sm + "dev/app/db/credentials/extra-AbCdEf", owned, false},
+		{"secretsmanager:DescribeSecret", sm + "dev/not/ours-AbCdEf", nil, true},
+		{"secretsmanager:PutResourcePolicy", sm + "dev/app/stripe-key-AbCdEf", owned, false},
+		{"secretsmanager:BatchGetSecretValue", "*", nil, false},
+		{"iam:CreateRole", iamARN + "role/secretboot/shop/dev/shop-dev-api", plus(create, bounded), true},
+		{"iam:CreateRole", iamARN + "role/secretboot/shop/dev/shop-dev-api", create, false},                                                                                  // no boundary
+		{"iam:CreateRole", iamARN + "role/secretboot/shop/dev/shop-dev-api", plus(create, ctx{"iam:PermissionsBoundary": {iamARN + "policy/secretboot/shop/dev/x"}}), false}, // another boundary
+		{"iam:CreateRole", iamARN + "role/secretboot/shop/dev/shop-dev-api", bounded, false},                                                                                 // no ownership tags
+		{"iam:CreateRole", iamARN + "role/secretboot/shop/dev/deeper/shop-dev-api", plus(create, bounded), false},
+		{"iam:CreateRole", iamARN + "role/shop-dev-api", plus(create, bounded), false},
+		{"iam:CreateRole", iamARN + "role/secretboot/shop/prod/shop-prod-web", plus(create, bounded), false},
+		{"iam:PutRolePolicy", iamARN + "role/secretboot/shop/dev/shop-dev-web", bounded, true},
+		{"iam:PutRolePolicy", iamARN + "role/secretboot/shop/dev/unbounded", owned, false},
+		{"iam:AttachRolePolicy", iamARN + "role/secretboot/shop/dev/shop-dev-batch", plus(bounded, ctx{"iam:PolicyARN": {part}}), true},
+		{"iam:AttachRolePolicy", iamARN + "role/secretboot/shop/dev/shop-dev-batch", plus(bounded, ctx{"iam:PolicyARN": {"arn:aws:iam::aws:policy/AdministratorAccess"}}), false},
+		{"iam:AttachRolePolicy", iamARN + "role/secretboot/shop/dev/shop-dev-batch", plus(bounded, ctx{"iam:PolicyARN": {boundary}}), false},
+		{"iam:AttachRolePolicy", iamARN + "role/tf/tf-analytics", ctx{"iam:PolicyARN": {iamARN + "policy/admin"}}, false},
+		{"iam:PutRolePermissionsBoundary", iamARN + "role/secretboot/shop/dev/shop-dev-web", bounded, false},
+		{"iam:DeleteRolePermissionsBoundary", iamARN + "role/secretboot/shop/dev/shop-dev-web", bounded, false},
+		{"iam:UpdateAssumeRolePolicy", iamARN + "role/secretboot/shop/dev/shop-dev-web", owned, true},
+		{"iam:UpdateAssumeRolePolicy", iamARN + "role/secretboot/shop/dev/admins-role", nil, false},
+		{"iam:PassRole", iamARN + "role/secretboot/shop/dev/shop-dev-web", ctx{"iam:PassedToService": {"ec2.amazonaws.com"}}, true},
+		{"iam:PassRole", iamARN + "role/secretboot/shop/dev/shop-dev-web", ctx{"iam:PassedToService": {"lambda.amazonaws.com"}}, false},
+		{"iam:PassRole", iamARN + "role/ci/deployer", ctx{"iam:PassedToService": {"ec2.amazonaws.com"}}, false},
+		{"iam:GetRole", iamARN + "role/elsewhere/shop-dev-web", nil, true},
+		{"iam:GetRole", iamARN + "role/elsewhere/shop-dev-webx", nil, false},
+		{"iam:DeleteRole", iamARN + "role/elsewhere/shop-dev-web", owned, false},
+		{"iam:PutRolePolicy", iamARN + "role/tf/tf-reporting", nil, true},
+		{"iam:PutRolePolicy", iamARN + "role/tf/tf-other", nil, false},
+		{"iam:UpdateAssumeRolePolicy", iamARN + "role/tf/tf-reporting", owned, false},
+		{"iam:DeleteRole", iamARN + "role/tf/tf-reporting", owned, false},
+		{"iam:CreatePolicy", iamARN + "policy/secretboot/shop/dev/shop-dev-web-read-1", nil, true},
+		{"iam:CreatePolicy", iamARN + "policy/secretboot/shop/dev/deeper/shop-dev-web-read-1", nil, false},
+		{"iam:CreatePolicy", boundary, nil, false},
+		{"iam:CreatePolicyVersion", boundary, nil, false},
+		{"iam:SetDefaultPolicyVersion", boundary, nil, false},
+		{"iam:DeletePolicy", boundary, nil, false},
+		{"iam:GetPolicy", boundary, nil, true},
+		{"iam:SetDefaultPolicyVersion", part, nil, false},
+		{"iam:CreatePolicy", iamARN + "policy/admin", nil, false},
+		{"iam:CreateUser", iamARN + "user/x", nil, false},
+		{"iam:CreateAccessKey", iamARN + "user/x", nil, false},
+		{"iam:SimulatePrincipalPolicy", iamARN + "role/tf/tf-analytics", nil, true},
+		{"sts:AssumeRole", iamARN + "role/secretboot/shop/dev/shop-dev-web", nil, false},
+		{"kms:Decrypt", "arn:aws:kms:us-east-1:" + sandboxAccount + ":key/any", nil, false},
 	}
 	for _, tt := range tests {
-		got := policy.Evaluate(policy.PolicySet{Identity: []*policy.Document{doc}}, policy.Request{Action: tt.action, Resource: tt.resource}).Decision == policy.Allowed
+		got := policy.Evaluate(policy.PolicySet{Identity: []*policy.Document{doc}}, policy.Request{Action: tt.action, Resource: tt.resource, Context: tt.context}).Decision == policy.Allowed
 		if got != tt.want {
-			t.Errorf("%s on %s: allowed %v, want %v", tt.action, tt.resource, got, tt.want)
+			t.Errorf("%s on %s with %v: allowed %v, want %v", tt.action, tt.resource, tt.context, got, tt.want)
 		}
 	}
 }
@@ -246,7 +297,35 @@ func newDeployerFixture(t *testing.T) *deployerFixture {
 		must(admin.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), Path: aws.String(clashPath), AssumeRolePolicyDocument: trust}))
 	}
 	must(admin.IAM.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("shop-dev-web"), Path: aws.String(clashPath)}))
+	installBoundary(t, admin, deployerSpec(deployerVersion{}))
 	return &deployerFixture{env: env, admin: admin}
+}
+
+// installBoundary creates the stage's permissions boundary as an
+// administrator does, once, before the deployer's first apply.
+func installBoundary(t *testing.T, admin *provision.Session, d *spec.Desired) {
+	t.Helper()
+	b, err := provision.StageBoundary(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.IAM.CreatePolicy(context.Background(), &iam.CreatePolicyInput{
+		PolicyName: aws.String(b.Name), Path: aws.String(b.Path), PolicyDocument: aws.String(string(b.Document.Compact())),
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// withImport is the deployer policy with the import grant, which the
+// lifecycle's import step needs.
+func withImport(t *testing.T, doc *policy.Document, d *spec.Desired) *policy.Document {
+	t.Helper()
+	imp, err := provision.ImportPolicy(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &policy.Document{Version: doc.Version, Statement: slices.Concat(doc.Statement, imp.Statement)}
+	return out
 }
 
 // connect creates the role deployer under /ci/, whose only policy is doc, and
@@ -458,6 +537,7 @@ func TestDeployerLifecycle(t *testing.T) {
 			t.Fatalf("the deployer policy of spec version %+v differs (%v)", v, err)
 		}
 	}
+	doc = withImport(t, doc, deployerSpec(deployerVersion{}))
 	deployer := f.connect(t, doc)
 	start := time.Now()
 	if err := f.lifecycle(deployer); err != nil {
@@ -479,6 +559,9 @@ func TestDeployerLifecycle(t *testing.T) {
 	}
 	granted := map[string]bool{"sts:GetCallerIdentity": true}
 	for _, st := range doc.Statement {
+		if st.Effect == policy.Deny {
+			continue
+		}
 		for _, a := range st.Action {
 			granted[a] = true
 			if !called[a] && unproven[st.Sid+" "+a] == "" {
@@ -672,6 +755,7 @@ func TestDeployerPolicyIsMinimal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	doc = withImport(t, doc, deployerSpec(deployerVersion{}))
 	// A removal takes one action, one resource or a whole statement out;
 	// the call denied then is one of the actions it names.
 	type removal struct {
@@ -680,6 +764,9 @@ func TestDeployerPolicyIsMinimal(t *testing.T) {
 	}
 	var removals []removal
 	for _, st := range doc.Statement {
+		if st.Effect == policy.Deny {
+			continue // not a grant: TestDeployerCannotEscalate shows what each denies
+		}
 		if *perAction {
 			for _, a := range st.Action {
 				removals = append(removals, removal{name: st.Sid + " " + a, sid: st.Sid, action: a, denied: []string{a}})

@@ -64,6 +64,9 @@ func Diff(d *spec.Desired, o *Observed, opts DiffOptions) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkRoleBoundaries(d, o.Account); err != nil {
+		return nil, err
+	}
 	if n := externalRoles(d); n > MaxExternalRoles {
 		return nil, fmt.Errorf("stage %s names %d external roles, more than %d: each is recorded as a tag on the stage key secret %s, which holds at most 50 tags (3 used for ownership, 2 kept spare); use fewer external roles, or managed roles", d.Stage, n, MaxExternalRoles, StageKeyName(d))
 	}

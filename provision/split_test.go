@@ -81,7 +81,8 @@ func defaultDocument(t *testing.T, s *provision.Session, arn string) *policy.Doc
 	return doc
 }
 
-// stagePolicies lists the managed policies under the stage's path.
+// stagePolicies lists the managed policies under the stage's path but
+// the stage's permissions boundary, which stays when the roles go.
 func stagePolicies(t *testing.T, s *provision.Session, d *spec.Desired) []string {
 	t.Helper()
 	out, err := s.IAM.ListPolicies(context.Background(), &iam.ListPoliciesInput{PathPrefix: aws.String(provision.RolePath(d)), Scope: iamtypes.PolicyScopeTypeLocal})
@@ -90,7 +91,9 @@ func stagePolicies(t *testing.T, s *provision.Session, d *spec.Desired) []string
 	}
 	var names []string
 	for _, p := range out.Policies {
-		names = append(names, aws.ToString(p.PolicyName))
+		if n := aws.ToString(p.PolicyName); n != provision.BoundaryName(d) {
+			names = append(names, n)
+		}
 	}
 	return names
 }
