@@ -30,7 +30,7 @@ const (
 	SidDeployerExternalRoles   = "ManageReadPolicyOnExternalRoles"
 	SidDeployerExternalParts   = "AttachStagePartsToExternalRoles"
 	SidDeployerSimulate        = "VerifyRoles"
-	SidDeployerDenyDeeper      = "DenyWritesBelowTheStagePath"
+	SidDeployerDenyDeeper      = "DenyBelowTheStagePath"
 	SidDeployerDenyBoundary    = "DenyWritesToTheBoundary"
 )
 

@@ -54,6 +54,14 @@ func TestDeployerPolicyGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden.Check(t, filepath.Join("testdata", "deployer", tt.golden), doc.Canonical())
+			b, err := provision.StageBoundary(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, filepath.Join("testdata", "deployer", strings.TrimSuffix(tt.golden, ".json")+".boundary.json"), b.Document.Canonical())
+			if want := "arn:aws:iam::" + d.AccountID + ":policy" + b.Path + b.Name; b.ARN != want || b.ARN != provision.BoundaryARN(d, d.AccountID) {
+				t.Errorf("boundary ARN %s, want %s", b.ARN, want)
+			}
 			back, err := policy.Parse(doc.Canonical())
 			if err != nil {
 				t.Fatal(err)
