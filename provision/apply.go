@@ -638,6 +638,9 @@ func (a *applier) role(ctx context.Context, c Change) error {
 		}
 		return wrap(err, "creating role", r.Name)
 	}
+	if err := a.convergeRole(ctx, r.Name, c.Role); err != nil {
+		return err
+	}
 	if c.Role.Description != nil {
 		if _, err := iamc.UpdateRole(ctx, &iam.UpdateRoleInput{RoleName: aws.String(r.Name), Description: aws.String(r.Description)}); err != nil {
 			return wrap(err, "updating role", r.Name)

@@ -19,7 +19,9 @@ import (
 )
 
 // TestPlanCallBudget checks DESIGN §6: with N secrets and R roles, a plan
-// (connect, observe, diff) makes at most 2 + ceil(N/100) + 2 + R + 2 calls;
+// (connect, observe, diff) makes at most 2 + ceil(N/100) + 2 + 2R + 2
+// calls: per role its read policy and, since issue #11, one GetRole for its
+// boundary and tags, which ListRoles does not show;
 // TestSplitReadPolicy checks the budget of a stage with a split role.
 // The stage is seeded straight through the SDK, which is much faster than
 // an apply under the client-side rate limits.
@@ -98,9 +100,12 @@ func TestPlanCallBudget(t *testing.T) {
 	for _, c := range env.Server.Stats().Calls {
 		total += c
 	}
-	budget := 2 + (n+99)/100 + 2 + r + 2
+	budget := 2 + (n+99)/100 + 2 + 2*r + 2
 	if total > budget {
 		t.Errorf("plan made %d calls, budget %d: %v", total, budget, env.Server.Stats().Calls)
+	}
+	if got := env.Server.Stats().Calls["iam.GetRole"]; got != r {
+		t.Errorf("GetRole called %d times, want one per role", got)
 	}
 	if got := env.Server.Stats().Calls["secretsmanager.ListSecrets"]; got != (n+1+99)/100 {
 		t.Errorf("ListSecrets called %d times", got)

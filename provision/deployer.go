@@ -153,12 +153,14 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	createCond := owners("aws:RequestTag/")
 	createCond["iam:PermissionsBoundary"] = policy.StringList{boundary}
 	add(with(allow(SidDeployerCreateRoles, policy.StringList{stageRoles}, "iam:CreateRole"), policy.Conditions{"StringEquals": createCond}))
-	add(with(allow(SidDeployerRolePolicies, policy.StringList{stageRoles}, "iam:DeleteRolePolicy", "iam:PutRolePolicy"),
+	// PutRolePermissionsBoundary can only set the stage's boundary (the
+	// key is the requested one): apply converges a role that lacks it.
+	add(with(allow(SidDeployerRolePolicies, policy.StringList{stageRoles}, "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"),
 		policy.Conditions{"StringEquals": bounded}))
 	add(with(allow(SidDeployerAttachParts, policy.StringList{stageRoles}, "iam:AttachRolePolicy", "iam:DetachRolePolicy"),
 		policy.Conditions{"ArnLike": stageParts["ArnLike"], "StringEquals": bounded}))
 	add(with(allow(SidDeployerRoles, policy.StringList{stageRoles},
-		"iam:DeleteRole", "iam:TagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole"),
+		"iam:DeleteRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole"),
 		policy.Conditions{"StringEquals": owners("aws:ResourceTag/")}))
 	add(allow(SidDeployerReadRoles, policy.StringList{stageRoles}, "iam:GetRolePolicy", "iam:ListAttachedRolePolicies"))
 	// AddRoleToInstanceProfile hands the role to every instance launched

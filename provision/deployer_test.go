@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
@@ -149,7 +150,8 @@ func TestDeployerPolicyScope(t *testing.T) {
 		{"iam:AttachRolePolicy", iamARN + "role/secretboot/shop/dev/shop-dev-batch", plus(bounded, ctx{"iam:PolicyARN": {"arn:aws:iam::aws:policy/AdministratorAccess"}}), false},
 		{"iam:AttachRolePolicy", iamARN + "role/secretboot/shop/dev/shop-dev-batch", plus(bounded, ctx{"iam:PolicyARN": {boundary}}), false},
 		{"iam:AttachRolePolicy", iamARN + "role/tf/tf-analytics", ctx{"iam:PolicyARN": {iamARN + "policy/admin"}}, false},
-		{"iam:PutRolePermissionsBoundary", iamARN + "role/secretboot/shop/dev/shop-dev-web", bounded, false},
+		{"iam:PutRolePermissionsBoundary", iamARN + "role/secretboot/shop/dev/shop-dev-web", bounded, true}, // only the stage's
+		{"iam:PutRolePermissionsBoundary", iamARN + "role/secretboot/shop/dev/shop-dev-web", ctx{"iam:PermissionsBoundary": {part}}, false},
 		{"iam:DeleteRolePermissionsBoundary", iamARN + "role/secretboot/shop/dev/shop-dev-web", bounded, false},
 		{"iam:UpdateAssumeRolePolicy", iamARN + "role/secretboot/shop/dev/shop-dev-web", owned, true},
 		{"iam:UpdateAssumeRolePolicy", iamARN + "role/secretboot/shop/dev/admins-role", nil, false},
@@ -234,6 +236,7 @@ func deployerSpec(v deployerVersion) *spec.Desired {
 	if v.changed {
 		d.Roles[1].Services = []string{"ecs-tasks.amazonaws.com"}
 		d.Roles[3].Description = "web tier instances, v2"
+		d.Roles[3].Tags = map[string]string{"tier": "web"}
 		db.Payload, db.Tags = dbPayload("db2.internal"), nil
 		stripe.Description = "Stripe API key, rotated"
 		d.Secrets = append(d.Secrets, str("reports/feed2", "", "analytics"))
@@ -423,6 +426,31 @@ func (f *deployerFixture) lifecycle(deployer *provision.Session) error {
 				return err
 			}
 			return converge1(ctx, deployer, deployerSpec(changed), false)
+		}},
+		{"repair a role's boundary and tags changed outside", func(ctx context.Context) error {
+			d := deployerSpec(changed)
+			if _, err := admin.IAM.(*iam.Client).DeleteRolePermissionsBoundary(ctx, &iam.DeleteRolePermissionsBoundaryInput{RoleName: aws.String("shop-dev-web")}); err != nil {
+				return err
+			}
+			if _, err := admin.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String("shop-dev-web"), Tags: []iamtypes.Tag{
+				{Key: aws.String("tier"), Value: aws.String("db")}, {Key: aws.String("added"), Value: aws.String("outside")}}}); err != nil {
+				return err
+			}
+			p, err := planOf(ctx, deployer, d, false)
+			if err != nil {
+				return err
+			}
+			var rc *provision.RoleChange
+			for _, c := range p.Changes {
+				if c.Kind == provision.KindRole && c.Name == "shop-dev-web" {
+					rc = c.Role
+				}
+			}
+			want := []provision.TagChange{{Key: "added", Old: "outside", Removed: true}, {Key: "tier", Old: "db", New: "web"}}
+			if rc == nil || rc.Boundary == nil || rc.Boundary.Old != "" || rc.Boundary.New != provision.BoundaryARN(d, sandboxAccount) || !slices.Equal(rc.Tags, want) {
+				return fmt.Errorf("plan shows role change %+v, want the boundary set and tags %+v", rc, want)
+			}
+			return converge1(ctx, deployer, d, false)
 		}},
 		{"schedule a removed secret for deletion", func(ctx context.Context) error {
 			return converge1(ctx, deployer, deployerSpec(withoutStripe), false)

@@ -429,6 +429,10 @@ func (df *differ) roles() {
 			rc.Trust = &ValueChange{Old: live, New: trust}
 			changed = true
 		}
+		if or.Detailed {
+			rc.Boundary, rc.Tags = roleDrift(d, r, or, o.Account)
+			changed = changed || rc.Boundary != nil || len(rc.Tags) > 0
+		}
 		if changed {
 			df.add(Change{Kind: KindRole, Name: r.Name, Action: ActionUpdate, Role: rc})
 		}
@@ -750,7 +754,11 @@ func roleFingerprint(r *ObservedRole) RoleFingerprint {
 	for _, p := range r.Parts {
 		policy = append(policy, p.Name, p.DefaultVersion, strconv.FormatBool(p.Attached))
 	}
-	return RoleFingerprint{ARN: r.ARN, TrustHash: hashOf(canonicalOf(r.Trust), r.Description), PolicyHash: hashOf(policy...)}
+	trust := []string{canonicalOf(r.Trust), r.Description, r.Boundary}
+	for _, k := range sortedKeys(r.Tags) {
+		trust = append(trust, k, r.Tags[k])
+	}
+	return RoleFingerprint{ARN: r.ARN, TrustHash: hashOf(trust...), PolicyHash: hashOf(policy...)}
 }
 
 func hashOf(parts ...string) string {

@@ -106,7 +106,12 @@ type ObservedRole struct {
 	ARN         string
 	Description string
 	Trust       string // the trust policy document, URL-decoded
-	Policy      string // secretboot's inline read policy, "" when absent
+	// Boundary and Tags are what GetRole shows and ListRoles does not;
+	// Detailed says they were read (managed roles the spec names).
+	Boundary string
+	Tags     map[string]string
+	Detailed bool
+	Policy   string // secretboot's inline read policy, "" when absent
 	// Parts are the customer managed policies that hold the role's read
 	// policy when it is split, in part order; see ReadPolicyPartName.
 	Parts []*ObservedPolicy
@@ -484,6 +489,7 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 					// ListRoles lags behind a role created moments ago:
 					// it is ours all the same.
 					or := roleOf(*role)
+					roleDetails(or, role)
 					mu.Lock()
 					o.Roles[name] = or
 					mu.Unlock()
@@ -549,10 +555,18 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 	}
 	// Every role under the path, wanted or about to be deleted, gets its
 	// read policy observed: a role cannot be deleted while it holds one.
+	// The roles the spec keeps also get their boundary and tags read.
+	kept := map[string]bool{}
+	for _, r := range d.Roles {
+		kept[r.Name] = r.Managed()
+	}
 	for _, name := range sortedKeys(o.Roles) {
 		or := o.Roles[name]
 		jobs = append(jobs, func() error {
-			return o.observeReadPolicy(ctx, s, or, ReadPolicyName, or.Name+partSuffix)
+			if err := o.observeReadPolicy(ctx, s, or, ReadPolicyName, or.Name+partSuffix); err != nil || !kept[name] {
+				return err
+			}
+			return observeRoleDetails(ctx, s, or)
 		})
 	}
 	return forEachParallel(jobs, observeParallelism, func(job func() error) error { return job() })

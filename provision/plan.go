@@ -145,7 +145,9 @@ type RoleChange struct {
 	ARN             string       `json:"arn,omitempty"`
 	Services        []string     `json:"services,omitempty"`
 	Description     *ValueChange `json:"description,omitempty"`
-	Trust           *ValueChange `json:"trust,omitempty"` // canonical documents
+	Trust           *ValueChange `json:"trust,omitempty"`                // canonical documents
+	Boundary        *ValueChange `json:"permissions_boundary,omitempty"` // policy ARNs; "" for none
+	Tags            []TagChange  `json:"tags,omitempty"`
 	InstanceProfile bool         `json:"instance_profile,omitempty"`
 }
 

@@ -119,6 +119,12 @@ func details(c provision.Change) string {
 		if c.Role.Trust != nil && c.Action != provision.ActionCreate {
 			parts = append(parts, "trust policy changes")
 		}
+		if c.Role.Boundary != nil {
+			parts = append(parts, "permissions boundary "+valueChange(c.Role.Boundary))
+		}
+		for _, tc := range c.Role.Tags {
+			parts = append(parts, "tag "+tagChange(tc))
+		}
 	case c.Policy != nil:
 		broad := 0
 		for _, g := range c.Policy.Grants {

@@ -243,6 +243,12 @@ func (t *textWriter) role(c provision.Change) {
 	if rc.Trust != nil && c.Action != provision.ActionCreate {
 		t.attr("trust", "policy changes to allow "+strings.Join(rc.Services, ", "))
 	}
+	if rc.Boundary != nil {
+		t.attr("boundary", valueChange(rc.Boundary))
+	}
+	for _, tc := range rc.Tags {
+		t.attr("tag", tagChange(tc))
+	}
 }
 
 func (t *textWriter) policy(c provision.Change) {
