@@ -72,8 +72,8 @@ func stageBoundary(d *spec.Desired, account string) *Boundary {
 }
 
 // ensureBoundary makes sure that the stage's boundary exists before apply
-// creates a role that must carry it: one GetPolicy, and a CreatePolicy
-// when it is missing. The deployer policy forbids that CreatePolicy (a
+// creates a role that must carry it or sets it on an existing role: one
+// GetPolicy, and a CreatePolicy when it is missing. The deployer policy forbids that CreatePolicy (a
 // deployer that wrote the boundary could write it as "*:*"), so a deployer
 // session needs the boundary installed by an administrator, which the
 // error says; a session that may create it (an administrator's, the
@@ -82,7 +82,7 @@ func stageBoundary(d *spec.Desired, account string) *Boundary {
 func ensureBoundary(ctx context.Context, s *Session, d *spec.Desired, account string, p *Plan) error {
 	creates := false
 	for _, c := range p.Changes {
-		creates = creates || (c.Kind == KindRole && c.Action == ActionCreate)
+		creates = creates || (c.Kind == KindRole && (c.Action == ActionCreate || c.Role != nil && c.Role.Boundary != nil))
 	}
 	if !creates {
 		return nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/provision/policy"
@@ -16,8 +17,9 @@ import (
 )
 
 // TestRolesCarryTheStageBoundary: apply creates the stage's boundary when
-// the session may (an administrator's), every role it creates carries it,
-// and a spec role may name no other boundary.
+// the session may (an administrator's), every managed role carries it — one
+// made before the boundary existed gets it — and a spec role may name no
+// other boundary.
 func TestRolesCarryTheStageBoundary(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -30,6 +32,26 @@ func TestRolesCarryTheStageBoundary(t *testing.T) {
 		t.Fatalf("plan with a boundary of the role's own = %v, want an error naming the role and the stage's boundary", err)
 	}
 	d.Roles[0].PermissionsBoundary = want // naming the stage's boundary is allowed
+	// A role of the stage from before boundaries, and no boundary yet.
+	if _, err := s.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(d.Roles[0].Name), Path: aws.String(provision.RolePath(d)),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+		Description:              aws.String(d.Roles[0].Description),
+		Tags:                     []iamtypes.Tag{{Key: aws.String(provision.TagProject), Value: aws.String("shop")}, {Key: aws.String(provision.TagStage), Value: aws.String("dev")}}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := planOf(ctx, s, d, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rc *provision.RoleChange
+	for _, c := range p.Changes {
+		if c.Kind == provision.KindRole && c.Action == provision.ActionUpdate {
+			rc = c.Role
+		}
+	}
+	if rc == nil || rc.Boundary == nil || rc.Boundary.New != want || rc.Trust != nil || len(rc.Tags) != 0 {
+		t.Fatalf("plan for a role without the boundary: %+v, want only the boundary set", rc)
+	}
 	if err := converge1(ctx, s, d, false); err != nil {
 		t.Fatal(err)
 	}
