@@ -43,11 +43,11 @@ const (
 // which it requires: every resource of the document is in that account.
 //
 // Secrets are scoped by the stage's name prefix and owned by their tags:
-// creating one requires the ownership tags in the request
-// (aws:RequestTag), every other write requires them on the secret
-// (secretsmanager:ResourceTag) and may neither change nor remove them, so
-// the deployer cannot write, tag, untag or delete a secret it does not own
-// nor claim one. Adopting an existing secret with import is a separate
+// every write requires them on the secret (aws:ResourceTag; a secret being
+// created has its request's tags, so CreateSecret must carry them) and no
+// request may set them to other values (aws:RequestTag), so the deployer
+// cannot write, tag, untag or delete a secret it does not own nor claim
+// one. Adopting an existing secret with import is a separate
 // grant, ImportPolicy. GetSecretValue is narrower still: the stage key and
 // the secrets whose generated values apply carries over.
 //
@@ -57,11 +57,12 @@ const (
 // (iam:PermissionsBoundary) and the ownership tags, and an inline or
 // attached policy only written on a role that carries the boundary, so any
 // policy the deployer writes on its roles grants at most the boundary;
-// attachments are limited to the managed policies at the stage's path
+// attachments are limited to the read-policy parts at the stage's path
 // (iam:PolicyARN), never the boundary, which the deployer cannot write
-// either. Roles are handed to EC2 only (iam:PassedToService). Writes that
+// either, and PutRolePermissionsBoundary can set no other boundary. Roles are handed to EC2 only (iam:PassedToService). Writes that
 // IAM does not give iam:PermissionsBoundary (UpdateAssumeRolePolicy,
-// UpdateRole, TagRole, DeleteRole) require the ownership tags on the role.
+// UpdateRole, TagRole, UntagRole, DeleteRole) require the ownership tags on
+// the role.
 // External roles get the read-policy actions on their exact ARNs; what
 // that leaves possible is in docs/security.md. Listings, which IAM and
 // Secrets Manager authorize on "*" only, are read-only.
