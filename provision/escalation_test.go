@@ -3,6 +3,8 @@ package provision_test
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -304,10 +306,44 @@ func escalationSuite(t *testing.T, d *spec.Desired) {
 			t.Errorf("the bounded role with *:* inline, %s: %v, want AccessDenied", c.name, err)
 		}
 	}
-	// The administrator's secrets stay as they were.
+	// The import grant, attached for an import, claims an unowned secret
+	// under the prefix and nothing else: not another project's, and not
+	// with other tag values.
+	imp, err := provision.ImportPolicy(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(admin.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("deployer"), PolicyName: aws.String("secretboot-import"), PolicyDocument: aws.String(string(imp.Compact()))}))
+	claim := func(id, project string) error {
+		_, err := sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(id), Tags: []smtypes.Tag{
+			{Key: aws.String(provision.TagProject), Value: aws.String(project)}, {Key: aws.String(provision.TagStage), Value: aws.String(d.Stage)}}})
+		return err
+	}
+	if err := claim(otherProject, d.Project); !isDenied(err) {
+		t.Errorf("with the import grant, claiming another project's secret: %v, want AccessDenied", err)
+	}
+	if err := claim(foreign, "other"); !isDenied(err) {
+		t.Errorf("with the import grant, tagging an unowned secret for another project: %v, want AccessDenied", err)
+	}
+	if _, err := provision.Import(ctx, deployer, withSecret(d, foreign), []string{"foreign"}); err != nil {
+		t.Errorf("import of an unowned secret with the import grant: %v", err)
+	}
+	// The other project's secret stays as it was; the imported one is ours.
 	for _, id := range []string{foreign, otherProject} {
-		if _, err := admin.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)}); err != nil {
-			t.Errorf("%s: %v", id, err)
+		out, err := admin.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		tags := map[string]string{}
+		for _, tg := range out.Tags {
+			tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		}
+		want := map[string]string{provision.TagProject: "other", provision.TagStage: d.Stage}
+		if id == foreign {
+			want[provision.TagProject] = d.Project
+		}
+		if out.DeletedDate != nil || !maps.Equal(tags, want) {
+			t.Errorf("%s: deleted %v, tags %v, want tags %v", id, out.DeletedDate, tags, want)
 		}
 	}
 	t.Logf("%s/%s: apply, destroy, apply again and %d attacks denied as the deployer (%d calls), in %v",
@@ -317,4 +353,13 @@ func escalationSuite(t *testing.T, d *spec.Desired) {
 func isDenied(err error) bool {
 	var ae smithy.APIError
 	return errors.As(err, &ae) && (ae.ErrorCode() == "AccessDenied" || ae.ErrorCode() == "AccessDeniedException")
+}
+
+// withSecret is d with one more secret, key "foreign", named name, read by
+// nobody: what import needs to adopt an existing secret.
+func withSecret(d *spec.Desired, name string) *spec.Desired {
+	c := *d
+	c.Secrets = append(slices.Clone(d.Secrets), &spec.Secret{Key: "foreign", Name: name, RecoveryWindowDays: 7,
+		Payload: spec.Payload{Kind: spec.KindString, Declared: spec.SealString(canary + "-imported")}})
+	return &c
 }
