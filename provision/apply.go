@@ -598,6 +598,9 @@ func (a *applier) desiredRole(name string) *spec.Role {
 func (a *applier) role(ctx context.Context, c Change) error {
 	iamc := a.s.IAM
 	if c.Action == ActionDelete {
+		if err := a.detachForeign(ctx, c.Name, c.Role.Detach); err != nil {
+			return err
+		}
 		_, err := iamc.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(c.Name)})
 		if isNotFound(err) {
 			return nil

@@ -158,10 +158,11 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	// key is the requested one): apply converges a role that lacks it.
 	add(with(allow(SidDeployerRolePolicies, policy.StringList{stageRoles}, "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"),
 		policy.Conditions{"StringEquals": bounded}))
-	add(with(allow(SidDeployerAttachParts, policy.StringList{stageRoles}, "iam:AttachRolePolicy", "iam:DetachRolePolicy"),
+	add(with(allow(SidDeployerAttachParts, policy.StringList{stageRoles}, "iam:AttachRolePolicy"),
 		policy.Conditions{"ArnLike": stageParts["ArnLike"], "StringEquals": bounded}))
+	// Detaching grants nothing: apply removes policies attached by hand.
 	add(with(allow(SidDeployerRoles, policy.StringList{stageRoles},
-		"iam:DeleteRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole"),
+		"iam:DeleteRole", "iam:DetachRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole"),
 		policy.Conditions{"StringEquals": owners("aws:ResourceTag/")}))
 	add(allow(SidDeployerReadRoles, policy.StringList{stageRoles}, "iam:GetRolePolicy", "iam:ListAttachedRolePolicies"))
 	// AddRoleToInstanceProfile hands the role to every instance launched

@@ -161,6 +161,8 @@ func TestDeployerPolicyScope(t *testing.T) {
 		{"iam:GetRole", iamARN + "role/elsewhere/shop-dev-web", nil, true},
 		{"iam:GetRole", iamARN + "role/elsewhere/shop-dev-webx", nil, false},
 		{"iam:DeleteRole", iamARN + "role/elsewhere/shop-dev-web", owned, false},
+		{"iam:DetachRolePolicy", iamARN + "role/secretboot/shop/dev/shop-dev-web", plus(owned, ctx{"iam:PolicyARN": {"arn:aws:iam::aws:policy/AdministratorAccess"}}), true},
+		{"iam:DetachRolePolicy", iamARN + "role/secretboot/shop/dev/admins-role", ctx{"iam:PolicyARN": {"arn:aws:iam::aws:policy/AdministratorAccess"}}, false},
 		{"iam:PutRolePolicy", iamARN + "role/tf/tf-reporting", nil, true},
 		{"iam:PutRolePolicy", iamARN + "role/tf/tf-other", nil, false},
 		{"iam:UpdateAssumeRolePolicy", iamARN + "role/tf/tf-reporting", owned, false},
@@ -427,8 +429,12 @@ func (f *deployerFixture) lifecycle(deployer *provision.Session) error {
 			}
 			return converge1(ctx, deployer, deployerSpec(changed), false)
 		}},
-		{"repair a role's boundary and tags changed outside", func(ctx context.Context) error {
+		{"repair a role's boundary, tags and attachments changed outside", func(ctx context.Context) error {
 			d := deployerSpec(changed)
+			const adminAccess = "arn:aws:iam::aws:policy/AdministratorAccess"
+			if _, err := admin.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("shop-dev-web"), PolicyArn: aws.String(adminAccess)}); err != nil {
+				return err
+			}
 			if _, err := admin.IAM.(*iam.Client).DeleteRolePermissionsBoundary(ctx, &iam.DeleteRolePermissionsBoundaryInput{RoleName: aws.String("shop-dev-web")}); err != nil {
 				return err
 			}
@@ -447,8 +453,9 @@ func (f *deployerFixture) lifecycle(deployer *provision.Session) error {
 				}
 			}
 			want := []provision.TagChange{{Key: "added", Old: "outside", Removed: true}, {Key: "tier", Old: "db", New: "web"}}
-			if rc == nil || rc.Boundary == nil || rc.Boundary.Old != "" || rc.Boundary.New != provision.BoundaryARN(d, sandboxAccount) || !slices.Equal(rc.Tags, want) {
-				return fmt.Errorf("plan shows role change %+v, want the boundary set and tags %+v", rc, want)
+			if rc == nil || rc.Boundary == nil || rc.Boundary.Old != "" || rc.Boundary.New != provision.BoundaryARN(d, sandboxAccount) || !slices.Equal(rc.Tags, want) ||
+				!slices.Equal(rc.Detach, []string{adminAccess}) {
+				return fmt.Errorf("plan shows role change %+v, want the boundary set, tags %+v and %s detached", rc, want, adminAccess)
 			}
 			return converge1(ctx, deployer, d, false)
 		}},

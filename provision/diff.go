@@ -433,6 +433,10 @@ func (df *differ) roles() {
 			rc.Boundary, rc.Tags = roleDrift(d, r, or, o.Account)
 			changed = changed || rc.Boundary != nil || len(rc.Tags) > 0
 		}
+		if len(or.ForeignARNs) > 0 {
+			rc.Detach = or.ForeignARNs
+			changed = true
+		}
 		if changed {
 			df.add(Change{Kind: KindRole, Name: r.Name, Action: ActionUpdate, Role: rc})
 		}
@@ -670,7 +674,7 @@ func (df *differ) profiles() {
 		df.add(Change{Kind: KindInstanceProfile, Name: name, Action: ActionDelete, Profile: pc})
 	}
 	for _, name := range df.staleRoles {
-		c := Change{Kind: KindRole, Name: name, Action: ActionDelete, Role: &RoleChange{ARN: o.Roles[name].ARN}}
+		c := Change{Kind: KindRole, Name: name, Action: ActionDelete, Role: &RoleChange{ARN: o.Roles[name].ARN, Detach: o.Roles[name].ForeignARNs}}
 		c.DependsOn = append(c.DependsOn, df.dep(KindRolePolicy, name+"/"+ReadPolicyName)...)
 		for _, pn := range sortedKeys(o.Profiles) {
 			if contains(o.Profiles[pn].Roles, name) {
@@ -754,7 +758,7 @@ func roleFingerprint(r *ObservedRole) RoleFingerprint {
 	for _, p := range r.Parts {
 		policy = append(policy, p.Name, p.DefaultVersion, strconv.FormatBool(p.Attached))
 	}
-	trust := []string{canonicalOf(r.Trust), r.Description, r.Boundary}
+	trust := append([]string{canonicalOf(r.Trust), r.Description, r.Boundary}, r.ForeignARNs...)
 	for _, k := range sortedKeys(r.Tags) {
 		trust = append(trust, k, r.Tags[k])
 	}

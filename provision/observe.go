@@ -119,8 +119,15 @@ type ObservedRole struct {
 	// not its parts (attached by hand, or by the owner of an external
 	// role): they take attachment slots a split read policy needs. It is
 	// observed only for a role whose read policy has parts or does not fit
-	// inline, the roles for which Diff counts slots; 0 for the others.
+	// inline, the roles for which Diff counts slots; 0 for the others, and
+	// for a managed role the spec keeps, whose foreign attachments apply
+	// detaches (ForeignARNs).
 	Foreign int
+	// ForeignARNs are those policies, sorted, once observed
+	// (AttachmentsObserved): a managed role's are drift that apply
+	// detaches.
+	ForeignARNs         []string
+	AttachmentsObserved bool
 	// ForeignInline is the size (characters without whitespace, as IAM
 	// counts them) of the role's inline policies other than the stage's
 	// read policy: IAM's 10,240-character inline limit covers them all
@@ -313,7 +320,7 @@ func (o *Observed) observeSlots(ctx context.Context, s *Session, d *spec.Desired
 			continue
 		}
 		splits = append(splits, split{live, n})
-		if live != nil && len(live.Parts) == 0 {
+		if live != nil && len(live.Parts) == 0 && !live.AttachmentsObserved {
 			uncounted = append(uncounted, live)
 		}
 	}
@@ -555,7 +562,8 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 	}
 	// Every role under the path, wanted or about to be deleted, gets its
 	// read policy observed: a role cannot be deleted while it holds one.
-	// The roles the spec keeps also get their boundary and tags read.
+	// And what roleconverge.go compares: the boundary and tags of the roles
+	// the spec keeps, and the managed policies attached to every role.
 	kept := map[string]bool{}
 	for _, r := range d.Roles {
 		kept[r.Name] = r.Managed()
@@ -563,10 +571,10 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 	for _, name := range sortedKeys(o.Roles) {
 		or := o.Roles[name]
 		jobs = append(jobs, func() error {
-			if err := o.observeReadPolicy(ctx, s, or, ReadPolicyName, or.Name+partSuffix); err != nil || !kept[name] {
+			if err := o.observeReadPolicy(ctx, s, or, ReadPolicyName, or.Name+partSuffix); err != nil {
 				return err
 			}
-			return observeRoleDetails(ctx, s, or)
+			return observeManagedRole(ctx, s, or, kept[name])
 		})
 	}
 	return forEachParallel(jobs, observeParallelism, func(job func() error) error { return job() })
@@ -691,8 +699,11 @@ func observeAttachments(ctx context.Context, s *Session, or *ObservedRole) error
 		part.Attached = attached[part.ARN]
 		if part.Attached {
 			or.Foreign--
+			delete(attached, part.ARN)
 		}
 	}
+	or.ForeignARNs = sortedKeys(attached)
+	or.AttachmentsObserved = true
 	return nil
 }
 

@@ -12,10 +12,13 @@ import (
 
 // Role convergence beyond the description and trust that ListRoles shows:
 // a managed role's permissions boundary and tags, which only GetRole
-// returns. Observing them costs one GetRole per existing managed role of
-// the spec per plan (IAM has no batch read by path: GetAccountAuthorization
-// Details lists the whole account); roles the spec drops are deleted and
-// not read.
+// returns, and the managed policies attached to it that are not its read
+// policy's parts (AdministratorAccess attached by hand, say), which apply
+// detaches. Observing them costs per existing managed role one GetRole
+// (roles the spec drops are deleted and not read) and one
+// ListAttachedRolePolicies, unless its split read policy already needed
+// it: IAM has no batch read by path (GetAccountAuthorizationDetails lists,
+// and needs the right to read, the whole account).
 
 // roleDetails fills in or's boundary and tags from a GetRole answer.
 func roleDetails(or *ObservedRole, r *iamtypes.Role) {
@@ -30,9 +33,20 @@ func roleDetails(or *ObservedRole, r *iamtypes.Role) {
 	}
 }
 
-// observeRoleDetails reads the boundary and tags of a managed role that
-// the listing showed.
-func observeRoleDetails(ctx context.Context, s *Session, or *ObservedRole) error {
+// observeManagedRole reads the attached policies of a role under the
+// stage's path and, when the spec keeps it, its boundary and tags.
+func observeManagedRole(ctx context.Context, s *Session, or *ObservedRole, kept bool) error {
+	if !or.AttachmentsObserved {
+		if err := observeAttachments(ctx, s, or); err != nil {
+			return err
+		}
+	}
+	if !kept {
+		return nil
+	}
+	// Apply detaches them (role updates run before read policies), so
+	// they take no slot from a split read policy.
+	or.Foreign = 0
 	if or.Detailed {
 		return nil
 	}
@@ -67,9 +81,23 @@ func roleDrift(d *spec.Desired, r *spec.Role, or *ObservedRole, account string) 
 	return boundary, tagChanges(or.Tags, desiredRoleTags(d, r))
 }
 
-// convergeRole sets a managed role's boundary and tags as the plan says.
-// The boundary comes first: the deployer may write a role's policies only
-// once it carries the stage's boundary.
+// detachForeign detaches the managed policies that the plan found attached
+// to a managed role besides its parts: as drift, and before the role is
+// deleted, which IAM refuses while any is attached (DeleteConflict).
+func (a *applier) detachForeign(ctx context.Context, name string, arns []string) error {
+	for _, arn := range arns {
+		_, err := a.s.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(arn)})
+		if err != nil && !isNotFound(err) {
+			return wrap(err, "detaching "+arn+" from role", name)
+		}
+	}
+	return nil
+}
+
+// convergeRole sets a managed role's boundary and tags as the plan says
+// and detaches foreign managed policies. The boundary comes first: the
+// deployer may write a role's policies only once it carries the stage's
+// boundary.
 func (a *applier) convergeRole(ctx context.Context, name string, rc *RoleChange) error {
 	iamc := a.s.IAM
 	if rc.Boundary != nil {
@@ -96,5 +124,5 @@ func (a *applier) convergeRole(ctx context.Context, name string, rc *RoleChange)
 			return wrap(err, "untagging role", name)
 		}
 	}
-	return nil
+	return a.detachForeign(ctx, name, rc.Detach)
 }

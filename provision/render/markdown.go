@@ -122,6 +122,9 @@ func details(c provision.Change) string {
 		if c.Role.Boundary != nil {
 			parts = append(parts, "permissions boundary "+valueChange(c.Role.Boundary))
 		}
+		for _, arn := range c.Role.Detach {
+			parts = append(parts, "detach "+arn)
+		}
 		for _, tc := range c.Role.Tags {
 			parts = append(parts, "tag "+tagChange(tc))
 		}

@@ -246,6 +246,9 @@ func (t *textWriter) role(c provision.Change) {
 	if rc.Boundary != nil {
 		t.attr("boundary", valueChange(rc.Boundary))
 	}
+	for _, arn := range rc.Detach {
+		t.attr("detach", arn+" (attached outside secretboot)")
+	}
 	for _, tc := range rc.Tags {
 		t.attr("tag", tagChange(tc))
 	}
