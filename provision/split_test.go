@@ -188,7 +188,7 @@ func TestSplitReadPolicy(t *testing.T) {
 		}
 		n, r := len(d.Secrets)+1, 1
 		budget := 2 + (n+99)/100 + 3 + 2*r + 1 + len(names) // the split role's attachments are read once
-		total := 1 // GetCallerIdentity, made by Connect
+		total := 1                                          // GetCallerIdentity, made by Connect
 		for _, k := range calls {
 			total += k
 		}
