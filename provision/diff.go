@@ -71,6 +71,9 @@ func Diff(d *spec.Desired, o *Observed, opts DiffOptions) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkRoleBoundaries(d, o.Account); err != nil {
+		return nil, err
+	}
 	if n := externalRoles(d); n > MaxExternalRoles {
 		return nil, fmt.Errorf("stage %s names %d external roles, more than %d: each is recorded as a tag on the stage key secret %s, which holds at most 50 tags (3 used for ownership, 2 kept spare); use fewer external roles, or managed roles", d.Stage, n, MaxExternalRoles, StageKeyName(d))
 	}
@@ -466,6 +469,14 @@ func (df *differ) roles() {
 			rc.Trust = &ValueChange{Old: live, New: trust}
 			changed = true
 		}
+		if or.Detailed {
+			rc.Boundary, rc.Tags = roleDrift(d, r, or, o.Account)
+			changed = changed || rc.Boundary != nil || len(rc.Tags) > 0
+		}
+		if len(or.ForeignARNs) > 0 {
+			rc.Detach = or.ForeignARNs
+			changed = true
+		}
 		if changed {
 			df.add(Change{Kind: KindRole, Name: r.Name, Action: ActionUpdate, Role: rc})
 		}
@@ -703,7 +714,7 @@ func (df *differ) profiles() {
 		df.add(Change{Kind: KindInstanceProfile, Name: name, Action: ActionDelete, Profile: pc})
 	}
 	for _, name := range df.staleRoles {
-		c := Change{Kind: KindRole, Name: name, Action: ActionDelete, Role: &RoleChange{ARN: o.Roles[name].ARN}}
+		c := Change{Kind: KindRole, Name: name, Action: ActionDelete, Role: &RoleChange{ARN: o.Roles[name].ARN, Detach: o.Roles[name].ForeignARNs}}
 		c.DependsOn = append(c.DependsOn, df.dep(KindRolePolicy, name+"/"+ReadPolicyName)...)
 		for _, pn := range sortedKeys(o.Profiles) {
 			if contains(o.Profiles[pn].Roles, name) {
@@ -790,7 +801,11 @@ func roleFingerprint(r *ObservedRole) RoleFingerprint {
 	for _, p := range r.Parts {
 		policy = append(policy, p.Name, p.DefaultVersion, strconv.FormatBool(p.Attached))
 	}
-	return RoleFingerprint{ARN: r.ARN, TrustHash: hashOf(canonicalOf(r.Trust), r.Description), PolicyHash: hashOf(policy...)}
+	trust := append([]string{canonicalOf(r.Trust), r.Description, r.Boundary}, r.ForeignARNs...)
+	for _, k := range sortedKeys(r.Tags) {
+		trust = append(trust, k, r.Tags[k])
+	}
+	return RoleFingerprint{ARN: r.ARN, TrustHash: hashOf(trust...), PolicyHash: hashOf(policy...)}
 }
 
 func hashOf(parts ...string) string {

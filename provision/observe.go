@@ -114,7 +114,12 @@ type ObservedRole struct {
 	ARN         string
 	Description string
 	Trust       string // the trust policy document, URL-decoded
-	Policy      string // secretboot's inline read policy, "" when absent
+	// Boundary and Tags are what GetRole shows and ListRoles does not;
+	// Detailed says they were read (managed roles the spec names).
+	Boundary string
+	Tags     map[string]string
+	Detailed bool
+	Policy   string // secretboot's inline read policy, "" when absent
 	// Parts are the customer managed policies that hold the role's read
 	// policy when it is split, in part order; see ReadPolicyPartName.
 	Parts []*ObservedPolicy
@@ -122,8 +127,15 @@ type ObservedRole struct {
 	// not its parts (attached by hand, or by the owner of an external
 	// role): they take attachment slots a split read policy needs. It is
 	// observed only for a role whose read policy has parts or does not fit
-	// inline, the roles for which Diff counts slots; 0 for the others.
+	// inline, the roles for which Diff counts slots; 0 for the others, and
+	// for a managed role the spec keeps, whose foreign attachments apply
+	// detaches (ForeignARNs).
 	Foreign int
+	// ForeignARNs are those policies, sorted, once observed
+	// (AttachmentsObserved): a managed role's are drift that apply
+	// detaches.
+	ForeignARNs         []string
+	AttachmentsObserved bool
 	// ForeignInline is the size (characters without whitespace, as IAM
 	// counts them) of the role's inline policies other than the stage's
 	// read policy: IAM's 10,240-character inline limit covers them all
@@ -319,7 +331,7 @@ func (o *Observed) observeSlots(ctx context.Context, s *Session, d *spec.Desired
 			continue
 		}
 		splits = append(splits, split{live, n})
-		if live != nil && len(live.Parts) == 0 {
+		if live != nil && len(live.Parts) == 0 && !live.AttachmentsObserved {
 			uncounted = append(uncounted, live)
 		}
 	}
@@ -497,6 +509,7 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 					// ListRoles lags behind a role created moments ago:
 					// it is ours all the same.
 					or := roleOf(*role)
+					roleDetails(or, role)
 					mu.Lock()
 					o.Roles[name] = or
 					mu.Unlock()
@@ -562,10 +575,19 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 	}
 	// Every role under the path, wanted or about to be deleted, gets its
 	// read policy observed: a role cannot be deleted while it holds one.
+	// And what roleconverge.go compares: the boundary and tags of the roles
+	// the spec keeps, and the managed policies attached to every role.
+	kept := map[string]bool{}
+	for _, r := range d.Roles {
+		kept[r.Name] = r.Managed()
+	}
 	for _, name := range sortedKeys(o.Roles) {
 		or := o.Roles[name]
 		jobs = append(jobs, func() error {
-			return o.observeReadPolicy(ctx, s, or, ReadPolicyName, or.Name+partSuffix)
+			if err := o.observeReadPolicy(ctx, s, or, ReadPolicyName, or.Name+partSuffix); err != nil {
+				return err
+			}
+			return observeManagedRole(ctx, s, or, kept[name])
 		})
 	}
 	return forEachParallel(jobs, observeParallelism, func(job func() error) error { return job() })
@@ -690,8 +712,11 @@ func observeAttachments(ctx context.Context, s *Session, or *ObservedRole) error
 		part.Attached = attached[part.ARN]
 		if part.Attached {
 			or.Foreign--
+			delete(attached, part.ARN)
 		}
 	}
+	or.ForeignARNs = sortedKeys(attached)
+	or.AttachmentsObserved = true
 	return nil
 }
 

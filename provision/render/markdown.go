@@ -119,6 +119,15 @@ func details(c provision.Change) string {
 		if c.Role.Trust != nil && c.Action != provision.ActionCreate {
 			parts = append(parts, "trust "+TrustSummary(c.Role))
 		}
+		if c.Role.Boundary != nil {
+			parts = append(parts, "permissions boundary "+valueChange(c.Role.Boundary))
+		}
+		for _, arn := range c.Role.Detach {
+			parts = append(parts, "detach "+arn)
+		}
+		for _, tc := range c.Role.Tags {
+			parts = append(parts, "tag "+tagChange(tc))
+		}
 	case c.Policy != nil:
 		broad := 0
 		for _, g := range c.Policy.Grants {

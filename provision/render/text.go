@@ -248,6 +248,15 @@ func (t *textWriter) role(c provision.Change) {
 	if rc.Trust != nil && c.Action != provision.ActionCreate {
 		t.attr("trust", TrustSummary(rc))
 	}
+	if rc.Boundary != nil {
+		t.attr("boundary", valueChange(rc.Boundary))
+	}
+	for _, arn := range rc.Detach {
+		t.attr("detach", arn+" (attached outside secretboot)")
+	}
+	for _, tc := range rc.Tags {
+		t.attr("tag", tagChange(tc))
+	}
 }
 
 func (t *textWriter) policy(c provision.Change) {

@@ -58,8 +58,12 @@ func (s *Service) createSecret(in *createSecretInput, az AuthorizeFunc) (any, *a
 		validateValue(in.SecretString, in.SecretBinary, false), validateTags(tagsIn(in.Tags))); err != nil {
 		return nil, err
 	}
+	// A secret created with tags is evaluated with those tags as its
+	// resource tags too, as AWS does for a resource its request creates
+	// (IAM's ABAC tutorial grants CreateSecret on aws:ResourceTag alone).
+	reqTags := requestTags(tagsIn(in.Tags))
 	if existing := s.byName[name]; existing != nil {
-		if err := authorize(az, "CreateSecret", existing.ARN, existing.ResourcePolicy); err != nil {
+		if err := authorize(az, "CreateSecret", existing.ARN, existing.ResourcePolicy, reqTags, resourceTags(existing.Tags)); err != nil {
 			return nil, err
 		}
 		s.touch(existing)
@@ -70,7 +74,7 @@ func (s *Service) createSecret(in *createSecretInput, az AuthorizeFunc) (any, *a
 		return nil, err
 	}
 	arn := s.arnPrefix() + name + "-" + suffix
-	if err := authorize(az, "CreateSecret", arn, ""); err != nil {
+	if err := authorize(az, "CreateSecret", arn, "", reqTags, resourceTags(tagsIn(in.Tags))); err != nil {
 		return nil, err
 	}
 	tags, err := mergeTags(nil, tagsIn(in.Tags))
@@ -475,7 +479,7 @@ type tagResourceInput struct {
 }
 
 func (s *Service) tagResource(in *tagResourceInput, az AuthorizeFunc) (any, *apiError) {
-	sec, err := s.target(in.SecretId, "TagResource", az)
+	sec, err := s.target(in.SecretId, "TagResource", az, requestTags(tagsIn(in.Tags)))
 	if err != nil {
 		return nil, err
 	}
@@ -499,7 +503,11 @@ type untagResourceInput struct {
 }
 
 func (s *Service) untagResource(in *untagResourceInput, az AuthorizeFunc) (any, *apiError) {
-	sec, err := s.target(in.SecretId, "UntagResource", az)
+	var keys map[string][]string
+	if len(in.TagKeys) > 0 {
+		keys = map[string][]string{"aws:TagKeys": in.TagKeys}
+	}
+	sec, err := s.target(in.SecretId, "UntagResource", az, keys)
 	if err != nil {
 		return nil, err
 	}
