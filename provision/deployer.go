@@ -230,8 +230,8 @@ func ImportPolicy(d *spec.Desired) (*policy.Document, error) {
 	doc := &policy.Document{Version: "2012-10-17", Statement: []policy.Statement{{
 		Sid: SidImport, Effect: policy.Allow, Action: policy.StringList{"secretsmanager:TagResource"}, Resource: policy.StringList{secrets},
 		Condition: policy.Conditions{
-			"Null":                      {"aws:ResourceTag/" + TagProject: {"true"}, "aws:ResourceTag/" + TagStage: {"true"}},
-			"StringEquals":              {"aws:RequestTag/" + TagProject: {d.Project}, "aws:RequestTag/" + TagStage: {d.Stage}},
+			"Null":         {"aws:ResourceTag/" + TagProject: {"true"}, "aws:ResourceTag/" + TagStage: {"true"}},
+			"StringEquals": {"aws:RequestTag/" + TagProject: {d.Project}, "aws:RequestTag/" + TagStage: {d.Stage}},
 			// The owner mark and the removal window come with the claim;
 			// a mark is worth nothing without the stage key's HMAC.
 			"ForAllValues:StringEquals": {"aws:TagKeys": {TagProject, TagStage, TagMark, TagRecoveryWindow}},
