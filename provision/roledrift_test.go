@@ -7,13 +7,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/secretboot/secretboot/provision"
 )
 
 // TestRoleDriftAsDeployer: as a session holding only the deployer policy,
-// an inline policy put by hand on a managed role is planned for deletion
-// and deleted; a role below the stage's path and an untagged role at the
+// an inline policy put by hand on a managed role, a managed policy attached
+// by hand and a tag the spec does not set are planned and converged; a role below the stage's path and an untagged role at the
 // stage's path are reported in every plan and never touched.
 func TestRoleDriftAsDeployer(t *testing.T) {
 	t.Parallel()
@@ -41,6 +42,19 @@ func TestRoleDriftAsDeployer(t *testing.T) {
 		func() error {
 			_, err := f.admin.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("shop-dev-batch"), PolicyName: aws.String("handmade"),
 				PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)})
+			return err
+		}(),
+		func() error { // a tag the spec does not set
+			_, err := f.admin.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String("shop-dev-batch"), Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("x")}}})
+			return err
+		}(),
+		func() error { // a managed policy attached by hand
+			out, err := f.admin.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("admin-ish"), Path: aws.String("/ops/"),
+				PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)})
+			if err != nil {
+				return err
+			}
+			_, err = f.admin.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("shop-dev-batch"), PolicyArn: out.Policy.Arn})
 			return err
 		}(),
 		func() error {
@@ -77,8 +91,12 @@ func TestRoleDriftAsDeployer(t *testing.T) {
 		t.Fatal(err)
 	}
 	reported(p)
-	if len(p.Changes) != 1 || p.Changes[0].ID != "role:shop-dev-batch" || strings.Join(p.Changes[0].Role.DeleteInline, ",") != "handmade" {
-		t.Fatalf("plan: %+v, want only the hand-made inline policy of shop-dev-batch deleted", p.Changes)
+	if len(p.Changes) != 1 || p.Changes[0].ID != "role:shop-dev-batch" {
+		t.Fatalf("plan: %+v, want only shop-dev-batch converged", p.Changes)
+	}
+	if rc := p.Changes[0].Role; strings.Join(rc.DeleteInline, ",") != "handmade" || len(rc.Detach) != 1 || !strings.HasSuffix(rc.Detach[0], ":policy/ops/admin-ish") ||
+		len(rc.Tags) != 1 || rc.Tags[0].Key != "team" || !rc.Tags[0].Removed {
+		t.Fatalf("role change %+v, want the inline policy deleted, admin-ish detached and tag team removed", rc)
 	}
 	if txt := textOf(t, p); !strings.Contains(txt, "delete handmade (put outside secretboot)") {
 		t.Errorf("plan text does not show the deletion:\n%s", txt)
