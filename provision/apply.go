@@ -550,6 +550,9 @@ func (a *applier) role(ctx context.Context, c Change) error {
 		if err := a.detachForeign(ctx, c.Name, c.Role.Detach); err != nil {
 			return err
 		}
+		if err := a.deleteOtherInline(ctx, c.Name, c.Role.DeleteInline); err != nil {
+			return err
+		}
 		_, err := iamc.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(c.Name)})
 		if isNotFound(err) {
 			return nil

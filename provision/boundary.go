@@ -32,9 +32,7 @@ type Boundary struct {
 }
 
 // BoundaryName is the name of the stage's permissions boundary policy.
-func BoundaryName(d *spec.Desired) string {
-	return "secretboot-" + d.Project + "-" + d.Stage + "-boundary"
-}
+func BoundaryName(d *spec.Desired) string { return spec.BoundaryName(d.Project, d.Stage) }
 
 // BoundaryARN is the ARN of the stage's permissions boundary in account.
 func BoundaryARN(d *spec.Desired, account string) string {

@@ -166,7 +166,9 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	add(with(allow(SidDeployerRoles, policy.StringList{stageRoles},
 		"iam:DeleteRole", "iam:DetachRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole"),
 		policy.Conditions{"StringEquals": owners("aws:ResourceTag/")}))
-	add(allow(SidDeployerReadRoles, policy.StringList{stageRoles}, "iam:GetRolePolicy", "iam:ListAttachedRolePolicies"))
+	// GetRole also for the tags of a role the spec drops (only an owned
+	// one is deleted), ListRolePolicies for inline policies put by hand.
+	add(allow(SidDeployerReadRoles, policy.StringList{stageRoles}, "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies"))
 	// AddRoleToInstanceProfile hands the role to every instance launched
 	// with the profile, so IAM also asks for PassRole on the role.
 	add(with(allow(SidDeployerPassRoles, policy.StringList{stageRoles}, "iam:PassRole"),
@@ -200,13 +202,17 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	}
 	add(allow(SidDeployerSimulate, append(policy.StringList{stageRoles}, external...), "iam:SimulatePrincipalPolicy"))
 	// Names cannot hold "/", so "<path>*/*" is exactly what lies below
-	// the stage's path, which plan and verify do not look at.
+	// the stage's path, where plan reports roles and touches nothing.
 	add(policy.Statement{Sid: SidDeployerDenyDeeper, Effect: policy.Deny, Action: policy.StringList{"iam:*"},
 		Resource: policy.StringList{iamARN("role", path+"*/*"), iamARN("instance-profile", path+"*/*"), stagePolicies + "/*"}})
 	// The boundary sits at the stage's path, which the grants above cover:
 	// a deployer that could create or rewrite it would bound nothing.
+	// "iam:Create*", "iam:Delete*" and "iam:Set*" name, on a policy, exactly
+	// CreatePolicy(Version), DeletePolicy(Version) and
+	// SetDefaultPolicyVersion, and keep the document within a managed
+	// policy's size.
 	add(policy.Statement{Sid: SidDeployerDenyBoundary, Effect: policy.Deny, Resource: policy.StringList{boundary},
-		Action: policy.StringList{"iam:CreatePolicy*", "iam:DeletePolicy*", "iam:SetDefaultPolicyVersion", "iam:TagPolicy", "iam:UntagPolicy"}})
+		Action: policy.StringList{"iam:Create*", "iam:Delete*", "iam:Set*", "iam:TagPolicy", "iam:UntagPolicy"}})
 	// Sorted and without duplicates (two secrets may share a key), as the
 	// canonical form writes them, so the value equals its parsed file.
 	return doc.Normalized(), nil

@@ -159,7 +159,10 @@ type RoleChange struct {
 	Tags        []TagChange  `json:"tags,omitempty"`
 	// Detach lists managed policies attached to the role that are not
 	// its read policy's parts; apply detaches them.
-	Detach          []string `json:"detach,omitempty"`
+	Detach []string `json:"detach,omitempty"`
+	// DeleteInline names inline policies on the role other than its read
+	// policy (put there by hand); apply deletes them.
+	DeleteInline    []string `json:"delete_inline_policies,omitempty"`
 	InstanceProfile bool     `json:"instance_profile,omitempty"`
 }
 

@@ -14,8 +14,10 @@ import (
 // a managed role's permissions boundary and tags, which only GetRole
 // returns, and the managed policies attached to it that are not its read
 // policy's parts (AdministratorAccess attached by hand, say), which apply
-// detaches. Observing them costs per existing managed role one GetRole
-// (roles the spec drops are deleted and not read) and one
+// detaches, and inline policies other than the read policy, which apply
+// deletes. Observing them costs per role under the path one GetRole (for a
+// role the spec drops, its ownership tags), one ListRolePolicies (which
+// spares the GetRolePolicy of an absent read policy) and one
 // ListAttachedRolePolicies, unless its split read policy already needed
 // it: IAM has no batch read by path (GetAccountAuthorizationDetails lists,
 // and needs the right to read, the whole account).
@@ -33,20 +35,21 @@ func roleDetails(or *ObservedRole, r *iamtypes.Role) {
 	}
 }
 
-// observeManagedRole reads the attached policies of a role under the
-// stage's path and, when the spec keeps it, its boundary and tags.
+// observeManagedRole reads the attached policies, the boundary and the
+// tags of a role under the stage's path: the tags of a role the spec drops
+// too, since only one that carries the stage's ownership tags is
+// secretboot's to delete.
 func observeManagedRole(ctx context.Context, s *Session, or *ObservedRole, kept bool) error {
 	if !or.AttachmentsObserved {
 		if err := observeAttachments(ctx, s, or); err != nil {
 			return err
 		}
 	}
-	if !kept {
-		return nil
+	if kept {
+		// Apply detaches them (role updates run before read policies),
+		// so they take no slot from a split read policy.
+		or.Foreign = 0
 	}
-	// Apply detaches them (role updates run before read policies), so
-	// they take no slot from a split read policy.
-	or.Foreign = 0
 	if or.Detailed {
 		return nil
 	}
@@ -124,5 +127,22 @@ func (a *applier) convergeRole(ctx context.Context, name string, rc *RoleChange)
 			return wrap(err, "untagging role", name)
 		}
 	}
+	if err := a.deleteOtherInline(ctx, name, rc.DeleteInline); err != nil {
+		return err
+	}
 	return a.detachForeign(ctx, name, rc.Detach)
+}
+
+// deleteOtherInline deletes inline policies that the plan found on a
+// managed role besides its read policy: as drift, and before the role is
+// deleted, which IAM refuses while any is there (DeleteConflict). The
+// deployer may, on a role that carries the stage's boundary.
+func (a *applier) deleteOtherInline(ctx context.Context, name string, policies []string) error {
+	for _, pn := range policies {
+		_, err := a.s.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(pn)})
+		if err != nil && !isNotFound(err) {
+			return wrap(err, "deleting inline policy "+pn+" of role", name)
+		}
+	}
+	return nil
 }

@@ -310,6 +310,8 @@ func (e *evaluator) role(rc *RoleConfig) *Role {
 		if r.PermissionsBoundary, ok = e.str(attr); ok && !policyARNRe.MatchString(r.PermissionsBoundary) {
 			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid policy ARN",
 				"permissions_boundary must be a managed policy ARN, such as arn:aws:iam::123456789012:policy/boundary."))
+		} else if ok && r.Managed() {
+			e.diags = append(e.diags, checkRoleBoundary(r.PermissionsBoundary, e.c.Project, e.st, attr.Expr.Range())...)
 		}
 	}
 	if attr, ok := rc.attrs["tags"]; ok {

@@ -125,6 +125,9 @@ func details(c provision.Change) string {
 		for _, arn := range c.Role.Detach {
 			parts = append(parts, "detach "+arn)
 		}
+		for _, pn := range c.Role.DeleteInline {
+			parts = append(parts, "delete inline policy "+pn)
+		}
 		for _, tc := range c.Role.Tags {
 			parts = append(parts, "tag "+tagChange(tc))
 		}

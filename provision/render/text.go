@@ -254,6 +254,9 @@ func (t *textWriter) role(c provision.Change) {
 	for _, arn := range rc.Detach {
 		t.attr("detach", arn+" (attached outside secretboot)")
 	}
+	for _, pn := range rc.DeleteInline {
+		t.attr("inline", "delete "+pn+" (put outside secretboot)")
+	}
 	for _, tc := range rc.Tags {
 		t.attr("tag", tagChange(tc))
 	}
