@@ -143,6 +143,9 @@ func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts Ap
 			a.arns[name] = os.ARN
 		}
 	}
+	if err := ensureBoundary(ctx, s, d, o.Account, fresh); err != nil {
+		return nil, err
+	}
 	res, err := a.run(ctx, fresh)
 	calls := s.CallStats().Since(before)
 	total := calls.Total()
@@ -544,6 +547,12 @@ func (a *applier) desiredRole(name string) *spec.Role {
 func (a *applier) role(ctx context.Context, c Change) error {
 	iamc := a.s.IAM
 	if c.Action == ActionDelete {
+		if err := a.detachForeign(ctx, c.Name, c.Role.Detach); err != nil {
+			return err
+		}
+		if err := a.deleteOtherInline(ctx, c.Name, c.Role.DeleteInline); err != nil {
+			return err
+		}
 		_, err := iamc.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(c.Name)})
 		if isNotFound(err) {
 			return nil
@@ -568,9 +577,9 @@ func (a *applier) role(ctx context.Context, c Change) error {
 		if r.Description != "" {
 			in.Description = aws.String(r.Description)
 		}
-		if r.PermissionsBoundary != "" {
-			in.PermissionsBoundary = aws.String(r.PermissionsBoundary)
-		}
+		// Every managed role carries the stage's boundary, which the
+		// deployer policy makes a condition of creating it.
+		in.PermissionsBoundary = aws.String(BoundaryARN(a.d, a.o.Account))
 		tags := ownerTags(a.d)
 		for k, v := range r.Tags {
 			tags[k] = v
@@ -583,6 +592,9 @@ func (a *applier) role(ctx context.Context, c Change) error {
 			return a.roleCreatedMeanwhile(ctx, r.Name, err)
 		}
 		return wrap(err, "creating role", r.Name)
+	}
+	if err := a.convergeRole(ctx, r.Name, c.Role); err != nil {
+		return err
 	}
 	if c.Role.Description != nil {
 		if _, err := iamc.UpdateRole(ctx, &iam.UpdateRoleInput{RoleName: aws.String(r.Name), Description: aws.String(r.Description)}); err != nil {

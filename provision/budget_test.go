@@ -19,7 +19,11 @@ import (
 )
 
 // TestPlanCallBudget checks DESIGN §6: with N secrets and R roles, a plan
-// (connect, observe, diff) makes at most 2 + ceil(N/100) + 2 + R + 2 calls;
+// (connect, observe, diff) makes at most 2 + ceil(N/100) + 2 + 4R + 2
+// calls: per role its read policy and, since issue #11, one GetRole for its
+// boundary and tags, which ListRoles does not show, and one
+// ListAttachedRolePolicies for policies attached by hand and one
+// ListRolePolicies for inline policies put by hand;
 // TestSplitReadPolicy checks the budget of a stage with a split role.
 // The stage is seeded straight through the SDK, which is much faster than
 // an apply under the client-side rate limits.
@@ -67,7 +71,8 @@ func TestPlanCallBudget(t *testing.T) {
 			if _, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{
 				RoleName: aws.String(role.Name), Path: aws.String(provision.RolePath(d)),
 				AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
-				Tags:                     []iamtypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}},
+				// Tagged as apply tags them: an untagged role is not ours.
+				Tags: []iamtypes.Tag{{Key: aws.String(provision.TagProject), Value: aws.String("big")}, {Key: aws.String(provision.TagStage), Value: aws.String("prod")}},
 			}); err != nil {
 				errs <- err
 				return
@@ -106,20 +111,23 @@ func TestPlanCallBudget(t *testing.T) {
 	for _, c := range env.Server.Stats().Calls {
 		total += c
 	}
-	budget := 2 + (n+99)/100 + 2 + r + 2
+	budget := 2 + (n+99)/100 + 2 + 4*r + 2
 	if total > budget {
 		t.Errorf("plan made %d calls, budget %d: %v", total, budget, env.Server.Stats().Calls)
+	}
+	if got := env.Server.Stats().Calls["iam.GetRole"]; got != r {
+		t.Errorf("GetRole called %d times, want one per role", got)
 	}
 	if got := env.Server.Stats().Calls["secretsmanager.ListSecrets"]; got != (n+1+99)/100 {
 		t.Errorf("ListSecrets called %d times", got)
 	}
-	// Managed policies cost one listing per stage; attachments and
-	// versions are read only for roles whose read policy is split.
+	// Managed policies cost one listing per stage and one listing of each
+	// role's attachments; versions are read only for split read policies.
 	calls := env.Server.Stats().Calls
 	if calls["secretsmanager.ListSecretVersionIds"] != 0 {
 		t.Errorf("converged secrets had their history read: %v", calls)
 	}
-	if calls["iam.ListPolicies"] != 1 || calls["iam.ListAttachedRolePolicies"] != 0 || calls["iam.GetPolicyVersion"] != 0 {
+	if calls["iam.ListPolicies"] != 1 || calls["iam.ListAttachedRolePolicies"] != r || calls["iam.GetPolicyVersion"] != 0 {
 		t.Errorf("managed policy calls: %v", calls)
 	}
 }

@@ -11,36 +11,60 @@ import (
 // are stable so that a reviewer can follow a statement across spec
 // changes, and docs/security.md explains each.
 const (
-	SidDeployerListSecrets   = "ListSecrets"
-	SidDeployerManageSecrets = "ManageStageSecrets"
-	SidDeployerReadSecrets   = "ReadStageKeyAndGeneratedValues"
-	SidDeployerKMS           = "EncryptWithCustomerKeys"
-	SidDeployerListIAM       = "ListIAM"
-	SidDeployerRoles         = "ManageStageRoles"
-	SidDeployerPassRoles     = "PassStageRoles"
-	SidDeployerProfiles      = "ManageStageInstanceProfiles"
-	SidDeployerPolicies      = "ManageStageManagedPolicies"
-	SidDeployerFindRoles     = "FindRolesByName"
-	SidDeployerFindProfiles  = "FindInstanceProfilesByName"
-	SidDeployerExternalRoles = "ManageReadPolicyOnExternalRoles"
-	SidDeployerSimulate      = "VerifyRoles"
+	SidDeployerListSecrets     = "ListSecrets"
+	SidDeployerDescribeSecrets = "DescribeStageSecrets"
+	SidDeployerManageSecrets   = "ManageOwnedSecrets"
+	SidDeployerReadSecrets     = "ReadStageKeyAndGeneratedValues"
+	SidDeployerKMS             = "EncryptWithCustomerKeys"
+	SidDeployerListIAM         = "ListIAM"
+	SidDeployerCreateRoles     = "CreateBoundedStageRoles"
+	SidDeployerRolePolicies    = "WriteBoundedRolePolicies"
+	SidDeployerAttachParts     = "AttachStagePartsToBoundedRoles"
+	SidDeployerRoles           = "ManageOwnedStageRoles"
+	SidDeployerReadRoles       = "ReadStageRolePolicies"
+	SidDeployerPassRoles       = "PassStageRolesToEC2"
+	SidDeployerProfiles        = "ManageStageInstanceProfiles"
+	SidDeployerPolicies        = "ManageStageManagedPolicies"
+	SidDeployerFindRoles       = "FindRolesByName"
+	SidDeployerFindProfiles    = "FindInstanceProfilesByName"
+	SidDeployerExternalRoles   = "ManageReadPolicyOnExternalRoles"
+	SidDeployerExternalParts   = "AttachStagePartsToExternalRoles"
+	SidDeployerSimulate        = "VerifyRoles"
+	SidDeployerDenyDeeper      = "DenyBelowTheStagePath"
+	SidDeployerDenyBoundary    = "DenyWritesToTheBoundary"
 )
 
 // DeployerPolicy is the identity policy that a principal needs to run
-// plan, apply, destroy, output, import and verify for stage d, and no more:
-// it names the actions the engine calls, each on the narrowest resources
-// those calls touch, derived from the same names the engine uses. It needs
-// no AWS access. The account is the stage's account_id, which it
-// requires: every resource of the document is in that account.
+// plan, apply, destroy, output and verify for stage d, and no more: it
+// names the actions the engine calls, each on the narrowest resources
+// those calls touch and under the conditions that keep the deployer from
+// raising its own or anyone's privileges (docs/security.md has the threat
+// model). It needs no AWS access. The account is the stage's account_id,
+// which it requires: every resource of the document is in that account.
 //
-// What the stage owns is scoped by the stage's name prefix and IAM path:
-// Secrets Manager writes on "<name_prefix>*" (secrets removed from the spec
-// must still be scheduled for deletion, so exact names would not do),
-// roles, instance profiles and the managed parts of split read policies on
-// the path "/secretboot/<project>/<stage>/". GetSecretValue is narrower:
-// the stage key and the secrets whose generated values apply carries
-// over, so the deployer cannot read any other payload. External roles get
-// the read-policy actions on their exact ARNs. Listings, which IAM and
+// Secrets are scoped by the stage's name prefix and owned by their tags:
+// every write requires them on the secret (aws:ResourceTag; a secret being
+// created has its request's tags, so CreateSecret must carry them) and no
+// request may set them to other values (aws:RequestTag), so the deployer
+// cannot write, tag, untag or delete a secret it does not own nor claim
+// one. Adopting an existing secret with import is a separate
+// grant, ImportPolicy. GetSecretValue is narrower still: the stage key and
+// the secrets whose generated values apply carries over.
+//
+// Roles live at the stage's exact path "/secretboot/<project>/<stage>/":
+// IAM ARN patterns match across "/", so a deny statement keeps every write
+// off deeper paths. A role can only be created with the stage's boundary
+// (iam:PermissionsBoundary) and the ownership tags, and an inline or
+// attached policy only written on a role that carries the boundary, so any
+// policy the deployer writes on its roles grants at most the boundary;
+// attachments are limited to the read-policy parts at the stage's path
+// (iam:PolicyARN), never the boundary, which the deployer cannot write
+// either, and PutRolePermissionsBoundary can set no other boundary. Roles are handed to EC2 only (iam:PassedToService). Writes that
+// IAM does not give iam:PermissionsBoundary (UpdateAssumeRolePolicy,
+// UpdateRole, TagRole, UntagRole, DeleteRole) require the ownership tags on
+// the role.
+// External roles get the read-policy actions on their exact ARNs; what
+// that leaves possible is in docs/security.md. Listings, which IAM and
 // Secrets Manager authorize on "*" only, are read-only.
 //
 // The document depends on the spec: an external role, a customer managed
@@ -57,6 +81,7 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	iamARN := func(kind, rest string) string { return "arn:" + part + ":iam::" + d.AccountID + ":" + kind + rest }
 	path := RolePath(d)
 	stageRoles := iamARN("role", path+"*")
+	boundary := BoundaryARN(d, d.AccountID)
 
 	// The stage key and generated values are read whole; a secret that
 	// does not exist yet is named by the pattern apply would give it.
@@ -86,41 +111,76 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	allow := func(sid string, resources policy.StringList, actions ...string) policy.Statement {
 		return policy.Statement{Sid: sid, Effect: policy.Allow, Action: actions, Resource: resources}
 	}
+	with := func(st policy.Statement, c policy.Conditions) policy.Statement {
+		st.Condition = c
+		return st
+	}
 	doc := &policy.Document{Version: "2012-10-17"}
 	add := func(s policy.Statement) { doc.Statement = append(doc.Statement, s) }
+	owners := func(prefix string) map[string]policy.StringList {
+		return map[string]policy.StringList{prefix + TagProject: {d.Project}, prefix + TagStage: {d.Stage}}
+	}
+	ownedSecret := policy.Conditions{"StringEquals": owners("aws:ResourceTag/")}
+	stagePolicies := iamARN("policy", path+"*")
+	// The parts of split read policies, and so never the boundary.
+	stageParts := policy.Conditions{"ArnLike": {"iam:PolicyARN": {stagePolicies + partSuffix + "-*"}}}
 
 	add(allow(SidDeployerListSecrets, policy.StringList{"*"}, "secretsmanager:ListSecrets"))
-	// CreateSecret with tags needs TagResource too; DescribeSecret serves
-	// an apply that finds a secret created since it observed the stage.
-	add(allow(SidDeployerManageSecrets, policy.StringList{secret + d.NamePrefix + "*"},
-		"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds",
-		"secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret", "secretsmanager:TagResource",
-		"secretsmanager:UntagResource", "secretsmanager:UpdateSecret", "secretsmanager:UpdateSecretVersionStage"))
-	add(allow(SidDeployerReadSecrets, read, "secretsmanager:GetSecretValue"))
+	// Metadata only: apply tells its own secrets from others' by their tags,
+	// and by version tokens, which a secret's version history shows.
+	add(allow(SidDeployerDescribeSecrets, policy.StringList{secret + d.NamePrefix + "*"},
+		"secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds"))
+	// Ownership by tags, as IAM's ABAC tutorial for Secrets Manager has
+	// it: every write needs the ownership tags on the secret, and a
+	// secret being created is judged by the tags of its request, which
+	// CreateSecret must therefore carry; no request may set them to
+	// other values. So a secret without them (or another stage's) can be
+	// neither written nor claimed. CreateSecret with tags needs
+	// TagResource too.
+	add(with(allow(SidDeployerManageSecrets, policy.StringList{secret + d.NamePrefix + "*"},
+		"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret",
+		"secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret", "secretsmanager:UpdateSecretVersionStage"),
+		policy.Conditions{"StringEquals": owners("aws:ResourceTag/"), "StringEqualsIfExists": owners("aws:RequestTag/")}))
+	add(with(allow(SidDeployerReadSecrets, read, "secretsmanager:GetSecretValue"), ownedSecret))
 	if len(keys) > 0 {
 		// What Secrets Manager asks of the caller to encrypt a new version
 		// (GenerateDataKey), to read one (Decrypt) and to re-encrypt the
 		// current versions when UpdateSecret changes the key (Encrypt);
 		// only through Secrets Manager in the stage's region.
-		kms := allow(SidDeployerKMS, keys, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
-		kms.Condition = policy.Conditions{"StringEquals": {"kms:ViaService": {"secretsmanager." + d.Region + ".amazonaws.com"}}}
-		add(kms)
+		add(with(allow(SidDeployerKMS, keys, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
+			policy.Conditions{"StringEquals": {"kms:ViaService": {"secretsmanager." + d.Region + ".amazonaws.com"}}}))
 	}
 	add(allow(SidDeployerListIAM, policy.StringList{"*"},
 		"iam:GetAccountSummary", "iam:ListInstanceProfiles", "iam:ListPolicies", "iam:ListRoles"))
-	add(allow(SidDeployerRoles, policy.StringList{stageRoles},
-		"iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy",
-		"iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:PutRolePolicy", "iam:TagRole",
-		"iam:UpdateAssumeRolePolicy", "iam:UpdateRole"))
+	bounded := map[string]policy.StringList{"iam:PermissionsBoundary": {boundary}}
+	createCond := owners("aws:RequestTag/")
+	createCond["iam:PermissionsBoundary"] = policy.StringList{boundary}
+	add(with(allow(SidDeployerCreateRoles, policy.StringList{stageRoles}, "iam:CreateRole"), policy.Conditions{"StringEquals": createCond}))
+	// PutRolePermissionsBoundary can only set the stage's boundary (the
+	// key is the requested one): apply converges a role that lacks it.
+	add(with(allow(SidDeployerRolePolicies, policy.StringList{stageRoles}, "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"),
+		policy.Conditions{"StringEquals": bounded}))
+	add(with(allow(SidDeployerAttachParts, policy.StringList{stageRoles}, "iam:AttachRolePolicy"),
+		policy.Conditions{"ArnLike": stageParts["ArnLike"], "StringEquals": bounded}))
+	// Detaching grants nothing: apply removes policies attached by hand.
+	add(with(allow(SidDeployerRoles, policy.StringList{stageRoles},
+		"iam:DeleteRole", "iam:DetachRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole"),
+		policy.Conditions{"StringEquals": owners("aws:ResourceTag/")}))
+	// GetRole also for the tags of a role the spec drops (only an owned
+	// one is deleted), ListRolePolicies for inline policies put by hand.
+	add(allow(SidDeployerReadRoles, policy.StringList{stageRoles}, "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies"))
 	// AddRoleToInstanceProfile hands the role to every instance launched
 	// with the profile, so IAM also asks for PassRole on the role.
-	add(allow(SidDeployerPassRoles, policy.StringList{stageRoles}, "iam:PassRole"))
+	add(with(allow(SidDeployerPassRoles, policy.StringList{stageRoles}, "iam:PassRole"),
+		policy.Conditions{"StringEquals": {"iam:PassedToService": {"ec2.amazonaws.com"}}}))
 	add(allow(SidDeployerProfiles, policy.StringList{iamARN("instance-profile", path+"*")},
 		"iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",
 		"iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile"))
 	// The whole path, not the parts' names (ReadPolicyPartName): the parts
-	// of a role the spec dropped must still be deleted.
-	add(allow(SidDeployerPolicies, policy.StringList{iamARN("policy", path+"*")},
+	// of a role the spec dropped must still be deleted. A part's content is
+	// the deployer's to write; it grants nothing beyond the boundary on
+	// the stage's roles (see external roles below).
+	add(allow(SidDeployerPolicies, policy.StringList{stagePolicies},
 		"iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
 		"iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:TagPolicy"))
 	// The engine reads a managed role or instance profile only by the name
@@ -136,11 +196,52 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	}
 	if len(external) > 0 {
 		add(allow(SidDeployerExternalRoles, external,
-			"iam:AttachRolePolicy", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:GetRole", "iam:GetRolePolicy",
-			"iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:PutRolePolicy"))
+			"iam:DeleteRolePolicy", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
+			"iam:ListRolePolicies", "iam:PutRolePolicy"))
+		add(with(allow(SidDeployerExternalParts, external, "iam:AttachRolePolicy", "iam:DetachRolePolicy"), stageParts))
 	}
 	add(allow(SidDeployerSimulate, append(policy.StringList{stageRoles}, external...), "iam:SimulatePrincipalPolicy"))
+	// Names cannot hold "/", so "<path>*/*" is exactly what lies below
+	// the stage's path, where plan reports roles and touches nothing.
+	add(policy.Statement{Sid: SidDeployerDenyDeeper, Effect: policy.Deny, Action: policy.StringList{"iam:*"},
+		Resource: policy.StringList{iamARN("role", path+"*/*"), iamARN("instance-profile", path+"*/*"), stagePolicies + "/*"}})
+	// The boundary sits at the stage's path, which the grants above cover:
+	// a deployer that could create or rewrite it would bound nothing.
+	// "iam:Create*", "iam:Delete*" and "iam:Set*" name, on a policy, exactly
+	// CreatePolicy(Version), DeletePolicy(Version) and
+	// SetDefaultPolicyVersion, and keep the document within a managed
+	// policy's size.
+	add(policy.Statement{Sid: SidDeployerDenyBoundary, Effect: policy.Deny, Resource: policy.StringList{boundary},
+		Action: policy.StringList{"iam:Create*", "iam:Delete*", "iam:Set*", "iam:TagPolicy", "iam:UntagPolicy"}})
 	// Sorted and without duplicates (two secrets may share a key), as the
 	// canonical form writes them, so the value equals its parsed file.
+	return doc.Normalized(), nil
+}
+
+// SidImport is the statement of ImportPolicy.
+const SidImport = "ClaimUnownedSecrets"
+
+// ImportPolicy is the grant that `secretboot import` needs on top of
+// DeployerPolicy: tagging with the stage's ownership tags, and with
+// nothing else, a secret under the name prefix that carries neither
+// ownership tag, so that no other stage's or project's secret can be
+// claimed. It is separate because it lets the deployer take over any
+// unowned secret under the prefix (and then read or replace its value):
+// attach it for the import, then remove it.
+func ImportPolicy(d *spec.Desired) (*policy.Document, error) {
+	if d.AccountID == "" {
+		return nil, errors.New("the import policy names the stage's secrets by ARN, so the stage must set account_id")
+	}
+	secrets := "arn:" + partition(d.Region) + ":secretsmanager:" + d.Region + ":" + d.AccountID + ":secret:" + d.NamePrefix + "*"
+	doc := &policy.Document{Version: "2012-10-17", Statement: []policy.Statement{{
+		Sid: SidImport, Effect: policy.Allow, Action: policy.StringList{"secretsmanager:TagResource"}, Resource: policy.StringList{secrets},
+		Condition: policy.Conditions{
+			"Null":         {"aws:ResourceTag/" + TagProject: {"true"}, "aws:ResourceTag/" + TagStage: {"true"}},
+			"StringEquals": {"aws:RequestTag/" + TagProject: {d.Project}, "aws:RequestTag/" + TagStage: {d.Stage}},
+			// The owner mark and the removal window come with the claim;
+			// a mark is worth nothing without the stage key's HMAC.
+			"ForAllValues:StringEquals": {"aws:TagKeys": {TagProject, TagStage, TagMark, TagRecoveryWindow}},
+		},
+	}}}
 	return doc.Normalized(), nil
 }

@@ -71,6 +71,9 @@ func Diff(d *spec.Desired, o *Observed, opts DiffOptions) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkRoleBoundaries(d, o.Account); err != nil {
+		return nil, err
+	}
 	if n := externalRoles(d); n > MaxExternalRoles {
 		return nil, fmt.Errorf("stage %s names %d external roles, more than %d: each is recorded as a tag on the stage key secret %s, which holds at most 50 tags (3 used for ownership, 2 kept spare); use fewer external roles, or managed roles", d.Stage, n, MaxExternalRoles, StageKeyName(d))
 	}
@@ -444,6 +447,10 @@ func (df *differ) roles() {
 			continue
 		}
 		or := o.Roles[r.Name]
+		if or != nil && or.Detailed && !ownedBy(or.Tags, d) {
+			df.clash.Other = append(df.clash.Other, unownedRole(d, r.Name)+"; an administrator tags it so for secretboot to manage it, or deletes it")
+			continue
+		}
 		tdoc, err := trustPolicy(r)
 		if err != nil {
 			df.errs = append(df.errs, err)
@@ -466,6 +473,18 @@ func (df *differ) roles() {
 			rc.Trust = &ValueChange{Old: live, New: trust}
 			changed = true
 		}
+		if or.Detailed {
+			rc.Boundary, rc.Tags = roleDrift(d, r, or, o.Account)
+			changed = changed || rc.Boundary != nil || len(rc.Tags) > 0
+		}
+		if len(or.ForeignARNs) > 0 {
+			rc.Detach = or.ForeignARNs
+			changed = true
+		}
+		if len(or.OtherInline) > 0 {
+			rc.DeleteInline = or.OtherInline
+			changed = true
+		}
 		if changed {
 			df.add(Change{Kind: KindRole, Name: r.Name, Action: ActionUpdate, Role: rc})
 		}
@@ -474,10 +493,30 @@ func (df *differ) roles() {
 	// they depend on are known.
 	df.staleRoles = nil
 	for _, name := range sortedKeys(o.Roles) {
-		if !want[name] || df.opts.Destroy {
-			df.staleRoles = append(df.staleRoles, name)
+		if want[name] && !df.opts.Destroy {
+			continue
 		}
+		if or := o.Roles[name]; or.Detailed && !ownedBy(or.Tags, d) {
+			df.warnings = append(df.warnings, unownedRole(d, name)+"; it is not deleted: an administrator deletes it, or tags it so for secretboot to delete it")
+			continue
+		}
+		df.staleRoles = append(df.staleRoles, name)
 	}
+	// Below the stage's path the deployer policy denies every IAM call,
+	// so the role is reported, never touched, by any session: telling an
+	// administrator's role there from a forgotten one is the
+	// administrator's call.
+	for _, name := range sortedKeys(o.Deeper) {
+		df.warnings = append(df.warnings, fmt.Sprintf("role %s (%s) lies below the stage's path %s, where secretboot's deployer may not touch anything: only an administrator can remove it, and secretboot never does",
+			name, o.Deeper[name], RolePath(d)))
+	}
+}
+
+// unownedRole describes a role at the stage's path without the stage's
+// ownership tags, which every role secretboot creates carries.
+func unownedRole(d *spec.Desired, name string) string {
+	return fmt.Sprintf("role %s is at the stage's path but not tagged as part of this stage (%s=%s, %s=%s), so secretboot did not create it and neither changes nor deletes it",
+		name, TagProject, d.Project, TagStage, d.Stage)
 }
 
 func servicesOf(r *spec.Role) []string {
@@ -703,7 +742,8 @@ func (df *differ) profiles() {
 		df.add(Change{Kind: KindInstanceProfile, Name: name, Action: ActionDelete, Profile: pc})
 	}
 	for _, name := range df.staleRoles {
-		c := Change{Kind: KindRole, Name: name, Action: ActionDelete, Role: &RoleChange{ARN: o.Roles[name].ARN}}
+		or := o.Roles[name]
+		c := Change{Kind: KindRole, Name: name, Action: ActionDelete, Role: &RoleChange{ARN: or.ARN, Detach: or.ForeignARNs, DeleteInline: or.OtherInline}}
 		c.DependsOn = append(c.DependsOn, df.dep(KindRolePolicy, name+"/"+ReadPolicyName)...)
 		for _, pn := range sortedKeys(o.Profiles) {
 			if contains(o.Profiles[pn].Roles, name) {
@@ -790,7 +830,12 @@ func roleFingerprint(r *ObservedRole) RoleFingerprint {
 	for _, p := range r.Parts {
 		policy = append(policy, p.Name, p.DefaultVersion, strconv.FormatBool(p.Attached))
 	}
-	return RoleFingerprint{ARN: r.ARN, TrustHash: hashOf(canonicalOf(r.Trust), r.Description), PolicyHash: hashOf(policy...)}
+	trust := append([]string{canonicalOf(r.Trust), r.Description, r.Boundary}, r.ForeignARNs...)
+	trust = append(trust, r.OtherInline...)
+	for _, k := range sortedKeys(r.Tags) {
+		trust = append(trust, k, r.Tags[k])
+	}
+	return RoleFingerprint{ARN: r.ARN, TrustHash: hashOf(trust...), PolicyHash: hashOf(policy...)}
 }
 
 func hashOf(parts ...string) string {

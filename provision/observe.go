@@ -53,6 +53,11 @@ type Observed struct {
 	// RoleClashes are roles outside the stage's path whose names the spec
 	// wants for managed roles, by name → ARN.
 	RoleClashes map[string]string
+	// Deeper are the roles below the stage's path (ListRoles by path prefix
+	// returns every depth), by name → ARN: nobody but an administrator
+	// can have put them there, since the deployer may not touch that
+	// path, and plan reports them without touching them.
+	Deeper map[string]string
 	// Profiles are the instance profiles under the stage's path, by name.
 	Profiles map[string]*ObservedProfile
 	// ProfileClashes are instance profiles outside the stage's path whose
@@ -114,7 +119,12 @@ type ObservedRole struct {
 	ARN         string
 	Description string
 	Trust       string // the trust policy document, URL-decoded
-	Policy      string // secretboot's inline read policy, "" when absent
+	// Boundary and Tags are what GetRole shows and ListRoles does not;
+	// Detailed says they were read (managed roles the spec names).
+	Boundary string
+	Tags     map[string]string
+	Detailed bool
+	Policy   string // secretboot's inline read policy, "" when absent
 	// Parts are the customer managed policies that hold the role's read
 	// policy when it is split, in part order; see ReadPolicyPartName.
 	Parts []*ObservedPolicy
@@ -122,8 +132,15 @@ type ObservedRole struct {
 	// not its parts (attached by hand, or by the owner of an external
 	// role): they take attachment slots a split read policy needs. It is
 	// observed only for a role whose read policy has parts or does not fit
-	// inline, the roles for which Diff counts slots; 0 for the others.
+	// inline, the roles for which Diff counts slots; 0 for the others, and
+	// for a managed role the spec keeps, whose foreign attachments apply
+	// detaches (ForeignARNs).
 	Foreign int
+	// ForeignARNs are those policies, sorted, once observed
+	// (AttachmentsObserved): a managed role's are drift that apply
+	// detaches.
+	ForeignARNs         []string
+	AttachmentsObserved bool
 	// ForeignInline is the size (characters without whitespace, as IAM
 	// counts them) of the role's inline policies other than the stage's
 	// read policy: IAM's 10,240-character inline limit covers them all
@@ -131,6 +148,10 @@ type ObservedRole struct {
 	// inline policies on them; owned roles are secretboot's alone and cost
 	// no call for it: 0.
 	ForeignInline int
+	// OtherInline names, sorted, the inline policies of a role under the
+	// stage's path other than its read policy (put there by hand): drift,
+	// which apply deletes. Observed for every role under the path.
+	OtherInline []string
 }
 
 // ObservedPolicy is a customer managed policy under the stage's path.
@@ -271,6 +292,7 @@ func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error
 		Recorded:         map[string]string{},
 		Forgotten:        map[string]*ObservedRole{},
 		RoleClashes:      map[string]string{},
+		Deeper:           map[string]string{},
 		Profiles:         map[string]*ObservedProfile{},
 		ProfileClashes:   map[string]string{},
 		Policies:         map[string]*ObservedPolicy{},
@@ -319,7 +341,7 @@ func (o *Observed) observeSlots(ctx context.Context, s *Session, d *spec.Desired
 			continue
 		}
 		splits = append(splits, split{live, n})
-		if live != nil && len(live.Parts) == 0 {
+		if live != nil && len(live.Parts) == 0 && !live.AttachmentsObserved {
 			uncounted = append(uncounted, live)
 		}
 	}
@@ -497,6 +519,7 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 					// ListRoles lags behind a role created moments ago:
 					// it is ours all the same.
 					or := roleOf(*role)
+					roleDetails(or, role)
 					mu.Lock()
 					o.Roles[name] = or
 					mu.Unlock()
@@ -562,10 +585,25 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 	}
 	// Every role under the path, wanted or about to be deleted, gets its
 	// read policy observed: a role cannot be deleted while it holds one.
+	// And what roleconverge.go compares: the boundary and tags of the roles
+	// the spec keeps, and the managed policies attached to every role.
+	kept := map[string]bool{}
+	for _, r := range d.Roles {
+		kept[r.Name] = r.Managed()
+	}
 	for _, name := range sortedKeys(o.Roles) {
 		or := o.Roles[name]
 		jobs = append(jobs, func() error {
-			return o.observeReadPolicy(ctx, s, or, ReadPolicyName, or.Name+partSuffix)
+			// The listing of its inline policies also says whether the
+			// read policy is there to be read.
+			hasRead, err := observeOtherInline(ctx, s, or)
+			if err != nil {
+				return err
+			}
+			if err := o.observeReadPolicyIf(ctx, s, or, hasRead, ReadPolicyName, or.Name+partSuffix); err != nil {
+				return err
+			}
+			return observeManagedRole(ctx, s, or, kept[name])
 		})
 	}
 	return forEachParallel(jobs, observeParallelism, func(job func() error) error { return job() })
@@ -580,7 +618,8 @@ func (o *Observed) listRoles(ctx context.Context, s *Session, path string) error
 		}
 		for _, r := range page.Roles {
 			if aws.ToString(r.Path) != path {
-				continue // a deeper path belongs to someone else
+				o.Deeper[aws.ToString(r.RoleName)] = aws.ToString(r.Arn)
+				continue
 			}
 			o.Roles[aws.ToString(r.RoleName)] = roleOf(r)
 		}
@@ -641,11 +680,20 @@ func (o *Observed) listPolicies(ctx context.Context, s *Session, path string) er
 // managed parts of it exist, which of them are attached, the foreign
 // attachments and the parts' default versions.
 func (o *Observed) observeReadPolicy(ctx context.Context, s *Session, or *ObservedRole, inlineName, base string) error {
-	doc, err := getRolePolicy(ctx, s, or.Name, inlineName)
-	if err != nil {
-		return err
+	return o.observeReadPolicyIf(ctx, s, or, true, inlineName, base)
+}
+
+// observeReadPolicyIf is observeReadPolicy without the GetRolePolicy when
+// the role's inline policies are known not to include it (exists false).
+func (o *Observed) observeReadPolicyIf(ctx context.Context, s *Session, or *ObservedRole, exists bool, inlineName, base string) error {
+	or.Policy = ""
+	if exists {
+		doc, err := getRolePolicy(ctx, s, or.Name, inlineName)
+		if err != nil {
+			return err
+		}
+		or.Policy = doc
 	}
-	or.Policy = doc
 	or.Parts = partsOf(o.Policies, base)
 	if len(or.Parts) == 0 {
 		return nil
@@ -690,8 +738,11 @@ func observeAttachments(ctx context.Context, s *Session, or *ObservedRole) error
 		part.Attached = attached[part.ARN]
 		if part.Attached {
 			or.Foreign--
+			delete(attached, part.ARN)
 		}
 	}
+	or.ForeignARNs = sortedKeys(attached)
+	or.AttachmentsObserved = true
 	return nil
 }
 
@@ -722,6 +773,33 @@ func observeForeignInline(ctx context.Context, s *Session, or *ObservedRole, our
 		or.ForeignInline += policy.RawSize([]byte(doc))
 	}
 	return nil
+}
+
+// observeOtherInline lists the inline policies of a role under the
+// stage's path (one ListRolePolicies): those other than the read policy
+// are ObservedRole.OtherInline, and hasRead says whether the read policy
+// is among them.
+func observeOtherInline(ctx context.Context, s *Session, or *ObservedRole) (hasRead bool, err error) {
+	p := iam.NewListRolePoliciesPaginator(s.IAM, &iam.ListRolePoliciesInput{RoleName: aws.String(or.Name)})
+	or.OtherInline = nil
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if isNotFound(err) {
+			return false, nil // deleted since the listing: nothing to read
+		}
+		if err != nil {
+			return false, wrap(err, "listing inline policies of role", or.Name)
+		}
+		for _, name := range page.PolicyNames {
+			if name == ReadPolicyName {
+				hasRead = true
+			} else {
+				or.OtherInline = append(or.OtherInline, name)
+			}
+		}
+	}
+	sort.Strings(or.OtherInline)
+	return hasRead, nil
 }
 
 func getRolePolicy(ctx context.Context, s *Session, role, policy string) (string, error) {

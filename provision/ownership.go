@@ -69,7 +69,7 @@ func StageKeyName(d *spec.Desired) string { return d.NamePrefix + stageKeySuffix
 
 // RolePath is the IAM path of every role and instance profile secretboot
 // creates for a stage.
-func RolePath(d *spec.Desired) string { return "/secretboot/" + d.Project + "/" + d.Stage + "/" }
+func RolePath(d *spec.Desired) string { return spec.StagePath(d.Project, d.Stage) }
 
 // readPolicyName names secretboot's inline policy on a role. An external
 // role may be shared by several stages and projects, so its policy name

@@ -151,11 +151,19 @@ type SecretChange struct {
 
 // RoleChange details a role change.
 type RoleChange struct {
-	ARN             string       `json:"arn,omitempty"`
-	Services        []string     `json:"services,omitempty"`
-	Description     *ValueChange `json:"description,omitempty"`
-	Trust           *ValueChange `json:"trust,omitempty"` // canonical documents
-	InstanceProfile bool         `json:"instance_profile,omitempty"`
+	ARN         string       `json:"arn,omitempty"`
+	Services    []string     `json:"services,omitempty"`
+	Description *ValueChange `json:"description,omitempty"`
+	Trust       *ValueChange `json:"trust,omitempty"`                // canonical documents
+	Boundary    *ValueChange `json:"permissions_boundary,omitempty"` // policy ARNs; "" for none
+	Tags        []TagChange  `json:"tags,omitempty"`
+	// Detach lists managed policies attached to the role that are not
+	// its read policy's parts; apply detaches them.
+	Detach []string `json:"detach,omitempty"`
+	// DeleteInline names inline policies on the role other than its read
+	// policy (put there by hand); apply deletes them.
+	DeleteInline    []string `json:"delete_inline_policies,omitempty"`
+	InstanceProfile bool     `json:"instance_profile,omitempty"`
 }
 
 // PolicyChange details secretboot's read policy on one role: the inline

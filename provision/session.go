@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -56,6 +57,10 @@ type IAMAPI interface {
 	RemoveRoleFromInstanceProfile(context.Context, *iam.RemoveRoleFromInstanceProfileInput, ...func(*iam.Options)) (*iam.RemoveRoleFromInstanceProfileOutput, error)
 	DeleteInstanceProfile(context.Context, *iam.DeleteInstanceProfileInput, ...func(*iam.Options)) (*iam.DeleteInstanceProfileOutput, error)
 	GetInstanceProfile(context.Context, *iam.GetInstanceProfileInput, ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error)
+	// A managed role's boundary and tags, converged (roleconverge.go).
+	PutRolePermissionsBoundary(context.Context, *iam.PutRolePermissionsBoundaryInput, ...func(*iam.Options)) (*iam.PutRolePermissionsBoundaryOutput, error)
+	TagRole(context.Context, *iam.TagRoleInput, ...func(*iam.Options)) (*iam.TagRoleOutput, error)
+	UntagRole(context.Context, *iam.UntagRoleInput, ...func(*iam.Options)) (*iam.UntagRoleOutput, error)
 
 	// Customer managed policies, for read policies split beyond the inline
 	// limit.
@@ -179,6 +184,9 @@ func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 			})
 		}),
 	}
+	// The SDK's own logger writes to the process's stderr, past the CLI's
+	// masked streams; its warnings go to the --debug log instead, or nowhere.
+	loadOpts = append(loadOpts, config.WithLogger(sdkLogger(o.Debug)))
 	if o.Profile != "" {
 		loadOpts = append(loadOpts, config.WithSharedConfigProfile(o.Profile))
 	}
@@ -271,4 +279,16 @@ func StaticCredentials(accessKey, secretKey, sessionToken, source string) aws.Cr
 		p.Value.Source = source
 	}
 	return p
+}
+
+// sdkLogger forwards the SDK's log lines (such as "falling back to IMDSv1")
+// to the debug logger, which writes through the CLI's streams; without one
+// they are dropped.
+func sdkLogger(debug *slog.Logger) logging.Logger {
+	if debug == nil {
+		return logging.Nop{}
+	}
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		debug.Debug(fmt.Sprintf(format, v...), slog.String("source", "aws-sdk"), slog.String("class", string(c)))
+	})
 }

@@ -249,7 +249,7 @@ func (s *Server) authorizer(caller iam.Principal) secretsmanager.AuthorizeFunc {
 	if !s.opts.EnforceAuth || caller.Admin {
 		return nil
 	}
-	return func(action, resource, resourcePolicy string) error {
+	return func(action, resource, resourcePolicy string, context map[string][]string) error {
 		set, _ := s.iam.PolicySetFor(caller) // an unknown role has no policies: implicit deny
 		if resourcePolicy != "" {
 			if d, err := policy.Parse([]byte(resourcePolicy)); err == nil {
@@ -260,7 +260,7 @@ func (s *Server) authorizer(caller iam.Principal) secretsmanager.AuthorizeFunc {
 			Principal: caller.ARN,
 			Action:    action,
 			Resource:  resource,
-			Context:   map[string][]string{"aws:PrincipalAccount": {caller.Account}},
+			Context:   withPrincipal(context, caller),
 		})
 		switch res.Decision {
 		case policy.Allowed:
@@ -295,20 +295,29 @@ func (s *Server) authorizeIAM(caller iam.Principal, q *request) *apiErr {
 		resource = "*"
 	}
 	set, _ := s.iam.PolicySetFor(caller)
-	if err := iamDecision(set, caller, action, resource); err != nil {
+	if err := iamDecision(set, caller, action, resource, s.iam.RequestContext(q.form)); err != nil {
 		return err
 	}
 	if role := s.iam.PassedRole(q.form); role != "" {
-		return iamDecision(set, caller, "iam:PassRole", role)
+		return iamDecision(set, caller, "iam:PassRole", role, s.iam.PassContext(q.form))
 	}
 	return nil
 }
 
+// withPrincipal adds the global keys of the caller to a request context.
+func withPrincipal(context map[string][]string, caller iam.Principal) map[string][]string {
+	out := map[string][]string{"aws:PrincipalAccount": {caller.Account}}
+	for k, v := range context {
+		out[k] = v
+	}
+	return out
+}
+
 // iamDecision evaluates one action of an IAM request against the caller's
 // policies and answers AWS's AccessDenied when it is not allowed.
-func iamDecision(set policy.PolicySet, caller iam.Principal, action, resource string) *apiErr {
+func iamDecision(set policy.PolicySet, caller iam.Principal, action, resource string, context map[string][]string) *apiErr {
 	res := policy.Evaluate(set, policy.Request{Principal: caller.ARN, Action: action, Resource: resource,
-		Context: map[string][]string{"aws:PrincipalAccount": {caller.Account}}})
+		Context: withPrincipal(context, caller)})
 	if res.Decision == policy.Allowed {
 		return nil
 	}

@@ -95,9 +95,15 @@
 //   - Everything is strongly consistent: ListSecrets does not lag writes, and
 //     IAM changes apply at once apart from PropagationDelay. A resource policy
 //     naming a role that is still propagating is accepted.
-//   - Authorization uses only the aws:PrincipalAccount context key. IAM
-//     requests are authorized against the named role, instance profile or
-//     policy without its path (the request does not carry it), or "*".
+//   - Authorization knows the global key aws:PrincipalAccount and the
+//     request keys that secretboot's policies rely on: the tags of the
+//     secret, role or instance profile (aws:ResourceTag/…,
+//     secretsmanager:ResourceTag/…, iam:ResourceTag/…), the tags of the
+//     request (aws:RequestTag/…, aws:TagKeys), iam:PermissionsBoundary,
+//     iam:PolicyARN and iam:PassedToService, on the actions the Service
+//     Authorization Reference lists them for (docs/security.md has the
+//     table). No other key is set. IAM requests are authorized against the
+//     named role, instance profile or policy ARN, with its path, or "*".
 //     AssumeRole is decided by the trust policy alone, and issued keys last
 //     one hour whatever DurationSeconds asks.
 //   - SigV4: only the Authorization header form (no presigned URLs); the

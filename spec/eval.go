@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -153,10 +154,12 @@ func (e *evaluator) variables(cli map[string]string, lookup func(string) (string
 	for _, k := range names {
 		v, ok := decl[k]
 		if !ok {
+			// The name is not echoed: a payload pasted as --var "$TOKEN"
+			// parses as a name when it ends in base64's "=" padding.
 			e.diags = append(e.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Undeclared variable",
-				Detail:   fmt.Sprintf("-var %s: the spec declares no variable %q.", k, k),
+				Detail:   "A --var names a variable the spec does not declare (the name is not shown: the argument may hold a payload). " + declaredHint(decl, k),
 			})
 			continue
 		}
@@ -307,6 +310,8 @@ func (e *evaluator) role(rc *RoleConfig) *Role {
 		if r.PermissionsBoundary, ok = e.str(attr); ok && !policyARNRe.MatchString(r.PermissionsBoundary) {
 			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid policy ARN",
 				"permissions_boundary must be a managed policy ARN, such as arn:aws:iam::123456789012:policy/boundary."))
+		} else if ok && r.Managed() {
+			e.diags = append(e.diags, checkRoleBoundary(r.PermissionsBoundary, e.c.Project, e.st, attr.Expr.Range())...)
 		}
 	}
 	if attr, ok := rc.attrs["tags"]; ok {
@@ -563,4 +568,26 @@ func (c *Config) specHash(stage string, vars map[string]cty.Value) string {
 		field(b)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// declaredHint lists the declared variables, and the one a misspelt name
+// was probably meant to be; it names only what the spec declares.
+func declaredHint(decl map[string]*VariableConfig, name string) string {
+	var names []string
+	best, bestDist := "", 3 // a closer guess than 3 edits, or none
+	for n := range decl {
+		names = append(names, n)
+		if d := levenshtein.Distance(n, name, nil); d < bestDist {
+			best, bestDist = n, d
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return "The spec declares no variables."
+	}
+	hint := "Declared: " + strings.Join(names, ", ") + "."
+	if best != "" {
+		hint += fmt.Sprintf(" Did you mean %q?", best)
+	}
+	return hint
 }

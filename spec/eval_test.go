@@ -88,7 +88,7 @@ secret "app/db/credentials" {
 role "web" {
   service              = ["ec2.amazonaws.com", "ecs-tasks.amazonaws.com"]
   instance_profile     = false
-  permissions_boundary = "arn:aws:iam::aws:policy/Boundary"
+  permissions_boundary = "arn:aws:iam::222222222222:policy/secretboot/shop/prod/secretboot-shop-prod-boundary"
 }
 role "reporting" { external = "arn:aws:iam::333333333333:role/team/tf-reporting" }
 secret "stripe/key" {
@@ -113,7 +113,7 @@ secret "app/replicas" {
 				Roles: []*Role{
 					{Key: "reporting", Name: "tf-reporting", External: "arn:aws:iam::333333333333:role/team/tf-reporting"},
 					{Key: "web", Name: "p-web", Services: []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com"},
-						PermissionsBoundary: "arn:aws:iam::aws:policy/Boundary"},
+						PermissionsBoundary: "arn:aws:iam::222222222222:policy/secretboot/shop/prod/secretboot-shop-prod-boundary"},
 				},
 				Secrets: []*Secret{
 					{Key: "app/replicas", Name: "prod-app/replicas", Readers: []Reader{{Role: "web"}}, RecoveryWindowDays: 30,

@@ -196,3 +196,30 @@ func trustServices() []string {
 	sort.Strings(out)
 	return out
 }
+
+// StagePath is the IAM path of a stage's roles and policies.
+func StagePath(project, stage string) string { return "/secretboot/" + project + "/" + stage + "/" }
+
+// BoundaryName is the name of a stage's permissions boundary policy:
+// managed policy names are unique per account, whatever the path.
+func BoundaryName(project, stage string) string {
+	return "secretboot-" + project + "-" + stage + "-boundary"
+}
+
+// checkRoleBoundary refuses a managed role's permissions_boundary that is
+// not the stage's boundary (docs/security.md): a role has one boundary, and
+// every managed role carries the stage's. Without account_id the account
+// is left to plan, which knows it.
+func checkRoleBoundary(arn, project string, st *StageConfig, subject hcl.Range) hcl.Diagnostics {
+	suffix := ":policy" + StagePath(project, st.Name) + BoundaryName(project, st.Name)
+	account := st.AccountID
+	if account == "" {
+		account = "<account>"
+	}
+	if strings.HasSuffix(arn, suffix) && (st.AccountID == "" || strings.HasSuffix(arn, ":iam::"+st.AccountID+suffix)) {
+		return nil
+	}
+	return hcl.Diagnostics{errDiag(subject, "Not the stage's permissions boundary",
+		"Every role of stage %s carries the stage's permissions boundary arn:aws:iam::%s%s; remove permissions_boundary or set it to that ARN.",
+		st.Name, account, suffix)}
+}

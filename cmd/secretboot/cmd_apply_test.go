@@ -140,7 +140,11 @@ func TestImportAdoptsUnownedSecret(t *testing.T) {
 		want     string
 	}{
 		{[]string{"plan", sb, "--spec", dir}, exitError, "secretboot import dev/app/db"},
-		{[]string{"import", sb, "--spec", dir, "app/db"}, exitOK, "Imported secret dev/app/db into shop/dev."},
+		{[]string{"import", sb, "--spec", dir, "app/db"}, exitOK, "Imported secret dev/app/db into shop/dev.\n" +
+			"Their values are not yet the spec's: review with\n  secretboot plan --spec " + dir + " " + sb +
+			"\nthen write them with\n  secretboot apply --spec " + dir + " " + sb + "\n"},
+		// As the hint says: the imported secret's value is a change.
+		{[]string{"plan", sb, "--spec", dir}, exitOK, "~ secret dev/app/db"},
 		{[]string{"import", sb, "--spec", dir, "app/db"}, exitOK, "Nothing to import"},
 		{[]string{"import", sb, "--spec", dir, "app/nope"}, exitError, "no such secret"},
 		{[]string{"apply", sb, "--spec", dir, "-auto-approve"}, exitOK, "Apply complete"},

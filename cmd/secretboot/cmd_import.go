@@ -13,6 +13,9 @@ import (
 type importOptions struct {
 	IO    IOStreams
 	Names []string // spec labels or full secret names
+	// Plan and Apply are the command lines that review and write the
+	// imported secrets' values, with the flags that picked the stage.
+	Plan, Apply string
 }
 
 func newImportCmd(a *app) *cobra.Command {
@@ -26,7 +29,7 @@ spec label (app/db) or a full secret name (dev/app/db). Roles cannot be
 imported: secretboot owns roles by their IAM path, which cannot change.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := importOptions{IO: a.streams, Names: args}
+			opts := importOptions{IO: a.streams, Names: args, Plan: commandLine(cmd, "plan"), Apply: commandLine(cmd, "apply")}
 			return a.withStage(cmd.Context(), a.requestedStage(), needsPayloads, func(d *spec.Desired, s *provision.Session) error {
 				return runImport(cmd.Context(), opts, d, s)
 			})
@@ -46,6 +49,8 @@ func runImport(ctx context.Context, opts importOptions, d *spec.Desired, s *prov
 		fmt.Fprintln(opts.IO.Out, "Nothing to import: secretboot already owns these secrets.")
 		return nil
 	}
-	fmt.Fprintln(opts.IO.Out, "Run secretboot apply to write their values from the spec.")
+	// An imported secret's current version is not one secretboot wrote, so
+	// the next apply rewrites its value from the spec, once.
+	fmt.Fprintf(opts.IO.Out, "Their values are not yet the spec's: review with\n  %s\nthen write them with\n  %s\n", opts.Plan, opts.Apply)
 	return nil
 }

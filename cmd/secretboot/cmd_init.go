@@ -99,9 +99,25 @@ func runInit(opts initOptions) error {
 		}
 		fmt.Fprintf(opts.IO.Out, "Created %s\n", f.dst)
 	}
-	fmt.Fprintf(opts.IO.Out, "\nNext: export EXAMPLE_API_KEY=… and run\n  secretboot validate --spec %s\n", opts.Dir)
+	spec := ""
+	if filepath.Clean(opts.Dir) != "." {
+		spec = " --spec " + shellQuote(opts.Dir)
+	}
+	fmt.Fprintf(opts.IO.Out, `
+Next, on the embedded sandbox (no AWS account needed):
+  export EXAMPLE_API_KEY=%s    # the spec's one payload source
+  secretboot validate%s
+  secretboot plan%s --sandbox -out plan.json
+  secretboot apply%s --sandbox plan.json
+Against AWS, drop --sandbox (and pin the account with the stage's account_id).
+`, exampleAPIKey, spec, spec, spec)
 	return nil
 }
+
+// exampleAPIKey is the value init's hint exports for the scaffold's
+// payload source: any value works on the sandbox, and one of at least
+// spec.MinMaskedLength bytes draws no warning.
+const exampleAPIKey = "sk-test-0123456789"
 
 // scaffoldFiles lists the scaffold's files, sorted, with their destinations
 // under dir.

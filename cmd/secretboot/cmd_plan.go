@@ -23,6 +23,9 @@ type planOptions struct {
 	Regenerate       []string
 	// Mask rewrites the saved plan before it is written (the output masker).
 	Mask provision.Mask
+	// ApplyCommand is the command line that applies a plan saved to Out,
+	// with the flags that picked the stage.
+	ApplyCommand string
 }
 
 func newPlanCmd(a *app) *cobra.Command {
@@ -43,6 +46,7 @@ have (checked before -detailed-exitcode).`,
 				return errors.New("-json and -markdown exclude each other")
 			}
 			opts.IO, opts.Mask = a.streams, a.maskFile
+			opts.ApplyCommand = commandLine(cmd, "apply", opts.Out)
 			use := needsPayloads
 			if opts.Destroy {
 				use = noPayloads
@@ -88,7 +92,7 @@ func runPlan(ctx context.Context, opts planOptions, d *spec.Desired, s *provisio
 			return err
 		}
 		if !opts.JSON && !opts.Markdown {
-			fmt.Fprintf(opts.IO.Out, "\nSaved the plan to %s; apply it with: secretboot apply %s\n", opts.Out, opts.Out)
+			fmt.Fprintf(opts.IO.Out, "\nSaved the plan to %s; apply it with:\n  %s\n", opts.Out, opts.ApplyCommand)
 		}
 	}
 	switch {

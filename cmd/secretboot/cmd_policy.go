@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -22,6 +24,7 @@ type policyOptions struct {
 	Dir      string // reviewer files go to <Dir>/<stage>/
 	Check    bool
 	Deployer bool // print the deployer's own policy instead
+	JSON     bool // with Deployer: the deployer, boundary and import policies as one JSON object
 	// Mask rewrites each file before it is written (the output masker).
 	Mask provision.Mask
 }
@@ -54,7 +57,12 @@ BROADENS when they widen access) or remove, and exits 1 when any is stale.
 With -deployer, policy prints on stdout, as canonical JSON, the identity
 policy that the principal running secretboot for the stage needs (the
 stage's assume_role_arn, or the CI role) and writes no file. It derives
-everything from the spec and makes no AWS call.`,
+everything from the spec and makes no AWS call. With -json it prints
+instead what an administrator installs once per stage (docs/security.md):
+{"deployer_policy": …, "boundary_policy": {"name", "path", "document"},
+"import_policy": …}, the last being the separate grant that import needs.
+With -dir DIR it writes them to DIR as deployer-policy.json,
+boundary-policy.json and import-policy.json, canonical and byte-stable.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.IO, opts.Mask = a.streams, a.maskFile
@@ -62,16 +70,25 @@ everything from the spec and makes no AWS call.`,
 				// The document goes to stdout, for the platform team's IAM
 				// change; it is not a reviewer file, which the other flags
 				// are about.
-				for _, f := range []string{"check", "all-stages", "dir"} {
+				for _, f := range []string{"check", "all-stages"} {
 					if cmd.Flags().Changed(f) {
 						return fmt.Errorf("-deployer prints one stage's policy on stdout; -%s does not apply", f)
 					}
+				}
+				if !cmd.Flags().Changed("dir") {
+					opts.Dir = ""
+				}
+				if opts.JSON && opts.Dir != "" {
+					return errors.New("-json prints the policies on stdout, -dir writes them to files: choose one")
 				}
 				d, err := a.loadStage(a.requestedStage(), noPayloads)
 				if err != nil {
 					return err
 				}
 				return runDeployerPolicy(opts, d)
+			}
+			if opts.JSON {
+				return errors.New("-json applies to -deployer only")
 			}
 			if opts.Dir == "" || opts.Dir == policyDirDefault {
 				opts.Dir = filepath.Join(a.common.specDir, "policies")
@@ -111,18 +128,52 @@ everything from the spec and makes no AWS call.`,
 	f.BoolVar(&opts.Check, "check", false, "write nothing; exit 1 when the files on disk are stale")
 	f.BoolVar(&allStages, "all-stages", false, "every stage of the spec, one after the other")
 	f.BoolVar(&opts.Deployer, "deployer", false, "print the policy the deployer of the stage needs; no AWS access")
+	f.BoolVar(&opts.JSON, "json", false, "with -deployer: print the deployer, boundary and import policies as one JSON object")
 	return cmd
 }
 
-// runDeployerPolicy prints the stage's deployer policy on stdout and what
-// to do with it on stderr, so that stdout can be redirected to a file.
+// runDeployerPolicy prints the stage's deployer policy on stdout (or, with
+// -json, the installer's object; with -dir, writes the files) and what to
+// do with it on stderr, so that stdout can be redirected to a file.
 func runDeployerPolicy(opts policyOptions, d *spec.Desired) error {
 	doc, err := provision.DeployerPolicy(d)
 	if err != nil {
 		return fmt.Errorf("stage %s: %w", d.Stage, err)
 	}
-	if _, err := opts.IO.Out.Write(doc.Canonical()); err != nil {
-		return err
+	b, err := provision.StageBoundary(d)
+	if err != nil {
+		return fmt.Errorf("stage %s: %w", d.Stage, err)
+	}
+	imp, err := provision.ImportPolicy(d)
+	if err != nil {
+		return fmt.Errorf("stage %s: %w", d.Stage, err)
+	}
+	switch {
+	case opts.JSON:
+		if _, err := opts.IO.Out.Write(installerJSON(doc, b, imp)); err != nil {
+			return err
+		}
+	case opts.Dir != "":
+		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+			return fmt.Errorf("creating %s: %w", opts.Dir, err)
+		}
+		for _, f := range []struct {
+			name string
+			doc  *policy.Document
+		}{{"deployer-policy.json", doc}, {"boundary-policy.json", b.Document}, {"import-policy.json", imp}} {
+			content := f.doc.Canonical()
+			if opts.Mask != nil {
+				content = opts.Mask(content)
+			}
+			if err := os.WriteFile(filepath.Join(opts.Dir, f.name), content, 0o644); err != nil {
+				return fmt.Errorf("writing %s: %w", f.name, err)
+			}
+		}
+		fmt.Fprintf(opts.IO.Err, "Wrote deployer-policy.json, boundary-policy.json and import-policy.json for %s/%s to %s.\n", d.Project, d.Stage, opts.Dir)
+	default:
+		if _, err := opts.IO.Out.Write(doc.Canonical()); err != nil {
+			return err
+		}
 	}
 	w, color := opts.IO.Err, opts.IO.ColorEnabled
 	who := "the principal that runs secretboot for the stage"
@@ -138,6 +189,7 @@ func runDeployerPolicy(opts policyOptions, d *spec.Desired) error {
 		fmt.Fprintf(w, "It is larger than a customer managed policy may be (%d characters): attach it inline (up to %d), or split its statements.\n",
 			policy.DefaultLimits.ManagedMax, policy.DefaultLimits.InlineMax)
 	}
+	fmt.Fprintf(w, "Install first the stage's permissions boundary, customer managed policy %s at path %s, which every role of the stage carries; the deployer may not create or change it.\n", b.Name, b.Path)
 	if d.NamePrefix == "" {
 		fmt.Fprintf(w, "%s the stage's name_prefix is empty, so the policy lets the deployer write every secret of the account and region; set a name_prefix.\n",
 			paint(color, red, "Warning:"))
@@ -287,4 +339,25 @@ func pluralVerb(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// installerJSON is the -json form of -deployer: the documents an
+// administrator installs, canonical (2-space indent, keys in a fixed
+// order, trailing newline) so that the bytes are stable.
+func installerJSON(deployer *policy.Document, b *provision.Boundary, imp *policy.Document) []byte {
+	type boundary struct {
+		Name     string          `json:"name"`
+		Path     string          `json:"path"`
+		Document json.RawMessage `json:"document"`
+	}
+	v := struct {
+		Deployer json.RawMessage `json:"deployer_policy"`
+		Boundary boundary        `json:"boundary_policy"`
+		Import   json.RawMessage `json:"import_policy"`
+	}{deployer.Canonical(), boundary{b.Name, b.Path, b.Document.Canonical()}, imp.Canonical()}
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		panic("encoding canonical policies: " + err.Error()) // RawMessages of valid JSON and strings always encode
+	}
+	return append(out, '\n')
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
@@ -103,12 +104,13 @@ func runValidate(opts validateOptions) error {
 				Severity: hcl.DiagError, Summary: "No stage selected", Detail: err.Error(),
 			}}})
 		}
+		var payloadFiles []string
+		evaluated := false
 		for _, st := range stages {
 			d, ds := cfg.Evaluate(st, spec.EvalOptions{Vars: opts.Vars, LookupEnv: opts.LookupEnv, Mask: opts.Mask})
 			if d != nil {
-				// A payload file committed to git has leaked already; say so
-				// while it is still a warning and not an incident.
-				ds = append(ds, spec.TrackedPayloadDiagnostics(cfg.Dir, d.PayloadFiles)...)
+				evaluated = true
+				payloadFiles = append(payloadFiles, d.PayloadFiles...)
 				ds = append(ds, provision.CheckLimits(d)...)
 			}
 			steps = append(steps, stageDiags{stage: st, diags: ds})
@@ -118,6 +120,14 @@ func runValidate(opts validateOptions) error {
 					Secrets: len(d.Secrets), Roles: len(d.Roles),
 				})
 			}
+		}
+		if evaluated {
+			// A payload file committed to git has leaked already; say so
+			// while it is still a warning and not an incident. Files are
+			// the spec's, not a stage's: each is named once however many
+			// stages read it.
+			slices.Sort(payloadFiles)
+			steps = append(steps, stageDiags{diags: spec.TrackedPayloadDiagnostics(cfg.Dir, slices.Compact(payloadFiles))})
 		}
 	}
 

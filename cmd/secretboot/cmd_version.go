@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -18,56 +19,87 @@ import (
 var version = ""
 
 type versionOptions struct {
-	IO IOStreams
+	IO   IOStreams
+	JSON bool
 	// BuildInfo is debug.ReadBuildInfo, injectable for tests.
 	BuildInfo func() (*debug.BuildInfo, bool)
 }
 
 func newVersionCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	opts := versionOptions{BuildInfo: debug.ReadBuildInfo}
+	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "Print the secretboot version",
-		Args:  cobra.NoArgs,
+		Short: "Print the secretboot version, commit and Go version",
+		Long: `version prints the secretboot version, the commit it was built from (from the
+Go toolchain's VCS stamp, with "modified" for a dirty work tree) and the Go
+version. secretboot --version prints the same line.`,
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return runVersion(versionOptions{IO: a.streams, BuildInfo: debug.ReadBuildInfo})
+			opts.IO = a.streams
+			return runVersion(opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the version as JSON")
+	return cmd
 }
 
 func runVersion(opts versionOptions) error {
-	_, err := io.WriteString(opts.IO.Out, versionLine(version, opts.BuildInfo))
+	v := readVersion(version, opts.BuildInfo)
+	if !opts.JSON {
+		_, err := io.WriteString(opts.IO.Out, v.line()+"\n")
+		return err
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = opts.IO.Out.Write(append(b, '\n'))
 	return err
 }
 
-// versionLine renders "secretboot VERSION (GOVERSION[, commit REV[, modified]])".
-func versionLine(ldflagsVersion string, readBuildInfo func() (*debug.BuildInfo, bool)) string {
-	v, goVersion, rev, modified := ldflagsVersion, runtime.Version(), "", false
+// buildVersion is what version reports; its JSON form is `version -json`.
+type buildVersion struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit"`   // full revision; "" when the build had no VCS stamp
+	Modified  bool   `json:"modified"` // built from a work tree with uncommitted changes
+	GoVersion string `json:"go_version"`
+}
+
+// readVersion takes the version from -ldflags, else the module version,
+// else "(devel)", and the commit and Go version from the build info.
+func readVersion(ldflagsVersion string, readBuildInfo func() (*debug.BuildInfo, bool)) buildVersion {
+	v := buildVersion{Version: ldflagsVersion, GoVersion: runtime.Version()}
 	if info, ok := readBuildInfo(); ok {
-		goVersion = info.GoVersion
-		if v == "" {
-			v = info.Main.Version
+		v.GoVersion = info.GoVersion
+		if v.Version == "" {
+			v.Version = info.Main.Version
 		}
 		for _, s := range info.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				rev = s.Value
+				v.Commit = s.Value
 			case "vcs.modified":
-				modified = s.Value == "true"
+				v.Modified = s.Value == "true"
 			}
 		}
 	}
-	if v == "" {
-		v = "(devel)"
+	if v.Version == "" {
+		v.Version = "(devel)"
 	}
-	extra := goVersion
-	if rev != "" {
+	return v
+}
+
+// line renders "secretboot VERSION (GOVERSION[, commit REV[, modified]])".
+func (v buildVersion) line() string {
+	extra := v.GoVersion
+	if rev := v.Commit; rev != "" {
 		if len(rev) > 12 {
 			rev = rev[:12]
 		}
 		extra += ", commit " + rev
-		if modified {
+		if v.Modified {
 			extra += ", modified"
 		}
 	}
-	return fmt.Sprintf("secretboot %s (%s)\n", v, extra)
+	return fmt.Sprintf("secretboot %s (%s)", v.Version, extra)
 }

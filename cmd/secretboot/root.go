@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/secretboot/secretboot/internal/redact"
+	"github.com/secretboot/secretboot/spec"
 )
 
 // app is what every command shares: the streams, the environment and the
@@ -79,6 +81,9 @@ the Secrets Manager request: not in plans, logs, errors or outputs.
 Long flags take one dash or two: -json and --json are the same flag.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// Generated man pages carry no "auto generated on DATE" line: the
+		// same binary writes the same pages.
+		DisableAutoGenTag: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if a.common.noColor {
 				a.streams.ColorEnabled = false
@@ -89,6 +94,11 @@ Long flags take one dash or two: -json and --json are the same flag.`,
 			return nil
 		},
 	}
+	// --version prints what `version` does. The flag is declared here so
+	// that cobra adds no -v shorthand: -h is the only one-letter flag.
+	root.Version = readVersion(version, debug.ReadBuildInfo).line()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.Flags().Bool("version", false, "print the version, commit and Go version")
 	root.SetIn(a.streams.In)
 	root.SetOut(a.streams.Out)
 	root.SetErr(a.streams.Err)
@@ -101,6 +111,14 @@ Long flags take one dash or two: -json and --json are the same flag.`,
 	pf.StringVar(&a.common.profile, "profile", "", "AWS shared config `PROFILE`")
 	pf.Var(&a.common.sandbox, "sandbox", "run against the embedded sandbox; =DIR sets where it keeps its state")
 	pf.Lookup("sandbox").NoOptDefVal = sandboxDefaultMarker
+	// Shell completion offers the spec's stages; parsing reads no payload.
+	_ = root.RegisterFlagCompletionFunc("stage", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		cfg, _ := spec.Load(a.common.specDir)
+		return cfg.Stages(), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = root.RegisterFlagCompletionFunc("spec", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return nil, cobra.ShellCompDirectiveFilterDirs
+	})
 	pf.IntVar(&a.common.parallelism, "parallelism", 10, "concurrent changes per service (Secrets Manager, IAM) during apply")
 	pf.BoolVar(&a.common.noColor, "no-color", false, "disable colour (also NO_COLOR)")
 	pf.BoolVar(&a.common.debug, "debug", false, "log AWS SDK requests and responses, bodies redacted")
@@ -118,7 +136,11 @@ Long flags take one dash or two: -json and --json are the same flag.`,
 		newVerifyCmd(a),
 		newSandboxCmd(a),
 		newVersionCmd(a),
+		newCompletionCmd(a),
+		newManCmd(a),
 	)
+	root.SetFlagErrorFunc(flagError)
+	rejectUnknownCommands(root)
 	return root
 }
 

@@ -52,7 +52,7 @@ func TestRunExitCodes(t *testing.T) {
 	}{
 		{"help", []string{"--help"}, exitOK, ""},
 		{"unknown command", []string{"nope"}, exitError, `Error: unknown command "nope"`},
-		{"unknown flag", []string{"version", "--nope"}, exitError, "Error: unknown flag: --nope"},
+		{"unknown flag", []string{"version", "--nope"}, exitError, `Error: unknown flag --nope for "secretboot version" (secretboot version -help lists its flags)`},
 		{"bad parallelism", []string{"version", "-parallelism", "0"}, exitError, "--parallelism must be at least 1"},
 	}
 	for _, tt := range tests {
@@ -158,7 +158,7 @@ func TestSandboxFlag(t *testing.T) {
 	}
 }
 
-func TestVersionLine(t *testing.T) {
+func TestVersion(t *testing.T) {
 	info := func(version string, settings ...debug.BuildSetting) func() (*debug.BuildInfo, bool) {
 		return func() (*debug.BuildInfo, bool) {
 			return &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: version}, Settings: settings}, true
@@ -180,7 +180,7 @@ func TestVersionLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := versionLine(tt.ldflags, tt.info)
+			got := readVersion(tt.ldflags, tt.info).line() + "\n"
 			if tt.want == "" {
 				if !strings.HasPrefix(got, "secretboot (devel) (go") {
 					t.Errorf("versionLine = %q, want the devel fallback", got)
@@ -191,6 +191,29 @@ func TestVersionLine(t *testing.T) {
 				t.Errorf("versionLine mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestVersionJSON(t *testing.T) {
+	info := func() (*debug.BuildInfo, bool) {
+		return &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "0123456789abcdef0123456789abcdef01234567"},
+			{Key: "vcs.modified", Value: "false"},
+		}}, true
+	}
+	var out bytes.Buffer
+	if err := runVersion(versionOptions{IO: IOStreams{Out: &out}, JSON: true, BuildInfo: info}); err != nil {
+		t.Fatal(err)
+	}
+	want := `{
+  "version": "v1.2.3",
+  "commit": "0123456789abcdef0123456789abcdef01234567",
+  "modified": false,
+  "go_version": "go1.26.8"
+}
+`
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("version -json mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -220,5 +243,18 @@ func TestColor(t *testing.T) {
 				t.Errorf("colour in output = %v, want %v:\n%q", got, tt.wantColor, errOut)
 			}
 		})
+	}
+}
+
+func TestCommitTime(t *testing.T) {
+	stamped := func() (*debug.BuildInfo, bool) {
+		return &debug.BuildInfo{Settings: []debug.BuildSetting{{Key: "vcs.time", Value: "2026-11-30T09:15:00Z"}}}, true
+	}
+	if got := commitTime(stamped); got == nil || got.Format("Jan 2006") != "Nov 2026" {
+		t.Errorf("commitTime(stamped) = %v, want November 2026", got)
+	}
+	unstamped := func() (*debug.BuildInfo, bool) { return &debug.BuildInfo{}, true }
+	if got := commitTime(unstamped); got != nil {
+		t.Errorf("commitTime(unstamped) = %v, want nil", got)
 	}
 }

@@ -110,7 +110,7 @@ func (a *app) connect(ctx context.Context, d *spec.Desired) (*stageSession, erro
 	}
 	s, err := provision.Connect(ctx, co)
 	if err != nil {
-		return nil, errors.Join(err, ss.close())
+		return nil, errors.Join(explainNoCredentials(err), ss.close())
 	}
 	ss.Session = s
 	return ss, nil

@@ -119,6 +119,18 @@ func details(c provision.Change) string {
 		if c.Role.Trust != nil && c.Action != provision.ActionCreate {
 			parts = append(parts, "trust "+TrustSummary(c.Role))
 		}
+		if c.Role.Boundary != nil {
+			parts = append(parts, "permissions boundary "+valueChange(c.Role.Boundary))
+		}
+		for _, arn := range c.Role.Detach {
+			parts = append(parts, "detach "+arn)
+		}
+		for _, pn := range c.Role.DeleteInline {
+			parts = append(parts, "delete inline policy "+pn)
+		}
+		for _, tc := range c.Role.Tags {
+			parts = append(parts, "tag "+tagChange(tc))
+		}
 	case c.Policy != nil:
 		broad := 0
 		for _, g := range c.Policy.Grants {
@@ -126,7 +138,9 @@ func details(c provision.Change) string {
 				broad++
 			}
 		}
-		parts = append(parts, fmt.Sprintf("%d grant changes, %d broaden", len(c.Policy.Grants), broad))
+		if n := len(c.Policy.Grants); n > 0 {
+			parts = append(parts, plural(n, "grant change")+broadenCount(broad))
+		}
 		if line := LayoutSummary(c.Policy); line != "" {
 			parts = append(parts, line)
 		}
@@ -147,4 +161,15 @@ func details(c provision.Change) string {
 // mdEscape keeps table cells intact.
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+// broadenCount is ", 1 broadens access" or ", N broaden access"; "" for none.
+func broadenCount(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return ", 1 broadens access"
+	}
+	return fmt.Sprintf(", %d broaden access", n)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/secretboot/secretboot/provision"
 )
@@ -247,6 +248,18 @@ func (t *textWriter) role(c provision.Change) {
 	if rc.Trust != nil && c.Action != provision.ActionCreate {
 		t.attr("trust", TrustSummary(rc))
 	}
+	if rc.Boundary != nil {
+		t.attr("boundary", valueChange(rc.Boundary))
+	}
+	for _, arn := range rc.Detach {
+		t.attr("detach", arn+" (attached outside secretboot)")
+	}
+	for _, pn := range rc.DeleteInline {
+		t.attr("inline", "delete "+pn+" (put outside secretboot)")
+	}
+	for _, tc := range rc.Tags {
+		t.attr("tag", tagChange(tc))
+	}
 }
 
 func (t *textWriter) policy(c provision.Change) {
@@ -265,15 +278,26 @@ func (t *textWriter) policy(c provision.Change) {
 			t.printf("      %s\n", line)
 		}
 	}
+	// Grants are a table: action, resource, the BROADENS mark, then any
+	// condition, in aligned columns so a reviewer's eye runs down them.
+	actionWidth, resourceWidth, broadens := 0, 0, false
 	for _, g := range pc.Grants {
-		line := fmt.Sprintf("%s allow %s  %s", opSymbol(g.Op), g.Action, ShortResource(g.Resource))
+		actionWidth = max(actionWidth, utf8.RuneCountInString(g.Action))
+		resourceWidth = max(resourceWidth, utf8.RuneCountInString(ShortResource(g.Resource)))
+		broadens = broadens || g.Broadens
+	}
+	for _, g := range pc.Grants {
+		line := opSymbol(g.Op) + " allow " + pad(g.Action, actionWidth) + "  " + pad(ShortResource(g.Resource), resourceWidth)
+		switch {
+		case g.Broadens:
+			line += "   " + t.paint(bold+red, "BROADENS")
+		case broadens:
+			line += "   " + pad("", len("BROADENS"))
+		}
 		if g.Condition != "" {
 			line += "  when " + g.Condition
 		}
-		if g.Broadens {
-			line += "   " + t.paint(bold+red, "BROADENS")
-		}
-		t.printf("      %s\n", line)
+		t.printf("      %s\n", strings.TrimRight(line, " "))
 	}
 	if len(pc.Pending) > 0 {
 		t.printf("      (exact ARN after apply: %s)\n", strings.Join(pc.Pending, ", "))
@@ -377,4 +401,9 @@ func summaryLine(p *provision.Plan) string {
 		line += fmt.Sprintf(" %d grants broaden access.", s.Broadening)
 	}
 	return line
+}
+
+// pad fills s with spaces to width characters.
+func pad(s string, width int) string {
+	return s + strings.Repeat(" ", max(0, width-utf8.RuneCountInString(s)))
 }

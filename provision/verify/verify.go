@@ -74,6 +74,9 @@ type Role struct {
 	ARN      string `json:"arn,omitempty"`
 	External bool   `json:"external,omitempty"`
 	Exists   bool   `json:"exists"`
+	// Boundary names the stage's permissions boundary on a managed role:
+	// its statements bound and never grant, so they are no source.
+	Boundary string `json:"-"`
 }
 
 // Secret is a secret whose readers are checked.
@@ -165,7 +168,13 @@ func Targets(d *spec.Desired, docs []provision.RoleDocuments, refs []provision.S
 	for _, r := range refs {
 		secrets = append(secrets, Secret{Key: r.Key, Name: r.Name, ARN: r.ARN, Exists: r.Exists, KMSKeyARN: keys[r.Key]})
 	}
-	return rolesOf(docs), secrets
+	roles := rolesOf(docs)
+	for i := range roles {
+		if !roles[i].External {
+			roles[i].Boundary = provision.BoundaryName(d)
+		}
+	}
+	return roles, secrets
 }
 
 func rolesOf(docs []provision.RoleDocuments) []Role {
@@ -395,7 +404,7 @@ func simulate(ctx context.Context, sim Simulator, r Role, in *iam.SimulatePrinci
 		c := Cell{Role: r.Key, Secret: name, Action: action, Decision: string(decision), Allowed: decision == iamtypes.PolicyEvaluationDecisionTypeAllowed}
 		seen := map[string]bool{}
 		for _, s := range matched {
-			if id := aws.ToString(s.SourcePolicyId); id != "" && !seen[id] {
+			if id := aws.ToString(s.SourcePolicyId); id != "" && id != r.Boundary && !seen[id] {
 				seen[id] = true
 				c.Sources = append(c.Sources, id)
 			}

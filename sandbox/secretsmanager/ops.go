@@ -59,8 +59,12 @@ func (s *Service) createSecret(in *createSecretInput, az AuthorizeFunc) (any, *a
 		requireToken(in.ClientRequestToken, in.SecretString, in.SecretBinary)); err != nil {
 		return nil, err
 	}
+	// A secret created with tags is evaluated with those tags as its
+	// resource tags too, as AWS does for a resource its request creates
+	// (IAM's ABAC tutorial grants CreateSecret on aws:ResourceTag alone).
+	reqTags := requestTags(tagsIn(in.Tags))
 	if existing := s.byName[name]; existing != nil {
-		if err := authorize(az, "CreateSecret", existing.ARN, existing.ResourcePolicy); err != nil {
+		if err := authorize(az, "CreateSecret", existing.ARN, existing.ResourcePolicy, reqTags, resourceTags(existing.Tags)); err != nil {
 			return nil, err
 		}
 		s.touch(existing)
@@ -71,7 +75,7 @@ func (s *Service) createSecret(in *createSecretInput, az AuthorizeFunc) (any, *a
 		return nil, err
 	}
 	arn := s.arnPrefix() + name + "-" + suffix
-	if err := authorize(az, "CreateSecret", arn, ""); err != nil {
+	if err := authorize(az, "CreateSecret", arn, "", reqTags, resourceTags(tagsIn(in.Tags))); err != nil {
 		return nil, err
 	}
 	tags, err := mergeTags(nil, tagsIn(in.Tags))
@@ -509,7 +513,7 @@ type tagResourceInput struct {
 }
 
 func (s *Service) tagResource(in *tagResourceInput, az AuthorizeFunc) (any, *apiError) {
-	sec, err := s.target(in.SecretId, "TagResource", az)
+	sec, err := s.target(in.SecretId, "TagResource", az, requestTags(tagsIn(in.Tags)))
 	if err != nil {
 		return nil, err
 	}
@@ -534,7 +538,11 @@ type untagResourceInput struct {
 }
 
 func (s *Service) untagResource(in *untagResourceInput, az AuthorizeFunc) (any, *apiError) {
-	sec, err := s.target(in.SecretId, "UntagResource", az)
+	var keys map[string][]string
+	if len(in.TagKeys) > 0 {
+		keys = map[string][]string{"aws:TagKeys": in.TagKeys}
+	}
+	sec, err := s.target(in.SecretId, "UntagResource", az, keys)
 	if err != nil {
 		return nil, err
 	}

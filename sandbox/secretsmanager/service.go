@@ -22,10 +22,11 @@ type Config struct {
 
 // AuthorizeFunc decides whether the caller may perform action
 // ("secretsmanager:GetSecretValue") on resourceARN ("*" for actions without a
-// resource type), given the secret's resource policy ("" when it has none).
-// It returns nil when the request is allowed; its error's message becomes the
-// message of the AccessDeniedException. A nil AuthorizeFunc allows everything.
-type AuthorizeFunc func(action, resourceARN, resourcePolicy string) error
+// resource type), given the secret's resource policy ("" when it has none)
+// and the request's service condition keys (requestContext). It returns nil
+// when the request is allowed; its error's message becomes the message of
+// the AccessDeniedException. A nil AuthorizeFunc allows everything.
+type AuthorizeFunc func(action, resourceARN, resourcePolicy string, requestContext map[string][]string) error
 
 // Service is the Secrets Manager emulation. It is safe for concurrent use: one
 // mutex serialises requests, which keeps every operation atomic.
@@ -206,7 +207,11 @@ func (s *Service) lookup(id string) *secret {
 // target resolves SecretId and authorizes action on it. An unknown secret is
 // authorized against the ARN the caller named, so a caller without access
 // learns nothing about which secrets exist: it gets AccessDenied either way.
-func (s *Service) target(id *string, action string, az AuthorizeFunc) (*secret, *apiError) {
+//
+// The request context holds the secret's tags as aws:ResourceTag/<key> and
+// secretsmanager:ResourceTag/<key>, and whatever request keys the operation
+// adds (requestTags, tagKeys).
+func (s *Service) target(id *string, action string, az AuthorizeFunc, request ...map[string][]string) (*secret, *apiError) {
 	if id == nil || *id == "" {
 		return nil, invalidParam("You must provide a value for the SecretId parameter.")
 	}
@@ -215,12 +220,13 @@ func (s *Service) target(id *string, action string, az AuthorizeFunc) (*secret, 
 	}
 	sec := s.lookup(*id)
 	arn, pol := *id, ""
+	var tags []tag
 	if sec != nil {
-		arn, pol = sec.ARN, sec.ResourcePolicy
+		arn, pol, tags = sec.ARN, sec.ResourcePolicy, sec.Tags
 	} else if !strings.HasPrefix(arn, "arn:") {
 		arn = s.arnPrefix() + arn
 	}
-	if err := authorize(az, action, arn, pol); err != nil {
+	if err := authorize(az, action, arn, pol, append(request, resourceTags(tags))...); err != nil {
 		return nil, err
 	}
 	if sec == nil {
@@ -240,11 +246,17 @@ func validateSecretID(id string) *apiError {
 	return errInvalidName()
 }
 
-func authorize(az AuthorizeFunc, action, arn, pol string) *apiError {
+func authorize(az AuthorizeFunc, action, arn, pol string, request ...map[string][]string) *apiError {
 	if az == nil {
 		return nil
 	}
-	if err := az("secretsmanager:"+action, arn, pol); err != nil {
+	ctx := map[string][]string{}
+	for _, r := range request {
+		for k, v := range r {
+			ctx[k] = v
+		}
+	}
+	if err := az("secretsmanager:"+action, arn, pol, ctx); err != nil {
 		return clientErr(CodeAccessDenied, "%s", err.Error())
 	}
 	return nil
@@ -329,4 +341,31 @@ func (s *Service) newVersionID() (string, *apiError) {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+}
+
+// resourceTags are the condition keys of a secret's tags. Secrets Manager
+// sets both the global aws:ResourceTag/<key> and its own
+// secretsmanager:ResourceTag/<key>.
+func resourceTags(tags []tag) map[string][]string {
+	ctx := map[string][]string{}
+	for _, t := range tags {
+		ctx["aws:ResourceTag/"+t.Key] = []string{t.Value}
+		ctx["secretsmanager:ResourceTag/"+t.Key] = []string{t.Value}
+	}
+	return ctx
+}
+
+// requestTags are the condition keys of the tags a request sets:
+// aws:RequestTag/<key> for each and aws:TagKeys for the set of keys.
+func requestTags(tags []tag) map[string][]string {
+	ctx := map[string][]string{}
+	var keys []string
+	for _, t := range tags {
+		ctx["aws:RequestTag/"+t.Key] = []string{t.Value}
+		keys = append(keys, t.Key)
+	}
+	if len(keys) > 0 {
+		ctx["aws:TagKeys"] = keys
+	}
+	return ctx
 }

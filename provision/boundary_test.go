@@ -1,0 +1,102 @@
+package provision_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/secretboot/secretboot/provision"
+	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/sandbox"
+	"github.com/secretboot/secretboot/sandbox/sandboxtest"
+)
+
+// TestRolesCarryTheStageBoundary: apply creates the stage's boundary when
+// the session may (an administrator's), every managed role carries it — one
+// made before the boundary existed gets it — and a spec role may name no
+// other boundary.
+func TestRolesCarryTheStageBoundary(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := sandboxBackend(sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount})).mustConnect(t)
+	d := testDesired("dev", sandboxAccount, canary)
+	want := provision.BoundaryARN(d, sandboxAccount)
+
+	d.Roles[0].PermissionsBoundary = "arn:aws:iam::" + sandboxAccount + ":policy/secretboot/shop/dev/mine"
+	if _, err := planOf(ctx, s, d, false); err == nil || !strings.Contains(err.Error(), "role web: permissions_boundary") || !strings.Contains(err.Error(), want) {
+		t.Fatalf("plan with a boundary of the role's own = %v, want an error naming the role and the stage's boundary", err)
+	}
+	d.Roles[0].PermissionsBoundary = want // naming the stage's boundary is allowed
+	// A role of the stage from before boundaries, and no boundary yet.
+	if _, err := s.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(d.Roles[0].Name), Path: aws.String(provision.RolePath(d)),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+		Description:              aws.String(d.Roles[0].Description),
+		Tags:                     []iamtypes.Tag{{Key: aws.String(provision.TagProject), Value: aws.String("shop")}, {Key: aws.String(provision.TagStage), Value: aws.String("dev")}}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := planOf(ctx, s, d, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rc *provision.RoleChange
+	for _, c := range p.Changes {
+		if c.Kind == provision.KindRole && c.Action == provision.ActionUpdate {
+			rc = c.Role
+		}
+	}
+	if rc == nil || rc.Boundary == nil || rc.Boundary.New != want || rc.Trust != nil || len(rc.Tags) != 0 {
+		t.Fatalf("plan for a role without the boundary: %+v, want only the boundary set", rc)
+	}
+	if err := converge1(ctx, s, d, false); err != nil {
+		t.Fatal(err)
+	}
+	role, err := s.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(d.Roles[0].Name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pb := role.Role.PermissionsBoundary; pb == nil || aws.ToString(pb.PermissionsBoundaryArn) != want {
+		t.Errorf("role's boundary = %+v, want %s", pb, want)
+	}
+	b, err := provision.StageBoundary(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := s.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(want)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(want), VersionId: pol.Policy.DefaultVersionId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := policyText(t, aws.ToString(v.PolicyVersion.Document)); got != string(b.Document.Canonical()) {
+		t.Errorf("installed boundary:\n%s\nwant:\n%s", got, b.Document.Canonical())
+	}
+	// Destroy leaves the boundary, which is the administrator's.
+	if err := converge1(ctx, s, d, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(want)}); err != nil {
+		t.Errorf("the boundary after destroy: %v", err)
+	}
+}
+
+// policyText is the canonical form of a document as IAM returns it,
+// URL-encoded.
+func policyText(t *testing.T, encoded string) string {
+	t.Helper()
+	raw, err := url.PathUnescape(encoded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := policy.Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(d.Canonical())
+}
