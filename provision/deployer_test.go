@@ -21,7 +21,7 @@ import (
 
 	"github.com/secretboot/secretboot/internal/golden"
 	"github.com/secretboot/secretboot/provision"
-	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/provision/verify"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/spec"
 )
 

@@ -37,7 +37,7 @@
 //
 // # Read policies
 //
-// Each role's read policy (provision/policy synthesises it) lives in the
+// Each role's read policy (policy synthesises it) lives in the
 // inline policy secretboot-read while it fits the role's 10,240-character
 // inline limit. Beyond that, policy.Fit splits it into customer managed
 // policies <role>-read-1, -2, … under the stage's path, attached to the

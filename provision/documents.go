@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/spec"
 )
 

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
-	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/sandbox/iam"
 	"github.com/secretboot/secretboot/sandbox/secretsmanager"
 )

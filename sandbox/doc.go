@@ -20,7 +20,7 @@
 // the fixed admin pair (AdminAccessKeyID, AdminSecretAccessKey) or a key
 // issued by AssumeRole (valid for one hour). Verification re-signs the
 // request with aws-sdk-go-v2's own signer over the headers the client
-// signed. Each request is then authorized with provision/policy's evaluator:
+// signed. Each request is then authorized with policy's evaluator:
 // the admin may do anything; a role session is judged by its role's inline
 // and attached policies, its permissions boundary and, for Secrets Manager,
 // the secret's resource policy. AddRoleToInstanceProfile also needs

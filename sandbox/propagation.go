@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/sandbox/secretsmanager"
 )
 

@@ -35,7 +35,7 @@ type Options struct {
 	// of 10; AWS raises it up to 20.
 	AttachedPoliciesPerRoleQuota int
 
-	EnforceAuth bool         // verify SigV4 against known keys and authorize every request with provision/policy
+	EnforceAuth bool         // verify SigV4 against known keys and authorize every request with policy
 	Logger      *slog.Logger // request log: service, operation, status, duration; never bodies. nil = no log
 	Now         func() time.Time
 }

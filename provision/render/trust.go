@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/secretboot/secretboot/provision"
-	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/policy"
 )
 
 // TrustSummary says how a role's trust policy changes: the principals it

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/secretboot/secretboot/provision"
-	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/policy"
 )
 
 // Kind says which document a reviewer file holds.

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/provision/verify"
 )
 

@@ -15,7 +15,7 @@
 //     role — an AdministratorAccess attached outside secretboot shows up as
 //     extra access — and external roles are checked like managed ones.
 //   - Offline: what secretboot's own synthesized documents allow, decided by
-//     provision/policy's evaluator with no AWS access.
+//     policy's evaluator with no AWS access.
 //
 // A kms:Decrypt cell is decided on the secret's key in the request context
 // Secrets Manager gives KMS when it reads that secret (the secret's ARN as

@@ -12,7 +12,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/secretboot/secretboot/provision"
-	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/spec"
 )
 
@@ -50,7 +50,7 @@ func ActionsFor(secrets []Secret) []string {
 // DecryptContext is the request context of the kms:Decrypt call Secrets
 // Manager makes to read the secret at secretARN: the secret's ARN as
 // encryption context, and Secrets Manager of the secret's region as the
-// calling service, spelled as provision/policy's read policy expects it.
+// calling service, spelled as policy's read policy expects it.
 func DecryptContext(secretARN string) map[string][]string {
 	region := ""
 	if parts := strings.SplitN(secretARN, ":", 5); len(parts) == 5 {

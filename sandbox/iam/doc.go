@@ -28,12 +28,12 @@
 // managed policies per role (Config.AttachedPoliciesPerRoleQuota raises
 // it, as AWS does on request); 5 versions per managed policy; one role per
 // instance profile. Policy documents are validated with
-// provision/policy.Parse plus IAM's placement rules (no Principal in an
+// policy.Parse plus IAM's placement rules (no Principal in an
 // identity policy, a Principal and no Resource in a trust policy).
 //
 // Policy evaluation, for the simulators, for STS trust checks and, through
 // PolicySetFor, for the router's authorization of every request, is
-// provision/policy.Evaluate.
+// policy.Evaluate.
 //
 // Two helpers serve the router's enforcement mode: Target names the action
 // and the resource ARN (with the role's real path) of an IAM or STS

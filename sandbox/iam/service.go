@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/sandbox/internal/wire"
 )
 

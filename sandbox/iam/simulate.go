@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/sandbox/internal/wire"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/policy"
 )
 
 const (
@@ -206,7 +206,7 @@ func TestSimulateCustomPolicy(t *testing.T) {
 
 // TestSimulatePrincipalPolicyContext checks that ContextEntries reach the
 // conditions of a role's policies, with the kms:Decrypt statement
-// provision/policy synthesizes for a secret under a customer managed key.
+// policy synthesizes for a secret under a customer managed key.
 func TestSimulatePrincipalPolicyContext(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, 0)

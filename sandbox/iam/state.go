@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/policy"
 )
 
 // state is everything IAM knows. Roles, instance profiles and customer

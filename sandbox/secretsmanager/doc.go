@@ -51,7 +51,7 @@
 //     "-" plus six characters; values of 1–65,536 bytes; descriptions up to
 //     2,048; up to 50 tags (key 1–128, value up to 256, no "aws:" prefix);
 //     resource policies up to 20,480 characters, parsed with
-//     provision/policy (MalformedPolicyDocumentException), and refused with
+//     policy (MalformedPolicyDocumentException), and refused with
 //     PublicPolicyException under BlockPublicPolicy when an unconditioned
 //     Allow names the "*" principal or uses NotPrincipal; ValidateResourcePolicy
 //     applies the same test and answers PolicyValidationPassed false with one

@@ -3,7 +3,7 @@ package secretsmanager
 import (
 	"strings"
 
-	"github.com/secretboot/secretboot/provision/policy"
+	"github.com/secretboot/secretboot/policy"
 )
 
 type putResourcePolicyInput struct {

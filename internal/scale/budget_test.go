@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/secretboot/secretboot/provision"
-	"github.com/secretboot/secretboot/provision/scale"
+	"github.com/secretboot/secretboot/internal/scale"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 )

@@ -22,7 +22,7 @@ import (
 
 	"github.com/secretboot/secretboot/internal/fakeclock"
 	"github.com/secretboot/secretboot/provision"
-	"github.com/secretboot/secretboot/provision/scale"
+	"github.com/secretboot/secretboot/internal/scale"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 	"github.com/secretboot/secretboot/spec"

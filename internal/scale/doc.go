@@ -12,6 +12,6 @@
 // tests; docs/performance.md holds the measured figures and the commands
 // that reproduce them:
 //
-//	go test -bench . -run '^$' -benchtime 1x ./provision/scale/                          # smoke, seconds
-//	SECRETBOOT_BENCH_LARGE=1 go test -bench . -run '^$' -benchtime 1x -timeout 2h ./provision/scale/
+//	go test -bench . -run '^$' -benchtime 1x ./internal/scale/                          # smoke, seconds
+//	SECRETBOOT_BENCH_LARGE=1 go test -bench . -run '^$' -benchtime 1x -timeout 2h ./internal/scale/
 package scale
