@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -459,8 +458,12 @@ func (e *evaluator) undeclaredVars(expr hcl.Expression) bool {
 			continue
 		}
 		if step, ok := t[1].(hcl.TraverseAttr); ok && !declared.HasAttribute(step.Name) {
+			names := make([]string, 0, len(declared.AttributeTypes()))
+			for n := range declared.AttributeTypes() {
+				names = append(names, n)
+			}
 			e.diags = append(e.diags, errDiag(t.SourceRange(), "Undeclared variable",
-				"var.%s is not declared; check the spelling or declare it with a variable block.", step.Name))
+				"var.%s is not declared; check the spelling or declare it with a variable block.%s", step.Name, didYouMean(step.Name, names)))
 			found = true
 		}
 	}
@@ -573,21 +576,13 @@ func (c *Config) specHash(stage string, vars map[string]cty.Value) string {
 // declaredHint lists the declared variables, and the one a misspelt name
 // was probably meant to be; it names only what the spec declares.
 func declaredHint(decl map[string]*VariableConfig, name string) string {
-	var names []string
-	best, bestDist := "", 3 // a closer guess than 3 edits, or none
+	names := make([]string, 0, len(decl))
 	for n := range decl {
 		names = append(names, n)
-		if d := levenshtein.Distance(n, name, nil); d < bestDist {
-			best, bestDist = n, d
-		}
 	}
-	sort.Strings(names)
 	if len(names) == 0 {
 		return "The spec declares no variables."
 	}
-	hint := "Declared: " + strings.Join(names, ", ") + "."
-	if best != "" {
-		hint += fmt.Sprintf(" Did you mean %q?", best)
-	}
-	return hint
+	sort.Strings(names)
+	return "Declared: " + strings.Join(names, ", ") + "." + didYouMean(name, names)
 }
