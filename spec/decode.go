@@ -50,6 +50,7 @@ var roleSchema = &hcl.BodySchema{
 		{Name: "permissions_boundary"},
 		{Name: "tags"},
 	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: WorkloadPodIdentity}, {Type: WorkloadIRSA}, {Type: WorkloadGitHubActions}},
 }
 
 // managedOnlyRoleAttrs configure a role secretboot creates; on an external
@@ -358,7 +359,13 @@ func (d *decoder) decodeRoleBlock(b *hcl.Block) *RoleConfig {
 					"Role %q is owned elsewhere (external): secretboot only attaches its read policy, so %s has no effect. Set it where the role is managed.", r.Name, name)
 			}
 		}
+		for _, b := range content.Blocks {
+			d.errorf(b.DefRange, "Block not allowed for an external role",
+				"Role %q is owned elsewhere (external): secretboot does not write its trust policy, so a %s block has no effect. Set it where the role is managed.", r.Name, b.Type)
+		}
+		return r
 	}
+	d.decodeWorkloads(r, content.Blocks)
 	return r
 }
 

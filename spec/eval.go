@@ -268,7 +268,10 @@ func (e *evaluator) role(rc *RoleConfig) *Role {
 		return r
 	}
 	r.Name = e.st.RolePrefix + rc.Name
-	r.Services = []string{"ec2.amazonaws.com"}
+	r.Workloads = e.workloads(rc)
+	if len(rc.Workloads) == 0 {
+		r.Services = []string{"ec2.amazonaws.com"}
+	}
 	if attr, ok := rc.attrs["service"]; ok {
 		r.Services = e.strList(attr)
 		if len(r.Services) == 0 {
@@ -292,7 +295,10 @@ func (e *evaluator) role(rc *RoleConfig) *Role {
 	r.InstanceProfile = ec2
 	if attr, ok := rc.attrs["instance_profile"]; ok {
 		r.InstanceProfile = e.bool(attr, ec2)
-		if r.InstanceProfile && !ec2 {
+		if r.InstanceProfile && len(rc.Workloads) > 0 {
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Instance profile for a workload role",
+				"Role %q is assumed by %s workloads, not EC2 instances; drop instance_profile.", rc.Name, rc.Workloads[0].Kind))
+		} else if r.InstanceProfile && !ec2 {
 			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Instance profile without EC2",
 				"An instance profile lets EC2 instances use the role; add ec2.amazonaws.com to service or drop instance_profile."))
 		}
@@ -316,6 +322,9 @@ func (e *evaluator) role(rc *RoleConfig) *Role {
 	if attr, ok := rc.attrs["tags"]; ok {
 		r.Tags = e.strMap(attr)
 		e.diags = append(e.diags, checkTags(r.Tags, attr.Expr.Range())...)
+	}
+	if len(r.Workloads) > 0 {
+		e.diags = append(e.diags, checkTrustSize(r)...)
 	}
 	return r
 }
