@@ -29,6 +29,26 @@
 // assume a role whose trust policy names a service principal such as
 // ec2.amazonaws.com, so a test can act as an instance of that role.
 //
+// # Web identity and Pod Identity
+//
+// IAM keeps OpenID Connect providers (Create, Get, List and
+// DeleteOpenIDConnectProvider), and STS answers AssumeRoleWithWebIdentity,
+// which needs no signature: the token is the credential. The sandbox cannot
+// fetch an issuer's signing keys (JWKS) from the internet, so it plays the
+// issuer itself: Server.WebIdentityToken signs an RS256 JWT with any iss,
+// sub, aud, exp and amr, with a key the sandbox makes on first use and
+// never saves (tokens do not survive a restart). AssumeRoleWithWebIdentity
+// accepts only such tokens, and only when an OIDC provider for the token's
+// iss exists (else InvalidIdentityToken), its aud is one of the provider's
+// client IDs (InvalidIdentityToken "Incorrect token audience") and it has
+// not expired (ExpiredTokenException). The role's trust policy then decides,
+// with the provider's ARN as Federated principal, the action
+// sts:AssumeRoleWithWebIdentity and the claims as <issuer>:sub, <issuer>:aud
+// and <issuer>:amr (AccessDenied otherwise). EKS Pod Identity is played by
+// the admin: AssumeRole with session Tags as a service principal the trust
+// names (pods.eks.amazonaws.com); the tags are aws:RequestTag/<key> and
+// aws:TagKeys, and need sts:TagSession in the trust too.
+//
 // # Knobs
 //
 //   - Latency and Jitter: every request waits Latency plus a uniform draw
@@ -105,7 +125,10 @@
 //     table). No other key is set. IAM requests are authorized against the
 //     named role, instance profile or policy ARN, with its path, or "*".
 //     AssumeRole is decided by the trust policy alone, and issued keys last
-//     one hour whatever DurationSeconds asks.
+//     one hour whatever DurationSeconds asks. Session tags are not kept on
+//     the session (no aws:PrincipalTag), and web identity tokens must be
+//     the sandbox's own (see above); OAuth 2.0 providers (ProviderId) are
+//     not emulated.
 //   - SigV4: only the Authorization header form (no presigned URLs); the
 //     signing time is not checked for skew, and the region and service of the
 //     credential scope are taken from the client. A client that signs a header
