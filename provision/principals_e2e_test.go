@@ -117,7 +117,9 @@ func TestWorkloadReadersEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	roleARN := func(key string) string { return "arn:aws:iam::" + sandboxAccount + ":role/secretboot/shop/dev/shop-dev-" + key }
+	roleARN := func(key string) string {
+		return "arn:aws:iam::" + sandboxAccount + ":role/secretboot/shop/dev/shop-dev-" + key
+	}
 	// reads checks what a session may read: app/db, never app/admin.
 	reads := func(t *testing.T, c *ststypes.Credentials) {
 		t.Helper()
