@@ -128,7 +128,8 @@
 //     one hour whatever DurationSeconds asks. Session tags are not kept on
 //     the session (no aws:PrincipalTag), and web identity tokens must be
 //     the sandbox's own (see above); OAuth 2.0 providers (ProviderId) are
-//     not emulated.
+//     not emulated. A trust policy's Federated principal is not checked
+//     against the account's OIDC providers when the role is written.
 //   - SigV4: only the Authorization header form (no presigned URLs); the
 //     signing time is not checked for skew, and the region and service of the
 //     credential scope are taken from the client. A client that signs a header
