@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -244,5 +245,56 @@ func TestAssumeRoleWithSessionTags(t *testing.T) {
 		Tags: []ststypes.Tag{{Key: aws.String("bad*key"), Value: aws.String("v")}}})
 	if code := apiCode(err); !strings.Contains(code, "Validation") && code != "InvalidInput" {
 		t.Errorf("a malformed tag key: %v", err)
+	}
+}
+
+// TestOIDCProviderSurvivesRestart: providers are part of the saved state;
+// the token key is not, so a token signed before a restart is refused
+// after it, as documented.
+func TestOIDCProviderSurvivesRestart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	ctx := context.Background()
+	srv, err := sandbox.New(sandbox.Options{StateDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := startOn(t, srv)
+	c := iam.NewFromConfig(env.Config)
+	if _, err := c.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String(ghIssuer), ClientIDList: []string{"sts.amazonaws.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"` + ghARN + `"},"Action":"sts:AssumeRoleWithWebIdentity",` +
+		`"Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","token.actions.githubusercontent.com:sub":"repo:o/r:ref:refs/heads/main"}}}]}`
+	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("deploy"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := srv.WebIdentityToken(sbiam.TokenClaims{Issuer: ghIssuer, Subject: "repo:o/r:ref:refs/heads/main", Audience: "sts.amazonaws.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	srv2, err := sandbox.New(sandbox.Options{StateDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env2 := startOn(t, srv2)
+	if _, err := iam.NewFromConfig(env2.Config).GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(ghARN)}); err != nil {
+		t.Fatalf("provider after restart: %v", err)
+	}
+	anon := sts.NewFromConfig(sandboxtest.Config(env2.URL, "us-east-1", aws.AnonymousCredentials{}))
+	in := &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/deploy"), RoleSessionName: aws.String("run"), WebIdentityToken: aws.String(tok)}
+	if _, err := anon.AssumeRoleWithWebIdentity(ctx, in); apiCode(err) != "InvalidIdentityToken" {
+		t.Errorf("a token from before the restart: %v, want InvalidIdentityToken", err)
+	}
+	tok2, err := srv2.WebIdentityToken(sbiam.TokenClaims{Issuer: ghIssuer, Subject: "repo:o/r:ref:refs/heads/main", Audience: "sts.amazonaws.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.WebIdentityToken = aws.String(tok2)
+	if _, err := anon.AssumeRoleWithWebIdentity(ctx, in); err != nil {
+		t.Errorf("a new token after the restart: %v", err)
 	}
 }
