@@ -13,6 +13,7 @@ import (
 
 	"github.com/secretboot/secretboot/sandbox/iam"
 	"github.com/secretboot/secretboot/sandbox/internal/wire"
+	"github.com/secretboot/secretboot/sandbox/kms"
 	"github.com/secretboot/secretboot/sandbox/secretsmanager"
 )
 
@@ -35,16 +36,24 @@ type Options struct {
 	// of 10; AWS raises it up to 20.
 	AttachedPoliciesPerRoleQuota int
 
+	// KMSKeys are keys to create at start, unless the state has them: key
+	// IDs (lower-case UUIDs) or key ARNs of Account and Region, each with
+	// the default key policy. CreateKey draws a new ID, so this is how a
+	// test or a demo gets a key whose ARN a spec already names.
+	KMSKeys []string
+
 	EnforceAuth bool         // verify SigV4 against known keys and authorize every request with policy
 	Logger      *slog.Logger // request log: service, operation, status, duration; never bodies. nil = no log
 	Now         func() time.Time
 }
 
 // Server is the sandbox endpoint: an http.Handler speaking Secrets Manager
-// (awsJson1_1), IAM and STS (awsQuery). It is safe for concurrent use.
+// (awsJson1_1), KMS (awsJson1_1), IAM and STS (awsQuery). It is safe for
+// concurrent use.
 type Server struct {
 	opts Options
 	sm   *secretsmanager.Service
+	kms  *kms.Service
 	iam  *iam.Service
 	keys *keyRegistry
 
@@ -87,6 +96,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, keys: newKeyRegistry(opts.Now)}
 	s.keys.add(AdminAccessKeyID, key{Secret: AdminSecretAccessKey, Principal: s.adminPrincipal()})
 	s.sm = secretsmanager.New(secretsmanager.Config{Account: opts.Account, Region: opts.Region, Now: opts.Now})
+	s.kms = kms.New(kms.Config{Account: opts.Account, Region: opts.Region, Now: opts.Now})
 	s.iam = iam.New(iam.Config{
 		Account:                      opts.Account,
 		Now:                          opts.Now,
@@ -106,6 +116,9 @@ func New(opts Options) (*Server, error) {
 			return nil, err
 		}
 		s.persist = p
+	}
+	if err := s.kms.Seed(opts.KMSKeys); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	return s, nil
 }
@@ -134,9 +147,9 @@ func (s *Server) Close() error {
 
 // request is one decoded API call on its way through the pipeline.
 type request struct {
-	service string     // "secretsmanager", "iam" or "sts"
+	service string     // "secretsmanager", "kms", "iam" or "sts"
 	op      string     // operation name
-	body    []byte     // raw body (Secrets Manager)
+	body    []byte     // raw body (Secrets Manager, KMS)
 	form    url.Values // decoded form (IAM, STS)
 	id      string     // request ID
 }
@@ -179,8 +192,11 @@ func (s *Server) serveRecovering(w *statusRecorder, r *http.Request, q *request,
 		}
 		if w.status == 0 {
 			code := "ServiceFailure"
-			if q.service == "secretsmanager" {
+			switch q.service {
+			case "secretsmanager":
 				code = secretsmanager.CodeInternalServiceError
+			case "kms":
+				code = kms.CodeInternal
 			}
 			writeErr(w, q, &apiErr{http.StatusInternalServerError, code, "The sandbox failed while serving this request."})
 		}
@@ -201,8 +217,8 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, q *request, body []by
 	if !s.knobs.allow(q.service, q.op) {
 		s.stats.throttle(q.name())
 		code := "Throttling"
-		if q.service == "secretsmanager" {
-			code = secretsmanager.CodeThrottling
+		if q.service == "secretsmanager" || q.service == "kms" {
+			code = secretsmanager.CodeThrottling // KMS spells it the same
 		}
 		writeErr(w, q, &apiErr{http.StatusBadRequest, code, "Rate exceeded"})
 		return
@@ -222,7 +238,9 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, q *request, body []by
 	}
 	switch q.service {
 	case "secretsmanager":
-		s.sm.Serve(w, q.op, q.body, s.authorizer(caller), q.id)
+		s.sm.Serve(w, q.op, q.body, s.authorizer(caller), s.keyUser(caller), q.id)
+	case "kms":
+		s.kms.Serve(w, q.op, q.body, s.kmsAuthorizer(caller), q.id)
 	case "iam":
 		s.iam.ServeIAM(w, q.form, caller, q.id)
 	case "sts":
@@ -238,6 +256,8 @@ func mutating(q *request) bool {
 	switch q.service {
 	case "secretsmanager":
 		return secretsmanager.Mutating(q.op)
+	case "kms":
+		return kms.Mutating(q.op)
 	case "sts":
 		return q.op == "AssumeRole" // issued keys are saved too
 	}
@@ -257,6 +277,9 @@ func (s *Server) decode(r *http.Request) (*request, []byte, *apiErr) {
 	target := r.Header.Get("X-Amz-Target")
 	if target != "" {
 		q.service = "secretsmanager"
+		if strings.HasPrefix(target, "TrentService.") {
+			q.service = "kms"
+		}
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
@@ -266,9 +289,12 @@ func (s *Server) decode(r *http.Request) (*request, []byte, *apiErr) {
 		return q, nil, &apiErr{http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is too large."}
 	}
 	if target != "" {
-		op, ok := strings.CutPrefix(target, "secretsmanager.")
+		op, ok := strings.CutPrefix(target, q.service+".")
+		if q.service == "kms" {
+			op, ok = strings.CutPrefix(target, "TrentService.")
+		}
 		if !ok {
-			return q, body, &apiErr{http.StatusBadRequest, secretsmanager.CodeUnknownOperation, "The sandbox serves Secrets Manager, IAM and STS only."}
+			return q, body, &apiErr{http.StatusBadRequest, secretsmanager.CodeUnknownOperation, "The sandbox serves Secrets Manager, KMS, IAM and STS only."}
 		}
 		q.op, q.body = op, body
 		return q, body, nil
@@ -309,8 +335,12 @@ type apiErr struct {
 }
 
 func writeErr(w http.ResponseWriter, q *request, e *apiErr) {
-	if q.service == "secretsmanager" {
+	switch q.service {
+	case "secretsmanager":
 		secretsmanager.WriteError(w, e.status, e.code, e.message, q.id)
+		return
+	case "kms":
+		kms.WriteError(w, e.status, e.code, e.message, q.id)
 		return
 	}
 	wire.WriteQueryError(w, e.status, e.code, e.message, q.id)
@@ -349,6 +379,7 @@ func newRequestID() string {
 
 type state struct {
 	SecretsManager json.RawMessage `json:"secretsmanager"`
+	KMS            json.RawMessage `json:"kms,omitempty"`
 	IAM            json.RawMessage `json:"iam"`
 	Keys           json.RawMessage `json:"keys"`
 }
@@ -357,6 +388,9 @@ func (s *Server) snapshot() (*state, error) {
 	var st state
 	var err error
 	if st.SecretsManager, err = s.sm.Snapshot(); err != nil {
+		return nil, err
+	}
+	if st.KMS, err = s.kms.Snapshot(); err != nil {
 		return nil, err
 	}
 	if st.IAM, err = s.iam.Snapshot(); err != nil {
@@ -371,6 +405,11 @@ func (s *Server) snapshot() (*state, error) {
 func (s *Server) restore(st *state) error {
 	if len(st.SecretsManager) > 0 {
 		if err := s.sm.Restore(st.SecretsManager); err != nil {
+			return err
+		}
+	}
+	if len(st.KMS) > 0 {
+		if err := s.kms.Restore(st.KMS); err != nil {
 			return err
 		}
 	}

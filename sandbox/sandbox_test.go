@@ -90,7 +90,7 @@ func TestSecretsManagerWire(t *testing.T) {
 		{"unknown operation", smHeaders("Frobnicate"), `{}`, 400,
 			map[string]any{"__type": "UnknownOperationException", "Message": "Unknown operation Frobnicate."}},
 		{"another service's target", map[string]string{"X-Amz-Target": "DynamoDB_20120810.ListTables"}, `{}`, 400,
-			map[string]any{"__type": "UnknownOperationException", "Message": "The sandbox serves Secrets Manager, IAM and STS only."}},
+			map[string]any{"__type": "UnknownOperationException", "Message": "The sandbox serves Secrets Manager, KMS, IAM and STS only."}},
 		{"garbage body", smHeaders("ListSecrets"), `{"MaxResults":"many"}`, 400,
 			map[string]any{"__type": "SerializationException", "Message": "The request body could not be read as the operation's JSON input."}},
 		{"create", smHeaders("CreateSecret"), `{"Name":"wire","SecretString":"v","ClientRequestToken":"00000000000000000000000000000001"}`, 200,

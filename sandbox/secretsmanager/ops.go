@@ -132,6 +132,11 @@ func (s *Service) newVersion(sec *secret, token *string, str *string, bin []byte
 		}
 		return nil, clientErr(CodeResourceExists, "You can't modify an existing version, you can only create a new version.")
 	}
+	// Encrypt before anything changes: a key KMS refuses leaves the
+	// secret as it was.
+	if err := s.withKey(sec.KmsKeyID, sec.ARN, id, "GenerateDataKey", "Decrypt"); err != nil {
+		return nil, err
+	}
 	if stages == nil {
 		stages = []string{stageCurrent}
 		// A plain write after a rotation's AWSCURRENT moved onto the
@@ -251,6 +256,9 @@ func (s *Service) readValue(sec *secret, versionID, stage *string) (*secretValue
 		if v = sec.staged(st); v == nil {
 			return nil, clientErr(CodeResourceNotFound, "Secrets Manager can't find the specified secret value for staging label: %s", st)
 		}
+	}
+	if err := s.withKey(v.KmsKeyID, sec.ARN, v.ID, "Decrypt"); err != nil {
+		return nil, err
 	}
 	now := s.cfg.Now()
 	sec.LastAccessed, v.LastAccessed = now, now
