@@ -49,7 +49,7 @@ const (
 type key struct {
 	ID            string
 	ARN           string
-	Description   string    `json:",omitempty"`
+	Description   string `json:",omitempty"`
 	Created       time.Time
 	State         string
 	DeletionDate  time.Time `json:",omitzero"`
