@@ -117,8 +117,12 @@ func New(opts Options) (*Server, error) {
 		}
 		s.persist = p
 	}
-	if err := s.kms.Seed(opts.KMSKeys); err != nil {
+	seeded, err := s.kms.Seed(opts.KMSKeys)
+	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	if seeded && s.persist != nil {
+		s.persist.changed()
 	}
 	return s, nil
 }

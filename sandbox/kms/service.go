@@ -309,29 +309,31 @@ func contextKeys(ec map[string]string) map[string][]string {
 // Seed creates keys with the given IDs or ARNs (of this Service's account
 // and region) and the default key policy, unless they exist: the way a test
 // or a demo gets a key whose ARN a spec already names, since CreateKey
-// chooses the ID itself.
-func (s *Service) Seed(refs []string) error {
+// chooses the ID itself. It reports whether it created any.
+func (s *Service) Seed(refs []string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	created := false
 	for _, ref := range refs {
 		id := ref
 		if strings.HasPrefix(ref, "arn:") {
 			var ok bool
 			if id, ok = strings.CutPrefix(ref, s.arnPrefix()+"key/"); !ok {
-				return fmt.Errorf("kms: cannot seed %s: not a key ARN of account %s in %s", ref, s.cfg.Account, s.cfg.Region)
+				return created, fmt.Errorf("kms: cannot seed %s: not a key ARN of account %s in %s", ref, s.cfg.Account, s.cfg.Region)
 			}
 		}
 		if !keyIDRE.MatchString(id) {
-			return fmt.Errorf("kms: cannot seed %q: a key ID is a lower-case UUID", ref)
+			return created, fmt.Errorf("kms: cannot seed %q: a key ID is a lower-case UUID", ref)
 		}
 		if s.keys[id] != nil {
 			continue
 		}
 		if _, err := s.newKey(id, "", "sandbox seed key"); err != nil {
-			return errors.New(err.msg)
+			return created, errors.New(err.msg)
 		}
+		created = true
 	}
-	return nil
+	return created, nil
 }
 
 // newKey stores a new enabled key; id "" draws one.
