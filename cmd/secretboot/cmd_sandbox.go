@@ -28,7 +28,7 @@ type sandboxServeOptions struct {
 	AttachedPolicies int // IAM's quota of managed policies per role; 0 = AWS's default
 	EnforceAuth      bool
 	KMSKeys          []string // customer managed keys to create with these IDs or ARNs
-	Debug            bool // log every request (service, operation, status; never bodies)
+	Debug            bool     // log every request (service, operation, status; never bodies)
 
 	// Listen opens the listener; net.Listen unless a test injects one.
 	Listen func(network, addr string) (net.Listener, error)
