@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/secretboot/secretboot/sandbox"
@@ -180,5 +181,31 @@ func TestRunDetectsDivergence(t *testing.T) {
 				t.Error("Run passed a scenario the sandbox does not meet")
 			}
 		})
+	}
+}
+
+// TestCleanupRunsAfterAFailure: a scenario's cleanup steps run even when a
+// step fails, so that a diverging endpoint is left as it was; a step may
+// call another service than its scenario's.
+func TestCleanupRunsAfterAFailure(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Options{})
+	sc := fidelity.Scenario{
+		Name: "cleanup", Source: "test", Service: "secretsmanager",
+		Steps: []fidelity.Step{
+			{Service: "kms", Op: "CreateKey", Input: []byte(`{}`), Save: map[string]string{"k": "KeyMetadata.KeyId"}},
+			{Op: "DescribeSecret", Input: []byte(`{"SecretId":"{{name}}"}`)}, // fails: no such secret
+		},
+		Cleanup: []fidelity.Step{{Service: "kms", Op: "ScheduleKeyDeletion", Input: []byte(`{"KeyId":"{{k}}","PendingWindowInDays":7}`)}},
+	}
+	if err := fidelity.Run(context.Background(), fidelity.Clients(env.Config), sc, fidelity.Target{Name: "cleanup", Account: "000000000000", Region: "us-east-1"}); err == nil {
+		t.Fatal("Run passed a failing step")
+	}
+	keys, err := kms.NewFromConfig(env.Config).ListKeys(context.Background(), &kms.ListKeysInput{})
+	if err != nil || len(keys.Keys) != 1 {
+		t.Fatalf("ListKeys = %v, %v", keys, err)
+	}
+	d, err := kms.NewFromConfig(env.Config).DescribeKey(context.Background(), &kms.DescribeKeyInput{KeyId: keys.Keys[0].KeyId})
+	if err != nil || d.KeyMetadata.KeyState != "PendingDeletion" {
+		t.Errorf("after the cleanup the key is %v (%v), want PendingDeletion", d, err)
 	}
 }

@@ -54,8 +54,10 @@ type createKeyInput struct {
 	Description *string
 	KeyUsage    *string
 	KeySpec     *string
-	Origin      *string
-	MultiRegion *bool
+	// CustomerMasterKeySpec is KeySpec's deprecated spelling.
+	CustomerMasterKeySpec *string
+	Origin                *string
+	MultiRegion           *bool
 	// BypassPolicyLockoutSafetyCheck skips the check that the caller could
 	// change the new policy again.
 	BypassPolicyLockoutSafetyCheck bool
@@ -68,11 +70,12 @@ func (s *Service) createKey(in *createKeyInput, az AuthorizeFunc) (any, *apiErro
 	switch {
 	case in.KeyUsage != nil && *in.KeyUsage != "ENCRYPT_DECRYPT",
 		in.KeySpec != nil && *in.KeySpec != "SYMMETRIC_DEFAULT",
+		in.CustomerMasterKeySpec != nil && *in.CustomerMasterKeySpec != "SYMMETRIC_DEFAULT",
 		in.Origin != nil && *in.Origin != "AWS_KMS",
 		in.MultiRegion != nil && *in.MultiRegion:
 		// Valid on AWS, outside what the sandbox emulates: say so rather
 		// than create a key that behaves unlike AWS's.
-		return nil, clientErr(CodeUnknownOperation, "The sandbox emulates symmetric, single-Region keys with KMS key material only.")
+		return nil, clientErr(CodeUnsupported, "The sandbox emulates symmetric, single-Region keys with KMS key material only.")
 	}
 	if err := authorize(az, "CreateKey", nil, nil); err != nil {
 		return nil, err

@@ -26,6 +26,8 @@ const (
 	CodeSerialization    = "SerializationException"
 	CodeThrottling       = "ThrottlingException"
 	CodeUnknownOperation = "UnknownOperationException"
+	CodeUnsupported      = "UnsupportedOperationException"
+	CodeDryRun           = "DryRunOperationException"
 	CodeValidation       = "ValidationException"
 )
 
