@@ -55,7 +55,7 @@ type Scenario struct {
 type Step struct {
 	Service string          `json:"service,omitempty"` // "" for the scenario's own
 	Op      string          `json:"op"`
-	Input json.RawMessage `json:"input"`
+	Input   json.RawMessage `json:"input"`
 	// Raw sends the request without the ClientRequestToken the SDK fills
 	// in, as a hand-made HTTP request would.
 	Raw  bool              `json:"raw,omitempty"`
