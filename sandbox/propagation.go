@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/secretboot/secretboot/policy"
+	"github.com/secretboot/secretboot/sandbox/iam"
 	"github.com/secretboot/secretboot/sandbox/secretsmanager"
 )
 
@@ -15,6 +16,9 @@ import (
 // Terraform retry. A principal that never existed gets the same answer.
 // Anything else about the request is left to the service.
 func (s *Server) checkPrincipalsPropagated(q *request) *apiErr {
+	if q.service == "iam" {
+		return s.checkRolePropagated(q)
+	}
 	if q.service != "secretsmanager" || q.op != "PutResourcePolicy" {
 		return nil
 	}
@@ -40,4 +44,31 @@ func (s *Server) checkPrincipalsPropagated(q *request) *apiErr {
 		}
 	}
 	return nil
+}
+
+// checkRolePropagated answers, with Options.PropagateWrites, an IAM write
+// that names a role created less than PropagationDelay ago the way IAM can
+// while the role propagates: NoSuchEntity, which callers retry (Terraform's
+// AWS provider does for these three operations). A role that does not
+// exist is left to IAM, which gives the same answer after its own checks.
+func (s *Server) checkRolePropagated(q *request) *apiErr {
+	if !s.opts.PropagateWrites || s.opts.PropagationDelay <= 0 {
+		return nil
+	}
+	var arn string
+	switch q.op {
+	case "PutRolePolicy", "AttachRolePolicy":
+		_, arn = s.iam.Target(q.form, false)
+	case "AddRoleToInstanceProfile":
+		arn = s.iam.PassedRole(q.form)
+	default:
+		return nil
+	}
+	name := q.form.Get("RoleName")
+	// PolicySetFor knows whether the role exists (its policies are not
+	// needed here).
+	if _, exists := s.iam.PolicySetFor(iam.Principal{RoleName: name}); !exists || s.iam.RoleUsable(arn) {
+		return nil
+	}
+	return &apiErr{http.StatusNotFound, "NoSuchEntity", "The role with name " + name + " cannot be found."}
 }

@@ -28,6 +28,14 @@ type Options struct {
 	Quotas           bool          // enforce AWS request-rate quotas as token buckets (see the package documentation)
 	FaultRate        float64       // fraction of requests answered with a 5xx, 0 to 1
 	PropagationDelay time.Duration // a new role is not usable by AssumeRole for this long
+	// PropagateWrites extends PropagationDelay to IAM writes that name a
+	// new role: PutRolePolicy, AttachRolePolicy and
+	// AddRoleToInstanceProfile answer NoSuchEntity until it has passed, as
+	// IAM can while a role it just created propagates.
+	PropagateWrites bool
+	// ForceDeleteLag keeps the name of a secret deleted without recovery
+	// taken for this long, as AWS's asynchronous deletion does.
+	ForceDeleteLag time.Duration
 	ListingLag       time.Duration // ListSecrets answers from the state of this long ago
 
 	// AttachedPoliciesPerRoleQuota is IAM's quota of managed policies per
@@ -95,7 +103,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, keys: newKeyRegistry(opts.Now)}
 	s.keys.add(AdminAccessKeyID, key{Secret: AdminSecretAccessKey, Principal: s.adminPrincipal()})
-	s.sm = secretsmanager.New(secretsmanager.Config{Account: opts.Account, Region: opts.Region, Now: opts.Now})
+	s.sm = secretsmanager.New(secretsmanager.Config{Account: opts.Account, Region: opts.Region, Now: opts.Now, ForceDeleteLag: opts.ForceDeleteLag})
 	s.kms = kms.New(kms.Config{Account: opts.Account, Region: opts.Region, Now: opts.Now})
 	s.iam = iam.New(iam.Config{
 		Account:                      opts.Account,

@@ -599,6 +599,14 @@ func (s *Service) deleteSecret(in *deleteSecretInput, az AuthorizeFunc) (any, *a
 	now := s.cfg.Now()
 	out := deleteSecretOutput{arnName: arnName{sec.ARN, sec.Name}}
 	switch {
+	case force && s.cfg.ForceDeleteLag > 0:
+		// Allowed for a secret already scheduled too: it ends the window,
+		// after the lag of AWS's asynchronous deletion.
+		if !sec.Forced {
+			sec.DeletionDate, sec.Forced, sec.LastChanged = now.Add(s.cfg.ForceDeleteLag), true, now
+			s.schedulePurge(sec.DeletionDate)
+		}
+		out.DeletionDate = at(now)
 	case force:
 		// Allowed for a secret already scheduled too: it ends the window.
 		s.remove(sec)
@@ -631,6 +639,9 @@ func (s *Service) restoreSecret(in *secretIDInput, az AuthorizeFunc) (any, *apiE
 	sec, err := s.target(in.SecretId, "RestoreSecret", az)
 	if err != nil {
 		return nil, err
+	}
+	if sec.Forced {
+		return nil, invalidRequest("You can't restore secret %s because it was deleted without recovery.", sec.Name)
 	}
 	if sec.scheduled() {
 		sec.DeletionDate = time.Time{}

@@ -19,6 +19,13 @@ type Config struct {
 	Region  string           // region of every ARN
 	Now     func() time.Time // clock; default time.Now
 	Rand    io.Reader        // randomness for ARN suffixes, version IDs and passwords; default crypto/rand
+
+	// ForceDeleteLag is how long a secret deleted with
+	// ForceDeleteWithoutRecovery keeps its name: AWS deletes it
+	// asynchronously, and a CreateSecret of the name in the meantime is
+	// InvalidRequestException ("already scheduled for deletion"). 0 deletes
+	// at once.
+	ForceDeleteLag time.Duration
 }
 
 // AuthorizeFunc decides whether the caller may perform action

@@ -53,6 +53,9 @@ type secret struct {
 	LastChanged    time.Time
 	LastAccessed   time.Time `json:",omitzero"`
 	DeletionDate   time.Time `json:",omitzero"`  // set while scheduled for deletion
+	// Forced marks a secret deleted without recovery whose name is still
+	// taken while the deletion completes (Config.ForceDeleteLag).
+	Forced bool `json:",omitempty"`
 	Rotation       *rotation `json:",omitempty"` // nil until RotateSecret
 	Versions       []*version
 }
