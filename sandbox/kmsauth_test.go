@@ -183,3 +183,49 @@ func TestKMSThroughSecretsManager(t *testing.T) {
 		t.Errorf("PutKeyPolicy locking the caller out: %v, want MalformedPolicyDocumentException", err)
 	}
 }
+
+// TestKeyChangeReencrypts: when UpdateSecret changes a secret's key,
+// Secrets Manager re-encrypts the labelled versions under the new key and
+// keeps them under the old one, so a reader of either key still reads
+// AWSCURRENT; a value written afterwards is under the new key only
+// ("Change the encryption key for an AWS Secrets Manager secret").
+func TestKeyChangeReencrypts(t *testing.T) {
+	e := kmsEnv{sandboxtest.Start(t, sandbox.Options{EnforceAuth: true}), context.Background()}
+	admin := sm.NewFromConfig(e.env.Config)
+	keys := kms.NewFromConfig(e.env.Config)
+	var k [2]string
+	for i := range k {
+		out, err := keys.CreateKey(e.ctx, &kms.CreateKeyInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k[i] = aws.ToString(out.KeyMetadata.Arn)
+	}
+	s, err := admin.CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String("app/db"), KmsKeyId: aws.String(k[0]), SecretString: aws.String("one")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(s.ARN)
+	if _, err := admin.UpdateSecret(e.ctx, &sm.UpdateSecretInput{SecretId: s.ARN, KmsKeyId: aws.String(k[1])}); err != nil {
+		t.Fatal(err)
+	}
+	readers := [2]*sm.Client{
+		sm.NewFromConfig(e.role(t, "old-key", readGrant(arn, k[0], "us-east-1"))),
+		sm.NewFromConfig(e.role(t, "new-key", readGrant(arn, k[1], "us-east-1"))),
+	}
+	for i, r := range readers {
+		if v, err := r.GetSecretValue(e.ctx, &sm.GetSecretValueInput{SecretId: s.ARN}); err != nil || aws.ToString(v.SecretString) != "one" {
+			t.Errorf("reader of key %d after the key change: %v", i, err)
+		}
+	}
+	if _, err := admin.PutSecretValue(e.ctx, &sm.PutSecretValueInput{SecretId: s.ARN, SecretString: aws.String("two")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readers[1].GetSecretValue(e.ctx, &sm.GetSecretValueInput{SecretId: s.ARN}); err != nil {
+		t.Errorf("reader of the new key, new value: %v", err)
+	}
+	_, err = readers[0].GetSecretValue(e.ctx, &sm.GetSecretValueInput{SecretId: s.ARN})
+	if code, msg := errorOf(err); code != "AccessDeniedException" || msg != "Access to KMS is not allowed" {
+		t.Errorf("reader of the old key, new value: %v, want AccessDeniedException", err)
+	}
+}

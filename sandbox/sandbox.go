@@ -36,7 +36,7 @@ type Options struct {
 	// ForceDeleteLag keeps the name of a secret deleted without recovery
 	// taken for this long, as AWS's asynchronous deletion does.
 	ForceDeleteLag time.Duration
-	ListingLag       time.Duration // ListSecrets answers from the state of this long ago
+	ListingLag     time.Duration // ListSecrets answers from the state of this long ago
 
 	// AttachedPoliciesPerRoleQuota is IAM's quota of managed policies per
 	// role, as an account with a raised quota has it: AttachRolePolicy

@@ -148,7 +148,11 @@ func TestKmsKeyIds(t *testing.T) {
 	for _, v := range l.Versions {
 		got[strings.Join(v.VersionStages, ",")] = v.KmsKeyIds
 	}
-	want := map[string][]string{"AWSCURRENT": {testKey}, "AWSPREVIOUS": {"DefaultEncryptionKey"}}
+	// The previous version was re-encrypted under the new key and keeps
+	// its old one ("Change the encryption key", Secrets Manager user
+	// guide): KmsKeyIds, "the KMS keys used to encrypt the secret
+	// version", lists both.
+	want := map[string][]string{"AWSCURRENT": {testKey}, "AWSPREVIOUS": {"DefaultEncryptionKey", testKey}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("KmsKeyIds (-want +got):\n%s", diff)
 	}

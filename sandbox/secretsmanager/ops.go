@@ -257,7 +257,7 @@ func (s *Service) readValue(sec *secret, versionID, stage *string) (*secretValue
 			return nil, clientErr(CodeResourceNotFound, "Secrets Manager can't find the specified secret value for staging label: %s", st)
 		}
 	}
-	if err := s.withKey(v.KmsKeyID, sec.ARN, v.ID, "Decrypt"); err != nil {
+	if err := s.decrypt(sec, v); err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now()
@@ -380,6 +380,9 @@ func (s *Service) updateSecret(in *updateSecretInput, az AuthorizeFunc) (any, *a
 		}
 		out.VersionId = v.ID
 	}
+	if in.KmsKeyId != nil && *in.KmsKeyId != oldKey {
+		s.reencrypt(sec)
+	}
 	if in.Description != nil {
 		sec.Description = *in.Description
 	}
@@ -496,7 +499,7 @@ func (s *Service) listSecretVersionIds(in *listSecretVersionIdsInput, az Authori
 	for i, kv := range vs {
 		v := kv.v
 		entries[i] = versionEntry{
-			VersionId: v.ID, VersionStages: slices.Clone(v.Stages), KmsKeyIds: []string{v.kmsKeyOut()},
+			VersionId: v.ID, VersionStages: slices.Clone(v.Stages), KmsKeyIds: v.kmsKeyOut(),
 			CreatedDate: at(v.Created), LastAccessedDate: at(dayOf(v.LastAccessed)),
 		}
 		keys[i] = kv.key

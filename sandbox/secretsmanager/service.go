@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -404,6 +405,42 @@ func requestTags(tags []tag) map[string][]string {
 // Secrets Manager: no KmsKeyId, its alias or its alias ARN.
 func managedKey(id string) bool {
 	return id == "" || id == "alias/aws/secretsmanager" || strings.HasSuffix(id, ":alias/aws/secretsmanager")
+}
+
+// reencrypt re-encrypts versions under the secret's new key, as Secrets
+// Manager does for AWSCURRENT, AWSPENDING and AWSPREVIOUS when UpdateSecret
+// changes the key, keeping them decryptable under their old key too. A
+// version the caller cannot decrypt, or the new key cannot encrypt, is left
+// as it was, without an error ("Change the encryption key for an AWS
+// Secrets Manager secret", Secrets Manager user guide).
+func (s *Service) reencrypt(sec *secret) {
+	for _, v := range sec.Versions {
+		labelled := slices.ContainsFunc(v.Stages, func(st string) bool {
+			return st == stageCurrent || st == stagePending || st == stagePrevious
+		})
+		// A version written under the new key (by this very update) or
+		// moving between spellings of the managed key needs nothing.
+		if !labelled || v.KmsKeyID == sec.KmsKeyID || managedKey(v.KmsKeyID) && managedKey(sec.KmsKeyID) {
+			continue
+		}
+		if s.withKey(v.KmsKeyID, sec.ARN, v.ID, "Decrypt") == nil &&
+			s.withKey(sec.KmsKeyID, sec.ARN, v.ID, "GenerateDataKey") == nil {
+			v.ReencryptedTo = sec.KmsKeyID
+			if managedKey(v.ReencryptedTo) {
+				v.ReencryptedTo = "alias/aws/secretsmanager"
+			}
+		}
+	}
+}
+
+// decrypt checks that the caller may decrypt a version: under the key it
+// was written with or, once re-encrypted, under the later key.
+func (s *Service) decrypt(sec *secret, v *version) *apiError {
+	err := s.withKey(v.KmsKeyID, sec.ARN, v.ID, "Decrypt")
+	if err != nil && v.ReencryptedTo != "" && s.withKey(v.ReencryptedTo, sec.ARN, v.ID, "Decrypt") == nil {
+		return nil
+	}
+	return err
 }
 
 // withKey has KMS do op with a version's key for the current caller, as
