@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/secretboot/secretboot/internal/fakeclock"
@@ -96,5 +97,40 @@ func TestForceDeleteLag(t *testing.T) {
 	clk.Advance(3 * time.Second)
 	if err := create(); err != nil {
 		t.Errorf("CreateSecret after the lag: %v", err)
+	}
+}
+
+// TestKeyPolicyPrincipals: KMS refuses a key policy naming a role that does
+// not exist or is still propagating, as it validates principals
+// (MalformedPolicyDocumentException); once the role has propagated the
+// policy is accepted.
+func TestKeyPolicyPrincipals(t *testing.T) {
+	clk := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	env := sandboxtest.Start(t, sandbox.Options{PropagationDelay: 5 * time.Second, Now: clk.Now})
+	ctx := context.Background()
+	keys := kms.NewFromConfig(env.Config)
+	k, err := keys.CreateKey(ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iam.NewFromConfig(env.Config).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("app"), AssumeRolePolicyDocument: aws.String(trustEC2)}); err != nil {
+		t.Fatal(err)
+	}
+	pol := allow(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"}`,
+		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:role/app"},"Action":"kms:Decrypt","Resource":"*"}`)
+	put := func() error {
+		_, err := keys.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: k.KeyMetadata.KeyId, Policy: aws.String(pol)})
+		return err
+	}
+	if code, msg := errorOf(put()); code != "MalformedPolicyDocumentException" || msg != "Policy contains a statement with one or more invalid principals." {
+		t.Errorf("PutKeyPolicy naming a propagating role: %s: %s", code, msg)
+	}
+	_, err = keys.CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(pol)})
+	if code, _ := errorOf(err); code != "MalformedPolicyDocumentException" {
+		t.Errorf("CreateKey naming a propagating role: %v", err)
+	}
+	clk.Advance(5 * time.Second)
+	if err := put(); err != nil {
+		t.Errorf("PutKeyPolicy after propagation: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/sandbox/iam"
+	"github.com/secretboot/secretboot/sandbox/kms"
 	"github.com/secretboot/secretboot/sandbox/secretsmanager"
 )
 
@@ -15,20 +16,39 @@ import (
 // (AWS-FACTS §4): MalformedPolicyDocumentException, which callers such as
 // Terraform retry. A principal that never existed gets the same answer.
 // Anything else about the request is left to the service.
+//
+// KMS validates the principals of a key policy the same way (CreateKey,
+// PutKeyPolicy): MalformedPolicyDocumentException "Policy contains a
+// statement with one or more invalid principals."
 func (s *Server) checkPrincipalsPropagated(q *request) *apiErr {
 	if q.service == "iam" {
 		return s.checkRolePropagated(q)
 	}
-	if q.service != "secretsmanager" || q.op != "PutResourcePolicy" {
-		return nil
+	// A body that does not decode is left to the service too.
+	var in struct{ ResourcePolicy, Policy string }
+	switch {
+	case q.service == "kms" && (q.op == "CreateKey" || q.op == "PutKeyPolicy"):
+		if json.Unmarshal(q.body, &in) == nil && !s.principalsUsable(in.Policy) {
+			return &apiErr{http.StatusBadRequest, kms.CodeMalformedPolicy, "Policy contains a statement with one or more invalid principals."}
+		}
+	case q.service == "secretsmanager" && q.op == "PutResourcePolicy":
+		if json.Unmarshal(q.body, &in) == nil && !s.principalsUsable(in.ResourcePolicy) {
+			return &apiErr{http.StatusBadRequest, secretsmanager.CodeMalformedPolicy, "This resource policy contains an unsupported principal."}
+		}
 	}
-	var in struct{ ResourcePolicy string }
-	if json.Unmarshal(q.body, &in) != nil || in.ResourcePolicy == "" {
-		return nil
+	return nil
+}
+
+// principalsUsable reports whether every role a policy names as a
+// principal exists and has propagated. A policy that does not parse is left
+// to the service, which answers it in its own words.
+func (s *Server) principalsUsable(document string) bool {
+	if document == "" {
+		return true
 	}
-	doc, err := policy.Parse([]byte(in.ResourcePolicy))
+	doc, err := policy.Parse([]byte(document))
 	if err != nil {
-		return nil
+		return true
 	}
 	for _, st := range doc.Statement {
 		for _, p := range []*policy.Principal{st.Principal, st.NotPrincipal} {
@@ -37,13 +57,12 @@ func (s *Server) checkPrincipalsPropagated(q *request) *apiErr {
 			}
 			for _, arn := range p.Values["AWS"] {
 				if strings.Contains(arn, ":role/") && !s.iam.RoleUsable(arn) {
-					return &apiErr{http.StatusBadRequest, secretsmanager.CodeMalformedPolicy,
-						"This resource policy contains an unsupported principal."}
+					return false
 				}
 			}
 		}
 	}
-	return nil
+	return true
 }
 
 // checkRolePropagated answers, with Options.PropagateWrites, an IAM write
