@@ -100,7 +100,10 @@ func TestKMSThroughSecretsManager(t *testing.T) {
 	shared := newKey("")
 	a, b := secret("app/a", shared), secret("app/b", shared)
 	// A key whose policy does not delegate to IAM: only the admin and the
-	// role "named" may use it.
+	// role "named" may use it. KMS validates the principals of a key
+	// policy, so the role exists first; its identity policy grants no kms:
+	// action.
+	named := e.role(t, "named", allow(`{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}`))
 	own := newKey(allow(
 		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+account+`:user/sandbox-admin"},"Action":"kms:*","Resource":"*"}`,
 		`{"Effect":"Allow","Principal":{"AWS":"`+roleARN("named")+`"},"Action":"kms:Decrypt","Resource":"*"}`))
@@ -129,13 +132,17 @@ func TestKMSThroughSecretsManager(t *testing.T) {
 		{"GetSecretValue without kms:Decrypt", "no-kms", allow(`{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"` + a + `"}`), a, deniedKMS},
 		{"kms:Decrypt via another region", "wrong-region", readGrant(a, shared, "eu-west-1"), a, deniedKMS},
 		{"key policy without the account", "iam-only", readGrant(c, own, "us-east-1"), c, deniedKMS},
-		{"key policy names the role", "named", allow(`{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"` + c + `"}`), c, ""},
+		{"key policy names the role", "named", "", c, ""},
 		{"explicit deny of kms:Decrypt", "denied", allow(`{"Effect":"Allow","Action":["secretsmanager:GetSecretValue","kms:Decrypt"],"Resource":"*"}`,
 			`{"Effect":"Deny","Action":"kms:Decrypt","Resource":"*"}`), a, deniedKMS},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := read(e.role(t, tt.role, tt.policy), tt.secret)
+			cfg := named
+			if tt.role != "named" {
+				cfg = e.role(t, tt.role, tt.policy)
+			}
+			err := read(cfg, tt.secret)
 			code, msg := errorOf(err)
 			got := ""
 			if err != nil {
