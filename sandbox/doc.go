@@ -69,12 +69,15 @@
 //     resource-policy calls 50/s per group, every other operation 50/s. IAM
 //     and STS publish no rates; the sandbox uses 100/s for IAM Get*/List*,
 //     20/s for other IAM writes, 10/s for the policy simulators and 100/s per
-//     STS operation. A throttled request is answered ThrottlingException
+//     STS operation. KMS uses its published rates: 5,500/s shared by
+//     Encrypt, Decrypt and GenerateDataKey, DescribeKey 2,000/s,
+//     GetKeyPolicy 1,000/s, the listings 100/s each, every other operation
+//     5/s. A throttled request is answered ThrottlingException
 //     (Secrets Manager) or Throttling (IAM, STS), both 400 "Rate exceeded",
-//     which the SDKs retry.
+//     which the SDKs retry; KMS answers ThrottlingException too.
 //   - FaultRate: that fraction of requests is answered InternalServiceError
-//     (Secrets Manager, 500), ServiceFailure (IAM, 500) or ServiceUnavailable
-//     (STS, 503); the SDKs retry all three.
+//     (Secrets Manager, 500), KMSInternalException (KMS, 500), ServiceFailure
+//     (IAM, 500) or ServiceUnavailable (STS, 503); the SDKs retry them all.
 //   - PropagationDelay: a new role cannot be assumed for this long (STS
 //     answers AccessDenied, as AWS does while IAM propagates). With
 //     PropagateWrites, PutRolePolicy, AttachRolePolicy and

@@ -37,7 +37,7 @@ type sandboxServeOptions struct {
 func newSandboxCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sandbox",
-		Short: "Run the local AWS-compatible endpoint (Secrets Manager, IAM, STS)",
+		Short: "Run the local AWS-compatible endpoint (Secrets Manager, KMS, IAM, STS)",
 	}
 	opts := sandboxServeOptions{Listen: net.Listen}
 	serve := &cobra.Command{
