@@ -77,6 +77,7 @@ type SecretConfig struct {
 	AllowLiteral bool
 	ValueOwner   string            // "", ValueOwnerSecretboot or ValueOwnerRotation
 	Generators   []*GenerateConfig // sorted by Field
+	Rotation     *RotationConfig   // the rotation block, or nil
 
 	attrs     hcl.Attributes
 	DeclRange hcl.Range

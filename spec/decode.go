@@ -58,8 +58,8 @@ var roleSchema = &hcl.BodySchema{
 var managedOnlyRoleAttrs = []string{"description", "service", "instance_profile", "permissions_boundary", "tags"}
 
 // secretSchema lacks the generate block: its label is optional, which a
-// BodySchema cannot express, so decodeSecretBlock reads it from the syntax
-// tree.
+// BodySchema cannot express, so decodeSecretBlock reads it, and the
+// rotation block with it, from the syntax tree.
 var secretSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "description"},
@@ -381,11 +381,14 @@ func (d *decoder) decodeSecretBlock(b *hcl.Block, roles map[string]bool) *Secret
 			}
 		}
 		for _, blk := range sb.Blocks {
-			if blk.Type != "generate" {
-				d.errorf(blk.TypeRange, "Unsupported block type", "Blocks of type %q are not expected in a secret block.%s", blk.Type, didYouMean(blk.Type, []string{"generate"}))
-				continue
+			switch blk.Type {
+			case "generate":
+				d.decodeGenerateBlock(s, blk.AsHCLBlock())
+			case "rotation":
+				d.decodeRotationBlock(s, blk.AsHCLBlock(), roles)
+			default:
+				d.errorf(blk.TypeRange, "Unsupported block type", "Blocks of type %q are not expected in a secret block.%s", blk.Type, didYouMean(blk.Type, []string{"generate", "rotation"}))
 			}
-			d.decodeGenerateBlock(s, blk.AsHCLBlock())
 		}
 	}
 	sort.Slice(s.Generators, func(i, j int) bool { return s.Generators[i].Field < s.Generators[j].Field })
@@ -430,6 +433,7 @@ func (d *decoder) decodeSecretBlock(b *hcl.Block, roles map[string]bool) *Secret
 	}
 
 	d.decodeValueOwner(s)
+	d.checkRotationOwner(s)
 
 	_, hasValue := s.attrs["value"]
 	binary, hasBinary := s.attrs["binary"]
@@ -495,25 +499,32 @@ func (d *decoder) roleRefs(attr *hcl.Attribute, roles map[string]bool) []RoleRef
 	}
 	var refs []RoleRef
 	for _, e := range exprs {
-		trav, ds := hcl.AbsTraversalForExpr(e)
-		if ds.HasErrors() || len(trav) != 2 || trav.RootName() != "role" {
-			d.errorf(e.Range(), "Invalid role reference", "%s takes references to role blocks, such as role.web.", attr.Name)
-			continue
+		if ref, ok := d.roleRef(e, attr.Name, roles); ok {
+			refs = append(refs, ref)
 		}
-		step, ok := trav[1].(hcl.TraverseAttr)
-		if !ok {
-			d.errorf(e.Range(), "Invalid role reference", "%s takes references to role blocks, such as role.web.", attr.Name)
-			continue
-		}
-		if !roles[step.Name] {
-			declared := make([]string, 0, len(roles))
-			for r := range roles {
-				declared = append(declared, r)
-			}
-			d.errorf(e.Range(), "Reference to undeclared role", "No role block is named %q.%s", step.Name, didYouMean(step.Name, declared))
-			continue
-		}
-		refs = append(refs, RoleRef{Role: step.Name, Range: e.Range()})
 	}
 	return refs
+}
+
+// roleRef reads one static reference to a declared role, such as role.web.
+func (d *decoder) roleRef(e hcl.Expression, attrName string, roles map[string]bool) (RoleRef, bool) {
+	trav, ds := hcl.AbsTraversalForExpr(e)
+	if ds.HasErrors() || len(trav) != 2 || trav.RootName() != "role" {
+		d.errorf(e.Range(), "Invalid role reference", "%s takes references to role blocks, such as role.web.", attrName)
+		return RoleRef{}, false
+	}
+	step, ok := trav[1].(hcl.TraverseAttr)
+	if !ok {
+		d.errorf(e.Range(), "Invalid role reference", "%s takes references to role blocks, such as role.web.", attrName)
+		return RoleRef{}, false
+	}
+	if !roles[step.Name] {
+		declared := make([]string, 0, len(roles))
+		for r := range roles {
+			declared = append(declared, r)
+		}
+		d.errorf(e.Range(), "Reference to undeclared role", "No role block is named %q.%s", step.Name, didYouMean(step.Name, declared))
+		return RoleRef{}, false
+	}
+	return RoleRef{Role: step.Name, Range: e.Range()}, true
 }

@@ -64,8 +64,11 @@ type Secret struct {
 	Payload            Payload
 	// ValueOwner says who keeps the value once written: "" (secretboot,
 	// unless rotation is enabled on the secret outside the spec),
-	// ValueOwnerSecretboot or ValueOwnerRotation.
+	// ValueOwnerSecretboot or ValueOwnerRotation (always, when Rotation is
+	// declared: the rotator owns Rotation.Fields).
 	ValueOwner string
+	// Rotation is the declared rotation, or nil.
+	Rotation *Rotation
 
 	DeclRange hcl.Range
 }

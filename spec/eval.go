@@ -401,6 +401,10 @@ func (e *evaluator) secret(sc *SecretConfig) *Secret {
 		e.diags = append(e.diags, checkTags(s.Tags, attr.Expr.Range())...)
 	}
 	s.Payload = e.payload(sc)
+	if sc.Rotation != nil {
+		s.Rotation = e.rotation(sc)
+		s.ValueOwner = ValueOwnerRotation
+	}
 	return s
 }
 
@@ -411,6 +415,9 @@ func (e *evaluator) warnUnused(d *Desired) {
 		for _, r := range s.Readers {
 			named[r.Role] = true
 		}
+		if s.Rotation != nil && s.Rotation.Rotator != "" {
+			named[s.Rotation.Rotator] = true
+		}
 		if len(s.Readers) == 0 {
 			e.diags = append(e.diags, warnDiag(s.DeclRange, "Secret without readers",
 				"No role may read %s; add readers = [role.…] unless another tool grants access.", s.Name))
@@ -419,9 +426,10 @@ func (e *evaluator) warnUnused(d *Desired) {
 	for _, r := range d.Roles {
 		if !named[r.Key] {
 			e.diags = append(e.diags, warnDiag(r.DeclRange, "Unused role",
-				"No secret names role.%s as a reader, so it gets no read policy.", r.Key))
+				"No secret names role.%s as a reader or rotator, so it gets no policy.", r.Key))
 		}
 	}
+	e.warnRotatorReads(d)
 }
 
 // value evaluates an attribute of a non-payload setting: sensitive values
