@@ -155,7 +155,11 @@
 //   - IAM: UpdateRoleDescription and session policies on AssumeRole are not
 //     served; CreateRole and instance profiles' Roles[] carry
 //     MaxSessionDuration, which AWS omits there.
-//   - Rotation invokes no function (the caller plays it); replication and
+//   - Rotation invokes no Lambda function (the caller plays it), except
+//     the built-in test rotator, function secretboot-sandbox-rotator of
+//     the sandbox's region and account, which the sandbox runs itself
+//     without authorizing its calls (Server.RotateNow runs it on demand);
+//     cron() schedules never come due. Replication and
 //     the other Secrets Manager operations not listed in package
 //     secretsmanager answer UnknownOperationException. ValidateResourcePolicy
 //     approximates AWS's automated reasoning with a syntactic test for

@@ -33,11 +33,16 @@
 //     AWS); while scheduled, reads and writes are
 //     InvalidRequestException, CreateSecret of the name too, and ListSecrets
 //     leaves the secret out unless IncludePlannedDeletion.
-//   - RotateSecret records the rotation configuration and answers with the
-//     id the new version gets; no function is invoked: the caller plays the
-//     rotation function (rotation.go). A rotation whose AWSPENDING version
-//     is not yet current blocks the next one; CancelRotateSecret turns
-//     rotation off and leaves the labels where they are.
+//   - RotateSecret records the rotation configuration (refusing the rules
+//     AWS refuses: both kinds of schedule, a rate under four hours, a
+//     window outside 1h–24h) and answers with the id the new version gets;
+//     no Lambda function is invoked: the caller plays the rotation function
+//     (rotation.go), except for the built-in test rotator
+//     (TestRotatorName), which the sandbox runs itself, at once and on its
+//     schedule (testrotator.go). A rotation whose AWSPENDING version is not
+//     yet current blocks the next one; CancelRotateSecret turns rotation
+//     off and leaves the labels where they are. DescribeSecret and
+//     ListSecrets report NextRotationDate for schedules in days or hours.
 //   - ListSecrets filters are prefix matches, except description, where
 //     every word of the value must begin a word of the description, ignoring
 //     case; values of one filter are ORed, filters ANDed, and a value

@@ -13,7 +13,8 @@ import (
 // plays it with those ordinary calls after RotateSecret, and the sandbox
 // keeps the metadata (RotationEnabled, the function's ARN, the rules,
 // LastRotatedDate) and refuses a rotation while the previous one is
-// unfinished, as AWS does.
+// unfinished, as AWS does. The sandbox does play a function named
+// TestRotatorName itself (testrotator.go).
 
 const stagePending = "AWSPENDING"
 
@@ -23,6 +24,7 @@ type rotation struct {
 	LambdaARN   string         `json:",omitempty"`
 	Rules       *rotationRules `json:",omitempty"`
 	LastRotated time.Time      `json:",omitzero"`
+	Since       time.Time      `json:",omitzero"` // when rotation was last enabled: a schedule's start before the first rotation
 }
 
 type rotationRules struct {
@@ -38,6 +40,7 @@ type rotationOut struct {
 	RotationLambdaARN string         `json:"RotationLambdaARN,omitempty"`
 	RotationRules     *rotationRules `json:"RotationRules,omitempty"`
 	LastRotatedDate   *epoch         `json:"LastRotatedDate,omitempty"`
+	NextRotationDate  *epoch         `json:"NextRotationDate,omitempty"`
 }
 
 func (s *secret) rotationOut() rotationOut {
@@ -45,7 +48,7 @@ func (s *secret) rotationOut() rotationOut {
 		return rotationOut{}
 	}
 	r := s.Rotation
-	return rotationOut{RotationEnabled: new(r.Enabled), RotationLambdaARN: r.LambdaARN, RotationRules: r.Rules, LastRotatedDate: at(r.LastRotated)}
+	return rotationOut{RotationEnabled: new(r.Enabled), RotationLambdaARN: r.LambdaARN, RotationRules: r.Rules, LastRotatedDate: at(r.LastRotated), NextRotationDate: at(r.next())}
 }
 
 // pending is the version of an unfinished rotation: AWSPENDING on a
@@ -93,8 +96,8 @@ func (s *Service) rotateSecret(in *rotateSecretInput, az AuthorizeFunc) (any, *a
 	if err := validateToken(in.ClientRequestToken); err != nil {
 		return nil, err
 	}
-	if r := in.RotationRules; r != nil && r.AutomaticallyAfterDays != nil && (*r.AutomaticallyAfterDays < 1 || *r.AutomaticallyAfterDays > 1000) {
-		return nil, invalidParam("AutomaticallyAfterDays must be 1 to 1000.")
+	if err := checkRules(in.RotationRules); err != nil {
+		return nil, err
 	}
 	if sec.scheduled() {
 		return nil, errMarkedForDeletion()
@@ -113,11 +116,15 @@ func (s *Service) rotateSecret(in *rotateSecretInput, az AuthorizeFunc) (any, *a
 	if rules == nil && sec.Rotation != nil {
 		rules = sec.Rotation.Rules
 	}
-	last := time.Time{}
+	var last time.Time
+	since := s.cfg.Now()
 	if sec.Rotation != nil {
 		last = sec.Rotation.LastRotated
+		if sec.Rotation.Enabled {
+			since = sec.Rotation.Since
+		}
 	}
-	sec.Rotation = &rotation{Enabled: true, LambdaARN: lambda, Rules: rules, LastRotated: last}
+	sec.Rotation = &rotation{Enabled: true, LambdaARN: lambda, Rules: rules, LastRotated: last, Since: since}
 	sec.LastChanged = s.cfg.Now()
 	out := rotateSecretOutput{arnName: arnName{sec.ARN, sec.Name}}
 	if in.RotateImmediately == nil || *in.RotateImmediately {
@@ -130,6 +137,12 @@ func (s *Service) rotateSecret(in *rotateSecretInput, az AuthorizeFunc) (any, *a
 			}
 		}
 		out.VersionId = id
+		if s.rotatesItself(sec) {
+			_ = s.runTestRotator(sec, id) // a failure leaves AWSPENDING behind, as on AWS
+		}
+	}
+	if s.rotatesItself(sec) {
+		s.scheduleRotation(sec.Rotation.next())
 	}
 	return out, nil
 }

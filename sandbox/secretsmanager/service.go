@@ -59,6 +59,9 @@ type Service struct {
 	byName    map[string]*secret // live and scheduled-for-deletion secrets
 	byARN     map[string]*secret
 	nextPurge time.Time // no deletion window ends before this; zero when none is open
+	// nextRotation: no test rotation (testrotator.go) comes due before
+	// this; zero when none is scheduled.
+	nextRotation time.Time
 
 	// useKey is the current request's KeyFunc. It is set and cleared under
 	// mu by Serve, like the rest of the request's state, so that the
@@ -159,6 +162,7 @@ func (s *Service) Serve(w http.ResponseWriter, op string, body []byte, authorize
 	}
 	s.mu.Lock()
 	s.purgeExpired()
+	s.rotateDue()
 	s.record()
 	s.useKey = useKey
 	out, err := h(s, body, authorize)
@@ -328,7 +332,7 @@ func (s *Service) Restore(b []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.byName, s.byARN, s.nextPurge = map[string]*secret{}, map[string]*secret{}, time.Time{}
+	s.byName, s.byARN, s.nextPurge, s.nextRotation = map[string]*secret{}, map[string]*secret{}, time.Time{}, time.Time{}
 	for _, sec := range snap.Secrets {
 		if sec == nil || sec.Name == "" || sec.ARN == "" {
 			return fmt.Errorf("decoding secrets manager state: a secret without name or ARN")
@@ -336,6 +340,9 @@ func (s *Service) Restore(b []byte) error {
 		s.add(sec)
 		if sec.scheduled() {
 			s.schedulePurge(sec.DeletionDate)
+		}
+		if s.rotatesItself(sec) {
+			s.scheduleRotation(sec.Rotation.next())
 		}
 	}
 	if s.lag > 0 {
