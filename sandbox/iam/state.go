@@ -17,6 +17,8 @@ type state struct {
 	Roles    map[string]*role            `json:"roles"`
 	Profiles map[string]*instanceProfile `json:"instanceProfiles"`
 	Policies map[string]*managedPolicy   `json:"policies"`
+	Users    map[string]*user            `json:"users,omitempty"`
+	Groups   map[string]*group           `json:"groups,omitempty"`
 }
 
 func newState() state {
@@ -24,6 +26,8 @@ func newState() state {
 		Roles:    map[string]*role{},
 		Profiles: map[string]*instanceProfile{},
 		Policies: map[string]*managedPolicy{},
+		Users:    map[string]*user{},
+		Groups:   map[string]*group{},
 	}
 }
 
@@ -144,7 +148,7 @@ func (st *state) parseDocuments() error {
 			v.doc = d
 		}
 	}
-	return nil
+	return st.parseHolderDocuments()
 }
 
 // lookupPolicy finds a customer managed or AWS managed policy by ARN.
@@ -204,8 +208,8 @@ func (st *state) boundaryOf(r *role) *policy.Document {
 	return p.version(p.Default).doc
 }
 
-// usage counts the roles that attach the policy and that use it as their
-// permissions boundary.
+// usage counts the roles, users and groups that attach the policy and
+// the roles and users that use it as their permissions boundary.
 func (st *state) usage(arn string) (attachments, boundaries int) {
 	for _, r := range st.Roles {
 		for _, a := range r.Attached {
@@ -217,5 +221,6 @@ func (st *state) usage(arn string) (attachments, boundaries int) {
 			boundaries++
 		}
 	}
-	return attachments, boundaries
+	ha, hb := st.holderUsage(arn)
+	return attachments + ha, boundaries + hb
 }
