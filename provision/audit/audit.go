@@ -33,7 +33,7 @@ var NotSeen = []string{
 	"service and resource control policies (AWS Organizations SCPs and RCPs): they can only narrow access, so a reader listed here may in fact be denied",
 	"session policies and the tags of sessions: a session may be narrower than its role",
 	"IAM Identity Center permission sets, except as the roles they create in this account",
-	"KMS key policies and grants: a reader of a secret under a customer managed key also needs kms:Decrypt, which only the key's policy can grant or withhold",
+	"KMS key policies and grants: a reader listed here of a secret under a customer managed key may lack kms:Decrypt on the key",
 	"principals of other accounts beyond those a resource or trust policy names",
 }
 
