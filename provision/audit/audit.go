@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -141,26 +142,9 @@ func Run(ctx context.Context, d *spec.Desired, o *provision.Observed, iamc IAMRe
 	if err != nil {
 		return nil, err
 	}
-	resource := map[string]*policy.Document{}
-	for _, r := range refs {
-		if !r.Exists {
-			continue
-		}
-		out, err := smc.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(r.ARN)})
-		var rnf *smtypes.ResourceNotFoundException
-		switch {
-		case errors.As(err, &rnf):
-			continue // deleted since it was observed: nothing to read
-		case err != nil:
-			return nil, fmt.Errorf("reading the resource policy of secret %s: %w", r.Name, err)
-		}
-		if text := aws.ToString(out.ResourcePolicy); text != "" {
-			doc, err := policy.Parse([]byte(text))
-			if err != nil {
-				return nil, fmt.Errorf("the resource policy of secret %s: %w", r.Name, err)
-			}
-			resource[r.ARN] = doc
-		}
+	resource, err := readResourcePolicies(ctx, smc, refs)
+	if err != nil {
+		return nil, err
 	}
 	tags := map[string]map[string]string{}
 	for _, s := range o.Secrets {
@@ -170,6 +154,64 @@ func Run(ctx context.Context, d *spec.Desired, o *provision.Observed, iamc IAMRe
 		tags[o.StageKey.ARN] = o.StageKey.Tags
 	}
 	return Analyze(d, o.Account, docs, refs, a, resource, tags), nil
+}
+
+// parallelism bounds concurrent GetResourcePolicy calls, which share
+// Secrets Manager's 50-a-second quota of resource-policy calls.
+const parallelism = 8
+
+// readResourcePolicies reads the resource policy of every existing secret
+// of refs, by ARN; a secret without one has no entry.
+func readResourcePolicies(ctx context.Context, smc PolicyReader, refs []provision.SecretRef) (map[string]*policy.Document, error) {
+	docs := make([]*policy.Document, len(refs))
+	errs := make([]error, len(refs))
+	sem := make(chan struct{}, parallelism)
+	var wg sync.WaitGroup
+	for i, r := range refs {
+		if !r.Exists {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			docs[i], errs[i] = readResourcePolicy(ctx, smc, r)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := map[string]*policy.Document{}
+	for i, d := range docs {
+		if d != nil {
+			out[refs[i].ARN] = d
+		}
+	}
+	return out, nil
+}
+
+// readResourcePolicy reads one secret's resource policy; nil when it has
+// none, or when it was deleted since it was observed (nothing to read).
+func readResourcePolicy(ctx context.Context, smc PolicyReader, r provision.SecretRef) (*policy.Document, error) {
+	out, err := smc.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(r.ARN)})
+	var rnf *smtypes.ResourceNotFoundException
+	switch {
+	case errors.As(err, &rnf):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading the resource policy of secret %s: %w", r.Name, err)
+	}
+	text := aws.ToString(out.ResourcePolicy)
+	if text == "" {
+		return nil, nil
+	}
+	doc, err := policy.Parse([]byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("the resource policy of secret %s: %w", r.Name, err)
+	}
+	return doc, nil
 }
 
 // Analyze decides who in account a may read each existing secret of refs,
