@@ -102,6 +102,16 @@ func TestUsersAndGroups(t *testing.T) {
 		t.Errorf("ListUsers = %v, want alice without tags", lu.Users)
 	}
 
+	sum, err := c.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]int32{"Users": 1, "Groups": 1, "PolicyVersionsInUse": 2} {
+		if got := sum.SummaryMap[k]; got != want {
+			t.Errorf("GetAccountSummary %s = %d, want %d", k, got, want)
+		}
+	}
+
 	// Deletion in the wrong order is refused, one dependency at a time.
 	_, err = c.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("admins")})
 	wantAPIError(t, err, "DeleteConflict", http.StatusConflict)
