@@ -58,6 +58,8 @@ func auditFixture(t *testing.T) *audit.Result {
 	a := &audit.Account{Groups: 1, Policies: 1, Pages: 1, Principals: []*audit.Principal{
 		{Type: "role", Name: "admin", ARN: "arn:aws:iam::111111111111:role/admin", Identity: []*policy.Document{allow("*", "*")}, Labels: []string{"managed AdministratorAccess"}, Trust: trust(`{"Service":"ec2.amazonaws.com"}`)},
 		{Type: "role", Name: "shop-dev-web", ARN: web, Identity: []*policy.Document{allow("secretsmanager:GetSecretValue", db)}, Labels: []string{"inline secretboot-read"}, Trust: trust(`{"Service":"ec2.amazonaws.com"}`)},
+		{Type: "role", Name: "ci", ARN: "arn:aws:iam::111111111111:role/ci", Identity: []*policy.Document{allow("secretsmanager:GetSecretValue", db)}, Labels: []string{"inline deploy"},
+			Trust: doc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}]}`)},
 		{Type: "role", Name: "vendor", ARN: "arn:aws:iam::111111111111:role/vendor", Identity: []*policy.Document{allow("secretsmanager:GetSecretValue", db)}, Labels: []string{"inline read"}, Trust: trust(`{"AWS":"arn:aws:iam::888888888888:root"}`)},
 		{Type: "user", Name: "alice", ARN: "arn:aws:iam::111111111111:user/alice", Identity: []*policy.Document{allow("secretsmanager:*", "*")}, Labels: []string{"inline sm-all"}},
 		{Type: "user", Name: "bob", ARN: "arn:aws:iam::111111111111:user/bob", Identity: []*policy.Document{allow("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/app/*")}, Labels: []string{"group dev-readers: inline read-dev"}},

@@ -475,32 +475,58 @@ func externalReaders(s Secret, account string, rp *policy.Document) []Finding {
 	return out
 }
 
-// outsiders lists the AWS principals of a trust policy's Allow statements
-// for sts:AssumeRole that lie outside account, "*" for anyone.
+// outsiders lists who outside account a trust policy's Allow statements
+// let assume the role: AWS principals of other accounts (sts:AssumeRole),
+// "anyone (*)", and web identity providers whose statement
+// (sts:AssumeRoleWithWebIdentity) has no condition on the token's subject,
+// which any identity of the provider — any repository of a CI service, any
+// service account of a cluster — satisfies.
 func outsiders(trust *policy.Document, account string) []string {
 	if trust == nil {
 		return nil
 	}
 	var out []string
 	for _, st := range trust.Statement {
-		if st.Effect != policy.Allow || !allowsAction(st, "sts:AssumeRole") {
+		if st.Effect != policy.Allow {
 			continue
 		}
+		assume := allowsAction(st, "sts:AssumeRole")
 		switch {
+		case !assume && !allowsAction(st, "sts:AssumeRoleWithWebIdentity"):
 		case st.NotPrincipal != nil, st.Principal != nil && st.Principal.Wildcard:
 			out = append(out, "anyone (*)")
 		case st.Principal != nil:
 			for _, v := range st.Principal.Values["AWS"] {
-				if v == "*" {
+				switch {
+				case !assume:
+				case v == "*":
 					out = append(out, "anyone (*)")
-				} else if accountOfPrincipal(v) != account {
+				case accountOfPrincipal(v) != account:
 					out = append(out, v)
+				}
+			}
+			if allowsAction(st, "sts:AssumeRoleWithWebIdentity") && !conditionsOnSubject(st) {
+				for _, v := range st.Principal.Values["Federated"] {
+					out = append(out, "any identity of "+v+" (no condition on its subject)")
 				}
 			}
 		}
 	}
 	sort.Strings(out)
 	return compact(out)
+}
+
+// conditionsOnSubject reports whether a statement conditions the web
+// identity token's subject ("<provider>:sub").
+func conditionsOnSubject(st policy.Statement) bool {
+	for _, keys := range st.Condition {
+		for k := range keys {
+			if strings.HasSuffix(strings.ToLower(k), ":sub") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // allowsAction reports whether the statement's Action or NotAction covers

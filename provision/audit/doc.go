@@ -22,8 +22,9 @@
 //   - a resource policy that lets a principal outside the account, or
 //     anyone, read a secret;
 //   - a role that can read a secret (expected or not) and whose trust
-//     policy lets another account, or anyone, assume it: an exposure path
-//     even when the reader itself is the spec's;
+//     policy lets another account, anyone, or any web identity of a
+//     provider (no condition on the token's subject) assume it: an
+//     exposure path even when the reader itself is the spec's;
 //   - a principal with a policy audit cannot parse: it is not evaluated,
 //     and says so, rather than being counted as harmless.
 //
