@@ -37,8 +37,8 @@ It exits 1 when anything beyond the spec can read: a principal that is not
 one of the secret's readers or the stage's deployer (an administrator, a
 user with secretsmanager:*, a group policy), a resource policy that lets
 another account or anyone read, a reader role whose trust policy lets
-another account or anyone assume it, or a principal whose policies it
-cannot evaluate. A read that holds only under conditions audit cannot
+another account, anyone or any web identity of a provider assume it, or a
+principal whose policies it cannot evaluate. A read that holds only under conditions audit cannot
 decide (a source IP, MFA) is reported as conditional.
 
 It does not see SCPs and RCPs, session policies, permission sets other
