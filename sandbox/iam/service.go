@@ -87,6 +87,7 @@ var iamOps = map[string]handler{
 	"GetRole":                       (*Service).getRole,
 	"ListRoles":                     (*Service).listRoles,
 	"UpdateRole":                    (*Service).updateRole,
+	"UpdateRoleDescription":         (*Service).updateRoleDescription,
 	"UpdateAssumeRolePolicy":        (*Service).updateAssumeRolePolicy,
 	"PutRolePermissionsBoundary":    (*Service).putRolePermissionsBoundary,
 	"DeleteRolePermissionsBoundary": (*Service).deleteRolePermissionsBoundary,
