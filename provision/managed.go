@@ -132,28 +132,6 @@ func (e *SlotsError) Error() string {
 
 func (e *SlotsError) Unwrap() error { return e.Err }
 
-// partsOf picks the parts of one role out of the stage's managed policies,
-// in part order. A name is a part when it is base + "-" + a number without
-// leading zeros, which keeps the parts of "web" apart from those of a role
-// named "web-read".
-func partsOf(policies map[string]*ObservedPolicy, base string) []*ObservedPolicy {
-	var parts []*ObservedPolicy
-	for name, p := range policies {
-		rest, ok := strings.CutPrefix(name, base+"-")
-		if !ok {
-			continue
-		}
-		n, err := strconv.Atoi(rest)
-		if err != nil || n < 1 || strconv.Itoa(n) != rest {
-			continue
-		}
-		p.Part = n
-		parts = append(parts, p)
-	}
-	sort.Slice(parts, func(i, j int) bool { return parts[i].Part < parts[j].Part })
-	return parts
-}
-
 // readPolicyChange compares a role's read policy (doc; nil when the role
 // should read nothing) with what the role holds: its inline policy and its
 // managed parts. It reports false when they match.

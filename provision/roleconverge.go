@@ -10,57 +10,6 @@ import (
 	"github.com/secretboot/secretboot/spec"
 )
 
-// Role convergence beyond the description and trust that ListRoles shows:
-// a managed role's permissions boundary and tags, which only GetRole
-// returns, and the managed policies attached to it that are not its read
-// policy's parts (AdministratorAccess attached by hand, say), which apply
-// detaches, and inline policies other than the read policy, which apply
-// deletes. Observing them costs per role under the path one GetRole (for a
-// role the spec drops, its ownership tags), one ListRolePolicies (which
-// spares the GetRolePolicy of an absent read policy) and one
-// ListAttachedRolePolicies, unless its split read policy already needed
-// it: IAM has no batch read by path (GetAccountAuthorizationDetails lists,
-// and needs the right to read, the whole account).
-
-// roleDetails fills in or's boundary and tags from a GetRole answer.
-func roleDetails(or *ObservedRole, r *iamtypes.Role) {
-	or.Detailed = true
-	or.Boundary = ""
-	if r.PermissionsBoundary != nil {
-		or.Boundary = aws.ToString(r.PermissionsBoundary.PermissionsBoundaryArn)
-	}
-	or.Tags = map[string]string{}
-	for _, t := range r.Tags {
-		or.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-}
-
-// observeManagedRole reads the attached policies, the boundary and the
-// tags of a role under the stage's path: the tags of a role the spec drops
-// too, since only one that carries the stage's ownership tags is
-// secretboot's to delete.
-func observeManagedRole(ctx context.Context, s *Session, or *ObservedRole, kept bool) error {
-	if !or.AttachmentsObserved {
-		if err := observeAttachments(ctx, s, or); err != nil {
-			return err
-		}
-	}
-	if kept {
-		// Apply detaches them (role updates run before read policies),
-		// so they take no slot from a split read policy.
-		or.Foreign = 0
-	}
-	if or.Detailed {
-		return nil
-	}
-	r, err := getRole(ctx, s.IAM, or.Name)
-	if err != nil {
-		return wrap(err, "reading role", or.Name)
-	}
-	roleDetails(or, r)
-	return nil
-}
-
 // desiredRoleTags are the tags a managed role carries: the spec's and
 // the ownership tags, which the spec cannot override.
 func desiredRoleTags(d *spec.Desired, r *spec.Role) map[string]string {

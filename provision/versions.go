@@ -1,15 +1,9 @@
 package provision
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"sort"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/secretboot/secretboot/spec"
 )
@@ -117,76 +111,4 @@ func proven(key []byte, d *spec.Desired, os *ObservedSecret) bool {
 		}
 	}
 	return false
-}
-
-// needsHistory reports whether a secret's labelled versions leave a
-// question open that the whole history answers: whether secretboot ever
-// wrote it (ownership), or whether the declared version exists although
-// no label is on it. A converged secret needs no history.
-func needsHistory(key []byte, d *spec.Desired, s *spec.Secret, os *ObservedSecret) bool {
-	if !ownedBy(os.Tags, d) {
-		return false
-	}
-	if !proven(key, d, os) {
-		return true
-	}
-	if s == nil || os.Current == "" || !ownsValue(s, os) {
-		return false
-	}
-	dv := findDeclared(key, d, s, generation(os.Tags), os)
-	return !dv.current && dv.target == ""
-}
-
-// observeHistory reads the history of the secrets that need it
-// (needsHistory): one ListSecretVersionIds with IncludeDeprecated each,
-// and a page more per 100 versions. It needs the stage key and the
-// listing, so it runs after them.
-func (o *Observed) observeHistory(ctx context.Context, s *Session, d *spec.Desired) error {
-	key := o.stageKey.Reveal()
-	if len(key) == 0 {
-		return nil
-	}
-	declared := map[string]*spec.Secret{}
-	for _, sec := range d.Secrets {
-		declared[sec.Name] = sec
-	}
-	var need []*ObservedSecret
-	for _, name := range sortedKeys(o.Secrets) {
-		if os := o.Secrets[name]; needsHistory(key, d, declared[name], os) {
-			need = append(need, os)
-		}
-	}
-	return forEachParallel(need, observeParallelism, func(os *ObservedSecret) error {
-		return readHistory(ctx, s, os)
-	})
-}
-
-func readHistory(ctx context.Context, s *Session, os *ObservedSecret) error {
-	p := secretsmanager.NewListSecretVersionIdsPaginator(s.SecretsManager, &secretsmanager.ListSecretVersionIdsInput{
-		SecretId: aws.String(os.ARN), IncludeDeprecated: aws.Bool(true), MaxResults: aws.Int32(100),
-	})
-	history := map[string]bool{}
-	var versions []smtypes.SecretVersionsListEntry
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return wrap(err, "listing the versions of secret", os.Name)
-		}
-		for _, v := range page.Versions {
-			history[aws.ToString(v.VersionId)] = true
-			versions = append(versions, v)
-		}
-	}
-	sort.SliceStable(versions, func(i, j int) bool {
-		ti, tj := aws.ToTime(versions[i].CreatedDate), aws.ToTime(versions[j].CreatedDate)
-		if !ti.Equal(tj) {
-			return ti.After(tj)
-		}
-		return aws.ToString(versions[i].VersionId) < aws.ToString(versions[j].VersionId)
-	})
-	for _, v := range versions {
-		os.newest = append(os.newest, aws.ToString(v.VersionId))
-	}
-	os.History = history
-	return nil
 }
