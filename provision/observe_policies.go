@@ -2,7 +2,6 @@ package provision
 
 import (
 	"context"
-	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,69 +36,26 @@ func partsOf(policies map[string]*ObservedPolicy, base string) []*ObservedPolicy
 	return parts
 }
 
-// observeSlots counts the foreign attachments (ObservedRole.Foreign) of
-// each existing role whose read policy needs managed parts it does not
-// have yet (a role with parts had them counted with its parts), then reads
-// the account's quota of managed policies per role, once, when a split
-// needs more slots than IAM's default leaves. The desired documents are
-// built from the observed secrets and placed within each role's inline
-// room exactly as Diff places them, so both take the same decisions; it
-// needs the secrets and the roles, so it runs after the listings, and a
-// stage whose read policies fit inline pays nothing.
+// observeSlots makes the reads the intent says split read policies need:
+// it counts the foreign attachments (ObservedRole.Foreign) of each
+// existing role whose read policy needs managed parts it does not have yet
+// (Intent.uncounted), then reads the account's quota of managed policies
+// per role, once, when a split needs more slots than IAM's default leaves
+// (Intent.needsQuota). The intent is resolved from the secrets and roles
+// observed so far exactly as Diff resolves it, so both take the same
+// decisions; it needs the secrets and the roles, so it runs after the
+// listings, and a stage whose read policies fit inline pays nothing.
 func (o *Observed) observeSlots(ctx context.Context, s *Session, d *spec.Desired) error {
-	arns := (&differ{d: d, o: o}).arns()
-	type split struct {
-		live  *ObservedRole // nil for a role not created yet
-		parts int
-	}
-	var splits []split
-	var uncounted []*ObservedRole
-	for _, r := range d.Roles {
-		live := o.role(r)
-		if !r.Managed() && live == nil || r.Managed() && o.RoleClashes[r.Name] != "" {
-			continue // Diff places no read policy on them
-		}
-		doc, _ := readPolicy(d, o.Region, o.Account, arns, r)
-		if doc == nil {
-			continue
-		}
-		n := partsNeeded(doc, live)
-		if n == 0 {
-			continue
-		}
-		splits = append(splits, split{live, n})
-		if live != nil && len(live.Parts) == 0 && !live.AttachmentsObserved {
-			uncounted = append(uncounted, live)
-		}
-	}
-	if err := forEachParallel(uncounted, observeParallelism, func(or *ObservedRole) error {
+	in := Resolve(d, o)
+	if err := forEachParallel(in.uncounted(), observeParallelism, func(or *ObservedRole) error {
 		return observeAttachments(ctx, s, or)
 	}); err != nil {
 		return err
 	}
-	for _, sp := range splits {
-		free := policy.DefaultLimits.MaxAttachments
-		if sp.live != nil {
-			free -= sp.live.Foreign
-		}
-		if sp.parts > free {
-			return o.observeAttachmentQuota(ctx, s)
-		}
+	if in.needsQuota() {
+		return o.observeAttachmentQuota(ctx, s)
 	}
 	return nil
-}
-
-// partsNeeded is the number of managed parts a role's read policy is split
-// into, given the role's inline room; 0 when it stays inline, or when one
-// of its statements alone is too large for a managed policy, which is
-// refused whatever the slots hold.
-func partsNeeded(doc *policy.Document, live *ObservedRole) int {
-	layout, err := policy.Fit(doc, readPolicyLimits(live, policy.DefaultLimits.MaxAttachments))
-	var tooLarge *policy.TooLargeError
-	if errors.As(err, &tooLarge) {
-		return tooLarge.Documents
-	}
-	return len(layout.Managed)
 }
 
 // observeAttachmentQuota reads the account's quota of managed policies per

@@ -3,10 +3,99 @@ package provision
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"strconv"
 
 	"github.com/secretboot/secretboot/spec"
 )
+
+// Version tokens (DESIGN §3). A token is a UUID-shaped value whose first 96
+// bits are an HMAC of what the spec declares for a secret and whose last 32
+// bits authenticate the first part for that secret's name. The first part
+// lets plan compare the expected token with AWSCURRENT; the mark lets plan
+// tell a version secretboot wrote for an older spec ("changed in spec")
+// from one somebody else wrote ("changed outside").
+
+// versionToken computes the ClientRequestToken for the given generation of
+// a secret's declared payload.
+func versionToken(key []byte, d *spec.Desired, s *spec.Secret, generation int) string {
+	return revisionToken(key, d, s, generation, 0)
+}
+
+// revisionToken is the token of a revision of a declaration: revision 0 is
+// versionToken, and each later revision is another version holding the
+// same declaration, written when the token of the previous one is taken by
+// a version with other data (different generated values). The revision is
+// inside what the HMAC covers, so every revision authenticates as
+// secretboot's, and revision 0 keeps the tokens of older versions valid.
+func revisionToken(key []byte, d *spec.Desired, s *spec.Secret, generation, revision int) string {
+	m := hmac.New(sha256.New, key)
+	field := func(b []byte) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		m.Write(n[:])
+		m.Write(b)
+	}
+	field([]byte("secretboot-version-v1"))
+	field([]byte(d.Stage))
+	field([]byte(s.Name))
+	field([]byte(s.Payload.Kind.String()))
+	field(s.Payload.Declared.Reveal())
+	for _, g := range s.Payload.Generators {
+		field([]byte(g.Field))
+		field([]byte(strconv.Itoa(g.Length)))
+		field([]byte(strconv.FormatBool(g.Upper) + strconv.FormatBool(g.Lower) + strconv.FormatBool(g.Numeric) + strconv.FormatBool(g.Special)))
+		field([]byte(g.ExcludeCharacters))
+	}
+	field([]byte(strconv.Itoa(generation)))
+	if revision > 0 {
+		field([]byte("revision"))
+		field([]byte(strconv.Itoa(revision)))
+	}
+	var u [16]byte
+	copy(u[:12], m.Sum(nil))
+	u[6] = u[6]&0x0f | 0x80 // UUID version 8: custom
+	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+	copy(u[12:], tokenMark(key, s.Name, u[:12]))
+	return formatUUID(u)
+}
+
+func tokenMark(key []byte, name string, head []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("secretboot-mark-v1\x00"))
+	m.Write([]byte(name))
+	m.Write([]byte{0})
+	m.Write(head)
+	return m.Sum(nil)[:4]
+}
+
+// writtenBySecretboot reports whether a version id is a token secretboot
+// computed for this secret name with this key (for any spec).
+func writtenBySecretboot(key []byte, name, versionID string) bool {
+	u, ok := parseUUID(versionID)
+	if !ok {
+		return false
+	}
+	return hmac.Equal(u[12:], tokenMark(key, name, u[:12]))
+}
+
+func formatUUID(u [16]byte) string {
+	h := hex.EncodeToString(u[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func parseUUID(s string) ([16]byte, bool) {
+	var u [16]byte
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, false
+	}
+	h := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:36]
+	if _, err := hex.Decode(u[:], []byte(h)); err != nil {
+		return u, false
+	}
+	return u, true
+}
 
 // Version history (DESIGN §3). Plan compares the expected version token
 // with AWSCURRENT, which ListSecrets reports for free. When they differ,
