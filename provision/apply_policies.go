@@ -126,6 +126,28 @@ func (a *applier) putReadPolicy(ctx context.Context, c Change, doc *policy.Docum
 		}
 		return nil
 	}
+	if err := a.putParts(ctx, pc, layout, parts); err != nil {
+		return err
+	}
+	if live != nil && live.Policy != "" {
+		_, err := iamc.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(pc.Role), PolicyName: aws.String(pc.PolicyName)})
+		if err != nil && !isNotFound(err) {
+			return wrap(err, "deleting role policy", c.Name)
+		}
+	}
+	for _, p := range parts {
+		if p.Part > len(layout.Managed) {
+			if err := a.deletePart(ctx, pc.Role, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// putParts creates or versions each managed part of a split read policy
+// and attaches those not attached yet.
+func (a *applier) putParts(ctx context.Context, pc *PolicyChange, layout policy.Layout, parts []*ObservedPolicy) error {
 	base := partBase(a.d, pc.Role, pc.External)
 	byPart := map[int]*ObservedPolicy{}
 	for _, p := range parts {
@@ -142,23 +164,10 @@ func (a *applier) putReadPolicy(ctx context.Context, c Change, doc *policy.Docum
 			continue
 		}
 		if err := a.propagating(ctx, "attaching managed policy "+arn+" to role "+pc.Role, func() error {
-			_, err := iamc.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(pc.Role), PolicyArn: aws.String(arn)})
+			_, err := a.s.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(pc.Role), PolicyArn: aws.String(arn)})
 			return err
 		}); err != nil {
 			return err
-		}
-	}
-	if live != nil && live.Policy != "" {
-		_, err := iamc.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(pc.Role), PolicyName: aws.String(pc.PolicyName)})
-		if err != nil && !isNotFound(err) {
-			return wrap(err, "deleting role policy", c.Name)
-		}
-	}
-	for _, p := range parts {
-		if p.Part > len(layout.Managed) {
-			if err := a.deletePart(ctx, pc.Role, p); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

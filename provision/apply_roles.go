@@ -23,19 +23,14 @@ func (a *applier) desiredRole(name string) *spec.Role {
 func (a *applier) role(ctx context.Context, c Change) error {
 	iamc := a.s.IAM
 	if c.Action == ActionDelete {
-		if err := a.detachForeign(ctx, c.Name, c.Role.Detach); err != nil {
-			return err
-		}
-		if err := a.deleteOtherInline(ctx, c.Name, c.Role.DeleteInline); err != nil {
-			return err
-		}
-		_, err := iamc.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(c.Name)})
-		if isNotFound(err) {
-			return nil
-		}
-		return wrap(err, "deleting role", c.Name)
+		return a.deleteRole(ctx, c)
 	}
-	r := a.desiredRole(c.Name)
+	var r *spec.Role
+	for _, sr := range a.d.Roles {
+		if sr.Managed() && sr.Name == c.Name {
+			r = sr
+		}
+	}
 	if r == nil {
 		return fmt.Errorf("role %s is in the plan but not in the spec", c.Name)
 	}
@@ -45,29 +40,7 @@ func (a *applier) role(ctx context.Context, c Change) error {
 	}
 	trust := string(rd.Trust.Compact())
 	if c.Action == ActionCreate {
-		in := &iam.CreateRoleInput{
-			RoleName:                 aws.String(r.Name),
-			Path:                     aws.String(RolePath(a.d)),
-			AssumeRolePolicyDocument: aws.String(trust),
-		}
-		if r.Description != "" {
-			in.Description = aws.String(r.Description)
-		}
-		// Every managed role carries the stage's boundary, which the
-		// deployer policy makes a condition of creating it.
-		in.PermissionsBoundary = aws.String(a.in.Boundary)
-		tags := ownerTags(a.d)
-		for k, v := range r.Tags {
-			tags[k] = v
-		}
-		for _, k := range sortedKeys(tags) {
-			in.Tags = append(in.Tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
-		}
-		_, err := iamc.CreateRole(ctx, in)
-		if apiCode(err) == "EntityAlreadyExists" {
-			return a.roleCreatedMeanwhile(ctx, r.Name, err)
-		}
-		return wrap(err, "creating role", r.Name)
+		return a.createRole(ctx, r, trust)
 	}
 	if err := a.convergeRole(ctx, r.Name, c.Role); err != nil {
 		return err
@@ -83,6 +56,50 @@ func (a *applier) role(ctx context.Context, c Change) error {
 		}
 	}
 	return nil
+}
+
+// deleteRole deletes a managed role, once the drift IAM refuses to delete
+// it with is gone.
+func (a *applier) deleteRole(ctx context.Context, c Change) error {
+	if err := a.detachForeign(ctx, c.Name, c.Role.Detach); err != nil {
+		return err
+	}
+	if err := a.deleteOtherInline(ctx, c.Name, c.Role.DeleteInline); err != nil {
+		return err
+	}
+	_, err := a.s.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(c.Name)})
+	if isNotFound(err) {
+		return nil
+	}
+	return wrap(err, "deleting role", c.Name)
+}
+
+// createRole creates a managed role with the intent's trust policy and the
+// stage's boundary.
+func (a *applier) createRole(ctx context.Context, r *spec.Role, trust string) error {
+	in := &iam.CreateRoleInput{
+		RoleName:                 aws.String(r.Name),
+		Path:                     aws.String(RolePath(a.d)),
+		AssumeRolePolicyDocument: aws.String(trust),
+	}
+	if r.Description != "" {
+		in.Description = aws.String(r.Description)
+	}
+	// Every managed role carries the stage's boundary, which the
+	// deployer policy makes a condition of creating it.
+	in.PermissionsBoundary = aws.String(a.in.Boundary)
+	tags := ownerTags(a.d)
+	for k, v := range r.Tags {
+		tags[k] = v
+	}
+	for _, k := range sortedKeys(tags) {
+		in.Tags = append(in.Tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	_, err := a.s.IAM.CreateRole(ctx, in)
+	if apiCode(err) == "EntityAlreadyExists" {
+		return a.roleCreatedMeanwhile(ctx, r.Name, err)
+	}
+	return wrap(err, "creating role", r.Name)
 }
 
 func (a *applier) profile(ctx context.Context, c Change) error {

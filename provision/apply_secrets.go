@@ -92,37 +92,7 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 	}
 	regen := c.Secret.Payload.regenerate()
 	if c.Action == ActionCreate {
-		value, err := a.compose(s, nil, regen)
-		if err != nil {
-			return fmt.Errorf("secret %s: %w", c.Name, err)
-		}
-		in := &secretsmanager.CreateSecretInput{
-			Name:               aws.String(s.Name),
-			ClientRequestToken: aws.String(versionToken(a.sealedKey().Reveal(), a.d, s, 0)),
-			Tags:               smTags(desiredSecretTags(a.d, s, 0)),
-		}
-		if s.Description != "" {
-			in.Description = aws.String(s.Description)
-		}
-		if s.KMSKeyARN != "" {
-			in.KmsKeyId = aws.String(s.KMSKeyARN)
-		}
-		setValue(s, value, &in.SecretString, &in.SecretBinary)
-		out, err := sm.CreateSecret(ctx, in)
-		if apiCode(err) == "ResourceExistsException" {
-			return a.secretCreatedMeanwhile(ctx, s, aws.ToString(in.ClientRequestToken), regen, err)
-		}
-		if err != nil {
-			return wrap(err, "creating secret", s.Name)
-		}
-		a.mu.Lock()
-		a.arns[s.Name] = aws.ToString(out.ARN)
-		a.mu.Unlock()
-		// A new secret's first version is AWSCURRENT: it must be ours.
-		if v := aws.ToString(out.VersionId); v != aws.ToString(in.ClientRequestToken) {
-			return fmt.Errorf("secret %s: created with version %q, not %s, the version secretboot made for the spec: the secret does not hold the declared value", s.Name, v, aws.ToString(in.ClientRequestToken))
-		}
-		return nil
+		return a.createSecret(ctx, s, regen)
 	}
 	arn := aws.String(c.Secret.ARN)
 	if c.Action == ActionRestore {
@@ -148,35 +118,81 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 	}
 	// Tags first: the generation tag must be in place before the write it
 	// keys, or a failure in between would undo a regeneration on rerun.
-	tags := map[string]string{}
-	var untag []string
-	for _, t := range c.Secret.Tags {
-		if t.Removed {
-			untag = append(untag, t.Key)
-		} else {
-			tags[t.Key] = t.New
-		}
+	if err := a.retagSecret(ctx, s.Name, arn, c.Secret.Tags); err != nil {
+		return err
 	}
 	os := a.o.Secrets[s.Name]
 	gen := generation(os.Tags)
 	if len(regen) > 0 {
 		gen++
 	}
-	if len(tags) > 0 {
-		if _, err := sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: arn, Tags: smTags(tags)}); err != nil {
-			return wrap(err, "tagging secret", s.Name)
-		}
-	}
-	if len(untag) > 0 {
-		if _, err := sm.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: arn, TagKeys: untag}); err != nil {
-			return wrap(err, "untagging secret", s.Name)
-		}
-	}
 	p := c.Secret.Payload
 	if p == nil {
 		return nil
 	}
 	return a.writePayload(ctx, s, c.Secret.ARN, p, os, gen, regen)
+}
+
+// createSecret creates a secret of the plan with its declared payload,
+// the first version keyed by the declaration's token.
+func (a *applier) createSecret(ctx context.Context, s *spec.Secret, regen []string) error {
+	sm := a.s.SecretsManager
+	value, err := a.compose(s, nil, regen)
+	if err != nil {
+		return fmt.Errorf("secret %s: %w", s.Name, err)
+	}
+	in := &secretsmanager.CreateSecretInput{
+		Name:               aws.String(s.Name),
+		ClientRequestToken: aws.String(versionToken(a.sealedKey().Reveal(), a.d, s, 0)),
+		Tags:               smTags(desiredSecretTags(a.d, s, 0)),
+	}
+	if s.Description != "" {
+		in.Description = aws.String(s.Description)
+	}
+	if s.KMSKeyARN != "" {
+		in.KmsKeyId = aws.String(s.KMSKeyARN)
+	}
+	setValue(s, value, &in.SecretString, &in.SecretBinary)
+	out, err := sm.CreateSecret(ctx, in)
+	if apiCode(err) == "ResourceExistsException" {
+		return a.secretCreatedMeanwhile(ctx, s, aws.ToString(in.ClientRequestToken), regen, err)
+	}
+	if err != nil {
+		return wrap(err, "creating secret", s.Name)
+	}
+	a.mu.Lock()
+	a.arns[s.Name] = aws.ToString(out.ARN)
+	a.mu.Unlock()
+	// A new secret's first version is AWSCURRENT: it must be ours.
+	if v := aws.ToString(out.VersionId); v != aws.ToString(in.ClientRequestToken) {
+		return fmt.Errorf("secret %s: created with version %q, not %s, the version secretboot made for the spec: the secret does not hold the declared value", s.Name, v, aws.ToString(in.ClientRequestToken))
+	}
+	return nil
+}
+
+// retagSecret adds and removes the tags of a secret as the plan says.
+func (a *applier) retagSecret(ctx context.Context, name string, arn *string, changes []TagChange) error {
+	sm := a.s.SecretsManager
+	tags := map[string]string{}
+	var untag []string
+	for _, t := range changes {
+		if t.Removed {
+			untag = append(untag, t.Key)
+		} else {
+			tags[t.Key] = t.New
+		}
+	}
+	if len(tags) > 0 {
+		if _, err := sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: arn, Tags: smTags(tags)}); err != nil {
+			return wrap(err, "tagging secret", name)
+		}
+	}
+	if len(untag) > 0 {
+		if _, err := sm.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: arn, TagKeys: untag}); err != nil {
+			return wrap(err, "untagging secret", name)
+		}
+	}
+	return nil
 }
 
 // regenerate lists the fields to regenerate ("" = all) of a payload change.

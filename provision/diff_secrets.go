@@ -119,14 +119,7 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 	c.Secret = sc
 	if os == nil {
 		c.Action = ActionCreate
-		sc.Payload = payloadChange(s, PayloadNew, nil)
-		if s.Description != "" {
-			sc.Description = &ValueChange{New: s.Description}
-		}
-		if s.KMSKeyARN != "" {
-			sc.KMSKey = &ValueChange{New: s.KMSKeyARN}
-		}
-		sc.Tags = tagChanges(nil, s.Tags)
+		creating(s, sc)
 		return c, true
 	}
 	sc.ARN = os.ARN
@@ -177,6 +170,18 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 		changed = true
 	}
 	return c, changed
+}
+
+// creating fills in the change of a secret that does not exist yet.
+func creating(s *spec.Secret, sc *SecretChange) {
+	sc.Payload = payloadChange(s, PayloadNew, nil)
+	if s.Description != "" {
+		sc.Description = &ValueChange{New: s.Description}
+	}
+	if s.KMSKeyARN != "" {
+		sc.KMSKey = &ValueChange{New: s.KMSKeyARN}
+	}
+	sc.Tags = tagChanges(nil, s.Tags)
 }
 
 // keepsGenerated reports whether a write must carry generated values over

@@ -119,6 +119,10 @@ func (o *Observed) observeForgotten(ctx context.Context, s *Session, d *spec.Des
 	})
 }
 
+// observeRoles lists the roles, instance profiles and managed policies
+// under the stage's path, then reads what the listings do not show: the
+// spec's roles missing from them, its external roles, and the read policy
+// and drift of every role under the path.
 func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired) error {
 	// The three listings are independent; together they cost one call per
 	// 1,000 roles, profiles and policies.
@@ -131,68 +135,82 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 	if err := forEachParallel(listings, len(listings), func(list func() error) error { return list() }); err != nil {
 		return err
 	}
-
 	// The per-role calls run in parallel; each writes its own entry.
-	var jobs []func() error
 	var mu sync.Mutex
+	var jobs []func() error
 	for _, r := range d.Roles {
 		switch {
 		case r.Managed() && o.Roles[r.Name] != nil:
 			// Observed below with every role under the path.
 		case r.Managed():
-			name := r.Name
-			jobs = append(jobs, func() error {
-				role, err := getRole(ctx, s.IAM, name)
-				if isNotFound(err) {
-					return nil
-				}
-				if err != nil {
-					return wrap(err, "reading role", name)
-				}
-				if aws.ToString(role.Path) == path {
-					// ListRoles lags behind a role created moments ago:
-					// it is ours all the same.
-					or := roleOf(*role)
-					roleDetails(or, role)
-					mu.Lock()
-					o.Roles[name] = or
-					mu.Unlock()
-					return o.observeReadPolicy(ctx, s, or, ReadPolicyName, partBase(d, name, false))
-				}
-				mu.Lock()
-				o.RoleClashes[name] = aws.ToString(role.Arn)
-				mu.Unlock()
-				return nil
-			})
+			jobs = append(jobs, func() error { return o.observeUnlisted(ctx, s, d, r.Name, &mu) })
 		default:
-			r := r
-			jobs = append(jobs, func() error {
-				name := roleNameFromARN(r.External)
-				role, err := getRole(ctx, s.IAM, name)
-				if isNotFound(err) {
-					return nil
-				}
-				if err != nil {
-					return wrap(err, "reading external role", name)
-				}
-				or := roleOf(*role)
-				if err := o.observeReadPolicy(ctx, s, or, readPolicyName(d, r), partBase(d, name, true)); err != nil {
-					return err
-				}
-				if err := observeForeignInline(ctx, s, or, readPolicyName(d, r)); err != nil {
-					return err
-				}
-				mu.Lock()
-				o.External[r.Key] = or
-				mu.Unlock()
-				return nil
-			})
+			jobs = append(jobs, func() error { return o.observeExternal(ctx, s, d, r, &mu) })
 		}
 	}
-	// A wanted instance profile that the listing did not show may exist
-	// outside the path under the same name: found now, the plan refuses it
-	// before anything changes, rather than apply failing half-way. Only
-	// missing profiles cost a call, so a converged stage pays nothing.
+	jobs = append(jobs, o.profileJobs(ctx, s, d, &mu)...)
+	jobs = append(jobs, o.pathRoleJobs(ctx, s, d)...)
+	return forEachParallel(jobs, observeParallelism, func(job func() error) error { return job() })
+}
+
+// observeUnlisted looks for a managed role the spec wants that the
+// listing did not show: outside the stage's path it clashes; under it,
+// ListRoles lagged behind a role created moments ago, which is ours all
+// the same.
+func (o *Observed) observeUnlisted(ctx context.Context, s *Session, d *spec.Desired, name string, mu *sync.Mutex) error {
+	role, err := getRole(ctx, s.IAM, name)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return wrap(err, "reading role", name)
+	}
+	if aws.ToString(role.Path) == RolePath(d) {
+		or := roleOf(*role)
+		roleDetails(or, role)
+		mu.Lock()
+		o.Roles[name] = or
+		mu.Unlock()
+		return o.observeReadPolicy(ctx, s, or, ReadPolicyName, partBase(d, name, false))
+	}
+	mu.Lock()
+	o.RoleClashes[name] = aws.ToString(role.Arn)
+	mu.Unlock()
+	return nil
+}
+
+// observeExternal reads an external role the spec names, its read policy
+// and the size of its owner's inline policies.
+func (o *Observed) observeExternal(ctx context.Context, s *Session, d *spec.Desired, r *spec.Role, mu *sync.Mutex) error {
+	name := roleNameFromARN(r.External)
+	role, err := getRole(ctx, s.IAM, name)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return wrap(err, "reading external role", name)
+	}
+	or := roleOf(*role)
+	if err := o.observeReadPolicy(ctx, s, or, readPolicyName(d, r), partBase(d, name, true)); err != nil {
+		return err
+	}
+	if err := observeForeignInline(ctx, s, or, readPolicyName(d, r)); err != nil {
+		return err
+	}
+	mu.Lock()
+	o.External[r.Key] = or
+	mu.Unlock()
+	return nil
+}
+
+// profileJobs look for the wanted instance profiles that the listing did
+// not show: one may exist outside the path under the same name, and found
+// now, the plan refuses it before anything changes, rather than apply
+// failing half-way. Only missing profiles cost a call, so a converged
+// stage pays nothing.
+func (o *Observed) profileJobs(ctx context.Context, s *Session, d *spec.Desired, mu *sync.Mutex) []func() error {
+	path := RolePath(d)
+	var jobs []func() error
 	for _, r := range d.Roles {
 		if !r.Managed() || !r.InstanceProfile || o.Profiles[r.Name] != nil {
 			continue
@@ -217,14 +235,20 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 			return nil
 		})
 	}
-	// Every role under the path, wanted or about to be deleted, gets its
-	// read policy observed: a role cannot be deleted while it holds one.
-	// And what roleconverge.go compares: the boundary and tags of the roles
-	// the spec keeps, and the managed policies attached to every role.
+	return jobs
+}
+
+// pathRoleJobs observe every role the listing showed under the path,
+// wanted or about to be deleted: its read policy, since a role cannot be
+// deleted while it holds one, and what Diff compares for drift (the
+// boundary and tags of the roles the spec keeps, the managed policies
+// attached to every role, its other inline policies).
+func (o *Observed) pathRoleJobs(ctx context.Context, s *Session, d *spec.Desired) []func() error {
 	kept := map[string]bool{}
 	for _, r := range d.Roles {
 		kept[r.Name] = r.Managed()
 	}
+	var jobs []func() error
 	for _, name := range sortedKeys(o.Roles) {
 		or := o.Roles[name]
 		jobs = append(jobs, func() error {
@@ -240,7 +264,7 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 			return observeManagedRole(ctx, s, or, kept[name])
 		})
 	}
-	return forEachParallel(jobs, observeParallelism, func(job func() error) error { return job() })
+	return jobs
 }
 
 func (o *Observed) listRoles(ctx context.Context, s *Session, path string) error {

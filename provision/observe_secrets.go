@@ -63,15 +63,21 @@ func (o *Observed) observeSecrets(ctx context.Context, s *Session, d *spec.Desir
 			o.Secrets[name] = os
 		}
 	}
+	return o.readStageKey(ctx, s, d)
+}
+
+// readStageKey reads the stage key when the stage owns it and it is not
+// scheduled for deletion; a key created without a value counts as absent.
+func (o *Observed) readStageKey(ctx context.Context, s *Session, d *spec.Desired) error {
 	if o.StageKey == nil || o.StageKey.Deleted || !ownedBy(o.StageKey.Tags, d) {
 		return nil
 	}
 	out, err := s.SecretsManager.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(o.StageKey.ARN)})
 	if err != nil {
-		if isNotFound(err) { // created without a value: treated as absent
+		if isNotFound(err) {
 			return nil
 		}
-		return wrap(err, "reading the stage key", keyName)
+		return wrap(err, "reading the stage key", StageKeyName(d))
 	}
 	o.stageKey = spec.Seal(out.SecretBinary)
 	return nil
