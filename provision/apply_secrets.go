@@ -67,15 +67,6 @@ func (a *applier) sealedKey() spec.Sealed {
 	return a.key
 }
 
-func (a *applier) desiredSecret(name string) *spec.Secret {
-	for _, s := range a.d.Secrets {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
-}
-
 func smTags(m map[string]string) []smtypes.Tag {
 	var out []smtypes.Tag
 	for _, k := range sortedKeys(m) {
@@ -86,13 +77,14 @@ func smTags(m map[string]string) []smtypes.Tag {
 
 func (a *applier) secret(ctx context.Context, c Change) error {
 	sm := a.s.SecretsManager
-	s := a.desiredSecret(c.Name)
-	if s == nil {
+	si := a.in.secrets[c.Name]
+	if si == nil || si.spec == nil {
 		return fmt.Errorf("secret %s is in the plan but not in the spec", c.Name)
 	}
+	s := si.spec
 	regen := c.Secret.Payload.regenerate()
 	if c.Action == ActionCreate {
-		return a.createSecret(ctx, s, regen)
+		return a.createSecret(ctx, si, regen)
 	}
 	arn := aws.String(c.Secret.ARN)
 	if c.Action == ActionRestore {
@@ -121,8 +113,8 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 	if err := a.retagSecret(ctx, s.Name, arn, c.Secret.Tags); err != nil {
 		return err
 	}
-	os := a.o.Secrets[s.Name]
-	gen := generation(os.Tags)
+	os := si.live
+	gen := si.generation
 	if len(regen) > 0 {
 		gen++
 	}
@@ -135,8 +127,9 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 
 // createSecret creates a secret of the plan with its declared payload,
 // the first version keyed by the declaration's token.
-func (a *applier) createSecret(ctx context.Context, s *spec.Secret, regen []string) error {
+func (a *applier) createSecret(ctx context.Context, si *secretIntent, regen []string) error {
 	sm := a.s.SecretsManager
+	s := si.spec
 	value, err := a.compose(s, nil, regen)
 	if err != nil {
 		return fmt.Errorf("secret %s: %w", s.Name, err)
@@ -144,7 +137,7 @@ func (a *applier) createSecret(ctx context.Context, s *spec.Secret, regen []stri
 	in := &secretsmanager.CreateSecretInput{
 		Name:               aws.String(s.Name),
 		ClientRequestToken: aws.String(versionToken(a.sealedKey().Reveal(), a.d, s, 0)),
-		Tags:               smTags(desiredSecretTags(a.d, s, 0)),
+		Tags:               smTags(si.tags(a.d, 0)),
 	}
 	if s.Description != "" {
 		in.Description = aws.String(s.Description)

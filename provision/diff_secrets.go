@@ -3,7 +3,6 @@ package provision
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/secretboot/secretboot/spec"
@@ -25,29 +24,6 @@ func (df *differ) stageKey() {
 	}
 }
 
-func generation(tags map[string]string) int {
-	n, err := strconv.Atoi(tags[TagGeneration])
-	if err != nil || n < 0 {
-		return 0
-	}
-	return n
-}
-
-// desiredSecretTags are the tags a secret should carry.
-func desiredSecretTags(d *spec.Desired, s *spec.Secret, gen int) map[string]string {
-	t := ownerTags(d)
-	for k, v := range s.Tags {
-		t[k] = v
-	}
-	if w := s.RecoveryWindowDays; w != 0 && w != defaultRecoveryDays {
-		t[TagRecoveryWindow] = strconv.Itoa(w)
-	}
-	if gen > 0 {
-		t[TagGeneration] = strconv.Itoa(gen)
-	}
-	return t
-}
-
 func (df *differ) secrets() {
 	d, o := df.d, df.o
 	want := map[string]bool{}
@@ -63,7 +39,7 @@ func (df *differ) secrets() {
 			df.clash.Secrets = append(df.clash.Secrets, s.Name)
 			continue
 		}
-		if os != nil && !df.owns(os) {
+		if os != nil && !df.in.secrets[s.Name].owned {
 			df.clash.Unproven = append(df.clash.Unproven, s.Name)
 			continue
 		}
@@ -84,7 +60,7 @@ func (df *differ) secrets() {
 		}
 		// Before the stage has a key nothing secretboot wrote can exist,
 		// so a tagged secret then is somebody else's.
-		if !df.owns(os) || o.StageKey == nil {
+		if !df.in.secrets[name].owned || o.StageKey == nil {
 			why := "none of its versions was written by secretboot for this stage"
 			if o.StageKey == nil {
 				why = "the stage has no key yet, so secretboot cannot have written it"
@@ -94,7 +70,7 @@ func (df *differ) secrets() {
 			}
 			continue
 		}
-		df.add(Change{Kind: KindSecret, Name: name, Action: ActionDelete, Secret: &SecretChange{ARN: os.ARN, RecoveryDays: recoveryDays(d, os)}})
+		df.add(Change{Kind: KindSecret, Name: name, Action: ActionDelete, Secret: &SecretChange{ARN: os.ARN, RecoveryDays: df.in.secrets[name].recoveryDays}})
 	}
 }
 
@@ -142,11 +118,12 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 	}
 	owns := ownsValue(s, os)
 	regenerating = regenerating && owns // a rotator's value is not regenerated
-	gen := generation(os.Tags)
+	si := df.in.secrets[s.Name]
+	gen := si.generation
 	if regenerating {
 		gen++
 	}
-	tc := tagChanges(os.Tags, desiredSecretTags(d, s, gen))
+	tc := tagChanges(os.Tags, si.tags(d, gen))
 	if mark := df.markNeeded(s, os); mark != nil {
 		tc = append(tc, *mark)
 		sort.Slice(tc, func(i, j int) bool { return tc[i].Key < tc[j].Key })
@@ -308,20 +285,3 @@ func (df *differ) markNeeded(s *spec.Secret, os *ObservedSecret) *TagChange {
 	}
 	return &TagChange{Key: TagMark, Old: os.Tags[TagMark], New: mark}
 }
-
-// recoveryDays is the window for deleting a secret: the spec's when it
-// still names the secret (destroy), else the one recorded on the secret,
-// else AWS's default.
-func recoveryDays(d *spec.Desired, os *ObservedSecret) int {
-	for _, s := range d.Secrets {
-		if s.Name == os.Name && s.RecoveryWindowDays != 0 {
-			return s.RecoveryWindowDays
-		}
-	}
-	if n, err := strconv.Atoi(os.Tags[TagRecoveryWindow]); err == nil && n >= 7 && n <= 30 {
-		return n
-	}
-	return defaultRecoveryDays
-}
-
-func (df *differ) owns(os *ObservedSecret) bool { return df.o.owns(df.d, os) }

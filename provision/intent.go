@@ -29,9 +29,12 @@ type Intent struct {
 	// Secrets are the stage's secrets, sorted by name, followed by the
 	// stage key secret (which no role may read).
 	Secrets []SecretRef
-	// arns are the exact ARNs of the secrets the stage owns, by name: the
-	// ones a policy can name now (a secret scheduled for deletion is
-	// restored before any policy needs it).
+	// secrets are the intents of the secrets the spec declares or the
+	// stage's prefix holds, by name.
+	secrets map[string]*secretIntent
+	// arns are the exact ARNs of the secrets the stage owns, by name
+	// (ownedARNs): the one answer to which secrets a policy can name
+	// exactly.
 	arns map[string]string
 }
 
@@ -91,10 +94,11 @@ type SecretRef struct {
 // as the role's error, for the phase that needs the document to report:
 // Diff only for roles it places a policy on, RoleDocumentsOf for all.
 func Resolve(d *spec.Desired, o *Observed) *Intent {
-	in := &Intent{Region: d.Region, Account: d.AccountID, arns: map[string]string{}}
+	in := &Intent{Region: d.Region, Account: d.AccountID, secrets: resolveSecrets(d, o)}
 	if o != nil {
-		in.Region, in.Account, in.arns = o.Region, o.Account, ownedARNs(d, o)
+		in.Region, in.Account = o.Region, o.Account
 	}
+	in.arns = ownedARNs(in.secrets)
 	in.Boundary = BoundaryARN(d, in.Account)
 	in.Roles = make([]RoleDocuments, 0, len(d.Roles))
 	for _, r := range d.Roles {
@@ -237,30 +241,4 @@ func secretRefs(d *spec.Desired, o *Observed, region, account string, arns map[s
 		keyARN = o.StageKey.ARN
 	}
 	return append(out, ref("", StageKeyName(d), keyARN, keyOwned))
-}
-
-// ownedARNs are the exact ARNs of the secrets the stage owns, by name:
-// the one place that decides which secrets a policy can name exactly.
-func ownedARNs(d *spec.Desired, o *Observed) map[string]string {
-	m := map[string]string{}
-	for name, s := range o.Secrets {
-		if o.owns(d, s) {
-			m[name] = s.ARN
-		}
-	}
-	return m
-}
-
-// owns reports whether an observed secret is the stage's: tagged as its,
-// and proven so by a version secretboot wrote or an adoption mark. While
-// the stage key is unknown (before the first apply, or when it is
-// scheduled for deletion) nothing can be proven either way, and the tags
-// decide as they did before keys existed; only deletion asks more (see
-// (*differ).secrets): before the first apply nothing is deleted.
-func (o *Observed) owns(d *spec.Desired, os *ObservedSecret) bool {
-	if !ownedBy(os.Tags, d) {
-		return false
-	}
-	key := o.stageKey.Reveal()
-	return len(key) == 0 || proven(key, d, os)
 }

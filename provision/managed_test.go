@@ -254,7 +254,7 @@ func TestFitReadPolicyQuota(t *testing.T) {
 		d.Secrets = append(d.Secrets, &spec.Secret{Key: fmt.Sprintf("bulk/%04d", i), Name: fmt.Sprintf("dev/bulk/%04d", i),
 			Readers: []spec.Reader{{Role: "web"}}, Payload: spec.Payload{Kind: spec.KindString, Declared: spec.SealString("v")}})
 	}
-	doc, _ := readPolicy(d, o.Region, o.Account, ownedARNs(d, o), d.Roles[0])
+	doc, _ := readPolicy(d, o.Region, o.Account, Resolve(d, o).arns, d.Roles[0])
 	web := o.Roles["shop-dev-web"]
 	err := placeReadPolicy(doc, web, o).err
 	var se *SlotsError
@@ -282,7 +282,7 @@ func TestSplitGrantsAreTheUnion(t *testing.T) {
 	for _, p := range web.Parts {
 		parts = append(parts, p.Document)
 	}
-	whole, _ := readPolicy(d, d.Region, acct, ownedARNs(d, o), d.Roles[0])
+	whole, _ := readPolicy(d, d.Region, acct, Resolve(d, o).arns, d.Roles[0])
 	if g := diffGrants([]string{string(whole.Canonical())}, parts); len(g) != 0 {
 		t.Errorf("inline → parts changes grants: %+v", g)
 	}
