@@ -7,17 +7,20 @@ import (
 	"github.com/secretboot/secretboot/spec"
 )
 
-// Intent is what a stage should look like, resolved against what exists:
-// every secret's exact ARN where the stage owns it (the pending
-// "<name>-??????" pattern otherwise), and every role's documents (read,
-// trust, boundary), where its read policy goes (inline, or split into
-// managed parts and their names) and what Observe still has to read to
-// place it. Resolve decides it once; Observe asks it which extra reads to
-// make, Diff compares it with the observation, Apply re-resolves a role's
-// read policy once the exact ARNs of secrets it creates exist, and the
-// reviewer files (package review), `verify --offline` (package verify) and
-// `secretboot policy` read its documents. A new resource kind or
-// principal type adds its resolved form here, before Diff compares it.
+// Intent is what a stage should look like, resolved against what exists.
+// Per secret: its declaration, whether the live secret is the stage's, the
+// generation its tags and version tokens are made at, the recovery window
+// its deletion uses, and its exact ARN where the stage owns it (the
+// pending "<name>-??????" pattern otherwise). Per role: its documents
+// (read, trust, boundary), where its read policy goes (inline, or split
+// into managed parts and their names) and what Observe still has to read
+// to place it. Resolve decides it once; Observe asks it which extra reads
+// to make, Diff compares it with the observation, Apply re-resolves a
+// role's read policy once the exact ARNs of secrets it creates exist, and
+// the reviewer files (package review), `verify` (package verify),
+// `secretboot policy` and DeployerPolicy read its documents and names. A
+// new resource kind or principal type adds its resolved form here, before
+// Diff compares it.
 type Intent struct {
 	Region  string
 	Account string
@@ -71,7 +74,6 @@ type RoleDocuments struct {
 	// whose trust secretboot does not own.
 	Trust *policy.Document
 
-	role     *spec.Role
 	live     *ObservedRole // the role as observed; nil when it does not exist or offline
 	placed   bool          // plan places the read policy: the role exists or secretboot creates it
 	place    placement     // where Read goes, within the role's quotas
@@ -112,7 +114,7 @@ func Resolve(d *spec.Desired, o *Observed) *Intent {
 // known (arns). Apply calls it again once the secrets it created have
 // ARNs.
 func resolveRole(d *spec.Desired, o *Observed, region, account string, arns map[string]string, r *spec.Role) RoleDocuments {
-	rd := RoleDocuments{Key: r.Key, Name: r.Name, External: !r.Managed(), PolicyName: readPolicyName(d, r), role: r}
+	rd := RoleDocuments{Key: r.Key, Name: r.Name, External: !r.Managed(), PolicyName: readPolicyName(d, r)}
 	if o != nil {
 		rd.live = o.role(r)
 	}

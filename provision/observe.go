@@ -209,7 +209,13 @@ func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error
 	if err := forEachParallel(services, len(services), func(observe func() error) error { return observe() }); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
-	if err := errors.Join(o.observeForgotten(ctx, s, d), o.observeSlots(ctx, s, d), o.observeHistory(ctx, s, d)); err != nil {
+	forgotten := o.observeForgotten(ctx, s, d)
+	// The intent of what the listings show says which further reads it
+	// needs: attachment slots and quotas for split read policies, the
+	// history of secrets whose labelled versions leave a question open.
+	// Diff resolves again from the complete observation.
+	in := Resolve(d, o)
+	if err := errors.Join(forgotten, o.observeSlots(ctx, s, in), o.observeHistory(ctx, s, d, in)); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
 	return o, nil

@@ -11,7 +11,6 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/secretboot/secretboot/policy"
-	"github.com/secretboot/secretboot/spec"
 )
 
 // partsOf picks the parts of one role out of the stage's managed policies,
@@ -43,10 +42,8 @@ func partsOf(policies map[string]*ObservedPolicy, base string) []*ObservedPolicy
 // per role, once, when a split needs more slots than IAM's default leaves
 // (Intent.needsQuota). The intent is resolved from the secrets and roles
 // observed so far exactly as Diff resolves it, so both take the same
-// decisions; it needs the secrets and the roles, so it runs after the
-// listings, and a stage whose read policies fit inline pays nothing.
-func (o *Observed) observeSlots(ctx context.Context, s *Session, d *spec.Desired) error {
-	in := Resolve(d, o)
+// decisions; a stage whose read policies fit inline pays nothing.
+func (o *Observed) observeSlots(ctx context.Context, s *Session, in *Intent) error {
 	if err := forEachParallel(in.uncounted(), observeParallelism, func(or *ObservedRole) error {
 		return observeAttachments(ctx, s, or)
 	}); err != nil {

@@ -83,44 +83,16 @@ func (o *Observed) readStageKey(ctx context.Context, s *Session, d *spec.Desired
 	return nil
 }
 
-// needsHistory reports whether a secret's labelled versions leave a
-// question open that the whole history answers: whether secretboot ever
-// wrote it (ownership), or whether the declared version exists although
-// no label is on it. A converged secret needs no history.
-func needsHistory(key []byte, d *spec.Desired, s *spec.Secret, os *ObservedSecret) bool {
-	if !ownedBy(os.Tags, d) {
-		return false
-	}
-	if !proven(key, d, os) {
-		return true
-	}
-	if s == nil || os.Current == "" || !ownsValue(s, os) {
-		return false
-	}
-	dv := findDeclared(key, d, s, generation(os.Tags), os)
-	return !dv.current && dv.target == ""
-}
-
-// observeHistory reads the history of the secrets that need it
-// (needsHistory): one ListSecretVersionIds with IncludeDeprecated each,
-// and a page more per 100 versions. It needs the stage key and the
-// listing, so it runs after them.
-func (o *Observed) observeHistory(ctx context.Context, s *Session, d *spec.Desired) error {
+// observeHistory reads the history of the secrets the intent says need
+// it (Intent.historyNeeded): one ListSecretVersionIds with
+// IncludeDeprecated each, and a page more per 100 versions. It needs the
+// stage key and the listing, so it runs after them.
+func (o *Observed) observeHistory(ctx context.Context, s *Session, d *spec.Desired, in *Intent) error {
 	key := o.stageKey.Reveal()
 	if len(key) == 0 {
 		return nil
 	}
-	declared := map[string]*spec.Secret{}
-	for _, sec := range d.Secrets {
-		declared[sec.Name] = sec
-	}
-	var need []*ObservedSecret
-	for _, name := range sortedKeys(o.Secrets) {
-		if os := o.Secrets[name]; needsHistory(key, d, declared[name], os) {
-			need = append(need, os)
-		}
-	}
-	return forEachParallel(need, observeParallelism, func(os *ObservedSecret) error {
+	return forEachParallel(in.historyNeeded(d, key), observeParallelism, func(os *ObservedSecret) error {
 		return readHistory(ctx, s, os)
 	})
 }

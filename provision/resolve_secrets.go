@@ -53,6 +53,38 @@ func resolveSecrets(d *spec.Desired, o *Observed) map[string]*secretIntent {
 	return out
 }
 
+// historyNeeded lists, sorted by name, the existing secrets whose
+// labelled versions leave a question open that their whole history
+// answers (needsHistory), with the stage key key.
+func (in *Intent) historyNeeded(d *spec.Desired, key []byte) []*ObservedSecret {
+	var need []*ObservedSecret
+	for _, name := range sortedKeys(in.secrets) {
+		if si := in.secrets[name]; si.live != nil && si.needsHistory(d, key) {
+			need = append(need, si.live)
+		}
+	}
+	return need
+}
+
+// needsHistory reports whether the secret's labelled versions leave a
+// question open that the whole history answers: whether secretboot ever
+// wrote it (ownership), or whether the declared version exists although
+// no label is on it. A converged secret needs no history.
+func (si *secretIntent) needsHistory(d *spec.Desired, key []byte) bool {
+	os := si.live
+	if !ownedBy(os.Tags, d) {
+		return false
+	}
+	if !si.owned { // tagged, and with the key known, not proven
+		return true
+	}
+	if si.spec == nil || os.Current == "" || !ownsValue(si.spec, os) {
+		return false
+	}
+	dv := findDeclared(key, d, si.spec, si.generation, os)
+	return !dv.current && dv.target == ""
+}
+
 // ownedARNs are the exact ARNs of the secrets the stage owns, by name:
 // the ones a policy can name now (a secret scheduled for deletion is
 // restored before any policy needs it).
