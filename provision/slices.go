@@ -2,6 +2,8 @@ package provision
 
 import "sort"
 
+// sortedKeys are a map's keys, sorted: every listing the engine makes
+// from a map is in this order, so plans and calls are deterministic.
 func sortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
