@@ -7,16 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/secretboot/secretboot/spec"
 )
@@ -121,7 +116,8 @@ func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts Ap
 	if err != nil {
 		return nil, err
 	}
-	fresh, err := Diff(d, o, DiffOptions{Destroy: plan.Destroy, Regenerate: plan.Regenerate})
+	in := Resolve(d, o)
+	fresh, err := diffIntent(d, o, in, DiffOptions{Destroy: plan.Destroy, Regenerate: plan.Regenerate})
 	if err != nil {
 		return nil, err
 	}
@@ -137,12 +133,7 @@ func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts Ap
 	if opts.PropagationTimeout <= 0 {
 		opts.PropagationTimeout = 2 * time.Minute
 	}
-	a := &applier{s: s, d: d, o: o, opts: opts, arns: map[string]string{}, key: o.stageKey, status: map[string]error{}}
-	for name, os := range o.Secrets {
-		if o.owns(d, os) {
-			a.arns[name] = os.ARN
-		}
-	}
+	a := &applier{s: s, d: d, o: o, in: in, opts: opts, arns: maps.Clone(in.arns), key: o.stageKey, status: map[string]error{}}
 	if err := ensureBoundary(ctx, s, d, o.Account, fresh); err != nil {
 		return nil, err
 	}
@@ -183,10 +174,11 @@ type applier struct {
 	s    *Session
 	d    *spec.Desired
 	o    *Observed
+	in   *Intent // what the plan was made for
 	opts ApplyOptions
 
 	mu     sync.Mutex
-	arns   map[string]string // secret name → ARN, as created
+	arns   map[string]string // secret name → ARN: the intent's, and those of the secrets created
 	key    spec.Sealed       // the stage key, revealed only to key a version token
 	status map[string]error  // change ID → result, for dependency checks
 }
@@ -318,402 +310,6 @@ func (a *applier) apply(ctx context.Context, c Change) error {
 		return a.profile(ctx, c)
 	}
 	return fmt.Errorf("unknown change kind %q", c.Kind)
-}
-
-func (a *applier) stageKey(ctx context.Context, c Change) error {
-	sm := a.s.SecretsManager
-	switch c.Action {
-	case ActionDelete:
-		return a.deleteSecret(ctx, c)
-	case ActionRestore:
-		if _, err := sm.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String(c.Secret.ARN)}); err != nil {
-			return wrap(err, "restoring the stage key", c.Name)
-		}
-		out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(c.Secret.ARN)})
-		if err != nil {
-			return wrap(err, "reading the stage key", c.Name)
-		}
-		a.setKey(spec.Seal(out.SecretBinary))
-		return nil
-	}
-	raw := make([]byte, 32)
-	if _, err := io.ReadFull(a.opts.Rand, raw); err != nil {
-		return fmt.Errorf("creating the stage key: %w", err)
-	}
-	a.s.maskKey(raw)
-	key := spec.Seal(raw)
-	clear(raw)
-	tags := []smtypes.Tag{{Key: aws.String(TagStageKey), Value: aws.String("true")}}
-	for _, k := range sortedKeys(ownerTags(a.d)) {
-		tags = append(tags, smtypes.Tag{Key: aws.String(k), Value: aws.String(ownerTags(a.d)[k])})
-	}
-	_, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
-		Name:         aws.String(c.Name),
-		Description:  aws.String("secretboot stage key for " + a.d.Project + "/" + a.d.Stage + ": keys version tokens; never read by applications"),
-		SecretBinary: key.Reveal(),
-		Tags:         tags,
-	})
-	if apiCode(err) == "ResourceExistsException" {
-		return a.stageKeyCreatedMeanwhile(ctx, c.Name, err)
-	}
-	if err != nil {
-		return wrap(err, "creating the stage key", c.Name)
-	}
-	a.setKey(key)
-	return nil
-}
-
-func (a *applier) setKey(k spec.Sealed) {
-	a.mu.Lock()
-	a.key = k
-	a.mu.Unlock()
-}
-
-func (a *applier) sealedKey() spec.Sealed {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.key
-}
-
-func (a *applier) desiredSecret(name string) *spec.Secret {
-	for _, s := range a.d.Secrets {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
-}
-
-func smTags(m map[string]string) []smtypes.Tag {
-	var out []smtypes.Tag
-	for _, k := range sortedKeys(m) {
-		out = append(out, smtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
-}
-
-func (a *applier) secret(ctx context.Context, c Change) error {
-	sm := a.s.SecretsManager
-	s := a.desiredSecret(c.Name)
-	if s == nil {
-		return fmt.Errorf("secret %s is in the plan but not in the spec", c.Name)
-	}
-	regen := c.Secret.Payload.regenerate()
-	if c.Action == ActionCreate {
-		value, err := a.compose(s, nil, regen)
-		if err != nil {
-			return fmt.Errorf("secret %s: %w", c.Name, err)
-		}
-		in := &secretsmanager.CreateSecretInput{
-			Name:               aws.String(s.Name),
-			ClientRequestToken: aws.String(versionToken(a.sealedKey().Reveal(), a.d, s, 0)),
-			Tags:               smTags(desiredSecretTags(a.d, s, 0)),
-		}
-		if s.Description != "" {
-			in.Description = aws.String(s.Description)
-		}
-		if s.KMSKeyARN != "" {
-			in.KmsKeyId = aws.String(s.KMSKeyARN)
-		}
-		setValue(s, value, &in.SecretString, &in.SecretBinary)
-		out, err := sm.CreateSecret(ctx, in)
-		if apiCode(err) == "ResourceExistsException" {
-			return a.secretCreatedMeanwhile(ctx, s, aws.ToString(in.ClientRequestToken), regen, err)
-		}
-		if err != nil {
-			return wrap(err, "creating secret", s.Name)
-		}
-		a.mu.Lock()
-		a.arns[s.Name] = aws.ToString(out.ARN)
-		a.mu.Unlock()
-		// A new secret's first version is AWSCURRENT: it must be ours.
-		if v := aws.ToString(out.VersionId); v != aws.ToString(in.ClientRequestToken) {
-			return fmt.Errorf("secret %s: created with version %q, not %s, the version secretboot made for the spec: the secret does not hold the declared value", s.Name, v, aws.ToString(in.ClientRequestToken))
-		}
-		return nil
-	}
-	arn := aws.String(c.Secret.ARN)
-	if c.Action == ActionRestore {
-		if _, err := sm.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: arn}); err != nil {
-			return wrap(err, "restoring secret", s.Name)
-		}
-	}
-	if c.Secret.Description != nil || c.Secret.KMSKey != nil {
-		in := &secretsmanager.UpdateSecretInput{SecretId: arn}
-		if c.Secret.Description != nil {
-			in.Description = aws.String(s.Description)
-		}
-		if c.Secret.KMSKey != nil {
-			key := s.KMSKeyARN
-			if key == "" {
-				key = "alias/aws/secretsmanager"
-			}
-			in.KmsKeyId = aws.String(key)
-		}
-		if _, err := sm.UpdateSecret(ctx, in); err != nil {
-			return wrap(err, "updating secret", s.Name)
-		}
-	}
-	// Tags first: the generation tag must be in place before the write it
-	// keys, or a failure in between would undo a regeneration on rerun.
-	tags := map[string]string{}
-	var untag []string
-	for _, t := range c.Secret.Tags {
-		if t.Removed {
-			untag = append(untag, t.Key)
-		} else {
-			tags[t.Key] = t.New
-		}
-	}
-	os := a.o.Secrets[s.Name]
-	gen := generation(os.Tags)
-	if len(regen) > 0 {
-		gen++
-	}
-	if len(tags) > 0 {
-		if _, err := sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: arn, Tags: smTags(tags)}); err != nil {
-			return wrap(err, "tagging secret", s.Name)
-		}
-	}
-	if len(untag) > 0 {
-		if _, err := sm.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: arn, TagKeys: untag}); err != nil {
-			return wrap(err, "untagging secret", s.Name)
-		}
-	}
-	p := c.Secret.Payload
-	if p == nil {
-		return nil
-	}
-	return a.writePayload(ctx, s, c.Secret.ARN, p, os, gen, regen)
-}
-
-// regenerate lists the fields to regenerate ("" = all) of a payload change.
-func (p *PayloadChange) regenerate() []string {
-	if p == nil {
-		return nil
-	}
-	return p.Regenerate
-}
-
-// setValue puts the payload into the request field its kind uses. This and
-// the token are the only places payload bytes go.
-func setValue(s *spec.Secret, v spec.Sealed, str **string, bin *[]byte) {
-	if s.Payload.Kind == spec.KindBinary {
-		*bin = v.Reveal()
-		return
-	}
-	*str = aws.String(string(v.Reveal()))
-}
-
-// compose builds the value to write: declared fields plus generated ones,
-// taken from live where present and not regenerated, new otherwise.
-func (a *applier) compose(s *spec.Secret, live map[string]spec.Sealed, regen []string) (spec.Sealed, error) {
-	gen := map[string]spec.Sealed{}
-	for _, g := range s.Payload.Generators {
-		if v, ok := live[g.Field]; ok && !contains(regen, g.Field) && !contains(regen, "") {
-			gen[g.Field] = v
-			continue
-		}
-		v, err := g.Generate(a.opts.Rand)
-		if err != nil {
-			return spec.Sealed{}, err
-		}
-		a.s.maskSecret(v.Reveal())
-		gen[g.Field] = v
-	}
-	return s.Payload.Compose(gen)
-}
-
-func (a *applier) deleteSecret(ctx context.Context, c Change) error {
-	days := c.Secret.RecoveryDays
-	if days == 0 {
-		days = 30
-	}
-	_, err := a.s.SecretsManager.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{
-		SecretId: aws.String(c.Secret.ARN), RecoveryWindowInDays: aws.Int64(int64(days)),
-	})
-	return wrap(err, "scheduling deletion of secret", c.Name)
-}
-
-func (a *applier) desiredRole(name string) *spec.Role {
-	for _, r := range a.d.Roles {
-		if r.Name == name || !r.Managed() && roleNameFromARN(r.External) == name {
-			return r
-		}
-	}
-	return nil
-}
-
-func (a *applier) role(ctx context.Context, c Change) error {
-	iamc := a.s.IAM
-	if c.Action == ActionDelete {
-		if err := a.detachForeign(ctx, c.Name, c.Role.Detach); err != nil {
-			return err
-		}
-		if err := a.deleteOtherInline(ctx, c.Name, c.Role.DeleteInline); err != nil {
-			return err
-		}
-		_, err := iamc.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(c.Name)})
-		if isNotFound(err) {
-			return nil
-		}
-		return wrap(err, "deleting role", c.Name)
-	}
-	r := a.desiredRole(c.Name)
-	if r == nil {
-		return fmt.Errorf("role %s is in the plan but not in the spec", c.Name)
-	}
-	tdoc, err := trustPolicy(r)
-	if err != nil {
-		return err
-	}
-	trust := string(tdoc.Compact())
-	if c.Action == ActionCreate {
-		in := &iam.CreateRoleInput{
-			RoleName:                 aws.String(r.Name),
-			Path:                     aws.String(RolePath(a.d)),
-			AssumeRolePolicyDocument: aws.String(trust),
-		}
-		if r.Description != "" {
-			in.Description = aws.String(r.Description)
-		}
-		// Every managed role carries the stage's boundary, which the
-		// deployer policy makes a condition of creating it.
-		in.PermissionsBoundary = aws.String(BoundaryARN(a.d, a.o.Account))
-		tags := ownerTags(a.d)
-		for k, v := range r.Tags {
-			tags[k] = v
-		}
-		for _, k := range sortedKeys(tags) {
-			in.Tags = append(in.Tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
-		}
-		_, err = iamc.CreateRole(ctx, in)
-		if apiCode(err) == "EntityAlreadyExists" {
-			return a.roleCreatedMeanwhile(ctx, r.Name, err)
-		}
-		return wrap(err, "creating role", r.Name)
-	}
-	if err := a.convergeRole(ctx, r.Name, c.Role); err != nil {
-		return err
-	}
-	if c.Role.Description != nil {
-		if _, err := iamc.UpdateRole(ctx, &iam.UpdateRoleInput{RoleName: aws.String(r.Name), Description: aws.String(r.Description)}); err != nil {
-			return wrap(err, "updating role", r.Name)
-		}
-	}
-	if c.Role.Trust != nil {
-		if _, err := iamc.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(r.Name), PolicyDocument: aws.String(trust)}); err != nil {
-			return wrap(err, "updating trust policy of role", r.Name)
-		}
-	}
-	return nil
-}
-
-// policy applies a read policy change. An external role is recorded on
-// the stage key before it gets the policy, and its record removed only
-// after the policy is gone, so an apply that stops in between leaves a
-// recorded role without a policy, never a policy nobody can find.
-func (a *applier) policy(ctx context.Context, c Change) error {
-	rec := c.Policy.Record
-	if rec != nil && !rec.Removed {
-		if err := a.tagStageKey(ctx, rec); err != nil {
-			return err
-		}
-	}
-	if err := a.applyPolicy(ctx, c); err != nil {
-		return err
-	}
-	if rec != nil && rec.Removed {
-		_, err := a.s.SecretsManager.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(a.stageKeyID()), TagKeys: []string{rec.Key}})
-		return wrap(err, "removing the record of external role "+c.Policy.Role+" from the stage key", StageKeyName(a.d))
-	}
-	return nil
-}
-
-func (a *applier) tagStageKey(ctx context.Context, rec *TagChange) error {
-	_, err := a.s.SecretsManager.TagResource(ctx, &secretsmanager.TagResourceInput{
-		SecretId: aws.String(a.stageKeyID()), Tags: []smtypes.Tag{{Key: aws.String(rec.Key), Value: aws.String(rec.New)}},
-	})
-	return wrap(err, "recording an external role on the stage key", StageKeyName(a.d))
-}
-
-// stageKeyID names the stage key for a call: its ARN when it existed at
-// observation, its name when this apply creates it.
-func (a *applier) stageKeyID() string {
-	if a.o.StageKey != nil {
-		return a.o.StageKey.ARN
-	}
-	return StageKeyName(a.d)
-}
-
-func (a *applier) applyPolicy(ctx context.Context, c Change) error {
-	pc := c.Policy
-	if c.Action == ActionDelete {
-		return a.removeReadPolicy(ctx, c)
-	}
-	if pc.recordOnly() {
-		return nil
-	}
-	r := a.desiredRole(pc.Role)
-	if r == nil {
-		return fmt.Errorf("role %s is in the plan but not in the spec", pc.Role)
-	}
-	a.mu.Lock()
-	doc, pending := readPolicy(a.d, a.o.Region, a.o.Account, a.arns, r)
-	a.mu.Unlock()
-	if len(pending) > 0 {
-		return fmt.Errorf("role policy %s: the ARNs of %s are unknown", c.Name, strings.Join(pending, ", "))
-	}
-	return a.putReadPolicy(ctx, c, doc)
-}
-
-func (a *applier) profile(ctx context.Context, c Change) error {
-	iamc := a.s.IAM
-	name := aws.String(c.Name)
-	remove := []string{c.Profile.RemoveRole}
-	if c.Action == ActionCreate {
-		tags := ownerTags(a.d)
-		in := &iam.CreateInstanceProfileInput{InstanceProfileName: name, Path: aws.String(RolePath(a.d))}
-		for _, k := range sortedKeys(tags) {
-			in.Tags = append(in.Tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
-		}
-		_, err := iamc.CreateInstanceProfile(ctx, in)
-		if apiCode(err) == "EntityAlreadyExists" {
-			roles, perr := a.profileCreatedMeanwhile(ctx, c.Name, err)
-			if perr != nil {
-				return perr
-			}
-			if contains(roles, c.Profile.AddRole) {
-				return nil
-			}
-			remove = roles // a profile holds one role: make room
-		} else if err != nil {
-			return wrap(err, "creating instance profile", c.Name)
-		}
-	}
-	for _, rr := range remove {
-		if rr == "" {
-			continue
-		}
-		_, err := iamc.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: name, RoleName: aws.String(rr)})
-		if err != nil && !isNotFound(err) {
-			return wrap(err, "removing role "+rr+" from instance profile", c.Name)
-		}
-	}
-	if c.Action == ActionDelete {
-		_, err := iamc.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: name})
-		if isNotFound(err) {
-			return nil
-		}
-		return wrap(err, "deleting instance profile", c.Name)
-	}
-	if ar := c.Profile.AddRole; ar != "" {
-		return a.propagating(ctx, "adding role "+ar+" to instance profile "+c.Name, func() error {
-			_, err := iamc.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: name, RoleName: aws.String(ar)})
-			return err
-		})
-	}
-	return nil
 }
 
 // propagating retries a call that may fail while IAM propagates a

@@ -72,6 +72,10 @@ const (
 // External roles and keys the spec no longer names are not in it, although
 // the apply that removes them still touches them: keep the previous
 // document until that apply has run.
+//
+// It is long on purpose: one statement after another, each with the
+// resources and conditions that must be read together, in the order
+// docs/security.md explains them.
 func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	if d.AccountID == "" {
 		return nil, errors.New("the deployer policy names the stage's resources by ARN, so the stage must set account_id")
@@ -81,7 +85,9 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	iamARN := func(kind, rest string) string { return "arn:" + part + ":iam::" + d.AccountID + ":" + kind + rest }
 	path := RolePath(d)
 	stageRoles := iamARN("role", path+"*")
-	boundary := BoundaryARN(d, d.AccountID)
+	// The same names and ARNs the stage's intent resolves offline.
+	in := Resolve(d, nil)
+	boundary := in.Boundary
 
 	// The stage key and generated values are read whole; a secret that
 	// does not exist yet is named by the pattern apply would give it.
@@ -96,10 +102,10 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 		}
 	}
 	var external policy.StringList
-	for _, r := range d.Roles {
+	for i, r := range d.Roles {
 		switch {
 		case !r.Managed():
-			external = append(external, r.External)
+			external = append(external, in.Roles[i].ARN)
 		default:
 			roleNames = append(roleNames, iamARN("role", "/"+r.Name), iamARN("role", "/*/"+r.Name))
 			if r.InstanceProfile {

@@ -1,15 +1,53 @@
 // Package provision is secretboot's engine: it reads the live state of a
-// stage, compares it with the evaluated spec and applies the difference.
+// stage, resolves what the stage should look like against it, compares the
+// two and applies the difference.
 //
-// The flow is
+// # Flow
+//
+// spec → Desired → Observe → Resolve → Diff → Plan → Apply:
 //
 //	s, err := provision.Connect(ctx, provision.ConnectOptions{…})   // account guard included
 //	o, err := provision.Observe(ctx, s, desired)                     // a few list calls, no per-secret reads
+//	in := provision.Resolve(desired, o)                              // pure: the stage's Intent
 //	p, err := provision.Diff(desired, o, provision.DiffOptions{})    // pure; p holds no payload
 //	res, err := provision.Apply(ctx, s, p, desired, provision.ApplyOptions{})
 //
-// and render (package provision/render) turns a Plan into text, JSON or
-// Markdown.
+// Each phase lives in its own files and decides only what is its own:
+//
+//   - Observe (observe*.go) only reads AWS into an Observed value. After the
+//     listings it resolves the Intent of what it has seen and makes the
+//     extra reads that the Intent says its read policies need (attachment
+//     slots, the account's quota), and no other.
+//   - Resolve (intent.go, resolve_*.go) turns Desired and Observed into an
+//     Intent, once and without calls: per secret its declaration, whether
+//     the live secret is the stage's, the generation its tags and version
+//     tokens are made at, its recovery window, and its exact or pending
+//     ARN; per role its read policy (exact or pending ARNs), where that
+//     goes (inline, or split into managed parts and their names, within the
+//     role's quotas), its trust policy and the stage's boundary. This is
+//     the one place where a read policy is decided and where the owned
+//     secret ARNs are mapped. RoleDocumentsOf and SecretRefs are views of
+//     it: `secretboot policy`, the reviewer files (package review) and
+//     `verify` (package verify) read the same documents plan and apply do,
+//     and DeployerPolicy reads its names and boundary.
+//   - Diff (diff*.go) compares the Intent with the Observed state and
+//     returns a Plan: changes with their dependencies, and no payload.
+//   - Apply (apply*.go) re-observes, re-resolves and re-diffs, refuses a
+//     plan that no longer matches, then executes the plan's changes; a read
+//     policy is resolved again once the secrets this apply created have
+//     exact ARNs.
+//
+// names.go holds the names, tags and paths every phase shares, tokens.go
+// the version tokens and ownership proofs, errors.go and endpointerr.go the
+// errors of API calls.
+//
+// A new resource kind (a secret's resource policy, say) adds its observed
+// form to Observed (observe*.go), its resolved form to Intent
+// (resolve_*.go), a Kind and a change type to plan.go, its comparison to a
+// diff_*.go file and its calls to an apply_*.go file; the renderers show
+// the new change type. A new principal type (another kind of reader)
+// resolves its documents in Resolve next to RoleDocuments, so that plan,
+// apply, the reviewer files and verify read them from the Intent.
 //
 // # Ownership and version tokens
 //

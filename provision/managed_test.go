@@ -254,20 +254,21 @@ func TestFitReadPolicyQuota(t *testing.T) {
 		d.Secrets = append(d.Secrets, &spec.Secret{Key: fmt.Sprintf("bulk/%04d", i), Name: fmt.Sprintf("dev/bulk/%04d", i),
 			Readers: []spec.Reader{{Role: "web"}}, Payload: spec.Payload{Kind: spec.KindString, Declared: spec.SealString("v")}})
 	}
-	doc, _ := readPolicy(d, o.Region, o.Account, (&differ{d: d, o: o}).arns(), d.Roles[0])
+	doc, _ := readPolicy(d, o.Region, o.Account, Resolve(d, o).arns, d.Roles[0])
 	web := o.Roles["shop-dev-web"]
-	_, err := fitReadPolicy(doc, web, o)
+	err := placeReadPolicy(doc, web, o).err
 	var se *SlotsError
 	if !errors.As(err, &se) || se.Quota != 10 || se.Err.Documents <= 10 {
 		t.Fatalf("at the default quota: want a SlotsError for more than 10 parts, got %v", err)
 	}
 	o.AttachmentQuota = 20
-	layout, err := fitReadPolicy(doc, web, o)
+	place := placeReadPolicy(doc, web, o)
+	layout, err := place.layout, place.err
 	if err != nil || len(layout.Managed) != se.Err.Documents {
 		t.Fatalf("at a quota of 20: %d parts, %v; want the %d parts", len(layout.Managed), err, se.Err.Documents)
 	}
 	web.Foreign = 20 - se.Err.Documents + 1
-	if _, err := fitReadPolicy(doc, web, o); !errors.As(err, &se) || se.Foreign != web.Foreign {
+	if err := placeReadPolicy(doc, web, o).err; !errors.As(err, &se) || se.Foreign != web.Foreign {
 		t.Fatalf("at a quota of 20 with %d others attached: want a SlotsError, got %v", web.Foreign, err)
 	}
 }
@@ -281,7 +282,7 @@ func TestSplitGrantsAreTheUnion(t *testing.T) {
 	for _, p := range web.Parts {
 		parts = append(parts, p.Document)
 	}
-	whole, _ := readPolicy(d, d.Region, acct, (&differ{d: d, o: o}).arns(), d.Roles[0])
+	whole, _ := readPolicy(d, d.Region, acct, Resolve(d, o).arns, d.Roles[0])
 	if g := diffGrants([]string{string(whole.Canonical())}, parts); len(g) != 0 {
 		t.Errorf("inline → parts changes grants: %+v", g)
 	}

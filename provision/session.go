@@ -163,7 +163,8 @@ func (e *WrongAccountError) Error() string {
 // Connect loads the AWS configuration (environment, shared profiles, SSO,
 // web identity, IMDS), assumes the stage's role when it names one, asks STS
 // who the caller is, and refuses a caller from another account than the
-// stage's before any other call is made.
+// stage's before any other call is made. It is one sequence of steps in
+// the order a connection takes them, each needing the previous one.
 func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 	if o.Region == "" {
 		return nil, errors.New("connecting to AWS: the stage has no region")

@@ -115,6 +115,7 @@ func IAM(cfg aws.Config) Caller {
 		"UntagRole":                     plain(c.UntagRole),
 		"UpdateAssumeRolePolicy":        plain(c.UpdateAssumeRolePolicy),
 		"UpdateRole":                    plain(c.UpdateRole),
+		"UpdateRoleDescription":         plain(c.UpdateRoleDescription),
 	})
 }
 

@@ -38,16 +38,16 @@ var defaultQuotas = map[string]int{
 }
 
 // absent are the entities GetAccountSummary counts that the sandbox does
-// not have (users, groups, certificates, MFA devices, identity
-// providers): always 0.
+// not have (certificates, MFA devices, identity providers, a root
+// password or keys): always 0.
 var absent = []string{
 	"AccountAccessKeysPresent", "AccountMFAEnabled", "AccountPasswordPresent", "AccountSigningCertificatesPresent",
-	"Groups", "MFADevices", "MFADevicesInUse", "Providers", "ServerCertificates", "Users",
+	"MFADevices", "MFADevicesInUse", "Providers", "ServerCertificates",
 }
 
 // getAccountSummary reports the account's quotas and its real counts of
-// roles, instance profiles, customer managed policies and managed policy
-// attachments (PolicyVersionsInUse), keys sorted.
+// roles, users, groups, instance profiles, customer managed policies and
+// managed policy attachments (PolicyVersionsInUse), keys sorted.
 func (s *Service) getAccountSummary(url.Values, Principal) (any, error) {
 	m := map[string]int{
 		"AttachedPoliciesPerRoleQuota": s.cfg.AttachedPoliciesPerRoleQuota,
@@ -55,9 +55,17 @@ func (s *Service) getAccountSummary(url.Values, Principal) (any, error) {
 		"Policies":                     len(s.st.Policies),
 		"PolicyVersionsInUse":          0,
 		"Roles":                        len(s.st.Roles),
+		"Users":                        len(s.st.Users),
+		"Groups":                       len(s.st.Groups),
 	}
 	for _, r := range s.st.Roles {
 		m["PolicyVersionsInUse"] += len(r.Attached)
+	}
+	for _, u := range s.st.Users {
+		m["PolicyVersionsInUse"] += len(u.Attached)
+	}
+	for _, g := range s.st.Groups {
+		m["PolicyVersionsInUse"] += len(g.Attached)
 	}
 	for k, v := range defaultQuotas {
 		m[k] = v

@@ -65,5 +65,10 @@
 //     reported.
 //   - AssumeRole is decided by the trust policy alone; whether the caller's
 //     identity policies allow sts:AssumeRole is left to the router.
-//   - IAM users, groups, access keys and OIDC/SAML providers do not exist.
+//   - IAM users and groups exist as holders of policies (inline, attached,
+//     membership, a user's boundary; users.go) and are read back one by one
+//     or all at once with GetAccountAuthorizationDetails, which lists AWS
+//     managed policies only while something attaches them. Access keys,
+//     login profiles and OIDC/SAML providers do not exist, and the router
+//     authorizes no request as a user.
 package iam

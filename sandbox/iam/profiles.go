@@ -26,7 +26,7 @@ func (s *Service) profileXML(ip *instanceProfile) instanceProfileXML {
 		CreateDate: seconds(ip.Created), Roles: []roleXML{}, Tags: tagsXML(ip.Tags),
 	}
 	if r := s.st.Roles[ip.Role]; r != nil {
-		x.Roles = append(x.Roles, r.xml(false))
+		x.Roles = append(x.Roles, withoutMaxSession(r.xml(false)))
 	}
 	return x
 }

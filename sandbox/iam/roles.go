@@ -100,7 +100,7 @@ func (s *Service) createRole(form url.Values, _ Principal) (any, error) {
 		Description: desc, MaxSession: maxSession, Boundary: boundary, Tags: tags,
 	}
 	s.st.Roles[key] = r
-	return roleResult{Role: r.xml(true)}, nil
+	return roleResult{Role: withoutMaxSession(r.xml(true))}, nil
 }
 
 func (s *Service) getRole(form url.Values, _ Principal) (any, error) {
@@ -158,6 +158,25 @@ func (s *Service) updateRole(form url.Values, _ Principal) (any, error) {
 	}
 	r.MaxSession = maxSession
 	return nil, nil
+}
+
+// updateRoleDescription is the older form of UpdateRole for the
+// description alone: Description is required (it may be empty), and the
+// answer is the role, as GetRole shows it.
+func (s *Service) updateRoleDescription(form url.Values, _ Principal) (any, error) {
+	if _, err := required(form, "Description"); err != nil {
+		return nil, err
+	}
+	desc, err := description(form)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.role(form)
+	if err != nil {
+		return nil, err
+	}
+	r.Description = desc
+	return roleResult{Role: r.xml(true)}, nil
 }
 
 func (s *Service) updateAssumeRolePolicy(form url.Values, _ Principal) (any, error) {

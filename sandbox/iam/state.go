@@ -19,6 +19,8 @@ type state struct {
 	Policies map[string]*managedPolicy   `json:"policies"`
 	// OIDCProviders are keyed by ARN (its issuer part is case-sensitive).
 	OIDCProviders map[string]*oidcProvider `json:"oidcProviders,omitempty"`
+	Users         map[string]*user         `json:"users,omitempty"`
+	Groups        map[string]*group        `json:"groups,omitempty"`
 }
 
 func newState() state {
@@ -28,6 +30,8 @@ func newState() state {
 		Policies: map[string]*managedPolicy{},
 
 		OIDCProviders: map[string]*oidcProvider{},
+		Users:         map[string]*user{},
+		Groups:        map[string]*group{},
 	}
 }
 
@@ -148,7 +152,7 @@ func (st *state) parseDocuments() error {
 			v.doc = d
 		}
 	}
-	return nil
+	return st.parseHolderDocuments()
 }
 
 // lookupPolicy finds a customer managed or AWS managed policy by ARN.
@@ -208,8 +212,8 @@ func (st *state) boundaryOf(r *role) *policy.Document {
 	return p.version(p.Default).doc
 }
 
-// usage counts the roles that attach the policy and that use it as their
-// permissions boundary.
+// usage counts the roles, users and groups that attach the policy and
+// the roles and users that use it as their permissions boundary.
 func (st *state) usage(arn string) (attachments, boundaries int) {
 	for _, r := range st.Roles {
 		for _, a := range r.Attached {
@@ -221,5 +225,6 @@ func (st *state) usage(arn string) (attachments, boundaries int) {
 			boundaries++
 		}
 	}
-	return attachments, boundaries
+	ha, hb := st.holderUsage(arn)
+	return attachments + ha, boundaries + hb
 }

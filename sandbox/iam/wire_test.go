@@ -53,7 +53,7 @@ func TestWireTranscript(t *testing.T) {
 		{false, "Action=DeleteRole&Version=2010-05-08&RoleName=web"},
 		{false, "Action=GetRole&Version=2010-05-08&RoleName=nope"},
 		{false, "Action=CreateRole&Version=2010-05-08&RoleName=a+b"},
-		{false, "Action=ListUsers&Version=2010-05-08"},
+		{false, "Action=ListAccessKeys&Version=2010-05-08"},
 		{false, "Action=RemoveRoleFromInstanceProfile&Version=2010-05-08&InstanceProfileName=web&RoleName=web"},
 		{false, "Action=DeleteRolePolicy&Version=2010-05-08&RoleName=web&PolicyName=read"},
 		{false, "Action=DeleteRole&Version=2010-05-08&RoleName=web"},

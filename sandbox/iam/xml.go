@@ -47,13 +47,15 @@ type roleXML struct {
 	CreateDate               time.Time    `xml:"CreateDate"`
 	AssumeRolePolicyDocument string       `xml:"AssumeRolePolicyDocument"`
 	Description              string       `xml:"Description,omitempty"`
-	MaxSessionDuration       int          `xml:"MaxSessionDuration"`
+	MaxSessionDuration       int          `xml:"MaxSessionDuration,omitempty"`
 	PermissionsBoundary      *boundaryXML `xml:"PermissionsBoundary,omitempty"`
 	Tags                     *tagList     `xml:"Tags,omitempty"`
 }
 
 // full selects the GetRole/CreateRole shape; ListRoles and the roles inside
-// instance profiles leave out Tags and PermissionsBoundary.
+// instance profiles leave out Tags and PermissionsBoundary. CreateRole's
+// answer and a profile's Roles leave out MaxSessionDuration too, as AWS's
+// do (see withoutMaxSession).
 func (r *role) xml(full bool) roleXML {
 	x := roleXML{
 		Path: r.Path, RoleName: r.Name, RoleID: r.ID, Arn: r.ARN,
@@ -68,6 +70,14 @@ func (r *role) xml(full bool) roleXML {
 		}
 		x.Tags = tagsXML(r.Tags)
 	}
+	return x
+}
+
+// withoutMaxSession is x as CreateRole answers it and as instance profiles
+// list their roles: recorded AWS responses carry no MaxSessionDuration
+// there, while GetRole and ListRoles do.
+func withoutMaxSession(x roleXML) roleXML {
+	x.MaxSessionDuration = 0
 	return x
 }
 

@@ -1,10 +1,6 @@
 package provision
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"strconv"
 	"strings"
 
@@ -95,89 +91,52 @@ func ownedBy(tags map[string]string, d *spec.Desired) bool {
 	return tags[TagProject] == d.Project && tags[TagStage] == d.Stage
 }
 
-// Version tokens (DESIGN §3). A token is a UUID-shaped value whose first 96
-// bits are an HMAC of what the spec declares for a secret and whose last 32
-// bits authenticate the first part for that secret's name. The first part
-// lets plan compare the expected token with AWSCURRENT; the mark lets plan
-// tell a version secretboot wrote for an older spec ("changed in spec")
-// from one somebody else wrote ("changed outside").
+// A read policy over the role's inline limit is split (policy.Fit) into
+// customer managed policies "<role>-read-<n>", n from 1, under the stage's
+// path, attached to the role; the inline policy is then deleted. Policy
+// names are unique per account, so an external role's parts also carry the
+// project and stage: "<role>-<project>-<stage>-read-<n>".
+const partSuffix = "-read"
 
-// versionToken computes the ClientRequestToken for the given generation of
-// a secret's declared payload.
-func versionToken(key []byte, d *spec.Desired, s *spec.Secret, generation int) string {
-	return revisionToken(key, d, s, generation, 0)
+// partBase is a role's part name without "-<n>".
+func partBase(d *spec.Desired, roleName string, external bool) string {
+	if external {
+		return roleName + "-" + d.Project + "-" + d.Stage + partSuffix
+	}
+	return roleName + partSuffix
 }
 
-// revisionToken is the token of a revision of a declaration: revision 0 is
-// versionToken, and each later revision is another version holding the
-// same declaration, written when the token of the previous one is taken by
-// a version with other data (different generated values). The revision is
-// inside what the HMAC covers, so every revision authenticates as
-// secretboot's, and revision 0 keeps the tokens of older versions valid.
-func revisionToken(key []byte, d *spec.Desired, s *spec.Secret, generation, revision int) string {
-	m := hmac.New(sha256.New, key)
-	field := func(b []byte) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-		m.Write(n[:])
-		m.Write(b)
+// ReadPolicyPartName names the n-th (from 1) customer managed policy that
+// holds part of role r's read policy when it is split.
+func ReadPolicyPartName(d *spec.Desired, r *spec.Role, n int) string {
+	if r.Managed() {
+		return partBase(d, r.Name, false) + "-" + strconv.Itoa(n)
 	}
-	field([]byte("secretboot-version-v1"))
-	field([]byte(d.Stage))
-	field([]byte(s.Name))
-	field([]byte(s.Payload.Kind.String()))
-	field(s.Payload.Declared.Reveal())
-	for _, g := range s.Payload.Generators {
-		field([]byte(g.Field))
-		field([]byte(strconv.Itoa(g.Length)))
-		field([]byte(strconv.FormatBool(g.Upper) + strconv.FormatBool(g.Lower) + strconv.FormatBool(g.Numeric) + strconv.FormatBool(g.Special)))
-		field([]byte(g.ExcludeCharacters))
-	}
-	field([]byte(strconv.Itoa(generation)))
-	if revision > 0 {
-		field([]byte("revision"))
-		field([]byte(strconv.Itoa(revision)))
-	}
-	var u [16]byte
-	copy(u[:12], m.Sum(nil))
-	u[6] = u[6]&0x0f | 0x80 // UUID version 8: custom
-	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
-	copy(u[12:], tokenMark(key, s.Name, u[:12]))
-	return formatUUID(u)
+	return partBase(d, roleNameFromARN(r.External), true) + "-" + strconv.Itoa(n)
 }
 
-func tokenMark(key []byte, name string, head []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("secretboot-mark-v1\x00"))
-	m.Write([]byte(name))
-	m.Write([]byte{0})
-	m.Write(head)
-	return m.Sum(nil)[:4]
+func partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
 }
 
-// writtenBySecretboot reports whether a version id is a token secretboot
-// computed for this secret name with this key (for any spec).
-func writtenBySecretboot(key []byte, name, versionID string) bool {
-	u, ok := parseUUID(versionID)
-	if !ok {
-		return false
-	}
-	return hmac.Equal(u[12:], tokenMark(key, name, u[:12]))
+// pendingARN stands for a secret that does not exist yet: "-??????" is
+// the six random characters Secrets Manager appends. Plans show it; apply
+// writes the exact ARN.
+func pendingARN(region, account, name string) string {
+	return "arn:" + partition(region) + ":secretsmanager:" + region + ":" + account + ":secret:" + name + "-??????"
 }
 
-func formatUUID(u [16]byte) string {
-	h := hex.EncodeToString(u[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
+// TagRecoveryWindow records a secret's declared recovery window on the
+// secret itself, so that the plan that schedules its deletion after it
+// left the spec still knows it: ListSecrets returns tags at no extra
+// cost. It is written only for a window other than AWS's default.
+const TagRecoveryWindow = "secretboot:recovery-window-days"
 
-func parseUUID(s string) ([16]byte, bool) {
-	var u [16]byte
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return u, false
-	}
-	h := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:36]
-	if _, err := hex.Decode(u[:], []byte(h)); err != nil {
-		return u, false
-	}
-	return u, true
-}
+// defaultRecoveryDays is AWS's recovery window when none is given.
+const defaultRecoveryDays = 30

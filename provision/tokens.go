@@ -1,18 +1,101 @@
 package provision
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
-	"sort"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"strconv"
 
 	"github.com/secretboot/secretboot/spec"
 )
+
+// Version tokens (DESIGN §3). A token is a UUID-shaped value whose first 96
+// bits are an HMAC of what the spec declares for a secret and whose last 32
+// bits authenticate the first part for that secret's name. The first part
+// lets plan compare the expected token with AWSCURRENT; the mark lets plan
+// tell a version secretboot wrote for an older spec ("changed in spec")
+// from one somebody else wrote ("changed outside").
+
+// versionToken computes the ClientRequestToken for the given generation of
+// a secret's declared payload.
+func versionToken(key []byte, d *spec.Desired, s *spec.Secret, generation int) string {
+	return revisionToken(key, d, s, generation, 0)
+}
+
+// revisionToken is the token of a revision of a declaration: revision 0 is
+// versionToken, and each later revision is another version holding the
+// same declaration, written when the token of the previous one is taken by
+// a version with other data (different generated values). The revision is
+// inside what the HMAC covers, so every revision authenticates as
+// secretboot's, and revision 0 keeps the tokens of older versions valid.
+func revisionToken(key []byte, d *spec.Desired, s *spec.Secret, generation, revision int) string {
+	m := hmac.New(sha256.New, key)
+	field := func(b []byte) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		m.Write(n[:])
+		m.Write(b)
+	}
+	field([]byte("secretboot-version-v1"))
+	field([]byte(d.Stage))
+	field([]byte(s.Name))
+	field([]byte(s.Payload.Kind.String()))
+	field(s.Payload.Declared.Reveal())
+	for _, g := range s.Payload.Generators {
+		field([]byte(g.Field))
+		field([]byte(strconv.Itoa(g.Length)))
+		field([]byte(strconv.FormatBool(g.Upper) + strconv.FormatBool(g.Lower) + strconv.FormatBool(g.Numeric) + strconv.FormatBool(g.Special)))
+		field([]byte(g.ExcludeCharacters))
+	}
+	field([]byte(strconv.Itoa(generation)))
+	if revision > 0 {
+		field([]byte("revision"))
+		field([]byte(strconv.Itoa(revision)))
+	}
+	var u [16]byte
+	copy(u[:12], m.Sum(nil))
+	u[6] = u[6]&0x0f | 0x80 // UUID version 8: custom
+	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+	copy(u[12:], tokenMark(key, s.Name, u[:12]))
+	return formatUUID(u)
+}
+
+func tokenMark(key []byte, name string, head []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("secretboot-mark-v1\x00"))
+	m.Write([]byte(name))
+	m.Write([]byte{0})
+	m.Write(head)
+	return m.Sum(nil)[:4]
+}
+
+// writtenBySecretboot reports whether a version id is a token secretboot
+// computed for this secret name with this key (for any spec).
+func writtenBySecretboot(key []byte, name, versionID string) bool {
+	u, ok := parseUUID(versionID)
+	if !ok {
+		return false
+	}
+	return hmac.Equal(u[12:], tokenMark(key, name, u[:12]))
+}
+
+func formatUUID(u [16]byte) string {
+	h := hex.EncodeToString(u[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func parseUUID(s string) ([16]byte, bool) {
+	var u [16]byte
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, false
+	}
+	h := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:36]
+	if _, err := hex.Decode(u[:], []byte(h)); err != nil {
+		return u, false
+	}
+	return u, true
+}
 
 // Version history (DESIGN §3). Plan compares the expected version token
 // with AWSCURRENT, which ListSecrets reports for free. When they differ,
@@ -117,76 +200,4 @@ func proven(key []byte, d *spec.Desired, os *ObservedSecret) bool {
 		}
 	}
 	return false
-}
-
-// needsHistory reports whether a secret's labelled versions leave a
-// question open that the whole history answers: whether secretboot ever
-// wrote it (ownership), or whether the declared version exists although
-// no label is on it. A converged secret needs no history.
-func needsHistory(key []byte, d *spec.Desired, s *spec.Secret, os *ObservedSecret) bool {
-	if !ownedBy(os.Tags, d) {
-		return false
-	}
-	if !proven(key, d, os) {
-		return true
-	}
-	if s == nil || os.Current == "" || !ownsValue(s, os) {
-		return false
-	}
-	dv := findDeclared(key, d, s, generation(os.Tags), os)
-	return !dv.current && dv.target == ""
-}
-
-// observeHistory reads the history of the secrets that need it
-// (needsHistory): one ListSecretVersionIds with IncludeDeprecated each,
-// and a page more per 100 versions. It needs the stage key and the
-// listing, so it runs after them.
-func (o *Observed) observeHistory(ctx context.Context, s *Session, d *spec.Desired) error {
-	key := o.stageKey.Reveal()
-	if len(key) == 0 {
-		return nil
-	}
-	declared := map[string]*spec.Secret{}
-	for _, sec := range d.Secrets {
-		declared[sec.Name] = sec
-	}
-	var need []*ObservedSecret
-	for _, name := range sortedKeys(o.Secrets) {
-		if os := o.Secrets[name]; needsHistory(key, d, declared[name], os) {
-			need = append(need, os)
-		}
-	}
-	return forEachParallel(need, observeParallelism, func(os *ObservedSecret) error {
-		return readHistory(ctx, s, os)
-	})
-}
-
-func readHistory(ctx context.Context, s *Session, os *ObservedSecret) error {
-	p := secretsmanager.NewListSecretVersionIdsPaginator(s.SecretsManager, &secretsmanager.ListSecretVersionIdsInput{
-		SecretId: aws.String(os.ARN), IncludeDeprecated: aws.Bool(true), MaxResults: aws.Int32(100),
-	})
-	history := map[string]bool{}
-	var versions []smtypes.SecretVersionsListEntry
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return wrap(err, "listing the versions of secret", os.Name)
-		}
-		for _, v := range page.Versions {
-			history[aws.ToString(v.VersionId)] = true
-			versions = append(versions, v)
-		}
-	}
-	sort.SliceStable(versions, func(i, j int) bool {
-		ti, tj := aws.ToTime(versions[i].CreatedDate), aws.ToTime(versions[j].CreatedDate)
-		if !ti.Equal(tj) {
-			return ti.After(tj)
-		}
-		return aws.ToString(versions[i].VersionId) < aws.ToString(versions[j].VersionId)
-	})
-	for _, v := range versions {
-		os.newest = append(os.newest, aws.ToString(v.VersionId))
-	}
-	os.History = history
-	return nil
 }

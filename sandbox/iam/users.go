@@ -1,0 +1,668 @@
+package iam
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/secretboot/secretboot/policy"
+	"github.com/secretboot/secretboot/sandbox/internal/wire"
+)
+
+// IAM users and groups: enough of them to plant the principals an access
+// audit must find (a user with an inline or attached policy, a group
+// policy reaching its members) and to read them back one by one or all at
+// once with GetAccountAuthorizationDetails. Access keys, login profiles and
+// MFA devices are not emulated: a user here is a holder of policies.
+
+// Limits from the IAM API model and IAM's quotas page.
+const (
+	maxUserName        = 64
+	userInlineMax      = 2048 // aggregate of a user's inline policies, without whitespace
+	groupInlineMax     = 5120 // aggregate of a group's inline policies
+	maxGroupsPerUser   = 10
+	attachedPerHolder  = 10 // managed policies per user or per group
+	userIDPrefix       = "AIDA"
+	groupIDPrefix      = "AGPA"
+	noUserNameSessions = "Must specify userName when calling with non-User credentials"
+)
+
+// holder is what users and groups share: inline policies by name and
+// attached managed policies in attachment order.
+type holder struct {
+	Inline   map[string]*inlinePolicy `json:"inlinePolicies,omitempty"`
+	Attached []string                 `json:"attachedPolicies,omitempty"`
+}
+
+type user struct {
+	Name     string    `json:"name"`
+	Path     string    `json:"path"`
+	ID       string    `json:"id"`
+	ARN      string    `json:"arn"`
+	Created  time.Time `json:"created"`
+	Boundary string    `json:"permissionsBoundary,omitempty"`
+	Tags     []tag     `json:"tags,omitempty"`
+	Groups   []string  `json:"groups,omitempty"` // keys of the groups the user is in, in the order added
+	holder
+}
+
+type group struct {
+	Name    string    `json:"name"`
+	Path    string    `json:"path"`
+	ID      string    `json:"id"`
+	ARN     string    `json:"arn"`
+	Created time.Time `json:"created"`
+	holder
+}
+
+// parseHolderDocuments rebuilds the parsed inline documents of users and
+// groups after a Restore.
+func (st *state) parseHolderDocuments() error {
+	for _, u := range st.Users {
+		if err := u.parse(); err != nil {
+			return err
+		}
+	}
+	for _, g := range st.Groups {
+		if err := g.parse(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *holder) parse() error {
+	for name, ip := range h.Inline {
+		d, err := policy.Parse([]byte(ip.Document))
+		if err != nil {
+			return err
+		}
+		h.Inline[name].doc = d
+	}
+	return nil
+}
+
+// holderUsage counts the users and groups that attach the policy and the
+// users that use it as their permissions boundary.
+func (st *state) holderUsage(arn string) (attachments, boundaries int) {
+	for _, u := range st.Users {
+		if slices.Contains(u.Attached, arn) {
+			attachments++
+		}
+		if u.Boundary == arn {
+			boundaries++
+		}
+	}
+	for _, g := range st.Groups {
+		if slices.Contains(g.Attached, arn) {
+			attachments++
+		}
+	}
+	return attachments, boundaries
+}
+
+type userXML struct {
+	Path                string       `xml:"Path"`
+	UserName            string       `xml:"UserName"`
+	UserID              string       `xml:"UserId"`
+	Arn                 string       `xml:"Arn"`
+	CreateDate          time.Time    `xml:"CreateDate"`
+	PermissionsBoundary *boundaryXML `xml:"PermissionsBoundary,omitempty"`
+	Tags                *tagList     `xml:"Tags,omitempty"`
+}
+
+// xml gives the GetUser/CreateUser shape when full; ListUsers and GetGroup
+// leave out Tags and PermissionsBoundary, as for roles.
+func (u *user) xml(full bool) userXML {
+	x := userXML{Path: u.Path, UserName: u.Name, UserID: u.ID, Arn: u.ARN, CreateDate: seconds(u.Created)}
+	if full {
+		if u.Boundary != "" {
+			x.PermissionsBoundary = &boundaryXML{Type: "PermissionsBoundaryPolicy", ARN: u.Boundary}
+		}
+		x.Tags = tagsXML(u.Tags)
+	}
+	return x
+}
+
+type groupXML struct {
+	Path       string    `xml:"Path"`
+	GroupName  string    `xml:"GroupName"`
+	GroupID    string    `xml:"GroupId"`
+	Arn        string    `xml:"Arn"`
+	CreateDate time.Time `xml:"CreateDate"`
+}
+
+func (g *group) xml() groupXML {
+	return groupXML{Path: g.Path, GroupName: g.Name, GroupID: g.ID, Arn: g.ARN, CreateDate: seconds(g.Created)}
+}
+
+// user finds a user by the UserName parameter.
+func (s *Service) user(form url.Values) (*user, error) {
+	name, err := entityName(form, "UserName", maxUserName)
+	if err != nil {
+		return nil, err
+	}
+	u := s.st.Users[strings.ToLower(name)]
+	if u == nil {
+		return nil, noSuchEntity("The user with name %s cannot be found.", name)
+	}
+	return u, nil
+}
+
+// group finds a group by the GroupName parameter.
+func (s *Service) group(form url.Values) (*group, error) {
+	name, err := entityName(form, "GroupName", maxEntityName)
+	if err != nil {
+		return nil, err
+	}
+	g := s.st.Groups[strings.ToLower(name)]
+	if g == nil {
+		return nil, noSuchEntity("The group with name %s cannot be found.", name)
+	}
+	return g, nil
+}
+
+type userResult struct {
+	User userXML `xml:"User"`
+}
+
+func (s *Service) createUser(form url.Values, _ Principal) (any, error) {
+	name, err := entityName(form, "UserName", maxUserName)
+	if err != nil {
+		return nil, err
+	}
+	path, err := entityPath(form)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := parseTags(form, "Tags")
+	if err != nil {
+		return nil, err
+	}
+	boundary := form.Get("PermissionsBoundary")
+	if boundary != "" {
+		if err := s.boundaryPolicy(boundary); err != nil {
+			return nil, err
+		}
+	}
+	key := strings.ToLower(name)
+	if _, ok := s.st.Users[key]; ok {
+		return nil, entityAlreadyExists("User with name %s already exists.", name)
+	}
+	sortTags(tags)
+	u := &user{
+		Name: name, Path: path, ID: newID(userIDPrefix),
+		ARN:     "arn:aws:iam::" + s.cfg.Account + ":user" + path + name,
+		Created: s.now(), Boundary: boundary, Tags: tags,
+	}
+	s.st.Users[key] = u
+	return userResult{User: u.xml(true)}, nil
+}
+
+// getUser answers for the named user. Without UserName IAM answers for the
+// calling user; a role session (and the sandbox admin, which is no stored
+// user) gets the error IAM gives non-user credentials.
+func (s *Service) getUser(form url.Values, caller Principal) (any, error) {
+	if _, ok := form["UserName"]; !ok {
+		for _, u := range s.st.Users {
+			if u.ARN == caller.ARN {
+				return userResult{User: u.xml(true)}, nil
+			}
+		}
+		return nil, validationError(noUserNameSessions)
+	}
+	u, err := s.user(form)
+	if err != nil {
+		return nil, err
+	}
+	return userResult{User: u.xml(true)}, nil
+}
+
+type listUsersResult struct {
+	Users []userXML `xml:"Users>member"`
+	page
+}
+
+func (s *Service) listUsers(form url.Values, _ Principal) (any, error) {
+	prefix, err := pathPrefix(form)
+	if err != nil {
+		return nil, err
+	}
+	var matched []*user
+	for _, k := range sortedKeys(s.st.Users) {
+		if u := s.st.Users[k]; strings.HasPrefix(u.Path, prefix) {
+			matched = append(matched, u)
+		}
+	}
+	items, p, err := paginate(form, matched, func(u *user) string { return strings.ToLower(u.Name) })
+	if err != nil {
+		return nil, err
+	}
+	res := listUsersResult{Users: []userXML{}, page: p}
+	for _, u := range items {
+		res.Users = append(res.Users, u.xml(false))
+	}
+	return res, nil
+}
+
+func (s *Service) deleteUser(form url.Values, _ Principal) (any, error) {
+	u, err := s.user(form)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(u.Inline) > 0:
+		return nil, deleteConflict("Cannot delete entity, must delete policies first.")
+	case len(u.Attached) > 0:
+		return nil, deleteConflict("Cannot delete entity, must detach all policies first.")
+	case len(u.Groups) > 0:
+		return nil, deleteConflict("Cannot delete entity, must remove user from all groups first.")
+	}
+	delete(s.st.Users, strings.ToLower(u.Name))
+	return nil, nil
+}
+
+type groupResult struct {
+	Group groupXML `xml:"Group"`
+}
+
+func (s *Service) createGroup(form url.Values, _ Principal) (any, error) {
+	name, err := entityName(form, "GroupName", maxEntityName)
+	if err != nil {
+		return nil, err
+	}
+	path, err := entityPath(form)
+	if err != nil {
+		return nil, err
+	}
+	key := strings.ToLower(name)
+	if _, ok := s.st.Groups[key]; ok {
+		return nil, entityAlreadyExists("Group with name %s already exists.", name)
+	}
+	g := &group{
+		Name: name, Path: path, ID: newID(groupIDPrefix),
+		ARN:     "arn:aws:iam::" + s.cfg.Account + ":group" + path + name,
+		Created: s.now(),
+	}
+	s.st.Groups[key] = g
+	return groupResult{Group: g.xml()}, nil
+}
+
+// members lists the users in the group with key k, sorted by name.
+func (st *state) members(k string) []*user {
+	var out []*user
+	for _, uk := range sortedKeys(st.Users) {
+		if u := st.Users[uk]; slices.Contains(u.Groups, k) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+type getGroupResult struct {
+	Group groupXML  `xml:"Group"`
+	Users []userXML `xml:"Users>member"`
+	page
+}
+
+// getGroup answers the group and a page of its members.
+func (s *Service) getGroup(form url.Values, _ Principal) (any, error) {
+	g, err := s.group(form)
+	if err != nil {
+		return nil, err
+	}
+	items, p, err := paginate(form, s.st.members(strings.ToLower(g.Name)), func(u *user) string { return strings.ToLower(u.Name) })
+	if err != nil {
+		return nil, err
+	}
+	res := getGroupResult{Group: g.xml(), Users: []userXML{}, page: p}
+	for _, u := range items {
+		res.Users = append(res.Users, u.xml(false))
+	}
+	return res, nil
+}
+
+type listGroupsResult struct {
+	Groups []groupXML `xml:"Groups>member"`
+	page
+}
+
+func listGroups(form url.Values, groups []*group) (any, error) {
+	items, p, err := paginate(form, groups, func(g *group) string { return strings.ToLower(g.Name) })
+	if err != nil {
+		return nil, err
+	}
+	res := listGroupsResult{Groups: []groupXML{}, page: p}
+	for _, g := range items {
+		res.Groups = append(res.Groups, g.xml())
+	}
+	return res, nil
+}
+
+func (s *Service) listGroups(form url.Values, _ Principal) (any, error) {
+	prefix, err := pathPrefix(form)
+	if err != nil {
+		return nil, err
+	}
+	var matched []*group
+	for _, k := range sortedKeys(s.st.Groups) {
+		if g := s.st.Groups[k]; strings.HasPrefix(g.Path, prefix) {
+			matched = append(matched, g)
+		}
+	}
+	return listGroups(form, matched)
+}
+
+func (s *Service) listGroupsForUser(form url.Values, _ Principal) (any, error) {
+	u, err := s.user(form)
+	if err != nil {
+		return nil, err
+	}
+	var gs []*group
+	for _, k := range slices.Sorted(slices.Values(u.Groups)) {
+		gs = append(gs, s.st.Groups[k])
+	}
+	return listGroups(form, gs)
+}
+
+func (s *Service) deleteGroup(form url.Values, _ Principal) (any, error) {
+	g, err := s.group(form)
+	if err != nil {
+		return nil, err
+	}
+	key := strings.ToLower(g.Name)
+	switch {
+	case len(g.Inline) > 0:
+		return nil, deleteConflict("Cannot delete entity, must delete policies first.")
+	case len(g.Attached) > 0:
+		return nil, deleteConflict("Cannot delete entity, must detach all policies first.")
+	case len(s.st.members(key)) > 0:
+		return nil, deleteConflict("Cannot delete entity, must remove users from group first.")
+	}
+	delete(s.st.Groups, key)
+	return nil, nil
+}
+
+func (s *Service) addUserToGroup(form url.Values, _ Principal) (any, error) {
+	g, err := s.group(form)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.user(form)
+	if err != nil {
+		return nil, err
+	}
+	key := strings.ToLower(g.Name)
+	if slices.Contains(u.Groups, key) {
+		return nil, nil // adding twice is a no-op in IAM
+	}
+	if len(u.Groups) >= maxGroupsPerUser {
+		return nil, limitExceeded("Cannot exceed quota for GroupsPerUser: %d", maxGroupsPerUser)
+	}
+	u.Groups = append(u.Groups, key)
+	return nil, nil
+}
+
+func (s *Service) removeUserFromGroup(form url.Values, _ Principal) (any, error) {
+	g, err := s.group(form)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.user(form)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.Index(u.Groups, strings.ToLower(g.Name))
+	if i < 0 {
+		return nil, noSuchEntity("The user with name %s cannot be found in group %s.", u.Name, g.Name)
+	}
+	u.Groups = slices.Delete(u.Groups, i, i+1)
+	return nil, nil
+}
+
+// Inline and attached policies of users and groups. kind ("user",
+// "group") and name spell IAM's messages.
+
+func (h *holder) putInline(form url.Values, kind, name string, limit int) error {
+	pname, err := entityName(form, "PolicyName", maxEntityName)
+	if err != nil {
+		return err
+	}
+	text, doc, err := parseDocument(form, "PolicyDocument", identityPolicy)
+	if err != nil {
+		return err
+	}
+	total := policy.RawSize([]byte(text))
+	for n, ip := range h.Inline {
+		if n != pname {
+			total += policy.RawSize([]byte(ip.Document))
+		}
+	}
+	if total > limit {
+		return limitExceeded("Maximum policy size of %d bytes exceeded for %s %s", limit, kind, name)
+	}
+	if h.Inline == nil {
+		h.Inline = map[string]*inlinePolicy{}
+	}
+	h.Inline[pname] = &inlinePolicy{Document: text, doc: doc}
+	return nil
+}
+
+func (h *holder) inline(form url.Values, kind string) (string, *inlinePolicy, error) {
+	pname, err := entityName(form, "PolicyName", maxEntityName)
+	if err != nil {
+		return "", nil, err
+	}
+	ip := h.Inline[pname]
+	if ip == nil {
+		return "", nil, noSuchEntity("The %s policy with name %s cannot be found.", kind, pname)
+	}
+	return pname, ip, nil
+}
+
+func (h *holder) listInline(form url.Values) (any, error) {
+	items, p, err := paginate(form, sortedKeys(h.Inline), func(n string) string { return n })
+	if err != nil {
+		return nil, err
+	}
+	return listRolePoliciesResult{PolicyNames: items, page: p}, nil
+}
+
+func (h *holder) deleteInline(form url.Values, kind string) error {
+	pname, _, err := h.inline(form, kind)
+	if err != nil {
+		return err
+	}
+	delete(h.Inline, pname)
+	return nil
+}
+
+func (s *Service) attach(h *holder, form url.Values, kind string) error {
+	p, err := s.managedPolicy(form)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(h.Attached, p.ARN) {
+		return nil
+	}
+	if len(h.Attached) >= attachedPerHolder {
+		if kind == "user" {
+			return limitExceeded("Cannot exceed quota for PoliciesPerUser: %d", attachedPerHolder)
+		}
+		return limitExceeded("Cannot exceed quota for PoliciesPerGroup: %d", attachedPerHolder)
+	}
+	h.Attached = append(h.Attached, p.ARN)
+	return nil
+}
+
+func detach(h *holder, form url.Values) error {
+	arn, err := policyARN(form, "PolicyArn")
+	if err != nil {
+		return err
+	}
+	i := slices.Index(h.Attached, arn)
+	if i < 0 {
+		return noSuchEntity("Policy %s was not found.", arn)
+	}
+	h.Attached = slices.Delete(h.Attached, i, i+1)
+	return nil
+}
+
+func (s *Service) listAttached(h *holder, form url.Values) (any, error) {
+	prefix, err := pathPrefix(form)
+	if err != nil {
+		return nil, err
+	}
+	matched := s.st.attachedXML(h.Attached, prefix)
+	key := func(a attachedPolicyXML) string { return a.PolicyArn }
+	items, pg, err := paginate(form, matched, key)
+	if err != nil {
+		return nil, err
+	}
+	return listAttachedRolePoliciesResult{AttachedPolicies: append([]attachedPolicyXML{}, items...), page: pg}, nil
+}
+
+// attachedXML lists the attached policies under prefix, sorted by ARN.
+func (st *state) attachedXML(arns []string, prefix string) []attachedPolicyXML {
+	var out []attachedPolicyXML
+	for _, arn := range arns {
+		if p := st.lookupPolicy(arn); p != nil && strings.HasPrefix(p.Path, prefix) {
+			out = append(out, attachedPolicyXML{PolicyName: p.Name, PolicyArn: p.ARN})
+		}
+	}
+	slices.SortFunc(out, func(a, b attachedPolicyXML) int { return strings.Compare(a.PolicyArn, b.PolicyArn) })
+	return out
+}
+
+func (s *Service) putUserPolicy(form url.Values, _ Principal) (any, error) {
+	u, err := s.user(form)
+	if err != nil {
+		return nil, err
+	}
+	return nil, u.putInline(form, "user", u.Name, userInlineMax)
+}
+
+type getUserPolicyResult struct {
+	UserName       string `xml:"UserName"`
+	PolicyName     string `xml:"PolicyName"`
+	PolicyDocument string `xml:"PolicyDocument"`
+}
+
+func (s *Service) getUserPolicy(form url.Values, _ Principal) (any, error) {
+	u, err := s.user(form)
+	if err != nil {
+		return nil, err
+	}
+	name, ip, err := u.inline(form, "user")
+	if err != nil {
+		return nil, err
+	}
+	return getUserPolicyResult{UserName: u.Name, PolicyName: name, PolicyDocument: wire.EscapeDocument(ip.Document)}, nil
+}
+
+func (s *Service) listUserPolicies(form url.Values, _ Principal) (any, error) {
+	u, err := s.user(form)
+	if err != nil {
+		return nil, err
+	}
+	return u.listInline(form)
+}
+
+func (s *Service) deleteUserPolicy(form url.Values, _ Principal) (any, error) {
+	u, err := s.user(form)
+	if err != nil {
+		return nil, err
+	}
+	return nil, u.deleteInline(form, "user")
+}
+
+func (s *Service) attachUserPolicy(form url.Values, _ Principal) (any, error) {
+	u, err := s.user(form)
+	if err != nil {
+		return nil, err
+	}
+	return nil, s.attach(&u.holder, form, "user")
+}
+
+func (s *Service) detachUserPolicy(form url.Values, _ Principal) (any, error) {
+	u, err := s.user(form)
+	if err != nil {
+		return nil, err
+	}
+	return nil, detach(&u.holder, form)
+}
+
+func (s *Service) listAttachedUserPolicies(form url.Values, _ Principal) (any, error) {
+	u, err := s.user(form)
+	if err != nil {
+		return nil, err
+	}
+	return s.listAttached(&u.holder, form)
+}
+
+func (s *Service) putGroupPolicy(form url.Values, _ Principal) (any, error) {
+	g, err := s.group(form)
+	if err != nil {
+		return nil, err
+	}
+	return nil, g.putInline(form, "group", g.Name, groupInlineMax)
+}
+
+type getGroupPolicyResult struct {
+	GroupName      string `xml:"GroupName"`
+	PolicyName     string `xml:"PolicyName"`
+	PolicyDocument string `xml:"PolicyDocument"`
+}
+
+func (s *Service) getGroupPolicy(form url.Values, _ Principal) (any, error) {
+	g, err := s.group(form)
+	if err != nil {
+		return nil, err
+	}
+	name, ip, err := g.inline(form, "group")
+	if err != nil {
+		return nil, err
+	}
+	return getGroupPolicyResult{GroupName: g.Name, PolicyName: name, PolicyDocument: wire.EscapeDocument(ip.Document)}, nil
+}
+
+func (s *Service) listGroupPolicies(form url.Values, _ Principal) (any, error) {
+	g, err := s.group(form)
+	if err != nil {
+		return nil, err
+	}
+	return g.listInline(form)
+}
+
+func (s *Service) deleteGroupPolicy(form url.Values, _ Principal) (any, error) {
+	g, err := s.group(form)
+	if err != nil {
+		return nil, err
+	}
+	return nil, g.deleteInline(form, "group")
+}
+
+func (s *Service) attachGroupPolicy(form url.Values, _ Principal) (any, error) {
+	g, err := s.group(form)
+	if err != nil {
+		return nil, err
+	}
+	return nil, s.attach(&g.holder, form, "group")
+}
+
+func (s *Service) detachGroupPolicy(form url.Values, _ Principal) (any, error) {
+	g, err := s.group(form)
+	if err != nil {
+		return nil, err
+	}
+	return nil, detach(&g.holder, form)
+}
+
+func (s *Service) listAttachedGroupPolicies(form url.Values, _ Principal) (any, error) {
+	g, err := s.group(form)
+	if err != nil {
+		return nil, err
+	}
+	return s.listAttached(&g.holder, form)
+}
