@@ -84,9 +84,20 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 	s := si.spec
 	regen := c.Secret.Payload.regenerate()
 	if c.Action == ActionCreate {
-		return a.createSecret(ctx, si, regen)
+		if err := a.createSecret(ctx, si, regen); err != nil {
+			return err
+		}
+		a.mu.Lock()
+		arn := a.arns[s.Name]
+		a.mu.Unlock()
+		return a.rotate(ctx, s, arn, c.Secret.Rotation)
 	}
 	arn := aws.String(c.Secret.ARN)
+	if rc := c.Secret.Rotation; rc != nil && rc.Op == RotationCancel {
+		if err := a.rotate(ctx, s, c.Secret.ARN, rc); err != nil {
+			return err
+		}
+	}
 	if c.Action == ActionRestore {
 		if _, err := sm.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: arn}); err != nil {
 			return wrap(err, "restoring secret", s.Name)
@@ -118,11 +129,15 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 	if len(regen) > 0 {
 		gen++
 	}
-	p := c.Secret.Payload
-	if p == nil {
-		return nil
+	if p := c.Secret.Payload; p != nil {
+		if err := a.writePayload(ctx, s, c.Secret.ARN, p, os, gen, regen); err != nil {
+			return err
+		}
 	}
-	return a.writePayload(ctx, s, c.Secret.ARN, p, os, gen, regen)
+	if rc := c.Secret.Rotation; rc != nil && rc.Op != RotationCancel {
+		return a.rotate(ctx, s, c.Secret.ARN, rc)
+	}
+	return nil
 }
 
 // createSecret creates a secret of the plan with its declared payload,

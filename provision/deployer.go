@@ -142,10 +142,14 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	// CreateSecret must therefore carry; no request may set them to
 	// other values. So a secret without them (or another stage's) can be
 	// neither written nor claimed. CreateSecret with tags needs
-	// TagResource too.
+	// TagResource too. RotateSecret and CancelRotateSecret configure a
+	// declared rotation; lambda:InvokeFunction on the rotation function,
+	// which AWS asks of RotateSecret's caller, is not the deployer's to
+	// hold: the function is the user's (docs/security.md).
 	add(with(allow(SidDeployerManageSecrets, policy.StringList{secret + d.NamePrefix + "*"},
 		"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret",
-		"secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret", "secretsmanager:UpdateSecretVersionStage"),
+		"secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret", "secretsmanager:UpdateSecretVersionStage",
+		"secretsmanager:RotateSecret", "secretsmanager:CancelRotateSecret"),
 		policy.Conditions{"StringEquals": owners("aws:ResourceTag/"), "StringEqualsIfExists": owners("aws:RequestTag/")}))
 	add(with(allow(SidDeployerReadSecrets, read, "secretsmanager:GetSecretValue"), ownedSecret))
 	if len(keys) > 0 {

@@ -16,6 +16,9 @@ func fingerprint(o *Observed) Fingerprint {
 		if s.RotationEnabled {
 			meta = append(meta, "rotation-enabled")
 		}
+		if r := s.Rotation; r != nil {
+			meta = append(meta, r.LambdaARN, strconv.FormatInt(r.AutomaticallyAfterDays, 10), r.Schedule, r.Window)
+		}
 		for _, k := range sortedKeys(s.Tags) {
 			meta = append(meta, k, s.Tags[k])
 		}

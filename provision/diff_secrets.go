@@ -96,6 +96,7 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 	if os == nil {
 		c.Action = ActionCreate
 		creating(s, sc)
+		sc.Rotation = rotationChange(s, nil)
 		return c, true
 	}
 	sc.ARN = os.ARN
@@ -111,6 +112,9 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 	}
 	if normKMS(os.KMSKeyID) != normKMS(s.KMSKeyARN) {
 		sc.KMSKey = &ValueChange{Old: os.KMSKeyID, New: s.KMSKeyARN}
+		changed = true
+	}
+	if sc.Rotation = rotationChange(s, os); sc.Rotation != nil {
 		changed = true
 	}
 	if note := rotationNote(s, os, regenerating); note != "" {
@@ -133,6 +137,10 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 		changed = true
 	}
 	if !owns {
+		if pc := df.declaredFieldsChange(s, os, gen); pc != nil {
+			sc.Payload = pc
+			changed = true
+		}
 		return c, changed
 	}
 	if st, version, ok := df.payloadStatus(s, os, gen); ok {

@@ -96,6 +96,9 @@ type ObservedSecret struct {
 	// RotationEnabled says rotation is configured on the secret, by
 	// whoever configured it (ListSecrets reports it at no extra cost).
 	RotationEnabled bool
+	// Rotation is the rotation configuration ListSecrets reports with
+	// RotationEnabled; nil when rotation is off.
+	Rotation *ObservedRotation
 	// History holds every version id of the secret, deprecated ones (no
 	// label) included; nil when it was not read. It is read only where
 	// the labelled versions leave a question open (observeHistory).

@@ -46,6 +46,9 @@ func (o *Observed) observeSecrets(ctx context.Context, s *Session, d *spec.Desir
 
 				RotationEnabled: aws.ToBool(e.RotationEnabled),
 			}
+			if os.RotationEnabled {
+				os.Rotation = observedRotation(e)
+			}
 			for _, t := range e.Tags {
 				os.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 			}

@@ -2,7 +2,7 @@ package provision
 
 // FormatVersion is the version of the JSON plan format (docs/plan-json.md).
 // It changes in its major part when a field changes meaning or disappears.
-const FormatVersion = "1.1"
+const FormatVersion = "1.2"
 
 // Plan is the result of Diff: what apply would change, and nothing secret.
 // It is a plain value that marshals to the documented JSON format; it holds
@@ -140,13 +140,35 @@ type PayloadChange struct {
 
 // SecretChange details a secret change.
 type SecretChange struct {
-	ARN          string         `json:"arn,omitempty"` // "" until created
-	Description  *ValueChange   `json:"description,omitempty"`
-	KMSKey       *ValueChange   `json:"kms_key,omitempty"`
-	Tags         []TagChange    `json:"tags,omitempty"`
-	Payload      *PayloadChange `json:"payload,omitempty"`
-	Readers      []string       `json:"readers,omitempty"` // role names, for context
-	RecoveryDays int            `json:"recovery_window_days,omitempty"`
+	ARN          string          `json:"arn,omitempty"` // "" until created
+	Description  *ValueChange    `json:"description,omitempty"`
+	KMSKey       *ValueChange    `json:"kms_key,omitempty"`
+	Tags         []TagChange     `json:"tags,omitempty"`
+	Payload      *PayloadChange  `json:"payload,omitempty"`
+	Readers      []string        `json:"readers,omitempty"` // role names, for context
+	RecoveryDays int             `json:"recovery_window_days,omitempty"`
+	Rotation     *RotationChange `json:"rotation,omitempty"`
+}
+
+// Rotation operations (RotationChange.Op).
+const (
+	RotationEnable = "enable" // RotateSecret turns rotation on
+	RotationUpdate = "update" // RotateSecret changes the function or the schedule
+	RotationCancel = "cancel" // CancelRotateSecret turns it off
+)
+
+// RotationChange is a change of a secret's rotation: the function and
+// schedule as they are ("" when rotation is off) and as they become (""
+// on cancel). A schedule reads "30 days", "rate(12 hours)" or
+// "cron(0 4 ? * SUN *)", followed by ", window 4h" when one is set.
+type RotationChange struct {
+	Op                string       `json:"op"`
+	Function          *ValueChange `json:"function,omitempty"`
+	Schedule          *ValueChange `json:"schedule,omitempty"`
+	RotateImmediately bool         `json:"rotate_immediately,omitempty"`
+	// Fields are the fields the rotator owns; empty when it owns the
+	// whole value.
+	Fields []string `json:"rotating_fields,omitempty"`
 }
 
 // RoleChange details a role change.

@@ -10,25 +10,47 @@ import (
 )
 
 // readPolicy builds a role's read policy from the secrets that name it as a
-// reader. arns maps secret names to their exact ARNs; a secret without one
-// gets the pending pattern and is listed in pending. The document is nil
-// when the role reads nothing.
+// reader, and as their rotator (policy.RotationPolicy's statements, in the
+// same document: it is the one policy secretboot keeps on the role, placed,
+// reviewed and verified as a whole). arns maps secret names to their exact
+// ARNs; a secret without one gets the pending pattern and is listed in
+// pending. The document is nil when the role reads and rotates nothing.
 func readPolicy(d *spec.Desired, region, account string, arns map[string]string, role *spec.Role) (doc *policy.Document, pending []string) {
-	var grants []policy.Grant
+	var grants, rotates []policy.Grant
 	for _, s := range d.Secrets {
+		rotator := s.Rotation != nil && s.Rotation.Rotator == role.Key
+		reader := false
 		for _, r := range s.Readers {
-			if r.Role != role.Key {
-				continue
+			if r.Role == role.Key {
+				reader = true
 			}
-			arn, ok := arns[s.Name]
-			if !ok {
-				arn = pendingARN(region, account, s.Name)
-				pending = append(pending, s.Name)
+		}
+		if !reader && !rotator {
+			continue
+		}
+		arn, ok := arns[s.Name]
+		if !ok {
+			arn = pendingARN(region, account, s.Name)
+			pending = append(pending, s.Name)
+		}
+		for _, r := range s.Readers {
+			if r.Role == role.Key {
+				grants = append(grants, policy.Grant{SecretARN: arn, Describe: r.Describe, KMSKeyARN: s.KMSKeyARN})
 			}
-			grants = append(grants, policy.Grant{SecretARN: arn, Describe: r.Describe, KMSKeyARN: s.KMSKeyARN})
+		}
+		if rotator {
+			rotates = append(rotates, policy.Grant{SecretARN: arn, KMSKeyARN: s.KMSKeyARN})
 		}
 	}
-	return policy.ReadPolicy(region, grants), pending
+	read, rotate := policy.ReadPolicy(region, grants), policy.RotationPolicy(region, rotates)
+	switch {
+	case rotate == nil:
+		return read, pending
+	case read == nil:
+		return rotate, pending
+	}
+	read.Statement = append(read.Statement, rotate.Statement...)
+	return read.Normalized(), pending
 }
 
 // trustPolicy lets the role's services assume it.

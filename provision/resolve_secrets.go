@@ -78,7 +78,7 @@ func (si *secretIntent) needsHistory(d *spec.Desired, key []byte) bool {
 	if !si.owned { // tagged, and with the key known, not proven
 		return true
 	}
-	if si.spec == nil || os.Current == "" || !ownsValue(si.spec, os) {
+	if si.spec == nil || os.Current == "" || !ownsValue(si.spec, os) && !declaresFields(si.spec) {
 		return false
 	}
 	dv := findDeclared(key, d, si.spec, si.generation, os)
@@ -119,6 +119,9 @@ func desiredSecretTags(d *spec.Desired, s *spec.Secret, gen int) map[string]stri
 	}
 	if gen > 0 {
 		t[TagGeneration] = strconv.Itoa(gen)
+	}
+	if s.Rotation != nil {
+		t[TagRotation] = "spec"
 	}
 	return t
 }

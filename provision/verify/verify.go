@@ -190,8 +190,10 @@ func rolesOf(docs []provision.RoleDocuments) []Role {
 
 // Expected is the access the spec intends: each reader may GetSecretValue
 // its secrets, DescribeSecret those whose reader entry asks for it, and
-// KMSDecrypt those with a customer managed key; every other cell — writes,
-// deletes, the stage key, secrets of other readers — is denied.
+// KMSDecrypt those with a customer managed key; a secret's rotator may
+// also PutSecretValue it (the rotation protocol, policy.RotationPolicy);
+// every other cell — other writes, deletes, the stage key, secrets of
+// other readers — is denied.
 func Expected(d *spec.Desired) *Matrix {
 	m := &Matrix{}
 	for _, r := range d.Roles {
@@ -209,6 +211,11 @@ func Expected(d *spec.Desired) *Matrix {
 			grants[[3]string{rd.Role, s.Name, KMSDecrypt}] = true
 			if rd.Describe {
 				grants[[3]string{rd.Role, s.Name, DescribeSecret}] = true
+			}
+		}
+		if r := s.Rotation; r != nil && r.Rotator != "" {
+			for _, a := range []string{GetSecretValue, DescribeSecret, PutSecretValue, KMSDecrypt} {
+				grants[[3]string{r.Rotator, s.Name, a}] = true
 			}
 		}
 	}
