@@ -13,6 +13,7 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 	"github.com/spf13/cobra"
 
+	"github.com/secretboot/secretboot/cmd/secretboot/views"
 	"github.com/secretboot/secretboot/spec"
 )
 
@@ -68,7 +69,7 @@ func runFmt(opts fmtOptions) error {
 		}
 	}
 	if opts.Check && unformatted > 0 {
-		fmt.Fprintf(opts.IO.Err, "%s not formatted; run secretboot fmt\n", plural(unformatted, "file"))
+		fmt.Fprintf(opts.IO.Err, "%s not formatted; run secretboot fmt\n", views.Plural(unformatted, "file"))
 		return errReported
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/secretboot/secretboot/cmd/secretboot/views"
 )
 
 // writeDiagnosticsText renders each diagnostic the HCL way — severity,
@@ -20,7 +22,7 @@ func writeDiagnosticsText(w io.Writer, files map[string]*hcl.File, diags hcl.Dia
 	for _, d := range diags {
 		if d.Subject != nil {
 			pos := fmt.Sprintf("%s:%d:%d:", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
-			if _, err := fmt.Fprintf(w, "%s ", paint(color, bold, pos)); err != nil {
+			if _, err := fmt.Fprintf(w, "%s ", views.Colors{On: color}.Strong(pos)); err != nil {
 				return err
 			}
 		}
