@@ -6,9 +6,9 @@ import (
 	"io"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/secretboot/secretboot/cmd/secretboot/views"
+	"github.com/secretboot/secretboot/spec"
 )
 
 // writeDiagnosticsText renders each diagnostic the HCL way — severity,
@@ -26,7 +26,7 @@ func writeDiagnosticsText(w io.Writer, files map[string]*hcl.File, diags hcl.Dia
 				return err
 			}
 		}
-		if onPayloadLines(files, d) {
+		if spec.OnPayloadLines(files, d) {
 			// The snippet would copy the source lines of a payload, which
 			// may be a literal (allow_literal, or the literal-credential
 			// error itself), into terminals and CI logs; file:line:col
@@ -40,31 +40,6 @@ func writeDiagnosticsText(w io.Writer, files map[string]*hcl.File, diags hcl.Dia
 		}
 	}
 	return nil
-}
-
-// onPayloadLines reports whether the snippet of d would show a line of a
-// secret's value or binary attribute.
-func onPayloadLines(files map[string]*hcl.File, d *hcl.Diagnostic) bool {
-	for _, r := range []*hcl.Range{d.Subject, d.Context} {
-		if r == nil || files[r.Filename] == nil {
-			continue
-		}
-		body, ok := files[r.Filename].Body.(*hclsyntax.Body)
-		if !ok {
-			continue
-		}
-		for _, b := range body.Blocks {
-			if b.Type != "secret" {
-				continue
-			}
-			for _, name := range []string{"value", "binary"} {
-				if a := b.Body.Attributes[name]; a != nil && a.SrcRange.Start.Line <= r.End.Line && r.Start.Line <= a.SrcRange.End.Line {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // jsonDiagnostic is one diagnostic in -json output (docs/cli.md). It holds
