@@ -128,7 +128,7 @@ func runValidate(opts validateOptions) error {
 			// the spec's, not a stage's: each is named once however many
 			// stages read it.
 			slices.Sort(payloadFiles)
-			steps = append(steps, stageDiags{diags: spec.TrackedPayloadDiagnostics(cfg.Dir, slices.Compact(payloadFiles))})
+			steps = append(steps, stageDiags{diags: trackedPayloadDiagnostics(cfg.Dir, slices.Compact(payloadFiles))})
 		}
 	}
 
