@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -83,11 +82,7 @@ func runVerify(ctx context.Context, opts verifyOptions, d *spec.Desired, s *prov
 	if s == nil {
 		m = verify.Offline(docs, secrets)
 	} else {
-		sim, ok := s.IAM.(verify.Simulator)
-		if !ok {
-			return errors.New("verify: the IAM client cannot simulate policies")
-		}
-		if m, err = verify.Online(ctx, sim, roles, secrets); err != nil {
+		if m, err = verify.Online(ctx, s.Simulator, roles, secrets); err != nil {
 			return err
 		}
 	}
