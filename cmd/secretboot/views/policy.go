@@ -76,7 +76,7 @@ func PolicyNotes(w io.Writer, docs []provision.RoleDocuments) {
 		if n := len(rd.Layout.Managed); n > 0 {
 			room := fmt.Sprintf("the %d-character inline limit", policy.DefaultLimits.InlineMax)
 			if rd.OtherInline > 0 {
-				room = fmt.Sprintf("the %d characters of inline room the role's other inline policies (%d characters) leave", max(policy.DefaultLimits.InlineMax-rd.OtherInline, 0), rd.OtherInline)
+				room = fmt.Sprintf("the %d characters of inline room the role's other inline policies (%d characters) leave", policy.DefaultLimits.InlineRoom(rd.OtherInline), rd.OtherInline)
 			}
 			fmt.Fprintf(w, "Role %s: the read policy needs %d characters, over %s, so it is split into %d customer managed policies, %s.managed-N.json holding %s-N.\n",
 				rd.Key, policy.Size(rd.Read), room, n, rd.Key, strings.TrimSuffix(rd.PartNames[0], "-1"))
