@@ -98,8 +98,8 @@ func TestRulesCatchViolations(t *testing.T) {
 }
 
 // TestImportGraph checks the module's real graph: each package with its
-// transitive dependencies (.Deps, what go list -deps walks)
-// (test files excluded: a test may reach across layers to set a stage).
+// transitive dependencies (.Deps, what go list -deps walks), test files
+// excluded, since a test may reach across layers to set up a stage.
 func TestImportGraph(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list over the module")
