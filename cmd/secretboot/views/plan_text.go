@@ -22,8 +22,8 @@ func (t *textWriter) printf(format string, args ...any) {
 }
 
 // Text writes the plan as people read it at a terminal.
-func Text(w io.Writer, p *provision.Plan, c Colors) error {
-	t := &textWriter{w: w, c: c}
+func Text(w io.Writer, p *provision.Plan, colors Colors) error {
+	t := &textWriter{w: w, c: colors}
 	verb := "plan"
 	if p.Destroy {
 		verb = "destroy plan"

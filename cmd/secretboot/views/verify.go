@@ -32,12 +32,12 @@ func Verify(w io.Writer, r *verify.Result, c Colors) error {
 	fmt.Fprintf(&b, "secretboot verify · %s/%s · %s\n", r.Project, r.Stage, how)
 
 	expected := map[[3]string]bool{}
-	for _, c := range r.Expected {
-		expected[[3]string{c.Role, c.Secret, c.Action}] = true
+	for _, cell := range r.Expected {
+		expected[[3]string{cell.Role, cell.Secret, cell.Action}] = true
 	}
 	actual := map[[3]string]verify.Cell{}
-	for _, c := range r.Cells {
-		actual[[3]string{c.Role, c.Secret, c.Action}] = c
+	for _, cell := range r.Cells {
+		actual[[3]string{cell.Role, cell.Secret, cell.Action}] = cell
 	}
 	width := len("secret")
 	for _, s := range r.Secrets {
