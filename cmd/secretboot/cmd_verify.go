@@ -73,11 +73,13 @@ func runVerify(ctx context.Context, opts verifyOptions, d *spec.Desired, s *prov
 			return err
 		}
 	}
-	docs, err := provision.RoleDocumentsOf(d, o)
+	// One resolution for the documents and the secrets' ARNs.
+	in := provision.Resolve(d, o)
+	docs, err := in.Documents()
 	if err != nil {
 		return err
 	}
-	roles, secrets := verify.Targets(d, docs, provision.SecretRefs(d, o))
+	roles, secrets := verify.Targets(d, docs, in.Secrets)
 	var m *verify.Matrix
 	if s == nil {
 		m = verify.Offline(docs, secrets)
