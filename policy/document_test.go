@@ -278,6 +278,7 @@ func TestRawSize(t *testing.T) {
 		{"whitespace only", " \n\t\r", 0},
 		{"indentation not counted", "{\n  \"a\": \"b\"\n}\n", 9},
 		{"characters, not bytes", `"é€"`, 4},
+		{"no-break space and next-line count", "\u00a0\u0085", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,13 @@ type Limits struct {
 // DefaultLimits are IAM's default quotas (AWS-FACTS §4).
 var DefaultLimits = Limits{InlineMax: 10240, ManagedMax: 6144, MaxAttachments: 10}
 
+// InlineRoom is the inline policy characters a role has left for
+// secretboot's read policy when its other inline policies take other: IAM's
+// inline limit is on all of a role's inline policies together, which
+// matters for an external role, whose owner's policies stay. Never
+// negative.
+func (l Limits) InlineRoom(other int) int { return max(l.InlineMax-other, 0) }
+
 // Layout is where a role's read policy goes: inline when it fits, otherwise
 // managed policies in order (the caller names them "<role>-read-1"…).
 // Exactly one of Inline and Managed is set.

@@ -337,3 +337,18 @@ func TestFitTooLarge(t *testing.T) {
 		t.Errorf("with 20 attachments: %v", err)
 	}
 }
+
+func TestInlineRoom(t *testing.T) {
+	for _, tt := range []struct {
+		other, want int
+	}{
+		{0, 10240},
+		{240, 10000},
+		{10240, 0},
+		{12000, 0}, // an owner already over the limit leaves nothing, not less
+	} {
+		if got := DefaultLimits.InlineRoom(tt.other); got != tt.want {
+			t.Errorf("InlineRoom(%d) = %d, want %d", tt.other, got, tt.want)
+		}
+	}
+}

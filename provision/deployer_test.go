@@ -547,13 +547,14 @@ func verifyOnline(ctx context.Context, s *provision.Session, d *spec.Desired) er
 	if err != nil {
 		return err
 	}
-	docs, err := provision.RoleDocumentsOf(d, o)
+	in := provision.Resolve(d, o)
+	docs, err := in.Documents()
 	if err != nil {
 		return err
 	}
-	roles, secrets := verify.Targets(d, docs, provision.SecretRefs(d, o))
+	roles, secrets := verify.Targets(d, docs, in.Secrets)
 	roles = append(roles, verify.Unlisted(d, o)...)
-	m, err := verify.Online(ctx, s.IAM.(verify.Simulator), roles, secrets)
+	m, err := verify.Online(ctx, s.Simulator, roles, secrets)
 	if err != nil {
 		return err
 	}

@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/secretboot/secretboot/cmd/secretboot/views"
 	"github.com/secretboot/secretboot/provision"
-	"github.com/secretboot/secretboot/provision/render"
 	"github.com/secretboot/secretboot/spec"
 )
 
@@ -82,9 +82,9 @@ func checkRenderings(t *testing.T, p *provision.Plan) {
 	t.Helper()
 	var b bytes.Buffer
 	for _, f := range []func() error{
-		func() error { return render.Text(&b, p, render.TextOptions{Color: true}) },
-		func() error { return render.JSON(&b, p) },
-		func() error { return render.Markdown(&b, p) },
+		func() error { return views.Text(&b, p, views.Colors{On: true}) },
+		func() error { return views.JSON(&b, p) },
+		func() error { return views.Markdown(&b, p) },
 	} {
 		if err := f(); err != nil {
 			t.Fatal(err)
@@ -133,7 +133,7 @@ func converge(t *testing.T, s *provision.Session, d *spec.Desired, opts provisio
 func textOf(t *testing.T, p *provision.Plan) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := render.Text(&b, p, render.TextOptions{}); err != nil {
+	if err := views.Text(&b, p, views.Colors{}); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()

@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/secretboot/secretboot/internal/atomicfile"
 )
 
 // A Mask rewrites a file's bytes just before they are written. The CLI
@@ -26,23 +27,7 @@ func WritePlanFile(path string, p *Plan, masks ...Mask) error {
 	for _, m := range masks {
 		b = m(b)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".secretboot-plan-*")
-	if err != nil {
-		return fmt.Errorf("writing plan file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(b); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("writing plan file: %w", err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("writing plan file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing plan file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, b, 0o644); err != nil {
 		return fmt.Errorf("writing plan file: %w", err)
 	}
 	return nil

@@ -76,7 +76,7 @@ func readPolicyLimits(live *ObservedRole, quota int) policy.Limits {
 	if live != nil {
 		// Fit reads a zero InlineMax as the default; no document is one
 		// character long, so 1 leaves no room.
-		limits.InlineMax = max(limits.InlineMax-live.ForeignInline, 1)
+		limits.InlineMax = max(limits.InlineRoom(live.ForeignInline), 1)
 	}
 	return limits
 }

@@ -82,6 +82,12 @@ type IAMAPI interface {
 	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
 }
 
+// SimulatorAPI is IAM's policy simulator, which verify asks what each role
+// may do; *iam.Client satisfies it.
+type SimulatorAPI interface {
+	SimulatePrincipalPolicy(context.Context, *iam.SimulatePrincipalPolicyInput, ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error)
+}
+
 // STSAPI is the part of the STS client the engine uses; *sts.Client
 // satisfies it.
 type STSAPI interface {
@@ -141,6 +147,7 @@ type Session struct {
 	Identity       Identity
 	SecretsManager SecretsManagerAPI
 	IAM            IAMAPI
+	Simulator      SimulatorAPI // the same IAM client, for verify only
 	STS            STSAPI
 
 	calls *callCounter
@@ -216,6 +223,7 @@ func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 	if o.Debug != nil {
 		cfg.HTTPClient = &debugHTTPClient{next: cfg.HTTPClient, log: o.Debug}
 	}
+	iamClient := iam.NewFromConfig(cfg)
 	s := &Session{
 		Region: o.Region,
 		SecretsManager: secretsmanager.NewFromConfig(cfg, func(so *secretsmanager.Options) {
@@ -225,11 +233,12 @@ func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 				so.APIOptions = append(so.APIOptions, addPayloadMask(o.Mask))
 			}
 		}),
-		IAM:   iam.NewFromConfig(cfg),
-		STS:   sts.NewFromConfig(cfg),
-		calls: calls,
-		debug: o.Debug,
-		mask:  o.Mask,
+		IAM:       iamClient,
+		Simulator: iamClient,
+		STS:       sts.NewFromConfig(cfg),
+		calls:     calls,
+		debug:     o.Debug,
+		mask:      o.Mask,
 	}
 	if err := s.identify(ctx, cfg.Credentials, o.AccountID, o.Credentials == nil); err != nil {
 		return nil, err

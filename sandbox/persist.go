@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/secretboot/secretboot/internal/atomicfile"
 )
 
 const (
@@ -105,19 +107,8 @@ func (p *persister) save() error {
 	if err != nil {
 		return fmt.Errorf("sandbox: encoding state: %w", err)
 	}
-	tmp, err := os.CreateTemp(p.dir, stateFile+".*.tmp") // created 0600
-	if err != nil {
-		return fmt.Errorf("sandbox: saving state: %w", err)
-	}
-	_, werr := tmp.Write(append(b, '\n'))
-	serr := tmp.Sync()
-	cerr := tmp.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("sandbox: saving state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(p.dir, stateFile)); err != nil {
-		_ = os.Remove(tmp.Name())
+	// 0600: the state holds every payload.
+	if err := atomicfile.Write(filepath.Join(p.dir, stateFile), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("sandbox: saving state: %w", err)
 	}
 	return nil

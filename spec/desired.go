@@ -20,7 +20,8 @@ type Desired struct {
 	// PayloadFiles lists the files that file() and filebase64() read, as
 	// written in the spec (relative to the spec directory unless absolute),
 	// sorted. Every value read from a file is sensitive, so these files hold
-	// payloads and must not be committed (see TrackedPayloadFiles).
+	// payloads and must not be committed (validate warns about the ones git
+	// tracks).
 	PayloadFiles []string
 
 	// SpecHash identifies the spec files and evaluated values (no payloads)

@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/secretboot/secretboot/cmd/secretboot/views"
 	"github.com/secretboot/secretboot/provision"
-	"github.com/secretboot/secretboot/provision/render"
 	"github.com/secretboot/secretboot/spec"
 )
 
@@ -105,7 +103,7 @@ func (a *app) runApply(ctx context.Context, opts applyOptions) error {
 			if err != nil {
 				return err
 			}
-			if err := render.Text(opts.IO.Out, p, render.TextOptions{Color: opts.IO.ColorEnabled}); err != nil {
+			if err := views.Text(opts.IO.Out, p, opts.IO.Colors()); err != nil {
 				return err
 			}
 			if p.Empty() {
@@ -120,10 +118,9 @@ func (a *app) runApply(ctx context.Context, opts applyOptions) error {
 			fmt.Fprintf(opts.IO.Out, "Applying the saved plan %s to %s/%s.\n", opts.PlanFile, p.Header.Project, p.Header.Stage)
 		}
 		fmt.Fprintln(opts.IO.Out)
-		progress := &progressPrinter{w: opts.IO.Out, color: opts.IO.ColorEnabled, live: opts.IO.IsTTY,
-			total: len(p.Changes), started: map[string]time.Time{}}
+		progress := views.NewProgress(opts.IO.Out, opts.IO.Colors(), opts.IO.IsTTY, len(p.Changes))
 		res, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{Parallelism: opts.Parallelism, Observer: progress})
-		progress.done()
+		progress.Done()
 		// A partial apply also gets its summary: what was done, and what the
 		// retries and throttles were, is what the rerun needs to know.
 		var partial *provision.ApplyError
@@ -136,7 +133,7 @@ func (a *app) runApply(ctx context.Context, opts applyOptions) error {
 				verb = "Destroy"
 			}
 			fmt.Fprintln(opts.IO.Out)
-			if serr := render.ApplySummary(opts.IO.Out, verb, res); serr != nil {
+			if serr := views.ApplySummary(opts.IO.Out, verb, res); serr != nil {
 				return serr
 			}
 		}
@@ -164,80 +161,4 @@ func confirm(streams IOStreams, p *provision.Plan) error {
 		return errors.New("cancelled: nothing was changed")
 	}
 	return nil
-}
-
-// progressPrinter prints one line per finished change. On a terminal it
-// also keeps a live status line below them (done/total, in flight), which is
-// rewritten in place and erased at the end; logs and pipes get only the
-// permanent lines. Apply calls it from several goroutines.
-type progressPrinter struct {
-	mu       sync.Mutex
-	w        io.Writer
-	color    bool
-	live     bool // a terminal: draw the status line
-	total    int
-	finished int
-	started  map[string]time.Time
-}
-
-func (p *progressPrinter) ChangeStarted(c provision.Change) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.started[c.ID] = time.Now()
-	p.drawStatus()
-}
-
-func (p *progressPrinter) ChangeFinished(c provision.Change, err error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	took := time.Since(p.started[c.ID]).Round(10 * time.Millisecond)
-	delete(p.started, c.ID)
-	p.finished++
-	p.clearStatus()
-	what := strings.ReplaceAll(string(c.Kind), "_", " ") + " " + c.Name
-	if err != nil {
-		// The engine's errors name resources and AWS error codes, never payloads.
-		fmt.Fprintf(p.w, "  %s %s %s: %v\n", paint(p.color, red, "✗"), c.Action, what, err)
-	} else {
-		fmt.Fprintf(p.w, "  %s %s %s (%s)\n", paint(p.color, green, "✓"), pastTense(c), what, took)
-	}
-	p.drawStatus()
-}
-
-// done erases the status line before the summary is printed.
-func (p *progressPrinter) done() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.clearStatus()
-}
-
-func (p *progressPrinter) drawStatus() {
-	if !p.live {
-		return
-	}
-	fmt.Fprintf(p.w, "\r\x1b[K  %s %d/%d changes · %d in progress", paint(p.color, bold, "applying"), p.finished, p.total, len(p.started))
-	// The status line ends in no newline; a line-buffered (masked) stream
-	// would hold it back until the next change.
-	flushWriter(p.w)
-}
-
-func (p *progressPrinter) clearStatus() {
-	if p.live {
-		fmt.Fprint(p.w, "\r\x1b[K")
-	}
-}
-
-func pastTense(c provision.Change) string {
-	switch c.Action {
-	case provision.ActionCreate:
-		return "created"
-	case provision.ActionRestore:
-		return "restored"
-	case provision.ActionDelete:
-		if c.Kind == provision.KindSecret {
-			return "scheduled deletion of"
-		}
-		return "deleted"
-	}
-	return "updated"
 }

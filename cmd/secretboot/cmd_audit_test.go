@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/secretboot/secretboot/cmd/secretboot/views"
 	"github.com/secretboot/secretboot/internal/golden"
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/provision"
@@ -76,11 +77,11 @@ func auditFixture(t *testing.T) *audit.Result {
 func TestRenderAudit(t *testing.T) {
 	r := auditFixture(t)
 	var text, md bytes.Buffer
-	if err := renderAudit(&text, r, false); err != nil {
+	if err := views.Audit(&text, r, views.Colors{}); err != nil {
 		t.Fatal(err)
 	}
 	golden.Check(t, filepath.Join("testdata", "audit", "exposed.golden"), text.Bytes())
-	if err := renderAuditMarkdown(&md, r); err != nil {
+	if err := views.AuditMarkdown(&md, r); err != nil {
 		t.Fatal(err)
 	}
 	golden.Check(t, filepath.Join("testdata", "audit", "exposed.md.golden"), md.Bytes())

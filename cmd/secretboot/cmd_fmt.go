@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 	"github.com/spf13/cobra"
 
+	"github.com/secretboot/secretboot/cmd/secretboot/views"
+	"github.com/secretboot/secretboot/internal/atomicfile"
 	"github.com/secretboot/secretboot/spec"
 )
 
@@ -68,36 +69,20 @@ func runFmt(opts fmtOptions) error {
 		}
 	}
 	if opts.Check && unformatted > 0 {
-		fmt.Fprintf(opts.IO.Err, "%s not formatted; run secretboot fmt\n", plural(unformatted, "file"))
+		fmt.Fprintf(opts.IO.Err, "%s not formatted; run secretboot fmt\n", views.Plural(unformatted, "file"))
 		return errReported
 	}
 	return nil
 }
 
-// writeFilePreservingMode replaces path atomically (temp file + rename) so
+// writeFilePreservingMode replaces path atomically, keeping its mode, so
 // an interrupted fmt never leaves a truncated spec file behind.
 func writeFilePreservingMode(path string, data []byte) error {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".fmt-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(fi.Mode().Perm()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, data, fi.Mode().Perm())
 }
 
 // payloadAttr is where a secret's value or binary attribute sits in a file:

@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/secretboot/secretboot/cmd/secretboot/views"
 	"github.com/secretboot/secretboot/provision"
-	"github.com/secretboot/secretboot/provision/render"
 	"github.com/secretboot/secretboot/spec"
 )
 
@@ -47,7 +47,7 @@ func runOutput(ctx context.Context, opts outputOptions, d *spec.Desired, s *prov
 	}
 	out := provision.OutputsOf(d, o)
 	if opts.Format == "tfvars" {
-		return render.OutputsTFVars(opts.IO.Out, out)
+		return views.OutputsTFVars(opts.IO.Out, out)
 	}
-	return render.OutputsJSON(opts.IO.Out, out)
+	return views.OutputsJSON(opts.IO.Out, out)
 }

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/secretboot/secretboot/cmd/secretboot/views"
 	"github.com/secretboot/secretboot/provision"
-	"github.com/secretboot/secretboot/provision/render"
 	"github.com/secretboot/secretboot/spec"
 )
 
@@ -78,11 +78,11 @@ func runPlan(ctx context.Context, opts planOptions, d *spec.Desired, s *provisio
 	}
 	switch {
 	case opts.JSON:
-		err = render.JSON(opts.IO.Out, p)
+		err = views.JSON(opts.IO.Out, p)
 	case opts.Markdown:
-		err = render.Markdown(opts.IO.Out, p)
+		err = views.Markdown(opts.IO.Out, p)
 	default:
-		err = render.Text(opts.IO.Out, p, render.TextOptions{Color: opts.IO.ColorEnabled})
+		err = views.Text(opts.IO.Out, p, opts.IO.Colors())
 	}
 	if err != nil {
 		return err
@@ -98,7 +98,7 @@ func runPlan(ctx context.Context, opts planOptions, d *spec.Desired, s *provisio
 	switch {
 	case opts.FailOnBroadening && p.Summary.Broadening > 0:
 		fmt.Fprintf(opts.IO.Err, "%s the plan broadens access (%s); blocked by -fail-on-broadening\n",
-			paint(opts.IO.ColorEnabled, red, "Error:"), plural(p.Summary.Broadening, "grant"))
+			opts.IO.Colors().Bad("Error:"), views.Plural(p.Summary.Broadening, "grant"))
 		return errBroadeningBlocked
 	case opts.DetailedExitCode && !p.Empty():
 		return errChangesPresent

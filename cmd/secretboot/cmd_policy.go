@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/secretboot/secretboot/cmd/secretboot/views"
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/provision/review"
@@ -117,7 +115,7 @@ boundary-policy.json and import-policy.json, canonical and byte-stable.`,
 			}
 			if opts.Check && stale > 0 {
 				fmt.Fprintf(opts.IO.Err, "%s %s stale; run secretboot policy to update\n",
-					paint(opts.IO.ColorEnabled, red, "Error:"), pluralVerb(stale, "policy file is", "policy files are"))
+					opts.IO.Colors().Bad("Error:"), pluralVerb(stale, "policy file is", "policy files are"))
 				return errReported
 			}
 			return nil
@@ -175,7 +173,7 @@ func runDeployerPolicy(opts policyOptions, d *spec.Desired) error {
 			return err
 		}
 	}
-	w, color := opts.IO.Err, opts.IO.ColorEnabled
+	w := opts.IO.Err
 	who := "the principal that runs secretboot for the stage"
 	if d.AssumeRoleARN != "" {
 		who = d.AssumeRoleARN + " (the stage's assume_role_arn)"
@@ -192,7 +190,7 @@ func runDeployerPolicy(opts policyOptions, d *spec.Desired) error {
 	fmt.Fprintf(w, "Install first the stage's permissions boundary, customer managed policy %s at path %s, which every role of the stage carries; the deployer may not create or change it.\n", b.Name, b.Path)
 	if d.NamePrefix == "" {
 		fmt.Fprintf(w, "%s the stage's name_prefix is empty, so the policy lets the deployer write every secret of the account and region; set a name_prefix.\n",
-			paint(color, red, "Warning:"))
+			opts.IO.Colors().Bad("Warning:"))
 	}
 	return nil
 }
@@ -212,15 +210,15 @@ func runPolicy(ctx context.Context, opts policyOptions, d *spec.Desired, s *prov
 	if err != nil {
 		return 0, err
 	}
-	out, color := opts.IO.Out, opts.IO.ColorEnabled
+	out, colors := opts.IO.Out, opts.IO.Colors()
 	stageDir := filepath.Join(opts.Dir, d.Stage)
 	if opts.Check {
 		if len(stale) == 0 {
-			fmt.Fprintf(out, "Policy files for %s/%s in %s are up to date (%s).\n", d.Project, d.Stage, stageDir, plural(len(review.Files(docs)), "file"))
+			fmt.Fprintf(out, "Policy files for %s/%s in %s are up to date (%s).\n", d.Project, d.Stage, stageDir, views.Plural(len(review.Files(docs)), "file"))
 			return 0, nil
 		}
 		fmt.Fprintf(out, "Policy files for %s/%s in %s:\n", d.Project, d.Stage, stageDir)
-		writeStale(out, color, stale)
+		views.PolicyStale(out, colors, stale)
 		return len(stale), nil
 	}
 	if _, err := review.Write(opts.Dir, d.Stage, docs, opts.Mask); err != nil {
@@ -234,104 +232,18 @@ func runPolicy(ctx context.Context, opts policyOptions, d *spec.Desired, s *prov
 	for _, f := range review.Files(docs) {
 		p := filepath.Join(stageDir, f.Name)
 		if s, ok := byPath[p]; ok {
-			writeSummary(out, color, s)
+			views.PolicyWritten(out, colors, s)
 			continue
 		}
 		fmt.Fprintf(out, "  = %s  (unchanged)\n", f.Name)
 	}
 	for _, s := range stale {
 		if s.Problem == review.Extra {
-			writeSummary(out, color, s)
+			views.PolicyWritten(out, colors, s)
 		}
 	}
-	writeNotes(out, docs)
+	views.PolicyNotes(out, docs)
 	return 0, nil
-}
-
-// writeSummary says what Write did to one file; the grants are in the
-// file's diff.
-func writeSummary(w io.Writer, color bool, s review.Stale) {
-	mark, what := "~", "updated"
-	switch s.Problem {
-	case review.Missing:
-		mark, what = "+", "new"
-	case review.Extra:
-		mark, what = "-", "removed: not in the spec"
-	}
-	if s.Problem != review.Missing && s.Broadens() {
-		what += ", " + paint(color, red, "broadens access")
-	}
-	fmt.Fprintf(w, "  %s %s  (%s)\n", mark, filepath.Base(s.Path), what)
-}
-
-// writeStale lists stale files with the grants updating them would change.
-func writeStale(w io.Writer, color bool, stale []review.Stale) {
-	for _, s := range stale {
-		mark, what := "~", "changed"
-		switch s.Problem {
-		case review.Missing:
-			mark, what = "+", "missing"
-		case review.Extra:
-			mark, what = "-", "not in the spec"
-		}
-		if s.Unparsable {
-			what += ", not a policy document"
-		}
-		if s.Broadens() {
-			what += ", " + paint(color, red, "broadens access")
-		}
-		fmt.Fprintf(w, "  %s %s  (%s)\n", mark, filepath.Base(s.Path), what)
-		for _, g := range s.Grants {
-			op := "-"
-			if g.Added {
-				op = "+"
-			}
-			line := fmt.Sprintf("      %s %s %s", op, strings.ToLower(g.Effect), g.Action)
-			if g.Principal != "" {
-				line += "  " + g.Principal
-			}
-			if g.Resource != "" {
-				line += "  " + g.Resource
-			}
-			if g.Condition != "" {
-				line += "  if " + g.Condition
-			}
-			if g.Broadens {
-				line += "   " + paint(color, red, "BROADENS")
-			}
-			fmt.Fprintln(w, line)
-		}
-	}
-}
-
-// writeNotes says which roles were split and which ARNs are still
-// patterns.
-func writeNotes(w io.Writer, docs []provision.RoleDocuments) {
-	for _, rd := range docs {
-		if n := len(rd.Layout.Managed); n > 0 {
-			room := fmt.Sprintf("the %d-character inline limit", policy.DefaultLimits.InlineMax)
-			if rd.OtherInline > 0 {
-				room = fmt.Sprintf("the %d characters of inline room the role's other inline policies (%d characters) leave", max(policy.DefaultLimits.InlineMax-rd.OtherInline, 0), rd.OtherInline)
-			}
-			fmt.Fprintf(w, "Role %s: the read policy needs %d characters, over %s, so it is split into %d customer managed policies, %s.managed-N.json holding %s-N.\n",
-				rd.Key, policy.Size(rd.Read), room, n, rd.Key, strings.TrimSuffix(rd.PartNames[0], "-1"))
-		}
-	}
-	pending := map[string]bool{}
-	var names []string
-	for _, rd := range docs {
-		for _, p := range rd.Pending {
-			if !pending[p] {
-				pending[p] = true
-				names = append(names, p)
-			}
-		}
-	}
-	sort.Strings(names)
-	if len(names) > 0 {
-		fmt.Fprintf(w, "Pending: %s not created yet (%s); the files show \"<name>-??????\" until apply, then the exact ARN.\n",
-			plural(len(names), "secret"), strings.Join(names, ", "))
-	}
 }
 
 func pluralVerb(n int, one, many string) string {

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/secretboot/secretboot/cmd/secretboot/views"
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/spec"
 )
@@ -127,7 +128,7 @@ func runValidate(opts validateOptions) error {
 			// the spec's, not a stage's: each is named once however many
 			// stages read it.
 			slices.Sort(payloadFiles)
-			steps = append(steps, stageDiags{diags: spec.TrackedPayloadDiagnostics(cfg.Dir, slices.Compact(payloadFiles))})
+			steps = append(steps, stageDiags{diags: trackedPayloadDiagnostics(cfg.Dir, slices.Compact(payloadFiles))})
 		}
 	}
 
@@ -175,13 +176,13 @@ func writeValidateText(opts validateOptions, files map[string]*hcl.File, steps [
 	}
 	for _, s := range report.Stages {
 		fmt.Fprintf(opts.IO.Out, "stage %s: %s, %s (project %s, %s)\n",
-			s.Name, plural(s.Secrets, "secret"), plural(s.Roles, "role"), s.Project, s.Region)
+			s.Name, views.Plural(s.Secrets, "secret"), views.Plural(s.Roles, "role"), s.Project, s.Region)
 	}
 	if report.Valid {
-		fmt.Fprintf(opts.IO.Out, "%s The spec is valid.\n", paint(opts.IO.ColorEnabled, green, "Success!"))
+		fmt.Fprintf(opts.IO.Out, "%s The spec is valid.\n", opts.IO.Colors().Good("Success!"))
 	} else {
-		fmt.Fprintf(opts.IO.Err, "%s %s, %s.\n", paint(opts.IO.ColorEnabled, red, "Invalid:"),
-			plural(report.ErrorCount, "error"), plural(report.WarningCount, "warning"))
+		fmt.Fprintf(opts.IO.Err, "%s %s, %s.\n", opts.IO.Colors().Bad("Invalid:"),
+			views.Plural(report.ErrorCount, "error"), views.Plural(report.WarningCount, "warning"))
 	}
 	return nil
 }

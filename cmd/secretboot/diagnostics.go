@@ -6,7 +6,9 @@ import (
 	"io"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/secretboot/secretboot/cmd/secretboot/views"
+	"github.com/secretboot/secretboot/spec"
 )
 
 // writeDiagnosticsText renders each diagnostic the HCL way — severity,
@@ -20,11 +22,11 @@ func writeDiagnosticsText(w io.Writer, files map[string]*hcl.File, diags hcl.Dia
 	for _, d := range diags {
 		if d.Subject != nil {
 			pos := fmt.Sprintf("%s:%d:%d:", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
-			if _, err := fmt.Fprintf(w, "%s ", paint(color, bold, pos)); err != nil {
+			if _, err := fmt.Fprintf(w, "%s ", views.Colors{On: color}.Strong(pos)); err != nil {
 				return err
 			}
 		}
-		if onPayloadLines(files, d) {
+		if spec.OnPayloadLines(files, d) {
 			// The snippet would copy the source lines of a payload, which
 			// may be a literal (allow_literal, or the literal-credential
 			// error itself), into terminals and CI logs; file:line:col
@@ -38,31 +40,6 @@ func writeDiagnosticsText(w io.Writer, files map[string]*hcl.File, diags hcl.Dia
 		}
 	}
 	return nil
-}
-
-// onPayloadLines reports whether the snippet of d would show a line of a
-// secret's value or binary attribute.
-func onPayloadLines(files map[string]*hcl.File, d *hcl.Diagnostic) bool {
-	for _, r := range []*hcl.Range{d.Subject, d.Context} {
-		if r == nil || files[r.Filename] == nil {
-			continue
-		}
-		body, ok := files[r.Filename].Body.(*hclsyntax.Body)
-		if !ok {
-			continue
-		}
-		for _, b := range body.Blocks {
-			if b.Type != "secret" {
-				continue
-			}
-			for _, name := range []string{"value", "binary"} {
-				if a := b.Body.Attributes[name]; a != nil && a.SrcRange.Start.Line <= r.End.Line && r.Start.Line <= a.SrcRange.End.Line {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // jsonDiagnostic is one diagnostic in -json output (docs/cli.md). It holds

@@ -2,9 +2,11 @@
 // secrets plus least-privilege IAM read policies, one stage at a time.
 //
 // This package is the command-line edge only: it parses flags, picks streams
-// and colour, renders diagnostics and plans, and maps errors to exit codes.
-// Loading and evaluating specs lives in package spec, talking to AWS in
-// package provision, and the local AWS endpoint in package sandbox.
+// and colour, renders diagnostics, and maps errors to exit codes; plans,
+// progress, matrices and reports are rendered by its views package, the
+// only one that writes colour. Loading and evaluating specs lives in
+// package spec, talking to AWS in package provision, and the local AWS
+// endpoint in package sandbox (docs/architecture.md).
 //
 // Every command is an options struct plus a run function that receives its
 // streams, so tests drive commands with buffers (unit tests) or through

@@ -78,12 +78,3 @@ func (f flushingReader) Read(p []byte) (int, error) {
 	f.flush()
 	return f.r.Read(p)
 }
-
-// flushWriter writes a writer's pending partial line when it buffers one
-// (a masked stream), for a terminal status line that does not end in a
-// newline.
-func flushWriter(w io.Writer) {
-	if f, ok := w.(interface{ Flush() error }); ok {
-		_ = f.Flush()
-	}
-}

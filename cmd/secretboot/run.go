@@ -8,6 +8,8 @@ import (
 	"os"
 	"runtime"
 	"strings"
+
+	"github.com/secretboot/secretboot/cmd/secretboot/views"
 )
 
 // IOStreams are the streams a command reads and writes. Commands never touch
@@ -21,6 +23,9 @@ type IOStreams struct {
 	// ColorEnabled turns on ANSI colour in human-readable output.
 	ColorEnabled bool
 }
+
+// Colors is the colour scheme for the streams: on or off.
+func (s IOStreams) Colors() views.Colors { return views.Colors{On: s.ColorEnabled} }
 
 // Exit codes, documented in docs/cli.md.
 const (

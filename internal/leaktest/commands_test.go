@@ -249,6 +249,11 @@ func TestNoLeakCommands(t *testing.T) {
 	w.run(0, cmd("plan", "-detailed-exitcode")...)
 	w.run(0, cmd("output")...)
 	w.run(0, cmd("output", "-format", "tfvars")...)
+	w.run(0, cmd("stages")...)
+	w.run(0, cmd("stages", "-json")...)
+	w.run(0, cmd("audit")...)
+	w.run(0, cmd("audit", "-json")...)
+	w.run(0, cmd("audit", "-markdown")...)
 	w.run(0, cmd("apply", "-auto-approve")...)
 
 	// Change payloads and a description, regenerate a field: --debug shows

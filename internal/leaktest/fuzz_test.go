@@ -11,8 +11,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/secretboot/secretboot/cmd/secretboot/views"
 	"github.com/secretboot/secretboot/provision"
-	"github.com/secretboot/secretboot/provision/render"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 	"github.com/secretboot/secretboot/spec"
@@ -222,9 +222,9 @@ secret "s1" {
 				out.WriteString(err.Error())
 			} else {
 				for _, r := range []func() error{
-					func() error { return render.Text(&out, p, render.TextOptions{}) },
-					func() error { return render.JSON(&out, p) },
-					func() error { return render.Markdown(&out, p) },
+					func() error { return views.Text(&out, p, views.Colors{}) },
+					func() error { return views.JSON(&out, p) },
+					func() error { return views.Markdown(&out, p) },
 					func() error { return provision.WritePlanFile(filepath.Join(dir, "plan.bin"), p) },
 				} {
 					if err := r(); err != nil {

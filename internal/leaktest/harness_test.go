@@ -315,9 +315,6 @@ func isStateFile(p string) bool {
 // temporary file may be renamed away meanwhile.
 func (w *workspace) checkStateMode(p string) {
 	w.t.Helper()
-	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
-		return
-	}
 	w.checkMode(p, 0o600)
 	w.checkMode(filepath.Dir(p), 0o700|fs.ModeDir)
 }
@@ -325,6 +322,9 @@ func (w *workspace) checkStateMode(p string) {
 func (w *workspace) checkMode(p string, want fs.FileMode) {
 	w.t.Helper()
 	fi, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return // a temporary file renamed away since it was listed
+	}
 	if err != nil {
 		w.t.Fatal(err)
 	}

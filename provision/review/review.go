@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/secretboot/secretboot/internal/atomicfile"
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/provision"
 )
@@ -135,28 +136,8 @@ func Write(dir, stage string, docs []provision.RoleDocuments, masks ...provision
 
 // writeFile replaces path atomically, so a reviewer or a concurrent check
 // never sees half a document.
-func writeFile(path string, b []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("writing policy file %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(b); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("writing policy file %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("writing policy file %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing policy file %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+func writeFile(path string, b []byte) error {
+	if err := atomicfile.Write(path, b, 0o644); err != nil {
 		return fmt.Errorf("writing policy file %s: %w", path, err)
 	}
 	return nil

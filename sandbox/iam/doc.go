@@ -27,9 +27,15 @@
 // policy 6,144 and a trust policy 2,048, all counted without whitespace; 10
 // managed policies per role (Config.AttachedPoliciesPerRoleQuota raises
 // it, as AWS does on request); 5 versions per managed policy; one role per
-// instance profile. Policy documents are validated with
-// policy.Parse plus IAM's placement rules (no Principal in an
-// identity policy, a Principal and no Resource in a trust policy).
+// instance profile. Policy documents are validated by the sandbox's
+// own reading of the IAM documentation (grammar.go), not by the engine's
+// policy package: the API model's characters, the JSON grammar and its
+// elements, alphanumeric and unique Sids, actions with a service prefix,
+// resources as ARNs, known condition operators, principals of the forms
+// IAM takes, and the placement rules (no Principal in an identity policy;
+// a Principal, no Resource and only sts actions in a trust policy). Sizes
+// are counted there too, without white space; a test pins both readings
+// against each other on the engine's documents and on edge cases.
 //
 // Policy evaluation, for the simulators, for STS trust checks and, through
 // PolicySetFor, for the router's authorization of every request, is

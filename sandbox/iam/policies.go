@@ -44,7 +44,7 @@ func managedDocument(form url.Values) (string, *policy.Document, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if policy.RawSize([]byte(text)) > managedPolicyMax {
+	if policySize(text) > managedPolicyMax {
 		return "", nil, limitExceeded("Cannot exceed quota for PolicySize: %d", managedPolicyMax)
 	}
 	return text, doc, nil

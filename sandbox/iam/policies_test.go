@@ -146,8 +146,8 @@ func TestPolicyErrors(t *testing.T) {
 		}
 	}
 	// 6,145 non-whitespace characters.
-	base := allowDoc("s3:GetObject", "")
-	tooBig := allowDoc("s3:GetObject", strings.Repeat("x", 6145-len(base)))
+	base := allowDoc("s3:GetObject", "arn:aws:s3:::")
+	tooBig := allowDoc("s3:GetObject", "arn:aws:s3:::"+strings.Repeat("x", 6145-len(base)))
 	const admin = "arn:aws:iam::aws:policy/AdministratorAccess"
 	tests := []struct {
 		name   string

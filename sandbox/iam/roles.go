@@ -27,7 +27,7 @@ func trustDocument(form url.Values, field string) (string, *policy.Document, err
 	if err != nil {
 		return "", nil, err
 	}
-	if policy.RawSize([]byte(text)) > trustPolicyMax {
+	if policySize(text) > trustPolicyMax {
 		return "", nil, limitExceeded("Cannot exceed quota for ACLSizePerRole: %d", trustPolicyMax)
 	}
 	return text, doc, nil
@@ -307,10 +307,10 @@ func (s *Service) putRolePolicy(form url.Values, _ Principal) (any, error) {
 	}
 	// The quota is on the aggregate of the role's inline policies, counted
 	// without whitespace as IAM does.
-	total := policy.RawSize([]byte(text))
+	total := policySize(text)
 	for n, ip := range r.Inline {
 		if n != name {
-			total += policy.RawSize([]byte(ip.Document))
+			total += policySize(ip.Document)
 		}
 	}
 	if total > inlineAggregateMax {

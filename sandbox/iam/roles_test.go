@@ -298,8 +298,8 @@ func TestInlinePolicies(t *testing.T) {
 	// A document of n non-whitespace characters: whitespace padding must
 	// not count, as in IAM.
 	sized := func(n int) string {
-		base := allowDoc("s3:GetObject", "")
-		d := allowDoc("s3:GetObject", strings.Repeat("x", n-len(base)))
+		base := allowDoc("s3:GetObject", "arn:aws:s3:::")
+		d := allowDoc("s3:GetObject", "arn:aws:s3:::"+strings.Repeat("x", n-len(base)))
 		return strings.Replace(d, ",", ",      \n", -1)
 	}
 	used := len(strings.Join(strings.Fields(doc), ""))

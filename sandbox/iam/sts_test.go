@@ -131,7 +131,7 @@ func TestPolicySetFor(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"z-inline", "a-inline"} {
-		if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("web"), PolicyName: aws.String(name), PolicyDocument: aws.String(allowDoc("secretsmanager:GetSecretValue", name))}); err != nil {
+		if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("web"), PolicyName: aws.String(name), PolicyDocument: aws.String(allowDoc("secretsmanager:GetSecretValue", "arn:aws:s3:::"+name))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -148,8 +148,8 @@ func TestPolicySetFor(t *testing.T) {
 		got = append(got, string(d.Compact()))
 	}
 	want := []string{
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"a-inline"}]}`,
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"z-inline"}]}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:s3:::a-inline"}]}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:s3:::z-inline"}]}`,
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

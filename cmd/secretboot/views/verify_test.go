@@ -1,4 +1,4 @@
-package main
+package views
 
 import (
 	"bytes"
@@ -100,7 +100,7 @@ func unlistedFixture() (*spec.Desired, *verify.Matrix) {
 	return d, m
 }
 
-func TestRenderVerify(t *testing.T) {
+func TestVerify(t *testing.T) {
 	d, m := verifyFixture()
 	kd, km := decryptFixture()
 	ud, um := unlistedFixture()
@@ -126,7 +126,7 @@ func TestRenderVerify(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := renderVerify(&b, tt.result, tt.color); err != nil {
+			if err := Verify(&b, tt.result, Colors{On: tt.color}); err != nil {
 				t.Fatal(err)
 			}
 			golden.Check(t, filepath.Join("testdata", "verify", tt.name+".golden"), b.Bytes())

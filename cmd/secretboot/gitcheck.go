@@ -1,4 +1,4 @@
-package spec
+package main
 
 import (
 	"bytes"
@@ -12,15 +12,19 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// TrackedPayloadFiles returns the paths among paths (as in
-// Desired.PayloadFiles: relative to dir unless absolute) that git tracks in
+// The git check runs a process and reads a repository, which is the CLI's
+// business, not the spec language's: spec lists the payload files
+// (Desired.PayloadFiles) and validate asks git about them here.
+
+// trackedPayloadFiles returns the paths among paths (as in
+// spec.Desired.PayloadFiles: relative to dir unless absolute) that git tracks in
 // the work tree holding dir, sorted. A tracked payload file is in the
 // repository's history, whatever secretboot does with it.
 //
 // It returns nothing when dir is not inside a git work tree or git is not
 // installed: there is nothing to warn about then. Paths outside the work
 // tree are never tracked by it.
-func TrackedPayloadFiles(dir string, paths []string) ([]string, error) {
+func trackedPayloadFiles(dir string, paths []string) ([]string, error) {
 	if len(paths) == 0 {
 		return nil, nil
 	}
@@ -104,10 +108,10 @@ func git(dir string, args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
-// TrackedPayloadDiagnostics turns TrackedPayloadFiles into warnings for
+// trackedPayloadDiagnostics turns trackedPayloadFiles into warnings for
 // validate: one per tracked file, or one saying the check could not run.
-func TrackedPayloadDiagnostics(dir string, paths []string) hcl.Diagnostics {
-	tracked, err := TrackedPayloadFiles(dir, paths)
+func trackedPayloadDiagnostics(dir string, paths []string) hcl.Diagnostics {
+	tracked, err := trackedPayloadFiles(dir, paths)
 	if err != nil {
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagWarning,

@@ -1,4 +1,4 @@
-package render
+package views
 
 import (
 	"fmt"
@@ -9,24 +9,10 @@ import (
 	"github.com/secretboot/secretboot/provision"
 )
 
-// TextOptions tune Text.
-type TextOptions struct {
-	Color bool // ANSI colours for the action symbols and warnings
-}
-
-const (
-	green  = "\x1b[32m"
-	yellow = "\x1b[33m"
-	red    = "\x1b[31m"
-	cyan   = "\x1b[36m"
-	bold   = "\x1b[1m"
-	reset  = "\x1b[0m"
-)
-
 type textWriter struct {
-	w     io.Writer
-	color bool
-	err   error
+	w   io.Writer
+	c   Colors
+	err error
 }
 
 func (t *textWriter) printf(format string, args ...any) {
@@ -35,16 +21,9 @@ func (t *textWriter) printf(format string, args ...any) {
 	}
 }
 
-func (t *textWriter) paint(code, s string) string {
-	if !t.color {
-		return s
-	}
-	return code + s + reset
-}
-
 // Text writes the plan as people read it at a terminal.
-func Text(w io.Writer, p *provision.Plan, o TextOptions) error {
-	t := &textWriter{w: w, color: o.Color}
+func Text(w io.Writer, p *provision.Plan, colors Colors) error {
+	t := &textWriter{w: w, c: colors}
 	verb := "plan"
 	if p.Destroy {
 		verb = "destroy plan"
@@ -55,7 +34,7 @@ func Text(w io.Writer, p *provision.Plan, o TextOptions) error {
 		t.printf("  credentials from %s\n", h.CredentialSource)
 	}
 	for _, warn := range h.Warnings {
-		t.printf("  %s %s\n", t.paint(yellow, "warning:"), warn)
+		t.printf("  %s %s\n", t.c.Caution("warning:"), warn)
 	}
 	t.printf("\n")
 	if p.Empty() {
@@ -72,13 +51,13 @@ func Text(w io.Writer, p *provision.Plan, o TextOptions) error {
 func (t *textWriter) symbol(a provision.Action) string {
 	switch a {
 	case provision.ActionCreate:
-		return t.paint(green, "+")
+		return t.c.Good("+")
 	case provision.ActionRestore:
-		return t.paint(cyan, "↺")
+		return t.c.Restored("↺")
 	case provision.ActionDelete:
-		return t.paint(red, "-")
+		return t.c.Bad("-")
 	}
-	return t.paint(yellow, "~")
+	return t.c.Caution("~")
 }
 
 func (t *textWriter) change(c provision.Change) {
@@ -290,7 +269,7 @@ func (t *textWriter) policy(c provision.Change) {
 		line := opSymbol(g.Op) + " allow " + pad(g.Action, actionWidth) + "  " + pad(ShortResource(g.Resource), resourceWidth)
 		switch {
 		case g.Broadens:
-			line += "   " + t.paint(bold+red, "BROADENS")
+			line += "   " + t.c.Broadens("BROADENS")
 		case broadens:
 			line += "   " + pad("", len("BROADENS"))
 		}

@@ -1,4 +1,4 @@
-package render
+package views
 
 import (
 	"fmt"
@@ -139,7 +139,7 @@ func details(c provision.Change) string {
 			}
 		}
 		if n := len(c.Policy.Grants); n > 0 {
-			parts = append(parts, plural(n, "grant change")+broadenCount(broad))
+			parts = append(parts, Plural(n, "grant change")+broadenCount(broad))
 		}
 		if line := LayoutSummary(c.Policy); line != "" {
 			parts = append(parts, line)

@@ -1,4 +1,4 @@
-package render
+package views
 
 import (
 	"bytes"
@@ -155,8 +155,8 @@ func TestRenderings(t *testing.T) {
 		ext    string
 		render func(*bytes.Buffer, *provision.Plan) error
 	}{
-		{"txt", func(b *bytes.Buffer, p *provision.Plan) error { return Text(b, p, TextOptions{}) }},
-		{"color.txt", func(b *bytes.Buffer, p *provision.Plan) error { return Text(b, p, TextOptions{Color: true}) }},
+		{"txt", func(b *bytes.Buffer, p *provision.Plan) error { return Text(b, p, Colors{}) }},
+		{"color.txt", func(b *bytes.Buffer, p *provision.Plan) error { return Text(b, p, Colors{On: true}) }},
 		{"json", func(b *bytes.Buffer, p *provision.Plan) error { return JSON(b, p) }},
 		{"md", func(b *bytes.Buffer, p *provision.Plan) error { return Markdown(b, p) }},
 	}

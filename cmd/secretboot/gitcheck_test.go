@@ -1,4 +1,4 @@
-package spec
+package main
 
 import (
 	"os"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/secretboot/secretboot/spec"
 )
 
 // gitRepo makes a work tree at root/repo with the spec in repo/infra:
@@ -83,12 +85,12 @@ func TestTrackedPayloadFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := TrackedPayloadFiles(tt.dir, tt.paths)
+			got, err := trackedPayloadFiles(tt.dir, tt.paths)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("TrackedPayloadFiles (-want +got):\n%s", diff)
+				t.Errorf("trackedPayloadFiles (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -97,9 +99,9 @@ func TestTrackedPayloadFiles(t *testing.T) {
 func TestTrackedPayloadFilesWithoutGit(t *testing.T) {
 	root, specDir := gitRepo(t)
 	t.Setenv("PATH", root) // no git binary there
-	got, err := TrackedPayloadFiles(specDir, []string{"committed.pem"})
+	got, err := trackedPayloadFiles(specDir, []string{"committed.pem"})
 	if err != nil || got != nil {
-		t.Errorf("TrackedPayloadFiles without git = %q, %v; want nothing", got, err)
+		t.Errorf("trackedPayloadFiles without git = %q, %v; want nothing", got, err)
 	}
 }
 
@@ -134,11 +136,11 @@ secret "c" {
 	if err := os.WriteFile(filepath.Join(specDir, "main.hcl"), []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, diags := Load(specDir)
+	cfg, diags := spec.Load(specDir)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	d, diags := cfg.Evaluate("dev", EvalOptions{LookupEnv: func(string) (string, bool) { return "", false }})
+	d, diags := cfg.Evaluate("dev", spec.EvalOptions{LookupEnv: func(string) (string, bool) { return "", false }})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -146,7 +148,7 @@ secret "c" {
 		t.Errorf("PayloadFiles (-want +got):\n%s", diff)
 	}
 
-	got := TrackedPayloadDiagnostics(cfg.Dir, d.PayloadFiles)
+	got := trackedPayloadDiagnostics(cfg.Dir, d.PayloadFiles)
 	var summaries []string
 	for _, diag := range got {
 		if diag.Severity != hcl.DiagWarning {

@@ -1,0 +1,16 @@
+// Package views is secretboot's presentation layer: it turns what the
+// engine computes into what people and tools read, and only the CLI
+// imports it. It renders a provision.Plan as terraform-like text, the
+// versioned JSON of docs/plan-json.md or Markdown for pull-request
+// comments; apply's progress and summary; outputs as JSON or Terraform
+// tfvars; verify's matrix; and what policy did to the reviewer files.
+//
+// Colours come from one scheme, Colors, whose methods name meanings (Good,
+// Bad, Broadens, …); nothing else in secretboot writes ANSI sequences, and
+// nothing below the CLI knows about terminals.
+//
+// Every function writes to an io.Writer and is deterministic: plans are
+// sorted when they are made and every map is rendered in key order. A plan
+// holds no payload, so nothing here can print one: payloads appear only as
+// "(sensitive)" with field names.
+package views
