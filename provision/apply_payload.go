@@ -113,7 +113,9 @@ func (a *applier) currentVersion(ctx context.Context, s *spec.Secret, arn string
 // liveGenerated reads the generated values to keep. Secretboot's own
 // generated values are the declared ones, so they come from the versions
 // it wrote: the current one when it is one of them, else the newest of the
-// others (AWSPREVIOUS first, then the history newest first). Only a value
+// others (AWSPREVIOUS first, then the history newest first); for a secret
+// whose value a rotator keeps, the current version first, whoever wrote
+// it: the generated fields are the rotating ones. Only a value
 // none of them holds (an adopted secret) is taken from a current version
 // written outside, and only a value no version holds is made anew.
 // Decoding errors are reported without their text: it could quote the
@@ -128,7 +130,10 @@ func (a *applier) liveGenerated(ctx context.Context, s *spec.Secret, arn string,
 	} else {
 		key := a.sealedKey().Reveal()
 		ours := func(id string) bool { return writtenBySecretboot(key, s.Name, id) }
-		if ours(os.Current) {
+		// A rotator's current version holds the generated (rotating)
+		// fields as they are now: they are kept from it.
+		rotated := !ownsValue(s, os)
+		if ours(os.Current) || rotated {
 			reads = append(reads, current)
 		}
 		seen := map[string]bool{os.Current: true}
@@ -149,7 +154,7 @@ func (a *applier) liveGenerated(ctx context.Context, s *spec.Secret, arn string,
 		for _, id := range os.newest {
 			byID(id)
 		}
-		if !ours(os.Current) {
+		if !ours(os.Current) && !rotated {
 			reads = append(reads, current)
 		}
 	}

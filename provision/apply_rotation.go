@@ -44,3 +44,15 @@ func (a *applier) rotate(ctx context.Context, s *spec.Secret, arn string, rc *Ro
 	})
 	return wrap(err, "configuring the rotation of secret", s.Name)
 }
+
+// markRotated gives a secret just created whose value a rotator keeps its
+// mark (TagMark; see markNeeded), which needs the ARN CreateSecret
+// returned: rotations soon outnumber the versions secretboot wrote, and
+// the mark keeps proving the secret is the stage's, from the first apply.
+func (a *applier) markRotated(ctx context.Context, s *spec.Secret, arn string) error {
+	key := a.sealedKey().Reveal()
+	if s.ValueOwner != spec.ValueOwnerRotation || len(key) == 0 || arn == "" {
+		return nil
+	}
+	return a.retagSecret(ctx, s.Name, aws.String(arn), []TagChange{{Key: TagMark, New: ownerMark(key, a.d, s.Name, arn)}})
+}

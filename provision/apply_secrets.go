@@ -90,6 +90,9 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 		a.mu.Lock()
 		arn := a.arns[s.Name]
 		a.mu.Unlock()
+		if err := a.markRotated(ctx, s, arn); err != nil {
+			return err
+		}
 		return a.rotate(ctx, s, arn, c.Secret.Rotation)
 	}
 	arn := aws.String(c.Secret.ARN)

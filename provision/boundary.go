@@ -11,6 +11,8 @@ import (
 const (
 	SidBoundaryRead    = "ReadStageSecrets"
 	SidBoundaryDecrypt = "DecryptStageSecretsViaSecretsManager"
+	SidBoundaryRotate  = "RotateOwnedStageSecrets"
+	SidBoundaryRandom  = "RotationRandomPassword"
 )
 
 // Boundary is a stage's permissions boundary: the customer managed policy
@@ -35,9 +37,12 @@ func BoundaryARN(d *spec.Desired, account string) string {
 }
 
 // StageBoundary returns the stage's permissions boundary: at most what a
-// reader of the stage can ever need, GetSecretValue and DescribeSecret on
-// the secrets under the stage's name prefix, and kms:Decrypt only through
-// Secrets Manager in the stage's region and only for those secrets
+// reader or a rotator of the stage can ever need, GetSecretValue and
+// DescribeSecret on the secrets under the stage's name prefix; the
+// rotation protocol's writes (PutSecretValue, UpdateSecretVersionStage)
+// only on those the stage owns by tags, as the deployer may write them;
+// GetRandomPassword; and kms:Decrypt and kms:GenerateDataKey only through
+// Secrets Manager in the stage's region and only for the stage's secrets
 // (kms:EncryptionContext:SecretARN), with any key since the spec may name
 // keys of other accounts. It depends on the stage's name, prefix, region
 // and account only, not on its secrets or roles, so it never needs
@@ -54,8 +59,16 @@ func stageBoundary(d *spec.Desired, account string) *Boundary {
 	doc := &policy.Document{Version: "2012-10-17", Statement: []policy.Statement{
 		{Sid: SidBoundaryRead, Effect: policy.Allow, Resource: policy.StringList{secrets},
 			Action: policy.StringList{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}},
+		{Sid: SidBoundaryRotate, Effect: policy.Allow, Resource: policy.StringList{secrets},
+			Action: policy.StringList{"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"},
+			Condition: policy.Conditions{"StringEquals": {
+				"aws:ResourceTag/" + TagProject: {d.Project},
+				"aws:ResourceTag/" + TagStage:   {d.Stage},
+			}}},
+		{Sid: SidBoundaryRandom, Effect: policy.Allow, Resource: policy.StringList{"*"},
+			Action: policy.StringList{"secretsmanager:GetRandomPassword"}},
 		{Sid: SidBoundaryDecrypt, Effect: policy.Allow, Resource: policy.StringList{"*"},
-			Action: policy.StringList{"kms:Decrypt"},
+			Action: policy.StringList{"kms:Decrypt", "kms:GenerateDataKey"},
 			Condition: policy.Conditions{
 				"StringEquals": {"kms:ViaService": {"secretsmanager." + d.Region + ".amazonaws.com"}},
 				"ArnLike":      {"kms:EncryptionContext:SecretARN": {secrets}},

@@ -120,23 +120,28 @@ func rotationChange(s *spec.Secret, os *ObservedSecret) *RotationChange {
 	return rc
 }
 
-// declaredFieldsChange is the write of a rotated secret's declared fields
-// when their declaration is not written yet: its version (any revision)
-// is neither among the labelled versions nor in the history. The write
-// keeps the live rotating fields. nil when there is nothing to write, or
-// nothing to know it by (no stage key, no value yet).
-func (df *differ) declaredFieldsChange(s *spec.Secret, os *ObservedSecret, gen int) *PayloadChange {
+// rotatedValueChange is the write a rotated secret's value needs, or nil.
+// While the rotation is declared: the declared fields, when their
+// declaration is not written yet (its version, any revision, is neither
+// among the labelled versions nor in the history). When the spec's
+// rotation is cancelled: the declaration with the rotator's last values
+// of the generated fields kept, unless secretboot's version is still
+// current, so that secretboot keeps the value from there on instead of
+// moving AWSCURRENT back to a version from before the rotations. Either
+// write reads the live value first to keep the generated (rotating)
+// fields. Without a stage key or a value there is nothing to know it by.
+func (df *differ) rotatedValueChange(s *spec.Secret, os *ObservedSecret, gen int, cancel bool) *PayloadChange {
 	key := df.o.stageKey.Reveal()
-	if !declaresFields(s) || len(key) == 0 || os.Current == "" || os.Deleted {
+	if !declaresFields(s) && !cancel || len(key) == 0 || os.Current == "" || os.Deleted {
 		return nil
 	}
 	dv := findDeclared(key, df.d, s, gen, os)
-	if dv.current || dv.target != "" {
+	if dv.current || !cancel && dv.target != "" {
 		return nil
 	}
 	pc := payloadChange(s, PayloadChangedInSpec, nil)
 	pc.Version = revisionToken(key, df.d, s, gen, min(dv.next, maxRevisions-1))
 	pc.CurrentBySecretboot = writtenBySecretboot(key, s.Name, os.Current)
-	pc.ReadsLive = true
+	pc.ReadsLive = keepsGenerated(s, nil)
 	return pc
 }

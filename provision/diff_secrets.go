@@ -137,7 +137,8 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 		changed = true
 	}
 	if !owns {
-		if pc := df.declaredFieldsChange(s, os, gen); pc != nil {
+		cancel := sc.Rotation != nil && sc.Rotation.Op == RotationCancel
+		if pc := df.rotatedValueChange(s, os, gen, cancel); pc != nil {
 			sc.Payload = pc
 			changed = true
 		}

@@ -92,6 +92,11 @@ type Secret struct {
 	// with; "" for the AWS managed key, which needs no grant and gets no
 	// KMSDecrypt cell.
 	KMSKeyARN string `json:"kms_key_arn,omitempty"`
+	// Owner holds the stage's ownership tags, which the secret carries
+	// and which conditions (the stage boundary's on rotation writes) read
+	// as aws:ResourceTag; the simulator does not read them from the
+	// secret, so Online passes them as context.
+	Owner map[string]string `json:"-"`
 }
 
 // Cell is one decision: may Role perform Action on Secret?
@@ -169,7 +174,8 @@ func Targets(d *spec.Desired, docs []provision.RoleDocuments, refs []provision.S
 	}
 	secrets := make([]Secret, 0, len(refs))
 	for _, r := range refs {
-		secrets = append(secrets, Secret{Key: r.Key, Name: r.Name, ARN: r.ARN, Exists: r.Exists, KMSKeyARN: keys[r.Key]})
+		secrets = append(secrets, Secret{Key: r.Key, Name: r.Name, ARN: r.ARN, Exists: r.Exists, KMSKeyARN: keys[r.Key],
+			Owner: map[string]string{provision.TagProject: d.Project, provision.TagStage: d.Stage}})
 	}
 	roles := rolesOf(docs)
 	for i := range roles {
@@ -309,7 +315,11 @@ func Online(ctx context.Context, sim Simulator, roles []Role, secrets []Secret) 
 	nameOf := map[string]string{}
 	var arns []string
 	var encrypted []Secret
+	owner := map[string][]string{} // every secret of a stage carries the same ownership tags
 	for _, s := range secrets {
+		for k, v := range s.Owner {
+			owner["aws:ResourceTag/"+k] = []string{v}
+		}
 		if s.Exists {
 			nameOf[s.ARN] = s.Name
 			arns = append(arns, s.ARN)
@@ -337,7 +347,8 @@ func Online(ctx context.Context, sim Simulator, roles []Role, secrets []Secret) 
 			continue
 		}
 		jobs = append(jobs, job{
-			in:     &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(r.ARN), ActionNames: Actions, ResourceArns: arns},
+			in: &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(r.ARN), ActionNames: Actions, ResourceArns: arns,
+				ContextEntries: contextEntries(owner)},
 			nameOf: nameOf,
 			what:   fmt.Sprintf("simulating the policies of role %s (%s)", r.Key, r.ARN),
 			role:   r,

@@ -103,6 +103,9 @@ func details(c provision.Change) string {
 		if c.Secret.KMSKey != nil {
 			parts = append(parts, "KMS key "+valueChange(c.Secret.KMSKey))
 		}
+		if c.Secret.Rotation != nil {
+			parts = append(parts, "rotation "+RotationSummary(c.Secret.Rotation))
+		}
 		for _, tc := range c.Secret.Tags {
 			parts = append(parts, "tag "+tagChange(tc))
 		}

@@ -135,6 +135,9 @@ func (t *textWriter) secret(c provision.Change) {
 		}
 		t.attr("kms key", valueChange(&k))
 	}
+	if sc.Rotation != nil {
+		t.attr("rotation", RotationSummary(sc.Rotation))
+	}
 	for _, tc := range sc.Tags {
 		t.attr("tag", tagChange(tc))
 	}
