@@ -780,6 +780,8 @@ var unproven = map[string]string{
 	provision.SidDeployerPolicies + " iam:TagPolicy":                                                 "AWS authorizes a CreatePolicy with tags as iam:TagPolicy too; the sandbox checks one action per request",
 	provision.SidDeployerExternalParts + " arn:aws:iam::" + sandboxAccount + ":role/tf/tf-reporting": "whether an external role's read policy is split depends on its owner's inline policies, which the policy cannot know; the lifecycle splits tf-analytics's only",
 	provision.SidDeployerPolicies + " iam:GetPolicy":                                                 "apply reads a part that a concurrent apply created between its observation and its CreatePolicy: a race the lifecycle cannot provoke",
+	provision.SidDeployerManageSecrets + " secretsmanager:RotateSecret":                              "the lifecycle declares no rotation; TestRotationEndToEnd enables one as the deployer",
+	provision.SidDeployerManageSecrets + " secretsmanager:CancelRotateSecret":                        "the lifecycle declares no rotation; TestRotationEndToEnd cancels one as the deployer",
 }
 
 var perAction = flag.Bool("deployer-per-action", false, "TestDeployerPolicyIsMinimal: remove each action of each statement, not each statement (about a minute under -race)")

@@ -273,12 +273,19 @@ func escalationSuite(t *testing.T, d *spec.Desired) {
 	if _, err := wsm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(stageSecret)}); err != nil {
 		t.Errorf("the bounded role reading %s, which the boundary allows: %v", stageSecret, err)
 	}
+	// A rotator writes the secrets it rotates, so the boundary allows the
+	// rotation protocol's writes on the stage's own secrets: what the
+	// deployer may write itself.
+	if _, err := wsm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(stageSecret), SecretString: aws.String("x"),
+		VersionStages: []string{"AWSPENDING"}}); err != nil {
+		t.Errorf("the bounded role writing a pending version of %s, which the boundary allows: %v", stageSecret, err)
+	}
 	for _, c := range []struct {
 		name string
 		call func() error
 	}{
-		{"PutSecretValue on a stage secret", func() error {
-			_, err := wsm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(stageSecret), SecretString: aws.String("x")})
+		{"PutSecretValue on a secret under the prefix the stage does not own", func() error {
+			_, err := wsm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(foreign), SecretString: aws.String("x")})
 			return err
 		}},
 		{"ListSecrets", func() error {
