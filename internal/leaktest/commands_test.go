@@ -84,6 +84,22 @@ secret "app/imported" {
   readers = [role.web]
   value   = env("LEAK_IMPORT")
 }
+
+secret "app/rotated" {
+  readers = [role.web]
+  value = {
+    username = "app"
+    api_key  = env("LEAK_FIELD")
+  }
+  generate "password" {}
+  rotation {
+    lambda_arn               = "arn:aws:lambda:us-east-1:000000000000:function:secretboot-sandbox-rotator"
+    automatically_after_days = 30
+    window                   = "4h"
+    rotate_immediately       = true
+    rotator                  = role.rotator
+  }
+}
 `
 	rolesHCL = `role "web" {
   description    = "web tier"
@@ -91,6 +107,10 @@ secret "app/imported" {
 
 role "worker" {
   description="background jobs"
+}
+
+role "rotator" {
+  service = ["lambda.amazonaws.com"]
 }
 `
 	return mainHCL, rolesHCL
@@ -188,6 +208,7 @@ func readGenerated(t *testing.T, s *scanner, sm *secretsmanager.Client, suffix s
 	t.Helper()
 	s.add(canary{"generated-field" + suffix, jsonField(t, readBack(t, sm, "dev/app/db"), "password")},
 		canary{"generated" + suffix, readBack(t, sm, "dev/app/generated")},
+		canary{"rotated" + suffix, jsonField(t, readBack(t, sm, "dev/app/rotated"), "password")},
 		canary{"stage-key", readBack(t, sm, "dev/.secretboot/stage-key")})
 }
 
@@ -292,7 +313,7 @@ func TestNoLeakCommands(t *testing.T) {
 
 	checkPayloadsReachedSandbox(t, s, filepath.Join(w.stateDir(), "state.json"),
 		"env", "env-field", "env-derived-upper", "env-imported", "file", "filebase64", "literal",
-		"generated", "generated-field-regenerated", "stage-key")
+		"generated", "generated-field-regenerated", "rotated", "stage-key")
 
 	w.run(0, cmd("destroy", "-auto-approve")...)
 	w.run(0, cmd("plan", "--destroy")...)
