@@ -404,6 +404,10 @@ func (e *evaluator) secret(sc *SecretConfig) *Secret {
 	if sc.Rotation != nil {
 		s.Rotation = e.rotation(sc)
 		s.ValueOwner = ValueOwnerRotation
+		if attr, ok := sc.attrs["tags"]; ok && len(s.Tags) > maxRotatedUserTags {
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Too many tags",
+				"%d tags given; a rotated secret takes at most %d: secretboot adds two more to it (the rotation it declares and the mark that proves the secret is the stage's once rotations replace secretboot's versions).", len(s.Tags), maxRotatedUserTags))
+		}
 	}
 	return s
 }

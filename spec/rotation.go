@@ -59,6 +59,9 @@ const (
 	maxRotationDays  = 1000
 	minRotationHours = 4 // "You can rotate a secret as often as every four hours."
 	maxWindowHours   = 24
+	// maxRotatedUserTags leaves room for secretboot's tags
+	// secretboot:rotation and secretboot:mark.
+	maxRotatedUserTags = maxUserTags - 2
 )
 
 var (
