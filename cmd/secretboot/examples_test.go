@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/secretboot/secretboot/sandbox"
 )
@@ -89,5 +91,104 @@ func seedRoles(t *testing.T, opts sandbox.Options, names ...string) {
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLifecycleOnSandbox follows examples/lifecycle/README.md: apply turns
+// rotation on (the sandbox's test rotator rotates at once), two more
+// rotations leave the plan clean, a declared field's change keeps the
+// rotated password, and removing the rotation block cancels it and keeps
+// the last password.
+func TestLifecycleOnSandbox(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lifecycle")
+	if err := os.CopyFS(dir, os.DirFS("../../examples/lifecycle")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, ".secretboot")); err != nil {
+		t.Fatal(err)
+	}
+	opts := sandbox.Options{Account: "111111111111", Region: "us-east-1", StateDir: filepath.Join(dir, ".secretboot", "sandbox")}
+	cli := func(want string, args ...string) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		code := runWithEnv(context.Background(), append(args, "--spec", dir), IOStreams{Out: &out, Err: &errOut}, func(string) (string, bool) { return "", false })
+		if got := out.String() + errOut.String(); code != exitOK || !strings.Contains(got, want) {
+			t.Fatalf("%q: exit code %d, want output containing %q:\n%s", args, code, want, got)
+		}
+	}
+	// withSecrets serves the saved state, as `sandbox serve` does.
+	withSecrets := func(f func(*secretsmanager.Client)) {
+		t.Helper()
+		endpoint, stop, err := startSandbox(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f(secretsmanager.NewFromConfig(aws.Config{
+			Region:       opts.Region,
+			Credentials:  credentials.NewStaticCredentialsProvider(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, ""),
+			BaseEndpoint: aws.String(endpoint),
+		}))
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	password := func() (pw, host string) {
+		t.Helper()
+		withSecrets(func(sm *secretsmanager.Client) {
+			out, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("dev/api/db")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v struct{ Password, Host string }
+			if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &v); err != nil {
+				t.Fatal(err)
+			}
+			pw, host = v.Password, v.Host
+		})
+		return pw, host
+	}
+
+	cli("rotation     enable", "apply", "--sandbox", "-auto-approve")
+	cli("No changes", "plan", "--sandbox", "-detailed-exitcode")
+	seen := map[string]bool{}
+	first, _ := password()
+	seen[first] = true
+	for range 2 {
+		withSecrets(func(sm *secretsmanager.Client) {
+			if _, err := sm.RotateSecret(context.Background(), &secretsmanager.RotateSecretInput{SecretId: aws.String("dev/api/db")}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		pw, _ := password()
+		if seen[pw] {
+			t.Fatal("RotateSecret did not rotate the password")
+		}
+		seen[pw] = true
+		cli("No changes", "plan", "--sandbox", "-detailed-exitcode")
+	}
+	rotated, _ := password()
+
+	cli("Apply complete", "apply", "--sandbox", "--var", "db_host=db2.dev.internal", "-auto-approve")
+	if pw, host := password(); pw != rotated || host != "db2.dev.internal" {
+		t.Fatalf("after the declared change: host %q, rotated password kept %v", host, pw == rotated)
+	}
+	cli("No changes", "plan", "--sandbox", "--var", "db_host=db2.dev.internal", "-detailed-exitcode")
+
+	main := filepath.Join(dir, "main.hcl")
+	src, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, end := bytes.Index(src, []byte("  rotation {")), bytes.LastIndex(src, []byte("  }\n}"))
+	if start < 0 || end < start {
+		t.Fatal("no rotation block in the example")
+	}
+	if err := os.WriteFile(main, append(src[:start:start], src[end+len("  }\n"):]...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cli("rotation     cancel", "apply", "--sandbox", "--var", "db_host=db2.dev.internal", "-auto-approve")
+	cli("No changes", "plan", "--sandbox", "--var", "db_host=db2.dev.internal", "-detailed-exitcode")
+	if pw, _ := password(); pw != rotated {
+		t.Fatal("cancelling the rotation did not keep the rotated password")
 	}
 }
