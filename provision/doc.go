@@ -73,6 +73,20 @@
 // reads the live value first (PayloadChange.ReadsLive). DiffOptions.Regenerate
 // bumps the generation counter, kept in the tag secretboot:generation.
 //
+// # Rotation
+//
+// A secret's declared rotation (spec.Rotation) is observed from ListSecrets
+// (ObservedSecret.Rotation), compared in diff_rotation.go (enable, update,
+// cancel; TagRotation marks the spec's own, so a rotation enabled outside
+// the spec is never cancelled) and applied in apply_rotation.go
+// (RotateSecret, CancelRotateSecret). The rotator owns the generated
+// fields: a version secretboot cannot authenticate is the rotator's and is
+// never drift; the declared fields are rewritten, keeping the live
+// generated ones, only when the declaration's version is neither labelled
+// nor in the history; removing the block cancels the rotation and writes
+// the declaration once more with the rotator's last values. The rotator
+// role's grants (policy.RotationPolicy) join its read policy in Resolve.
+//
 // # Read policies
 //
 // Each role's read policy (policy synthesises it) lives in the

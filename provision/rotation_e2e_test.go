@@ -111,6 +111,14 @@ func TestRotationEndToEnd(t *testing.T) {
 	}
 	rotate("the first rotation")
 	rotated := rotate("the second rotation")
+	// The call budget of a clean plan: the rotation metadata comes with
+	// ListSecrets; once secretboot's version has no label left, the
+	// declared fields cost one ListSecretVersionIds.
+	before := versionListings(s)
+	plan(t, s, d, provision.DiffOptions{})
+	if n := versionListings(s) - before; n != 1 {
+		t.Errorf("a clean plan after two rotations made %d ListSecretVersionIds, want 1", n)
+	}
 	if rotated["host"] != "db.internal" || rotated["username"] != "app" {
 		t.Fatalf("the rotations changed declared fields: host %q, username %q", rotated["host"], rotated["username"])
 	}
@@ -235,4 +243,14 @@ func TestRotatorLeastPrivilege(t *testing.T) {
 			t.Errorf("the rotator could %s: %v", what, err)
 		}
 	}
+}
+
+// versionListings counts the session's ListSecretVersionIds calls so far.
+func versionListings(s *provision.Session) int {
+	for _, op := range s.CallStats().Ops {
+		if op.Operation == "ListSecretVersionIds" {
+			return op.Calls
+		}
+	}
+	return 0
 }
