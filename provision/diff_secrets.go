@@ -96,6 +96,9 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 	if os == nil {
 		c.Action = ActionCreate
 		creating(s, sc)
+		if df.opts.NoPayloads {
+			sc.Payload = &PayloadChange{Status: PayloadNotCompared, Sensitive: "(sensitive)"}
+		}
 		return c, true
 	}
 	sc.ARN = os.ARN
@@ -132,7 +135,7 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 		sc.Tags = tc
 		changed = true
 	}
-	if !owns {
+	if !owns || df.opts.NoPayloads {
 		return c, changed
 	}
 	if st, version, ok := df.payloadStatus(s, os, gen); ok {
