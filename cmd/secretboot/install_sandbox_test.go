@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/secretboot/secretboot/policy"
+	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 )
@@ -49,11 +51,19 @@ func TestInstallAndDeployOnSandbox(t *testing.T) {
 			env := sandboxtest.Start(t, sandbox.Options{Account: st.account, Region: st.region, EnforceAuth: true})
 			out := tf.install(t, repo, st.stage, env)
 			checkInstalled(t, repo, st.stage, st.account, env, out)
-			creds := assumeAsGitHub(t, env, out.RoleARN)
-			gh := githubEnv{
-				Endpoint: env.URL, Creds: creds,
-				Vars:    map[string]string{"SECRETBOOT_ROLE_ARN": out.RoleARN, "AWS_REGION": st.region},
-				Secrets: map[string]string{"API_TOKEN": "tok-" + st.stage + "-0123456789abcdef"},
+			gh := githubEnv{Endpoint: env.URL, Environments: map[string]environment{
+				st.stage: {
+					Vars:    map[string]string{"SECRETBOOT_ROLE_ARN": out.RoleARN, "AWS_REGION": st.region},
+					Secrets: map[string]string{"API_TOKEN": "tok-" + st.stage + "-0123456789abcdef"},
+					Creds:   assumeAsGitHub(t, env, out.RoleARN),
+				},
+			}}
+			if st.stage == "dev" { // the policy-files job's matrix
+				review := reviewRole(t, env, repo, st.stage, st.account)
+				gh.Environments[st.stage+"-review"] = environment{
+					Vars:  map[string]string{"SECRETBOOT_ROLE_ARN": review, "AWS_REGION": st.region},
+					Creds: assumeAsGitHub(t, env, review),
+				}
 			}
 			// The developer writes the reviewer files into the pull
 			// request (with the same role: prod's is only reached so).
@@ -64,16 +74,75 @@ func TestInstallAndDeployOnSandbox(t *testing.T) {
 			// the same role is empty, and the payload is the environment's
 			// secret.
 			gh.run(t, repo, st.stage, "secretboot plan --spec secrets -detailed-exitcode")
+			// The next pull request finds the stage key and the secrets'
+			// exact ARNs, which the review role may read.
+			gh.run(t, repo, st.stage, "secretboot policy --spec secrets")
+			runWorkflow(t, repo, "secretboot-pr.yml", st.stage, gh)
 			v, err := secretsmanager.NewFromConfig(env.Config).GetSecretValue(context.Background(),
 				&secretsmanager.GetSecretValueInput{SecretId: aws.String(st.stage + "/api/token")})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if aws.ToString(v.SecretString) != gh.Secrets["API_TOKEN"] {
+			if aws.ToString(v.SecretString) != gh.Environments[st.stage].Secrets["API_TOKEN"] {
 				t.Error("api/token does not hold the environment's API_TOKEN")
 			}
 		})
 	}
+}
+
+// reviewReads are the actions of the deployer policy that the pull
+// request's policy-files job may use (docs/ci.md), on the deployer
+// policy's resources; GetSecretValue only on the stage key.
+var reviewReads = []string{
+	"secretsmanager:ListSecrets", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds", "secretsmanager:GetSecretValue",
+	"iam:ListRoles", "iam:ListInstanceProfiles", "iam:ListPolicies", "iam:GetAccountSummary",
+	"iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+	"iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:GetInstanceProfile",
+}
+
+// reviewRole creates, as the administrator would by hand, the read role of
+// the stage's -review environment: the deployer policy cut down to
+// reviewReads, so that the test proves docs/ci.md's list sufficient.
+func reviewRole(t *testing.T, env *sandboxtest.Env, repo, stage, account string) string {
+	t.Helper()
+	ctx := context.Background()
+	deployer, err := policy.Parse(deployerJSON(t, filepath.Join(repo, "secrets"), stage).Deployer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := &policy.Document{Version: deployer.Version}
+	for _, st := range deployer.Statement {
+		if st.Effect == policy.Allow {
+			var actions policy.StringList
+			for _, a := range st.Action {
+				if slices.Contains(reviewReads, a) {
+					actions = append(actions, a)
+				}
+			}
+			if len(actions) == 0 {
+				continue
+			}
+			st.Action = actions
+		}
+		if st.Sid == provision.SidDeployerReadSecrets {
+			st.Resource = slices.DeleteFunc(slices.Clone(st.Resource), func(r string) bool { return !strings.Contains(r, "/.secretboot/stage-key-") })
+		}
+		doc.Statement = append(doc.Statement, st)
+	}
+	c := iam.NewFromConfig(env.Config)
+	name := "secretboot-" + stage + "-review"
+	// Trusted as docs/ci.md says: GitHub's token for the -review environment.
+	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::%s:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","token.actions.githubusercontent.com:sub":"repo:%s:environment:%s-review"}}}]}`,
+		account, githubRepository, stage)
+	r, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("secretboot-review"),
+		PolicyDocument: aws.String(string(doc.Compact()))}); err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(r.Role.Arn)
 }
 
 // terraform runs the terraform binary with the AWS provider from a local

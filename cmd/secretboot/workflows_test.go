@@ -59,15 +59,18 @@ func TestWorkflowsLintCatches(t *testing.T) {
 	}
 }
 
-// githubEnv is what a job of the example workflows gets from GitHub: the
-// environment's variables and secrets, and, once
-// aws-actions/configure-aws-credentials has run, the role's credentials.
+// githubEnv is what GitHub gives the jobs of the example workflows: per
+// GitHub environment, its variables and secrets and the credentials
+// aws-actions/configure-aws-credentials gets for its SECRETBOOT_ROLE_ARN.
 // Endpoint points the SDK at the sandbox instead of AWS.
 type githubEnv struct {
-	Endpoint string
-	Creds    aws.Credentials
-	Vars     map[string]string
-	Secrets  map[string]string
+	Endpoint     string
+	Environments map[string]environment
+}
+
+type environment struct {
+	Vars, Secrets map[string]string
+	Creds         aws.Credentials
 }
 
 // expression is the one form of ${{ }} the example workflows use in what
@@ -76,7 +79,7 @@ var expression = regexp.MustCompile(`\$\{\{\s*([a-z]+)\.([A-Za-z_][A-Za-z0-9_]*)
 
 // expand replaces the ${{ }} expressions of s; one the test does not know
 // fails it, so the workflows cannot outgrow what is checked.
-func (g githubEnv) expand(t *testing.T, s string, matrix map[string]string) string {
+func (g environment) expand(t *testing.T, s string, matrix map[string]string) string {
 	t.Helper()
 	s = expression.ReplaceAllStringFunc(s, func(m string) string {
 		sub := expression.FindStringSubmatch(m)
@@ -104,11 +107,11 @@ func (g githubEnv) expand(t *testing.T, s string, matrix map[string]string) stri
 // stepEnv is the environment GitHub gives a run step: the runner's, the
 // workflow's, the job's and the step's env (later ones win), and the AWS
 // variables configure-aws-credentials exports once it has run.
-func (g githubEnv) stepEnv(t *testing.T, layers []*actionlint.Env, matrix map[string]string, region string) []string {
+func (g environment) stepEnv(t *testing.T, endpoint string, layers []*actionlint.Env, matrix map[string]string, region string) []string {
 	t.Helper()
 	vars := map[string]string{
 		"PATH": os.Getenv("PATH"), "HOME": t.TempDir(), "CI": "true", "GITHUB_ACTIONS": "true",
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL": g.Endpoint,
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL": endpoint,
 	}
 	for _, l := range layers {
 		if l == nil {
@@ -118,7 +121,7 @@ func (g githubEnv) stepEnv(t *testing.T, layers []*actionlint.Env, matrix map[st
 			vars[v.Name.Value] = g.expand(t, v.Value.Value, matrix)
 		}
 	}
-	if region != "" {
+	if region != "" { // configure-aws-credentials has run
 		for k, v := range map[string]string{
 			"AWS_REGION": region, "AWS_DEFAULT_REGION": region,
 			"AWS_ACCESS_KEY_ID": g.Creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY": g.Creds.SecretAccessKey, "AWS_SESSION_TOKEN": g.Creds.SessionToken,
@@ -134,18 +137,19 @@ func (g githubEnv) stepEnv(t *testing.T, layers []*actionlint.Env, matrix map[st
 	return env
 }
 
-// run runs one command as a step of a stage's deploy job would, for the
+// run runs one command as a step of the stage's deploy job would, for the
 // test's own checks beside the workflows.
 func (g githubEnv) run(t *testing.T, repo, stage, script string) {
 	t.Helper()
-	env := g.stepEnv(t, nil, nil, g.Vars["AWS_REGION"])
-	runStep(t, repo, append(env, "SECRETBOOT_STAGE="+stage, "API_TOKEN="+g.Secrets["API_TOKEN"]), script)
+	e := g.Environments[stage]
+	env := e.stepEnv(t, g.Endpoint, nil, nil, e.Vars["AWS_REGION"])
+	runStep(t, repo, append(env, "SECRETBOOT_STAGE="+stage, "API_TOKEN="+e.Secrets["API_TOKEN"]), script)
 }
 
 // runWorkflow runs, in the repository, every step of the workflow's jobs
 // for stage that invokes secretboot, in order, with the environment GitHub
 // would give it. A job with a stage matrix runs its row for stage; a job
-// without one runs when its environment is the stage or when it has none.
+// runs when it has no GitHub environment or one of g's.
 // actions/checkout, setup-go and the install step are the repository and
 // the secretboot on PATH; configure-aws-credentials gives the role's
 // credentials (see assumeAsGitHub).
@@ -179,33 +183,35 @@ func runWorkflow(t *testing.T, repo, file, stage string, g githubEnv) {
 				found = found || ok && s.Value == stage
 			}
 			if !found {
-				t.Fatalf("%s job %s: stage %s is not in the matrix", file, id, stage)
+				continue // a job for other stages
 			}
 			matrix["stage"] = stage
 		}
+		var env environment // a job without an environment has no variables or secrets
 		if job.Environment != nil {
-			env := g.expand(t, job.Environment.Name.Value, matrix)
-			if env != stage && env != stage+"-review" {
+			name := env.expand(t, job.Environment.Name.Value, matrix)
+			var ok bool
+			if env, ok = g.Environments[name]; !ok {
 				continue // another stage's job
 			}
 		}
 		region := ""
 		for i, step := range job.Steps {
-			switch e := step.Exec.(type) {
+			switch x := step.Exec.(type) {
 			case *actionlint.ExecAction:
-				if strings.HasPrefix(e.Uses.Value, "aws-actions/configure-aws-credentials@") {
-					if got := g.expand(t, e.Inputs["role-to-assume"].Value.Value, matrix); got != g.Vars["SECRETBOOT_ROLE_ARN"] {
-						t.Fatalf("%s job %s: role-to-assume %s, want the installed role", file, id, got)
+				if strings.HasPrefix(x.Uses.Value, "aws-actions/configure-aws-credentials@") {
+					if got := env.expand(t, x.Inputs["role-to-assume"].Value.Value, matrix); got != env.Vars["SECRETBOOT_ROLE_ARN"] {
+						t.Fatalf("%s job %s: role-to-assume %s, want the environment's role", file, id, got)
 					}
-					region = g.expand(t, e.Inputs["aws-region"].Value.Value, matrix)
+					region = env.expand(t, x.Inputs["aws-region"].Value.Value, matrix)
 				}
 			case *actionlint.ExecRun:
-				if !invokesSecretboot(e.Run.Value) {
+				if !invokesSecretboot(x.Run.Value) {
 					continue
 				}
-				env := g.stepEnv(t, []*actionlint.Env{wf.Env, job.Env, step.Env}, matrix, region)
-				t.Logf("%s job %s step %d: %s", file, id, i+1, strings.TrimSpace(e.Run.Value))
-				runStep(t, repo, env, g.expand(t, e.Run.Value, matrix))
+				vars := env.stepEnv(t, g.Endpoint, []*actionlint.Env{wf.Env, job.Env, step.Env}, matrix, region)
+				t.Logf("%s job %s step %d: %s", file, id, i+1, strings.TrimSpace(x.Run.Value))
+				runStep(t, repo, vars, env.expand(t, x.Run.Value, matrix))
 				ran++
 			}
 		}
