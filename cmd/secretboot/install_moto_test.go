@@ -61,7 +61,9 @@ func TestCloudFormationOnMoto(t *testing.T) {
 				}
 			}
 
-			var pol struct{ Policy struct{ DefaultVersionId string } }
+			var pol struct {
+				Policy struct{ DefaultVersionId string }
+			}
 			aws(t, &pol, "iam", "get-policy", "--policy-arn", out["BoundaryPolicyArn"])
 			var ver struct{ PolicyVersion struct{ Document any } }
 			aws(t, &ver, "iam", "get-policy-version", "--policy-arn", out["BoundaryPolicyArn"], "--version-id", pol.Policy.DefaultVersionId)
