@@ -427,8 +427,9 @@ func assumeAsGitHub(t *testing.T, env *sandboxtest.Env, roleARN string) aws.Cred
 	}
 }
 
-// exampleRepo lays out a repository as the example expects: the spec in
-// secrets/ and the workflows in .github/workflows/.
+// exampleRepo lays out a git repository as the example expects: the spec
+// in secrets/, the workflows in .github/workflows/ and each stage's
+// Terraform installer in infra/secretboot-<stage>/, committed.
 func exampleRepo(t *testing.T) string {
 	t.Helper()
 	repo := t.TempDir()
@@ -438,6 +439,16 @@ func exampleRepo(t *testing.T) string {
 	} {
 		if err := os.CopyFS(filepath.Join(repo, dst), os.DirFS(src)); err != nil {
 			t.Fatal(err)
+		}
+	}
+	for _, st := range ciStages {
+		runCLI(t, "policy", "--spec", filepath.Join(repo, "secrets"), "--stage", st.stage, "-deployer", "-format", "terraform", "-dir", filepath.Join(repo, "infra", "secretboot-"+st.stage))
+	}
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "spec"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repo
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", args[0], err, out)
 		}
 	}
 	return repo
