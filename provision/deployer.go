@@ -202,9 +202,12 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	}
 	add(allow(SidDeployerSimulate, append(policy.StringList{stageRoles}, external...), "iam:SimulatePrincipalPolicy"))
 	// Names cannot hold "/", so "<path>*/*" is exactly what lies below
-	// the stage's path, where plan reports roles and touches nothing.
-	add(policy.Statement{Sid: SidDeployerDenyDeeper, Effect: policy.Deny, Action: policy.StringList{"iam:*"},
-		Resource: policy.StringList{iamARN("role", path+"*/*"), iamARN("instance-profile", path+"*/*"), stagePolicies + "/*"}})
+	// the stage's path (roles, instance profiles, policies: one pattern
+	// for every kind keeps the document within a managed policy's size),
+	// where plan reports roles and touches nothing; verify simulates
+	// them, which reads and changes nothing.
+	add(policy.Statement{Sid: SidDeployerDenyDeeper, Effect: policy.Deny, NotAction: policy.StringList{"iam:SimulatePrincipalPolicy"},
+		Resource: policy.StringList{iamARN("*", path+"*/*")}})
 	// The boundary sits at the stage's path, which the grants above cover:
 	// a deployer that could create or rewrite it would bound nothing.
 	// "iam:Create*", "iam:Delete*" and "iam:Set*" name, on a policy, exactly

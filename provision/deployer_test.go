@@ -20,8 +20,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/secretboot/secretboot/internal/golden"
-	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/policy"
+	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/provision/verify"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
@@ -552,6 +552,7 @@ func verifyOnline(ctx context.Context, s *provision.Session, d *spec.Desired) er
 		return err
 	}
 	roles, secrets := verify.Targets(d, docs, provision.SecretRefs(d, o))
+	roles = append(roles, verify.Unlisted(d, o)...)
 	m, err := verify.Online(ctx, s.IAM.(verify.Simulator), roles, secrets)
 	if err != nil {
 		return err

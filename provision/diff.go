@@ -520,7 +520,7 @@ func unownedRole(d *spec.Desired, name string) string {
 }
 
 func servicesOf(r *spec.Role) []string {
-	if len(r.Services) == 0 {
+	if len(r.Services) == 0 && len(r.Workloads) == 0 {
 		return []string{"ec2.amazonaws.com"}
 	}
 	return r.Services

@@ -49,7 +49,7 @@ func readPolicy(d *spec.Desired, region, account string, arns map[string]string,
 
 // trustPolicy lets the role's services assume it.
 func trustPolicy(r *spec.Role) (*policy.Document, error) {
-	doc, err := policy.TrustPolicy(servicesOf(r))
+	doc, err := policy.TrustPolicyFor(r.Trust())
 	if err != nil {
 		return nil, fmt.Errorf("role %s: %w", r.Name, err)
 	}

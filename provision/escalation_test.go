@@ -52,7 +52,7 @@ func TestDeployerCannotEscalate(t *testing.T) {
 func escalationSuite(t *testing.T, d *spec.Desired) {
 	ctx := context.Background()
 	start := time.Now()
-	sb := sandboxtest.Start(t, sandbox.Options{Account: d.AccountID, Region: d.Region, EnforceAuth: true})
+	sb := sandboxtest.Start(t, sandbox.Options{Account: d.AccountID, Region: d.Region, EnforceAuth: true, KMSKeys: customerKeys(d)})
 	connect := func(roleARN string) *provision.Session {
 		t.Helper()
 		s, err := provision.Connect(ctx, provision.ConnectOptions{

@@ -118,6 +118,43 @@ func TestRoleDriftAsDeployer(t *testing.T) {
 		t.Errorf("plan after apply: %+v", p.Changes)
 	}
 	reported(p)
+
+	// verify, as the deployer, checks the roles the spec does not name:
+	// the deeper role's read of every secret is access the spec does not
+	// grant; the stray role reads nothing, which is no difference.
+	if err := verifyOnline(ctx, deployer, d); err != nil {
+		t.Fatalf("verify with roles under the path that read nothing: %v", err)
+	}
+	rogueRead := &iam.PutRolePolicyInput{RoleName: aws.String("rogue-deep"), PolicyName: aws.String("reads"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`)}
+	if _, err := f.admin.IAM.PutRolePolicy(ctx, rogueRead); err != nil {
+		t.Fatal(err)
+	}
+	err = verifyOnline(ctx, deployer, d)
+	if want := "extra access: role " + provision.RolePath(d) + "deeper/rogue-deep may secretsmanager:GetSecretValue on dev/app/stripe-key"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("verify with a deeper role reading the stage's secrets: %.300v…, want %q", err, want)
+	}
+	// The deployer may simulate a role below the path, and nothing else.
+	for name, call := range map[string]func() error{
+		"PutRolePolicy": func() error { _, err := deployer.IAM.PutRolePolicy(ctx, rogueRead); return err },
+		"DeleteRolePolicy": func() error {
+			_, err := deployer.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String("rogue-deep"), PolicyName: aws.String("reads")})
+			return err
+		},
+		"DeleteRole": func() error {
+			_, err := deployer.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("rogue-deep")})
+			return err
+		},
+		"GetRole": func() error {
+			_, err := deployer.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("rogue-deep")})
+			return err
+		},
+	} {
+		if err := call(); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+			t.Errorf("deployer %s on the deeper role: %v, want AccessDenied", name, err)
+		}
+	}
+
 	// Destroy as the deployer leaves both roles, and reports them.
 	if err := converge1(ctx, deployer, d, true); err != nil {
 		t.Fatal(err)

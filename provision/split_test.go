@@ -14,8 +14,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/policy"
+	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/spec"
 )
 

@@ -163,10 +163,10 @@ func credentialScope(h string) sigV4 {
 	return a
 }
 
-// authErr builds the protocol's authentication errors: Secrets Manager
-// answers 400 with JSON codes, IAM and STS 403 with query codes.
+// authErr builds the protocol's authentication errors: Secrets Manager and
+// KMS answer 400 with JSON codes, IAM and STS 403 with query codes.
 func authErr(q *request, jsonCode, queryCode, msg string) *apiErr {
-	if q.service == "secretsmanager" {
+	if q.service == "secretsmanager" || q.service == "kms" {
 		return &apiErr{http.StatusBadRequest, jsonCode, msg}
 	}
 	return &apiErr{http.StatusForbidden, queryCode, msg}

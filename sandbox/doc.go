@@ -1,11 +1,12 @@
 // Package sandbox is a local AWS-compatible endpoint for Secrets Manager,
-// IAM and STS, so that secretboot's tests, its --sandbox mode and other tools
-// (the AWS CLI, boto3) drive real clients over HTTP: serialisation,
+// KMS, IAM and STS, so that secretboot's tests, its --sandbox mode and other
+// tools (the AWS CLI, boto3) drive real clients over HTTP: serialisation,
 // paginators, retries and error decoding included.
 //
 // A Server is one http.Handler. It routes a request to Secrets Manager
-// (package sandbox/secretsmanager, awsJson1_1) by its X-Amz-Target header,
-// and to IAM or STS (package sandbox/iam, awsQuery) by the service name in
+// (package sandbox/secretsmanager, awsJson1_1) or KMS (package sandbox/kms,
+// awsJson1_1, target prefix TrentService.) by its X-Amz-Target header, and
+// to IAM or STS (package sandbox/iam, awsQuery) by the service name in
 // the SigV4 credential scope of its Authorization header, falling back to
 // the form's Version (2010-05-08 IAM, 2011-06-15 STS). Two endpoints of its
 // own: GET /_sandbox/stats returns Stats as JSON, POST /_sandbox/reset-stats
@@ -23,11 +24,58 @@
 // signed. Each request is then authorized with policy's evaluator:
 // the admin may do anything; a role session is judged by its role's inline
 // and attached policies, its permissions boundary and, for Secrets Manager,
-// the secret's resource policy. AddRoleToInstanceProfile also needs
+// the secret's resource policy. A KMS request, and Secrets Manager's use of
+// a customer managed key on the caller's behalf, is decided as KMS decides:
+// the key policy must allow the caller by its ARN, or allow the account
+// (arn:aws:iam::<account>:root, as the default key policy does) and then
+// the caller's IAM policies must allow it too; an explicit deny anywhere
+// wins, and a permissions boundary bounds both. This applies to the admin
+// as well, so a key policy that names neither the account nor the admin
+// locks the admin out, as on AWS (PutKeyPolicy and CreateKey refuse such a
+// policy unless BypassPolicyLockoutSafetyCheck). AddRoleToInstanceProfile also needs
 // iam:PassRole on the role, as on AWS. Denials are AccessDeniedException
 // (400) for Secrets Manager and AccessDenied (403) for IAM. The admin may
 // assume a role whose trust policy names a service principal such as
 // ec2.amazonaws.com, so a test can act as an instance of that role.
+//
+// # Web identity and Pod Identity
+//
+// IAM keeps OpenID Connect providers (Create, Get, List and
+// DeleteOpenIDConnectProvider), and STS answers AssumeRoleWithWebIdentity,
+// which needs no signature: the token is the credential. The sandbox cannot
+// fetch an issuer's signing keys (JWKS) from the internet, so it plays the
+// issuer itself: Server.WebIdentityToken signs an RS256 JWT with any iss,
+// sub, aud, exp and amr, with a key the sandbox makes on first use and
+// never saves (tokens do not survive a restart). AssumeRoleWithWebIdentity
+// accepts only such tokens, and only when an OIDC provider for the token's
+// iss exists (else InvalidIdentityToken), its aud is one of the provider's
+// client IDs (InvalidIdentityToken "Incorrect token audience") and it has
+// not expired (ExpiredTokenException). The role's trust policy then decides,
+// with the provider's ARN as Federated principal, the action
+// sts:AssumeRoleWithWebIdentity and the claims as <issuer>:sub, <issuer>:aud
+// and <issuer>:amr (AccessDenied otherwise). EKS Pod Identity is played by
+// the admin: AssumeRole with session Tags as a service principal the trust
+// names (pods.eks.amazonaws.com); the tags are aws:RequestTag/<key> and
+// aws:TagKeys, and need sts:TagSession in the trust too.
+//
+// # KMS and Secrets Manager
+//
+// A secret whose KmsKeyId names a customer managed key (a key ID, key ARN,
+// alias or alias ARN; not the AWS managed alias/aws/secretsmanager) is
+// written and read through KMS: each new version takes kms:GenerateDataKey
+// and kms:Decrypt, each read kms:Decrypt, with kms:ViaService
+// secretsmanager.<region>.amazonaws.com and the encryption context
+// {SecretARN, SecretVersionId} as condition keys (kms:EncryptionContext:…),
+// each version under the key it was written with. When UpdateSecret
+// changes the key, the versions labelled AWSCURRENT, AWSPENDING or
+// AWSPREVIOUS are re-encrypted under the new key when the caller may
+// decrypt them and the new key encrypt, and stay decryptable under the old
+// one, as AWS does. KMS's refusal is
+// AccessDeniedException "Access to KMS is not allowed"; a key that is
+// missing, disabled or pending deletion makes writes EncryptionFailure and
+// reads DecryptionFailure, enforcement or not. Options.KMSKeys creates keys
+// with IDs of the caller's choosing (CreateKey draws its own), so that a
+// spec naming a key ARN runs on the sandbox.
 //
 // # Knobs
 //
@@ -41,14 +89,23 @@
 //     resource-policy calls 50/s per group, every other operation 50/s. IAM
 //     and STS publish no rates; the sandbox uses 100/s for IAM Get*/List*,
 //     20/s for other IAM writes, 10/s for the policy simulators and 100/s per
-//     STS operation. A throttled request is answered ThrottlingException
+//     STS operation. KMS uses its published rates: 5,500/s shared by
+//     Encrypt, Decrypt and GenerateDataKey, DescribeKey 2,000/s,
+//     GetKeyPolicy 1,000/s, the listings 100/s each, every other operation
+//     5/s. A throttled request is answered ThrottlingException
 //     (Secrets Manager) or Throttling (IAM, STS), both 400 "Rate exceeded",
-//     which the SDKs retry.
+//     which the SDKs retry; KMS answers ThrottlingException too.
 //   - FaultRate: that fraction of requests is answered InternalServiceError
-//     (Secrets Manager, 500), ServiceFailure (IAM, 500) or ServiceUnavailable
-//     (STS, 503); the SDKs retry all three.
+//     (Secrets Manager, 500), KMSInternalException (KMS, 500), ServiceFailure
+//     (IAM, 500) or ServiceUnavailable (STS, 503); the SDKs retry them all.
 //   - PropagationDelay: a new role cannot be assumed for this long (STS
-//     answers AccessDenied, as AWS does while IAM propagates).
+//     answers AccessDenied, as AWS does while IAM propagates). With
+//     PropagateWrites, PutRolePolicy, AttachRolePolicy and
+//     AddRoleToInstanceProfile naming such a role answer NoSuchEntity too.
+//   - ForceDeleteLag: a secret deleted with ForceDeleteWithoutRecovery
+//     keeps its name this long (CreateSecret of it is
+//     InvalidRequestException, RestoreSecret too), as AWS's asynchronous
+//     deletion does.
 //   - ListingLag: Secrets Manager's ListSecrets shows each secret as it was
 //     this long ago (new secrets missing, deleted ones still listed, old
 //     tags and version stages), as AWS's eventually consistent listing can;
@@ -65,7 +122,8 @@
 // # State
 //
 // State is kept in memory, or with Options.StateDir in StateDir/state.json
-// (directory 0700, file 0600): a JSON snapshot of both services and of the
+// (directory 0700, file 0600): a JSON snapshot of the services (KMS key
+// material included) and of the
 // issued keys, written atomically (temporary file, fsync, rename) shortly
 // after each successful change and by Close, and read back by New. Secret
 // payloads live in that state and nowhere else: the request log records
@@ -73,28 +131,38 @@
 //
 // # Measuring fidelity
 //
-// Package sandbox/fidelity holds a corpus of scenarios written from the AWS
-// API references, the SDK's API models and responses recorded on AWS, each
-// citing its source, with the outcome AWS gives. Its tests play the corpus
-// through the real SDK against this sandbox (every scenario must pass),
-// against moto when python3 -m moto.server is available (the count is
-// logged as "fidelity: P/T (moto)", never required), and against the
-// endpoint AWS_ENDPOINT_URL names when FIDELITY_ENDPOINT=1.
+// Package sandbox/fidelity holds a corpus of scenarios (Secrets Manager,
+// KMS, IAM and STS; 180 and more) written from the AWS API references, the
+// SDK's API models and responses recorded on AWS, each citing its source,
+// with the outcome AWS gives. Its tests play the corpus through the real SDK
+// against this sandbox (every scenario must pass), against moto when
+// python3 -m moto.server is available (never required), and against the
+// endpoint AWS_ENDPOINT_URL names when FIDELITY_ENDPOINT=1; .ci/run prints
+// "fidelity: P/T (sandbox)" and "fidelity: P/T (moto)".
 //
 // # Fidelity limits
 //
 // What the sandbox does not emulate, on purpose or for now:
-//   - KMS: KmsKeyId is stored and echoed, nothing is encrypted and no kms:
-//     permission is checked; DecryptionFailure and EncryptionFailure never
-//     occur.
+//   - KMS: symmetric customer managed keys only (no asymmetric or HMAC keys,
+//     multi-Region keys, imported material, custom key stores, grants,
+//     rotation or tag operations). The AWS managed keys (alias/aws/…) do not
+//     exist: a secret under aws/secretsmanager is usable by every caller
+//     that may read it, without a kms: check, which is what the default key
+//     policy of aws/secretsmanager allows within the account. Secrets are
+//     stored in the state in the clear, the checks above stand in for their
+//     encryption; KMS's own ciphertexts (Encrypt, GenerateDataKey) are real
+//     AES-256-GCM under the key. A key of another account cannot be named.
+//   - IAM: UpdateRoleDescription and session policies on AssumeRole are not
+//     served; CreateRole and instance profiles' Roles[] carry
+//     MaxSessionDuration, which AWS omits there.
 //   - Rotation invokes no function (the caller plays it); replication and
 //     the other Secrets Manager operations not listed in package
 //     secretsmanager answer UnknownOperationException. ValidateResourcePolicy
 //     approximates AWS's automated reasoning with a syntactic test for
 //     public access.
-//   - Everything is strongly consistent: ListSecrets does not lag writes, and
-//     IAM changes apply at once apart from PropagationDelay. A resource policy
-//     naming a role that is still propagating is accepted.
+//   - Apart from the knobs (PropagationDelay, PropagateWrites, ListingLag,
+//     ForceDeleteLag), everything is strongly consistent, and the knobs
+//     apply fixed delays where AWS's vary.
 //   - Authorization knows the global key aws:PrincipalAccount and the
 //     request keys that secretboot's policies rely on: the tags of the
 //     secret, role or instance profile (aws:ResourceTag/…,
@@ -105,7 +173,11 @@
 //     table). No other key is set. IAM requests are authorized against the
 //     named role, instance profile or policy ARN, with its path, or "*".
 //     AssumeRole is decided by the trust policy alone, and issued keys last
-//     one hour whatever DurationSeconds asks.
+//     one hour whatever DurationSeconds asks. Session tags are not kept on
+//     the session (no aws:PrincipalTag), and web identity tokens must be
+//     the sandbox's own (see above); OAuth 2.0 providers (ProviderId) are
+//     not emulated. A trust policy's Federated principal is not checked
+//     against the account's OIDC providers when the role is written.
 //   - SigV4: only the Authorization header form (no presigned URLs); the
 //     signing time is not checked for skew, and the region and service of the
 //     credential scope are taken from the client. A client that signs a header

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/secretboot/secretboot/sandbox/kms"
 	"github.com/secretboot/secretboot/sandbox/secretsmanager"
 )
 
@@ -75,6 +76,8 @@ func quotaFor(service, op string) (string, float64) {
 		return "secretsmanager." + op, smDefaultRate
 	case "sts":
 		return "sts." + op, stsRate
+	case "kms":
+		return kmsQuota(op)
 	}
 	switch {
 	case strings.HasPrefix(op, "Simulate"):
@@ -83,6 +86,24 @@ func quotaFor(service, op string) (string, float64) {
 		return "iam.read", iamReadRate
 	}
 	return "iam.write", iamWriteRate
+}
+
+// kmsQuota returns the bucket and rate of a KMS operation, AWS's published
+// request quotas (KMS developer guide, "Request quotas"): the symmetric
+// cryptographic operations share 5,500/s (the lowest regional rate), and
+// each management operation has its own.
+func kmsQuota(op string) (string, float64) {
+	switch op {
+	case "Encrypt", "Decrypt", "GenerateDataKey":
+		return "kms.cryptographic", 5500
+	case "DescribeKey":
+		return "kms.DescribeKey", 2000
+	case "GetKeyPolicy":
+		return "kms.GetKeyPolicy", 1000
+	case "ListAliases", "ListKeyPolicies", "ListKeys":
+		return "kms." + op, 100
+	}
+	return "kms." + op, 5
 }
 
 // knobs holds the run-time settings and the token buckets.
@@ -138,6 +159,8 @@ func (k *knobs) fault(service string) (code string, status int, fail bool) {
 	switch service {
 	case "secretsmanager":
 		return secretsmanager.CodeInternalServiceError, http.StatusInternalServerError, true
+	case "kms":
+		return kms.CodeInternal, http.StatusInternalServerError, true
 	case "sts":
 		return "ServiceUnavailable", http.StatusServiceUnavailable, true
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/secretboot/secretboot/policy"
+	"github.com/secretboot/secretboot/sandbox/iam"
+	"github.com/secretboot/secretboot/sandbox/kms"
 	"github.com/secretboot/secretboot/sandbox/secretsmanager"
 )
 
@@ -14,17 +16,39 @@ import (
 // (AWS-FACTS §4): MalformedPolicyDocumentException, which callers such as
 // Terraform retry. A principal that never existed gets the same answer.
 // Anything else about the request is left to the service.
+//
+// KMS validates the principals of a key policy the same way (CreateKey,
+// PutKeyPolicy): MalformedPolicyDocumentException "Policy contains a
+// statement with one or more invalid principals."
 func (s *Server) checkPrincipalsPropagated(q *request) *apiErr {
-	if q.service != "secretsmanager" || q.op != "PutResourcePolicy" {
-		return nil
+	if q.service == "iam" {
+		return s.checkRolePropagated(q)
 	}
-	var in struct{ ResourcePolicy string }
-	if json.Unmarshal(q.body, &in) != nil || in.ResourcePolicy == "" {
-		return nil
+	// A body that does not decode is left to the service too.
+	var in struct{ ResourcePolicy, Policy string }
+	switch {
+	case q.service == "kms" && (q.op == "CreateKey" || q.op == "PutKeyPolicy"):
+		if json.Unmarshal(q.body, &in) == nil && !s.principalsUsable(in.Policy) {
+			return &apiErr{http.StatusBadRequest, kms.CodeMalformedPolicy, "Policy contains a statement with one or more invalid principals."}
+		}
+	case q.service == "secretsmanager" && q.op == "PutResourcePolicy":
+		if json.Unmarshal(q.body, &in) == nil && !s.principalsUsable(in.ResourcePolicy) {
+			return &apiErr{http.StatusBadRequest, secretsmanager.CodeMalformedPolicy, "This resource policy contains an unsupported principal."}
+		}
 	}
-	doc, err := policy.Parse([]byte(in.ResourcePolicy))
+	return nil
+}
+
+// principalsUsable reports whether every role a policy names as a
+// principal exists and has propagated. A policy that does not parse is left
+// to the service, which answers it in its own words.
+func (s *Server) principalsUsable(document string) bool {
+	if document == "" {
+		return true
+	}
+	doc, err := policy.Parse([]byte(document))
 	if err != nil {
-		return nil
+		return true
 	}
 	for _, st := range doc.Statement {
 		for _, p := range []*policy.Principal{st.Principal, st.NotPrincipal} {
@@ -33,11 +57,37 @@ func (s *Server) checkPrincipalsPropagated(q *request) *apiErr {
 			}
 			for _, arn := range p.Values["AWS"] {
 				if strings.Contains(arn, ":role/") && !s.iam.RoleUsable(arn) {
-					return &apiErr{http.StatusBadRequest, secretsmanager.CodeMalformedPolicy,
-						"This resource policy contains an unsupported principal."}
+					return false
 				}
 			}
 		}
 	}
-	return nil
+	return true
+}
+
+// checkRolePropagated answers, with Options.PropagateWrites, an IAM write
+// that names a role created less than PropagationDelay ago the way IAM can
+// while the role propagates: NoSuchEntity, which callers retry (Terraform's
+// AWS provider does for these three operations). A role that does not
+// exist is left to IAM, which gives the same answer after its own checks.
+func (s *Server) checkRolePropagated(q *request) *apiErr {
+	if !s.opts.PropagateWrites || s.opts.PropagationDelay <= 0 {
+		return nil
+	}
+	var arn string
+	switch q.op {
+	case "PutRolePolicy", "AttachRolePolicy":
+		_, arn = s.iam.Target(q.form, false)
+	case "AddRoleToInstanceProfile":
+		arn = s.iam.PassedRole(q.form)
+	default:
+		return nil
+	}
+	name := q.form.Get("RoleName")
+	// PolicySetFor knows whether the role exists (its policies are not
+	// needed here).
+	if _, exists := s.iam.PolicySetFor(iam.Principal{RoleName: name}); !exists || s.iam.RoleUsable(arn) {
+		return nil
+	}
+	return &apiErr{http.StatusNotFound, "NoSuchEntity", "The role with name " + name + " cannot be found."}
 }

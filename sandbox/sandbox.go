@@ -13,6 +13,7 @@ import (
 
 	"github.com/secretboot/secretboot/sandbox/iam"
 	"github.com/secretboot/secretboot/sandbox/internal/wire"
+	"github.com/secretboot/secretboot/sandbox/kms"
 	"github.com/secretboot/secretboot/sandbox/secretsmanager"
 )
 
@@ -27,7 +28,15 @@ type Options struct {
 	Quotas           bool          // enforce AWS request-rate quotas as token buckets (see the package documentation)
 	FaultRate        float64       // fraction of requests answered with a 5xx, 0 to 1
 	PropagationDelay time.Duration // a new role is not usable by AssumeRole for this long
-	ListingLag       time.Duration // ListSecrets answers from the state of this long ago
+	// PropagateWrites extends PropagationDelay to IAM writes that name a
+	// new role: PutRolePolicy, AttachRolePolicy and
+	// AddRoleToInstanceProfile answer NoSuchEntity until it has passed, as
+	// IAM can while a role it just created propagates.
+	PropagateWrites bool
+	// ForceDeleteLag keeps the name of a secret deleted without recovery
+	// taken for this long, as AWS's asynchronous deletion does.
+	ForceDeleteLag time.Duration
+	ListingLag     time.Duration // ListSecrets answers from the state of this long ago
 
 	// AttachedPoliciesPerRoleQuota is IAM's quota of managed policies per
 	// role, as an account with a raised quota has it: AttachRolePolicy
@@ -35,16 +44,24 @@ type Options struct {
 	// of 10; AWS raises it up to 20.
 	AttachedPoliciesPerRoleQuota int
 
+	// KMSKeys are keys to create at start, unless the state has them: key
+	// IDs (lower-case UUIDs) or key ARNs of Account and Region, each with
+	// the default key policy. CreateKey draws a new ID, so this is how a
+	// test or a demo gets a key whose ARN a spec already names.
+	KMSKeys []string
+
 	EnforceAuth bool         // verify SigV4 against known keys and authorize every request with policy
 	Logger      *slog.Logger // request log: service, operation, status, duration; never bodies. nil = no log
 	Now         func() time.Time
 }
 
 // Server is the sandbox endpoint: an http.Handler speaking Secrets Manager
-// (awsJson1_1), IAM and STS (awsQuery). It is safe for concurrent use.
+// (awsJson1_1), KMS (awsJson1_1), IAM and STS (awsQuery). It is safe for
+// concurrent use.
 type Server struct {
 	opts Options
 	sm   *secretsmanager.Service
+	kms  *kms.Service
 	iam  *iam.Service
 	keys *keyRegistry
 
@@ -86,7 +103,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, keys: newKeyRegistry(opts.Now)}
 	s.keys.add(AdminAccessKeyID, key{Secret: AdminSecretAccessKey, Principal: s.adminPrincipal()})
-	s.sm = secretsmanager.New(secretsmanager.Config{Account: opts.Account, Region: opts.Region, Now: opts.Now})
+	s.sm = secretsmanager.New(secretsmanager.Config{Account: opts.Account, Region: opts.Region, Now: opts.Now, ForceDeleteLag: opts.ForceDeleteLag})
+	s.kms = kms.New(kms.Config{Account: opts.Account, Region: opts.Region, Now: opts.Now})
 	s.iam = iam.New(iam.Config{
 		Account:                      opts.Account,
 		Now:                          opts.Now,
@@ -106,6 +124,13 @@ func New(opts Options) (*Server, error) {
 			return nil, err
 		}
 		s.persist = p
+	}
+	seeded, err := s.kms.Seed(opts.KMSKeys)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	if seeded && s.persist != nil {
+		s.persist.changed()
 	}
 	return s, nil
 }
@@ -134,9 +159,9 @@ func (s *Server) Close() error {
 
 // request is one decoded API call on its way through the pipeline.
 type request struct {
-	service string     // "secretsmanager", "iam" or "sts"
+	service string     // "secretsmanager", "kms", "iam" or "sts"
 	op      string     // operation name
-	body    []byte     // raw body (Secrets Manager)
+	body    []byte     // raw body (Secrets Manager, KMS)
 	form    url.Values // decoded form (IAM, STS)
 	id      string     // request ID
 }
@@ -179,8 +204,11 @@ func (s *Server) serveRecovering(w *statusRecorder, r *http.Request, q *request,
 		}
 		if w.status == 0 {
 			code := "ServiceFailure"
-			if q.service == "secretsmanager" {
+			switch q.service {
+			case "secretsmanager":
 				code = secretsmanager.CodeInternalServiceError
+			case "kms":
+				code = kms.CodeInternal
 			}
 			writeErr(w, q, &apiErr{http.StatusInternalServerError, code, "The sandbox failed while serving this request."})
 		}
@@ -201,13 +229,17 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, q *request, body []by
 	if !s.knobs.allow(q.service, q.op) {
 		s.stats.throttle(q.name())
 		code := "Throttling"
-		if q.service == "secretsmanager" {
-			code = secretsmanager.CodeThrottling
+		if q.service == "secretsmanager" || q.service == "kms" {
+			code = secretsmanager.CodeThrottling // KMS spells it the same
 		}
 		writeErr(w, q, &apiErr{http.StatusBadRequest, code, "Rate exceeded"})
 		return
 	}
-	caller, aerr := s.authenticate(r, q, body)
+	var caller iam.Principal
+	var aerr *apiErr
+	if !anonymous(q) {
+		caller, aerr = s.authenticate(r, q, body)
+	}
 	if aerr != nil {
 		writeErr(w, q, aerr)
 		return
@@ -222,7 +254,9 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, q *request, body []by
 	}
 	switch q.service {
 	case "secretsmanager":
-		s.sm.Serve(w, q.op, q.body, s.authorizer(caller), q.id)
+		s.sm.Serve(w, q.op, q.body, s.authorizer(caller), s.keyUser(caller), q.id)
+	case "kms":
+		s.kms.Serve(w, q.op, q.body, s.kmsAuthorizer(caller), q.id)
 	case "iam":
 		s.iam.ServeIAM(w, q.form, caller, q.id)
 	case "sts":
@@ -238,8 +272,10 @@ func mutating(q *request) bool {
 	switch q.service {
 	case "secretsmanager":
 		return secretsmanager.Mutating(q.op)
+	case "kms":
+		return kms.Mutating(q.op)
 	case "sts":
-		return q.op == "AssumeRole" // issued keys are saved too
+		return strings.HasPrefix(q.op, "AssumeRole") // issued keys are saved too
 	}
 	for _, p := range []string{"Get", "List", "Simulate"} {
 		if strings.HasPrefix(q.op, p) {
@@ -257,6 +293,9 @@ func (s *Server) decode(r *http.Request) (*request, []byte, *apiErr) {
 	target := r.Header.Get("X-Amz-Target")
 	if target != "" {
 		q.service = "secretsmanager"
+		if strings.HasPrefix(target, "TrentService.") {
+			q.service = "kms"
+		}
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
@@ -266,9 +305,12 @@ func (s *Server) decode(r *http.Request) (*request, []byte, *apiErr) {
 		return q, nil, &apiErr{http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is too large."}
 	}
 	if target != "" {
-		op, ok := strings.CutPrefix(target, "secretsmanager.")
+		op, ok := strings.CutPrefix(target, q.service+".")
+		if q.service == "kms" {
+			op, ok = strings.CutPrefix(target, "TrentService.")
+		}
 		if !ok {
-			return q, body, &apiErr{http.StatusBadRequest, secretsmanager.CodeUnknownOperation, "The sandbox serves Secrets Manager, IAM and STS only."}
+			return q, body, &apiErr{http.StatusBadRequest, secretsmanager.CodeUnknownOperation, "The sandbox serves Secrets Manager, KMS, IAM and STS only."}
 		}
 		q.op, q.body = op, body
 		return q, body, nil
@@ -309,8 +351,12 @@ type apiErr struct {
 }
 
 func writeErr(w http.ResponseWriter, q *request, e *apiErr) {
-	if q.service == "secretsmanager" {
+	switch q.service {
+	case "secretsmanager":
 		secretsmanager.WriteError(w, e.status, e.code, e.message, q.id)
+		return
+	case "kms":
+		kms.WriteError(w, e.status, e.code, e.message, q.id)
 		return
 	}
 	wire.WriteQueryError(w, e.status, e.code, e.message, q.id)
@@ -349,6 +395,7 @@ func newRequestID() string {
 
 type state struct {
 	SecretsManager json.RawMessage `json:"secretsmanager"`
+	KMS            json.RawMessage `json:"kms,omitempty"`
 	IAM            json.RawMessage `json:"iam"`
 	Keys           json.RawMessage `json:"keys"`
 }
@@ -357,6 +404,9 @@ func (s *Server) snapshot() (*state, error) {
 	var st state
 	var err error
 	if st.SecretsManager, err = s.sm.Snapshot(); err != nil {
+		return nil, err
+	}
+	if st.KMS, err = s.kms.Snapshot(); err != nil {
 		return nil, err
 	}
 	if st.IAM, err = s.iam.Snapshot(); err != nil {
@@ -371,6 +421,11 @@ func (s *Server) snapshot() (*state, error) {
 func (s *Server) restore(st *state) error {
 	if len(st.SecretsManager) > 0 {
 		if err := s.sm.Restore(st.SecretsManager); err != nil {
+			return err
+		}
+	}
+	if len(st.KMS) > 0 {
+		if err := s.kms.Restore(st.KMS); err != nil {
 			return err
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -90,7 +91,7 @@ func TestSecretsManagerWire(t *testing.T) {
 		{"unknown operation", smHeaders("Frobnicate"), `{}`, 400,
 			map[string]any{"__type": "UnknownOperationException", "Message": "Unknown operation Frobnicate."}},
 		{"another service's target", map[string]string{"X-Amz-Target": "DynamoDB_20120810.ListTables"}, `{}`, 400,
-			map[string]any{"__type": "UnknownOperationException", "Message": "The sandbox serves Secrets Manager, IAM and STS only."}},
+			map[string]any{"__type": "UnknownOperationException", "Message": "The sandbox serves Secrets Manager, KMS, IAM and STS only."}},
 		{"garbage body", smHeaders("ListSecrets"), `{"MaxResults":"many"}`, 400,
 			map[string]any{"__type": "SerializationException", "Message": "The request body could not be read as the operation's JSON input."}},
 		{"create", smHeaders("CreateSecret"), `{"Name":"wire","SecretString":"v","ClientRequestToken":"00000000000000000000000000000001"}`, 200,
@@ -228,11 +229,13 @@ func TestQuotas(t *testing.T) {
 	ctx := context.Background()
 
 	// Without retries, a burst beyond a bucket's size is throttled with
-	// AWS's code and status: ListSecrets holds 100, IAM writes 20.
+	// AWS's code and status: ListSecrets holds 100, IAM writes 20, KMS's
+	// CreateKey 5.
 	noRetry := env.Config.Copy()
 	noRetry.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
 	c := sm.NewFromConfig(noRetry)
 	ic := iam.NewFromConfig(noRetry)
+	kc := kms.NewFromConfig(noRetry)
 	tests := []struct {
 		name   string
 		n      int
@@ -248,6 +251,10 @@ func TestQuotas(t *testing.T) {
 			_, err := ic.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("missing")})
 			return err
 		}, "Throttling", 400},
+		{"kms", 20, func() error {
+			_, err := kc.CreateKey(ctx, &kms.CreateKeyInput{})
+			return err
+		}, "ThrottlingException", 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

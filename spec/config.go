@@ -59,7 +59,8 @@ func (v *VariableConfig) Required() bool { return v.Default == cty.NilVal }
 
 // RoleConfig is a role block; its attributes are evaluated per stage.
 type RoleConfig struct {
-	Name string
+	Name      string
+	Workloads []*WorkloadConfig // pod_identity, irsa and github_actions blocks, by kind then position
 
 	attrs     hcl.Attributes
 	DeclRange hcl.Range

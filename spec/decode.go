@@ -50,6 +50,7 @@ var roleSchema = &hcl.BodySchema{
 		{Name: "permissions_boundary"},
 		{Name: "tags"},
 	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: WorkloadPodIdentity}, {Type: WorkloadIRSA}, {Type: WorkloadGitHubActions}},
 }
 
 // managedOnlyRoleAttrs configure a role secretboot creates; on an external
@@ -358,7 +359,13 @@ func (d *decoder) decodeRoleBlock(b *hcl.Block) *RoleConfig {
 					"Role %q is owned elsewhere (external): secretboot only attaches its read policy, so %s has no effect. Set it where the role is managed.", r.Name, name)
 			}
 		}
+		for _, b := range content.Blocks {
+			d.errorf(b.DefRange, "Block not allowed for an external role",
+				"Role %q is owned elsewhere (external): secretboot does not write its trust policy, so a %s block has no effect. Set it where the role is managed.", r.Name, b.Type)
+		}
+		return r
 	}
+	d.decodeWorkloads(r, content.Blocks)
 	return r
 }
 
@@ -370,12 +377,12 @@ func (d *decoder) decodeSecretBlock(b *hcl.Block, roles map[string]bool) *Secret
 	if sb, ok := remain.(*hclsyntax.Body); ok {
 		for name, attr := range sb.Attributes {
 			if _, known := content.Attributes[name]; !known {
-				d.errorf(attr.NameRange, "Unsupported argument", "An argument named %q is not expected in a secret block.", name)
+				d.errorf(attr.NameRange, "Unsupported argument", "An argument named %q is not expected in a secret block.%s", name, didYouMean(name, schemaNames(secretSchema)))
 			}
 		}
 		for _, blk := range sb.Blocks {
 			if blk.Type != "generate" {
-				d.errorf(blk.TypeRange, "Unsupported block type", "Blocks of type %q are not expected in a secret block.", blk.Type)
+				d.errorf(blk.TypeRange, "Unsupported block type", "Blocks of type %q are not expected in a secret block.%s", blk.Type, didYouMean(blk.Type, []string{"generate"}))
 				continue
 			}
 			d.decodeGenerateBlock(s, blk.AsHCLBlock())
@@ -499,7 +506,11 @@ func (d *decoder) roleRefs(attr *hcl.Attribute, roles map[string]bool) []RoleRef
 			continue
 		}
 		if !roles[step.Name] {
-			d.errorf(e.Range(), "Reference to undeclared role", "No role block is named %q.", step.Name)
+			declared := make([]string, 0, len(roles))
+			for r := range roles {
+				declared = append(declared, r)
+			}
+			d.errorf(e.Range(), "Reference to undeclared role", "No role block is named %q.%s", step.Name, didYouMean(step.Name, declared))
 			continue
 		}
 		refs = append(refs, RoleRef{Role: step.Name, Range: e.Range()})

@@ -40,9 +40,10 @@ type Role struct {
 	Name                string // IAM role name with role_prefix applied: "shop-dev-web"
 	External            string // ARN of a role owned elsewhere, or ""
 	Description         string
-	Services            []string // trusted service principals, sorted; default ["ec2.amazonaws.com"]
-	InstanceProfile     bool     // create an instance profile of the same name
-	PermissionsBoundary string   // policy ARN or ""
+	Services            []string   // trusted service principals, sorted; default ["ec2.amazonaws.com"] unless Workloads are given
+	Workloads           []Workload // EKS pods and OIDC tokens (IRSA, GitHub Actions) trusted besides Services; see Trust
+	InstanceProfile     bool       // create an instance profile of the same name
+	PermissionsBoundary string     // policy ARN or ""
 	Tags                map[string]string
 
 	DeclRange hcl.Range

@@ -186,7 +186,7 @@ func TestHiddenDiagnosticsSayWhatToFix(t *testing.T) {
 		{"too many arguments", `upper(env("P"), 1)`, "Too many function arguments", `Function "upper" expects only 1 argument(s).`},
 		{"unset environment variable", `"${env("P")}${env("NOPE")}"`, "Error in function call", `Call to function "env" failed: environment variable NOPE is not set.`},
 		{"missing file", `{ a = env("P"), b = file("nope.txt") }`, "Error in function call", `Call to function "file" failed: cannot read nope.txt: no such file or directory.`},
-		{"misspelt variable", `{ a = env("P"), b = var.vv }`, "Undeclared variable", `var.vv is not declared; check the spelling or declare it with a variable block.`},
+		{"misspelt variable", `{ a = env("P"), b = var.vv }`, "Undeclared variable", `var.vv is not declared; check the spelling or declare it with a variable block. Did you mean "v"?`},
 		{"duplicate key", `{ for x in [env("P"), env("P")] : x => 1 }`, "Duplicate object key", hiddenPayloadDetail},
 	}
 	for _, tt := range tests {

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -269,7 +268,10 @@ func (e *evaluator) role(rc *RoleConfig) *Role {
 		return r
 	}
 	r.Name = e.st.RolePrefix + rc.Name
-	r.Services = []string{"ec2.amazonaws.com"}
+	r.Workloads = e.workloads(rc)
+	if len(rc.Workloads) == 0 {
+		r.Services = []string{"ec2.amazonaws.com"}
+	}
 	if attr, ok := rc.attrs["service"]; ok {
 		r.Services = e.strList(attr)
 		if len(r.Services) == 0 {
@@ -293,7 +295,10 @@ func (e *evaluator) role(rc *RoleConfig) *Role {
 	r.InstanceProfile = ec2
 	if attr, ok := rc.attrs["instance_profile"]; ok {
 		r.InstanceProfile = e.bool(attr, ec2)
-		if r.InstanceProfile && !ec2 {
+		if r.InstanceProfile && len(rc.Workloads) > 0 {
+			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Instance profile for a workload role",
+				"Role %q is assumed by %s workloads, not EC2 instances; drop instance_profile.", rc.Name, rc.Workloads[0].Kind))
+		} else if r.InstanceProfile && !ec2 {
 			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Instance profile without EC2",
 				"An instance profile lets EC2 instances use the role; add ec2.amazonaws.com to service or drop instance_profile."))
 		}
@@ -317,6 +322,9 @@ func (e *evaluator) role(rc *RoleConfig) *Role {
 	if attr, ok := rc.attrs["tags"]; ok {
 		r.Tags = e.strMap(attr)
 		e.diags = append(e.diags, checkTags(r.Tags, attr.Expr.Range())...)
+	}
+	if len(r.Workloads) > 0 {
+		e.diags = append(e.diags, checkTrustSize(r)...)
 	}
 	return r
 }
@@ -459,8 +467,12 @@ func (e *evaluator) undeclaredVars(expr hcl.Expression) bool {
 			continue
 		}
 		if step, ok := t[1].(hcl.TraverseAttr); ok && !declared.HasAttribute(step.Name) {
+			names := make([]string, 0, len(declared.AttributeTypes()))
+			for n := range declared.AttributeTypes() {
+				names = append(names, n)
+			}
 			e.diags = append(e.diags, errDiag(t.SourceRange(), "Undeclared variable",
-				"var.%s is not declared; check the spelling or declare it with a variable block.", step.Name))
+				"var.%s is not declared; check the spelling or declare it with a variable block.%s", step.Name, didYouMean(step.Name, names)))
 			found = true
 		}
 	}
@@ -573,21 +585,13 @@ func (c *Config) specHash(stage string, vars map[string]cty.Value) string {
 // declaredHint lists the declared variables, and the one a misspelt name
 // was probably meant to be; it names only what the spec declares.
 func declaredHint(decl map[string]*VariableConfig, name string) string {
-	var names []string
-	best, bestDist := "", 3 // a closer guess than 3 edits, or none
+	names := make([]string, 0, len(decl))
 	for n := range decl {
 		names = append(names, n)
-		if d := levenshtein.Distance(n, name, nil); d < bestDist {
-			best, bestDist = n, d
-		}
 	}
-	sort.Strings(names)
 	if len(names) == 0 {
 		return "The spec declares no variables."
 	}
-	hint := "Declared: " + strings.Join(names, ", ") + "."
-	if best != "" {
-		hint += fmt.Sprintf(" Did you mean %q?", best)
-	}
-	return hint
+	sort.Strings(names)
+	return "Declared: " + strings.Join(names, ", ") + "." + didYouMean(name, names)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/templates"
 )
 
@@ -178,7 +179,10 @@ func (d *decoder) validateConfig() {
 			if !serviceRe.MatchString(svc) {
 				continue // reported per stage as invalid
 			}
-			if _, err := fs.Stat(templates.FS, "trust/"+svc+".json"); err != nil {
+			if svc == policy.PodIdentityService {
+				d.errorf(e.Range(), "No trust template for service",
+					"EKS Pod Identity needs sts:TagSession and conditions on the pod's session tags: use a pod_identity block instead of service.")
+			} else if _, err := fs.Stat(templates.FS, "trust/"+svc+".json"); err != nil {
 				d.errorf(e.Range(), "No trust template for service",
 					"secretboot writes trust policies from templates, and has none for %q (it has: %s); plan would fail on this role. Use one of those services, or an external role.", svc, strings.Join(trustServices(), ", "))
 			}

@@ -27,7 +27,8 @@ type sandboxServeOptions struct {
 	ListingLag       time.Duration
 	AttachedPolicies int // IAM's quota of managed policies per role; 0 = AWS's default
 	EnforceAuth      bool
-	Debug            bool // log every request (service, operation, status; never bodies)
+	KMSKeys          []string // customer managed keys to create with these IDs or ARNs
+	Debug            bool     // log every request (service, operation, status; never bodies)
 
 	// Listen opens the listener; net.Listen unless a test injects one.
 	Listen func(network, addr string) (net.Listener, error)
@@ -36,7 +37,7 @@ type sandboxServeOptions struct {
 func newSandboxCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sandbox",
-		Short: "Run the local AWS-compatible endpoint (Secrets Manager, IAM, STS)",
+		Short: "Run the local AWS-compatible endpoint (Secrets Manager, KMS, IAM, STS)",
 	}
 	opts := sandboxServeOptions{Listen: net.Listen}
 	serve := &cobra.Command{
@@ -67,6 +68,7 @@ its state (with -state).`,
 	f.DurationVar(&opts.ListingLag, "listing-lag", 0, "ListSecrets lags writes by this long, as AWS's eventually consistent listing can")
 	f.IntVar(&opts.AttachedPolicies, "attached-policies-quota", 0, "IAM's quota of managed policies per role, as a raised account quota has it: 10 to 20 (default 10)")
 	f.BoolVar(&opts.EnforceAuth, "enforce-auth", false, "verify SigV4 signatures and authorize requests with IAM policies")
+	f.StringArrayVar(&opts.KMSKeys, "kms-key", nil, "create a KMS key with this `ID or ARN` (default key policy) unless it exists; repeatable")
 	cmd.AddCommand(serve)
 	return cmd
 }
@@ -91,6 +93,7 @@ func runSandboxServe(ctx context.Context, opts sandboxServeOptions) error {
 
 		AttachedPoliciesPerRoleQuota: opts.AttachedPolicies,
 		EnforceAuth:                  opts.EnforceAuth,
+		KMSKeys:                      opts.KMSKeys,
 	}
 	if opts.Debug {
 		sbOpts.Logger = slog.New(slog.NewTextHandler(opts.IO.Err, nil))

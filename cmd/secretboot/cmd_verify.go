@@ -89,6 +89,9 @@ func runVerify(ctx context.Context, opts verifyOptions, d *spec.Desired, s *prov
 		if !ok {
 			return errors.New("verify: the IAM client cannot simulate policies")
 		}
+		// Roles under the stage's path that the spec does not name are
+		// checked too: the spec grants them nothing.
+		roles = append(roles, verify.Unlisted(d, o)...)
 		if m, err = verify.Online(ctx, sim, roles, secrets); err != nil {
 			return err
 		}
@@ -147,8 +150,11 @@ func renderVerify(w io.Writer, r *verify.Result, color bool) error {
 	}
 	for _, role := range r.Roles {
 		name := role.Name
-		if role.External {
+		switch {
+		case role.External:
 			name = "external " + role.ARN
+		case role.Unlisted:
+			name = "not in the spec: " + role.ARN
 		}
 		fmt.Fprintf(&b, "\nrole %s (%s)\n", role.Key, name)
 		if online && !role.Exists {

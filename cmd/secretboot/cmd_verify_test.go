@@ -79,9 +79,31 @@ func decryptFixture() (*spec.Desired, *verify.Matrix) {
 	return d, m
 }
 
+// unlistedFixture is verifyFixture with a role below the stage's path that
+// an administrator gave a read of every secret.
+func unlistedFixture() (*spec.Desired, *verify.Matrix) {
+	d, m := verifyFixture()
+	const key = "/secretboot/shop/dev/deeper/rogue"
+	// Matrices are sorted by role key, and "/" sorts first.
+	m.Roles = append([]verify.Role{{Key: key, Name: "rogue", ARN: "arn:aws:iam::111111111111:role" + key, Exists: true, Unlisted: true}}, m.Roles...)
+	var cells []verify.Cell
+	for _, s := range []string{"dev/.secretboot/stage-key", "dev/app/db", "dev/app/stripe"} {
+		for _, a := range verify.Actions {
+			c := verify.Cell{Role: key, Secret: s, Action: a, Decision: "implicitDeny"}
+			if a == verify.GetSecretValue {
+				c.Allowed, c.Decision, c.Sources = true, "allowed", []string{"reads"}
+			}
+			cells = append(cells, c)
+		}
+	}
+	m.Cells = append(cells, m.Cells...)
+	return d, m
+}
+
 func TestRenderVerify(t *testing.T) {
 	d, m := verifyFixture()
 	kd, km := decryptFixture()
+	ud, um := unlistedFixture()
 	ok := verify.Expected(d)
 	ok.Roles = append([]verify.Role(nil), m.Roles...)
 	for i := range ok.Roles {
@@ -99,6 +121,7 @@ func TestRenderVerify(t *testing.T) {
 		{"differences.color", verify.NewResult(d, verify.Simulated, m), true},
 		{"verified.offline", verify.NewResult(d, verify.Local, ok), false},
 		{"decrypt", verify.NewResult(kd, verify.Simulated, km), false},
+		{"unlisted", verify.NewResult(ud, verify.Simulated, um), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

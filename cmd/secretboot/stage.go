@@ -96,6 +96,7 @@ func (a *app) connect(ctx context.Context, d *spec.Desired) (*stageSession, erro
 			Account:  account,
 			Region:   d.Region,
 			StateDir: a.common.sandbox.stateDir(a.common.specDir),
+			KMSKeys:  stageKMSKeys(d, account),
 		})
 		if err != nil {
 			return nil, err

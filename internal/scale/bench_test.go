@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/internal/scale"
+	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 	"github.com/secretboot/secretboot/spec"

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/internal/scale"
+	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 )

@@ -24,8 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/internal/scale"
+	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 	"github.com/secretboot/secretboot/spec"

@@ -21,8 +21,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/secretboot/secretboot/internal/fakeclock"
-	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/internal/scale"
+	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 	"github.com/secretboot/secretboot/spec"

@@ -6,8 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/internal/scale"
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/spec"
 )
 

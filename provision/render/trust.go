@@ -4,8 +4,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/policy"
+	"github.com/secretboot/secretboot/provision"
 )
 
 // TrustSummary says how a role's trust policy changes: the principals it

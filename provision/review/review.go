@@ -11,8 +11,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/policy"
+	"github.com/secretboot/secretboot/provision"
 )
 
 // Kind says which document a reviewer file holds.

@@ -13,8 +13,8 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/secretboot/secretboot/internal/golden"
-	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/policy"
+	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/provision/review"
 	"github.com/secretboot/secretboot/spec"
 )

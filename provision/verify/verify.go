@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/policy"
+	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/spec"
 )
 
@@ -73,7 +73,10 @@ type Role struct {
 	Name     string `json:"name"` // IAM role name
 	ARN      string `json:"arn,omitempty"`
 	External bool   `json:"external,omitempty"`
-	Exists   bool   `json:"exists"`
+	// Unlisted marks a role under the stage's path that the spec does not
+	// name (see Unlisted); its key is its path and name.
+	Unlisted bool `json:"unlisted,omitempty"`
+	Exists   bool `json:"exists"`
 	// Boundary names the stage's permissions boundary on a managed role:
 	// its statements bound and never grant, so they are no source.
 	Boundary string `json:"-"`

@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -279,7 +280,14 @@ func load(t *testing.T, dir, stage string) *spec.Desired {
 func applied(t *testing.T, d *spec.Desired) (*sandboxtest.Env, *provision.Session, *iam.Client) {
 	t.Helper()
 	ctx := context.Background()
-	env := sandboxtest.Start(t, sandbox.Options{Account: d.AccountID, Region: d.Region})
+	// The sandbox encrypts through KMS: the keys the spec names must exist.
+	var keys []string
+	for _, s := range d.Secrets {
+		if s.KMSKeyARN != "" && !slices.Contains(keys, s.KMSKeyARN) {
+			keys = append(keys, s.KMSKeyARN)
+		}
+	}
+	env := sandboxtest.Start(t, sandbox.Options{Account: d.AccountID, Region: d.Region, KMSKeys: keys})
 	client := iam.NewFromConfig(env.Config)
 	for _, r := range d.Roles {
 		if r.Managed() {

@@ -2,13 +2,18 @@
 // runner that plays them against any endpoint through the real SDK: the
 // embedded sandbox (where every scenario must pass), moto, or AWS itself.
 //
-// A scenario is data (testdata/<service>/<Operation>.json): a sequence of
-// calls, each with its input as the API's JSON members, the outcome AWS gives
-// (an error code, an HTTP status, fields of the answer) and, for the whole
-// scenario, the source of that outcome: the AWS API reference, the SDK's API
-// model, or a response recorded on AWS. In an input, a path or an expected
-// value, {{name}} is a secret name unique to the scenario and run, and
-// {{x}} is a value an earlier step saved as x.
+// A scenario is data (testdata/<service>/<Operation>.json, for the services
+// secretsmanager, kms, iam and sts): a sequence of calls, each with its input
+// as the API's JSON members, the outcome AWS gives (an error code, an HTTP
+// status, fields of the answer) and, for the whole scenario, the source of
+// that outcome: the AWS API reference, the SDK's API model, or a response
+// recorded on AWS. A step may call another service than its scenario's (a
+// Secrets Manager scenario disables a KMS key). Cleanup steps run at the end
+// whatever happened, their outcome ignored, so that a run leaves a shared
+// endpoint as it found it. In an input, a path, an expected value or
+// message, {{name}} is a secret name unique to the scenario and run, {{uid}}
+// the same without slashes (for IAM names and KMS aliases), {{account}} and
+// {{region}} the endpoint's, and {{x}} a value an earlier step saved as x.
 package fidelity
 
 import (
@@ -21,6 +26,7 @@ import (
 	"path"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +43,9 @@ type Scenario struct {
 	Name   string `json:"name"`
 	Source string `json:"source"` // where the expected outcome is documented or recorded
 	Steps  []Step `json:"steps"`
+	// Cleanup undoes what the steps created (Secrets Manager secrets are
+	// force-deleted without being listed here).
+	Cleanup []Step `json:"cleanup,omitempty"`
 
 	Service string `json:"-"` // directory under testdata
 	File    string `json:"-"` // file it came from, for messages
@@ -44,8 +53,9 @@ type Scenario struct {
 
 // Step is one call and what AWS answers to it.
 type Step struct {
-	Op    string          `json:"op"`
-	Input json.RawMessage `json:"input"`
+	Service string          `json:"service,omitempty"` // "" for the scenario's own
+	Op      string          `json:"op"`
+	Input   json.RawMessage `json:"input"`
 	// Raw sends the request without the ClientRequestToken the SDK fills
 	// in, as a hand-made HTTP request would.
 	Raw  bool              `json:"raw,omitempty"`
@@ -64,6 +74,22 @@ type Expect struct {
 	Len     map[string]int             `json:"len,omitempty"` // path → length of a list, map or string
 	Present []string                   `json:"present,omitempty"`
 	Absent  []string                   `json:"absent,omitempty"` // missing or null
+}
+
+// Services are the corpus's services, in the order LoadAll returns them.
+var Services = []string{"secretsmanager", "kms", "iam", "sts"}
+
+// LoadAll reads the whole corpus, service by service.
+func LoadAll() ([]Scenario, error) {
+	var out []Scenario
+	for _, svc := range Services {
+		sc, err := Load(svc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sc...)
+	}
+	return out, nil
 }
 
 // Load reads the corpus of one service ("secretsmanager"), sorted by file
@@ -107,9 +133,12 @@ func (s *Scenario) check() error {
 	case len(s.Steps) == 0:
 		return errors.New("no steps")
 	}
-	for i, st := range s.Steps {
+	for i, st := range append(slices.Clone(s.Steps), s.Cleanup...) {
 		if st.Op == "" {
 			return fmt.Errorf("step %d: no op", i+1)
+		}
+		if st.Service != "" && !slices.Contains(Services, st.Service) {
+			return fmt.Errorf("step %d: unknown service %q", i+1, st.Service)
 		}
 	}
 	return nil
@@ -120,17 +149,31 @@ func (s *Scenario) check() error {
 // answer as JSON.
 type Caller func(ctx context.Context, op string, input []byte, raw bool) ([]byte, error)
 
-// Run plays a scenario. name is the unique secret name for {{name}}. It
-// returns nil when every step had the expected outcome.
-func Run(ctx context.Context, call Caller, sc Scenario, name string) error {
-	vars := map[string]string{"name": name}
+// Callers are the Callers of the endpoint, by service.
+type Callers map[string]Caller
+
+// Target names what a run of a scenario plays against.
+type Target struct {
+	Name    string // unique secret name of the scenario and run, {{name}}; {{uid}} is it without slashes
+	Account string // the endpoint's account, {{account}}
+	Region  string // the endpoint's region, {{region}}
+}
+
+// Run plays a scenario. It returns nil when every step had the expected
+// outcome.
+func Run(ctx context.Context, callers Callers, sc Scenario, t Target) error {
+	vars := map[string]string{"name": t.Name, "uid": strings.ReplaceAll(t.Name, "/", "-"), "account": t.Account, "region": t.Region}
 	var created []string
 	defer func() {
 		// Leave a shared endpoint (moto, an AWS account) as it was. A
 		// forced delete of a secret that is already gone succeeds.
+		for _, st := range sc.Cleanup {
+			_ = runStep(ctx, callers, sc.Service, st, vars)
+		}
+		sm := callers["secretsmanager"]
 		for _, n := range created {
 			body, _ := json.Marshal(map[string]any{"SecretId": n, "ForceDeleteWithoutRecovery": true})
-			_, _ = call(ctx, "DeleteSecret", body, false)
+			_, _ = sm(ctx, "DeleteSecret", body, false)
 		}
 	}()
 	for i, st := range sc.Steps {
@@ -140,7 +183,7 @@ func Run(ctx context.Context, call Caller, sc Scenario, name string) error {
 				created = append(created, in.Name)
 			}
 		}
-		if err := runStep(ctx, call, st, vars); err != nil {
+		if err := runStep(ctx, callers, sc.Service, st, vars); err != nil {
 			return fmt.Errorf("step %d (%s): %w", i+1, st.Op, err)
 		}
 	}
@@ -168,7 +211,14 @@ func expand(s string, vars map[string]string) (string, error) {
 	return out, nil
 }
 
-func runStep(ctx context.Context, call Caller, st Step, vars map[string]string) error {
+func runStep(ctx context.Context, callers Callers, service string, st Step, vars map[string]string) error {
+	if st.Service != "" {
+		service = st.Service
+	}
+	call, ok := callers[service]
+	if !ok {
+		return fmt.Errorf("no caller for service %q", service)
+	}
 	input := "{}"
 	if len(st.Input) > 0 {
 		input = string(st.Input)
@@ -200,8 +250,14 @@ func runStep(ctx context.Context, call Caller, st Step, vars map[string]string) 
 		}
 		return fmt.Errorf("error %s, want %s", code, w.Error)
 	}
-	if w.Message != "" && msg != w.Message {
-		return fmt.Errorf("message %q, want %q", msg, w.Message)
+	if w.Message != "" {
+		want, err := expand(w.Message, vars)
+		if err != nil {
+			return err
+		}
+		if msg != want {
+			return fmt.Errorf("message %q, want %q", msg, want)
+		}
 	}
 	if w.Status != 0 && status != w.Status {
 		return fmt.Errorf("HTTP status %d, want %d", status, w.Status)

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/fidelity"
@@ -22,7 +24,7 @@ import (
 
 func load(t *testing.T) []fidelity.Scenario {
 	t.Helper()
-	sc, err := fidelity.Load("secretsmanager")
+	sc, err := fidelity.LoadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,20 +46,24 @@ func runID(t *testing.T) string {
 // failures by scenario; strict makes each failure a test error.
 func measure(t *testing.T, label string, cfg aws.Config, strict bool) {
 	scs := load(t)
-	call := fidelity.SecretsManager(cfg)
+	callers := fidelity.Clients(cfg)
 	id := runID(t)
+	who, err := sts.NewFromConfig(cfg).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatalf("%s: GetCallerIdentity: %v", label, err)
+	}
 	passed := 0
 	for i, sc := range scs {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := fidelity.Run(ctx, call, sc, fmt.Sprintf("fidelity/%s/s%d", id, i))
+		err := fidelity.Run(ctx, callers, sc, fidelity.Target{Name: fmt.Sprintf("fidelity/%s/s%d", id, i), Account: aws.ToString(who.Account), Region: cfg.Region})
 		cancel()
 		switch {
 		case err == nil:
 			passed++
 		case strict:
-			t.Errorf("%s: %s (%s): %v", sc.File, sc.Name, sc.Source, err)
+			t.Errorf("%s/%s: %s (%s): %v", sc.Service, sc.File, sc.Name, sc.Source, err)
 		default:
-			t.Logf("%s: diverges: %s: %s: %v", label, sc.File, sc.Name, err)
+			t.Logf("%s: diverges: %s/%s: %s: %v", label, sc.Service, sc.File, sc.Name, err)
 		}
 	}
 	t.Logf("fidelity: %d/%d (%s)", passed, len(scs), label)
@@ -69,19 +75,27 @@ func TestSandbox(t *testing.T) {
 	measure(t, "sandbox", env.Config, true)
 }
 
-// TestCorpusShape keeps the corpus meaningful: enough scenarios, none
-// duplicated.
+// TestCorpusShape keeps the corpus meaningful: at least 150 scenarios,
+// every service covered, none duplicated.
 func TestCorpusShape(t *testing.T) {
 	scs := load(t)
-	if len(scs) < 40 {
-		t.Errorf("%d Secrets Manager scenarios, want at least 40", len(scs))
+	if len(scs) < 150 {
+		t.Errorf("%d scenarios, want at least 150", len(scs))
 	}
+	min := map[string]int{"secretsmanager": 90, "kms": 25, "iam": 20, "sts": 5}
+	per := map[string]int{}
 	seen := map[string]bool{}
 	for _, sc := range scs {
-		if seen[sc.Name] {
-			t.Errorf("scenario %q appears twice", sc.Name)
+		per[sc.Service]++
+		if seen[sc.Service+"/"+sc.Name] {
+			t.Errorf("scenario %s/%q appears twice", sc.Service, sc.Name)
 		}
-		seen[sc.Name] = true
+		seen[sc.Service+"/"+sc.Name] = true
+	}
+	for svc, n := range min {
+		if per[svc] < n {
+			t.Errorf("%d %s scenarios, want at least %d", per[svc], svc, n)
+		}
 	}
 }
 
@@ -143,7 +157,7 @@ func TestEndpoint(t *testing.T) {
 // the endpoint does not meet, so that a passing corpus means something.
 func TestRunDetectsDivergence(t *testing.T) {
 	env := sandboxtest.Start(t, sandbox.Options{})
-	call := fidelity.SecretsManager(env.Config)
+	callers := fidelity.Clients(env.Config)
 	create := fidelity.Step{Op: "CreateSecret", Input: []byte(`{"Name":"{{name}}","SecretString":"S1"}`), Save: map[string]string{"v1": "VersionId"}}
 	tests := []struct {
 		name string
@@ -163,9 +177,35 @@ func TestRunDetectsDivergence(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sc := fidelity.Scenario{Name: tt.name, Source: "test", Steps: []fidelity.Step{create, tt.step}}
-			if err := fidelity.Run(context.Background(), call, sc, fmt.Sprintf("diverge/%d", i)); err == nil {
+			if err := fidelity.Run(context.Background(), callers, sc, fidelity.Target{Name: fmt.Sprintf("diverge/%d", i), Account: "000000000000", Region: "us-east-1"}); err == nil {
 				t.Error("Run passed a scenario the sandbox does not meet")
 			}
 		})
+	}
+}
+
+// TestCleanupRunsAfterAFailure: a scenario's cleanup steps run even when a
+// step fails, so that a diverging endpoint is left as it was; a step may
+// call another service than its scenario's.
+func TestCleanupRunsAfterAFailure(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Options{})
+	sc := fidelity.Scenario{
+		Name: "cleanup", Source: "test", Service: "secretsmanager",
+		Steps: []fidelity.Step{
+			{Service: "kms", Op: "CreateKey", Input: []byte(`{}`), Save: map[string]string{"k": "KeyMetadata.KeyId"}},
+			{Op: "DescribeSecret", Input: []byte(`{"SecretId":"{{name}}"}`)}, // fails: no such secret
+		},
+		Cleanup: []fidelity.Step{{Service: "kms", Op: "ScheduleKeyDeletion", Input: []byte(`{"KeyId":"{{k}}","PendingWindowInDays":7}`)}},
+	}
+	if err := fidelity.Run(context.Background(), fidelity.Clients(env.Config), sc, fidelity.Target{Name: "cleanup", Account: "000000000000", Region: "us-east-1"}); err == nil {
+		t.Fatal("Run passed a failing step")
+	}
+	keys, err := kms.NewFromConfig(env.Config).ListKeys(context.Background(), &kms.ListKeysInput{})
+	if err != nil || len(keys.Keys) != 1 {
+		t.Fatalf("ListKeys = %v, %v", keys, err)
+	}
+	d, err := kms.NewFromConfig(env.Config).DescribeKey(context.Background(), &kms.DescribeKeyInput{KeyId: keys.Keys[0].KeyId})
+	if err != nil || d.KeyMetadata.KeyState != "PendingDeletion" {
+		t.Errorf("after the cleanup the key is %v (%v), want PendingDeletion", d, err)
 	}
 }

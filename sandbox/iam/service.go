@@ -60,6 +60,8 @@ type Service struct {
 
 	mu sync.Mutex
 	st state
+
+	signer tokenSigner // key of the web identity tokens, made on first use
 }
 
 // New returns an empty Service.
@@ -121,11 +123,17 @@ var iamOps = map[string]handler{
 	"GetAccountSummary":             (*Service).getAccountSummary,
 	"SimulatePrincipalPolicy":       (*Service).simulatePrincipalPolicy,
 	"SimulateCustomPolicy":          (*Service).simulateCustomPolicy,
+	"CreateOpenIDConnectProvider":   (*Service).createOIDCProvider,
+	"GetOpenIDConnectProvider":      (*Service).getOIDCProvider,
+	"ListOpenIDConnectProviders":    (*Service).listOIDCProviders,
+	"DeleteOpenIDConnectProvider":   (*Service).deleteOIDCProvider,
 }
 
 var stsOps = map[string]handler{
 	"GetCallerIdentity": (*Service).getCallerIdentity,
 	"AssumeRole":        (*Service).assumeRole,
+
+	"AssumeRoleWithWebIdentity": (*Service).assumeRoleWithWebIdentity,
 }
 
 // ServeIAM answers one IAM awsQuery request whose form (Action, Version and

@@ -17,6 +17,8 @@ type state struct {
 	Roles    map[string]*role            `json:"roles"`
 	Profiles map[string]*instanceProfile `json:"instanceProfiles"`
 	Policies map[string]*managedPolicy   `json:"policies"`
+	// OIDCProviders are keyed by ARN (its issuer part is case-sensitive).
+	OIDCProviders map[string]*oidcProvider `json:"oidcProviders,omitempty"`
 }
 
 func newState() state {
@@ -24,6 +26,8 @@ func newState() state {
 		Roles:    map[string]*role{},
 		Profiles: map[string]*instanceProfile{},
 		Policies: map[string]*managedPolicy{},
+
+		OIDCProviders: map[string]*oidcProvider{},
 	}
 }
 

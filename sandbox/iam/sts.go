@@ -88,12 +88,17 @@ func (s *Service) assumeRole(form url.Values, caller Principal) (any, error) {
 		return nil, validationError("The sandbox does not emulate session policies (Policy, PolicyArns).")
 	}
 
+	tags, err := parseTags(form, "Tags")
+	if err != nil {
+		return nil, err
+	}
+
 	denied := accessDenied("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, roleARN)
 	r := s.roleByARN(roleARN)
 	now := s.now()
 	// A role that does not exist yet and one that IAM has not propagated
 	// look the same to STS: AccessDenied.
-	if r == nil || now.Sub(r.Created) < s.cfg.PropagationDelay || !s.trusts(r, caller, form, session) {
+	if r == nil || now.Sub(r.Created) < s.cfg.PropagationDelay || !s.trusts(r, caller, form, session, tags) {
 		return nil, denied
 	}
 	if duration > r.MaxSession {
@@ -117,15 +122,26 @@ func (s *Service) assumeRole(form url.Values, caller Principal) (any, error) {
 // trusts evaluates the role's trust policy as the resource policy of an
 // sts:AssumeRole request by caller. Sandbox convenience: the admin may also
 // act as any service principal the trust policy names (ec2.amazonaws.com),
-// so that tests can assume an instance role the way an instance would.
-func (s *Service) trusts(r *role, caller Principal, form url.Values, session string) bool {
+// so that tests can assume an instance role the way an instance would, and
+// with session tags the way EKS Pod Identity does (pods.eks.amazonaws.com).
+// Session tags are aws:RequestTag/<key> and aws:TagKeys, and need
+// sts:TagSession as well.
+func (s *Service) trusts(r *role, caller Principal, form url.Values, session string, tags []tag) bool {
 	ctx := map[string][]string{"sts:RoleSessionName": {session}}
 	if ext := form.Get("ExternalId"); ext != "" {
 		ctx["sts:ExternalId"] = []string{ext}
 	}
+	for _, t := range tags {
+		ctx["aws:RequestTag/"+t.Key] = []string{t.Value}
+		ctx["aws:TagKeys"] = append(ctx["aws:TagKeys"], t.Key)
+	}
 	set := policy.PolicySet{Resource: r.trust}
 	ask := func(principal string) policy.Decision {
-		return policy.Evaluate(set, policy.Request{Principal: principal, Action: "sts:AssumeRole", Resource: r.ARN, Context: ctx}).Decision
+		d := policy.Evaluate(set, policy.Request{Principal: principal, Action: "sts:AssumeRole", Resource: r.ARN, Context: ctx}).Decision
+		if d == policy.Allowed && len(tags) > 0 {
+			d = policy.Evaluate(set, policy.Request{Principal: principal, Action: "sts:TagSession", Resource: r.ARN, Context: ctx}).Decision
+		}
+		return d
 	}
 	switch ask(caller.ARN) {
 	case policy.Allowed:

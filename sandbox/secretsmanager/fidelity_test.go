@@ -135,7 +135,7 @@ func TestKmsKeyIds(t *testing.T) {
 	c, _ := newClient(t)
 	ctx := context.Background()
 	create(t, c, "s", "v")
-	if _, err := c.UpdateSecret(ctx, &sm.UpdateSecretInput{SecretId: aws.String("s"), KmsKeyId: aws.String("alias/mine"), SecretString: aws.String("w")}); err != nil {
+	if _, err := c.UpdateSecret(ctx, &sm.UpdateSecretInput{SecretId: aws.String("s"), KmsKeyId: aws.String(testKey), SecretString: aws.String("w")}); err != nil {
 		t.Fatal(err)
 	}
 	l, err := c.ListSecretVersionIds(ctx, &sm.ListSecretVersionIdsInput{SecretId: aws.String("s")})
@@ -148,7 +148,11 @@ func TestKmsKeyIds(t *testing.T) {
 	for _, v := range l.Versions {
 		got[strings.Join(v.VersionStages, ",")] = v.KmsKeyIds
 	}
-	want := map[string][]string{"AWSCURRENT": {"alias/mine"}, "AWSPREVIOUS": {"DefaultEncryptionKey"}}
+	// The previous version was re-encrypted under the new key and keeps
+	// its old one ("Change the encryption key", Secrets Manager user
+	// guide): KmsKeyIds, "the KMS keys used to encrypt the secret
+	// version", lists both.
+	want := map[string][]string{"AWSCURRENT": {testKey}, "AWSPREVIOUS": {"DefaultEncryptionKey", testKey}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("KmsKeyIds (-want +got):\n%s", diff)
 	}

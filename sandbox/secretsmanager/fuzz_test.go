@@ -28,10 +28,10 @@ func FuzzSecretsManagerRequest(f *testing.F) {
 		s := New(Config{Account: "000000000000", Region: "us-east-1", Now: func() time.Time { return now }})
 		// Give the operations something to find.
 		for _, seed := range []string{`{"Name":"x","SecretString":"v"}`, `{"Name":"a"}`} {
-			s.Serve(httptest.NewRecorder(), "CreateSecret", []byte(seed), nil, "r")
+			s.Serve(httptest.NewRecorder(), "CreateSecret", []byte(seed), nil, nil, "r")
 		}
 		w := httptest.NewRecorder()
-		s.Serve(w, op, body, nil, "req-1")
+		s.Serve(w, op, body, nil, nil, "req-1")
 		if w.Code >= http.StatusInternalServerError {
 			t.Fatalf("%s %q: status %d: %s", op, body, w.Code, w.Body)
 		}

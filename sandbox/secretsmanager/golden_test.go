@@ -47,7 +47,7 @@ func TestWireGolden(t *testing.T) {
 	var got bytes.Buffer
 	for _, st := range steps {
 		w := httptest.NewRecorder()
-		s.Serve(w, st.op, []byte(st.body), nil, "req")
+		s.Serve(w, st.op, []byte(st.body), nil, nil, "req")
 		fmt.Fprintf(&got, "> %s %s\n< %d %s\n\n", st.op, st.body, w.Code, w.Body)
 	}
 	golden.Check(t, filepath.Join("testdata", "wire.golden"), got.Bytes())

@@ -132,6 +132,11 @@ func (s *Service) newVersion(sec *secret, token *string, str *string, bin []byte
 		}
 		return nil, clientErr(CodeResourceExists, "You can't modify an existing version, you can only create a new version.")
 	}
+	// Encrypt before anything changes: a key KMS refuses leaves the
+	// secret as it was.
+	if err := s.withKey(sec.KmsKeyID, sec.ARN, id, "GenerateDataKey", "Decrypt"); err != nil {
+		return nil, err
+	}
 	if stages == nil {
 		stages = []string{stageCurrent}
 		// A plain write after a rotation's AWSCURRENT moved onto the
@@ -251,6 +256,9 @@ func (s *Service) readValue(sec *secret, versionID, stage *string) (*secretValue
 		if v = sec.staged(st); v == nil {
 			return nil, clientErr(CodeResourceNotFound, "Secrets Manager can't find the specified secret value for staging label: %s", st)
 		}
+	}
+	if err := s.decrypt(sec, v); err != nil {
+		return nil, err
 	}
 	now := s.cfg.Now()
 	sec.LastAccessed, v.LastAccessed = now, now
@@ -372,6 +380,9 @@ func (s *Service) updateSecret(in *updateSecretInput, az AuthorizeFunc) (any, *a
 		}
 		out.VersionId = v.ID
 	}
+	if in.KmsKeyId != nil && *in.KmsKeyId != oldKey {
+		s.reencrypt(sec)
+	}
 	if in.Description != nil {
 		sec.Description = *in.Description
 	}
@@ -488,7 +499,7 @@ func (s *Service) listSecretVersionIds(in *listSecretVersionIdsInput, az Authori
 	for i, kv := range vs {
 		v := kv.v
 		entries[i] = versionEntry{
-			VersionId: v.ID, VersionStages: slices.Clone(v.Stages), KmsKeyIds: []string{v.kmsKeyOut()},
+			VersionId: v.ID, VersionStages: slices.Clone(v.Stages), KmsKeyIds: v.kmsKeyOut(),
 			CreatedDate: at(v.Created), LastAccessedDate: at(dayOf(v.LastAccessed)),
 		}
 		keys[i] = kv.key
@@ -591,6 +602,14 @@ func (s *Service) deleteSecret(in *deleteSecretInput, az AuthorizeFunc) (any, *a
 	now := s.cfg.Now()
 	out := deleteSecretOutput{arnName: arnName{sec.ARN, sec.Name}}
 	switch {
+	case force && s.cfg.ForceDeleteLag > 0:
+		// Allowed for a secret already scheduled too: it ends the window,
+		// after the lag of AWS's asynchronous deletion.
+		if !sec.Forced {
+			sec.DeletionDate, sec.Forced, sec.LastChanged = now.Add(s.cfg.ForceDeleteLag), true, now
+			s.schedulePurge(sec.DeletionDate)
+		}
+		out.DeletionDate = at(now)
 	case force:
 		// Allowed for a secret already scheduled too: it ends the window.
 		s.remove(sec)
@@ -623,6 +642,9 @@ func (s *Service) restoreSecret(in *secretIDInput, az AuthorizeFunc) (any, *apiE
 	sec, err := s.target(in.SecretId, "RestoreSecret", az)
 	if err != nil {
 		return nil, err
+	}
+	if sec.Forced {
+		return nil, invalidRequest("You can't restore secret %s because it was deleted without recovery.", sec.Name)
 	}
 	if sec.scheduled() {
 		sec.DeletionDate = time.Time{}

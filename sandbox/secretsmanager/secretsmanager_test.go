@@ -23,10 +23,13 @@ import (
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
+// testKey is a customer managed key every newClient sandbox has.
+const testKey = "arn:aws:kms:us-east-1:000000000000:key/0a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
+
 func newClient(t *testing.T) (*sm.Client, *fakeclock.Clock) {
 	t.Helper()
 	c := fakeclock.New(t0)
-	env := sandboxtest.Start(t, sandbox.Options{Now: c.Now})
+	env := sandboxtest.Start(t, sandbox.Options{Now: c.Now, KMSKeys: []string{testKey}})
 	return sm.NewFromConfig(env.Config), c
 }
 
@@ -333,7 +336,7 @@ func TestUpdateSecret(t *testing.T) {
 	c, _ := newClient(t)
 	ctx := context.Background()
 	create(t, c, "s", "one")
-	out, err := c.UpdateSecret(ctx, &sm.UpdateSecretInput{SecretId: aws.String("s"), Description: aws.String("new"), KmsKeyId: aws.String("alias/k")})
+	out, err := c.UpdateSecret(ctx, &sm.UpdateSecretInput{SecretId: aws.String("s"), Description: aws.String("new"), KmsKeyId: aws.String(testKey)})
 	if err != nil || out.VersionId != nil {
 		t.Fatalf("UpdateSecret metadata only = %+v, %v; want no VersionId", out, err)
 	}
@@ -342,7 +345,7 @@ func TestUpdateSecret(t *testing.T) {
 		t.Fatalf("UpdateSecret value = %+v, %v", out, err)
 	}
 	d, _ := c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String("s")})
-	if aws.ToString(d.Description) != "new" || aws.ToString(d.KmsKeyId) != "alias/k" || !slices.Equal(d.VersionIdsToStages[*out.VersionId], []string{"AWSCURRENT"}) {
+	if aws.ToString(d.Description) != "new" || aws.ToString(d.KmsKeyId) != testKey || !slices.Equal(d.VersionIdsToStages[*out.VersionId], []string{"AWSCURRENT"}) {
 		t.Errorf("after UpdateSecret: %+v", d)
 	}
 	_, err = c.UpdateSecret(ctx, &sm.UpdateSecretInput{SecretId: aws.String("nope"), Description: aws.String("x")})

@@ -3,9 +3,11 @@ package secretsmanager
 import (
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -18,6 +20,13 @@ type Config struct {
 	Region  string           // region of every ARN
 	Now     func() time.Time // clock; default time.Now
 	Rand    io.Reader        // randomness for ARN suffixes, version IDs and passwords; default crypto/rand
+
+	// ForceDeleteLag is how long a secret deleted with
+	// ForceDeleteWithoutRecovery keeps its name: AWS deletes it
+	// asynchronously, and a CreateSecret of the name in the meantime is
+	// InvalidRequestException ("already scheduled for deletion"). 0 deletes
+	// at once.
+	ForceDeleteLag time.Duration
 }
 
 // AuthorizeFunc decides whether the caller may perform action
@@ -28,6 +37,19 @@ type Config struct {
 // the AccessDeniedException. A nil AuthorizeFunc allows everything.
 type AuthorizeFunc func(action, resourceARN, resourcePolicy string, requestContext map[string][]string) error
 
+// KeyFunc has KMS perform op ("GenerateDataKey" or "Decrypt") with the
+// customer managed key keyID (as the secret names it: key ID, key ARN, alias
+// or alias ARN) for the caller, through Secrets Manager, under the
+// encryption context {"SecretARN": …, "SecretVersionId": …}. It returns nil,
+// an error wrapping ErrKeyDenied when KMS does not allow the caller, or
+// another error when the key cannot be used (missing, disabled, pending
+// deletion). A nil KeyFunc treats every key as usable.
+type KeyFunc func(op, keyID string, encryptionContext map[string]string) error
+
+// ErrKeyDenied is what a KeyFunc's error wraps when the caller may not use
+// the key.
+var ErrKeyDenied = errors.New("access to the KMS key is not allowed")
+
 // Service is the Secrets Manager emulation. It is safe for concurrent use: one
 // mutex serialises requests, which keeps every operation atomic.
 type Service struct {
@@ -37,6 +59,11 @@ type Service struct {
 	byName    map[string]*secret // live and scheduled-for-deletion secrets
 	byARN     map[string]*secret
 	nextPurge time.Time // no deletion window ends before this; zero when none is open
+
+	// useKey is the current request's KeyFunc. It is set and cleared under
+	// mu by Serve, like the rest of the request's state, so that the
+	// operations need not pass it along.
+	useKey KeyFunc
 
 	// The listing lag (lag.go); history and touched are nil while it is off.
 	lag     time.Duration
@@ -121,9 +148,10 @@ func Mutating(op string) bool {
 }
 
 // Serve answers one Secrets Manager request: op is the part of X-Amz-Target
-// after "secretsmanager.", body the JSON request body. The response carries
+// after "secretsmanager.", body the JSON request body. authorize and useKey
+// act for the caller (nil allows everything). The response carries
 // requestID in X-Amzn-Requestid.
-func (s *Service) Serve(w http.ResponseWriter, op string, body []byte, authorize AuthorizeFunc, requestID string) {
+func (s *Service) Serve(w http.ResponseWriter, op string, body []byte, authorize AuthorizeFunc, useKey KeyFunc, requestID string) {
 	h, ok := operations[op]
 	if !ok {
 		WriteError(w, http.StatusBadRequest, CodeUnknownOperation, "Unknown operation "+op+".", requestID)
@@ -132,7 +160,9 @@ func (s *Service) Serve(w http.ResponseWriter, op string, body []byte, authorize
 	s.mu.Lock()
 	s.purgeExpired()
 	s.record()
+	s.useKey = useKey
 	out, err := h(s, body, authorize)
+	s.useKey = nil
 	if Mutating(op) {
 		s.record()
 	} else {
@@ -368,4 +398,73 @@ func requestTags(tags []tag) map[string][]string {
 		ctx["aws:TagKeys"] = keys
 	}
 	return ctx
+}
+
+// managedKey reports whether a KmsKeyId names the AWS managed key
+// aws/secretsmanager, which every caller of the account may use through
+// Secrets Manager: no KmsKeyId, its alias or its alias ARN.
+func managedKey(id string) bool {
+	return id == "" || id == "alias/aws/secretsmanager" || strings.HasSuffix(id, ":alias/aws/secretsmanager")
+}
+
+// reencrypt re-encrypts versions under the secret's new key, as Secrets
+// Manager does for AWSCURRENT, AWSPENDING and AWSPREVIOUS when UpdateSecret
+// changes the key, keeping them decryptable under their old key too. A
+// version the caller cannot decrypt, or the new key cannot encrypt, is left
+// as it was, without an error ("Change the encryption key for an AWS
+// Secrets Manager secret", Secrets Manager user guide).
+func (s *Service) reencrypt(sec *secret) {
+	for _, v := range sec.Versions {
+		labelled := slices.ContainsFunc(v.Stages, func(st string) bool {
+			return st == stageCurrent || st == stagePending || st == stagePrevious
+		})
+		// A version written under the new key (by this very update) or
+		// moving between spellings of the managed key needs nothing.
+		if !labelled || v.KmsKeyID == sec.KmsKeyID || managedKey(v.KmsKeyID) && managedKey(sec.KmsKeyID) {
+			continue
+		}
+		if s.withKey(v.KmsKeyID, sec.ARN, v.ID, "Decrypt") == nil &&
+			s.withKey(sec.KmsKeyID, sec.ARN, v.ID, "GenerateDataKey") == nil {
+			v.ReencryptedTo = sec.KmsKeyID
+			if managedKey(v.ReencryptedTo) {
+				v.ReencryptedTo = "alias/aws/secretsmanager"
+			}
+		}
+	}
+}
+
+// decrypt checks that the caller may decrypt a version: under the key it
+// was written with or, once re-encrypted, under the later key.
+func (s *Service) decrypt(sec *secret, v *version) *apiError {
+	err := s.withKey(v.KmsKeyID, sec.ARN, v.ID, "Decrypt")
+	if err != nil && v.ReencryptedTo != "" && s.withKey(v.ReencryptedTo, sec.ARN, v.ID, "Decrypt") == nil {
+		return nil
+	}
+	return err
+}
+
+// withKey has KMS do op with a version's key for the current caller, as
+// Secrets Manager does to encrypt (GenerateDataKey, then Decrypt to check
+// the data key) or decrypt a version. KMS's refusal is
+// AccessDeniedException "Access to KMS is not allowed" (AWS's message,
+// re:Post "Troubleshoot Secrets Manager KMS key errors"); an unusable key
+// is EncryptionFailure or DecryptionFailure.
+func (s *Service) withKey(keyID, secretARN, versionID string, ops ...string) *apiError {
+	if s.useKey == nil || managedKey(keyID) {
+		return nil
+	}
+	ec := map[string]string{"SecretARN": secretARN, "SecretVersionId": versionID}
+	for _, op := range ops {
+		err := s.useKey(op, keyID, ec)
+		switch {
+		case err == nil:
+			continue
+		case errors.Is(err, ErrKeyDenied):
+			return clientErr(CodeAccessDenied, "Access to KMS is not allowed")
+		case op == "Decrypt" && len(ops) == 1:
+			return clientErr(CodeDecryptionFailure, "Secrets Manager can't decrypt the protected secret text using the provided KMS key.")
+		}
+		return clientErr(CodeEncryptionFailure, "Secrets Manager can't encrypt the protected secret text using the provided KMS key. Check that the KMS key is available, enabled, and not in an invalid state.")
+	}
+	return nil
 }

@@ -52,21 +52,28 @@ type secret struct {
 	Created        time.Time
 	LastChanged    time.Time
 	LastAccessed   time.Time `json:",omitzero"`
-	DeletionDate   time.Time `json:",omitzero"`  // set while scheduled for deletion
-	Rotation       *rotation `json:",omitempty"` // nil until RotateSecret
-	Versions       []*version
+	DeletionDate   time.Time `json:",omitzero"` // set while scheduled for deletion
+	// Forced marks a secret deleted without recovery whose name is still
+	// taken while the deletion completes (Config.ForceDeleteLag).
+	Forced   bool      `json:",omitempty"`
+	Rotation *rotation `json:",omitempty"` // nil until RotateSecret
+	Versions []*version
 }
 
 // version is one version of a secret's value. Exactly one of String and
 // Binary is set.
 type version struct {
-	ID           string
-	String       *string `json:",omitempty"`
-	Binary       []byte  `json:",omitempty"`
-	Stages       []string
-	KmsKeyID     string `json:",omitempty"` // the secret's key when the version was written; "" is the default key
-	Created      time.Time
-	LastAccessed time.Time `json:",omitzero"`
+	ID       string
+	String   *string `json:",omitempty"`
+	Binary   []byte  `json:",omitempty"`
+	Stages   []string
+	KmsKeyID string `json:",omitempty"` // the secret's key when the version was written; "" is the default key
+	// ReencryptedTo is the key UpdateSecret re-encrypted this version
+	// under when it changed the secret's key; the version stays
+	// decryptable under KmsKeyID too. "" when it was not re-encrypted.
+	ReencryptedTo string `json:",omitempty"`
+	Created       time.Time
+	LastAccessed  time.Time `json:",omitzero"`
 }
 
 type tag struct {
@@ -165,11 +172,15 @@ func dayOf(t time.Time) time.Time {
 // kmsKeyOut is the version's entry in ListSecretVersionIds' KmsKeyIds: AWS
 // names the AWS managed key "DefaultEncryptionKey" (recorded on AWS,
 // localstack's test_deprecated_secret_version_stage snapshot).
-func (v *version) kmsKeyOut() string {
+func (v *version) kmsKeyOut() []string {
+	out := []string{v.KmsKeyID}
 	if v.KmsKeyID == "" {
-		return "DefaultEncryptionKey"
+		out[0] = "DefaultEncryptionKey"
 	}
-	return v.KmsKeyID
+	if v.ReencryptedTo != "" {
+		out = append(out, v.ReencryptedTo)
+	}
+	return out
 }
 
 // describedTags is DescribeSecret's Tags: nil (absent) for a secret that

@@ -15,6 +15,8 @@ import (
 // from AWS.
 const (
 	CodeAccessDenied         = "AccessDeniedException"
+	CodeDecryptionFailure    = "DecryptionFailure"
+	CodeEncryptionFailure    = "EncryptionFailure"
 	CodeInternalServiceError = "InternalServiceError"
 	CodeInvalidNextToken     = "InvalidNextTokenException"
 	CodeInvalidParameter     = "InvalidParameterException"

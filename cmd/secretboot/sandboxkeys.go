@@ -1,0 +1,31 @@
+package main
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/secretboot/secretboot/spec"
+)
+
+// keyIDRE is the shape of a KMS key ID, the only keys the sandbox can
+// create with a given ID.
+var keyIDRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// stageKMSKeys lists the customer managed keys that the stage's secrets
+// name and that the embedded sandbox, in account and the stage's region,
+// creates with those ARNs: the sandbox encrypts secrets through KMS as AWS
+// does, and --sandbox is for trying a spec written for an account whose
+// keys exist. A key of another account or region, or named by alias, is
+// not created, and writing under it fails as it would on AWS.
+func stageKMSKeys(d *spec.Desired, account string) []string {
+	prefix := "arn:aws:kms:" + d.Region + ":" + account + ":key/"
+	var keys []string
+	for _, s := range d.Secrets {
+		id, ok := strings.CutPrefix(s.KMSKeyARN, prefix)
+		if ok && keyIDRE.MatchString(id) && !slices.Contains(keys, s.KMSKeyARN) {
+			keys = append(keys, s.KMSKeyARN)
+		}
+	}
+	return keys
+}
