@@ -18,10 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
+	sbiam "github.com/secretboot/secretboot/sandbox/iam"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 )
 
@@ -39,10 +41,10 @@ var ciStages = []struct{ stage, account, region string }{
 // authorization: the Terraform module of `policy -deployer -format
 // terraform` is validated and applied by the real terraform binary; the
 // boundary and the deployer role's only policy are then exactly the
-// documents of `policy -deployer -json`, the trust admits the stage's
-// GitHub environment and nothing else, and a second plan is empty. Then the
-// example workflows' secretboot steps run with the credentials of the
-// installed role and nothing more (workflows_test.go).
+// documents of `policy -deployer -json`, a second plan is empty, and STS
+// gives the role to a GitHub token of the stage's environment and to no
+// other. Then the example workflows' secretboot steps run with the
+// credentials that token gets (workflows_test.go).
 func TestInstallAndDeployOnSandbox(t *testing.T) {
 	tf := newTerraform(t)
 	repo := exampleRepo(t)
@@ -50,19 +52,19 @@ func TestInstallAndDeployOnSandbox(t *testing.T) {
 		t.Run(st.stage, func(t *testing.T) {
 			env := sandboxtest.Start(t, sandbox.Options{Account: st.account, Region: st.region, EnforceAuth: true})
 			out := tf.install(t, repo, st.stage, env)
-			checkInstalled(t, repo, st.stage, st.account, env, out)
+			checkInstalled(t, repo, st.stage, env, out)
 			gh := githubEnv{Endpoint: env.URL, Environments: map[string]environment{
 				st.stage: {
 					Vars:    map[string]string{"SECRETBOOT_ROLE_ARN": out.RoleARN, "AWS_REGION": st.region},
 					Secrets: map[string]string{"API_TOKEN": "tok-" + st.stage + "-0123456789abcdef"},
-					Creds:   assumeAsGitHub(t, env, out.RoleARN),
+					Creds:   asEnvironment(t, env, out.RoleARN, st.stage),
 				},
 			}}
 			if st.stage == "dev" { // the policy-files job's matrix
 				review := reviewRole(t, env, repo, st.stage, st.account)
 				gh.Environments[st.stage+"-review"] = environment{
 					Vars:  map[string]string{"SECRETBOOT_ROLE_ARN": review, "AWS_REGION": st.region},
-					Creds: assumeAsGitHub(t, env, review),
+					Creds: asEnvironment(t, env, review, st.stage+"-review"),
 				}
 			}
 			// The developer writes the reviewer files into the pull
@@ -248,8 +250,9 @@ func (tf *terraform) install(t *testing.T, repo, stage string, env *sandboxtest.
 }
 
 module "deployer" {
-  source            = %q
-  github_repository = %q
+  source                      = %q
+  github_repository           = %q
+  create_github_oidc_provider = true # the sandbox is the account: it has none yet
 }
 
 output "role_arn" {
@@ -283,7 +286,7 @@ output "boundary_policy_arn" {
 
 // checkInstalled compares what the module created with
 // `policy -deployer -json`, and evaluates the trust it installed.
-func checkInstalled(t *testing.T, repo, stage, account string, env *sandboxtest.Env, out installed) {
+func checkInstalled(t *testing.T, repo, stage string, env *sandboxtest.Env, out installed) {
 	t.Helper()
 	ctx := context.Background()
 	docs := deployerJSON(t, filepath.Join(repo, "secrets"), stage)
@@ -324,50 +327,30 @@ func checkInstalled(t *testing.T, repo, stage, account string, env *sandboxtest.
 	}
 	sameDocument(t, "installed boundary", aws.ToString(v.PolicyVersion.Document), docs.Boundary.Document)
 
-	// The trust: GitHub's token for the stage's environment of the
-	// repository, with STS's audience, and no other.
-	role, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name(out.RoleARN))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	trust := parseDocument(t, aws.ToString(role.Role.AssumeRolePolicyDocument))
-	provider := "arn:aws:iam::" + account + ":oidc-provider/token.actions.githubusercontent.com"
-	for _, c := range []struct {
-		sub, aud string
-		want     policy.Decision
-	}{
-		{"repo:" + githubRepository + ":environment:" + stage, "sts.amazonaws.com", policy.Allowed},
-		{"repo:" + githubRepository + ":environment:" + stage + "-review", "sts.amazonaws.com", policy.ImplicitDeny},
-		{"repo:" + githubRepository + ":environment:other", "sts.amazonaws.com", policy.ImplicitDeny},
-		{"repo:" + githubRepository + ":pull_request", "sts.amazonaws.com", policy.ImplicitDeny},
-		{"repo:" + githubRepository + ":ref:refs/heads/main", "sts.amazonaws.com", policy.ImplicitDeny},
-		{"repo:octo-org/fork:environment:" + stage, "sts.amazonaws.com", policy.ImplicitDeny},
-		{"repo:" + githubRepository + ":environment:" + stage, "https://github.com/octo-org", policy.ImplicitDeny},
+	// The trust, through STS as configure-aws-credentials calls it:
+	// GitHub's token for the stage's environment of the repository, with
+	// STS's audience, and no other.
+	for _, c := range []struct{ sub, aud, code string }{
+		{"repo:" + githubRepository + ":environment:" + stage, "sts.amazonaws.com", ""},
+		{"repo:" + githubRepository + ":environment:" + stage + "-review", "sts.amazonaws.com", "AccessDenied"},
+		{"repo:" + githubRepository + ":environment:other", "sts.amazonaws.com", "AccessDenied"},
+		{"repo:" + githubRepository + ":pull_request", "sts.amazonaws.com", "AccessDenied"},
+		{"repo:" + githubRepository + ":ref:refs/heads/main", "sts.amazonaws.com", "AccessDenied"},
+		{"repo:octo-org/fork:environment:" + stage, "sts.amazonaws.com", "AccessDenied"},
+		{"repo:" + githubRepository + ":environment:" + stage, "https://github.com/octo-org", "InvalidIdentityToken"},
 	} {
-		got := policy.Evaluate(policy.PolicySet{Resource: trust}, policy.Request{
-			Principal: provider, Action: "sts:AssumeRoleWithWebIdentity", Resource: out.RoleARN,
-			Context: map[string][]string{
-				"token.actions.githubusercontent.com:sub": {c.sub},
-				"token.actions.githubusercontent.com:aud": {c.aud},
-			},
-		}).Decision
-		if got != c.want {
-			t.Errorf("token sub %s aud %s: trust says %s, want %s", c.sub, c.aud, got, c.want)
+		_, err := githubToken(t, env, out.RoleARN, c.sub, c.aud)
+		var code string
+		var api smithy.APIError
+		if errors.As(err, &api) {
+			code = api.ErrorCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != c.code {
+			t.Errorf("token sub %s aud %s: STS says %q (%v), want %q", c.sub, c.aud, code, err, c.code)
 		}
 	}
-}
-
-func parseDocument(t *testing.T, encoded string) *policy.Document {
-	t.Helper()
-	s, err := url.QueryUnescape(encoded) // IAM returns documents URL-encoded
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := policy.Parse([]byte(s))
-	if err != nil {
-		t.Fatalf("%v\n%s", err, s)
-	}
-	return d
 }
 
 // sameDocument compares a document IAM returned with one of -json, as
@@ -390,41 +373,37 @@ func sameDocument(t *testing.T, what, encoded string, want json.RawMessage) {
 	}
 }
 
-// assumeAsGitHub stands in for aws-actions/configure-aws-credentials, which
-// exchanges the job's OIDC token for the role's credentials
-// (AssumeRoleWithWebIdentity, which the sandbox does not serve): the
-// administrator adds itself to the role's trust and assumes the role.
-// The credentials are those of the role as installed, permissions and all;
-// the trust's conditions on the token are checked in checkInstalled.
-func assumeAsGitHub(t *testing.T, env *sandboxtest.Env, roleARN string) aws.Credentials {
+// githubToken does what aws-actions/configure-aws-credentials does with a
+// job's OIDC token: AssumeRoleWithWebIdentity, unsigned, the token being
+// the credential. The sandbox plays GitHub's issuer and signs the token.
+func githubToken(t *testing.T, env *sandboxtest.Env, roleARN, subject, audience string) (aws.Credentials, error) {
 	t.Helper()
-	ctx := context.Background()
-	who, err := sts.NewFromConfig(env.Config).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	tok, err := env.Server.WebIdentityToken(sbiam.TokenClaims{Issuer: "https://token.actions.githubusercontent.com", Subject: subject, Audience: audience})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := iam.NewFromConfig(env.Config)
-	name := roleARN[strings.LastIndex(roleARN, "/")+1:]
-	role, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	trust := parseDocument(t, aws.ToString(role.Role.AssumeRolePolicyDocument))
-	trust.Statement = append(trust.Statement, policy.Statement{
-		Sid: "TestStandsInForGitHubOIDC", Effect: policy.Allow, Action: policy.StringList{"sts:AssumeRole"},
-		Principal: &policy.Principal{Values: map[string]policy.StringList{"AWS": {aws.ToString(who.Arn)}}},
+	anon := sts.NewFromConfig(sandboxtest.Config(env.URL, env.Config.Region, aws.AnonymousCredentials{}))
+	out, err := anon.AssumeRoleWithWebIdentity(context.Background(), &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn: aws.String(roleARN), RoleSessionName: aws.String("GitHubActions"), WebIdentityToken: aws.String(tok),
 	})
-	if _, err := c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(name), PolicyDocument: aws.String(string(trust.Compact()))}); err != nil {
-		t.Fatal(err)
-	}
-	out, err := sts.NewFromConfig(env.Config).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("GitHubActions")})
 	if err != nil {
-		t.Fatal(err)
+		return aws.Credentials{}, err
 	}
 	return aws.Credentials{
 		AccessKeyID: aws.ToString(out.Credentials.AccessKeyId), SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey),
 		SessionToken: aws.ToString(out.Credentials.SessionToken),
+	}, nil
+}
+
+// asEnvironment returns the credentials a job in GitHub environment envName
+// of the repository gets for roleARN.
+func asEnvironment(t *testing.T, env *sandboxtest.Env, roleARN, envName string) aws.Credentials {
+	t.Helper()
+	c, err := githubToken(t, env, roleARN, "repo:"+githubRepository+":environment:"+envName, "sts.amazonaws.com")
+	if err != nil {
+		t.Fatalf("environment %s assuming %s: %v", envName, roleARN, err)
 	}
+	return c
 }
 
 // exampleRepo lays out a git repository as the example expects: the spec

@@ -151,8 +151,8 @@ func (g githubEnv) run(t *testing.T, repo, stage, script string) {
 // would give it. A job with a stage matrix runs its row for stage; a job
 // runs when it has no GitHub environment or one of g's.
 // actions/checkout, setup-go and the install step are the repository and
-// the secretboot on PATH; configure-aws-credentials gives the role's
-// credentials (see assumeAsGitHub).
+// the secretboot on PATH; configure-aws-credentials gives the credentials
+// of the environment's token (see githubToken).
 func runWorkflow(t *testing.T, repo, file, stage string, g githubEnv) {
 	t.Helper()
 	src, err := os.ReadFile(filepath.Join(repo, ".github", "workflows", file))
