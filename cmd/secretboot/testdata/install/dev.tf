@@ -322,12 +322,8 @@ resource "aws_iam_role_policy" "deployer" {
     {
       "Sid": "DenyBelowTheStagePath",
       "Effect": "Deny",
-      "Action": "iam:*",
-      "Resource": [
-        "arn:aws:iam::111111111111:instance-profile/secretboot/ci-demo/dev/*/*",
-        "arn:aws:iam::111111111111:policy/secretboot/ci-demo/dev/*/*",
-        "arn:aws:iam::111111111111:role/secretboot/ci-demo/dev/*/*"
-      ]
+      "NotAction": "iam:SimulatePrincipalPolicy",
+      "Resource": "arn:aws:iam::111111111111:*/secretboot/ci-demo/dev/*/*"
     },
     {
       "Sid": "DenyWritesToTheBoundary",

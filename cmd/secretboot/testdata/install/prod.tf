@@ -356,12 +356,8 @@ resource "aws_iam_role_policy" "deployer" {
     {
       "Sid": "DenyBelowTheStagePath",
       "Effect": "Deny",
-      "Action": "iam:*",
-      "Resource": [
-        "arn:aws:iam::222222222222:instance-profile/secretboot/ci-demo/prod/*/*",
-        "arn:aws:iam::222222222222:policy/secretboot/ci-demo/prod/*/*",
-        "arn:aws:iam::222222222222:role/secretboot/ci-demo/prod/*/*"
-      ]
+      "NotAction": "iam:SimulatePrincipalPolicy",
+      "Resource": "arn:aws:iam::222222222222:*/secretboot/ci-demo/prod/*/*"
     },
     {
       "Sid": "DenyWritesToTheBoundary",
