@@ -211,6 +211,8 @@ func TestNoLeakCommands(t *testing.T) {
 	w.run(0, "validate", "--spec", "spec")
 	w.run(0, "validate", "-json", "--spec", "spec")
 	w.run(0, "validate", "-all-stages", "--spec", "spec")
+	w.run(0, "stages", "--spec", "spec")
+	w.run(0, "stages", "-json", "--spec", "spec")
 
 	foreign := newCanary("foreign")
 	s.add(foreign)
