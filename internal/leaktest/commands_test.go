@@ -211,6 +211,8 @@ func TestNoLeakCommands(t *testing.T) {
 	w.run(0, "validate", "--spec", "spec")
 	w.run(0, "validate", "-json", "--spec", "spec")
 	w.run(0, "validate", "-all-stages", "--spec", "spec")
+	w.run(0, "stages", "--spec", "spec")
+	w.run(0, "stages", "-json", "--spec", "spec")
 
 	foreign := newCanary("foreign")
 	s.add(foreign)
@@ -284,6 +286,8 @@ func TestNoLeakCommands(t *testing.T) {
 	w.run(0, cmd("policy", "-deployer")...)
 	w.run(0, cmd("policy", "-deployer", "-json")...)
 	w.run(0, cmd("policy", "-deployer", "-dir", "out/deployer")...)
+	w.run(0, cmd("policy", "-deployer", "-format", "terraform", "-dir", "out/installer")...)
+	w.run(0, cmd("policy", "-deployer", "-format", "cloudformation")...)
 	w.run(0, "man", "out/man")
 	w.run(0, "completion", "bash")
 	w.run(0, cmd("__complete", "plan", "--stage", "")...)
