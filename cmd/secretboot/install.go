@@ -214,7 +214,7 @@ func runInstaller(opts policyOptions, format string, d *spec.Desired) error {
 	fmt.Fprintf(w, "The stage's GitHub environment then assumes %s (docs/ci.md).\n", role)
 	if d.NamePrefix == "" {
 		fmt.Fprintf(w, "%s the stage's name_prefix is empty, so the deployer policy lets the deployer write every secret of the account and region; set a name_prefix.\n",
-			paint(opts.IO.ColorEnabled, red, "Warning:"))
+			opts.IO.Colors().Caution("Warning:"))
 	}
 	return nil
 }
