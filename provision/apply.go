@@ -93,12 +93,20 @@ func (e *StalePlanError) Error() string {
 	return "the plan is stale: " + e.Reason + "; run plan again"
 }
 
+// ErrPlanWithoutPayloads refuses a plan made with DiffOptions.NoPayloads:
+// it never compared a payload, so applying it could not tell which to
+// write.
+var ErrPlanWithoutPayloads = errors.New("this plan was made without the payload sources (plan -no-payloads): it shows the structure for review and cannot be applied; run plan -out with the payload sources set, and apply that plan")
+
 // Apply carries out a plan. It re-observes the stage first and refuses the
 // plan when the spec or the live state changed since it was made (so a
 // saved plan is applied exactly as reviewed), then applies changes in order
 // roles → secrets → policies → instance profiles, with deletions of roles
 // last. Independent changes of a phase run in parallel.
 func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts ApplyOptions) (*ApplyResult, error) {
+	if plan.PayloadsNotCompared {
+		return nil, ErrPlanWithoutPayloads
+	}
 	if d.PayloadsSkipped && !plan.Destroy {
 		return nil, errPayloadsSkipped
 	}

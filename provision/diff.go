@@ -13,6 +13,10 @@ import (
 type DiffOptions struct {
 	// Destroy plans the removal of everything the stage owns.
 	Destroy bool
+	// NoPayloads plans without the payload sources (the stage evaluated
+	// with spec.EvalOptions.SkipPayloads, observed by ObserveStructure):
+	// every structural change, no payload compared, for review only.
+	NoPayloads bool
 	// Regenerate names generated values to replace: a secret ("app/db" or
 	// its full name) for all its generated values, or "secret.field" for one
 	// field.
@@ -64,8 +68,11 @@ func Diff(d *spec.Desired, o *Observed, opts DiffOptions) (*Plan, error) {
 // diffIntent is Diff with the intent resolved, which Apply keeps to
 // execute the plan with.
 func diffIntent(d *spec.Desired, o *Observed, in *Intent, opts DiffOptions) (*Plan, error) {
-	if d.PayloadsSkipped && !opts.Destroy {
+	if d.PayloadsSkipped && !opts.Destroy && !opts.NoPayloads {
 		return nil, errPayloadsSkipped
+	}
+	if opts.NoPayloads && (opts.Destroy || len(opts.Regenerate) > 0) {
+		return nil, errors.New("a plan without payloads compares none, so it cannot destroy (which never needs them) or regenerate")
 	}
 	if o.Account == "" {
 		return nil, errors.New("diff: the observed state has no account")
@@ -87,9 +94,10 @@ func diffIntent(d *spec.Desired, o *Observed, in *Intent, opts DiffOptions) (*Pl
 			Project: d.Project, Stage: d.Stage, Account: o.Account, Region: o.Region,
 			CallerARN: o.CallerARN, CredentialSource: o.CredentialSource, SpecHash: d.SpecHash,
 		},
-		Destroy:    opts.Destroy,
-		Regenerate: sortedCopy(opts.Regenerate),
-		Observed:   fingerprint(o),
+		Destroy:             opts.Destroy,
+		PayloadsNotCompared: opts.NoPayloads,
+		Regenerate:          sortedCopy(opts.Regenerate),
+		Observed:            fingerprint(o),
 	}
 	if o.LongTermKey {
 		p.Header.Warnings = append(p.Header.Warnings, "the credentials are a long-term access key (AKIA…); prefer a role (SSO, assume_role_arn, web identity)")
@@ -106,7 +114,7 @@ func diffIntent(d *spec.Desired, o *Observed, in *Intent, opts DiffOptions) (*Pl
 	if err := errors.Join(df.errs...); err != nil {
 		return nil, err
 	}
-	if o.StageKey != nil && o.stageKey.IsEmpty() && !opts.Destroy && df.ownedSecrets > 0 {
+	if o.StageKey != nil && o.stageKey.IsEmpty() && !opts.Destroy && !opts.NoPayloads && df.ownedSecrets > 0 {
 		p.Header.Warnings = append(p.Header.Warnings, "the stage key cannot be read, so secretboot cannot tell whether payloads are current; every payload will be rewritten")
 	}
 	p.Header.Warnings = append(p.Header.Warnings, df.warnings...)

@@ -97,6 +97,9 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 		c.Action = ActionCreate
 		creating(s, sc)
 		sc.Rotation = rotationChange(s, nil)
+		if df.opts.NoPayloads {
+			sc.Payload = &PayloadChange{Status: PayloadNotCompared, Sensitive: "(sensitive)"}
+		}
 		return c, true
 	}
 	sc.ARN = os.ARN
@@ -135,6 +138,9 @@ func (df *differ) secretChange(s *spec.Secret, os *ObservedSecret) (Change, bool
 	if len(tc) > 0 {
 		sc.Tags = tc
 		changed = true
+	}
+	if df.opts.NoPayloads {
+		return c, changed
 	}
 	if !owns {
 		cancel := sc.Rotation != nil && sc.Rotation.Op == RotationCancel

@@ -188,6 +188,20 @@ type ObservedProfile struct {
 // one ListSecretVersionIds (observeHistory); a converged secret costs
 // nothing.
 func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error) {
+	return observe(ctx, s, d, true)
+}
+
+// ObserveStructure is Observe without the stage key: for a plan that does
+// not compare payloads (DiffOptions.NoPayloads), which then needs no
+// secretsmanager:GetSecretValue at all. The key is what version tokens and
+// ownership marks are checked with, so such a plan takes the stage's tags
+// as proof of ownership and cannot tell a forged tag; it is for review and
+// cannot be applied.
+func ObserveStructure(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error) {
+	return observe(ctx, s, d, false)
+}
+
+func observe(ctx context.Context, s *Session, d *spec.Desired, readStageKey bool) (*Observed, error) {
 	o := &Observed{
 		Account:          s.Identity.Account,
 		Region:           s.Region,
@@ -206,7 +220,7 @@ func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error
 		Policies:         map[string]*ObservedPolicy{},
 	}
 	services := []func() error{
-		func() error { return o.observeSecrets(ctx, s, d) },
+		func() error { return o.observeSecrets(ctx, s, d, readStageKey) },
 		func() error { return o.observeRoles(ctx, s, d) },
 	}
 	if err := forEachParallel(services, len(services), func(observe func() error) error { return observe() }); err != nil {

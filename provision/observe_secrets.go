@@ -13,7 +13,7 @@ import (
 
 // observeSecrets lists the stage's secrets (one paginated ListSecrets by
 // name prefix) and reads the stage key when the stage owns it.
-func (o *Observed) observeSecrets(ctx context.Context, s *Session, d *spec.Desired) error {
+func (o *Observed) observeSecrets(ctx context.Context, s *Session, d *spec.Desired, readStageKey bool) error {
 	in := &secretsmanager.ListSecretsInput{
 		IncludePlannedDeletion: aws.Bool(true),
 		MaxResults:             aws.Int32(100),
@@ -65,6 +65,9 @@ func (o *Observed) observeSecrets(ctx context.Context, s *Session, d *spec.Desir
 			}
 			o.Secrets[name] = os
 		}
+	}
+	if !readStageKey {
+		return nil
 	}
 	return o.readStageKey(ctx, s, d)
 }

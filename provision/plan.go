@@ -2,18 +2,22 @@ package provision
 
 // FormatVersion is the version of the JSON plan format (docs/plan-json.md).
 // It changes in its major part when a field changes meaning or disappears.
-const FormatVersion = "1.2"
+const FormatVersion = "1.3"
 
 // Plan is the result of Diff: what apply would change, and nothing secret.
 // It is a plain value that marshals to the documented JSON format; it holds
 // no payload, no payload digest and no sealed value.
 type Plan struct {
-	FormatVersion string   `json:"format_version"`
-	Header        Header   `json:"header"`
-	Destroy       bool     `json:"destroy,omitempty"`
-	Regenerate    []string `json:"regenerate,omitempty"`
-	Changes       []Change `json:"changes"`
-	Summary       Summary  `json:"summary"`
+	FormatVersion string `json:"format_version"`
+	Header        Header `json:"header"`
+	Destroy       bool   `json:"destroy,omitempty"`
+	// PayloadsNotCompared marks a plan made without the payload sources
+	// (DiffOptions.NoPayloads): it shows every structural change but not
+	// whether a payload changed, and cannot be applied.
+	PayloadsNotCompared bool     `json:"payloads_not_compared,omitempty"`
+	Regenerate          []string `json:"regenerate,omitempty"`
+	Changes             []Change `json:"changes"`
+	Summary             Summary  `json:"summary"`
 	// Observed is what the plan was computed from, so that applying a saved
 	// plan can refuse it when AWS changed in between.
 	Observed Fingerprint `json:"observed"`
@@ -107,6 +111,7 @@ const (
 	PayloadChangedOutside PayloadStatus = "changed-outside" // AWSCURRENT is a version secretboot did not write
 	PayloadRestoreStage   PayloadStatus = "restore-stage"   // the expected version exists but lost AWSCURRENT
 	PayloadUnverified     PayloadStatus = "unverified"      // the stage key is missing, so the version cannot be checked
+	PayloadNotCompared    PayloadStatus = "not-compared"    // a new secret in a plan without payload sources
 )
 
 // Field is a field name of an object payload; names are not sensitive.
@@ -119,7 +124,7 @@ type Field struct {
 // kind, the field names and why it is written.
 type PayloadChange struct {
 	Status PayloadStatus `json:"status"`
-	Kind   string        `json:"kind"` // string | object | binary
+	Kind   string        `json:"kind,omitempty"` // string | object | binary; "" when not compared
 	Fields []Field       `json:"fields,omitempty"`
 	// FieldsHidden: the declared field names come from a sensitive source,
 	// so Fields lists only the generated ones.

@@ -85,6 +85,11 @@ func (a *app) runApply(ctx context.Context, opts applyOptions) error {
 		if err != nil {
 			return err
 		}
+		// Refused before the stage is evaluated: the payload sources it
+		// would ask for are beside the point.
+		if p.PayloadsNotCompared {
+			return provision.ErrPlanWithoutPayloads
+		}
 		saved = p
 		if requested == "" {
 			requested = p.Header.Stage

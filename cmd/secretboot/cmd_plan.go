@@ -20,6 +20,7 @@ type planOptions struct {
 	DetailedExitCode bool
 	FailOnBroadening bool
 	Destroy          bool
+	NoPayloads       bool
 	Regenerate       []string
 	// Mask rewrites the saved plan before it is written (the output masker).
 	Mask provision.Mask
@@ -39,7 +40,14 @@ appear only as (sensitive) with their field names.
 
 With -detailed-exitcode, plan exits 2 when there are changes. With
 -fail-on-broadening, plan exits 3 when a role would gain access it does not
-have (checked before -detailed-exitcode).`,
+have (checked before -detailed-exitcode).
+
+With -no-payloads, plan needs no payload source (env(), file()) and reads no
+secret value, not even the stage key: it shows every structural change
+(secrets added, removed, restored, readers, roles, trust, grants with their
+BROADENS marks) and marks payloads as not compared, for a pull request's
+review. Its exit codes follow -detailed-exitcode and -fail-on-broadening; it
+can be saved, but a saved payload-less plan cannot be applied.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.JSON && opts.Markdown {
@@ -47,8 +55,11 @@ have (checked before -detailed-exitcode).`,
 			}
 			opts.IO, opts.Mask = a.streams, a.maskFile
 			opts.ApplyCommand = commandLine(cmd, "apply", opts.Out)
+			if opts.NoPayloads && (opts.Destroy || len(opts.Regenerate) > 0) {
+				return errors.New("-no-payloads compares no payload: it cannot be combined with -destroy (which never reads one) or -regenerate")
+			}
 			use := needsPayloads
-			if opts.Destroy {
+			if opts.Destroy || opts.NoPayloads {
 				use = noPayloads
 			}
 			return a.withStage(cmd.Context(), a.requestedStage(), use, func(d *spec.Desired, s *provision.Session) error {
@@ -63,6 +74,7 @@ have (checked before -detailed-exitcode).`,
 	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes")
 	f.BoolVar(&opts.FailOnBroadening, "fail-on-broadening", false, "exit 3 when a grant widens access")
 	f.BoolVar(&opts.Destroy, "destroy", false, "plan the removal of everything the stage owns")
+	f.BoolVar(&opts.NoPayloads, "no-payloads", false, "plan without the payload sources: structure only, for review; cannot be applied")
 	addRegenerateFlag(cmd, &opts.Regenerate)
 	return cmd
 }
@@ -72,7 +84,7 @@ func addRegenerateFlag(cmd *cobra.Command, dst *[]string) {
 }
 
 func runPlan(ctx context.Context, opts planOptions, d *spec.Desired, s *provision.Session) error {
-	p, err := computePlan(ctx, d, s, provision.DiffOptions{Destroy: opts.Destroy, Regenerate: opts.Regenerate})
+	p, err := computePlan(ctx, d, s, provision.DiffOptions{Destroy: opts.Destroy, NoPayloads: opts.NoPayloads, Regenerate: opts.Regenerate})
 	if err != nil {
 		return err
 	}
@@ -91,7 +103,11 @@ func runPlan(ctx context.Context, opts planOptions, d *spec.Desired, s *provisio
 		if err := provision.WritePlanFile(opts.Out, p, opts.Mask); err != nil {
 			return err
 		}
-		if !opts.JSON && !opts.Markdown {
+		switch {
+		case opts.JSON || opts.Markdown:
+		case p.PayloadsNotCompared:
+			fmt.Fprintf(opts.IO.Out, "\nSaved the plan to %s, for review: a plan without payloads cannot be applied.\n", opts.Out)
+		default:
 			fmt.Fprintf(opts.IO.Out, "\nSaved the plan to %s; apply it with:\n  %s\n", opts.Out, opts.ApplyCommand)
 		}
 	}
@@ -108,7 +124,11 @@ func runPlan(ctx context.Context, opts planOptions, d *spec.Desired, s *provisio
 
 // computePlan observes the stage and diffs it against the spec.
 func computePlan(ctx context.Context, d *spec.Desired, s *provision.Session, do provision.DiffOptions) (*provision.Plan, error) {
-	o, err := provision.Observe(ctx, s, d)
+	observe := provision.Observe
+	if do.NoPayloads {
+		observe = provision.ObserveStructure
+	}
+	o, err := observe(ctx, s, d)
 	if err != nil {
 		return nil, err
 	}

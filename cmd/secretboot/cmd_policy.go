@@ -35,6 +35,7 @@ func newPolicyCmd(a *app) *cobra.Command {
 	var (
 		opts      policyOptions
 		allStages bool
+		format    string // with -deployer: json or an installer (install.go)
 	)
 	cmd := &cobra.Command{
 		Use:   "policy",
@@ -60,7 +61,12 @@ instead what an administrator installs once per stage (docs/security.md):
 {"deployer_policy": …, "boundary_policy": {"name", "path", "document"},
 "import_policy": …}, the last being the separate grant that import needs.
 With -dir DIR it writes them to DIR as deployer-policy.json,
-boundary-policy.json and import-policy.json, canonical and byte-stable.`,
+boundary-policy.json and import-policy.json, canonical and byte-stable.
+With -format terraform or -format cloudformation it prints (with -dir, writes
+to DIR/main.tf or DIR/secretboot-deployer.yaml) an installer of the same
+documents: the boundary, a deployer role holding the deployer policy, and its
+trust in GitHub Actions' OIDC tokens for one repository and environment
+(docs/ci.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.IO, opts.Mask = a.streams, a.maskFile
@@ -76,6 +82,10 @@ boundary-policy.json and import-policy.json, canonical and byte-stable.`,
 				if !cmd.Flags().Changed("dir") {
 					opts.Dir = ""
 				}
+				if err := checkFormat(format, opts.JSON); err != nil {
+					return err
+				}
+				opts.JSON = opts.JSON || format == formatJSON
 				if opts.JSON && opts.Dir != "" {
 					return errors.New("-json prints the policies on stdout, -dir writes them to files: choose one")
 				}
@@ -83,10 +93,13 @@ boundary-policy.json and import-policy.json, canonical and byte-stable.`,
 				if err != nil {
 					return err
 				}
+				if _, ok := installerFile[format]; ok {
+					return runInstaller(opts, format, d)
+				}
 				return runDeployerPolicy(opts, d)
 			}
-			if opts.JSON {
-				return errors.New("-json applies to -deployer only")
+			if opts.JSON || format != "" {
+				return errors.New("-json and -format apply to -deployer only")
 			}
 			if opts.Dir == "" || opts.Dir == policyDirDefault {
 				opts.Dir = filepath.Join(a.common.specDir, "policies")
@@ -127,6 +140,7 @@ boundary-policy.json and import-policy.json, canonical and byte-stable.`,
 	f.BoolVar(&allStages, "all-stages", false, "every stage of the spec, one after the other")
 	f.BoolVar(&opts.Deployer, "deployer", false, "print the policy the deployer of the stage needs; no AWS access")
 	f.BoolVar(&opts.JSON, "json", false, "with -deployer: print the deployer, boundary and import policies as one JSON object")
+	f.StringVar(&format, "format", "", "with -deployer: `FORMAT` json (as -json), terraform or cloudformation (an installer, docs/ci.md)")
 	return cmd
 }
 

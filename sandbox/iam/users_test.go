@@ -63,7 +63,7 @@ func TestUsersAndGroups(t *testing.T) {
 		t.Errorf("GetUserPolicy document = %s, want %s", got, doc)
 	}
 	_, err = c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("big"),
-		PolicyDocument: aws.String(allowDoc("secretsmanager:GetSecretValue", strings.Repeat("a", 2000)))})
+		PolicyDocument: aws.String(allowDoc("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:000000000000:secret:"+strings.Repeat("a", 2000)))})
 	wantAPIError(t, err, "LimitExceeded", http.StatusConflict)
 
 	gg, err := c.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String("admins")})

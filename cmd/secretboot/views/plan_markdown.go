@@ -26,6 +26,9 @@ func Markdown(w io.Writer, p *provision.Plan) error {
 	for _, warn := range h.Warnings {
 		fmt.Fprintf(&b, "> **Warning:** %s\n\n", mdEscape(warn))
 	}
+	if p.PayloadsNotCompared {
+		fmt.Fprintf(&b, "> **Note:** %s\n\n", mdEscape(NoPayloadsNote))
+	}
 	if p.Empty() {
 		b.WriteString("**No changes.** The stage matches the spec.\n")
 		_, err := io.WriteString(w, b.String())

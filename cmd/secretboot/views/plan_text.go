@@ -36,6 +36,9 @@ func Text(w io.Writer, p *provision.Plan, colors Colors) error {
 	for _, warn := range h.Warnings {
 		t.printf("  %s %s\n", t.c.Caution("warning:"), warn)
 	}
+	if p.PayloadsNotCompared {
+		t.printf("  %s %s\n", t.c.Caution("note:"), NoPayloadsNote)
+	}
 	t.printf("\n")
 	if p.Empty() {
 		t.printf("No changes. The stage matches the spec.\n")
@@ -146,6 +149,9 @@ func (t *textWriter) secret(c provision.Change) {
 	}
 }
 
+// NoPayloadsNote heads a plan made without the payload sources.
+const NoPayloadsNote = "payloads not compared (sources not available): this plan shows every structural change, not whether a payload changed, and cannot be applied; ownership is taken from tags (the stage key is not read)"
+
 // PayloadSummary says what happens to a payload without showing it.
 func PayloadSummary(p *provision.PayloadChange) string {
 	var b strings.Builder
@@ -165,6 +171,8 @@ func PayloadSummary(p *provision.PayloadChange) string {
 		}
 	case provision.PayloadUnverified:
 		b.WriteString(" cannot be verified (no stage key), will be rewritten")
+	case provision.PayloadNotCompared:
+		b.WriteString(" not compared (sources not available)")
 	}
 	switch {
 	case p.Generated:
