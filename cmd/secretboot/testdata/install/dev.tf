@@ -75,9 +75,33 @@ resource "aws_iam_policy" "boundary" {
       "Resource": "arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/*"
     },
     {
+      "Sid": "RotateOwnedStageSecrets",
+      "Effect": "Allow",
+      "Action": [
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage"
+      ],
+      "Resource": "arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/*",
+      "Condition": {
+        "StringEquals": {
+          "aws:ResourceTag/secretboot:project": "ci-demo",
+          "aws:ResourceTag/secretboot:stage": "dev"
+        }
+      }
+    },
+    {
+      "Sid": "RotationRandomPassword",
+      "Effect": "Allow",
+      "Action": "secretsmanager:GetRandomPassword",
+      "Resource": "*"
+    },
+    {
       "Sid": "DecryptStageSecretsViaSecretsManager",
       "Effect": "Allow",
-      "Action": "kms:Decrypt",
+      "Action": [
+        "kms:Decrypt",
+        "kms:GenerateDataKey"
+      ],
       "Resource": "*",
       "Condition": {
         "ArnLike": {
@@ -147,10 +171,12 @@ resource "aws_iam_role_policy" "deployer" {
       "Sid": "ManageOwnedSecrets",
       "Effect": "Allow",
       "Action": [
+        "secretsmanager:CancelRotateSecret",
         "secretsmanager:CreateSecret",
         "secretsmanager:DeleteSecret",
         "secretsmanager:PutSecretValue",
         "secretsmanager:RestoreSecret",
+        "secretsmanager:RotateSecret",
         "secretsmanager:TagResource",
         "secretsmanager:UntagResource",
         "secretsmanager:UpdateSecret",

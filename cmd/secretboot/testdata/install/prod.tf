@@ -75,9 +75,33 @@ resource "aws_iam_policy" "boundary" {
       "Resource": "arn:aws:secretsmanager:eu-west-1:222222222222:secret:prod/*"
     },
     {
+      "Sid": "RotateOwnedStageSecrets",
+      "Effect": "Allow",
+      "Action": [
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage"
+      ],
+      "Resource": "arn:aws:secretsmanager:eu-west-1:222222222222:secret:prod/*",
+      "Condition": {
+        "StringEquals": {
+          "aws:ResourceTag/secretboot:project": "ci-demo",
+          "aws:ResourceTag/secretboot:stage": "prod"
+        }
+      }
+    },
+    {
+      "Sid": "RotationRandomPassword",
+      "Effect": "Allow",
+      "Action": "secretsmanager:GetRandomPassword",
+      "Resource": "*"
+    },
+    {
       "Sid": "DecryptStageSecretsViaSecretsManager",
       "Effect": "Allow",
-      "Action": "kms:Decrypt",
+      "Action": [
+        "kms:Decrypt",
+        "kms:GenerateDataKey"
+      ],
       "Resource": "*",
       "Condition": {
         "ArnLike": {
@@ -181,10 +205,12 @@ resource "aws_iam_role_policy" "deployer" {
       "Sid": "ManageOwnedSecrets",
       "Effect": "Allow",
       "Action": [
+        "secretsmanager:CancelRotateSecret",
         "secretsmanager:CreateSecret",
         "secretsmanager:DeleteSecret",
         "secretsmanager:PutSecretValue",
         "secretsmanager:RestoreSecret",
+        "secretsmanager:RotateSecret",
         "secretsmanager:TagResource",
         "secretsmanager:UntagResource",
         "secretsmanager:UpdateSecret",
