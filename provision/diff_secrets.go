@@ -275,6 +275,8 @@ func ownsValue(s *spec.Secret, os *ObservedSecret) bool {
 // says it already.
 func rotationNote(s *spec.Secret, os *ObservedSecret, regenerating bool) string {
 	switch {
+	case s.Rotation != nil && regenerating:
+		return fmt.Sprintf("secret %s: its generated fields are its declared rotation's, so they are not regenerated", s.Name)
 	case s.ValueOwner == spec.ValueOwnerRotation && regenerating:
 		return fmt.Sprintf("secret %s: value_owner = %q: its value is the rotator's, so it is not regenerated", s.Name, spec.ValueOwnerRotation)
 	case !os.RotationEnabled || s.ValueOwner == spec.ValueOwnerRotation:

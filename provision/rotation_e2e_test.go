@@ -3,6 +3,8 @@ package provision_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -121,6 +123,12 @@ func TestRotationEndToEnd(t *testing.T) {
 	}
 	if rotated["host"] != "db.internal" || rotated["username"] != "app" {
 		t.Fatalf("the rotations changed declared fields: host %q, username %q", rotated["host"], rotated["username"])
+	}
+
+	// --regenerate leaves the rotator's field alone, and says so.
+	p = plan(t, s, d, provision.DiffOptions{Regenerate: []string{"app/db.password"}})
+	if c := payloadOf(p, db); c != nil || !slices.ContainsFunc(p.Header.Warnings, func(w string) bool { return strings.Contains(w, "not regenerated") }) {
+		t.Errorf("--regenerate of the rotating field planned %+v, warnings %q", c, p.Header.Warnings)
 	}
 
 	// A declared field changes: the write keeps the rotated password.
