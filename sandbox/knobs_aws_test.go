@@ -69,6 +69,37 @@ func TestPropagateWrites(t *testing.T) {
 	}
 }
 
+// TestPropagationRefusals: a role created while the sandbox runs is
+// refused at least PropagationRefusals times even when its first write
+// comes after PropagationDelay (a slow caller), and Stats counts each
+// refusal.
+func TestPropagationRefusals(t *testing.T) {
+	clk := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	env := sandboxtest.Start(t, sandbox.Options{PropagationDelay: 5 * time.Second, PropagateWrites: true, PropagationRefusals: 2, Now: clk.Now})
+	ctx := context.Background()
+	c := iam.NewFromConfig(env.Config)
+	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("web"), AssumeRolePolicyDocument: aws.String(trustEC2)}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Minute) // long after the delay
+	put := func() error {
+		_, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("web"), PolicyName: aws.String("read"),
+			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`)})
+		return err
+	}
+	for i := range 2 {
+		if code, _ := errorOf(put()); code != "NoSuchEntity" {
+			t.Errorf("write %d of a role created while the sandbox runs: %q, want NoSuchEntity", i+1, code)
+		}
+	}
+	if err := put(); err != nil {
+		t.Errorf("third write: %v", err)
+	}
+	if got := env.Server.Stats().Propagating["iam.PutRolePolicy"]; got != 2 {
+		t.Errorf("Stats.Propagating[iam.PutRolePolicy] = %d, want 2", got)
+	}
+}
+
 // TestForceDeleteLag: with ForceDeleteLag, a secret deleted without
 // recovery keeps its name for that long (CreateSecret is
 // InvalidRequestException, the secret cannot be restored), then is gone.

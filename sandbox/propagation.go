@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/secretboot/secretboot/policy"
-	"github.com/secretboot/secretboot/sandbox/iam"
 	"github.com/secretboot/secretboot/sandbox/kms"
 	"github.com/secretboot/secretboot/sandbox/secretsmanager"
 )
@@ -84,10 +83,17 @@ func (s *Server) checkRolePropagated(q *request) *apiErr {
 		return nil
 	}
 	name := q.form.Get("RoleName")
-	// PolicySetFor knows whether the role exists (its policies are not
-	// needed here).
-	if _, exists := s.iam.PolicySetFor(iam.Principal{RoleName: name}); !exists || s.iam.RoleUsable(arn) {
+	created, exists := s.iam.RoleCreated(arn)
+	if !exists {
 		return nil
 	}
+	s.refusalsMu.Lock()
+	defer s.refusalsMu.Unlock()
+	owed := !created.Before(s.started) && s.refusals[name] < s.opts.PropagationRefusals
+	if s.iam.RoleUsable(arn) && !owed {
+		return nil
+	}
+	s.refusals[name]++
+	s.stats.add(func(st *Stats) map[string]int { return st.Propagating }, q.service+"."+q.op)
 	return &apiErr{http.StatusNotFound, "NoSuchEntity", "The role with name " + name + " cannot be found."}
 }

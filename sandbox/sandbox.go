@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/secretboot/secretboot/sandbox/iam"
@@ -33,6 +34,12 @@ type Options struct {
 	// AddRoleToInstanceProfile answer NoSuchEntity until it has passed, as
 	// IAM can while a role it just created propagates.
 	PropagateWrites bool
+	// PropagationRefusals, with PropagateWrites, refuses each role created
+	// while the sandbox runs at least this many times as well, however
+	// late its first write comes: on a slow machine a write can follow
+	// CreateRole only after PropagationDelay, and a test of the retries
+	// must still see them.
+	PropagationRefusals int
 	// ForceDeleteLag keeps the name of a secret deleted without recovery
 	// taken for this long, as AWS's asynchronous deletion does.
 	ForceDeleteLag time.Duration
@@ -67,7 +74,12 @@ type Server struct {
 
 	knobs   knobs
 	stats   stats
-	persist *persister // nil when state is in memory only
+	started time.Time
+	// refusals counts the propagation refusals per role name
+	// (PropagationRefusals).
+	refusalsMu sync.Mutex
+	refusals   map[string]int
+	persist    *persister // nil when state is in memory only
 }
 
 // Admin credentials: a fixed, documented pair so that tools configured once
@@ -101,7 +113,7 @@ func New(opts Options) (*Server, error) {
 	if q := opts.AttachedPoliciesPerRoleQuota; q != 0 && (q < 10 || q > 20) {
 		return nil, fmt.Errorf("sandbox: a quota of %d managed policies per role is not one AWS grants (10 to 20)", q)
 	}
-	s := &Server{opts: opts, keys: newKeyRegistry(opts.Now)}
+	s := &Server{opts: opts, keys: newKeyRegistry(opts.Now), started: opts.Now(), refusals: map[string]int{}}
 	s.keys.add(AdminAccessKeyID, key{Secret: AdminSecretAccessKey, Principal: s.adminPrincipal()})
 	s.sm = secretsmanager.New(secretsmanager.Config{Account: opts.Account, Region: opts.Region, Now: opts.Now, ForceDeleteLag: opts.ForceDeleteLag})
 	s.kms = kms.New(kms.Config{Account: opts.Account, Region: opts.Region, Now: opts.Now})

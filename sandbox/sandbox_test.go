@@ -157,7 +157,7 @@ func TestRoutingAndStats(t *testing.T) {
 		Calls: map[string]int{
 			"secretsmanager.ListSecrets": 1, "iam.ListRoles": 2, "sts.GetCallerIdentity": 2,
 		},
-		Throttled: map[string]int{}, Faults: map[string]int{},
+		Throttled: map[string]int{}, Faults: map[string]int{}, Propagating: map[string]int{},
 	}
 	if diff := cmp.Diff(want, env.Server.Stats()); diff != "" {
 		t.Errorf("Stats (-want +got):\n%s", diff)

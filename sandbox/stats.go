@@ -15,6 +15,9 @@ type Stats struct {
 	Calls     map[string]int
 	Throttled map[string]int
 	Faults    map[string]int
+	// Propagating counts the IAM writes refused because the role they
+	// name was still propagating (Options.PropagateWrites).
+	Propagating map[string]int
 }
 
 type stats struct {
@@ -25,7 +28,7 @@ type stats struct {
 func (st *stats) reset() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.s = Stats{Calls: map[string]int{}, Throttled: map[string]int{}, Faults: map[string]int{}}
+	st.s = Stats{Calls: map[string]int{}, Throttled: map[string]int{}, Faults: map[string]int{}, Propagating: map[string]int{}}
 }
 
 func (st *stats) add(m func(*Stats) map[string]int, op string) {
@@ -44,7 +47,7 @@ func (st *stats) fault(op string) { st.add(func(s *Stats) map[string]int { retur
 func (s *Server) Stats() Stats {
 	s.stats.mu.Lock()
 	defer s.stats.mu.Unlock()
-	return Stats{Calls: maps.Clone(s.stats.s.Calls), Throttled: maps.Clone(s.stats.s.Throttled), Faults: maps.Clone(s.stats.s.Faults)}
+	return Stats{Calls: maps.Clone(s.stats.s.Calls), Throttled: maps.Clone(s.stats.s.Throttled), Faults: maps.Clone(s.stats.s.Faults), Propagating: maps.Clone(s.stats.s.Propagating)}
 }
 
 // ResetStats sets every counter to zero.

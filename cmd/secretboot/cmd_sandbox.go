@@ -24,6 +24,8 @@ type sandboxServeOptions struct {
 	Quotas           string // "" or "aws"
 	FaultRate        float64
 	PropagationDelay time.Duration
+	PropagateWrites  bool
+	ForceDeleteLag   time.Duration
 	ListingLag       time.Duration
 	AttachedPolicies int // IAM's quota of managed policies per role; 0 = AWS's default
 	EnforceAuth      bool
@@ -65,6 +67,8 @@ its state (with -state).`,
 	f.StringVar(&opts.Quotas, "quotas", "", `"aws" enforces AWS's request-rate quotas (throttling errors)`)
 	f.Float64Var(&opts.FaultRate, "fault-rate", 0, "fraction of requests answered with a 5xx, 0 to 1")
 	f.DurationVar(&opts.PropagationDelay, "propagation-delay", 0, "a new role cannot be assumed for this long")
+	f.BoolVar(&opts.PropagateWrites, "propagate-writes", false, "with -propagation-delay, IAM writes naming a new role answer NoSuchEntity for as long too")
+	f.DurationVar(&opts.ForceDeleteLag, "force-delete-lag", 0, "a secret deleted without recovery keeps its name taken for this long")
 	f.DurationVar(&opts.ListingLag, "listing-lag", 0, "ListSecrets lags writes by this long, as AWS's eventually consistent listing can")
 	f.IntVar(&opts.AttachedPolicies, "attached-policies-quota", 0, "IAM's quota of managed policies per role, as a raised account quota has it: 10 to 20 (default 10)")
 	f.BoolVar(&opts.EnforceAuth, "enforce-auth", false, "verify SigV4 signatures and authorize requests with IAM policies")
@@ -89,6 +93,8 @@ func runSandboxServe(ctx context.Context, opts sandboxServeOptions) error {
 		Quotas:           opts.Quotas == "aws",
 		FaultRate:        opts.FaultRate,
 		PropagationDelay: opts.PropagationDelay,
+		PropagateWrites:  opts.PropagateWrites,
+		ForceDeleteLag:   opts.ForceDeleteLag,
 		ListingLag:       opts.ListingLag,
 
 		AttachedPoliciesPerRoleQuota: opts.AttachedPolicies,

@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
@@ -27,58 +26,6 @@ import (
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 	"github.com/secretboot/secretboot/spec"
 )
-
-// propagatingIAM emulates IAM eventual consistency on the client side:
-// calls that name a role created by this client (PutRolePolicy,
-// AddRoleToInstanceProfile) answer NoSuchEntity, as AWS does while a new
-// role propagates, until delay has passed since CreateRole and the role has
-// been refused at least twice (so that the refusals happen however slowly
-// the phases before them run). The sandbox's own PropagationDelay only
-// delays STS AssumeRole, which apply never calls.
-type propagatingIAM struct {
-	provision.IAMAPI
-	delay time.Duration
-
-	mu      sync.Mutex
-	created map[string]time.Time
-	refusal map[string]int
-	refused int
-}
-
-func (p *propagatingIAM) CreateRole(ctx context.Context, in *iam.CreateRoleInput, opts ...func(*iam.Options)) (*iam.CreateRoleOutput, error) {
-	out, err := p.IAMAPI.CreateRole(ctx, in, opts...)
-	if err == nil {
-		p.mu.Lock()
-		p.created[aws.ToString(in.RoleName)] = time.Now()
-		p.mu.Unlock()
-	}
-	return out, err
-}
-
-func (p *propagatingIAM) propagated(role string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if t, ok := p.created[role]; ok && (time.Since(t) < p.delay || p.refusal[role] < 2) {
-		p.refusal[role]++
-		p.refused++
-		return &iamtypes.NoSuchEntityException{Message: aws.String("The role with name " + role + " cannot be found.")}
-	}
-	return nil
-}
-
-func (p *propagatingIAM) PutRolePolicy(ctx context.Context, in *iam.PutRolePolicyInput, opts ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error) {
-	if err := p.propagated(aws.ToString(in.RoleName)); err != nil {
-		return nil, err
-	}
-	return p.IAMAPI.PutRolePolicy(ctx, in, opts...)
-}
-
-func (p *propagatingIAM) AddRoleToInstanceProfile(ctx context.Context, in *iam.AddRoleToInstanceProfileInput, opts ...func(*iam.Options)) (*iam.AddRoleToInstanceProfileOutput, error) {
-	if err := p.propagated(aws.ToString(in.RoleName)); err != nil {
-		return nil, err
-	}
-	return p.IAMAPI.AddRoleToInstanceProfile(ctx, in, opts...)
-}
 
 // neighbour spends half of the account's shared Secrets Manager create
 // quota and of the sandbox's IAM write quota from another client until ctx
@@ -119,7 +66,7 @@ func TestApplyConvergesUnderHarshFaults(t *testing.T) {
 	env := sandboxtest.Start(t, sandbox.Options{
 		Account: scale.Account, Quotas: true, FaultRate: 0.10,
 		Latency: 2 * time.Millisecond, Jitter: 3 * time.Millisecond,
-		PropagationDelay: 2 * time.Second,
+		PropagationDelay: 2 * time.Second, PropagateWrites: true, PropagationRefusals: 2,
 	})
 	ctx, stop := context.WithTimeout(context.Background(), 90*time.Second)
 	defer stop()
@@ -130,8 +77,6 @@ func TestApplyConvergesUnderHarshFaults(t *testing.T) {
 	defer quiet()
 
 	s := connectRetrying(t, env)
-	prop := &propagatingIAM{IAMAPI: s.IAM, delay: 2 * time.Second, created: map[string]time.Time{}, refusal: map[string]int{}}
-	s.IAM = prop
 	converged, applies := false, 0
 	for run := 1; run <= 8 && !converged; run++ {
 		o, err := provision.Observe(ctx, s, d)
@@ -167,10 +112,14 @@ func TestApplyConvergesUnderHarshFaults(t *testing.T) {
 			t.Fatalf("no convergence after 8 applies: %d changes left", len(p.Changes))
 		}
 	}
-	c := callsOf(env.Server.Stats())
-	t.Logf("%d applies, %d calls, %d 5xx injected, %d throttled, %d NoSuchEntity while roles propagated", applies, c.total, c.faults, c.throttled, prop.refused)
-	if c.faults == 0 || c.throttled == 0 || prop.refused == 0 {
-		t.Errorf("the faults did not happen: %d 5xx, %d throttles, %d propagation refusals", c.faults, c.throttled, prop.refused)
+	st := env.Server.Stats()
+	c, refused := callsOf(st), 0
+	for _, n := range st.Propagating {
+		refused += n
+	}
+	t.Logf("%d applies, %d calls, %d 5xx injected, %d throttled, %d NoSuchEntity while roles propagated", applies, c.total, c.faults, c.throttled, refused)
+	if c.faults == 0 || c.throttled == 0 || refused == 0 {
+		t.Errorf("the faults did not happen: %d 5xx, %d throttles, %d propagation refusals", c.faults, c.throttled, refused)
 	}
 	checkVersions(t, env.Config, d, nil)
 }

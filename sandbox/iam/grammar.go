@@ -95,6 +95,11 @@ func checkDocument(text string, kind documentKind) error {
 		if s, _ := v.(string); s != "2012-10-17" && s != "2008-10-17" {
 			return malformedPolicy("The policy must contain a valid version string")
 		}
+	} else if kind == trustPolicy {
+		// The IAM guide says a missing Version means 2008-10-17, but
+		// CreateRole and UpdateAssumeRolePolicy were recorded refusing a
+		// trust policy without one (issue #14's recorded AWS responses).
+		return malformedPolicy("The policy failed legacy parsing")
 	}
 	if v, ok := doc.get("Id"); ok {
 		if _, ok := v.(string); !ok {

@@ -221,11 +221,12 @@ func (s *Service) deleteRolePermissionsBoundary(form url.Values, _ Principal) (a
 }
 
 func (s *Service) tagRole(form url.Values, _ Principal) (any, error) {
-	r, err := s.role(form)
+	// The request is validated before the role is looked up, as IAM does.
+	add, err := requiredTags(form)
 	if err != nil {
 		return nil, err
 	}
-	add, err := requiredTags(form)
+	r, err := s.role(form)
 	if err != nil {
 		return nil, err
 	}
@@ -236,11 +237,15 @@ func (s *Service) tagRole(form url.Values, _ Principal) (any, error) {
 }
 
 func (s *Service) untagRole(form url.Values, _ Principal) (any, error) {
+	keys, err := untagKeys(form)
+	if err != nil {
+		return nil, err
+	}
 	r, err := s.role(form)
 	if err != nil {
 		return nil, err
 	}
-	r.Tags = removeTags(r.Tags, wire.List(form, "TagKeys"))
+	r.Tags = removeTags(r.Tags, keys)
 	return nil, nil
 }
 

@@ -3,6 +3,7 @@ package iam
 import (
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Target returns the action ("iam:CreateRole", "sts:AssumeRole") and the
@@ -89,6 +90,17 @@ func (s *Service) PassedRole(form url.Values) string {
 // passed since it was created. Secrets Manager uses it to reject a resource
 // policy that names a role IAM has not propagated yet, as AWS does
 // (MalformedPolicyDocument, AWS-FACTS §4).
+// RoleCreated is when the role at arn was created; false when there is
+// no such role.
+func (s *Service) RoleCreated(arn string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.roleByARN(arn); r != nil {
+		return r.Created, true
+	}
+	return time.Time{}, false
+}
+
 func (s *Service) RoleUsable(arn string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

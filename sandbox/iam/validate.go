@@ -141,6 +141,25 @@ func requiredTags(form url.Values) ([]tag, error) {
 	return tags, err
 }
 
+// untagKeys reads UntagRole's TagKeys and checks them as the API model
+// does (required, at most 50, each a tag key), before the role is looked
+// up, as IAM validates a request before it reads any entity.
+func untagKeys(form url.Values) ([]string, error) {
+	keys := wire.List(form, "TagKeys")
+	if _, empty := form["TagKeys"]; len(keys) == 0 && !empty {
+		return nil, validationError("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")
+	}
+	if len(keys) > maxTags {
+		return nil, validationError("1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must have length less than or equal to %d", maxTags)
+	}
+	for _, k := range keys {
+		if len([]rune(k)) < 1 || len([]rune(k)) > 128 || !tagPattern.MatchString(k) {
+			return nil, validationError("1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+]")
+		}
+	}
+	return keys, nil
+}
+
 func checkTag(t tag) error {
 	if err := checkLength("Key", t.Key, 1, 128); err != nil {
 		return err
