@@ -127,6 +127,8 @@ func (sc *scope) eval(t *testing.T, expr string) string {
 		return strconv.FormatBool(!slices.Contains(sc.labels, "secretboot:broadening-ok"))
 	case "!cancelled()":
 		return "true"
+	case "github.event.pull_request.head.repo.full_name == github.repository":
+		return "true" // the test plays pull requests of the repository, not of forks
 	}
 	t.Fatalf("expression %q: the test cannot evaluate it", expr)
 	return ""
@@ -209,7 +211,8 @@ func (g githubEnv) runAs(t *testing.T, repo, stage string, creds aws.Credentials
 // runWorkflow runs, in the repository, every step of the workflow's jobs
 // for stage that invokes secretboot, jobs in the order of their needs and
 // steps in order, with the environment GitHub would give it, and returns
-// the steps that failed ("job/step name" → exit code). A job with a stage
+// the steps that failed ("job/step name" → exit code). Job and step
+// conditions are evaluated (runs). A job with a stage
 // matrix runs its row for stage, from a list or from a job's output; a job
 // runs when it has no GitHub environment or one of g's. After a failed step
 // a step runs only if its condition says so. actions/checkout, setup-go
@@ -233,8 +236,8 @@ func runWorkflow(t *testing.T, repo, file, stage string, g githubEnv) map[string
 	for _, id := range jobOrder(t, wf) {
 		job := wf.Jobs[id]
 		sc := &scope{needs: needs, steps: map[string]map[string]string{}, labels: g.Labels}
-		if !sc.matrixRow(t, job, stage) {
-			continue // a job for other stages
+		if !sc.matrixRow(t, job, stage) || !sc.runs(t, job.If) {
+			continue // a job for other stages, or one whose condition is false
 		}
 		if job.Environment != nil {
 			name := sc.expand(t, job.Environment.Name.Value)
