@@ -76,6 +76,7 @@ can be saved, but a saved payload-less plan cannot be applied.`,
 	f.BoolVar(&opts.Destroy, "destroy", false, "plan the removal of everything the stage owns")
 	f.BoolVar(&opts.NoPayloads, "no-payloads", false, "plan without the payload sources: structure only, for review; cannot be applied")
 	addRegenerateFlag(cmd, &opts.Regenerate)
+	addNoAssumeRoleFlag(cmd, a)
 	return cmd
 }
 

@@ -22,6 +22,7 @@ type policyOptions struct {
 	Dir      string // reviewer files go to <Dir>/<stage>/
 	Check    bool
 	Deployer bool // print the deployer's own policy instead
+	Reviewer bool // print the plan role's policy instead
 	JSON     bool // with Deployer: the deployer, boundary and import policies as one JSON object
 	// Mask rewrites each file before it is written (the output masker).
 	Mask provision.Mask
@@ -65,11 +66,34 @@ boundary-policy.json and import-policy.json, canonical and byte-stable.
 With -format terraform or -format cloudformation it prints (with -dir, writes
 to DIR/main.tf or DIR/secretboot-deployer.yaml) an installer of the same
 documents: the boundary, a deployer role holding the deployer policy, and its
-trust in GitHub Actions' OIDC tokens for one repository and environment
-(docs/ci.md).`,
+trust in GitHub Actions' OIDC tokens for one repository and environment, and
+the stage's plan role with the -reviewer policy, trusted by the repository's
+pull requests (docs/ci.md).
+
+With -reviewer, policy prints on stdout the identity policy of the stage's
+plan role: what plan -no-payloads and policy -check need, reads of the
+stage's structure and no secret value (not even the stage key). Like
+-deployer it derives everything from the spec and makes no AWS call.
+
+-check reads no secret value either: as plan -no-payloads, it takes the
+ownership of secrets from their tags. With --no-assume-role, policy uses the
+credentials as they are instead of assuming the stage's assume_role_arn, so
+that a review's plan role can check a stage the deployer reaches that way.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.IO, opts.Mask = a.streams, a.maskFile
+			if opts.Reviewer {
+				for _, f := range []string{"deployer", "check", "all-stages", "dir", "json", "format"} {
+					if cmd.Flags().Changed(f) {
+						return fmt.Errorf("-reviewer prints one stage's plan role policy on stdout; -%s does not apply (the installers of -deployer -format include the plan role)", f)
+					}
+				}
+				d, err := a.loadStage(a.requestedStage(), noPayloads)
+				if err != nil {
+					return err
+				}
+				return runReviewerPolicy(opts, d)
+			}
 			if opts.Deployer {
 				// The document goes to stdout, for the platform team's IAM
 				// change; it is not a reviewer file, which the other flags
@@ -139,9 +163,26 @@ trust in GitHub Actions' OIDC tokens for one repository and environment
 	f.BoolVar(&opts.Check, "check", false, "write nothing; exit 1 when the files on disk are stale")
 	f.BoolVar(&allStages, "all-stages", false, "every stage of the spec, one after the other")
 	f.BoolVar(&opts.Deployer, "deployer", false, "print the policy the deployer of the stage needs; no AWS access")
+	f.BoolVar(&opts.Reviewer, "reviewer", false, "print the policy of the stage's plan role (plan -no-payloads, policy -check); no AWS access")
 	f.BoolVar(&opts.JSON, "json", false, "with -deployer: print the deployer, boundary and import policies as one JSON object")
 	f.StringVar(&format, "format", "", "with -deployer: `FORMAT` json (as -json), terraform or cloudformation (an installer, docs/ci.md)")
+	addNoAssumeRoleFlag(cmd, a)
 	return cmd
+}
+
+// runReviewerPolicy prints the stage's plan role policy on stdout and what
+// to do with it on stderr.
+func runReviewerPolicy(opts policyOptions, d *spec.Desired) error {
+	doc, err := provision.ReviewerPolicy(d)
+	if err != nil {
+		return fmt.Errorf("stage %s: %w", d.Stage, err)
+	}
+	if _, err := opts.IO.Out.Write(doc.Canonical()); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.Err, "Plan role policy for %s/%s, %d characters: attach it to the role a pull request's review assumes, for plan -no-payloads and policy -check; it reads no secret value (docs/ci.md).\n",
+		d.Project, d.Stage, policy.Size(doc))
+	return nil
 }
 
 // runDeployerPolicy prints the stage's deployer policy on stdout (or, with
@@ -212,7 +253,14 @@ func runDeployerPolicy(opts policyOptions, d *spec.Desired) error {
 // runPolicy writes or checks one stage's files and returns how many were
 // stale.
 func runPolicy(ctx context.Context, opts policyOptions, d *spec.Desired, s *provision.Session) (int, error) {
-	o, err := provision.Observe(ctx, s, d)
+	// The check needs no secret value, so a review's plan role can run
+	// it; writing the files reads the stage key, as apply would, to name
+	// only the secrets secretboot is proven to own.
+	observe := provision.Observe
+	if opts.Check {
+		observe = provision.ObserveStructure
+	}
+	o, err := observe(ctx, s, d)
 	if err != nil {
 		return 0, err
 	}

@@ -60,6 +60,9 @@ type installer struct {
 	// assumes the deployer role itself (as SessionName), so GitHub's token
 	// opens a second role that may only do that.
 	GitHubRoleName, GitHubRoleDescription, SessionName string
+	// PlanRoleName is the stage's plan role, which a pull request's review
+	// assumes: ReviewerDocument (policy -reviewer), no secret value.
+	PlanRoleName, PlanRoleDescription, ReviewerDocument string
 
 	StackDescription, WrongAccount string
 }
@@ -80,6 +83,12 @@ func newInstaller(d *spec.Desired) (*installer, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Its statements are some of the deployer policy's, so it fits inline
+	// when that does.
+	reviewer, err := provision.ReviewerPolicy(d)
+	if err != nil {
+		return nil, err
+	}
 	if n, m := policy.Size(deployer)+policy.Size(imp), policy.DefaultLimits.InlineMax; n > m {
 		return nil, fmt.Errorf("the deployer and import policies need %d characters, more than a role's inline policies may hold (%d): install them yourself from policy -deployer -json, split over managed policies", n, m)
 	}
@@ -93,6 +102,9 @@ func newInstaller(d *spec.Desired) (*installer, error) {
 		BoundaryDocument:    string(b.Document.Canonical()),
 		DeployerDocument:    string(deployer.Canonical()),
 		ImportDocument:      string(imp.Canonical()),
+		ReviewerDocument:    string(reviewer.Canonical()),
+		PlanRoleName:        planRoleName(d),
+		PlanRoleDescription: "reviews " + d.Project + "/" + d.Stage + " in pull requests: plan -no-payloads, policy -check; reads no secret value (secretboot policy -reviewer)",
 		DeployerRoleName:    "secretboot-" + d.Project + "-" + d.Stage + "-deployer",
 		DeployerRolePath:    "/",
 		StackDescription:    "secretboot deployer of " + d.Project + "/" + d.Stage + ": permissions boundary, deployer role, GitHub Actions trust",
@@ -112,7 +124,7 @@ func newInstaller(d *spec.Desired) (*installer, error) {
 		}
 	}
 	in.DeployerRoleARN = "arn:" + partition + ":iam::" + d.AccountID + ":role" + in.DeployerRolePath + in.DeployerRoleName
-	for _, n := range []string{in.DeployerRoleName, in.GitHubRoleName} {
+	for _, n := range []string{in.DeployerRoleName, in.GitHubRoleName, in.PlanRoleName} {
 		if len(n) > maxRoleName {
 			return nil, fmt.Errorf("role name %s is longer than IAM's %d characters: install the documents of policy -deployer -json yourself", n, maxRoleName)
 		}
@@ -212,6 +224,8 @@ func runInstaller(opts policyOptions, format string, d *spec.Desired) error {
 		fmt.Fprintf(w, "CloudFormation template for %s/%s, to deploy once in account %s with administrator rights (CAPABILITY_NAMED_IAM): set GitHubRepository (and GitHubEnvironment, default %s).\n", d.Project, d.Stage, d.AccountID, d.Stage)
 	}
 	fmt.Fprintf(w, "The stage's GitHub environment then assumes %s (docs/ci.md).\n", role)
+	fmt.Fprintf(w, "Pull requests of the repository assume the plan role %s, which reads no secret value.\n",
+		"arn:"+strings.SplitN(in.DeployerRoleARN, ":", 3)[1]+":iam::"+d.AccountID+":role/"+in.PlanRoleName)
 	if d.NamePrefix == "" {
 		fmt.Fprintf(w, "%s the stage's name_prefix is empty, so the deployer policy lets the deployer write every secret of the account and region; set a name_prefix.\n",
 			opts.IO.Colors().Caution("Warning:"))
@@ -230,6 +244,12 @@ func checkFormat(format string, asJSON bool) error {
 		return errors.New("-json is -format json: choose one")
 	}
 	return nil
+}
+
+// planRoleName is the name of the stage's plan role, at "/": the example
+// pull-request workflow derives its ARN from `stages -json` with it.
+func planRoleName(d *spec.Desired) string {
+	return "secretboot-" + d.Project + "-" + d.Stage + "-plan"
 }
 
 // sessionName is the session name secretboot gives the role it assumes

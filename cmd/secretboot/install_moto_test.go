@@ -54,6 +54,7 @@ func TestCloudFormationOnMoto(t *testing.T) {
 			}
 			for k, want := range map[string]string{
 				"RoleArn":           wantRole,
+				"PlanRoleArn":       "arn:aws:iam::" + account + ":role/secretboot-ci-demo-" + st.stage + "-plan",
 				"BoundaryPolicyArn": "arn:aws:iam::" + account + ":policy" + docs.Boundary.Path + docs.Boundary.Name,
 			} {
 				if out[k] != want {
@@ -85,13 +86,17 @@ func TestCloudFormationOnMoto(t *testing.T) {
 					}
 				}
 			}
-			aws(t, &role, "iam", "get-role", "--role-name", out["RoleArn"][strings.LastIndex(out["RoleArn"], "/")+1:])
-			trust := role.Role.AssumeRolePolicyDocument.Statement
-			provider := "arn:aws:iam::" + st.account + ":oidc-provider/token.actions.githubusercontent.com"
-			if len(trust) != 1 || trust[0].Principal.Federated != provider ||
-				trust[0].Condition["StringEquals"]["token.actions.githubusercontent.com:sub"] != "repo:"+githubRepository+":environment:"+st.stage ||
-				trust[0].Condition["StringEquals"]["token.actions.githubusercontent.com:aud"] != "sts.amazonaws.com" {
-				t.Errorf("trust of %s: %+v", out["RoleArn"], trust)
+			// The stage's environment opens the role of RoleArn; the
+			// repository's pull requests open the plan role.
+			for output, sub := range map[string]string{"RoleArn": "environment:" + st.stage, "PlanRoleArn": "pull_request"} {
+				aws(t, &role, "iam", "get-role", "--role-name", out[output][strings.LastIndex(out[output], "/")+1:])
+				trust := role.Role.AssumeRolePolicyDocument.Statement
+				provider := "arn:aws:iam::" + st.account + ":oidc-provider/token.actions.githubusercontent.com"
+				if len(trust) != 1 || trust[0].Principal.Federated != provider ||
+					trust[0].Condition["StringEquals"]["token.actions.githubusercontent.com:sub"] != "repo:"+githubRepository+":"+sub ||
+					trust[0].Condition["StringEquals"]["token.actions.githubusercontent.com:aud"] != "sts.amazonaws.com" {
+					t.Errorf("trust of %s: %+v", out[output], trust)
+				}
 			}
 		})
 	}

@@ -10,18 +10,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
-	"github.com/secretboot/secretboot/policy"
-	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
 	sbiam "github.com/secretboot/secretboot/sandbox/iam"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
@@ -40,11 +38,15 @@ var ciStages = []struct{ stage, account, region string }{
 // end, per stage, on a sandbox of the stage's account that enforces IAM
 // authorization: the Terraform module of `policy -deployer -format
 // terraform` is validated and applied by the real terraform binary; the
-// boundary and the deployer role's only policy are then exactly the
-// documents of `policy -deployer -json`, a second plan is empty, and STS
-// gives the role to a GitHub token of the stage's environment and to no
-// other. Then the example workflows' secretboot steps run with the
-// credentials that token gets (workflows_test.go).
+// boundary, the deployer role's only policy and the plan role's are then
+// exactly the documents of `policy -deployer -json` and `-reviewer`, a
+// second plan is empty, STS gives the deployer role to a GitHub token of
+// the stage's environment and the plan role to one of the repository's
+// pull requests, and to no other. Then the example workflows' secretboot
+// steps run with the credentials those tokens get (workflows_test.go): the
+// pull request's review fails on the first deploy's broadening grants
+// until the label is on it, the deploy applies, and the next pull request
+// finds nothing to change.
 func TestInstallAndDeployOnSandbox(t *testing.T) {
 	tf := newTerraform(t)
 	repo := exampleRepo(t)
@@ -53,33 +55,48 @@ func TestInstallAndDeployOnSandbox(t *testing.T) {
 			env := sandboxtest.Start(t, sandbox.Options{Account: st.account, Region: st.region, EnforceAuth: true})
 			out := tf.install(t, repo, st.stage, env)
 			checkInstalled(t, repo, st.stage, env, out)
-			gh := githubEnv{Endpoint: env.URL, Environments: map[string]environment{
-				st.stage: {
+			gh := githubEnv{
+				Endpoint: env.URL, Repository: githubRepository,
+				Environments: map[string]environment{st.stage: {
 					Vars:    map[string]string{"SECRETBOOT_ROLE_ARN": out.RoleARN, "AWS_REGION": st.region},
 					Secrets: map[string]string{"API_TOKEN": "tok-" + st.stage + "-0123456789abcdef"},
-					Creds:   asEnvironment(t, env, out.RoleARN, st.stage),
+				}},
+				Token: func(t *testing.T, roleARN, subject string) (aws.Credentials, error) {
+					return githubToken(t, env, roleARN, subject, githubOIDCAudience)
 				},
-			}}
-			if st.stage == "dev" { // the policy-files job's matrix
-				review := reviewRole(t, env, repo, st.stage, st.account)
-				gh.Environments[st.stage+"-review"] = environment{
-					Vars:  map[string]string{"SECRETBOOT_ROLE_ARN": review, "AWS_REGION": st.region},
-					Creds: asEnvironment(t, env, review, st.stage+"-review"),
+			}
+			deployer := asEnvironment(t, env, out.RoleARN, st.stage)
+			plan := asPullRequest(t, env, out.PlanRoleARN)
+			// The developer writes the reviewer files into the pull
+			// request (with the deployer's role: prod's is only reached so).
+			gh.run(t, repo, st.stage, deployer, "secretboot policy --spec secrets")
+			// The first deploy broadens access: the review fails (exit 3,
+			// the plan is commented all the same) until a reviewer puts
+			// the label on the pull request.
+			wantFailures(t, runWorkflow(t, repo, "secretboot-pr.yml", st.stage, gh), map[string]int{"review/Plan without payloads": 3})
+			checkPlanComment(t, repo, gh, "➕ create")
+			gh.Labels = []string{"secretboot:broadening-ok"}
+			wantFailures(t, runWorkflow(t, repo, "secretboot-pr.yml", st.stage, gh), nil)
+			if st.stage == "prod" {
+				// Without --no-assume-role, secretboot would assume the
+				// deployer role on top of the plan role's credentials,
+				// which its trust refuses.
+				err := gh.runAs(t, repo, st.stage, plan, "unset API_TOKEN; secretboot plan --spec secrets -no-payloads")
+				if err == nil || !strings.Contains(err.Error(), "AssumeRole") {
+					t.Errorf("a plan with the plan role that assumes the deployer: %v, want AssumeRole refused", err)
 				}
 			}
-			// The developer writes the reviewer files into the pull
-			// request (with the same role: prod's is only reached so).
-			gh.run(t, repo, st.stage, "secretboot policy --spec secrets")
-			runWorkflow(t, repo, "secretboot-pr.yml", st.stage, gh)
-			runWorkflow(t, repo, "secretboot-deploy.yml", st.stage, gh)
+			gh.Labels = nil
+			wantFailures(t, runWorkflow(t, repo, "secretboot-deploy.yml", st.stage, gh), nil)
 			// After the deploy, the stage is what the spec says: a plan by
 			// the same role is empty, and the payload is the environment's
 			// secret.
-			gh.run(t, repo, st.stage, "secretboot plan --spec secrets -detailed-exitcode")
-			// The next pull request finds the stage key and the secrets'
-			// exact ARNs, which the review role may read.
-			gh.run(t, repo, st.stage, "secretboot policy --spec secrets")
-			runWorkflow(t, repo, "secretboot-pr.yml", st.stage, gh)
+			gh.run(t, repo, st.stage, deployer, "secretboot plan --spec secrets -detailed-exitcode")
+			// The next pull request finds the secrets' exact ARNs, and
+			// nothing to change: no label needed.
+			gh.run(t, repo, st.stage, deployer, "secretboot policy --spec secrets")
+			wantFailures(t, runWorkflow(t, repo, "secretboot-pr.yml", st.stage, gh), nil)
+			checkPlanComment(t, repo, gh, "No changes")
 			v, err := secretsmanager.NewFromConfig(env.Config).GetSecretValue(context.Background(),
 				&secretsmanager.GetSecretValueInput{SecretId: aws.String(st.stage + "/api/token")})
 			if err != nil {
@@ -88,63 +105,47 @@ func TestInstallAndDeployOnSandbox(t *testing.T) {
 			if aws.ToString(v.SecretString) != gh.Environments[st.stage].Secrets["API_TOKEN"] {
 				t.Error("api/token does not hold the environment's API_TOKEN")
 			}
+			// The plan role reads no secret value: not the stage key, not a
+			// secret.
+			sm := secretsmanager.NewFromConfig(sandboxtest.Config(env.URL, st.region, credentials.StaticCredentialsProvider{Value: plan}))
+			for _, id := range []string{st.stage + "/.secretboot/stage-key", st.stage + "/api/token"} {
+				var api smithy.APIError
+				if _, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)}); !errors.As(err, &api) || api.ErrorCode() != "AccessDeniedException" {
+					t.Errorf("the plan role reading %s: %v, want AccessDeniedException", id, err)
+				}
+			}
 		})
 	}
 }
 
-// reviewReads are the actions of the deployer policy that the pull
-// request's policy-files job may use (docs/ci.md), on the deployer
-// policy's resources; GetSecretValue only on the stage key.
-var reviewReads = []string{
-	"secretsmanager:ListSecrets", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds", "secretsmanager:GetSecretValue",
-	"iam:ListRoles", "iam:ListInstanceProfiles", "iam:ListPolicies", "iam:GetAccountSummary",
-	"iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
-	"iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:GetInstanceProfile",
+// wantFailures compares the steps of a workflow run that failed with want.
+func wantFailures(t *testing.T, got, want map[string]int) {
+	t.Helper()
+	if len(got) != len(want) || len(want) > 0 && !reflect.DeepEqual(got, want) {
+		t.Fatalf("failed steps %v, want %v", got, want)
+	}
 }
 
-// reviewRole creates, as the administrator would by hand, the read role of
-// the stage's -review environment: the deployer policy cut down to
-// reviewReads, so that the test proves docs/ci.md's list sufficient.
-func reviewRole(t *testing.T, env *sandboxtest.Env, repo, stage, account string) string {
+// checkPlanComment checks the Markdown the review job comments: the plan
+// without payloads, which holds no payload.
+func checkPlanComment(t *testing.T, repo string, gh githubEnv, want string) {
 	t.Helper()
-	ctx := context.Background()
-	deployer, err := policy.Parse(deployerJSON(t, filepath.Join(repo, "secrets"), stage).Deployer)
+	b, err := os.ReadFile(filepath.Join(repo, "plan.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := &policy.Document{Version: deployer.Version}
-	for _, st := range deployer.Statement {
-		if st.Effect == policy.Allow {
-			var actions policy.StringList
-			for _, a := range st.Action {
-				if slices.Contains(reviewReads, a) {
-					actions = append(actions, a)
-				}
-			}
-			if len(actions) == 0 {
-				continue
-			}
-			st.Action = actions
+	for _, s := range []string{"### secretboot plan", want} {
+		if !strings.Contains(string(b), s) {
+			t.Errorf("plan.md lacks %q:\n%s", s, b)
 		}
-		if st.Sid == provision.SidDeployerReadSecrets {
-			st.Resource = slices.DeleteFunc(slices.Clone(st.Resource), func(r string) bool { return !strings.Contains(r, "/.secretboot/stage-key-") })
+	}
+	for _, e := range gh.Environments {
+		for _, v := range e.Secrets {
+			if strings.Contains(string(b), v) {
+				t.Error("plan.md holds a payload")
+			}
 		}
-		doc.Statement = append(doc.Statement, st)
 	}
-	c := iam.NewFromConfig(env.Config)
-	name := "secretboot-" + stage + "-review"
-	// Trusted as docs/ci.md says: GitHub's token for the -review environment.
-	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::%s:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","token.actions.githubusercontent.com:sub":"repo:%s:environment:%s-review"}}}]}`,
-		account, githubRepository, stage)
-	r, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("secretboot-review"),
-		PolicyDocument: aws.String(string(doc.Compact()))}); err != nil {
-		t.Fatal(err)
-	}
-	return aws.ToString(r.Role.Arn)
 }
 
 // terraform runs the terraform binary with the AWS provider from a local
@@ -223,7 +224,7 @@ func (tf *terraform) run(t *testing.T, dir string, want int, args ...string) []b
 
 // installed is what the module's outputs say.
 type installed struct {
-	RoleARN, DeployerRoleARN, BoundaryARN string
+	RoleARN, DeployerRoleARN, PlanRoleARN, BoundaryARN string
 }
 
 // install writes the stage's module into the repository (as the
@@ -263,6 +264,10 @@ output "deployer_role_arn" {
   value = module.deployer.deployer_role_arn
 }
 
+output "plan_role_arn" {
+  value = module.deployer.plan_role_arn
+}
+
 output "boundary_policy_arn" {
   value = module.deployer.boundary_policy_arn
 }
@@ -281,7 +286,7 @@ output "boundary_policy_arn" {
 	if err := json.Unmarshal(tf.run(t, root, 0, "output", "-json"), &outputs); err != nil {
 		t.Fatal(err)
 	}
-	return installed{outputs["role_arn"].Value, outputs["deployer_role_arn"].Value, outputs["boundary_policy_arn"].Value}
+	return installed{outputs["role_arn"].Value, outputs["deployer_role_arn"].Value, outputs["plan_role_arn"].Value, outputs["boundary_policy_arn"].Value}
 }
 
 // checkInstalled compares what the module created with
@@ -314,6 +319,25 @@ func checkInstalled(t *testing.T, repo, stage string, env *sandboxtest.Env, out 
 	}
 	sameDocument(t, "installed deployer policy", aws.ToString(rp.PolicyDocument), docs.Deployer)
 
+	// The plan role holds the -reviewer policy and nothing else.
+	plan := name(out.PlanRoleARN)
+	inline, err = c.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(plan)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attached, err = c.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(plan)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(inline.PolicyNames, []string{"secretboot-plan"}) || len(attached.AttachedPolicies) > 0 {
+		t.Errorf("plan role's policies: inline %v, attached %v; want only secretboot-plan", inline.PolicyNames, attached.AttachedPolicies)
+	}
+	rp, err = c.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(plan), PolicyName: aws.String("secretboot-plan")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameDocument(t, "installed plan role policy", aws.ToString(rp.PolicyDocument), reviewerJSON(t, filepath.Join(repo, "secrets"), stage))
+
 	if want := "/" + docs.Boundary.Name; !strings.HasSuffix(out.BoundaryARN, docs.Boundary.Path[:len(docs.Boundary.Path)-1]+want) {
 		t.Errorf("boundary ARN %s, want path %s and name %s", out.BoundaryARN, docs.Boundary.Path, docs.Boundary.Name)
 	}
@@ -330,16 +354,22 @@ func checkInstalled(t *testing.T, repo, stage string, env *sandboxtest.Env, out 
 	// The trust, through STS as configure-aws-credentials calls it:
 	// GitHub's token for the stage's environment of the repository, with
 	// STS's audience, and no other.
-	for _, c := range []struct{ sub, aud, code string }{
-		{"repo:" + githubRepository + ":environment:" + stage, "sts.amazonaws.com", ""},
-		{"repo:" + githubRepository + ":environment:" + stage + "-review", "sts.amazonaws.com", "AccessDenied"},
-		{"repo:" + githubRepository + ":environment:other", "sts.amazonaws.com", "AccessDenied"},
-		{"repo:" + githubRepository + ":pull_request", "sts.amazonaws.com", "AccessDenied"},
-		{"repo:" + githubRepository + ":ref:refs/heads/main", "sts.amazonaws.com", "AccessDenied"},
-		{"repo:octo-org/fork:environment:" + stage, "sts.amazonaws.com", "AccessDenied"},
-		{"repo:" + githubRepository + ":environment:" + stage, "https://github.com/octo-org", "InvalidIdentityToken"},
+	// The plan role: the repository's pull requests only.
+	for _, c := range []struct{ role, sub, aud, code string }{
+		{out.RoleARN, "repo:" + githubRepository + ":environment:" + stage, "sts.amazonaws.com", ""},
+		{out.RoleARN, "repo:" + githubRepository + ":environment:" + stage + "-review", "sts.amazonaws.com", "AccessDenied"},
+		{out.RoleARN, "repo:" + githubRepository + ":environment:other", "sts.amazonaws.com", "AccessDenied"},
+		{out.RoleARN, "repo:" + githubRepository + ":pull_request", "sts.amazonaws.com", "AccessDenied"},
+		{out.RoleARN, "repo:" + githubRepository + ":ref:refs/heads/main", "sts.amazonaws.com", "AccessDenied"},
+		{out.RoleARN, "repo:octo-org/fork:environment:" + stage, "sts.amazonaws.com", "AccessDenied"},
+		{out.RoleARN, "repo:" + githubRepository + ":environment:" + stage, "https://github.com/octo-org", "InvalidIdentityToken"},
+		{out.PlanRoleARN, "repo:" + githubRepository + ":pull_request", "sts.amazonaws.com", ""},
+		{out.PlanRoleARN, "repo:" + githubRepository + ":environment:" + stage, "sts.amazonaws.com", "AccessDenied"},
+		{out.PlanRoleARN, "repo:" + githubRepository + ":ref:refs/heads/main", "sts.amazonaws.com", "AccessDenied"},
+		{out.PlanRoleARN, "repo:octo-org/fork:pull_request", "sts.amazonaws.com", "AccessDenied"},
+		{out.PlanRoleARN, "repo:" + githubRepository + ":pull_request", "https://github.com/octo-org", "InvalidIdentityToken"},
 	} {
-		_, err := githubToken(t, env, out.RoleARN, c.sub, c.aud)
+		_, err := githubToken(t, env, c.role, c.sub, c.aud)
 		var code string
 		var api smithy.APIError
 		if errors.As(err, &api) {
@@ -348,7 +378,7 @@ func checkInstalled(t *testing.T, repo, stage string, env *sandboxtest.Env, out 
 			t.Fatal(err)
 		}
 		if code != c.code {
-			t.Errorf("token sub %s aud %s: STS says %q (%v), want %q", c.sub, c.aud, code, err, c.code)
+			t.Errorf("%s, token sub %s aud %s: STS says %q (%v), want %q", c.role, c.sub, c.aud, code, err, c.code)
 		}
 	}
 }
@@ -393,6 +423,17 @@ func githubToken(t *testing.T, env *sandboxtest.Env, roleARN, subject, audience 
 		AccessKeyID: aws.ToString(out.Credentials.AccessKeyId), SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey),
 		SessionToken: aws.ToString(out.Credentials.SessionToken),
 	}, nil
+}
+
+// asPullRequest returns the credentials a job of a pull request of the
+// repository (no GitHub environment) gets for roleARN.
+func asPullRequest(t *testing.T, env *sandboxtest.Env, roleARN string) aws.Credentials {
+	t.Helper()
+	c, err := githubToken(t, env, roleARN, "repo:"+githubRepository+":pull_request", githubOIDCAudience)
+	if err != nil {
+		t.Fatalf("a pull request assuming %s: %v", roleARN, err)
+	}
+	return c
 }
 
 // asEnvironment returns the credentials a job in GitHub environment envName

@@ -58,6 +58,13 @@ func deployerJSON(t *testing.T, specDir, stage string) installerDocs {
 	return docs
 }
 
+// reviewerJSON is what `policy -reviewer` prints: the plan role's policy,
+// which every installer must hold.
+func reviewerJSON(t *testing.T, specDir, stage string) json.RawMessage {
+	t.Helper()
+	return runCLI(t, "policy", "--spec", specDir, "--stage", stage, "-reviewer")
+}
+
 // TestInstallerGolden pins the installers of both stages and that they are
 // byte-stable from run to run.
 func TestInstallerGolden(t *testing.T) {
@@ -129,6 +136,7 @@ func TestTerraformDocumentsAreTheJSON(t *testing.T) {
 				"aws_iam_policy.boundary.path":        docs.Boundary.Path,
 				"aws_iam_role_policy.deployer.policy": file("deployer-policy.json"),
 				"aws_iam_role_policy.import.policy":   file("import-policy.json"),
+				"aws_iam_role_policy.plan.policy":     string(reviewerJSON(t, ciSpec, stage)),
 			} {
 				got, ok := attrs[key]
 				if !ok {
@@ -226,6 +234,7 @@ func TestCloudFormationTemplate(t *testing.T) {
 				{"boundary", prop("Boundary", "PolicyDocument"), docs.Boundary.Document},
 				{"deployer", prop("DeployerRole", "Policies", 0, "PolicyDocument"), docs.Deployer},
 				{"import", prop("ImportPolicy", "PolicyDocument"), docs.Import},
+				{"plan role", prop("PlanRole", "Policies", 0, "PolicyDocument"), reviewerJSON(t, ciSpec, stage)},
 			} {
 				var want any
 				if err := json.Unmarshal(c.want, &want); err != nil {

@@ -38,6 +38,9 @@ type commonOptions struct {
 	parallelism int
 	noColor     bool
 	debug       bool
+	// noAssumeRole keeps the loaded credentials instead of assuming the
+	// stage's assume_role_arn (addNoAssumeRoleFlag).
+	noAssumeRole bool
 }
 
 // stageEnv names the environment variable that picks a stage when --stage is

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
 
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
@@ -83,6 +84,9 @@ func (a *app) connect(ctx context.Context, d *spec.Desired) (*stageSession, erro
 		Profile:       a.common.profile,
 		Mask:          a.secretSink(),
 	}
+	if a.common.noAssumeRole {
+		co.AssumeRoleARN = ""
+	}
 	if a.common.debug {
 		co.Debug = slog.New(slog.NewTextHandler(a.streams.Err, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -137,4 +141,15 @@ func startSandbox(opts sandbox.Options) (endpoint string, stop func() error, err
 		return errors.Join(srv.Close(), sb.Close())
 	}
 	return "http://" + ln.Addr().String(), stop, nil
+}
+
+// addNoAssumeRoleFlag gives the commands a pull request's review runs
+// (plan, policy) --no-assume-role: a stage with assume_role_arn is reached
+// by assuming that role on top of any credentials, and the plan role a
+// review holds may not assume the deployer (docs/ci.md). The flag only
+// drops that step: the credentials are used as they are, still checked
+// against the stage's account_id.
+func addNoAssumeRoleFlag(cmd *cobra.Command, a *app) {
+	cmd.Flags().BoolVar(&a.common.noAssumeRole, "no-assume-role", false,
+		"use the credentials as they are, without assuming the stage's assume_role_arn (a review's read-only plan role)")
 }
