@@ -342,11 +342,11 @@ func (g *accessGraph) legend(added, removed string) string {
 		parts = append(parts, "thick red arrows are "+added)
 	}
 	if has[edgeRemoved] {
-		parts = append(parts, "dashed grey ones "+removed)
+		parts = append(parts, "dashed grey arrows are "+removed)
 	}
 	if len(parts) == 0 {
 		return ""
 	}
-	l := strings.Join(parts, ", ")
+	l := strings.Join(parts, "; ")
 	return strings.ToUpper(l[:1]) + l[1:] + ".\n\n"
 }

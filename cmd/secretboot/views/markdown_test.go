@@ -3,11 +3,13 @@ package views
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/secretboot/secretboot/internal/golden"
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/provision/verify"
 )
@@ -289,7 +291,7 @@ func largePlan() *provision.Plan {
 	return p
 }
 
-var cutRows = regexp.MustCompile(`Left out: (\d+) of the (\d+) changes in the table`)
+var cutRows = regexp.MustCompile(`Left out: (\d+) of (\d+) changes in the table`)
 
 func TestMarkdownLargePlanFitsAComment(t *testing.T) {
 	p := largePlan()
@@ -368,7 +370,7 @@ func TestMarkdownBroadeningNeverCut(t *testing.T) {
 	if n := strings.Count(md, "`: add `secretsmanager:GetSecretValue` on"); n != 200 {
 		t.Errorf("%d broadening grants listed, want 200", n)
 	}
-	for _, want := range []string{"The 200 grants broadening access alone exceed GitHub's comment limit", "Left out: 2200 of the 2200 changes"} {
+	for _, want := range []string{"The 200 grants broadening access alone exceed the comment limit", "Left out: 2200 of 2200 changes"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("missing %q in:\n%s", want, md[:min(len(md), 3000)])
 		}
@@ -417,4 +419,17 @@ func TestNodeID(t *testing.T) {
 	if got := nodeID("r", "shop-dev-web"); got != "r_shop_dev_web_18c7734c" {
 		t.Errorf("nodeID changed: %s", got)
 	}
+}
+
+// A cut plan, for review of the note's wording.
+func TestMarkdownCutGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := MarkdownWithin(&b, plans()["mixed"], 3000); err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() > 3000 {
+		t.Errorf("%d bytes, more than 3000", b.Len())
+	}
+	checkMarkdown(t, b.String())
+	golden.Check(t, filepath.Join("testdata", "mixed.cut.md"), b.Bytes())
 }

@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/secretboot/secretboot/provision"
@@ -13,12 +14,8 @@ import (
 // fits however GitHub counts.
 const CommentLimit = 65536
 
-// cutNoteRoom is kept free for the note that says what was cut: it names
-// at most three things, each shortened to noteNameRunes.
-const (
-	cutNoteRoom   = 4096
-	noteNameRunes = 100
-)
+// noteNameRunes shortens the names in the note that says what was cut.
+const noteNameRunes = 100
 
 // Markdown writes the plan for a pull-request comment within CommentLimit.
 func Markdown(w io.Writer, p *provision.Plan) error {
@@ -207,7 +204,10 @@ const (
 
 // cut keeps what fits in limit: see MarkdownWithin.
 func (m *planMarkdown) cut(limit int) string {
-	left := limit - len(m.head) - len(m.broad) - cutNoteRoom
+	// The note is kept room for at its longest: everything cut, named by
+	// the longest names.
+	worst := m.note(limit, true, 0, false, 0, 0, true)
+	left := limit - len(m.head) - len(m.broad) - len(worst)
 	overflow := left < 0
 	// take keeps the longest prefix of parts that fits, with the part's
 	// wrapper counted once.
@@ -232,30 +232,49 @@ func (m *planMarkdown) cut(limit int) string {
 	}
 	grants := take(m.grants, len(grantsOpen)+len(grantsClose))
 	docs := take(m.docs, 0)
+	return m.assemble(rows, diagram, grants, docs, m.note(limit, overflow, rows, diagram, grants, docs, false))
+}
 
+// note says what was cut, given what was kept; with longest, it names the
+// longest names instead, for the room it may take.
+func (m *planMarkdown) note(limit int, overflow bool, rows int, diagram bool, grants, docs int, longest bool) string {
+	name := func(names []string, i int) string {
+		if longest {
+			for _, n := range names {
+				if len(noteName(n)) > len(noteName(names[i])) {
+					i = slices.Index(names, n)
+				}
+			}
+		}
+		return noteName(names[i])
+	}
 	var cut []string
 	if rows < len(m.rows) {
-		cut = append(cut, fmt.Sprintf("%d of the %d changes in the table (from %s on)", len(m.rows)-rows, len(m.rows), noteName(m.names[rows])))
+		cut = append(cut, fmt.Sprintf("%d of %s in the table (from %s on)", len(m.rows)-rows, Plural(len(m.rows), "change"), name(m.names, rows)))
 	}
 	if m.diagram != "" && !diagram {
 		cut = append(cut, "the diagram")
 	}
 	if grants < len(m.grants) {
-		cut = append(cut, fmt.Sprintf("the grant changes of %d of %d policies (from %s on)", len(m.grants)-grants, len(m.grants), noteName(m.grantOf[grants])))
+		cut = append(cut, fmt.Sprintf("the grant changes of %d of %s (from %s on)", len(m.grants)-grants, Plural(len(m.grants), "policy"), name(m.grantOf, grants)))
 	}
 	if docs < len(m.docs) {
-		cut = append(cut, fmt.Sprintf("%d of %d policy documents (from %s on)", len(m.docs)-docs, len(m.docs), noteName(m.docOf[docs])))
+		cut = append(cut, fmt.Sprintf("%d of %s (from %s on)", len(m.docs)-docs, Plural(len(m.docs), "policy document"), name(m.docOf, docs)))
 	}
-	var note strings.Builder
+	var b strings.Builder
 	if overflow {
-		fmt.Fprintf(&note, "> **The %s broadening access alone exceed GitHub's comment limit** (%d characters with the header; the limit is %d). "+
-			"They are all listed below, since a reviewer must see each, and nothing else is; GitHub may refuse this comment.\n>\n",
-			Plural(m.nBroad, "grant"), len(m.head)+len(m.broad), limit)
+		what := "The header alone exceeds"
+		if m.nBroad > 0 {
+			what = fmt.Sprintf("The %s broadening access alone exceed", Plural(m.nBroad, "grant"))
+		}
+		fmt.Fprintf(&b, "> **%s the comment limit of %d characters** (%d characters with the header). "+
+			"Every grant that broadens access is listed below, since a reviewer must see each, and nothing else is; GitHub may refuse this comment.\n>\n",
+			what, limit, len(m.head)+len(m.broad))
 	}
-	fmt.Fprintf(&note, "> **Cut to fit GitHub's comment limit of %d characters.** Left out: %s. "+
+	fmt.Fprintf(&b, "> **Cut to fit the comment limit of %d characters.** Left out: %s. "+
 		"Every grant that broadens access is listed. The whole plan is in `secretboot plan -json`, "+
 		"and in the file `plan -out FILE` saves (JSON).\n\n", limit, strings.Join(cut, "; "))
-	return m.assemble(rows, diagram, grants, docs, note.String())
+	return b.String()
 }
 
 // noteName is a change's name in the cut note, shortened so that the note
