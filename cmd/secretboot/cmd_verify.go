@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -130,24 +131,28 @@ func runVerify(ctx context.Context, opts verifyOptions, d *spec.Desired, s *prov
 	return nil
 }
 
-// resolveFormat folds -json and -markdown into Format, refusing two
-// different formats.
+// resolveFormat folds -json and -markdown into Format, refusing flags
+// that ask for different formats.
 func (o *verifyOptions) resolveFormat(formatSet bool) error {
 	if !slices.Contains(verifyFormats, o.Format) {
 		return fmt.Errorf("-format %q: want one of %s", o.Format, strings.Join(verifyFormats, ", "))
 	}
-	var picked []string
+	picked := map[string]string{} // format → the flag that asks for it
 	if formatSet {
-		picked = append(picked, "-format "+o.Format)
+		picked[o.Format] = "-format " + o.Format
 	}
 	if o.JSON {
-		picked, o.Format = append(picked, "-json"), "json"
+		picked["json"] = "-json"
 	}
 	if o.Markdown {
-		picked, o.Format = append(picked, "-markdown"), "markdown"
+		picked["markdown"] = "-markdown"
 	}
 	if len(picked) > 1 {
-		return fmt.Errorf("%s exclude each other", strings.Join(picked, " and "))
+		flags := slices.Sorted(maps.Values(picked))
+		return fmt.Errorf("%s exclude each other", strings.Join(flags, " and "))
+	}
+	for f := range picked {
+		o.Format = f
 	}
 	return nil
 }
