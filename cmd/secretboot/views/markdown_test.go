@@ -3,6 +3,7 @@ package views
 import (
 	"bytes"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -432,4 +433,31 @@ func TestMarkdownCutGolden(t *testing.T) {
 	}
 	checkMarkdown(t, b.String())
 	golden.Check(t, filepath.Join("testdata", "mixed.cut.md"), b.Bytes())
+}
+
+// Graphviz reads what VerifyDOT writes, hostile names included. It runs
+// where Graphviz's dot is installed (apt-get install graphviz).
+func TestVerifyDOTGraphviz(t *testing.T) {
+	dot, err := exec.LookPath("dot")
+	if err != nil {
+		t.Skip("Graphviz's dot is not installed; the DOT output is checked by its golden files and line shapes only")
+	}
+	d, m := verifyFixture()
+	results := []*verify.Result{verify.NewResult(d, verify.Simulated, m)}
+	for _, s := range hostile {
+		results = append(results, hostileResult(s))
+	}
+	for i, r := range results {
+		var in bytes.Buffer
+		if err := VerifyDOT(&in, r); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(dot, "-Tsvg")
+		cmd.Stdin = &in
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil || stderr.Len() > 0 {
+			t.Errorf("result %d: dot: %v %s\n%s", i, err, stderr.String(), in.String())
+		}
+	}
 }
