@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -20,8 +21,10 @@ type verifyOptions struct {
 	IO       IOStreams
 	JSON     bool
 	Markdown bool
-	Format   string // text, json, markdown or dot; -json and -markdown set it
-	Offline  bool
+	// MarkdownLimit cuts the Markdown to this many characters.
+	MarkdownLimit int
+	Format        string // text, json, markdown or dot; -json and -markdown set it
+	Offline       bool
 }
 
 // verifyFormats are the values of verify -format.
@@ -71,6 +74,7 @@ diagram for Graphviz.`,
 	f := cmd.Flags()
 	f.BoolVar(&opts.JSON, "json", false, "print the matrix and the differences as JSON")
 	f.BoolVar(&opts.Markdown, "markdown", false, "print the verdict, a diagram and the matrix as Markdown, for pull-request comments")
+	f.IntVar(&opts.MarkdownLimit, "markdown-limit", views.CommentLimit, "with -markdown, cut the output to `N` characters")
 	f.StringVar(&opts.Format, "format", "text", "output `FORMAT`: text, json, markdown or dot (the diagram for Graphviz)")
 	f.BoolVar(&opts.Offline, "offline", false, "evaluate secretboot's documents locally; no AWS access")
 	return cmd
@@ -116,7 +120,7 @@ func runVerify(ctx context.Context, opts verifyOptions, d *spec.Desired, s *prov
 			_, err = fmt.Fprintf(opts.IO.Out, "%s\n", b)
 		}
 	case "markdown":
-		err = views.VerifyMarkdown(opts.IO.Out, r)
+		err = views.VerifyMarkdownWithin(opts.IO.Out, r, opts.MarkdownLimit)
 	case "dot":
 		err = views.VerifyDOT(opts.IO.Out, r)
 	default:
@@ -134,6 +138,9 @@ func runVerify(ctx context.Context, opts verifyOptions, d *spec.Desired, s *prov
 // resolveFormat folds -json and -markdown into Format, refusing flags
 // that ask for different formats.
 func (o *verifyOptions) resolveFormat(formatSet bool) error {
+	if o.MarkdownLimit < 1 {
+		return errors.New("-markdown-limit must be positive")
+	}
 	if !slices.Contains(verifyFormats, o.Format) {
 		return fmt.Errorf("-format %q: want one of %s", o.Format, strings.Join(verifyFormats, ", "))
 	}

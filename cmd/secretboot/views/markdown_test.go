@@ -13,6 +13,7 @@ import (
 	"github.com/secretboot/secretboot/internal/golden"
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/provision/verify"
+	"github.com/secretboot/secretboot/spec"
 )
 
 // The only lines with '<' outside code blocks that the renderers write:
@@ -459,5 +460,57 @@ func TestVerifyDOTGraphviz(t *testing.T) {
 		if err := cmd.Run(); err != nil || stderr.Len() > 0 {
 			t.Errorf("result %d: dot: %v %s\n%s", i, err, stderr.String(), in.String())
 		}
+	}
+}
+
+// largeVerify is 50 roles each reading 8 of 400 secrets, one of which an
+// administrator policy lets do everything: 1,200 differences.
+func largeVerify() *verify.Result {
+	d := &spec.Desired{Project: "shop", Stage: "dev", NamePrefix: "dev/"}
+	for r := range 50 {
+		d.Roles = append(d.Roles, &spec.Role{Key: fmt.Sprintf("role%02d", r), Name: fmt.Sprintf("shop-dev-role%02d", r)})
+	}
+	for i := range 400 {
+		d.Secrets = append(d.Secrets, &spec.Secret{Key: fmt.Sprintf("app/s%03d", i), Name: fmt.Sprintf("dev/app/s%03d", i),
+			Readers: []spec.Reader{{Role: fmt.Sprintf("role%02d", i%50)}}})
+	}
+	m := verify.Expected(d)
+	for i := range m.Roles {
+		m.Roles[i].Exists = true
+	}
+	for i := range m.Secrets {
+		m.Secrets[i].Exists = true
+	}
+	for i, c := range m.Cells {
+		if c.Role == "role00" && !strings.HasPrefix(c.Secret, "dev/.secretboot") {
+			m.Cells[i].Allowed = true
+		}
+	}
+	return verify.NewResult(d, verify.Simulated, m)
+}
+
+func TestVerifyMarkdownLargeFitsAComment(t *testing.T) {
+	r := largeVerify()
+	var b bytes.Buffer
+	if err := VerifyMarkdown(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	t.Logf("%d differences; %d bytes", len(r.Differences), len(md))
+	if len(md) > CommentLimit {
+		t.Fatalf("%d bytes, more than GitHub's %d", len(md), CommentLimit)
+	}
+	checkMarkdown(t, md)
+	for _, want := range []string{
+		fmt.Sprintf("**Not verified: %d differences from the spec:**", len(r.Differences)),
+		fmt.Sprintf(" of %d differences (the last ones)", len(r.Differences)),
+		"`secretboot verify -json`",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	if listed := strings.Count(md, "\n- extra access: "); listed == 0 || !strings.Contains(md, fmt.Sprintf("Left out: %d of", len(r.Differences)-listed)) {
+		t.Errorf("%d differences listed, and the note does not count the rest", listed)
 	}
 }

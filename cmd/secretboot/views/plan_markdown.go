@@ -207,31 +207,12 @@ func (m *planMarkdown) cut(limit int) string {
 	// The note is kept room for at its longest: everything cut, named by
 	// the longest names.
 	worst := m.note(limit, true, 0, false, 0, 0, true)
-	left := limit - len(m.head) - len(m.broad) - len(worst)
-	overflow := left < 0
-	// take keeps the longest prefix of parts that fits, with the part's
-	// wrapper counted once.
-	take := func(parts []string, wrapper int) int {
-		used, n := wrapper, 0
-		for _, s := range parts {
-			if used+len(s) > left {
-				break
-			}
-			used += len(s)
-			n++
-		}
-		if n > 0 {
-			left -= used
-		}
-		return n
-	}
-	rows := take(m.rows, len(tableHead)+1)
-	diagram := m.diagram != "" && len(m.diagram) <= left
-	if diagram {
-		left -= len(m.diagram)
-	}
-	grants := take(m.grants, len(grantsOpen)+len(grantsClose))
-	docs := take(m.docs, 0)
+	room := &budget{left: limit - len(m.head) - len(m.broad) - len(worst)}
+	overflow := room.left < 0
+	rows := room.take(m.rows, len(tableHead)+1)
+	diagram := m.diagram != "" && room.whole(m.diagram)
+	grants := room.take(m.grants, len(grantsOpen)+len(grantsClose))
+	docs := room.take(m.docs, 0)
 	return m.assemble(rows, diagram, grants, docs, m.note(limit, overflow, rows, diagram, grants, docs, false))
 }
 
@@ -275,6 +256,35 @@ func (m *planMarkdown) note(limit int, overflow bool, rows int, diagram bool, gr
 		"Every grant that broadens access is listed. The whole plan is in `secretboot plan -json`, "+
 		"and in the file `plan -out FILE` saves (JSON).\n\n", limit, strings.Join(cut, "; "))
 	return b.String()
+}
+
+// budget hands out the room left in a comment, part by part.
+type budget struct{ left int }
+
+// take keeps the longest prefix of parts that fits, with the wrapper
+// around them (a table head, <details>) counted once if any part is kept.
+func (b *budget) take(parts []string, wrapper int) int {
+	used, n := wrapper, 0
+	for _, s := range parts {
+		if used+len(s) > b.left {
+			break
+		}
+		used += len(s)
+		n++
+	}
+	if n > 0 {
+		b.left -= used
+	}
+	return n
+}
+
+// whole keeps s if it fits.
+func (b *budget) whole(s string) bool {
+	if len(s) > b.left {
+		return false
+	}
+	b.left -= len(s)
+	return true
 }
 
 // noteName is a change's name in the cut note, shortened so that the note
