@@ -166,7 +166,7 @@ func (m *verifyMarkdown) assemble(diffs, rows int, withDiagram bool, note string
 		b.WriteString(m.hidden)
 		b.WriteString(m.tail)
 	}
-	return b.String()
+	return strings.TrimRight(b.String(), "\n") + "\n"
 }
 
 // note says what was cut, given what was kept; with longest, it names the
