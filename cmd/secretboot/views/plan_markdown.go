@@ -3,7 +3,6 @@ package views
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/secretboot/secretboot/provision"
@@ -221,9 +220,9 @@ func (m *planMarkdown) cut(limit int) string {
 func (m *planMarkdown) note(limit int, overflow bool, rows int, diagram bool, grants, docs int, longest bool) string {
 	name := func(names []string, i int) string {
 		if longest {
-			for _, n := range names {
+			for j, n := range names {
 				if len(noteName(n)) > len(noteName(names[i])) {
-					i = slices.Index(names, n)
+					i = j
 				}
 			}
 		}
@@ -252,9 +251,11 @@ func (m *planMarkdown) note(limit int, overflow bool, rows int, diagram bool, gr
 			"Every grant that broadens access is listed below, since a reviewer must see each, and nothing else is; GitHub may refuse this comment.\n>\n",
 			what, limit, len(m.head)+len(m.broad))
 	}
-	fmt.Fprintf(&b, "> **Cut to fit the comment limit of %d characters.** Left out: %s. "+
-		"Every grant that broadens access is listed. The whole plan is in `secretboot plan -json`, "+
-		"and in the file `plan -out FILE` saves (JSON).\n\n", limit, strings.Join(cut, "; "))
+	fmt.Fprintf(&b, "> **Cut to fit the comment limit of %d characters.** Left out: %s.", limit, strings.Join(cut, "; "))
+	if m.nBroad > 0 {
+		b.WriteString(" Every grant that broadens access is listed.")
+	}
+	b.WriteString(" The whole plan is in `secretboot plan -json`, and in the file `plan -out FILE` saves (JSON).\n\n")
 	return b.String()
 }
 
