@@ -39,8 +39,9 @@ type accessEdge struct {
 	Label        string
 }
 
-// GitHub's Mermaid refuses diagrams over 500 edges or 50,000 characters
-// (its maxEdges and maxTextSize); past them the Markdown says so instead.
+// Mermaid refuses diagrams of more than 500 edges or 50,000 characters
+// unless the page that runs it raises its maxEdges and maxTextSize, which a
+// comment cannot; past them the Markdown says so instead of a diagram.
 const (
 	mermaidMaxEdges = 500
 	mermaidMaxText  = 50000
@@ -324,9 +325,9 @@ func (g *accessGraph) mermaidBlock(instead string) string {
 	_ = g.Mermaid(&b) // a strings.Builder does not fail
 	switch {
 	case len(g.Edges) > mermaidMaxEdges:
-		return fmt.Sprintf("_The diagram has %d edges, more than GitHub draws (%d); %s._\n\n", len(g.Edges), mermaidMaxEdges, instead)
+		return fmt.Sprintf("_The diagram has %d arrows, more than Mermaid draws (%d); %s._\n\n", len(g.Edges), mermaidMaxEdges, instead)
 	case b.Len() > mermaidMaxText:
-		return fmt.Sprintf("_The diagram takes %d characters, more than GitHub draws (%d); %s._\n\n", b.Len(), mermaidMaxText, instead)
+		return fmt.Sprintf("_The diagram takes %d characters, more than Mermaid draws (%d); %s._\n\n", b.Len(), mermaidMaxText, instead)
 	}
 	return "```mermaid\n" + b.String() + "```\n\n"
 }

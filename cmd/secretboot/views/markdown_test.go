@@ -514,3 +514,30 @@ func TestVerifyMarkdownLargeFitsAComment(t *testing.T) {
 		t.Errorf("%d differences listed, and the note does not count the rest", listed)
 	}
 }
+
+// Past Mermaid's limits the Markdown says so instead of a diagram that
+// would not draw.
+func TestMermaidLimits(t *testing.T) {
+	graph := func(edges int, nameLen int) *accessGraph {
+		g := newGraphBuilder()
+		for i := range edges {
+			g.add("role", fmt.Sprintf("%0*d", nameLen, i), edgeAdded, "GetSecretValue")
+		}
+		return g.build(func(edgeState, []string) string { return "+ GetSecretValue" })
+	}
+	for _, tc := range []struct {
+		name string
+		g    *accessGraph
+		want string
+	}{
+		{"500 edges", graph(500, 4), "```mermaid\n"},
+		{"501 edges", graph(501, 4), "_The diagram has 501 arrows, more than Mermaid draws (500); see X._"},
+		{"long names", graph(300, 200), "characters, more than Mermaid draws (50000); see X._"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.g.mermaidBlock("see X"); !strings.Contains(got, tc.want) {
+				t.Errorf("got %.200q, want %q in it", got, tc.want)
+			}
+		})
+	}
+}
