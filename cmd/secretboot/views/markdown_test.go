@@ -12,6 +12,7 @@ import (
 
 	"github.com/secretboot/secretboot/internal/golden"
 	"github.com/secretboot/secretboot/provision"
+	"github.com/secretboot/secretboot/provision/audit"
 	"github.com/secretboot/secretboot/provision/verify"
 	"github.com/secretboot/secretboot/spec"
 )
@@ -21,6 +22,7 @@ import (
 var ownTagLines = []*regexp.Regexp{
 	regexp.MustCompile(`^<details><summary>Policy document <code>[^<>]*</code></summary>$`),
 	regexp.MustCompile(`^<details><summary>Grant changes per role</summary>$`),
+	regexp.MustCompile(`^<details><summary>Not seen by audit</summary>$`),
 	regexp.MustCompile(`^</details>$`),
 }
 
@@ -193,7 +195,23 @@ func TestMarkdownEscapesSpecText(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkDOT(t, b.String())
+			b.Reset()
+			if err := AuditMarkdown(&b, hostileAudit(s)); err != nil {
+				t.Fatal(err)
+			}
+			checkMarkdown(t, b.String())
 		})
+	}
+}
+
+// hostileAudit puts s wherever audit's result carries names from the spec
+// or the account (a policy name is anyone's who may create one).
+func hostileAudit(s string) *audit.Result {
+	return &audit.Result{Project: s, Stage: s, Account: s, Action: s,
+		Secrets:  []audit.Secret{{Name: s, Exists: true}, {Name: s + "2"}},
+		Access:   []audit.Access{{Secret: s, Principal: s, Type: s, Name: s, Sources: []string{s, s}}},
+		Findings: []audit.Finding{{Kind: audit.Reader, Secret: s, Principal: s, Detail: s}, {Kind: audit.FindingKind(s), Principal: s, Detail: s}},
+		NotSeen:  []string{s},
 	}
 }
 
