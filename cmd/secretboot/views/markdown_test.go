@@ -179,29 +179,30 @@ var hostile = []string{
 
 func TestMarkdownEscapesSpecText(t *testing.T) {
 	for _, s := range hostile {
-		t.Run(strconv.Quote(s), func(t *testing.T) {
-			var b bytes.Buffer
-			if err := Markdown(&b, hostilePlan(s)); err != nil {
-				t.Fatal(err)
-			}
-			checkMarkdown(t, b.String())
-			b.Reset()
-			if err := VerifyMarkdown(&b, hostileResult(s)); err != nil {
-				t.Fatal(err)
-			}
-			checkMarkdown(t, b.String())
-			b.Reset()
-			if err := VerifyDOT(&b, hostileResult(s)); err != nil {
-				t.Fatal(err)
-			}
-			checkDOT(t, b.String())
-			b.Reset()
-			if err := AuditMarkdown(&b, hostileAudit(s)); err != nil {
-				t.Fatal(err)
-			}
-			checkMarkdown(t, b.String())
-		})
+		t.Run(strconv.Quote(s), func(t *testing.T) { checkRenderings(t, s) })
 	}
+}
+
+// checkRenderings renders every Markdown and DOT view with s wherever they
+// carry spec text, and checks the escaping holds.
+func checkRenderings(t *testing.T, s string) {
+	t.Helper()
+	for _, md := range []func(*bytes.Buffer) error{
+		func(b *bytes.Buffer) error { return Markdown(b, hostilePlan(s)) },
+		func(b *bytes.Buffer) error { return VerifyMarkdown(b, hostileResult(s)) },
+		func(b *bytes.Buffer) error { return AuditMarkdown(b, hostileAudit(s)) },
+	} {
+		var b bytes.Buffer
+		if err := md(&b); err != nil {
+			t.Fatal(err)
+		}
+		checkMarkdown(t, b.String())
+	}
+	var b bytes.Buffer
+	if err := VerifyDOT(&b, hostileResult(s)); err != nil {
+		t.Fatal(err)
+	}
+	checkDOT(t, b.String())
 }
 
 // hostileAudit puts s wherever audit's result carries names from the spec
@@ -264,23 +265,7 @@ func FuzzMarkdown(f *testing.F) {
 	for _, s := range hostile {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var b bytes.Buffer
-		if err := Markdown(&b, hostilePlan(s)); err != nil {
-			t.Fatal(err)
-		}
-		checkMarkdown(t, b.String())
-		b.Reset()
-		if err := VerifyMarkdown(&b, hostileResult(s)); err != nil {
-			t.Fatal(err)
-		}
-		checkMarkdown(t, b.String())
-		b.Reset()
-		if err := VerifyDOT(&b, hostileResult(s)); err != nil {
-			t.Fatal(err)
-		}
-		checkDOT(t, b.String())
-	})
+	f.Fuzz(checkRenderings)
 }
 
 // largePlan is a stage of 2,000 secrets read by 200 roles, where every
