@@ -259,8 +259,8 @@ func checkDOT(t testing.TB, dot string) {
 	}
 }
 
-// FuzzMarkdown renders plans and verify results carrying arbitrary spec
-// text: go test -fuzz FuzzMarkdown ./cmd/secretboot/views/
+// FuzzMarkdown renders plans, verify and audit results carrying arbitrary
+// spec text: go test -fuzz FuzzMarkdown ./cmd/secretboot/views/
 func FuzzMarkdown(f *testing.F) {
 	for _, s := range hostile {
 		f.Add(s)
