@@ -17,6 +17,7 @@ type planOptions struct {
 	Out              string // save the plan here for `apply PLANFILE`
 	JSON             bool
 	Markdown         bool
+	MarkdownLimit    int
 	DetailedExitCode bool
 	FailOnBroadening bool
 	Destroy          bool
@@ -53,6 +54,9 @@ can be saved, but a saved payload-less plan cannot be applied.`,
 			if opts.JSON && opts.Markdown {
 				return errors.New("-json and -markdown exclude each other")
 			}
+			if opts.MarkdownLimit < 1 {
+				return errors.New("-markdown-limit must be positive")
+			}
 			opts.IO, opts.Mask = a.streams, a.maskFile
 			opts.ApplyCommand = commandLine(cmd, "apply", opts.Out)
 			if opts.NoPayloads && (opts.Destroy || len(opts.Regenerate) > 0) {
@@ -71,6 +75,7 @@ can be saved, but a saved payload-less plan cannot be applied.`,
 	f.StringVar(&opts.Out, "out", "", "save the plan to `FILE` for apply (it holds no payload)")
 	f.BoolVar(&opts.JSON, "json", false, "print the plan as JSON (docs/plan-json.md)")
 	f.BoolVar(&opts.Markdown, "markdown", false, "print the plan as Markdown, for pull-request comments")
+	f.IntVar(&opts.MarkdownLimit, "markdown-limit", views.CommentLimit, "with -markdown, cut the plan to `N` characters; grants that broaden access are never cut")
 	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes")
 	f.BoolVar(&opts.FailOnBroadening, "fail-on-broadening", false, "exit 3 when a grant widens access")
 	f.BoolVar(&opts.Destroy, "destroy", false, "plan the removal of everything the stage owns")
@@ -93,7 +98,7 @@ func runPlan(ctx context.Context, opts planOptions, d *spec.Desired, s *provisio
 	case opts.JSON:
 		err = views.JSON(opts.IO.Out, p)
 	case opts.Markdown:
-		err = views.Markdown(opts.IO.Out, p)
+		err = views.MarkdownWithin(opts.IO.Out, p, opts.MarkdownLimit)
 	default:
 		err = views.Text(opts.IO.Out, p, opts.IO.Colors())
 	}

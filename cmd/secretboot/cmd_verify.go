@@ -3,7 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,10 +18,17 @@ import (
 )
 
 type verifyOptions struct {
-	IO      IOStreams
-	JSON    bool
-	Offline bool
+	IO       IOStreams
+	JSON     bool
+	Markdown bool
+	// MarkdownLimit cuts the Markdown to this many characters.
+	MarkdownLimit int
+	Format        string // text, json, markdown or dot; -json and -markdown set it
+	Offline       bool
 }
+
+// verifyFormats are the values of verify -format.
+var verifyFormats = []string{"text", "json", "markdown", "dot"}
 
 func newVerifyCmd(a *app) *cobra.Command {
 	var opts verifyOptions
@@ -37,9 +48,16 @@ secret that does not exist yet. External roles are checked too.
 
 With --offline, no AWS call is made: the matrix is computed with the local
 evaluator from the documents secretboot synthesizes, which shows what
-secretboot's own policies grant but not what other policies add.`,
+secretboot's own policies grant but not what other policies add.
+
+-markdown prints the verdict, a Mermaid diagram of who reads what and the
+matrix as a table, for a pull-request comment; -format dot prints the same
+diagram for Graphviz.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.resolveFormat(cmd.Flags().Changed("format")); err != nil {
+				return err
+			}
 			opts.IO = a.streams
 			if opts.Offline {
 				d, err := a.loadStage(a.requestedStage(), noPayloads)
@@ -55,6 +73,9 @@ secretboot's own policies grant but not what other policies add.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&opts.JSON, "json", false, "print the matrix and the differences as JSON")
+	f.BoolVar(&opts.Markdown, "markdown", false, "print the verdict, a diagram and the matrix as Markdown, for pull-request comments")
+	f.IntVar(&opts.MarkdownLimit, "markdown-limit", views.CommentLimit, "with -markdown, cut the output to `N` characters")
+	f.StringVar(&opts.Format, "format", "text", "output `FORMAT`: text, json, markdown or dot (the diagram for Graphviz)")
 	f.BoolVar(&opts.Offline, "offline", false, "evaluate secretboot's documents locally; no AWS access")
 	return cmd
 }
@@ -92,19 +113,53 @@ func runVerify(ctx context.Context, opts verifyOptions, d *spec.Desired, s *prov
 		}
 	}
 	r := verify.NewResult(d, mode, m)
-	if opts.JSON {
-		b, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
-			return err
+	switch opts.Format {
+	case "json":
+		var b []byte
+		if b, err = json.MarshalIndent(r, "", "  "); err == nil {
+			_, err = fmt.Fprintf(opts.IO.Out, "%s\n", b)
 		}
-		if _, err := fmt.Fprintf(opts.IO.Out, "%s\n", b); err != nil {
-			return err
-		}
-	} else if err := views.Verify(opts.IO.Out, r, opts.IO.Colors()); err != nil {
+	case "markdown":
+		err = views.VerifyMarkdownWithin(opts.IO.Out, r, opts.MarkdownLimit)
+	case "dot":
+		err = views.VerifyDOT(opts.IO.Out, r)
+	default:
+		err = views.Verify(opts.IO.Out, r, opts.IO.Colors())
+	}
+	if err != nil {
 		return err
 	}
 	if !r.OK {
 		return errReported
+	}
+	return nil
+}
+
+// resolveFormat folds -json and -markdown into Format, refusing flags
+// that ask for different formats.
+func (o *verifyOptions) resolveFormat(formatSet bool) error {
+	if o.MarkdownLimit < 1 {
+		return errors.New("-markdown-limit must be positive")
+	}
+	if !slices.Contains(verifyFormats, o.Format) {
+		return fmt.Errorf("-format %q: want one of %s", o.Format, strings.Join(verifyFormats, ", "))
+	}
+	picked := map[string]string{} // format → the flag that asks for it
+	if formatSet {
+		picked[o.Format] = "-format " + o.Format
+	}
+	if o.JSON {
+		picked["json"] = "-json"
+	}
+	if o.Markdown {
+		picked["markdown"] = "-markdown"
+	}
+	if len(picked) > 1 {
+		flags := slices.Sorted(maps.Values(picked))
+		return fmt.Errorf("%s exclude each other", strings.Join(flags, " and "))
+	}
+	for f := range picked {
+		o.Format = f
 	}
 	return nil
 }

@@ -255,6 +255,7 @@ func TestNoLeakCommands(t *testing.T) {
 	w.run(0, cmd("plan")...)
 	w.run(0, cmd("plan", "-json")...)
 	w.run(0, cmd("plan", "-markdown")...)
+	w.run(0, cmd("plan", "-markdown", "-markdown-limit", "2000")...)
 	w.run(2, cmd("plan", "-detailed-exitcode")...)
 	w.run(0, cmd("plan", "-out", "out/plan.bin")...)
 	w.checkMode(filepath.Join(w.root, "out", "plan.bin"), 0o644)
@@ -315,6 +316,8 @@ func TestNoLeakCommands(t *testing.T) {
 	w.run(0, cmd("verify")...)
 	w.run(0, cmd("verify", "-json")...)
 	w.run(0, cmd("verify", "--offline")...)
+	w.run(0, cmd("verify", "-markdown")...)
+	w.run(0, cmd("verify", "-format", "dot")...)
 	r = w.run(0, cmd("--debug", "verify")...)
 	checkDebugLog(t, r.label, r.stderr)
 

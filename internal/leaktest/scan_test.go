@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/url"
 	"slices"
 	"sort"
@@ -72,6 +73,11 @@ func needles(v []byte) []needle {
 		{"HEX", []byte(strings.ToUpper(hex.EncodeToString(v)))},
 		{"url-query", []byte(url.QueryEscape(string(v)))},
 		{"url-path", []byte(url.PathEscape(string(v)))},
+		// The Markdown views escape spec text for pull-request comments.
+		{"markdown", markdownEscape(v)},
+		{"markdown-go-quoted", markdownEscape(trim(strconv.Quote(string(v))))},
+		{"html", []byte(html.EscapeString(string(v)))},
+		{"mermaid", mermaidEscape(v)},
 	}
 	for _, e := range []struct {
 		name string
@@ -108,6 +114,45 @@ func needles(v []byte) []needle {
 		}
 	}
 	return kept
+}
+
+// markdownEscape is how the Markdown views escape spec text (views'
+// mdText): HTML's characters as entities, Markdown's backslash-escaped,
+// line breaks as spaces.
+func markdownEscape(v []byte) []byte {
+	var b strings.Builder
+	for _, r := range string(v) {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case strings.ContainsRune("\\`*_[]~|$", r):
+			b.WriteString("\\" + string(r))
+		case r < ' ' || r == 0x7f:
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return []byte(b.String())
+}
+
+// mermaidEscape is how the Mermaid diagrams escape labels: Mermaid's
+// #NNN; codes for everything but letters, digits and a few punctuation
+// characters.
+func mermaidEscape(v []byte) []byte {
+	var b strings.Builder
+	for _, r := range string(v) {
+		if r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(" ./_:+=,@-", r)) {
+			b.WriteRune(r)
+			continue
+		}
+		fmt.Fprintf(&b, "#%d;", r)
+	}
+	return []byte(b.String())
 }
 
 // A hit is a canary found in an output.

@@ -95,12 +95,12 @@ func Audit(w io.Writer, r *audit.Result, c Colors) error {
 // request comment.
 func AuditMarkdown(w io.Writer, r *audit.Result) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s\n\n%s.\n\n", auditHeading(r), auditCounts(r))
+	fmt.Fprintf(&b, "### %s\n\n%s.\n\n", mdText(auditHeading(r)), auditCounts(r))
 	b.WriteString("| Secret | Principal | Via | Spec |\n|---|---|---|---|\n")
 	bySecret := accessBySecret(r)
 	for _, s := range r.Secrets {
 		if !s.Exists {
-			fmt.Fprintf(&b, "| `%s` | — | does not exist yet | |\n", s.Name)
+			fmt.Fprintf(&b, "| %s | — | does not exist yet | |\n", mdCode(s.Name))
 			continue
 		}
 		for _, a := range bySecret[s.Name] {
@@ -111,7 +111,7 @@ func AuditMarkdown(w io.Writer, r *audit.Result) error {
 			case !a.Expected:
 				spec = "**✗ beyond the spec**"
 			}
-			fmt.Fprintf(&b, "| `%s` | %s `%s` | %s | %s |\n", s.Name, a.Type, a.Name, strings.Join(a.Sources, ", "), spec)
+			fmt.Fprintf(&b, "| %s | %s %s | %s | %s |\n", mdCode(s.Name), mdText(string(a.Type)), mdCode(a.Name), mdText(strings.Join(a.Sources, ", ")), spec)
 		}
 	}
 	b.WriteString("\n")
@@ -120,12 +120,12 @@ func AuditMarkdown(w io.Writer, r *audit.Result) error {
 	} else {
 		fmt.Fprintf(&b, "**Exposed: %s beyond the spec:**\n\n", Plural(len(r.Findings), "finding"))
 		for _, f := range r.Findings {
-			fmt.Fprintf(&b, "- %s: %s\n", f.Kind, f)
+			fmt.Fprintf(&b, "- %s: %s\n", mdText(string(f.Kind)), mdText(f.String()))
 		}
 	}
 	b.WriteString("\n<details><summary>Not seen by audit</summary>\n\n")
 	for _, n := range r.NotSeen {
-		fmt.Fprintf(&b, "- %s\n", n)
+		fmt.Fprintf(&b, "- %s\n", mdText(n))
 	}
 	b.WriteString("\n</details>\n")
 	_, err := io.WriteString(w, b.String())

@@ -5,6 +5,11 @@
 // comments; apply's progress and summary; outputs as JSON or Terraform
 // tfvars; verify's matrix; and what policy did to the reviewer files.
 //
+// Markdown (the plan's and verify's) is for pull-request comments: it stays
+// within GitHub's comment limit, saying what it cut, escapes every piece of
+// spec text so that none becomes HTML or Markdown syntax, and draws who
+// reads what as a Mermaid diagram (also written as DOT for Graphviz).
+//
 // Colours come from one scheme, Colors, whose methods name meanings (Good,
 // Bad, Broadens, …); nothing else in secretboot writes ANSI sequences, and
 // nothing below the CLI knows about terminals.

@@ -130,6 +130,33 @@ func TestVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden.Check(t, filepath.Join("testdata", "verify", tt.name+".golden"), b.Bytes())
+			if tt.color {
+				return
+			}
+			for _, f := range []struct {
+				ext    string
+				render func(*bytes.Buffer, *verify.Result) error
+			}{
+				{"md", func(b *bytes.Buffer, r *verify.Result) error { return VerifyMarkdown(b, r) }},
+				{"dot", func(b *bytes.Buffer, r *verify.Result) error { return VerifyDOT(b, r) }},
+			} {
+				var first, second bytes.Buffer
+				if err := f.render(&first, tt.result); err != nil {
+					t.Fatal(err)
+				}
+				if err := f.render(&second, tt.result); err != nil {
+					t.Fatal(err)
+				}
+				if first.String() != second.String() {
+					t.Fatalf("%s is not deterministic", f.ext)
+				}
+				if f.ext == "md" {
+					checkMarkdown(t, first.String())
+				} else {
+					checkDOT(t, first.String())
+				}
+				golden.Check(t, filepath.Join("testdata", "verify", tt.name+"."+f.ext), first.Bytes())
+			}
 		})
 	}
 }
