@@ -53,11 +53,13 @@ func managedDocument(form url.Values) (string, *policy.Document, error) {
 func (s *Service) policyXML(p *managedPolicy) policyXML {
 	attachments, boundaries := s.st.usage(p.ARN)
 	return policyXML{
-		PolicyName: p.Name, PolicyID: p.ID, Arn: p.ARN, Path: p.Path,
-		DefaultVersionID: p.Default, AttachmentCount: attachments,
-		PermissionsBoundaryUsageCount: boundaries, IsAttachable: true,
-		Description: p.Description,
-		CreateDate:  seconds(p.Created), UpdateDate: seconds(p.Updated),
+		policyFieldsXML: policyFieldsXML{
+			PolicyName: p.Name, PolicyID: p.ID, Arn: p.ARN, Path: p.Path,
+			DefaultVersionID: p.Default, AttachmentCount: attachments,
+			PermissionsBoundaryUsageCount: boundaries, IsAttachable: true,
+			Description: p.Description,
+			CreateDate:  seconds(p.Created), UpdateDate: seconds(p.Updated),
+		},
 		Tags: tagsXML(p.Tags),
 	}
 }
