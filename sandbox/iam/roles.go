@@ -10,15 +10,7 @@ import (
 
 // role finds a role by the RoleName parameter.
 func (s *Service) role(form url.Values) (*role, error) {
-	name, err := entityName(form, "RoleName", maxRoleName)
-	if err != nil {
-		return nil, err
-	}
-	r := s.st.Roles[strings.ToLower(name)]
-	if r == nil {
-		return nil, noSuchEntity("The role with name %s cannot be found.", name)
-	}
-	return r, nil
+	return find(s.st.Roles, form, "RoleName", maxRoleName, "The role with name %s cannot be found.")
 }
 
 // trustDocument reads and checks an assume-role policy document.
@@ -117,25 +109,15 @@ type listRolesResult struct {
 }
 
 func (s *Service) listRoles(form url.Values, _ Principal) (any, error) {
-	prefix, err := pathPrefix(form)
+	keys, err := underPath(form, s.st.Roles, func(r *role) string { return r.Path })
 	if err != nil {
 		return nil, err
 	}
-	var matched []*role
-	for _, k := range sortedKeys(s.st.Roles) {
-		if r := s.st.Roles[k]; strings.HasPrefix(r.Path, prefix) {
-			matched = append(matched, r)
-		}
-	}
-	items, p, err := paginate(form, matched, func(r *role) string { return strings.ToLower(r.Name) })
+	roles, p, err := pageOf(form, s.st.Roles, keys, func(r *role) roleXML { return r.xml(false) })
 	if err != nil {
 		return nil, err
 	}
-	res := listRolesResult{Roles: []roleXML{}, page: p}
-	for _, r := range items {
-		res.Roles = append(res.Roles, r.xml(false))
-	}
-	return res, nil
+	return listRolesResult{Roles: roles, page: p}, nil
 }
 
 func (s *Service) updateRole(form url.Values, _ Principal) (any, error) {

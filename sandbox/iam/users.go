@@ -118,28 +118,12 @@ func (g *group) xml() groupXML {
 
 // user finds a user by the UserName parameter.
 func (s *Service) user(form url.Values) (*user, error) {
-	name, err := entityName(form, "UserName", maxUserName)
-	if err != nil {
-		return nil, err
-	}
-	u := s.st.Users[strings.ToLower(name)]
-	if u == nil {
-		return nil, noSuchEntity("The user with name %s cannot be found.", name)
-	}
-	return u, nil
+	return find(s.st.Users, form, "UserName", maxUserName, "The user with name %s cannot be found.")
 }
 
 // group finds a group by the GroupName parameter.
 func (s *Service) group(form url.Values) (*group, error) {
-	name, err := entityName(form, "GroupName", maxEntityName)
-	if err != nil {
-		return nil, err
-	}
-	g := s.st.Groups[strings.ToLower(name)]
-	if g == nil {
-		return nil, noSuchEntity("The group with name %s cannot be found.", name)
-	}
-	return g, nil
+	return find(s.st.Groups, form, "GroupName", maxEntityName, "The group with name %s cannot be found.")
 }
 
 type userResult struct {
@@ -204,25 +188,15 @@ type listUsersResult struct {
 }
 
 func (s *Service) listUsers(form url.Values, _ Principal) (any, error) {
-	prefix, err := pathPrefix(form)
+	keys, err := underPath(form, s.st.Users, func(u *user) string { return u.Path })
 	if err != nil {
 		return nil, err
 	}
-	var matched []*user
-	for _, k := range sortedKeys(s.st.Users) {
-		if u := s.st.Users[k]; strings.HasPrefix(u.Path, prefix) {
-			matched = append(matched, u)
-		}
-	}
-	items, p, err := paginate(form, matched, func(u *user) string { return strings.ToLower(u.Name) })
+	users, p, err := pageOf(form, s.st.Users, keys, func(u *user) userXML { return u.xml(false) })
 	if err != nil {
 		return nil, err
 	}
-	res := listUsersResult{Users: []userXML{}, page: p}
-	for _, u := range items {
-		res.Users = append(res.Users, u.xml(false))
-	}
-	return res, nil
+	return listUsersResult{Users: users, page: p}, nil
 }
 
 func (s *Service) deleteUser(form url.Values, _ Principal) (any, error) {
@@ -305,30 +279,21 @@ type listGroupsResult struct {
 	page
 }
 
-func listGroups(form url.Values, groups []*group) (any, error) {
-	items, p, err := paginate(form, groups, func(g *group) string { return strings.ToLower(g.Name) })
+// listGroupsAt answers a page of the groups at keys (sorted).
+func (s *Service) listGroupsAt(form url.Values, keys []string) (any, error) {
+	groups, p, err := pageOf(form, s.st.Groups, keys, (*group).xml)
 	if err != nil {
 		return nil, err
 	}
-	res := listGroupsResult{Groups: []groupXML{}, page: p}
-	for _, g := range items {
-		res.Groups = append(res.Groups, g.xml())
-	}
-	return res, nil
+	return listGroupsResult{Groups: groups, page: p}, nil
 }
 
 func (s *Service) listGroups(form url.Values, _ Principal) (any, error) {
-	prefix, err := pathPrefix(form)
+	keys, err := underPath(form, s.st.Groups, func(g *group) string { return g.Path })
 	if err != nil {
 		return nil, err
 	}
-	var matched []*group
-	for _, k := range sortedKeys(s.st.Groups) {
-		if g := s.st.Groups[k]; strings.HasPrefix(g.Path, prefix) {
-			matched = append(matched, g)
-		}
-	}
-	return listGroups(form, matched)
+	return s.listGroupsAt(form, keys)
 }
 
 func (s *Service) listGroupsForUser(form url.Values, _ Principal) (any, error) {
@@ -336,11 +301,7 @@ func (s *Service) listGroupsForUser(form url.Values, _ Principal) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var gs []*group
-	for _, k := range slices.Sorted(slices.Values(u.Groups)) {
-		gs = append(gs, s.st.Groups[k])
-	}
-	return listGroups(form, gs)
+	return s.listGroupsAt(form, slices.Sorted(slices.Values(u.Groups)))
 }
 
 func (s *Service) deleteGroup(form url.Values, _ Principal) (any, error) {
