@@ -2,6 +2,7 @@ package iam
 
 import (
 	"fmt"
+	"iter"
 	"net/url"
 	"slices"
 	"strings"
@@ -71,6 +72,28 @@ func (s *Service) policyHolder(kind holderKind, form url.Values) (policyHolder, 
 			return policyHolder{}, err
 		}
 		return policyHolder{&g.holder, kind, g.Name, groupInlineMax, attachedPerHolder, "PoliciesPerGroup"}, nil
+	}
+}
+
+// holders yields the policies of every role, user and group, each with the
+// principal's permissions boundary ("" for a group, which cannot have one).
+func (st *state) holders() iter.Seq2[*holder, string] {
+	return func(yield func(*holder, string) bool) {
+		for _, r := range st.Roles {
+			if !yield(&r.holder, r.Boundary) {
+				return
+			}
+		}
+		for _, u := range st.Users {
+			if !yield(&u.holder, u.Boundary) {
+				return
+			}
+		}
+		for _, g := range st.Groups {
+			if !yield(&g.holder, "") {
+				return
+			}
+		}
 	}
 }
 

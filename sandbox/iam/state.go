@@ -2,6 +2,7 @@ package iam
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -206,16 +207,13 @@ func (st *state) boundaryOf(r *role) *policy.Document {
 // usage counts the roles, users and groups that attach the policy and
 // the roles and users that use it as their permissions boundary.
 func (st *state) usage(arn string) (attachments, boundaries int) {
-	for _, r := range st.Roles {
-		for _, a := range r.Attached {
-			if a == arn {
-				attachments++
-			}
+	for h, boundary := range st.holders() {
+		if slices.Contains(h.Attached, arn) {
+			attachments++
 		}
-		if r.Boundary == arn {
+		if boundary == arn {
 			boundaries++
 		}
 	}
-	ha, hb := st.holderUsage(arn)
-	return attachments + ha, boundaries + hb
+	return attachments, boundaries
 }

@@ -62,25 +62,6 @@ func (st *state) parseHolderDocuments() error {
 	return nil
 }
 
-// holderUsage counts the users and groups that attach the policy and the
-// users that use it as their permissions boundary.
-func (st *state) holderUsage(arn string) (attachments, boundaries int) {
-	for _, u := range st.Users {
-		if slices.Contains(u.Attached, arn) {
-			attachments++
-		}
-		if u.Boundary == arn {
-			boundaries++
-		}
-	}
-	for _, g := range st.Groups {
-		if slices.Contains(g.Attached, arn) {
-			attachments++
-		}
-	}
-	return attachments, boundaries
-}
-
 type userXML struct {
 	Path                string       `xml:"Path"`
 	UserName            string       `xml:"UserName"`
