@@ -1,14 +1,9 @@
 package sandbox_test
 
 import (
-	"encoding/json"
-	"os/exec"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/secretboot/secretboot/sandbox"
-	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 )
 
 const boto3KMSScript = `
@@ -48,18 +43,7 @@ print(json.dumps(out, sort_keys=True))
 // Manager's DecryptionFailure included.
 func TestBoto3KMS(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "python3", "-c", "import boto3")
-	env := sandboxtest.Start(t, sandbox.Options{EnforceAuth: true})
-	cmd := exec.Command("python3", "-c", boto3KMSScript)
-	cmd.Env = toolEnv(env)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("boto3 script: %v\n%s", err, out)
-	}
-	var got map[string]any
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("boto3 printed %q: %v", out, err)
-	}
+	got := runBoto3(t, boto3KMSScript)
 	want := map[string]any{
 		"state":            "Enabled",
 		"plain":            "hello",

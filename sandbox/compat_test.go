@@ -137,11 +137,13 @@ except c.exceptions.ResourceNotFoundException as e:
 print(json.dumps(out, sort_keys=True))
 `
 
-func TestBoto3(t *testing.T) {
-	t.Parallel()
+// runBoto3 runs a Python script against a fresh sandbox that enforces
+// authentication, and returns the JSON object the script prints.
+func runBoto3(t *testing.T, script string) map[string]any {
+	t.Helper()
 	requireTool(t, "python3", "-c", "import boto3")
 	env := sandboxtest.Start(t, sandbox.Options{EnforceAuth: true})
-	cmd := exec.Command("python3", "-c", boto3Script)
+	cmd := exec.Command("python3", "-c", script)
 	cmd.Env = toolEnv(env)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -151,6 +153,12 @@ func TestBoto3(t *testing.T) {
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("boto3 printed %q: %v", out, err)
 	}
+	return got
+}
+
+func TestBoto3(t *testing.T) {
+	t.Parallel()
+	got := runBoto3(t, boto3Script)
 	want := map[string]any{
 		"create":     "py/one",
 		"get":        "alpha",

@@ -58,14 +58,8 @@ func (s *Service) getAccountSummary(url.Values, Principal) (any, error) {
 		"Users":                        len(s.st.Users),
 		"Groups":                       len(s.st.Groups),
 	}
-	for _, r := range s.st.Roles {
-		m["PolicyVersionsInUse"] += len(r.Attached)
-	}
-	for _, u := range s.st.Users {
-		m["PolicyVersionsInUse"] += len(u.Attached)
-	}
-	for _, g := range s.st.Groups {
-		m["PolicyVersionsInUse"] += len(g.Attached)
+	for h := range s.st.holders() {
+		m["PolicyVersionsInUse"] += len(h.Attached)
 	}
 	for k, v := range defaultQuotas {
 		m[k] = v

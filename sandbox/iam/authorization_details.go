@@ -64,18 +64,8 @@ type roleDetailXML struct {
 }
 
 type managedPolicyDetailXML struct {
-	PolicyName                    string             `xml:"PolicyName"`
-	PolicyID                      string             `xml:"PolicyId"`
-	Arn                           string             `xml:"Arn"`
-	Path                          string             `xml:"Path"`
-	DefaultVersionID              string             `xml:"DefaultVersionId"`
-	AttachmentCount               int                `xml:"AttachmentCount"`
-	PermissionsBoundaryUsageCount int                `xml:"PermissionsBoundaryUsageCount"`
-	IsAttachable                  bool               `xml:"IsAttachable"`
-	Description                   string             `xml:"Description,omitempty"`
-	CreateDate                    time.Time          `xml:"CreateDate"`
-	UpdateDate                    time.Time          `xml:"UpdateDate"`
-	PolicyVersionList             []policyVersionXML `xml:"PolicyVersionList>member"`
+	policyFieldsXML
+	PolicyVersionList []policyVersionXML `xml:"PolicyVersionList>member"`
 }
 
 type authorizationDetailsResult struct {
@@ -181,13 +171,7 @@ func (s *Service) getAccountAuthorizationDetails(form url.Values, _ Principal) (
 	slices.SortFunc(policies, func(a, b *managedPolicy) int { return strings.Compare(a.ARN, b.ARN) })
 	for _, p := range policies {
 		items = append(items, detail{key: "4" + p.ARN, add: func(r *authorizationDetailsResult) {
-			px := s.policyXML(p)
-			x := managedPolicyDetailXML{
-				PolicyName: px.PolicyName, PolicyID: px.PolicyID, Arn: px.Arn, Path: px.Path,
-				DefaultVersionID: px.DefaultVersionID, AttachmentCount: px.AttachmentCount,
-				PermissionsBoundaryUsageCount: px.PermissionsBoundaryUsageCount, IsAttachable: true,
-				Description: px.Description, CreateDate: px.CreateDate, UpdateDate: px.UpdateDate,
-			}
+			x := managedPolicyDetailXML{policyFieldsXML: s.policyXML(p).policyFieldsXML}
 			// Every version with its document, newest first as
 			// ListPolicyVersions orders them.
 			for i := len(p.Versions) - 1; i >= 0; i-- {

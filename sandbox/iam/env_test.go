@@ -124,6 +124,17 @@ func wantAPIError(t *testing.T, err error, code string, status int) {
 	}
 }
 
+// mustSucceed returns a check for the calls that set a scenario up:
+// must(c.CreateUser(ctx, in)) fails the test when the call fails.
+func mustSucceed(t *testing.T) func(any, error) {
+	return func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // isType reports whether err wraps an error of type T (the SDK's typed
 // exceptions).
 func isType[T error](err error) bool {

@@ -53,11 +53,13 @@ func managedDocument(form url.Values) (string, *policy.Document, error) {
 func (s *Service) policyXML(p *managedPolicy) policyXML {
 	attachments, boundaries := s.st.usage(p.ARN)
 	return policyXML{
-		PolicyName: p.Name, PolicyID: p.ID, Arn: p.ARN, Path: p.Path,
-		DefaultVersionID: p.Default, AttachmentCount: attachments,
-		PermissionsBoundaryUsageCount: boundaries, IsAttachable: true,
-		Description: p.Description,
-		CreateDate:  seconds(p.Created), UpdateDate: seconds(p.Updated),
+		policyFieldsXML: policyFieldsXML{
+			PolicyName: p.Name, PolicyID: p.ID, Arn: p.ARN, Path: p.Path,
+			DefaultVersionID: p.Default, AttachmentCount: attachments,
+			PermissionsBoundaryUsageCount: boundaries, IsAttachable: true,
+			Description: p.Description,
+			CreateDate:  seconds(p.Created), UpdateDate: seconds(p.Updated),
+		},
 		Tags: tagsXML(p.Tags),
 	}
 }
@@ -251,76 +253,4 @@ func (s *Service) deletePolicyVersion(form url.Values, _ Principal) (any, error)
 	}
 	p.Versions = slices.DeleteFunc(p.Versions, func(x *policyVersion) bool { return x == v })
 	return nil, nil
-}
-
-// Attachments.
-
-func (s *Service) attachRolePolicy(form url.Values, _ Principal) (any, error) {
-	r, err := s.role(form)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.managedPolicy(form)
-	if err != nil {
-		return nil, err
-	}
-	if slices.Contains(r.Attached, p.ARN) {
-		return nil, nil // attaching twice is a no-op in IAM
-	}
-	if quota := s.cfg.AttachedPoliciesPerRoleQuota; len(r.Attached) >= quota {
-		return nil, limitExceeded("Cannot exceed quota for PoliciesPerRole: %d", quota)
-	}
-	r.Attached = append(r.Attached, p.ARN)
-	return nil, nil
-}
-
-func (s *Service) detachRolePolicy(form url.Values, _ Principal) (any, error) {
-	r, err := s.role(form)
-	if err != nil {
-		return nil, err
-	}
-	arn, err := policyARN(form, "PolicyArn")
-	if err != nil {
-		return nil, err
-	}
-	i := slices.Index(r.Attached, arn)
-	if i < 0 {
-		return nil, noSuchEntity("Policy %s was not found.", arn)
-	}
-	r.Attached = slices.Delete(r.Attached, i, i+1)
-	return nil, nil
-}
-
-type attachedPolicyXML struct {
-	PolicyName string `xml:"PolicyName"`
-	PolicyArn  string `xml:"PolicyArn"`
-}
-
-type listAttachedRolePoliciesResult struct {
-	AttachedPolicies []attachedPolicyXML `xml:"AttachedPolicies>member"`
-	page
-}
-
-func (s *Service) listAttachedRolePolicies(form url.Values, _ Principal) (any, error) {
-	r, err := s.role(form)
-	if err != nil {
-		return nil, err
-	}
-	prefix, err := pathPrefix(form)
-	if err != nil {
-		return nil, err
-	}
-	var matched []attachedPolicyXML
-	for _, arn := range r.Attached {
-		if p := s.st.lookupPolicy(arn); p != nil && strings.HasPrefix(p.Path, prefix) {
-			matched = append(matched, attachedPolicyXML{PolicyName: p.Name, PolicyArn: p.ARN})
-		}
-	}
-	key := func(a attachedPolicyXML) string { return a.PolicyArn }
-	slices.SortFunc(matched, func(a, b attachedPolicyXML) int { return strings.Compare(key(a), key(b)) })
-	items, pg, err := paginate(form, matched, key)
-	if err != nil {
-		return nil, err
-	}
-	return listAttachedRolePoliciesResult{AttachedPolicies: append([]attachedPolicyXML{}, items...), page: pg}, nil
 }

@@ -9,15 +9,7 @@ import (
 
 // instanceProfile finds a profile by the InstanceProfileName parameter.
 func (s *Service) instanceProfile(form url.Values) (*instanceProfile, error) {
-	name, err := entityName(form, "InstanceProfileName", maxEntityName)
-	if err != nil {
-		return nil, err
-	}
-	ip := s.st.Profiles[strings.ToLower(name)]
-	if ip == nil {
-		return nil, noSuchEntity("Instance Profile %s cannot be found.", name)
-	}
-	return ip, nil
+	return find(s.st.Profiles, form, "InstanceProfileName", maxEntityName, "Instance Profile %s cannot be found.")
 }
 
 func (s *Service) profileXML(ip *instanceProfile) instanceProfileXML {
@@ -75,30 +67,21 @@ type listInstanceProfilesResult struct {
 	page
 }
 
-func (s *Service) listProfiles(form url.Values, keep func(*instanceProfile) bool) (any, error) {
-	var matched []*instanceProfile
-	for _, k := range sortedKeys(s.st.Profiles) {
-		if ip := s.st.Profiles[k]; keep(ip) {
-			matched = append(matched, ip)
-		}
-	}
-	items, p, err := paginate(form, matched, func(ip *instanceProfile) string { return strings.ToLower(ip.Name) })
+// listProfilesAt answers a page of the instance profiles at keys (sorted).
+func (s *Service) listProfilesAt(form url.Values, keys []string) (any, error) {
+	profiles, p, err := pageOf(form, s.st.Profiles, keys, s.profileXML)
 	if err != nil {
 		return nil, err
 	}
-	res := listInstanceProfilesResult{InstanceProfiles: []instanceProfileXML{}, page: p}
-	for _, ip := range items {
-		res.InstanceProfiles = append(res.InstanceProfiles, s.profileXML(ip))
-	}
-	return res, nil
+	return listInstanceProfilesResult{InstanceProfiles: profiles, page: p}, nil
 }
 
 func (s *Service) listInstanceProfiles(form url.Values, _ Principal) (any, error) {
-	prefix, err := pathPrefix(form)
+	keys, err := underPath(form, s.st.Profiles, func(ip *instanceProfile) string { return ip.Path })
 	if err != nil {
 		return nil, err
 	}
-	return s.listProfiles(form, func(ip *instanceProfile) bool { return strings.HasPrefix(ip.Path, prefix) })
+	return s.listProfilesAt(form, keys)
 }
 
 func (s *Service) listInstanceProfilesForRole(form url.Values, _ Principal) (any, error) {
@@ -106,8 +89,14 @@ func (s *Service) listInstanceProfilesForRole(form url.Values, _ Principal) (any
 	if err != nil {
 		return nil, err
 	}
-	key := strings.ToLower(r.Name)
-	return s.listProfiles(form, func(ip *instanceProfile) bool { return ip.Role == key })
+	role := strings.ToLower(r.Name)
+	var keys []string
+	for _, k := range sortedKeys(s.st.Profiles) {
+		if s.st.Profiles[k].Role == role {
+			keys = append(keys, k)
+		}
+	}
+	return s.listProfilesAt(form, keys)
 }
 
 func (s *Service) addRoleToInstanceProfile(form url.Values, _ Principal) (any, error) {

@@ -10,15 +10,7 @@ import (
 
 // role finds a role by the RoleName parameter.
 func (s *Service) role(form url.Values) (*role, error) {
-	name, err := entityName(form, "RoleName", maxRoleName)
-	if err != nil {
-		return nil, err
-	}
-	r := s.st.Roles[strings.ToLower(name)]
-	if r == nil {
-		return nil, noSuchEntity("The role with name %s cannot be found.", name)
-	}
-	return r, nil
+	return find(s.st.Roles, form, "RoleName", maxRoleName, "The role with name %s cannot be found.")
 }
 
 // trustDocument reads and checks an assume-role policy document.
@@ -117,25 +109,15 @@ type listRolesResult struct {
 }
 
 func (s *Service) listRoles(form url.Values, _ Principal) (any, error) {
-	prefix, err := pathPrefix(form)
+	keys, err := underPath(form, s.st.Roles, func(r *role) string { return r.Path })
 	if err != nil {
 		return nil, err
 	}
-	var matched []*role
-	for _, k := range sortedKeys(s.st.Roles) {
-		if r := s.st.Roles[k]; strings.HasPrefix(r.Path, prefix) {
-			matched = append(matched, r)
-		}
-	}
-	items, p, err := paginate(form, matched, func(r *role) string { return strings.ToLower(r.Name) })
+	roles, p, err := pageOf(form, s.st.Roles, keys, func(r *role) roleXML { return r.xml(false) })
 	if err != nil {
 		return nil, err
 	}
-	res := listRolesResult{Roles: []roleXML{}, page: p}
-	for _, r := range items {
-		res.Roles = append(res.Roles, r.xml(false))
-	}
-	return res, nil
+	return listRolesResult{Roles: roles, page: p}, nil
 }
 
 func (s *Service) updateRole(form url.Values, _ Principal) (any, error) {
@@ -280,11 +262,8 @@ func (s *Service) deleteRole(form url.Values, _ Principal) (any, error) {
 		return nil, err
 	}
 	key := strings.ToLower(r.Name)
-	switch {
-	case len(r.Inline) > 0:
-		return nil, deleteConflict("Cannot delete entity, must delete policies first.")
-	case len(r.Attached) > 0:
-		return nil, deleteConflict("Cannot delete entity, must detach all policies first.")
+	if err := r.deleteConflict(); err != nil {
+		return nil, err
 	}
 	for _, ip := range s.st.Profiles {
 		if ip.Role == key {
@@ -292,99 +271,5 @@ func (s *Service) deleteRole(form url.Values, _ Principal) (any, error) {
 		}
 	}
 	delete(s.st.Roles, key)
-	return nil, nil
-}
-
-// Inline policies.
-
-func (s *Service) putRolePolicy(form url.Values, _ Principal) (any, error) {
-	r, err := s.role(form)
-	if err != nil {
-		return nil, err
-	}
-	name, err := entityName(form, "PolicyName", maxEntityName)
-	if err != nil {
-		return nil, err
-	}
-	text, doc, err := parseDocument(form, "PolicyDocument", identityPolicy)
-	if err != nil {
-		return nil, err
-	}
-	// The quota is on the aggregate of the role's inline policies, counted
-	// without whitespace as IAM does.
-	total := policySize(text)
-	for n, ip := range r.Inline {
-		if n != name {
-			total += policySize(ip.Document)
-		}
-	}
-	if total > inlineAggregateMax {
-		return nil, limitExceeded("Maximum policy size of %d bytes exceeded for role %s", inlineAggregateMax, r.Name)
-	}
-	if r.Inline == nil {
-		r.Inline = map[string]*inlinePolicy{}
-	}
-	r.Inline[name] = &inlinePolicy{Document: text, doc: doc}
-	return nil, nil
-}
-
-type getRolePolicyResult struct {
-	RoleName       string `xml:"RoleName"`
-	PolicyName     string `xml:"PolicyName"`
-	PolicyDocument string `xml:"PolicyDocument"`
-}
-
-// inline finds an inline policy by the PolicyName parameter.
-func inline(form url.Values, r *role) (string, *inlinePolicy, error) {
-	name, err := entityName(form, "PolicyName", maxEntityName)
-	if err != nil {
-		return "", nil, err
-	}
-	ip := r.Inline[name]
-	if ip == nil {
-		return "", nil, noSuchEntity("The role policy with name %s cannot be found.", name)
-	}
-	return name, ip, nil
-}
-
-func (s *Service) getRolePolicy(form url.Values, _ Principal) (any, error) {
-	r, err := s.role(form)
-	if err != nil {
-		return nil, err
-	}
-	name, ip, err := inline(form, r)
-	if err != nil {
-		return nil, err
-	}
-	return getRolePolicyResult{RoleName: r.Name, PolicyName: name, PolicyDocument: wire.EscapeDocument(ip.Document)}, nil
-}
-
-type listRolePoliciesResult struct {
-	PolicyNames []string `xml:"PolicyNames>member"`
-	page
-}
-
-func (s *Service) listRolePolicies(form url.Values, _ Principal) (any, error) {
-	r, err := s.role(form)
-	if err != nil {
-		return nil, err
-	}
-	items, p, err := paginate(form, sortedKeys(r.Inline), func(n string) string { return n })
-	if err != nil {
-		return nil, err
-	}
-	return listRolePoliciesResult{PolicyNames: items, page: p}, nil
-}
-
-func (s *Service) deleteRolePolicy(form url.Values, _ Principal) (any, error) {
-	r, err := s.role(form)
-	if err != nil {
-		return nil, err
-	}
-	name, _, err := inline(form, r)
-	if err != nil {
-		return nil, err
-	}
-	delete(r.Inline, name)
 	return nil, nil
 }

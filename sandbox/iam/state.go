@@ -2,6 +2,7 @@ package iam
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,26 +42,19 @@ type tag struct {
 }
 
 type role struct {
-	Name        string                   `json:"name"`
-	Path        string                   `json:"path"`
-	ID          string                   `json:"id"`
-	ARN         string                   `json:"arn"`
-	Created     time.Time                `json:"created"`
-	Trust       string                   `json:"trust"`
-	Description string                   `json:"description,omitempty"`
-	MaxSession  int                      `json:"maxSessionDuration"`
-	Boundary    string                   `json:"permissionsBoundary,omitempty"`
-	Tags        []tag                    `json:"tags,omitempty"`
-	Inline      map[string]*inlinePolicy `json:"inlinePolicies,omitempty"`
-	Attached    []string                 `json:"attachedPolicies,omitempty"` // policy ARNs in attachment order
+	Name        string    `json:"name"`
+	Path        string    `json:"path"`
+	ID          string    `json:"id"`
+	ARN         string    `json:"arn"`
+	Created     time.Time `json:"created"`
+	Trust       string    `json:"trust"`
+	Description string    `json:"description,omitempty"`
+	MaxSession  int       `json:"maxSessionDuration"`
+	Boundary    string    `json:"permissionsBoundary,omitempty"`
+	Tags        []tag     `json:"tags,omitempty"`
+	holder
 
 	trust *policy.Document
-}
-
-type inlinePolicy struct {
-	Document string `json:"document"`
-
-	doc *policy.Document
 }
 
 type instanceProfile struct {
@@ -137,10 +131,8 @@ func (st *state) parseDocuments() error {
 			return fmt.Errorf("trust policy of role %s: %w", r.Name, err)
 		}
 		r.trust = d
-		for name, ip := range r.Inline {
-			if ip.doc, err = policy.Parse([]byte(ip.Document)); err != nil {
-				return fmt.Errorf("policy %s of role %s: %w", name, r.Name, err)
-			}
+		if err := r.parse("role " + r.Name); err != nil {
+			return err
 		}
 	}
 	for _, p := range st.Policies {
@@ -215,16 +207,13 @@ func (st *state) boundaryOf(r *role) *policy.Document {
 // usage counts the roles, users and groups that attach the policy and
 // the roles and users that use it as their permissions boundary.
 func (st *state) usage(arn string) (attachments, boundaries int) {
-	for _, r := range st.Roles {
-		for _, a := range r.Attached {
-			if a == arn {
-				attachments++
-			}
+	for h, boundary := range st.holders() {
+		if slices.Contains(h.Attached, arn) {
+			attachments++
 		}
-		if r.Boundary == arn {
+		if boundary == arn {
 			boundaries++
 		}
 	}
-	ha, hb := st.holderUsage(arn)
-	return attachments + ha, boundaries + hb
+	return attachments, boundaries
 }

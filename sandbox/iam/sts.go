@@ -58,34 +58,13 @@ type assumeRoleResult struct {
 }
 
 func (s *Service) assumeRole(form url.Values, caller Principal) (any, error) {
-	roleARN, err := required(form, "RoleArn")
+	roleARN, session, err := sessionTarget(form)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkLength("RoleArn", roleARN, 20, 2048); err != nil {
-		return nil, err
-	}
-	session, err := required(form, "RoleSessionName")
+	duration, err := sessionDuration(form)
 	if err != nil {
 		return nil, err
-	}
-	if err := checkLength("RoleSessionName", session, 2, 64); err != nil {
-		return nil, err
-	}
-	if !sessionPattern.MatchString(session) {
-		return nil, validationError("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", session)
-	}
-	duration, err := wire.Int(form, "DurationSeconds", 3600)
-	if err != nil {
-		return nil, validationError("%v", err)
-	}
-	if duration < 900 || duration > 43200 {
-		return nil, validationError("1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200", duration)
-	}
-	// Session policies would narrow the session's permissions; ignoring them
-	// would silently grant more than AWS does, so refuse them.
-	if form.Get("Policy") != "" || len(wire.Structs(form, "PolicyArns")) > 0 {
-		return nil, validationError("The sandbox does not emulate session policies (Policy, PolicyArns).")
 	}
 
 	tags, err := parseTags(form, "Tags")
@@ -101,22 +80,68 @@ func (s *Service) assumeRole(form url.Values, caller Principal) (any, error) {
 	if r == nil || now.Sub(r.Created) < s.cfg.PropagationDelay || !s.trusts(r, caller, form, session, tags) {
 		return nil, denied
 	}
-	if duration > r.MaxSession {
-		return nil, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	creds, user, err := s.issueSession(r, session, duration, now)
+	if err != nil {
+		return nil, err
 	}
+	return assumeRoleResult{Credentials: creds, AssumedRoleUser: user}, nil
+}
 
+// sessionTarget reads the RoleArn and RoleSessionName of an AssumeRole or
+// AssumeRoleWithWebIdentity request.
+func sessionTarget(form url.Values) (roleARN, session string, err error) {
+	if roleARN, err = required(form, "RoleArn"); err != nil {
+		return "", "", err
+	}
+	if err := checkLength("RoleArn", roleARN, 20, 2048); err != nil {
+		return "", "", err
+	}
+	if session, err = required(form, "RoleSessionName"); err != nil {
+		return "", "", err
+	}
+	if err := checkLength("RoleSessionName", session, 2, 64); err != nil {
+		return "", "", err
+	}
+	if !sessionPattern.MatchString(session) {
+		return "", "", validationError("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", session)
+	}
+	return roleARN, session, nil
+}
+
+// sessionDuration reads DurationSeconds (default one hour) and refuses
+// session policies: they would narrow the session's permissions, and
+// ignoring them would silently grant more than AWS does.
+func sessionDuration(form url.Values) (int, error) {
+	duration, err := wire.Int(form, "DurationSeconds", 3600)
+	if err != nil {
+		return 0, validationError("%v", err)
+	}
+	if duration < 900 || duration > 43200 {
+		return 0, validationError("1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200", duration)
+	}
+	if form.Get("Policy") != "" || len(wire.Structs(form, "PolicyArns")) > 0 {
+		return 0, validationError("The sandbox does not emulate session policies (Policy, PolicyArns).")
+	}
+	return duration, nil
+}
+
+// issueSession issues the credentials of session of role r, once the role
+// trusts the caller: they last duration seconds from now unless
+// IssueCredentials sets their expiry itself.
+func (s *Service) issueSession(r *role, session string, duration int, now time.Time) (credentialsXML, assumedRoleUserXML, error) {
+	if duration > r.MaxSession {
+		return credentialsXML{}, assumedRoleUserXML{}, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
 	sessionARN := "arn:aws:sts::" + s.cfg.Account + ":assumed-role/" + r.Name + "/" + session
 	creds := s.cfg.IssueCredentials(Principal{ARN: sessionARN, Account: s.cfg.Account, RoleName: r.Name})
 	if creds.Expiration.IsZero() {
 		creds.Expiration = now.Add(time.Duration(duration) * time.Second)
 	}
-	return assumeRoleResult{
-		Credentials: credentialsXML{
-			AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
-			SessionToken: creds.SessionToken, Expiration: seconds(creds.Expiration),
-		},
-		AssumedRoleUser: assumedRoleUserXML{AssumedRoleID: r.ID + ":" + session, Arn: sessionARN},
-	}, nil
+	x := credentialsXML{
+		AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
+		SessionToken: creds.SessionToken, Expiration: seconds(creds.Expiration),
+	}
+	return x, assumedRoleUserXML{AssumedRoleID: r.ID + ":" + session, Arn: sessionARN}, nil
 }
 
 // trusts evaluates the role's trust policy as the resource policy of an

@@ -5,9 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/secretboot/secretboot/policy"
-	"github.com/secretboot/secretboot/sandbox/internal/wire"
 )
 
 // IAM users and groups: enough of them to plant the principals an access
@@ -27,13 +24,6 @@ const (
 	groupIDPrefix      = "AGPA"
 	noUserNameSessions = "Must specify userName when calling with non-User credentials"
 )
-
-// holder is what users and groups share: inline policies by name and
-// attached managed policies in attachment order.
-type holder struct {
-	Inline   map[string]*inlinePolicy `json:"inlinePolicies,omitempty"`
-	Attached []string                 `json:"attachedPolicies,omitempty"`
-}
 
 type user struct {
 	Name     string    `json:"name"`
@@ -60,46 +50,16 @@ type group struct {
 // groups after a Restore.
 func (st *state) parseHolderDocuments() error {
 	for _, u := range st.Users {
-		if err := u.parse(); err != nil {
+		if err := u.parse("user " + u.Name); err != nil {
 			return err
 		}
 	}
 	for _, g := range st.Groups {
-		if err := g.parse(); err != nil {
+		if err := g.parse("group " + g.Name); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func (h *holder) parse() error {
-	for name, ip := range h.Inline {
-		d, err := policy.Parse([]byte(ip.Document))
-		if err != nil {
-			return err
-		}
-		h.Inline[name].doc = d
-	}
-	return nil
-}
-
-// holderUsage counts the users and groups that attach the policy and the
-// users that use it as their permissions boundary.
-func (st *state) holderUsage(arn string) (attachments, boundaries int) {
-	for _, u := range st.Users {
-		if slices.Contains(u.Attached, arn) {
-			attachments++
-		}
-		if u.Boundary == arn {
-			boundaries++
-		}
-	}
-	for _, g := range st.Groups {
-		if slices.Contains(g.Attached, arn) {
-			attachments++
-		}
-	}
-	return attachments, boundaries
 }
 
 type userXML struct {
@@ -139,28 +99,12 @@ func (g *group) xml() groupXML {
 
 // user finds a user by the UserName parameter.
 func (s *Service) user(form url.Values) (*user, error) {
-	name, err := entityName(form, "UserName", maxUserName)
-	if err != nil {
-		return nil, err
-	}
-	u := s.st.Users[strings.ToLower(name)]
-	if u == nil {
-		return nil, noSuchEntity("The user with name %s cannot be found.", name)
-	}
-	return u, nil
+	return find(s.st.Users, form, "UserName", maxUserName, "The user with name %s cannot be found.")
 }
 
 // group finds a group by the GroupName parameter.
 func (s *Service) group(form url.Values) (*group, error) {
-	name, err := entityName(form, "GroupName", maxEntityName)
-	if err != nil {
-		return nil, err
-	}
-	g := s.st.Groups[strings.ToLower(name)]
-	if g == nil {
-		return nil, noSuchEntity("The group with name %s cannot be found.", name)
-	}
-	return g, nil
+	return find(s.st.Groups, form, "GroupName", maxEntityName, "The group with name %s cannot be found.")
 }
 
 type userResult struct {
@@ -225,25 +169,15 @@ type listUsersResult struct {
 }
 
 func (s *Service) listUsers(form url.Values, _ Principal) (any, error) {
-	prefix, err := pathPrefix(form)
+	keys, err := underPath(form, s.st.Users, func(u *user) string { return u.Path })
 	if err != nil {
 		return nil, err
 	}
-	var matched []*user
-	for _, k := range sortedKeys(s.st.Users) {
-		if u := s.st.Users[k]; strings.HasPrefix(u.Path, prefix) {
-			matched = append(matched, u)
-		}
-	}
-	items, p, err := paginate(form, matched, func(u *user) string { return strings.ToLower(u.Name) })
+	users, p, err := pageOf(form, s.st.Users, keys, func(u *user) userXML { return u.xml(false) })
 	if err != nil {
 		return nil, err
 	}
-	res := listUsersResult{Users: []userXML{}, page: p}
-	for _, u := range items {
-		res.Users = append(res.Users, u.xml(false))
-	}
-	return res, nil
+	return listUsersResult{Users: users, page: p}, nil
 }
 
 func (s *Service) deleteUser(form url.Values, _ Principal) (any, error) {
@@ -251,12 +185,10 @@ func (s *Service) deleteUser(form url.Values, _ Principal) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case len(u.Inline) > 0:
-		return nil, deleteConflict("Cannot delete entity, must delete policies first.")
-	case len(u.Attached) > 0:
-		return nil, deleteConflict("Cannot delete entity, must detach all policies first.")
-	case len(u.Groups) > 0:
+	if err := u.deleteConflict(); err != nil {
+		return nil, err
+	}
+	if len(u.Groups) > 0 {
 		return nil, deleteConflict("Cannot delete entity, must remove user from all groups first.")
 	}
 	delete(s.st.Users, strings.ToLower(u.Name))
@@ -328,30 +260,21 @@ type listGroupsResult struct {
 	page
 }
 
-func listGroups(form url.Values, groups []*group) (any, error) {
-	items, p, err := paginate(form, groups, func(g *group) string { return strings.ToLower(g.Name) })
+// listGroupsAt answers a page of the groups at keys (sorted).
+func (s *Service) listGroupsAt(form url.Values, keys []string) (any, error) {
+	groups, p, err := pageOf(form, s.st.Groups, keys, (*group).xml)
 	if err != nil {
 		return nil, err
 	}
-	res := listGroupsResult{Groups: []groupXML{}, page: p}
-	for _, g := range items {
-		res.Groups = append(res.Groups, g.xml())
-	}
-	return res, nil
+	return listGroupsResult{Groups: groups, page: p}, nil
 }
 
 func (s *Service) listGroups(form url.Values, _ Principal) (any, error) {
-	prefix, err := pathPrefix(form)
+	keys, err := underPath(form, s.st.Groups, func(g *group) string { return g.Path })
 	if err != nil {
 		return nil, err
 	}
-	var matched []*group
-	for _, k := range sortedKeys(s.st.Groups) {
-		if g := s.st.Groups[k]; strings.HasPrefix(g.Path, prefix) {
-			matched = append(matched, g)
-		}
-	}
-	return listGroups(form, matched)
+	return s.listGroupsAt(form, keys)
 }
 
 func (s *Service) listGroupsForUser(form url.Values, _ Principal) (any, error) {
@@ -359,11 +282,7 @@ func (s *Service) listGroupsForUser(form url.Values, _ Principal) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var gs []*group
-	for _, k := range slices.Sorted(slices.Values(u.Groups)) {
-		gs = append(gs, s.st.Groups[k])
-	}
-	return listGroups(form, gs)
+	return s.listGroupsAt(form, slices.Sorted(slices.Values(u.Groups)))
 }
 
 func (s *Service) deleteGroup(form url.Values, _ Principal) (any, error) {
@@ -372,12 +291,10 @@ func (s *Service) deleteGroup(form url.Values, _ Principal) (any, error) {
 		return nil, err
 	}
 	key := strings.ToLower(g.Name)
-	switch {
-	case len(g.Inline) > 0:
-		return nil, deleteConflict("Cannot delete entity, must delete policies first.")
-	case len(g.Attached) > 0:
-		return nil, deleteConflict("Cannot delete entity, must detach all policies first.")
-	case len(s.st.members(key)) > 0:
+	if err := g.deleteConflict(); err != nil {
+		return nil, err
+	}
+	if len(s.st.members(key)) > 0 {
 		return nil, deleteConflict("Cannot delete entity, must remove users from group first.")
 	}
 	delete(s.st.Groups, key)
@@ -419,250 +336,4 @@ func (s *Service) removeUserFromGroup(form url.Values, _ Principal) (any, error)
 	}
 	u.Groups = slices.Delete(u.Groups, i, i+1)
 	return nil, nil
-}
-
-// Inline and attached policies of users and groups. kind ("user",
-// "group") and name spell IAM's messages.
-
-func (h *holder) putInline(form url.Values, kind, name string, limit int) error {
-	pname, err := entityName(form, "PolicyName", maxEntityName)
-	if err != nil {
-		return err
-	}
-	text, doc, err := parseDocument(form, "PolicyDocument", identityPolicy)
-	if err != nil {
-		return err
-	}
-	total := policy.RawSize([]byte(text))
-	for n, ip := range h.Inline {
-		if n != pname {
-			total += policy.RawSize([]byte(ip.Document))
-		}
-	}
-	if total > limit {
-		return limitExceeded("Maximum policy size of %d bytes exceeded for %s %s", limit, kind, name)
-	}
-	if h.Inline == nil {
-		h.Inline = map[string]*inlinePolicy{}
-	}
-	h.Inline[pname] = &inlinePolicy{Document: text, doc: doc}
-	return nil
-}
-
-func (h *holder) inline(form url.Values, kind string) (string, *inlinePolicy, error) {
-	pname, err := entityName(form, "PolicyName", maxEntityName)
-	if err != nil {
-		return "", nil, err
-	}
-	ip := h.Inline[pname]
-	if ip == nil {
-		return "", nil, noSuchEntity("The %s policy with name %s cannot be found.", kind, pname)
-	}
-	return pname, ip, nil
-}
-
-func (h *holder) listInline(form url.Values) (any, error) {
-	items, p, err := paginate(form, sortedKeys(h.Inline), func(n string) string { return n })
-	if err != nil {
-		return nil, err
-	}
-	return listRolePoliciesResult{PolicyNames: items, page: p}, nil
-}
-
-func (h *holder) deleteInline(form url.Values, kind string) error {
-	pname, _, err := h.inline(form, kind)
-	if err != nil {
-		return err
-	}
-	delete(h.Inline, pname)
-	return nil
-}
-
-func (s *Service) attach(h *holder, form url.Values, kind string) error {
-	p, err := s.managedPolicy(form)
-	if err != nil {
-		return err
-	}
-	if slices.Contains(h.Attached, p.ARN) {
-		return nil
-	}
-	if len(h.Attached) >= attachedPerHolder {
-		if kind == "user" {
-			return limitExceeded("Cannot exceed quota for PoliciesPerUser: %d", attachedPerHolder)
-		}
-		return limitExceeded("Cannot exceed quota for PoliciesPerGroup: %d", attachedPerHolder)
-	}
-	h.Attached = append(h.Attached, p.ARN)
-	return nil
-}
-
-func detach(h *holder, form url.Values) error {
-	arn, err := policyARN(form, "PolicyArn")
-	if err != nil {
-		return err
-	}
-	i := slices.Index(h.Attached, arn)
-	if i < 0 {
-		return noSuchEntity("Policy %s was not found.", arn)
-	}
-	h.Attached = slices.Delete(h.Attached, i, i+1)
-	return nil
-}
-
-func (s *Service) listAttached(h *holder, form url.Values) (any, error) {
-	prefix, err := pathPrefix(form)
-	if err != nil {
-		return nil, err
-	}
-	matched := s.st.attachedXML(h.Attached, prefix)
-	key := func(a attachedPolicyXML) string { return a.PolicyArn }
-	items, pg, err := paginate(form, matched, key)
-	if err != nil {
-		return nil, err
-	}
-	return listAttachedRolePoliciesResult{AttachedPolicies: append([]attachedPolicyXML{}, items...), page: pg}, nil
-}
-
-// attachedXML lists the attached policies under prefix, sorted by ARN.
-func (st *state) attachedXML(arns []string, prefix string) []attachedPolicyXML {
-	var out []attachedPolicyXML
-	for _, arn := range arns {
-		if p := st.lookupPolicy(arn); p != nil && strings.HasPrefix(p.Path, prefix) {
-			out = append(out, attachedPolicyXML{PolicyName: p.Name, PolicyArn: p.ARN})
-		}
-	}
-	slices.SortFunc(out, func(a, b attachedPolicyXML) int { return strings.Compare(a.PolicyArn, b.PolicyArn) })
-	return out
-}
-
-func (s *Service) putUserPolicy(form url.Values, _ Principal) (any, error) {
-	u, err := s.user(form)
-	if err != nil {
-		return nil, err
-	}
-	return nil, u.putInline(form, "user", u.Name, userInlineMax)
-}
-
-type getUserPolicyResult struct {
-	UserName       string `xml:"UserName"`
-	PolicyName     string `xml:"PolicyName"`
-	PolicyDocument string `xml:"PolicyDocument"`
-}
-
-func (s *Service) getUserPolicy(form url.Values, _ Principal) (any, error) {
-	u, err := s.user(form)
-	if err != nil {
-		return nil, err
-	}
-	name, ip, err := u.inline(form, "user")
-	if err != nil {
-		return nil, err
-	}
-	return getUserPolicyResult{UserName: u.Name, PolicyName: name, PolicyDocument: wire.EscapeDocument(ip.Document)}, nil
-}
-
-func (s *Service) listUserPolicies(form url.Values, _ Principal) (any, error) {
-	u, err := s.user(form)
-	if err != nil {
-		return nil, err
-	}
-	return u.listInline(form)
-}
-
-func (s *Service) deleteUserPolicy(form url.Values, _ Principal) (any, error) {
-	u, err := s.user(form)
-	if err != nil {
-		return nil, err
-	}
-	return nil, u.deleteInline(form, "user")
-}
-
-func (s *Service) attachUserPolicy(form url.Values, _ Principal) (any, error) {
-	u, err := s.user(form)
-	if err != nil {
-		return nil, err
-	}
-	return nil, s.attach(&u.holder, form, "user")
-}
-
-func (s *Service) detachUserPolicy(form url.Values, _ Principal) (any, error) {
-	u, err := s.user(form)
-	if err != nil {
-		return nil, err
-	}
-	return nil, detach(&u.holder, form)
-}
-
-func (s *Service) listAttachedUserPolicies(form url.Values, _ Principal) (any, error) {
-	u, err := s.user(form)
-	if err != nil {
-		return nil, err
-	}
-	return s.listAttached(&u.holder, form)
-}
-
-func (s *Service) putGroupPolicy(form url.Values, _ Principal) (any, error) {
-	g, err := s.group(form)
-	if err != nil {
-		return nil, err
-	}
-	return nil, g.putInline(form, "group", g.Name, groupInlineMax)
-}
-
-type getGroupPolicyResult struct {
-	GroupName      string `xml:"GroupName"`
-	PolicyName     string `xml:"PolicyName"`
-	PolicyDocument string `xml:"PolicyDocument"`
-}
-
-func (s *Service) getGroupPolicy(form url.Values, _ Principal) (any, error) {
-	g, err := s.group(form)
-	if err != nil {
-		return nil, err
-	}
-	name, ip, err := g.inline(form, "group")
-	if err != nil {
-		return nil, err
-	}
-	return getGroupPolicyResult{GroupName: g.Name, PolicyName: name, PolicyDocument: wire.EscapeDocument(ip.Document)}, nil
-}
-
-func (s *Service) listGroupPolicies(form url.Values, _ Principal) (any, error) {
-	g, err := s.group(form)
-	if err != nil {
-		return nil, err
-	}
-	return g.listInline(form)
-}
-
-func (s *Service) deleteGroupPolicy(form url.Values, _ Principal) (any, error) {
-	g, err := s.group(form)
-	if err != nil {
-		return nil, err
-	}
-	return nil, g.deleteInline(form, "group")
-}
-
-func (s *Service) attachGroupPolicy(form url.Values, _ Principal) (any, error) {
-	g, err := s.group(form)
-	if err != nil {
-		return nil, err
-	}
-	return nil, s.attach(&g.holder, form, "group")
-}
-
-func (s *Service) detachGroupPolicy(form url.Values, _ Principal) (any, error) {
-	g, err := s.group(form)
-	if err != nil {
-		return nil, err
-	}
-	return nil, detach(&g.holder, form)
-}
-
-func (s *Service) listAttachedGroupPolicies(form url.Values, _ Principal) (any, error) {
-	g, err := s.group(form)
-	if err != nil {
-		return nil, err
-	}
-	return s.listAttached(&g.holder, form)
 }

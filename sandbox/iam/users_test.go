@@ -18,12 +18,7 @@ import (
 func TestUsersAndGroups(t *testing.T) {
 	ctx := context.Background()
 	c := newEnv(t, 0).iam()
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustSucceed(t)
 	u, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alice"), Path: aws.String("/people/"),
 		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("ops")}}})
 	if err != nil {
@@ -166,58 +161,19 @@ func TestDeletePolicyAttachedToUser(t *testing.T) {
 func TestGetAccountAuthorizationDetails(t *testing.T) {
 	ctx := context.Background()
 	c := newEnv(t, 0).iam()
-	calls := []func() error{
-		func() error {
-			_, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("bound"), PolicyDocument: aws.String(allowDoc("secretsmanager:*", "*"))})
-			return err
-		},
-		func() error {
-			_, err := c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String("arn:aws:iam::000000000000:policy/bound"), PolicyDocument: aws.String(allowDoc("secretsmanager:Get*", "*")), SetAsDefault: true})
-			return err
-		},
-		func() error {
-			_, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("web"), Path: aws.String("/app/"), AssumeRolePolicyDocument: aws.String(ec2Trust),
-				PermissionsBoundary: aws.String("arn:aws:iam::000000000000:policy/bound")})
-			return err
-		},
-		func() error {
-			_, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("web"), PolicyName: aws.String("read"), PolicyDocument: aws.String(allowDoc("secretsmanager:GetSecretValue", secretA))})
-			return err
-		},
-		func() error {
-			_, err := c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("web")})
-			return err
-		},
-		func() error {
-			_, err := c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("web")})
-			return err
-		},
-		func() error {
-			_, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bob")})
-			return err
-		},
-		func() error {
-			_, err := c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("ops")})
-			return err
-		},
-		func() error {
-			_, err := c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String("bob"), GroupName: aws.String("ops")})
-			return err
-		},
-		func() error {
-			_, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("bob"), PolicyName: aws.String("x"), PolicyDocument: aws.String(allowDoc("s3:Get+Object", "*"))})
-			return err
-		},
-		func() error {
-			_, err := c.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("ops"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")})
-			return err
-		},
-	}
-	for i, call := range calls {
-		if err := call(); err != nil {
-			t.Fatalf("setup step %d: %v", i, err)
-		}
-	}
+	must := mustSucceed(t)
+	must(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("bound"), PolicyDocument: aws.String(allowDoc("secretsmanager:*", "*"))}))
+	must(c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String("arn:aws:iam::000000000000:policy/bound"), PolicyDocument: aws.String(allowDoc("secretsmanager:Get*", "*")), SetAsDefault: true}))
+	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("web"), Path: aws.String("/app/"), AssumeRolePolicyDocument: aws.String(ec2Trust),
+		PermissionsBoundary: aws.String("arn:aws:iam::000000000000:policy/bound")}))
+	must(c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("web"), PolicyName: aws.String("read"), PolicyDocument: aws.String(allowDoc("secretsmanager:GetSecretValue", secretA))}))
+	must(c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("web")}))
+	must(c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("web")}))
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bob")}))
+	must(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("ops")}))
+	must(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String("bob"), GroupName: aws.String("ops")}))
+	must(c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("bob"), PolicyName: aws.String("x"), PolicyDocument: aws.String(allowDoc("s3:Get+Object", "*"))}))
+	must(c.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("ops"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")}))
 
 	type account struct {
 		Users, Groups, Roles, Policies []string

@@ -169,22 +169,9 @@ type webIdentityResult struct {
 // role's trust policy for the provider as Federated principal with the
 // token's sub, aud and amr as <issuer>:sub, <issuer>:aud and <issuer>:amr.
 func (s *Service) assumeRoleWithWebIdentity(form url.Values, _ Principal) (any, error) {
-	roleARN, err := required(form, "RoleArn")
+	roleARN, session, err := sessionTarget(form)
 	if err != nil {
 		return nil, err
-	}
-	if err := checkLength("RoleArn", roleARN, 20, 2048); err != nil {
-		return nil, err
-	}
-	session, err := required(form, "RoleSessionName")
-	if err != nil {
-		return nil, err
-	}
-	if err := checkLength("RoleSessionName", session, 2, 64); err != nil {
-		return nil, err
-	}
-	if !sessionPattern.MatchString(session) {
-		return nil, validationError("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", session)
 	}
 	token, err := required(form, "WebIdentityToken")
 	if err != nil {
@@ -193,15 +180,9 @@ func (s *Service) assumeRoleWithWebIdentity(form url.Values, _ Principal) (any, 
 	if err := checkLength("WebIdentityToken", token, 4, 20000); err != nil {
 		return nil, err
 	}
-	duration, err := wire.Int(form, "DurationSeconds", 3600)
+	duration, err := sessionDuration(form)
 	if err != nil {
-		return nil, validationError("%v", err)
-	}
-	if duration < 900 || duration > 43200 {
-		return nil, validationError("1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200", duration)
-	}
-	if form.Get("Policy") != "" || len(wire.Structs(form, "PolicyArns")) > 0 {
-		return nil, validationError("The sandbox does not emulate session policies (Policy, PolicyArns).")
+		return nil, err
 	}
 	if form.Get("ProviderId") != "" {
 		return nil, validationError("The sandbox does not emulate OAuth 2.0 providers (ProviderId); use an OIDC provider.")
@@ -254,22 +235,14 @@ func (s *Service) assumeRoleWithWebIdentity(form url.Values, _ Principal) (any, 
 	if res.Decision != policy.Allowed {
 		return nil, denied
 	}
-	if duration > r.MaxSession {
-		return nil, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
-	}
-
-	sessionARN := "arn:aws:sts::" + s.cfg.Account + ":assumed-role/" + r.Name + "/" + session
-	creds := s.cfg.IssueCredentials(Principal{ARN: sessionARN, Account: s.cfg.Account, RoleName: r.Name})
-	if creds.Expiration.IsZero() {
-		creds.Expiration = now.Add(time.Duration(duration) * time.Second)
+	creds, user, err := s.issueSession(r, session, duration, now)
+	if err != nil {
+		return nil, err
 	}
 	return webIdentityResult{
-		Credentials: credentialsXML{
-			AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
-			SessionToken: creds.SessionToken, Expiration: seconds(creds.Expiration),
-		},
+		Credentials:                 creds,
 		SubjectFromWebIdentityToken: claims.Sub,
-		AssumedRoleUser:             assumedRoleUserXML{AssumedRoleID: r.ID + ":" + session, Arn: sessionARN},
+		AssumedRoleUser:             user,
 		Provider:                    claims.Iss,
 		Audience:                    aud,
 	}, nil

@@ -91,7 +91,10 @@ type instanceProfileXML struct {
 	Tags                *tagList  `xml:"Tags,omitempty"`
 }
 
-type policyXML struct {
+// policyFieldsXML is what IAM's two shapes of a managed policy share:
+// Policy (GetPolicy, ListPolicies) adds its tags, ManagedPolicyDetail
+// (GetAccountAuthorizationDetails) its versions.
+type policyFieldsXML struct {
 	PolicyName                    string    `xml:"PolicyName"`
 	PolicyID                      string    `xml:"PolicyId"`
 	Arn                           string    `xml:"Arn"`
@@ -103,7 +106,11 @@ type policyXML struct {
 	Description                   string    `xml:"Description,omitempty"`
 	CreateDate                    time.Time `xml:"CreateDate"`
 	UpdateDate                    time.Time `xml:"UpdateDate"`
-	Tags                          *tagList  `xml:"Tags,omitempty"`
+}
+
+type policyXML struct {
+	policyFieldsXML
+	Tags *tagList `xml:"Tags,omitempty"`
 }
 
 type policyVersionXML struct {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/secretboot/secretboot/sandbox/internal/wire"
 )
 
 // A ciphertext blob is magic, the key ID (36 bytes), a GCM nonce and the
@@ -86,7 +88,7 @@ type cipherOutput struct {
 func dryRun(set bool) *apiError {
 	if set {
 		// 412, as the API reference lists it: the one KMS error that is not 400.
-		return &apiError{status: http.StatusPreconditionFailed, code: CodeDryRun, msg: "The request would have succeeded, but the DryRun option is set."}
+		return wire.NewError(http.StatusPreconditionFailed, CodeDryRun, "The request would have succeeded, but the DryRun option is set.")
 	}
 	return nil
 }

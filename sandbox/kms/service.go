@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/secretboot/secretboot/sandbox/internal/wire"
 )
 
 // Config configures a Service.
@@ -76,52 +78,28 @@ func New(cfg Config) *Service {
 	return &Service{cfg: cfg, keys: map[string]*key{}, aliases: map[string]*alias{}}
 }
 
-type handler func(s *Service, body []byte, az AuthorizeFunc) (any, *apiError)
-
-func decoded[T any](op func(s *Service, in *T, az AuthorizeFunc) (any, *apiError)) handler {
-	return func(s *Service, body []byte, az AuthorizeFunc) (any, *apiError) {
-		in := new(T)
-		if len(body) == 0 {
-			body = []byte("{}")
-		}
-		if err := json.Unmarshal(body, in); err != nil {
-			// The decoder's message may quote the body, which may hold
-			// plaintext: answer with a fixed message.
-			return nil, clientErr(CodeSerialization, "The request body could not be read as the operation's JSON input.")
-		}
-		return op(s, in, az)
-	}
-}
-
-var operations = map[string]handler{
-	"CancelKeyDeletion":   decoded((*Service).cancelKeyDeletion),
-	"CreateAlias":         decoded((*Service).createAlias),
-	"CreateKey":           decoded((*Service).createKey),
-	"Decrypt":             decoded((*Service).decrypt),
-	"DeleteAlias":         decoded((*Service).deleteAlias),
-	"DescribeKey":         decoded((*Service).describeKey),
-	"DisableKey":          decoded((*Service).disableKey),
-	"EnableKey":           decoded((*Service).enableKey),
-	"Encrypt":             decoded((*Service).encrypt),
-	"GenerateDataKey":     decoded((*Service).generateDataKey),
-	"GetKeyPolicy":        decoded((*Service).getKeyPolicy),
-	"ListAliases":         decoded((*Service).listAliases),
-	"ListKeyPolicies":     decoded((*Service).listKeyPolicies),
-	"ListKeys":            decoded((*Service).listKeys),
-	"PutKeyPolicy":        decoded((*Service).putKeyPolicy),
-	"ScheduleKeyDeletion": decoded((*Service).scheduleKeyDeletion),
-	"UpdateAlias":         decoded((*Service).updateAlias),
+var operations = wire.Operations[*Service, AuthorizeFunc]{
+	"CancelKeyDeletion":   wire.Decoded((*Service).cancelKeyDeletion),
+	"CreateAlias":         wire.Decoded((*Service).createAlias),
+	"CreateKey":           wire.Decoded((*Service).createKey),
+	"Decrypt":             wire.Decoded((*Service).decrypt),
+	"DeleteAlias":         wire.Decoded((*Service).deleteAlias),
+	"DescribeKey":         wire.Decoded((*Service).describeKey),
+	"DisableKey":          wire.Decoded((*Service).disableKey),
+	"EnableKey":           wire.Decoded((*Service).enableKey),
+	"Encrypt":             wire.Decoded((*Service).encrypt),
+	"GenerateDataKey":     wire.Decoded((*Service).generateDataKey),
+	"GetKeyPolicy":        wire.Decoded((*Service).getKeyPolicy),
+	"ListAliases":         wire.Decoded((*Service).listAliases),
+	"ListKeyPolicies":     wire.Decoded((*Service).listKeyPolicies),
+	"ListKeys":            wire.Decoded((*Service).listKeys),
+	"PutKeyPolicy":        wire.Decoded((*Service).putKeyPolicy),
+	"ScheduleKeyDeletion": wire.Decoded((*Service).scheduleKeyDeletion),
+	"UpdateAlias":         wire.Decoded((*Service).updateAlias),
 }
 
 // Operations lists the supported operation names, sorted.
-func Operations() []string {
-	ops := make([]string, 0, len(operations))
-	for op := range operations {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
-	return ops
-}
+func Operations() []string { return operations.Names() }
 
 // Mutating reports whether a successful call of op changes state worth
 // persisting.
@@ -148,10 +126,10 @@ func (s *Service) Serve(w http.ResponseWriter, op string, body []byte, authorize
 	out, err := h(s, body, authorize)
 	s.mu.Unlock()
 	if err != nil {
-		WriteError(w, err.status, err.code, err.msg, requestID)
+		WriteError(w, err.Status, err.Code, err.Message, requestID)
 		return
 	}
-	writeJSON(w, http.StatusOK, requestID, out)
+	wire.WriteJSON(w, http.StatusOK, requestID, out)
 }
 
 // purgeExpired deletes the keys whose waiting period has ended, with their
@@ -282,7 +260,7 @@ func (s *Service) UseVia(service, op, keyID string, encryptionContext map[string
 	ctx := contextKeys(encryptionContext)
 	ctx["kms:ViaService"] = []string{service}
 	if err := authorize(az, op, k, ctx); err != nil {
-		return "", fmt.Errorf("%w: %s", ErrDenied, err.msg)
+		return "", fmt.Errorf("%w: %s", ErrDenied, err.Message)
 	}
 	if err := k.usable(); err != nil {
 		return "", err
@@ -329,7 +307,7 @@ func (s *Service) Seed(refs []string) (bool, error) {
 			continue
 		}
 		if _, err := s.newKey(id, "", "sandbox seed key"); err != nil {
-			return created, errors.New(err.msg)
+			return created, errors.New(err.Message)
 		}
 		created = true
 	}
@@ -377,7 +355,7 @@ func (s *Service) defaultPolicy() string {
 }
 
 func errInternal() *apiError {
-	return &apiError{status: http.StatusInternalServerError, code: CodeInternal, msg: "An internal error occurred."}
+	return wire.NewError(http.StatusInternalServerError, CodeInternal, "An internal error occurred.")
 }
 
 // newKeyID returns a UUIDv4, the shape of KMS key IDs.

@@ -319,7 +319,7 @@ func (s *Service) batchGetSecretValue(in *batchGetSecretValueInput, az Authorize
 			v, err = s.readValue(sec, nil, nil)
 		}
 		if err != nil {
-			out.Errors = append(out.Errors, batchError{id, err.code, err.msg})
+			out.Errors = append(out.Errors, batchError{id, err.Code, err.Message})
 			return
 		}
 		out.SecretValues = append(out.SecretValues, v)

@@ -584,7 +584,7 @@ func (s *Service) deleteSecret(in *deleteSecretInput, az AuthorizeFunc) (any, *a
 		return nil, invalidParam("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.")
 	}
 	sec, err := s.target(in.SecretId, "DeleteSecret", az)
-	if err != nil && err.code == CodeResourceNotFound && force {
+	if err != nil && err.Code == CodeResourceNotFound && force {
 		// AWS answers a forced delete of a secret that does not exist
 		// with success, so that a cleanup can be repeated.
 		return s.forgetUnknown(*in.SecretId), nil

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/secretboot/secretboot/sandbox/internal/wire"
 )
 
 // Config configures a Service.
@@ -85,57 +87,31 @@ func New(cfg Config) *Service {
 	return &Service{cfg: cfg, byName: map[string]*secret{}, byARN: map[string]*secret{}}
 }
 
-type handler func(s *Service, body []byte, az AuthorizeFunc) (any, *apiError)
-
-// decoded adapts an operation to the handler signature: it decodes the JSON
-// body into the operation's input type first.
-func decoded[T any](op func(s *Service, in *T, az AuthorizeFunc) (any, *apiError)) handler {
-	return func(s *Service, body []byte, az AuthorizeFunc) (any, *apiError) {
-		in := new(T)
-		if len(body) == 0 {
-			body = []byte("{}")
-		}
-		if err := json.Unmarshal(body, in); err != nil {
-			// The decoder's message may quote part of the body, which may
-			// be a payload: answer with a fixed message.
-			return nil, clientErr(CodeSerialization, "The request body could not be read as the operation's JSON input.")
-		}
-		return op(s, in, az)
-	}
-}
-
-var operations = map[string]handler{
-	"BatchGetSecretValue":      decoded((*Service).batchGetSecretValue),
-	"CancelRotateSecret":       decoded((*Service).cancelRotateSecret),
-	"CreateSecret":             decoded((*Service).createSecret),
-	"DeleteResourcePolicy":     decoded((*Service).deleteResourcePolicy),
-	"DeleteSecret":             decoded((*Service).deleteSecret),
-	"DescribeSecret":           decoded((*Service).describeSecret),
-	"GetRandomPassword":        decoded((*Service).getRandomPassword),
-	"GetResourcePolicy":        decoded((*Service).getResourcePolicy),
-	"GetSecretValue":           decoded((*Service).getSecretValue),
-	"ListSecretVersionIds":     decoded((*Service).listSecretVersionIds),
-	"ListSecrets":              decoded((*Service).listSecrets),
-	"PutResourcePolicy":        decoded((*Service).putResourcePolicy),
-	"PutSecretValue":           decoded((*Service).putSecretValue),
-	"RestoreSecret":            decoded((*Service).restoreSecret),
-	"RotateSecret":             decoded((*Service).rotateSecret),
-	"TagResource":              decoded((*Service).tagResource),
-	"UntagResource":            decoded((*Service).untagResource),
-	"UpdateSecret":             decoded((*Service).updateSecret),
-	"UpdateSecretVersionStage": decoded((*Service).updateSecretVersionStage),
-	"ValidateResourcePolicy":   decoded((*Service).validateResourcePolicy),
+var operations = wire.Operations[*Service, AuthorizeFunc]{
+	"BatchGetSecretValue":      wire.Decoded((*Service).batchGetSecretValue),
+	"CancelRotateSecret":       wire.Decoded((*Service).cancelRotateSecret),
+	"CreateSecret":             wire.Decoded((*Service).createSecret),
+	"DeleteResourcePolicy":     wire.Decoded((*Service).deleteResourcePolicy),
+	"DeleteSecret":             wire.Decoded((*Service).deleteSecret),
+	"DescribeSecret":           wire.Decoded((*Service).describeSecret),
+	"GetRandomPassword":        wire.Decoded((*Service).getRandomPassword),
+	"GetResourcePolicy":        wire.Decoded((*Service).getResourcePolicy),
+	"GetSecretValue":           wire.Decoded((*Service).getSecretValue),
+	"ListSecretVersionIds":     wire.Decoded((*Service).listSecretVersionIds),
+	"ListSecrets":              wire.Decoded((*Service).listSecrets),
+	"PutResourcePolicy":        wire.Decoded((*Service).putResourcePolicy),
+	"PutSecretValue":           wire.Decoded((*Service).putSecretValue),
+	"RestoreSecret":            wire.Decoded((*Service).restoreSecret),
+	"RotateSecret":             wire.Decoded((*Service).rotateSecret),
+	"TagResource":              wire.Decoded((*Service).tagResource),
+	"UntagResource":            wire.Decoded((*Service).untagResource),
+	"UpdateSecret":             wire.Decoded((*Service).updateSecret),
+	"UpdateSecretVersionStage": wire.Decoded((*Service).updateSecretVersionStage),
+	"ValidateResourcePolicy":   wire.Decoded((*Service).validateResourcePolicy),
 }
 
 // Operations lists the supported operation names, sorted.
-func Operations() []string {
-	ops := make([]string, 0, len(operations))
-	for op := range operations {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
-	return ops
-}
+func Operations() []string { return operations.Names() }
 
 // Mutating reports whether a successful call of op changes state that is
 // worth persisting. Reads only refresh LastAccessedDate, which is kept in
@@ -174,10 +150,10 @@ func (s *Service) Serve(w http.ResponseWriter, op string, body []byte, authorize
 	}
 	s.mu.Unlock()
 	if err != nil {
-		WriteError(w, err.status, err.code, err.msg, requestID)
+		WriteError(w, err.Status, err.Code, err.Message, requestID)
 		return
 	}
-	writeJSON(w, http.StatusOK, requestID, out)
+	wire.WriteJSON(w, http.StatusOK, requestID, out)
 }
 
 // purgeExpired removes secrets whose recovery window has ended. It scans
@@ -358,7 +334,7 @@ func (s *Service) randomString(n int, alphabet string) (string, *apiError) {
 	buf := make([]byte, 64)
 	for len(out) < n {
 		if _, err := io.ReadFull(s.cfg.Rand, buf); err != nil {
-			return "", &apiError{status: http.StatusInternalServerError, code: CodeInternalServiceError, msg: "An error occurred on the server side."}
+			return "", wire.NewError(http.StatusInternalServerError, CodeInternalServiceError, "An error occurred on the server side.")
 		}
 		for _, b := range buf {
 			if int(b) < limit && len(out) < n {
@@ -373,7 +349,7 @@ func (s *Service) randomString(n int, alphabet string) (string, *apiError) {
 func (s *Service) newVersionID() (string, *apiError) {
 	var b [16]byte
 	if _, err := io.ReadFull(s.cfg.Rand, b[:]); err != nil {
-		return "", &apiError{status: http.StatusInternalServerError, code: CodeInternalServiceError, msg: "An error occurred on the server side."}
+		return "", wire.NewError(http.StatusInternalServerError, CodeInternalServiceError, "An error occurred on the server side.")
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80

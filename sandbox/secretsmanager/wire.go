@@ -1,12 +1,9 @@
 package secretsmanager
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"strconv"
-	"time"
+
+	"github.com/secretboot/secretboot/sandbox/internal/wire"
 )
 
 // Error codes of the Secrets Manager API (AWS-FACTS §1). ThrottlingException,
@@ -34,18 +31,12 @@ const (
 
 // apiError is an error answered to the client. Its message is built only
 // from names, ARNs and limits: never from a payload.
-type apiError struct {
-	status int
-	code   string
-	msg    string
-}
-
-func (e *apiError) Error() string { return e.code + ": " + e.msg }
+type apiError = wire.Error
 
 // clientErr builds a 400 error: AWS answers every Secrets Manager client
 // exception with 400, ResourceNotFoundException included.
 func clientErr(code, format string, args ...any) *apiError {
-	return &apiError{status: http.StatusBadRequest, code: code, msg: fmt.Sprintf(format, args...)}
+	return wire.ClientError(code, format, args...)
 }
 
 func invalidParam(format string, args ...any) *apiError {
@@ -83,44 +74,12 @@ func errMarkedForDeletion() *apiError {
 // answers it gives before a request reaches the service (throttling, injected
 // faults, authentication failures).
 func WriteError(w http.ResponseWriter, status int, code, message, requestID string) {
-	writeJSON(w, status, requestID, struct {
+	wire.WriteJSON(w, status, requestID, struct {
 		Type    string `json:"__type"`
 		Message string `json:"Message"`
 	}{code, message})
 }
 
-func writeJSON(w http.ResponseWriter, status int, requestID string, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // AWS sends <, > and & as they are
-	if err := enc.Encode(v); err != nil {
-		// Every response type is a plain struct of strings, numbers and
-		// maps; failing to encode one is a bug in this package.
-		panic(fmt.Sprintf("secretsmanager: encoding response: %v", err))
-	}
-	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	h := w.Header()
-	h.Set("Content-Type", "application/x-amz-json-1.1")
-	h.Set("X-Amzn-Requestid", requestID)
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
+type epoch = wire.Epoch
 
-// epoch is a timestamp encoded as the protocol wants it: seconds since the
-// Unix epoch as a JSON number, with a millisecond fraction.
-type epoch time.Time
-
-func (e epoch) MarshalJSON() ([]byte, error) {
-	ms := time.Time(e).UnixMilli()
-	return []byte(strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64)), nil
-}
-
-// at returns a pointer for an optional response timestamp, nil for the zero time.
-func at(t time.Time) *epoch {
-	if t.IsZero() {
-		return nil
-	}
-	e := epoch(t)
-	return &e
-}
+var at = wire.At

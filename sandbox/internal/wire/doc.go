@@ -10,4 +10,10 @@
 //
 // The request ID is sent both in the body and in the X-Amzn-Requestid header,
 // which is where the Go SDK reads it from.
+//
+// It also holds the AWS JSON 1.1 plumbing shared by the KMS and Secrets
+// Manager services: decoding of the request body into an operation's input,
+// dispatch by operation name, and encoding of responses and timestamps. The
+// error body stays with each service, as KMS and Secrets Manager spell its
+// message member differently.
 package wire
