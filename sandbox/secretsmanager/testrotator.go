@@ -191,7 +191,7 @@ func (s *Service) RotateNow(id string) error {
 	s.touch(sec)
 	s.record()
 	if apiErr != nil {
-		return fmt.Errorf("rotate now: %s: %s", apiErr.code, apiErr.msg)
+		return fmt.Errorf("rotate now: %s: %s", apiErr.Code, apiErr.Message)
 	}
 	return nil
 }
