@@ -33,6 +33,11 @@ type PolicySet struct {
 	Identity []*Document
 	Boundary *Document
 	Resource *Document
+	// Session are the session policies of an assumed-role session
+	// (AssumeRole's Policy and PolicyArns): like a boundary they grant
+	// nothing, and when there are any, a request needs one of them to
+	// allow it as well.
+	Session []*Document
 }
 
 // MatchedStatement names a statement that decided a request.
@@ -52,8 +57,9 @@ type Result struct {
 
 // Evaluate decides a request as IAM does within one account:
 //
-//	any matching Deny (identity, boundary, resource)   -> explicitDeny
+//	any matching Deny (identity, boundary, session, resource) -> explicitDeny
 //	a boundary with no matching Allow                  -> implicitDeny
+//	session policies with no matching Allow            -> implicitDeny
 //	any matching Allow (identity or resource policy)   -> allowed
 //	otherwise                                          -> implicitDeny
 //
@@ -89,12 +95,18 @@ func Evaluate(set PolicySet, req Request) Result {
 	if set.Boundary != nil {
 		boundaryAllows = collect("boundary", set.Boundary, false)
 	}
+	var sessionAllows []MatchedStatement
+	for i, d := range set.Session {
+		sessionAllows = append(sessionAllows, collect(fmt.Sprintf("session[%d]", i), d, false)...)
+	}
 	resourceAllows := collect("resource", set.Resource, true)
 
 	switch {
 	case len(denies) > 0:
 		return Result{Decision: ExplicitDeny, Matched: denies}
 	case set.Boundary != nil && len(boundaryAllows) == 0:
+		return Result{Decision: ImplicitDeny}
+	case len(set.Session) > 0 && len(sessionAllows) == 0:
 		return Result{Decision: ImplicitDeny}
 	case len(allows)+len(resourceAllows) > 0:
 		m := append(allows, boundaryAllows...)

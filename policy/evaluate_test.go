@@ -29,6 +29,7 @@ func TestEvaluate(t *testing.T) {
 		identity []string
 		boundary string
 		resource string
+		session  []string
 		req      Request
 		want     Result
 	}{
@@ -246,12 +247,45 @@ func TestEvaluate(t *testing.T) {
 			req:      Request{Action: "secretsmanager:GetSecretValue", Resource: secretA, Context: map[string][]string{"aws:SecureTransport": {"true"}}},
 			want:     Result{Decision: Allowed, Matched: []MatchedStatement{{Source: "identity[0]", Sid: "ReadA"}}},
 		},
+		// Session policies (IAM guide, "Session policies"): the session's
+		// permissions are the intersection of the role's identity policies
+		// and the session policies, which grant nothing by themselves.
+		{
+			name:     "a session policy limits the role's grant",
+			identity: []string{`{"Statement":[{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"}]}`},
+			session:  []string{allowA},
+			req:      Request{Principal: webSess, Action: "secretsmanager:GetSecretValue", Resource: secretB},
+			want:     Result{Decision: ImplicitDeny},
+		},
+		{
+			name:     "the intersection is allowed",
+			identity: []string{`{"Statement":[{"Sid":"All","Effect":"Allow","Action":"secretsmanager:*","Resource":"*"}]}`},
+			session:  []string{allowA},
+			req:      Request{Principal: webSess, Action: "secretsmanager:GetSecretValue", Resource: secretA},
+			want:     Result{Decision: Allowed, Matched: []MatchedStatement{{Source: "identity[0]", Sid: "All"}}},
+		},
+		{
+			name:    "a session policy grants nothing by itself",
+			session: []string{allowA},
+			req:     Request{Principal: webSess, Action: "secretsmanager:GetSecretValue", Resource: secretA},
+			want:    Result{Decision: ImplicitDeny},
+		},
+		{
+			name:     "a deny in a session policy denies",
+			identity: []string{allowA},
+			session:  []string{`{"Statement":[{"Sid":"No","Effect":"Deny","Action":"*","Resource":"*"}]}`},
+			req:      Request{Principal: webSess, Action: "secretsmanager:GetSecretValue", Resource: secretA},
+			want:     Result{Decision: ExplicitDeny, Matched: []MatchedStatement{{Source: "session[0]", Sid: "No"}}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var set PolicySet
 			for _, s := range tt.identity {
 				set.Identity = append(set.Identity, mustParse(t, s))
+			}
+			for _, s := range tt.session {
+				set.Session = append(set.Session, mustParse(t, s))
 			}
 			if tt.boundary != "" {
 				set.Boundary = mustParse(t, tt.boundary)

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/secretboot/secretboot/internal/fakeclock"
 	"github.com/secretboot/secretboot/sandbox"
@@ -279,5 +280,74 @@ func TestResourcePolicyNamingUnpropagatedRole(t *testing.T) {
 	clk.Advance(11 * time.Second)
 	if err := put(); err != nil {
 		t.Fatalf("PutResourcePolicy after propagation: %v", err)
+	}
+}
+
+// TestSessionPolicies: a session assumed with session policies may do only
+// what both its role and they allow (IAM guide, "Session policies"): an
+// inline Policy or a managed policy of PolicyArns narrows a role granted
+// iam:GetRole on every role to one; a malformed session policy or an
+// unknown policy ARN is MalformedPolicyDocument.
+func TestSessionPolicies(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Options{EnforceAuth: true})
+	ctx := context.Background()
+	ic := iam.NewFromConfig(env.Config)
+	role, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("web"), AssumeRolePolicyDocument: aws.String(trustEC2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("other"), AssumeRolePolicyDocument: aws.String(trustEC2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("web"), PolicyName: aws.String("all"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	onlyWeb := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"` + *role.Role.Arn + `"}]}`
+	managed, err := ic.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("only-other"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"` + *other.Role.Arn + `"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stsc := sts.NewFromConfig(env.Config)
+	session := func(in *sts.AssumeRoleInput) *iam.Client {
+		t.Helper()
+		in.RoleArn, in.RoleSessionName = role.Role.Arn, aws.String("i-1")
+		out, err := stsc.AssumeRole(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := out.Credentials
+		return iam.NewFromConfig(sandboxtest.Config(env.URL, "us-east-1", staticCreds(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)))
+	}
+	for _, tc := range []struct {
+		name      string
+		in        *sts.AssumeRoleInput
+		may, mayN string // a role the session may read, one it may not ("" for none)
+	}{
+		{"no session policy", &sts.AssumeRoleInput{}, "other", ""},
+		{"inline Policy", &sts.AssumeRoleInput{Policy: aws.String(onlyWeb)}, "web", "other"},
+		{"PolicyArns", &sts.AssumeRoleInput{PolicyArns: []ststypes.PolicyDescriptorType{{Arn: managed.Policy.Arn}}}, "other", "web"},
+	} {
+		c := session(tc.in)
+		if _, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(tc.may)}); err != nil {
+			t.Errorf("%s: GetRole %s: %v", tc.name, tc.may, err)
+		}
+		if tc.mayN == "" {
+			continue
+		}
+		if _, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(tc.mayN)}); apiCode(err) != "AccessDenied" {
+			t.Errorf("%s: GetRole %s = %v, want AccessDenied", tc.name, tc.mayN, err)
+		}
+	}
+	for name, in := range map[string]*sts.AssumeRoleInput{
+		"malformed Policy": {Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}`)},
+		"unknown ARN":      {PolicyArns: []ststypes.PolicyDescriptorType{{Arn: aws.String("arn:aws:iam::000000000000:policy/nope")}}},
+	} {
+		in.RoleArn, in.RoleSessionName = role.Role.Arn, aws.String("i-2")
+		if _, err := stsc.AssumeRole(ctx, in); apiCode(err) != "MalformedPolicyDocument" {
+			t.Errorf("%s: %v, want MalformedPolicyDocument", name, err)
+		}
 	}
 }

@@ -152,9 +152,9 @@
 //     stored in the state in the clear, the checks above stand in for their
 //     encryption; KMS's own ciphertexts (Encrypt, GenerateDataKey) are real
 //     AES-256-GCM under the key. A key of another account cannot be named.
-//   - IAM: UpdateRoleDescription and session policies on AssumeRole are not
-//     served; CreateRole and instance profiles' Roles[] carry
-//     MaxSessionDuration, which AWS omits there.
+//   - IAM: a session policy limits the session as on AWS, except that a
+//     resource policy naming the session itself is still limited by it
+//     (AWS lets such a grant through).
 //   - Rotation invokes no Lambda function (the caller plays it), except
 //     the built-in test rotator, function secretboot-sandbox-rotator of
 //     the sandbox's region and account, which the sandbox runs itself

@@ -54,8 +54,9 @@
 //   - A role cannot be assumed until Config.PropagationDelay has passed since
 //     its creation (IAM's eventual consistency); STS answers AccessDenied, as
 //     for a role that does not exist.
-//   - AssumeRole refuses session policies (Policy, PolicyArns) instead of
-//     ignoring them, since ignoring them would grant more than AWS does.
+//   - AssumeRole and AssumeRoleWithWebIdentity take session policies
+//     (Policy, PolicyArns): the session may do only what its role and they
+//     both allow (policy.PolicySet.Session).
 //   - The only AWS managed policy is arn:aws:iam::aws:policy/AdministratorAccess.
 //   - A managed policy used as a permissions boundary cannot be deleted.
 //   - The simulators answer as IAM does now: one EvaluationResult per

@@ -44,6 +44,9 @@ type Principal struct {
 	Account  string
 	RoleName string // role behind an assumed-role session; "" for the admin
 	Admin    bool   // the sandbox's all-powerful admin user
+	// SessionPolicies are the session policies the session was assumed
+	// with (AssumeRole's Policy and PolicyArns).
+	SessionPolicies []*policy.Document
 }
 
 // Credentials are temporary security credentials as STS returns them.
@@ -243,6 +246,7 @@ func (s *Service) PolicySetFor(p Principal) (policy.PolicySet, bool) {
 		set.Identity = append(set.Identity, src.doc)
 	}
 	set.Boundary = s.st.boundaryOf(r)
+	set.Session = p.SessionPolicies
 	return set, true
 }
 

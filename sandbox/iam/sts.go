@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -72,6 +73,11 @@ func (s *Service) assumeRole(form url.Values, caller Principal) (any, error) {
 		return nil, err
 	}
 
+	sessionPolicies, err := s.sessionPolicies(form)
+	if err != nil {
+		return nil, err
+	}
+
 	denied := accessDenied("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, roleARN)
 	r := s.roleByARN(roleARN)
 	now := s.now()
@@ -80,11 +86,49 @@ func (s *Service) assumeRole(form url.Values, caller Principal) (any, error) {
 	if r == nil || now.Sub(r.Created) < s.cfg.PropagationDelay || !s.trusts(r, caller, form, session, tags) {
 		return nil, denied
 	}
-	creds, user, err := s.issueSession(r, session, duration, now)
+	creds, user, err := s.issueSession(r, session, duration, now, sessionPolicies)
 	if err != nil {
 		return nil, err
 	}
 	return assumeRoleResult{Credentials: creds, AssumedRoleUser: user}, nil
+}
+
+// maxSessionPolicyARNs is AssumeRole's limit on PolicyArns (API model).
+const maxSessionPolicyARNs = 10
+
+// sessionPolicies reads AssumeRole's session policies: the inline Policy
+// (an identity policy of at most 2,048 characters, API model) and the
+// managed policies of PolicyArns, whose default versions apply. The
+// session may then do only what both its role and they allow
+// (policy.PolicySet.Session).
+func (s *Service) sessionPolicies(form url.Values) ([]*policy.Document, error) {
+	var docs []*policy.Document
+	if text, ok := form["Policy"]; ok {
+		if err := checkLength("Policy", text[0], 1, 2048); err != nil {
+			return nil, err
+		}
+		if err := checkDocument(text[0], identityPolicy); err != nil {
+			return nil, err
+		}
+		doc, err := policy.Parse([]byte(text[0]))
+		if err != nil {
+			return nil, wire.NewError(http.StatusInternalServerError, "ServiceFailure", "the sandbox's policy evaluator cannot read a document IAM accepts")
+		}
+		docs = append(docs, doc)
+	}
+	arns := wire.Structs(form, "PolicyArns")
+	if len(arns) > maxSessionPolicyARNs {
+		return nil, validationError("1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to %d", maxSessionPolicyARNs)
+	}
+	for _, m := range arns {
+		arn := m.Get("arn")
+		p := s.st.lookupPolicy(arn)
+		if p == nil {
+			return nil, malformedPolicy("Policy %s does not exist or is not attachable.", arn)
+		}
+		docs = append(docs, p.version(p.Default).doc)
+	}
+	return docs, nil
 }
 
 // sessionTarget reads the RoleArn and RoleSessionName of an AssumeRole or
@@ -108,9 +152,7 @@ func sessionTarget(form url.Values) (roleARN, session string, err error) {
 	return roleARN, session, nil
 }
 
-// sessionDuration reads DurationSeconds (default one hour) and refuses
-// session policies: they would narrow the session's permissions, and
-// ignoring them would silently grant more than AWS does.
+// sessionDuration reads DurationSeconds (default one hour).
 func sessionDuration(form url.Values) (int, error) {
 	duration, err := wire.Int(form, "DurationSeconds", 3600)
 	if err != nil {
@@ -119,21 +161,18 @@ func sessionDuration(form url.Values) (int, error) {
 	if duration < 900 || duration > 43200 {
 		return 0, validationError("1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200", duration)
 	}
-	if form.Get("Policy") != "" || len(wire.Structs(form, "PolicyArns")) > 0 {
-		return 0, validationError("The sandbox does not emulate session policies (Policy, PolicyArns).")
-	}
 	return duration, nil
 }
 
 // issueSession issues the credentials of session of role r, once the role
 // trusts the caller: they last duration seconds from now unless
 // IssueCredentials sets their expiry itself.
-func (s *Service) issueSession(r *role, session string, duration int, now time.Time) (credentialsXML, assumedRoleUserXML, error) {
+func (s *Service) issueSession(r *role, session string, duration int, now time.Time, sessionPolicies []*policy.Document) (credentialsXML, assumedRoleUserXML, error) {
 	if duration > r.MaxSession {
 		return credentialsXML{}, assumedRoleUserXML{}, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
 	sessionARN := "arn:aws:sts::" + s.cfg.Account + ":assumed-role/" + r.Name + "/" + session
-	creds := s.cfg.IssueCredentials(Principal{ARN: sessionARN, Account: s.cfg.Account, RoleName: r.Name})
+	creds := s.cfg.IssueCredentials(Principal{ARN: sessionARN, Account: s.cfg.Account, RoleName: r.Name, SessionPolicies: sessionPolicies})
 	if creds.Expiration.IsZero() {
 		creds.Expiration = now.Add(time.Duration(duration) * time.Second)
 	}

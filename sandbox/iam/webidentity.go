@@ -187,6 +187,10 @@ func (s *Service) assumeRoleWithWebIdentity(form url.Values, _ Principal) (any, 
 	if form.Get("ProviderId") != "" {
 		return nil, validationError("The sandbox does not emulate OAuth 2.0 providers (ProviderId); use an OIDC provider.")
 	}
+	sessionPolicies, err := s.sessionPolicies(form)
+	if err != nil {
+		return nil, err
+	}
 
 	claims, err := s.verifyToken(token)
 	if err != nil {
@@ -235,7 +239,7 @@ func (s *Service) assumeRoleWithWebIdentity(form url.Values, _ Principal) (any, 
 	if res.Decision != policy.Allowed {
 		return nil, denied
 	}
-	creds, user, err := s.issueSession(r, session, duration, now)
+	creds, user, err := s.issueSession(r, session, duration, now, sessionPolicies)
 	if err != nil {
 		return nil, err
 	}
