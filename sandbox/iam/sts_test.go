@@ -98,7 +98,7 @@ func TestAssumeRole(t *testing.T) {
 		{"session name bad character", sts.AssumeRoleInput{RoleArn: aws.String(webARN), RoleSessionName: aws.String("a b")}, "ValidationError", 400},
 		{"duration below 900", sts.AssumeRoleInput{RoleArn: aws.String(webARN), DurationSeconds: aws.Int32(899)}, "ValidationError", 400},
 		{"duration above role maximum", sts.AssumeRoleInput{RoleArn: aws.String(webARN), DurationSeconds: aws.Int32(7200)}, "ValidationError", 400},
-		{"session policy", sts.AssumeRoleInput{RoleArn: aws.String(webARN), Policy: aws.String(allowDoc("s3:*", "*"))}, "ValidationError", 400},
+		{"malformed session policy", sts.AssumeRoleInput{RoleArn: aws.String(webARN), Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}`)}, "MalformedPolicyDocument", 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
