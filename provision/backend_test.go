@@ -3,12 +3,9 @@ package provision_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
+	"github.com/secretboot/secretboot/internal/motoserver"
 	"os"
-	"os/exec"
 	"testing"
-	"time"
 
 	"github.com/secretboot/secretboot/provision"
 )
@@ -58,37 +55,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// startMoto runs `python3 -m moto.server` on a free loopback port, shared
-// by the tests (each test uses its own stage, so they do not meet).
+// startMoto runs moto's server, shared by the tests (each test uses its
+// own stage, so they do not meet).
 func startMoto() (stop func(), err error) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		return nil, err
-	}
-	if err := exec.Command("python3", "-c", "import moto.server").Run(); err != nil {
-		return nil, fmt.Errorf("python3 cannot import moto.server: %w", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	stop = func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get(url + "/moto-api/")
-		if err == nil {
-			_ = resp.Body.Close()
-			motoURL = url
-			return stop, nil
-		}
-	}
-	stop()
-	return nil, fmt.Errorf("moto did not answer on %s", url)
+	motoURL, stop, err = motoserver.Start()
+	return stop, err
 }
 
 // forEachBackend runs f against every available emulator: the moto server

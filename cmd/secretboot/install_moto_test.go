@@ -2,16 +2,14 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
-	"net"
-	"net/http"
+	"errors"
+	"github.com/secretboot/secretboot/internal/motoserver"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestCloudFormationOnMoto deploys the CloudFormation installer of each
@@ -110,31 +108,14 @@ func motoCLI(t *testing.T) func(t *testing.T, v any, args ...string) {
 	if _, err := exec.LookPath("aws"); err != nil {
 		requireTool(t, "the AWS CLI deploys the CloudFormation installer on moto")
 	}
-	if err := exec.Command("python3", "-c", "import moto.server").Run(); err != nil {
+	url, stop, err := motoserver.Start()
+	if errors.Is(err, motoserver.ErrUnavailable) {
 		requireTool(t, "python3 with moto[server] serves CloudFormation for the installer")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	server := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = server.Process.Kill(); _ = server.Wait() })
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get(url + "/moto-api/")
-		if err == nil {
-			_ = resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto did not answer on %s", url)
-		}
-	}
+	t.Cleanup(stop)
 	home := t.TempDir()
 	env := []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_ENDPOINT_URL=" + url, "AWS_DEFAULT_REGION=us-east-1",

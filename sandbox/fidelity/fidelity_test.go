@@ -5,9 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"net"
+	"github.com/secretboot/secretboot/internal/motoserver"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -105,37 +104,12 @@ func TestMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moto measurement skipped in -short mode")
 	}
-	if err := exec.Command("python3", "-c", "import moto.server").Run(); err != nil {
-		t.Skipf("moto is not available (python3 -m moto.server: %v); install moto[server] to measure it", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	url, stop, err := motoserver.Start()
 	if err != nil {
-		t.Fatal(err)
+		t.Skipf("%v; moto's count is measured where it is installed", err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	if err := cmd.Start(); err != nil {
-		t.Skipf("starting moto: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Skipf("moto did not listen on %s within 30s", addr)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	cfg := sandboxtest.Config("http://"+addr, "us-east-1", credentials.NewStaticCredentialsProvider("testing", "testing", ""))
+	t.Cleanup(stop)
+	cfg := sandboxtest.Config(url, "us-east-1", credentials.NewStaticCredentialsProvider("testing", "testing", ""))
 	measure(t, "moto", cfg, false)
 }
 

@@ -3,13 +3,11 @@ package iam
 import (
 	"context"
 	"fmt"
-	"net"
+	"github.com/secretboot/secretboot/internal/motoserver"
 	"os"
-	"os/exec"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -32,37 +30,15 @@ func startMoto(t *testing.T) *iam.Client {
 		}
 		t.Skipf(format, a...)
 	}
-	if err := exec.Command("python3", "-c", "import moto.server").Run(); err != nil {
-		skip("moto is not available (python3 -m moto.server: %v)", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	url, stop, err := motoserver.Start()
 	if err != nil {
-		t.Fatal(err)
+		skip("%v", err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	host, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command("python3", "-m", "moto.server", "-H", host, "-p", port)
-	if err := cmd.Start(); err != nil {
-		skip("starting moto: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			skip("moto did not listen on %s within 30s", addr)
-		}
-	}
+	t.Cleanup(stop)
 	return iam.NewFromConfig(aws.Config{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-		BaseEndpoint: aws.String("http://" + addr),
+		BaseEndpoint: aws.String(url),
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
 	})
 }
