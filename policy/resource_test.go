@@ -21,7 +21,6 @@ func TestResourcePolicyGolden(t *testing.T) {
 	tests := []struct {
 		name            string
 		readers, admins []string
-		reversedReaders []string
 	}{
 		{"resource_one_reader", []string{rpReader}, []string{rpDeployer}},
 		{"resource_break_glass", []string{rpReader, rpOther + "-x", rpReader}, []string{rpGlass, rpDeployer}},
