@@ -70,6 +70,7 @@ func Markdown(w io.Writer, p *provision.Plan) error {
 		}
 		b.WriteString("\n</details>\n\n")
 	}
+	b.WriteString(resourcePolicyDocuments(p))
 	b.WriteString("**" + summaryLine(p) + "**\n")
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -150,6 +151,8 @@ func details(c provision.Change) string {
 		if line := RecordSummary(c.Policy); line != "" {
 			parts = append(parts, line)
 		}
+	case c.Resource != nil:
+		parts = resourcePolicyDetails(c)
 	case c.Profile != nil:
 		if c.Profile.RemoveRole != "" {
 			parts = append(parts, "remove role "+c.Profile.RemoveRole)
