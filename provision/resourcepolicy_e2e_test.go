@@ -14,7 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/provision"
+	"github.com/secretboot/secretboot/provision/review"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 	"github.com/secretboot/secretboot/spec"
@@ -162,6 +164,34 @@ func TestResourcePolicyLifecycle(t *testing.T) {
 			}
 			if err := apply(p, locked); err != nil {
 				return err
+			}
+			// One intent: the plan's document is the reviewer file's and
+			// the one on the secret.
+			o, err := provision.Observe(ctx, deployer, locked)
+			if err != nil {
+				return err
+			}
+			in := provision.Resolve(locked, o)
+			files := map[string]string{}
+			for _, f := range review.Files(nil, in.Secrets) {
+				files[f.Name] = string(f.Doc.Canonical())
+			}
+			for _, c := range p.Changes {
+				if c.Kind != provision.KindResourcePolicy {
+					continue
+				}
+				live, err := admin.SecretsManager.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(c.Name)})
+				if err != nil {
+					return err
+				}
+				doc, err := policy.Parse([]byte(aws.ToString(live.ResourcePolicy)))
+				if err != nil {
+					return err
+				}
+				file := strings.ReplaceAll(strings.TrimPrefix(c.Name, "dev/"), "/", "~") + ".resource.json"
+				if string(doc.Canonical()) != c.Resource.Document || files[file] != c.Resource.Document {
+					return fmt.Errorf("%s: the document on the secret or in %s is not the plan's", c.Name, file)
+				}
 			}
 			return expectReads(lockedReads)
 		}},
