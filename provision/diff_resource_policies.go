@@ -30,7 +30,7 @@ func (df *differ) resourcePolicies() {
 		var want string
 		if ref.Resource != nil {
 			want = string(ref.Resource.Canonical())
-			rc.Readers, rc.Admins = df.resourceReaders(i), admins
+			rc.Readers, rc.Admins = resourcePolicyReaders(df.in.Roles, s), admins
 			if !callerWarned && !callerIn(df.o.CallerARN, admins) {
 				callerWarned = true
 				df.warnings = append(df.warnings, fmt.Sprintf("the caller %s is neither the stage's deployer nor a break-glass principal: once the resource policies are in place it can no longer read the stage's secrets or change their resource policies; apply as the deployer (deployer_arn, assume_role_arn)", df.o.CallerARN))
@@ -71,19 +71,6 @@ func (df *differ) resourcePolicies() {
 		}
 		df.add(c)
 	}
-}
-
-// resourceReaders are the ARNs of the readers of the i-th secret that its
-// resource policy exempts, sorted.
-func (df *differ) resourceReaders(i int) []string {
-	var arns []string
-	for _, r := range df.d.Secrets[i].Readers {
-		if rd := df.in.role(r.Role); rd != nil {
-			arns = append(arns, rd.ARN)
-		}
-	}
-	slices.Sort(arns)
-	return slices.Compact(arns)
 }
 
 // callerIn reports whether the caller (a user ARN, or an assumed-role

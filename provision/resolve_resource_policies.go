@@ -1,6 +1,8 @@
 package provision
 
 import (
+	"slices"
+
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/spec"
 )
@@ -19,21 +21,35 @@ const tagResourcePolicyValue = "managed"
 // resourcePolicy resolves the resource policy of secret s
 // (policy.ResourcePolicy): nil when the secret does not opt in. Its readers
 // are the ARNs of its reader roles as roles resolves them (a managed
-// role's ARN with the stage's path, an external role's ARN), and its
+// role's ARN with the stage's path, an external role's live ARN), and its
 // admins the stage's deployer and break-glass principals.
 func resourcePolicy(d *spec.Desired, roles []RoleDocuments, s *spec.Secret) *policy.Document {
 	if !s.ResourcePolicy {
 		return nil
 	}
+	return policy.ResourcePolicy(resourcePolicyReaders(roles, s), resourcePolicyAdmins(d))
+}
+
+// resourcePolicyReaders are the ARNs of the reader roles of s, sorted.
+// aws:PrincipalArn carries a role's path, so an existing role is named by
+// its live ARN, which has it even when an external role's ARN in the spec
+// leaves it out.
+func resourcePolicyReaders(roles []RoleDocuments, s *spec.Secret) []string {
 	var readers []string
 	for _, r := range s.Readers {
 		for _, rd := range roles {
-			if rd.Key == r.Role {
-				readers = append(readers, rd.ARN)
+			if rd.Key != r.Role {
+				continue
 			}
+			arn := rd.ARN
+			if rd.live != nil {
+				arn = rd.live.ARN
+			}
+			readers = append(readers, arn)
 		}
 	}
-	return policy.ResourcePolicy(readers, resourcePolicyAdmins(d))
+	slices.Sort(readers)
+	return slices.Compact(readers)
 }
 
 // resourcePolicyAdmins are the principals every resource policy of the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -284,6 +285,30 @@ func TestResourcePolicyValidatedFirst(t *testing.T) {
 	for _, op := range deployer.CallStats().Ops {
 		if op.Service != "STS" && !strings.HasPrefix(op.Operation, "List") && !strings.HasPrefix(op.Operation, "Get") && op.Operation != "ValidateResourcePolicy" {
 			t.Errorf("apply called %s before validating", op.Operation)
+		}
+	}
+}
+
+// TestResourcePolicyNamesLiveRoleARNs: aws:PrincipalArn carries a role's
+// path, so a resource policy names an external reader by its live ARN
+// even when the spec's ARN leaves the path out (offline, the spec's is all
+// there is).
+func TestResourcePolicyNamesLiveRoleARNs(t *testing.T) {
+	const specARN, liveARN = "arn:aws:iam::" + sandboxAccount + ":role/tf-analytics", "arn:aws:iam::" + sandboxAccount + ":role/tf/tf-analytics"
+	d := resourcePolicySpec(true)
+	d.Roles = append(d.Roles, &spec.Role{Key: "analytics", Name: "tf-analytics", External: specARN})
+	d.Secrets[0].Readers = append(d.Secrets[0].Readers, spec.Reader{Role: "analytics"})
+	o := &provision.Observed{Account: sandboxAccount, Region: "us-east-1",
+		External: map[string]*provision.ObservedRole{"analytics": {Name: "tf-analytics", ARN: liveARN}}}
+	for _, tt := range []struct {
+		name string
+		o    *provision.Observed
+		want string
+	}{{"offline", nil, specARN}, {"observed", o, liveARN}} {
+		doc := provision.Resolve(d, tt.o).Secrets[0].Resource
+		exempt := doc.Statement[0].Condition["ArnNotEquals"]["aws:PrincipalArn"]
+		if !slices.Contains(exempt, tt.want) {
+			t.Errorf("%s: the policy exempts %v, want %s among them", tt.name, exempt, tt.want)
 		}
 	}
 }
