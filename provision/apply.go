@@ -142,6 +142,9 @@ func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts Ap
 		opts.PropagationTimeout = 2 * time.Minute
 	}
 	a := &applier{s: s, d: d, o: o, in: in, opts: opts, arns: maps.Clone(in.arns), key: o.stageKey, status: map[string]error{}}
+	if err := validateResourcePolicies(ctx, s, fresh); err != nil {
+		return nil, err
+	}
 	if err := ensureBoundary(ctx, s, d, o.Account, fresh); err != nil {
 		return nil, err
 	}
@@ -202,7 +205,7 @@ func phase(c Change) int {
 	case c.Kind == KindRole && c.Action != ActionDelete,
 		c.Kind == KindSecret || c.Kind == KindStageKey:
 		return 1
-	case c.Kind == KindRolePolicy:
+	case c.Kind == KindRolePolicy, c.Kind == KindResourcePolicy:
 		return 2
 	case c.Kind == KindInstanceProfile:
 		return 3
@@ -213,7 +216,7 @@ func phase(c Change) int {
 // lane is the service a change calls; each lane has its own parallelism
 // bound, so slow IAM writes never hold the slots Secrets Manager could use.
 func lane(c Change) int {
-	if c.Kind == KindSecret || c.Kind == KindStageKey {
+	if c.Kind == KindSecret || c.Kind == KindStageKey || c.Kind == KindResourcePolicy {
 		return 0
 	}
 	return 1
@@ -316,6 +319,8 @@ func (a *applier) apply(ctx context.Context, c Change) error {
 		return a.policy(ctx, c)
 	case KindInstanceProfile:
 		return a.profile(ctx, c)
+	case KindResourcePolicy:
+		return a.resourcePolicy(ctx, c)
 	}
 	return fmt.Errorf("unknown change kind %q", c.Kind)
 }

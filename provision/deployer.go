@@ -15,6 +15,8 @@ const (
 	SidDeployerDescribeSecrets = "DescribeStageSecrets"
 	SidDeployerManageSecrets   = "ManageOwnedSecrets"
 	SidDeployerReadSecrets     = "ReadStageKeyAndGeneratedValues"
+	SidDeployerResourcePolicy  = "ManageOwnedResourcePolicies"
+	SidDeployerValidatePolicy  = "ValidateResourcePolicies"
 	SidDeployerKMS             = "EncryptWithCustomerKeys"
 	SidDeployerListIAM         = "ListIAM"
 	SidDeployerCreateRoles     = "CreateBoundedStageRoles"
@@ -68,7 +70,8 @@ const (
 // Secrets Manager authorize on "*" only, are read-only.
 //
 // The document depends on the spec: an external role, a customer managed
-// key, a managed role or a generated value added to the spec adds to it.
+// key, a managed role, a generated value or a resource policy added to the
+// spec adds to it.
 // External roles and keys the spec no longer names are not in it, although
 // the apply that removes them still touches them: keep the previous
 // document until that apply has run.
@@ -93,7 +96,9 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	// does not exist yet is named by the pattern apply would give it.
 	read := policy.StringList{secret + StageKeyName(d) + "-??????"}
 	var keys, roleNames, profileNames policy.StringList
+	resourcePolicies := false
 	for _, s := range d.Secrets {
+		resourcePolicies = resourcePolicies || s.ResourcePolicy
 		if len(s.Payload.Generators) > 0 {
 			read = append(read, secret+s.Name+"-??????")
 		}
@@ -152,6 +157,13 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 		"secretsmanager:RotateSecret", "secretsmanager:CancelRotateSecret"),
 		policy.Conditions{"StringEquals": owners("aws:ResourceTag/"), "StringEqualsIfExists": owners("aws:RequestTag/")}))
 	add(with(allow(SidDeployerReadSecrets, read, "secretsmanager:GetSecretValue"), ownedSecret))
+	if resourcePolicies {
+		// The second lock on the owned secrets (docs/security.md), and
+		// its validation, which reads no resource.
+		add(with(allow(SidDeployerResourcePolicy, policy.StringList{secret + d.NamePrefix + "*"},
+			"secretsmanager:DeleteResourcePolicy", "secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy"), ownedSecret))
+		add(allow(SidDeployerValidatePolicy, policy.StringList{"*"}, "secretsmanager:ValidateResourcePolicy"))
+	}
 	if len(keys) > 0 {
 		// What Secrets Manager asks of the caller to encrypt a new version
 		// (GenerateDataKey), to read one (Decrypt) and to re-encrypt the

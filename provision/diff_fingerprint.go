@@ -22,7 +22,11 @@ func fingerprint(o *Observed) Fingerprint {
 		for _, k := range sortedKeys(s.Tags) {
 			meta = append(meta, k, s.Tags[k])
 		}
-		f.Secrets[name] = SecretFingerprint{ARN: s.ARN, Current: s.Current, Deleted: s.Deleted, MetaHash: hashOf(meta...)}
+		sf := SecretFingerprint{ARN: s.ARN, Current: s.Current, Deleted: s.Deleted, MetaHash: hashOf(meta...)}
+		if rp, ok := o.ResourcePolicies[name]; ok {
+			sf.ResourcePolicyHash = hashOf(canonicalOf(rp))
+		}
+		f.Secrets[name] = sf
 	}
 	for name, r := range o.Roles {
 		f.Roles[name] = roleFingerprint(r)

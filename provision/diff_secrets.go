@@ -248,7 +248,7 @@ func tagChanges(live, want map[string]string) []TagChange {
 	for _, k := range sortedKeys(live) {
 		// The mark stays: it proves the secret is ours where no version
 		// does.
-		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "aws:") && k != TagMark {
+		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "aws:") && k != TagMark && k != TagResourcePolicy {
 			out = append(out, TagChange{Key: k, Old: live[k], Removed: true})
 		}
 	}

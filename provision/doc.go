@@ -110,6 +110,18 @@
 // policy, and destroy clears every recorded role before the stage key
 // goes. The tags cap a stage at MaxExternalRoles external roles.
 //
+// # Resource policies
+//
+// A secret that opts in (spec.Secret.ResourcePolicy) carries the resource
+// policy policy.ResourcePolicy synthesizes: a Deny of GetSecretValue to
+// every principal but its readers, the stage's deployer and break-glass
+// principals, and of changing the policy to all but the last two. Resolve
+// decides it (SecretRef.Resource), Observe reads it only for secrets that
+// opt in or carry TagResourcePolicy, Diff plans a KindResourcePolicy
+// change when it differs, and Apply validates every document of the plan
+// (ValidateResourcePolicy) before its first write and puts each with
+// BlockPublicPolicy.
+//
 // # Apply
 //
 // Apply re-observes and re-diffs before writing and refuses a plan that no

@@ -86,6 +86,9 @@ type SecretRef struct {
 	Name   string // full secret name
 	ARN    string // exact when the secret exists, otherwise the pending "<name>-??????" pattern
 	Exists bool
+	// Resource is the secret's resource policy (resourcePolicy), nil when
+	// the secret does not opt in and for the stage key.
+	Resource *policy.Document
 }
 
 // Resolve computes the intent of stage d against the observation o. o may
@@ -107,6 +110,9 @@ func Resolve(d *spec.Desired, o *Observed) *Intent {
 		in.Roles = append(in.Roles, resolveRole(d, o, in.Region, in.Account, in.arns, r))
 	}
 	in.Secrets = secretRefs(d, o, in.Region, in.Account, in.arns)
+	for i, s := range d.Secrets {
+		in.Secrets[i].Resource = resourcePolicy(d, in.Roles, s)
+	}
 	return in
 }
 

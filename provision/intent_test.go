@@ -229,7 +229,7 @@ func samePlan(t *testing.T, p *provision.Plan, byKey map[string]provision.RoleDo
 // documents.
 func sameReviewFiles(t *testing.T, docs []provision.RoleDocuments, byKey map[string]provision.RoleDocuments) {
 	t.Helper()
-	files := review.Files(docs)
+	files := review.Files(docs, nil)
 	want := map[string]*policy.Document{"api.json": byKey["api"].Read, "api.trust.json": byKey["api"].Trust, "web.trust.json": byKey["web"].Trust}
 	for i, doc := range byKey["web"].Layout.Managed {
 		want["web.managed-"+strconv.Itoa(i+1)+".json"] = doc

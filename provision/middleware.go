@@ -94,7 +94,12 @@ var loggedBodies = map[string]bool{
 	"Secrets Manager/RestoreSecret":            true,
 	"Secrets Manager/UpdateSecretVersionStage": true,
 	"Secrets Manager/ListSecretVersionIds":     true,
-	"STS/GetCallerIdentity":                    true,
+	// Resource policies name principals and actions, never a payload.
+	"Secrets Manager/GetResourcePolicy":      true,
+	"Secrets Manager/PutResourcePolicy":      true,
+	"Secrets Manager/DeleteResourcePolicy":   true,
+	"Secrets Manager/ValidateResourcePolicy": true,
+	"STS/GetCallerIdentity":                  true,
 }
 
 const redactedBody = "(redacted)"

@@ -61,6 +61,10 @@ type Observed struct {
 	// read only when a split read policy needs more attachment slots than
 	// IAM's default leaves; 0 when not read, which stands for the default.
 	AttachmentQuota int
+	// ResourcePolicies are the resource policies of the owned secrets
+	// that opt in to one or carry TagResourcePolicy, by secret name ("" for
+	// none); other secrets' are not read (observeResourcePolicies).
+	ResourcePolicies map[string]string
 	// AttachmentQuotaDenied says the caller may not call GetAccountSummary:
 	// the split is counted against IAM's default, and a refusal says so.
 	AttachmentQuotaDenied bool
@@ -186,7 +190,8 @@ type ObservedProfile struct {
 // costs nothing more. A secret whose labelled versions leave open whether
 // the declared version exists, or whether secretboot ever wrote it, costs
 // one ListSecretVersionIds (observeHistory); a converged secret costs
-// nothing.
+// nothing. A secret that opts in to a resource policy, or carries
+// TagResourcePolicy, costs one GetResourcePolicy.
 func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error) {
 	return observe(ctx, s, d, true)
 }
@@ -218,6 +223,7 @@ func observe(ctx context.Context, s *Session, d *spec.Desired, readStageKey bool
 		Profiles:         map[string]*ObservedProfile{},
 		ProfileClashes:   map[string]string{},
 		Policies:         map[string]*ObservedPolicy{},
+		ResourcePolicies: map[string]string{},
 	}
 	services := []func() error{
 		func() error { return o.observeSecrets(ctx, s, d, readStageKey) },
@@ -232,7 +238,7 @@ func observe(ctx context.Context, s *Session, d *spec.Desired, readStageKey bool
 	// history of secrets whose labelled versions leave a question open.
 	// Diff resolves again from the complete observation.
 	in := Resolve(d, o)
-	if err := errors.Join(forgotten, o.observeSlots(ctx, s, in), o.observeHistory(ctx, s, d, in)); err != nil {
+	if err := errors.Join(forgotten, o.observeSlots(ctx, s, in), o.observeHistory(ctx, s, d, in), o.observeResourcePolicies(ctx, s, d, in)); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
 	return o, nil

@@ -2,7 +2,7 @@ package provision
 
 // FormatVersion is the version of the JSON plan format (docs/plan-json.md).
 // It changes in its major part when a field changes meaning or disappears.
-const FormatVersion = "1.3"
+const FormatVersion = "1.4"
 
 // Plan is the result of Diff: what apply would change, and nothing secret.
 // It is a plain value that marshals to the documented JSON format; it holds
@@ -58,6 +58,7 @@ const (
 	KindSecret          Kind = "secret"
 	KindRolePolicy      Kind = "role_policy"
 	KindInstanceProfile Kind = "instance_profile"
+	KindResourcePolicy  Kind = "resource_policy" // a secret's resource policy; Name is the secret's
 )
 
 // Action is what a change does to its resource.
@@ -84,6 +85,8 @@ type Change struct {
 	Role    *RoleChange    `json:"role,omitempty"`
 	Policy  *PolicyChange  `json:"policy,omitempty"`
 	Profile *ProfileChange `json:"instance_profile,omitempty"`
+	// Resource is set for KindResourcePolicy (format 1.3).
+	Resource *ResourcePolicyChange `json:"resource_policy,omitempty"`
 }
 
 // ValueChange is an old and new value of a plain attribute.
@@ -253,6 +256,27 @@ type GrantChange struct {
 	Broadens  bool   `json:"broadens,omitempty"`
 }
 
+// ResourcePolicyChange details the resource policy on one secret: the
+// second lock, which denies reading the secret to every principal but
+// Readers and Admins (policy.ResourcePolicy).
+type ResourcePolicyChange struct {
+	ARN string `json:"arn,omitempty"` // the secret's; "" until created
+	// Document is the canonical policy apply puts; "" on delete.
+	Document string `json:"document,omitempty"`
+	// Live is the canonical policy on the secret that the change replaces
+	// or deletes; "" when it has none. An update's Live is a document
+	// changed outside secretboot (or by an older spec).
+	Live string `json:"live,omitempty"`
+	// Readers and Admins are the principals the policy exempts, sorted:
+	// the reader roles' ARNs, and the stage's deployer and break-glass
+	// principals (who alone may change the policy).
+	Readers []string `json:"readers,omitempty"`
+	Admins  []string `json:"admins,omitempty"`
+	// Record is the secret's TagResourcePolicy added (before the first
+	// put) or removed (after the delete); nil when it stays.
+	Record *TagChange `json:"record,omitempty"`
+}
+
 // ProfileChange details an instance profile change.
 type ProfileChange struct {
 	AddRole    string `json:"add_role,omitempty"`
@@ -275,6 +299,9 @@ type SecretFingerprint struct {
 	Current  string `json:"current_version,omitempty"`
 	Deleted  bool   `json:"deleted,omitempty"`
 	MetaHash string `json:"meta_hash"`
+	// ResourcePolicyHash is the hash of the resource policy, when
+	// Observe read it (format 1.3).
+	ResourcePolicyHash string `json:"resource_policy_hash,omitempty"`
 }
 
 // RoleFingerprint is one observed role.

@@ -260,7 +260,7 @@ func (s *Server) authorizer(caller iam.Principal) secretsmanager.AuthorizeFunc {
 			Principal: caller.ARN,
 			Action:    action,
 			Resource:  resource,
-			Context:   withPrincipal(context, caller),
+			Context:   withPrincipalARN(withPrincipal(context, caller), s.iam.PrincipalARN(caller)),
 		})
 		switch res.Decision {
 		case policy.Allowed:
@@ -311,6 +311,13 @@ func withPrincipal(context map[string][]string, caller iam.Principal) map[string
 		out[k] = v
 	}
 	return out
+}
+
+// withPrincipalARN adds aws:PrincipalArn, which resource policies key
+// their exceptions on (a secret's policy.ResourcePolicy).
+func withPrincipalARN(context map[string][]string, arn string) map[string][]string {
+	context["aws:PrincipalArn"] = []string{arn}
+	return context
 }
 
 // iamDecision evaluates one action of an IAM request against the caller's

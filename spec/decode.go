@@ -30,6 +30,9 @@ var stageSchema = &hcl.BodySchema{
 		{Name: "name_prefix"},
 		{Name: "role_prefix"},
 		{Name: "vars"},
+		{Name: "resource_policy"},
+		{Name: "deployer_arn"},
+		{Name: "break_glass"},
 	},
 }
 
@@ -72,6 +75,7 @@ var secretSchema = &hcl.BodySchema{
 		{Name: "tags"},
 		{Name: "allow_literal"},
 		{Name: "value_owner"},
+		{Name: "resource_policy"},
 	},
 }
 
@@ -339,6 +343,12 @@ func (d *decoder) decodeStageBlock(b *hcl.Block) *StageConfig {
 	}
 	if attr, ok := content.Attributes["vars"]; ok {
 		s.Vars = attr.Expr
+	}
+	s.access = hcl.Attributes{}
+	for _, name := range []string{"resource_policy", "deployer_arn", "break_glass"} {
+		if attr, ok := content.Attributes[name]; ok {
+			s.access[name] = attr
+		}
 	}
 	return s
 }

@@ -14,6 +14,14 @@ type Desired struct {
 	NamePrefix    string // prefix of every secret name in this stage, e.g. "dev/"
 	RolePrefix    string // prefix of every managed role name, e.g. "shop-dev-"
 
+	// DeployerARN is the principal that applies the stage: deployer_arn,
+	// else assume_role_arn; "" when neither is set. A secret's resource
+	// policy exempts it (ResourcePolicy).
+	DeployerARN string
+	// BreakGlass are the principals (role or user ARNs, sorted) that every
+	// resource policy of the stage exempts besides readers and deployer.
+	BreakGlass []string
+
 	Roles   []*Role   // sorted by Key
 	Secrets []*Secret // sorted by Name
 
@@ -70,6 +78,11 @@ type Secret struct {
 	ValueOwner string
 	// Rotation is the declared rotation, or nil.
 	Rotation *Rotation
+	// ResourcePolicy says the secret carries a resource policy that
+	// denies reading it to every principal but its readers, the stage's
+	// deployer and break-glass principals: the stage's resource_policy,
+	// overridden by the secret's.
+	ResourcePolicy bool
 
 	DeclRange hcl.Range
 }

@@ -112,6 +112,7 @@ func (c *Config) Evaluate(stage string, opts EvalOptions) (*Desired, hcl.Diagnos
 	for _, sc := range c.Secrets {
 		d.Secrets = append(d.Secrets, e.secret(sc))
 	}
+	e.access(d, c.Secrets)
 	sort.Slice(d.Roles, func(i, j int) bool { return d.Roles[i].Key < d.Roles[j].Key })
 	sort.Slice(d.Secrets, func(i, j int) bool { return d.Secrets[i].Name < d.Secrets[j].Name })
 	e.warnUnused(d)

@@ -264,11 +264,12 @@ func runPolicy(ctx context.Context, opts policyOptions, d *spec.Desired, s *prov
 	if err != nil {
 		return 0, err
 	}
-	docs, err := provision.RoleDocumentsOf(d, o)
+	in := provision.Resolve(d, o)
+	docs, err := in.Documents()
 	if err != nil {
 		return 0, err
 	}
-	stale, err := review.Check(opts.Dir, d.Stage, docs)
+	stale, err := review.Check(opts.Dir, d.Stage, docs, in.Secrets)
 	if err != nil {
 		return 0, err
 	}
@@ -276,14 +277,14 @@ func runPolicy(ctx context.Context, opts policyOptions, d *spec.Desired, s *prov
 	stageDir := filepath.Join(opts.Dir, d.Stage)
 	if opts.Check {
 		if len(stale) == 0 {
-			fmt.Fprintf(out, "Policy files for %s/%s in %s are up to date (%s).\n", d.Project, d.Stage, stageDir, views.Plural(len(review.Files(docs)), "file"))
+			fmt.Fprintf(out, "Policy files for %s/%s in %s are up to date (%s).\n", d.Project, d.Stage, stageDir, views.Plural(len(review.Files(docs, in.Secrets)), "file"))
 			return 0, nil
 		}
 		fmt.Fprintf(out, "Policy files for %s/%s in %s:\n", d.Project, d.Stage, stageDir)
 		views.PolicyStale(out, colors, stale)
 		return len(stale), nil
 	}
-	if _, err := review.Write(opts.Dir, d.Stage, docs, opts.Mask); err != nil {
+	if _, err := review.Write(opts.Dir, d.Stage, docs, in.Secrets, opts.Mask); err != nil {
 		return 0, err
 	}
 	fmt.Fprintf(out, "Policy files for %s/%s in %s:\n", d.Project, d.Stage, stageDir)
@@ -291,7 +292,7 @@ func runPolicy(ctx context.Context, opts policyOptions, d *spec.Desired, s *prov
 	for _, s := range stale {
 		byPath[s.Path] = s
 	}
-	for _, f := range review.Files(docs) {
+	for _, f := range review.Files(docs, in.Secrets) {
 		p := filepath.Join(stageDir, f.Name)
 		if s, ok := byPath[p]; ok {
 			views.PolicyWritten(out, colors, s)

@@ -27,8 +27,11 @@ func mainSpec(literal string) (mainHCL, rolesHCL string) {
 	mainHCL = `project = "leak"
 
 stage "dev" {
-  region     = "us-east-1"
-  account_id = "000000000000"
+  region          = "us-east-1"
+  account_id      = "000000000000"
+  resource_policy = true
+  deployer_arn    = "arn:aws:iam::000000000000:role/ci/deployer"
+  break_glass     = ["arn:aws:iam::000000000000:role/break-glass"]
 }
 
 variable "desc" {

@@ -268,7 +268,7 @@ func TestNoLeakAccessDenied(t *testing.T) {
 	cfg := srv.config()
 	im, st := iam.NewFromConfig(cfg), sts.NewFromConfig(cfg)
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-	reader := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:List*","secretsmanager:Describe*","secretsmanager:GetSecretValue","iam:Get*","iam:List*"],"Resource":"*"}]}`
+	reader := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:List*","secretsmanager:Describe*","secretsmanager:GetSecretValue","secretsmanager:GetResourcePolicy","iam:Get*","iam:List*"],"Resource":"*"}]}`
 	keys := map[string][]string{}
 	for _, role := range []struct{ name, policy string }{{"leak-nobody", ""}, {"leak-reader", reader}} {
 		out, err := im.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role.name), AssumeRolePolicyDocument: aws.String(trust)})

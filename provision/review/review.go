@@ -24,21 +24,31 @@ const (
 	KindRead    Kind = "read"    // <role>.json
 	KindManaged Kind = "managed" // <role>.managed-N.json
 	KindTrust   Kind = "trust"   // <role>.trust.json
+	// KindResource is a secret's resource policy, <secret>.resource.json,
+	// the secret's spec label with "/" written as "~" (which secret names
+	// cannot hold), so that a stage's files stay in one directory.
+	KindResource Kind = "resource"
 )
 
 // File is one reviewer file of a stage.
 type File struct {
 	Name string // file name inside <dir>/<stage>
-	Role string // role key
+	Role string // role key; for KindResource the secret's key
 	Kind Kind
 	Doc  *policy.Document
 }
 
-// Files lists the reviewer files for the given role documents, sorted by
-// name. A role that reads nothing has no read file; an external role has no
-// trust file.
-func Files(docs []provision.RoleDocuments) []File {
+// Files lists the reviewer files for the given role documents and secrets,
+// sorted by name. A role that reads nothing has no read file; an external
+// role has no trust file; a secret has a resource file when it opts in to
+// a resource policy.
+func Files(docs []provision.RoleDocuments, secrets []provision.SecretRef) []File {
 	var out []File
+	for _, s := range secrets {
+		if s.Resource != nil {
+			out = append(out, File{Name: strings.ReplaceAll(s.Key, "/", "~") + resourceSuffix, Role: s.Key, Kind: KindResource, Doc: s.Resource})
+		}
+	}
 	for _, rd := range docs {
 		switch {
 		case rd.Read == nil:
@@ -100,18 +110,18 @@ func (s Stale) Broadens() bool {
 // files, sorted. Files that are already current are not rewritten. The
 // masks, in order, rewrite each file's bytes before it is written (see
 // provision.Mask).
-func Write(dir, stage string, docs []provision.RoleDocuments, masks ...provision.Mask) ([]string, error) {
+func Write(dir, stage string, docs []provision.RoleDocuments, secrets []provision.SecretRef, masks ...provision.Mask) ([]string, error) {
 	stageDir := filepath.Join(dir, stage)
 	if err := os.MkdirAll(stageDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating policy directory: %w", err)
 	}
-	stale, err := Check(dir, stage, docs)
+	stale, err := Check(dir, stage, docs, secrets)
 	if err != nil {
 		return nil, err
 	}
 	want := map[string][]byte{}
 	var paths []string
-	for _, f := range Files(docs) {
+	for _, f := range Files(docs, secrets) {
 		p := filepath.Join(stageDir, f.Name)
 		want[p] = f.Doc.Canonical()
 		paths = append(paths, p)
@@ -147,14 +157,14 @@ func writeFile(path string, b []byte) error {
 // the stale ones, sorted by path: missing, changed and extra *.json files,
 // each with the grants that updating it would add or remove. A missing
 // directory means every file is missing. Only I/O failures are errors.
-func Check(dir, stage string, docs []provision.RoleDocuments) ([]Stale, error) {
+func Check(dir, stage string, docs []provision.RoleDocuments, secrets []provision.SecretRef) ([]Stale, error) {
 	stageDir := filepath.Join(dir, stage)
 	onDisk, err := readDir(stageDir)
 	if err != nil {
 		return nil, err
 	}
 	want := map[string]File{}
-	for _, f := range Files(docs) {
+	for _, f := range Files(docs, secrets) {
 		want[f.Name] = f
 	}
 
@@ -163,8 +173,9 @@ func Check(dir, stage string, docs []provision.RoleDocuments) ([]Stale, error) {
 	// grant that moves between managed parts, or from inline to managed,
 	// is no broadening.
 	type group struct {
-		role  string
-		trust bool
+		role     string
+		trust    bool
+		resource bool // a secret's, which may share a role's key
 	}
 	kindOf := func(name string) (string, Kind) {
 		if f, ok := want[name]; ok {
@@ -174,7 +185,7 @@ func Check(dir, stage string, docs []provision.RoleDocuments) ([]Stale, error) {
 	}
 	groupOf := func(name string) group {
 		role, kind := kindOf(name)
-		return group{role, kind == KindTrust}
+		return group{role, kind == KindTrust, kind == KindResource}
 	}
 	oldDocs, newDocs := map[group][]*policy.Document{}, map[group][]*policy.Document{}
 	parsed := map[string]*policy.Document{}
@@ -232,6 +243,11 @@ func Check(dir, stage string, docs []provision.RoleDocuments) ([]Stale, error) {
 		g := groupOf(name)
 		s.Path, s.Unparsable = filepath.Join(stageDir, name), unparsable[name]
 		s.Role, s.Kind = kindOf(name)
+		if s.Kind == KindResource {
+			// A resource policy denies; it grants nothing to diff.
+			out = append(out, s)
+			continue
+		}
 		for _, c := range policy.DiffGrants([]*policy.Document{parsed[name]}, []*policy.Document{newDoc}) {
 			if c.Added {
 				c.Broadens = broadens(g, c)
@@ -271,9 +287,14 @@ func readDir(stageDir string) (map[string][]byte, error) {
 
 var managedName = regexp.MustCompile(`^(.*)\.managed-[0-9]+$`)
 
+const resourceSuffix = ".resource.json"
+
 // parseName tells the role and kind of a file name that no current
 // document claims (a file left over from an earlier spec).
 func parseName(name string) (role string, kind Kind) {
+	if sec, ok := strings.CutSuffix(name, resourceSuffix); ok {
+		return strings.ReplaceAll(sec, "~", "/"), KindResource
+	}
 	base := strings.TrimSuffix(name, ".json")
 	if r, ok := strings.CutSuffix(base, ".trust"); ok {
 		return r, KindTrust

@@ -126,7 +126,7 @@ func TestWriteGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			docs := roleDocs(t, tt.d, tt.o)
-			paths, err := review.Write(dir, tt.d.Stage, docs)
+			paths, err := review.Write(dir, tt.d.Stage, docs, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,13 +139,13 @@ func TestWriteGolden(t *testing.T) {
 			got := archive(t, filepath.Join(dir, tt.d.Stage))
 
 			// Byte-stable: writing again changes nothing and Check agrees.
-			if _, err := review.Write(dir, tt.d.Stage, roleDocs(t, tt.d, tt.o)); err != nil {
+			if _, err := review.Write(dir, tt.d.Stage, roleDocs(t, tt.d, tt.o), nil); err != nil {
 				t.Fatal(err)
 			}
 			if again := archive(t, filepath.Join(dir, tt.d.Stage)); string(again) != string(got) {
 				t.Error("second write changed the files")
 			}
-			if stale, err := review.Check(dir, tt.d.Stage, docs); err != nil || len(stale) != 0 {
+			if stale, err := review.Check(dir, tt.d.Stage, docs, nil); err != nil || len(stale) != 0 {
 				t.Errorf("Check after Write = %v, %v; want none", stale, err)
 			}
 
@@ -157,7 +157,7 @@ func TestWriteGolden(t *testing.T) {
 func TestSplitFilesFitManagedQuota(t *testing.T) {
 	d := manySecrets(300)
 	docs := roleDocs(t, d, observed(d))
-	files := review.Files(docs)
+	files := review.Files(docs, nil)
 	var managed int
 	for _, f := range files {
 		switch f.Kind {
@@ -305,13 +305,13 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if _, err := review.Write(dir, "dev", roleDocs(t, base(), nil)); err != nil {
+			if _, err := review.Write(dir, "dev", roleDocs(t, base(), nil), nil); err != nil {
 				t.Fatal(err)
 			}
 			d := base()
 			tt.change(t, dir, d)
 			docs := roleDocs(t, d, nil)
-			got, err := review.Check(dir, "dev", docs)
+			got, err := review.Check(dir, "dev", docs, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -319,10 +319,10 @@ func TestCheck(t *testing.T) {
 				t.Errorf("Check (-want +got):\n%s", diff)
 			}
 			// Write fixes whatever Check found, and leaves other files alone.
-			if _, err := review.Write(dir, "dev", docs); err != nil {
+			if _, err := review.Write(dir, "dev", docs, nil); err != nil {
 				t.Fatal(err)
 			}
-			if again, err := review.Check(dir, "dev", docs); err != nil || len(again) != 0 {
+			if again, err := review.Check(dir, "dev", docs, nil); err != nil || len(again) != 0 {
 				t.Errorf("Check after Write = %v, %v; want none", summarize(again), err)
 			}
 		})
@@ -334,12 +334,12 @@ func TestCheck(t *testing.T) {
 func TestCheckSplitReshuffle(t *testing.T) {
 	d := manySecrets(300)
 	dir := t.TempDir()
-	if _, err := review.Write(dir, "dev", roleDocs(t, d, nil)); err != nil {
+	if _, err := review.Write(dir, "dev", roleDocs(t, d, nil), nil); err != nil {
 		t.Fatal(err)
 	}
 	first := "dev/service-000/a-name-long-enough-to-push-a-neighbour-into-the-next-part"
 	d.Secrets = append([]*spec.Secret{{Key: first[4:], Name: first, Readers: []spec.Reader{{Role: "web"}}}}, d.Secrets...)
-	got, err := review.Check(dir, "dev", roleDocs(t, d, nil))
+	got, err := review.Check(dir, "dev", roleDocs(t, d, nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +372,7 @@ func TestWriteMasks(t *testing.T) {
 	const action = "secretsmanager:GetSecretValue"
 	dir := t.TempDir()
 	mask := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(action), []byte("(masked)")) }
-	paths, err := review.Write(dir, "dev", roleDocs(t, manySecrets(3), nil), mask)
+	paths, err := review.Write(dir, "dev", roleDocs(t, manySecrets(3), nil), nil, mask)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,5 +391,52 @@ func TestWriteMasks(t *testing.T) {
 	}
 	if masked == 0 {
 		t.Fatalf("no file of %v went through the mask", paths)
+	}
+}
+
+// TestResourceFiles: a secret that opts in to a resource policy has the
+// reviewer file <secret>.resource.json ("/" written "~") holding the
+// intent's document; a changed file is stale, and the file of a secret
+// that opts out is extra and removed.
+func TestResourceFiles(t *testing.T) {
+	d := manySecrets(2)
+	d.DeployerARN = "arn:aws:iam::111111111111:role/ci/deployer"
+	d.Secrets[0].ResourcePolicy = true
+	in := provision.Resolve(d, nil)
+	docs := roleDocs(t, d, nil)
+	var names []string
+	for _, f := range review.Files(docs, in.Secrets) {
+		names = append(names, f.Name)
+		if f.Kind == review.KindResource && (f.Role != "service-000/credentials" || f.Doc != in.Secrets[0].Resource) {
+			t.Errorf("resource file %s: secret %q, document %v; want the intent's", f.Name, f.Role, f.Doc)
+		}
+	}
+	if want := []string{"service-000~credentials.resource.json", "web.json", "web.trust.json"}; !cmp.Equal(names, want) {
+		t.Fatalf("files %v, want %v", names, want)
+	}
+	dir := t.TempDir()
+	if _, err := review.Write(dir, "dev", docs, in.Secrets); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "dev", "service-000~credentials.resource.json")
+	b, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(b, in.Secrets[0].Resource.Canonical()) {
+		t.Fatalf("the resource file holds %s (%v), want the intent's document", b, err)
+	}
+	writeTestFile(t, path, `{"Version":"2012-10-17","Statement":[]}`)
+	if got, err := review.Check(dir, "dev", docs, in.Secrets); err != nil || len(got) != 1 || got[0].Problem != review.Changed || got[0].Kind != review.KindResource {
+		t.Errorf("a changed resource file: %+v, %v", got, err)
+	}
+	d.Secrets[0].ResourcePolicy = false
+	off := provision.Resolve(d, nil).Secrets
+	got, err := review.Check(dir, "dev", docs, off)
+	if err != nil || len(got) != 1 || got[0].Problem != review.Extra || got[0].Kind != review.KindResource || got[0].Role != "service-000/credentials" {
+		t.Fatalf("the file of a secret that opted out: %+v, %v", got, err)
+	}
+	if _, err := review.Write(dir, "dev", docs, off); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the file of a secret that opted out was not removed: %v", err)
 	}
 }

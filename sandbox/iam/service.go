@@ -250,6 +250,21 @@ func (s *Service) PolicySetFor(p Principal) (policy.PolicySet, bool) {
 	return set, true
 }
 
+// PrincipalARN is the value of aws:PrincipalArn for p: for an assumed-role
+// session the ARN of its role, path included (IAM's condition key
+// reference), otherwise p's own ARN.
+func (s *Service) PrincipalARN(p Principal) string {
+	if p.RoleName == "" {
+		return p.ARN
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.st.Roles[strings.ToLower(p.RoleName)]; r != nil {
+		return r.ARN
+	}
+	return p.ARN
+}
+
 // now is the service clock in UTC.
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 

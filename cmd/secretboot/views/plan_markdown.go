@@ -128,6 +128,15 @@ func newPlanMarkdown(p *provision.Plan) *planMarkdown {
 		m.docs = append(m.docs, doc+"\n</details>\n\n")
 		m.docOf = append(m.docOf, c.Name)
 	}
+	for _, c := range p.Changes {
+		if c.Resource == nil || c.Resource.Document == "" {
+			continue
+		}
+		fence := codeFence(c.Resource.Document)
+		m.docs = append(m.docs, fmt.Sprintf("<details><summary>Resource policy <code>%s</code></summary>\n\n%sjson\n%s\n%s\n\n</details>\n\n",
+			htmlText(c.Name), fence, strings.TrimSuffix(c.Resource.Document, "\n"), fence))
+		m.docOf = append(m.docOf, c.Name)
+	}
 	return m
 }
 
@@ -375,6 +384,8 @@ func details(c provision.Change) string {
 		if line := RecordSummary(c.Policy); line != "" {
 			parts = append(parts, line)
 		}
+	case c.Resource != nil:
+		parts = resourcePolicyDetails(c)
 	case c.Profile != nil:
 		if c.Profile.RemoveRole != "" {
 			parts = append(parts, "remove role "+c.Profile.RemoveRole)

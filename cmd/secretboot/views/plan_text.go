@@ -76,6 +76,11 @@ func (t *textWriter) change(c provision.Change) {
 	case provision.KindRolePolicy:
 		t.printf("  %s policy %s%s\n", t.symbol(c.Action), c.Name, actionNote(c))
 		t.policy(c)
+	case provision.KindResourcePolicy:
+		t.printf("  %s resource policy %s\n", t.symbol(c.Action), c.Name)
+		for _, a := range resourcePolicyAttrs(c) {
+			t.attr(a[0], a[1])
+		}
 	case provision.KindInstanceProfile:
 		t.printf("  %s instance profile %s%s\n", t.symbol(c.Action), c.Name, actionNote(c))
 		if pc := c.Profile; pc != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/secretboot/secretboot/internal/golden"
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/provision"
 )
 
@@ -32,6 +33,14 @@ const readDoc = `{
   ]
 }
 `
+
+const webARN = "arn:aws:iam::111111111111:role/secretboot/shop/dev/shop-dev-web"
+
+var lockAdmins = []string{"arn:aws:iam::111111111111:role/break-glass", "arn:aws:iam::111111111111:role/ci/deployer"}
+
+func lockDoc() string {
+	return string(policy.ResourcePolicy([]string{webARN}, lockAdmins).Canonical())
+}
 
 // plans are fixtures covering every kind of change and status.
 func plans() map[string]*provision.Plan {
@@ -141,6 +150,21 @@ func plans() map[string]*provision.Plan {
 						Grants:  []provision.GrantChange{{Op: "remove", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: arnPrefix + "dev/worker/0200-AbCdEf"}}}},
 			},
 			Summary: provision.Summary{Change: 3, Broadening: 1},
+		},
+		"resource-policies": {
+			FormatVersion: provision.FormatVersion, Header: header(),
+			Changes: []provision.Change{
+				{ID: "resource_policy:dev/app/db/credentials", Kind: provision.KindResourcePolicy, Name: "dev/app/db/credentials", Action: provision.ActionCreate,
+					DependsOn: []string{"secret:dev/app/db/credentials"},
+					Resource: &provision.ResourcePolicyChange{Document: lockDoc(), Readers: []string{webARN}, Admins: lockAdmins,
+						Record: &provision.TagChange{Key: provision.TagResourcePolicy, New: "managed"}}},
+				{ID: "resource_policy:dev/app/stripe-key", Kind: provision.KindResourcePolicy, Name: "dev/app/stripe-key", Action: provision.ActionUpdate,
+					Resource: &provision.ResourcePolicyChange{ARN: arnPrefix + "dev/app/stripe-key-XyZ123", Document: lockDoc(), Live: readDoc, Readers: []string{webARN}, Admins: lockAdmins}},
+				{ID: "resource_policy:dev/legacy/api-key", Kind: provision.KindResourcePolicy, Name: "dev/legacy/api-key", Action: provision.ActionDelete,
+					Resource: &provision.ResourcePolicyChange{ARN: arnPrefix + "dev/legacy/api-key-AbCdEf", Live: lockDoc(),
+						Record: &provision.TagChange{Key: provision.TagResourcePolicy, Old: "managed", Removed: true}}},
+			},
+			Summary: provision.Summary{Add: 1, Change: 1, Destroy: 1},
 		},
 		"destroy": {
 			FormatVersion: provision.FormatVersion, Header: header(), Destroy: true,

@@ -1,0 +1,104 @@
+package provision
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// resourcePolicies plans each declared secret's resource policy: put
+// where the secret opts in and the live policy differs (a policy changed
+// outside secretboot is restored), deleted where the secret opts out and
+// still carries secretboot's (TagResourcePolicy). Destroy plans none: the
+// policy goes with its secret. Secrets the stage does not own are
+// reported by secrets() and left alone.
+func (df *differ) resourcePolicies() {
+	if df.opts.Destroy {
+		return
+	}
+	d := df.d
+	admins := slices.Sorted(slices.Values(resourcePolicyAdmins(d)))
+	callerWarned := false
+	for i, s := range d.Secrets {
+		ref, si := df.in.Secrets[i], df.in.secrets[s.Name]
+		os := si.live
+		if s.Name == StageKeyName(d) || os != nil && !si.owned {
+			continue
+		}
+		rc := &ResourcePolicyChange{}
+		c := Change{Kind: KindResourcePolicy, Name: s.Name, DependsOn: df.dep(KindSecret, s.Name), Resource: rc}
+		var want string
+		if ref.Resource != nil {
+			want = string(ref.Resource.Canonical())
+			rc.Readers, rc.Admins = resourcePolicyReaders(df.in.Roles, s), admins
+			if !callerWarned && !callerIn(df.o.CallerARN, admins) {
+				callerWarned = true
+				df.warnings = append(df.warnings, fmt.Sprintf("the caller %s is neither the stage's deployer nor a break-glass principal: once the resource policies are in place it can no longer read the stage's secrets or change their resource policies; apply as the deployer (deployer_arn, assume_role_arn)", df.o.CallerARN))
+			}
+		}
+		tagged := os != nil && os.Tags[TagResourcePolicy] != ""
+		switch {
+		case os == nil || os.Deleted:
+			// Not read: a new secret has none, a restored one gets its
+			// policy written whole.
+			if want == "" {
+				continue
+			}
+			c.Action = ActionCreate
+		case want != "":
+			live := canonicalOf(df.o.ResourcePolicies[s.Name])
+			if live == want && tagged {
+				continue
+			}
+			c.Action, rc.Live = ActionUpdate, live
+			if live == "" {
+				c.Action = ActionCreate
+			}
+		case tagged:
+			c.Action, rc.Live = ActionDelete, canonicalOf(df.o.ResourcePolicies[s.Name])
+		default:
+			continue
+		}
+		if os != nil {
+			rc.ARN = os.ARN
+		}
+		rc.Document = want
+		switch {
+		case want != "" && !tagged:
+			rc.Record = &TagChange{Key: TagResourcePolicy, New: tagResourcePolicyValue}
+		case want == "" && tagged:
+			rc.Record = &TagChange{Key: TagResourcePolicy, Old: os.Tags[TagResourcePolicy], Removed: true}
+		}
+		df.add(c)
+	}
+}
+
+// callerIn reports whether the caller (a user ARN, or an assumed-role
+// session ARN, whose aws:PrincipalArn is its role's ARN) is one of the
+// principals arns; a session matches a role of its name in its account
+// whatever the role's path, which the session ARN does not show.
+func callerIn(caller string, arns []string) bool {
+	if slices.Contains(arns, caller) {
+		return true
+	}
+	rest, ok := strings.CutPrefix(caller, "arn:")
+	if !ok {
+		return false
+	}
+	parts := strings.SplitN(rest, ":", 5) // partition, service, region, account, resource
+	if len(parts) != 5 || parts[1] != "sts" {
+		return false
+	}
+	session, ok := strings.CutPrefix(parts[4], "assumed-role/")
+	if !ok {
+		return false
+	}
+	role, _, _ := strings.Cut(session, "/")
+	for _, a := range arns {
+		prefix := "arn:" + parts[0] + ":iam::" + parts[3] + ":role/"
+		if p, ok := strings.CutPrefix(a, prefix); ok && (p == role || strings.HasSuffix(p, "/"+role)) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,314 @@
+package provision_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/secretboot/secretboot/policy"
+	"github.com/secretboot/secretboot/provision"
+	"github.com/secretboot/secretboot/provision/review"
+	"github.com/secretboot/secretboot/sandbox"
+	"github.com/secretboot/secretboot/sandbox/sandboxtest"
+	"github.com/secretboot/secretboot/spec"
+)
+
+const (
+	rpDeployer   = "arn:aws:iam::" + sandboxAccount + ":role/ci/deployer"
+	rpBreakGlass = "arn:aws:iam::" + sandboxAccount + ":role/break-glass"
+)
+
+// resourcePolicySpec is a stage whose secrets carry resource policies:
+// web reads db, batch reads feed; dbLocked turns db's policy on or off.
+func resourcePolicySpec(dbLocked bool) *spec.Desired {
+	d := &spec.Desired{
+		Project: "shop", Stage: "dev", Region: "us-east-1", AccountID: sandboxAccount,
+		NamePrefix: "dev/", RolePrefix: "shop-dev-", SpecHash: fmt.Sprint("locked ", dbLocked),
+		DeployerARN: rpDeployer, BreakGlass: []string{rpBreakGlass},
+		Roles: []*spec.Role{
+			{Key: "batch", Name: "shop-dev-batch", Services: []string{"lambda.amazonaws.com"}},
+			{Key: "web", Name: "shop-dev-web", Services: []string{"ec2.amazonaws.com"}},
+		},
+	}
+	str := func(key, reader string, locked bool) *spec.Secret {
+		return &spec.Secret{Key: key, Name: "dev/" + key, RecoveryWindowDays: 7, Readers: []spec.Reader{{Role: reader}}, ResourcePolicy: locked,
+			Payload: spec.Payload{Kind: spec.KindString, Declared: spec.SealString(canary + "-" + key)}}
+	}
+	d.Secrets = []*spec.Secret{str("app/db", "web", dbLocked), str("jobs/feed", "batch", true)}
+	return d
+}
+
+// TestResourcePolicyLifecycle is the proof of the second lock on an
+// enforcing sandbox: as the deployer (DeployerPolicy only), apply puts a
+// resource policy on every opted-in secret, after which a role that
+// another identity policy grants secretsmanager:* on * cannot read them
+// while their readers and the break-glass role can; the next plan is
+// clean and reads one resource policy per opted-in secret; a policy
+// changed or deleted outside secretboot is planned and restored; a secret
+// that opts out loses its policy; and the deployer destroys the stage.
+func TestResourcePolicyLifecycle(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
+	admin := sandboxBackend(env).mustConnect(t)
+	locked, unlocked := resourcePolicySpec(true), resourcePolicySpec(false)
+	installBoundary(t, admin, locked)
+	doc, err := provision.DeployerPolicy(locked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other, _ := provision.DeployerPolicy(unlocked); string(other.Canonical()) != string(doc.Canonical()) {
+		t.Fatal("the deployer policy depends on which secrets opt in; the lifecycle needs one")
+	}
+	deployer := (&deployerFixture{env: env, admin: admin}).connect(t, doc)
+
+	everything := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"}]}`
+	for _, name := range []string{"admin-everything", "break-glass"} {
+		if _, err := admin.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name),
+			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + sandboxAccount + `:root"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("all"), PolicyDocument: aws.String(everything)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// reads reports, per secret, whether the role reads it.
+	reads := func(role string) (map[string]bool, error) {
+		arn := "arn:aws:iam::" + sandboxAccount + ":role/" + role
+		out, err := sts.NewFromConfig(env.Config).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("reader")})
+		if err != nil {
+			return nil, err
+		}
+		c := out.Credentials
+		sm := secretsmanager.NewFromConfig(sandboxtest.Config(env.URL, "us-east-1", credentials.NewStaticCredentialsProvider(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)))
+		got := map[string]bool{}
+		for _, name := range []string{"dev/app/db", "dev/jobs/feed"} {
+			_, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+			switch {
+			case err == nil:
+				got[name] = true
+			case !strings.Contains(err.Error(), "AccessDenied"):
+				return nil, err
+			}
+		}
+		return got, nil
+	}
+	expectReads := func(want map[string]map[string]bool) error {
+		for role, w := range want {
+			got, err := reads(role)
+			if err != nil {
+				return fmt.Errorf("reading as %s: %w", role, err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(w) {
+				return fmt.Errorf("%s reads %v, want %v", role, got, w)
+			}
+		}
+		return nil
+	}
+	lockedReads := map[string]map[string]bool{
+		"secretboot/shop/dev/shop-dev-web":   {"dev/app/db": true},
+		"secretboot/shop/dev/shop-dev-batch": {"dev/jobs/feed": true},
+		"admin-everything":                   {},
+		"break-glass":                        {"dev/app/db": true, "dev/jobs/feed": true},
+	}
+	// planKinds plans as the deployer and returns the resource policy
+	// changes as "<action> <secret>", after checking that the plan read
+	// the resource policy of exactly the opted-in or tagged secrets.
+	planKinds := func(d *spec.Desired, reads int) (*provision.Plan, []string, error) {
+		before := deployer.CallStats()
+		p, err := planOf(ctx, deployer, d, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, op := range deployer.CallStats().Since(before).Ops {
+			if op.Operation == "GetResourcePolicy" && op.Calls != reads {
+				return nil, nil, fmt.Errorf("the plan called GetResourcePolicy %d times, want %d", op.Calls, reads)
+			}
+		}
+		var got []string
+		for _, c := range p.Changes {
+			if c.Kind == provision.KindResourcePolicy {
+				got = append(got, string(c.Action)+" "+c.Name)
+			}
+		}
+		return p, got, nil
+	}
+	apply := func(p *provision.Plan, d *spec.Desired) error {
+		if _, err := provision.Apply(ctx, deployer, p, d, provision.ApplyOptions{PropagationTimeout: 5 * time.Second}); err != nil {
+			return err
+		}
+		return emptyPlan(ctx, deployer, d, false)
+	}
+	steps := []step{
+		{"first apply locks both secrets", func(ctx context.Context) error {
+			p, got, err := planKinds(locked, 0)
+			if err != nil {
+				return err
+			}
+			if want := "[create dev/app/db create dev/jobs/feed]"; fmt.Sprint(got) != want {
+				return fmt.Errorf("resource policy changes %v, want %s", got, want)
+			}
+			for _, c := range p.Changes {
+				if c.Kind == provision.KindResourcePolicy && (c.Resource.Record == nil || c.Resource.Document == "" || len(c.Resource.Admins) != 2) {
+					return fmt.Errorf("change %s: %+v", c.ID, c.Resource)
+				}
+			}
+			if err := apply(p, locked); err != nil {
+				return err
+			}
+			// One intent: the plan's document is the reviewer file's and
+			// the one on the secret.
+			o, err := provision.Observe(ctx, deployer, locked)
+			if err != nil {
+				return err
+			}
+			in := provision.Resolve(locked, o)
+			files := map[string]string{}
+			for _, f := range review.Files(nil, in.Secrets) {
+				files[f.Name] = string(f.Doc.Canonical())
+			}
+			for _, c := range p.Changes {
+				if c.Kind != provision.KindResourcePolicy {
+					continue
+				}
+				live, err := admin.SecretsManager.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(c.Name)})
+				if err != nil {
+					return err
+				}
+				doc, err := policy.Parse([]byte(aws.ToString(live.ResourcePolicy)))
+				if err != nil {
+					return err
+				}
+				file := strings.ReplaceAll(strings.TrimPrefix(c.Name, "dev/"), "/", "~") + ".resource.json"
+				if string(doc.Canonical()) != c.Resource.Document || files[file] != c.Resource.Document {
+					return fmt.Errorf("%s: the document on the secret or in %s is not the plan's", c.Name, file)
+				}
+			}
+			return expectReads(lockedReads)
+		}},
+		{"a clean plan reads one resource policy per locked secret", func(ctx context.Context) error {
+			_, got, err := planKinds(locked, 2)
+			if err == nil && len(got) > 0 {
+				err = fmt.Errorf("changes %v", got)
+			}
+			return err
+		}},
+		{"drift is planned and restored", func(ctx context.Context) error {
+			loose := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"secretsmanager:DeleteSecret","Resource":"*"}]}`
+			if _, err := admin.SecretsManager.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("dev/app/db"), ResourcePolicy: aws.String(loose)}); err != nil {
+				return err
+			}
+			if _, err := admin.SecretsManager.DeleteResourcePolicy(ctx, &secretsmanager.DeleteResourcePolicyInput{SecretId: aws.String("dev/jobs/feed")}); err != nil {
+				return err
+			}
+			if err := expectReads(map[string]map[string]bool{"admin-everything": {"dev/app/db": true, "dev/jobs/feed": true}}); err != nil {
+				return fmt.Errorf("the drift did not open the secrets: %w", err)
+			}
+			p, got, err := planKinds(locked, 2)
+			if err != nil {
+				return err
+			}
+			if want := "[update dev/app/db create dev/jobs/feed]"; fmt.Sprint(got) != want {
+				return fmt.Errorf("resource policy changes %v, want %s", got, want)
+			}
+			for _, c := range p.Changes {
+				if c.ID == "resource_policy:dev/app/db" && !strings.Contains(c.Resource.Live, "secretsmanager:DeleteSecret") {
+					return fmt.Errorf("the update does not show the live policy: %q", c.Resource.Live)
+				}
+			}
+			if err := apply(p, locked); err != nil {
+				return err
+			}
+			return expectReads(lockedReads)
+		}},
+		{"a secret that opts out loses its policy", func(ctx context.Context) error {
+			p, got, err := planKinds(unlocked, 2)
+			if err != nil {
+				return err
+			}
+			if want := "[delete dev/app/db]"; fmt.Sprint(got) != want {
+				return fmt.Errorf("resource policy changes %v, want %s", got, want)
+			}
+			if err := apply(p, unlocked); err != nil {
+				return err
+			}
+			if _, _, err := planKinds(unlocked, 1); err != nil {
+				return err
+			}
+			return expectReads(map[string]map[string]bool{"admin-everything": {"dev/app/db": true}})
+		}},
+		{"the deployer destroys the stage", func(ctx context.Context) error {
+			return converge1(ctx, deployer, unlocked, true)
+		}},
+	}
+	for _, s := range steps {
+		if err := s.run(ctx); err != nil {
+			t.Fatalf("step %q: %v", s.name, err)
+		}
+	}
+}
+
+// TestResourcePolicyValidatedFirst: apply validates every resource policy
+// (ValidateResourcePolicy) before its first write, so a deployer that may
+// not validate changes nothing at all.
+func TestResourcePolicyValidatedFirst(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
+	admin := sandboxBackend(env).mustConnect(t)
+	d := resourcePolicySpec(true)
+	installBoundary(t, admin, d)
+	doc, err := provision.DeployerPolicy(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deployer := (&deployerFixture{env: env, admin: admin}).connect(t, without(doc, provision.SidDeployerValidatePolicy, "", ""))
+	p, err := planOf(ctx, deployer, d, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = provision.Apply(ctx, deployer, p, d, provision.ApplyOptions{})
+	var denied *provision.AccessDeniedError
+	if !errors.As(err, &denied) || !strings.Contains(err.Error(), "validating the resource policy") {
+		t.Fatalf("apply without ValidateResourcePolicy: %v, want an AccessDeniedError while validating", err)
+	}
+	for _, op := range deployer.CallStats().Ops {
+		if op.Service != "STS" && !strings.HasPrefix(op.Operation, "List") && !strings.HasPrefix(op.Operation, "Get") && op.Operation != "ValidateResourcePolicy" {
+			t.Errorf("apply called %s before validating", op.Operation)
+		}
+	}
+}
+
+// TestResourcePolicyNamesLiveRoleARNs: aws:PrincipalArn carries a role's
+// path, so a resource policy names an external reader by its live ARN
+// even when the spec's ARN leaves the path out (offline, the spec's is all
+// there is).
+func TestResourcePolicyNamesLiveRoleARNs(t *testing.T) {
+	const specARN, liveARN = "arn:aws:iam::" + sandboxAccount + ":role/tf-analytics", "arn:aws:iam::" + sandboxAccount + ":role/tf/tf-analytics"
+	d := resourcePolicySpec(true)
+	d.Roles = append(d.Roles, &spec.Role{Key: "analytics", Name: "tf-analytics", External: specARN})
+	d.Secrets[0].Readers = append(d.Secrets[0].Readers, spec.Reader{Role: "analytics"})
+	o := &provision.Observed{Account: sandboxAccount, Region: "us-east-1",
+		External: map[string]*provision.ObservedRole{"analytics": {Name: "tf-analytics", ARN: liveARN}}}
+	for _, tt := range []struct {
+		name string
+		o    *provision.Observed
+		want string
+	}{{"offline", nil, specARN}, {"observed", o, liveARN}} {
+		doc := provision.Resolve(d, tt.o).Secrets[0].Resource
+		exempt := doc.Statement[0].Condition["ArnNotEquals"]["aws:PrincipalArn"]
+		if !slices.Contains(exempt, tt.want) {
+			t.Errorf("%s: the policy exempts %v, want %s among them", tt.name, exempt, tt.want)
+		}
+	}
+}
