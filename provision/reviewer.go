@@ -17,14 +17,15 @@ import (
 var reviewerActions = []string{
 	"iam:GetAccountSummary", "iam:GetInstanceProfile", "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy",
 	"iam:ListAttachedRolePolicies", "iam:ListInstanceProfiles", "iam:ListPolicies", "iam:ListRolePolicies", "iam:ListRoles",
-	"secretsmanager:ListSecrets",
+	"secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets",
 }
 
 // reviewerSids renames the deployer statements whose name says "manage"
 // once only their reads are left.
 var reviewerSids = map[string]string{
-	SidDeployerExternalRoles: "ReadPolicyOnExternalRoles",
-	SidDeployerPolicies:      "ReadStageManagedPolicies",
+	SidDeployerExternalRoles:  "ReadPolicyOnExternalRoles",
+	SidDeployerPolicies:       "ReadStageManagedPolicies",
+	SidDeployerResourcePolicy: "ReadOwnedResourcePolicies",
 }
 
 // ReviewerPolicy is the identity policy of a stage's plan role: what

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,6 +30,30 @@ func TestReviewerPolicyGolden(t *testing.T) {
 	golden.Check(t, "testdata/reviewer/shop-dev.json", doc.Canonical())
 	if _, err := provision.ReviewerPolicy(&spec.Desired{Project: "p", Stage: "s", Region: "us-east-1"}); err == nil {
 		t.Error("a stage without account_id: want an error, the policy names ARNs")
+	}
+
+	// A stage with a resource policy: its plan reads the policy, and the
+	// plan role may read it, owned secrets only, and never write it.
+	locked := deployerSpec(deployerVersion{})
+	locked.Secrets[0].ResourcePolicy = true
+	locked.DeployerARN = "arn:aws:iam::" + sandboxAccount + ":role/ci/deployer"
+	doc, err = provision.ReviewerPolicy(locked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read *policy.Statement
+	for i, st := range doc.Statement {
+		for _, a := range st.Action {
+			if strings.HasSuffix(a, "ResourcePolicy") {
+				if a != "secretsmanager:GetResourcePolicy" {
+					t.Errorf("the plan role may %s", a)
+				}
+				read = &doc.Statement[i]
+			}
+		}
+	}
+	if read == nil || read.Sid != "ReadOwnedResourcePolicies" || read.Condition == nil {
+		t.Errorf("plan role's resource policy read: %+v, want GetResourcePolicy on owned secrets", read)
 	}
 }
 
