@@ -30,15 +30,24 @@ func resourcePolicy(d *spec.Desired, roles []RoleDocuments, s *spec.Secret) *pol
 	return policy.ResourcePolicy(resourcePolicyReaders(roles, s), resourcePolicyAdmins(d))
 }
 
-// resourcePolicyReaders are the ARNs of the reader roles of s, sorted.
-// aws:PrincipalArn carries a role's path, so an existing role is named by
-// its live ARN, which has it even when an external role's ARN in the spec
-// leaves it out.
+// resourcePolicyReaders are the ARNs of the reader roles of s and of its
+// rotator, sorted: the rotation protocol reads the secret too
+// (GetSecretValue of AWSCURRENT and AWSPENDING), so a lock that left the
+// rotator out would stop every rotation. aws:PrincipalArn carries a
+// role's path, so an existing role is named by its live ARN, which has it
+// even when an external role's ARN in the spec leaves it out.
 func resourcePolicyReaders(roles []RoleDocuments, s *spec.Secret) []string {
-	var readers []string
+	keys := make([]string, 0, len(s.Readers)+1)
 	for _, r := range s.Readers {
+		keys = append(keys, r.Role)
+	}
+	if s.Rotation != nil && s.Rotation.Rotator != "" {
+		keys = append(keys, s.Rotation.Rotator)
+	}
+	var readers []string
+	for _, key := range keys {
 		for _, rd := range roles {
-			if rd.Key != r.Role {
+			if rd.Key != key {
 				continue
 			}
 			arn := rd.ARN

@@ -312,3 +312,22 @@ func TestResourcePolicyNamesLiveRoleARNs(t *testing.T) {
 		}
 	}
 }
+
+// TestResourcePolicyExemptsTheRotator: a locked secret's rotator reads it
+// in the rotation protocol, so the lock exempts the rotator's role as it
+// does the readers'; a role that is neither stays locked out.
+func TestResourcePolicyExemptsTheRotator(t *testing.T) {
+	d := resourcePolicySpec(true)
+	d.Roles = append(d.Roles, &spec.Role{Key: "rotator", Name: "shop-dev-rotator", Services: []string{"lambda.amazonaws.com"}})
+	d.Secrets[0].Rotation = &spec.Rotation{Rotator: "rotator", LambdaARN: "arn:aws:lambda:us-east-1:" + sandboxAccount + ":function:rotate", AutomaticallyAfterDays: 30}
+	exempt := func(i int) []string {
+		return provision.Resolve(d, nil).Secrets[i].Resource.Statement[0].Condition["ArnNotEquals"]["aws:PrincipalArn"]
+	}
+	rotator := "arn:aws:iam::" + sandboxAccount + ":role" + provision.RolePath(d) + "shop-dev-rotator"
+	if got := exempt(0); !slices.Contains(got, rotator) {
+		t.Errorf("the rotated secret's lock exempts %v, want the rotator %s among them", got, rotator)
+	}
+	if got := exempt(1); slices.Contains(got, rotator) {
+		t.Errorf("another secret's lock exempts the rotator: %v", got)
+	}
+}
