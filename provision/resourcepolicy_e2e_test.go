@@ -18,6 +18,7 @@ import (
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/provision/review"
+	"github.com/secretboot/secretboot/provision/verify"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 	"github.com/secretboot/secretboot/spec"
@@ -195,6 +196,52 @@ func TestResourcePolicyLifecycle(t *testing.T) {
 				}
 			}
 			return expectReads(lockedReads)
+		}},
+		{"verify, online and offline, decides with the resource policies", func(ctx context.Context) error {
+			if err := verifyOnline(ctx, deployer, locked); err != nil {
+				return err
+			}
+			// A lock that forgot a reader is missing access, offline too.
+			forgot := resourcePolicySpec(true)
+			in := provision.Resolve(forgot, nil)
+			docs, err := in.Documents()
+			if err != nil {
+				return err
+			}
+			_, secrets := verify.Targets(forgot, docs, in.Secrets)
+			for i := range secrets {
+				if secrets[i].Resource != nil && secrets[i].Name == "dev/app/db" {
+					secrets[i].Resource = policy.ResourcePolicy(nil, []string{rpDeployer})
+				}
+			}
+			diffs := verify.NewResult(forgot, verify.Local, verify.Offline(docs, secrets)).Differences
+			if len(diffs) != 1 || diffs[0].Kind != verify.Missing || diffs[0].Role != "web" || diffs[0].Secret != "dev/app/db" || diffs[0].Decision != "explicitDeny" {
+				return fmt.Errorf("offline verify of a lock without its reader: %v, want web's GetSecretValue on dev/app/db missing, explicitly denied", diffs)
+			}
+			// Online, IAM's simulator is given that document too.
+			o, err := provision.Observe(ctx, deployer, forgot)
+			if err != nil {
+				return err
+			}
+			live := provision.Resolve(forgot, o)
+			if docs, err = live.Documents(); err != nil {
+				return err
+			}
+			roles, online := verify.Targets(forgot, docs, live.Secrets)
+			for i := range online {
+				if online[i].Name == "dev/app/db" {
+					online[i].Resource = policy.ResourcePolicy(nil, []string{rpDeployer})
+				}
+			}
+			m, err := verify.Online(ctx, deployer.Simulator, roles, online)
+			if err != nil {
+				return err
+			}
+			diffs = verify.NewResult(forgot, verify.Simulated, m).Differences
+			if len(diffs) != 1 || diffs[0].Kind != verify.Missing || diffs[0].Role != "web" || diffs[0].Secret != "dev/app/db" {
+				return fmt.Errorf("online verify of a lock without its reader: %v, want web's GetSecretValue on dev/app/db missing", diffs)
+			}
+			return nil
 		}},
 		{"a clean plan reads one resource policy per locked secret", func(ctx context.Context) error {
 			_, got, err := planKinds(locked, 2)

@@ -22,7 +22,7 @@ func Targets(d *spec.Desired, docs []provision.RoleDocuments, refs []provision.S
 	secrets := make([]Secret, 0, len(refs))
 	for _, r := range refs {
 		secrets = append(secrets, Secret{Key: r.Key, Name: r.Name, ARN: r.ARN, Exists: r.Exists, KMSKeyARN: keys[r.Key],
-			Owner: map[string]string{provision.TagProject: d.Project, provision.TagStage: d.Stage}})
+			Owner: map[string]string{provision.TagProject: d.Project, provision.TagStage: d.Stage}, Resource: r.Resource})
 	}
 	roles := rolesOf(docs)
 	for i := range roles {

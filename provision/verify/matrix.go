@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"github.com/secretboot/secretboot/policy"
 	"sort"
 	"strings"
 )
@@ -86,6 +87,11 @@ type Secret struct {
 	// as aws:ResourceTag; the simulator does not read them from the
 	// secret, so Online passes them as context.
 	Owner map[string]string `json:"-"`
+	// Resource is the secret's resource policy as the stage resolves it
+	// (provision.SecretRef.Resource; plan keeps it in place), nil without
+	// one: it decides together with each role's policies, the readers
+	// exempt from its deny and everyone else locked out.
+	Resource *policy.Document `json:"-"`
 }
 
 // Cell is one decision: may Role perform Action on Secret?

@@ -29,6 +29,9 @@ func Offline(docs []provision.RoleDocuments, secrets []Secret) *Matrix {
 	nameOf := map[string]string{}
 	arns := make([]string, 0, len(secrets))
 	for _, s := range secrets {
+		if s.Resource != nil {
+			continue // decided below, with its resource policy
+		}
 		nameOf[s.ARN] = s.Name
 		arns = append(arns, s.ARN)
 	}
@@ -37,6 +40,22 @@ func Offline(docs []provision.RoleDocuments, secrets []Secret) *Matrix {
 			Role: keyOf[a.Role], Secret: nameOf[a.Secret], Action: a.Action,
 			Allowed: a.Decision == policy.Allowed, Decision: string(a.Decision),
 		})
+	}
+	// A locked secret: each role's policies with the secret's resource
+	// policy, which keys on the caller's role ARN (aws:PrincipalArn).
+	for _, d := range docs {
+		for _, s := range secrets {
+			if s.Resource == nil {
+				continue
+			}
+			set := sets[d.ARN]
+			set.Resource = s.Resource
+			for _, action := range Actions {
+				r := policy.Evaluate(set, policy.Request{Principal: d.ARN, Action: action, Resource: s.ARN,
+					Context: map[string][]string{"aws:PrincipalArn": {d.ARN}}})
+				m.Cells = append(m.Cells, Cell{Role: d.Key, Secret: s.Name, Action: action, Allowed: r.Decision == policy.Allowed, Decision: string(r.Decision)})
+			}
+		}
 	}
 	for _, d := range docs {
 		for _, s := range secrets {

@@ -25,8 +25,10 @@ const parallelism = 4
 
 // Online asks IAM what each existing role may do on every existing secret:
 // one SimulatePrincipalPolicy per role (paginated) with all the secrets'
-// ARNs and the four Actions, and one per role and secret with a customer
-// managed key for KMSDecrypt on that key in the secret's DecryptContext.
+// ARNs and the four Actions; one per role and secret with a resource
+// policy, which the simulator is given with the role's ARN as
+// aws:PrincipalArn; and one per role and secret with a customer managed
+// key for KMSDecrypt on that key in the secret's DecryptContext.
 // The context is one per call, so the KMSDecrypt cells cannot share a call
 // across secrets. IAM evaluates every policy attached to the role —
 // secretboot's and any other, inline or managed, and its permissions
@@ -81,22 +83,23 @@ type simulation struct {
 func simulations(roles []Role, secrets []Secret) []simulation {
 	nameOf := map[string]string{}
 	var arns []string
-	var encrypted []Secret
+	var encrypted, locked []Secret
 	owner := map[string][]string{} // every secret of a stage carries the same ownership tags
 	for _, s := range secrets {
 		for k, v := range s.Owner {
 			owner["aws:ResourceTag/"+k] = []string{v}
 		}
 		if s.Exists {
-			nameOf[s.ARN] = s.Name
-			arns = append(arns, s.ARN)
 			if s.KMSKeyARN != "" {
 				encrypted = append(encrypted, s)
 			}
+			if s.Resource != nil {
+				locked = append(locked, s)
+				continue
+			}
+			nameOf[s.ARN] = s.Name
+			arns = append(arns, s.ARN)
 		}
-	}
-	if len(arns) == 0 {
-		return nil
 	}
 	sort.Strings(arns)
 	var jobs []simulation
@@ -104,13 +107,31 @@ func simulations(roles []Role, secrets []Secret) []simulation {
 		if !r.Exists {
 			continue
 		}
-		jobs = append(jobs, simulation{
-			in: &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(r.ARN), ActionNames: Actions, ResourceArns: arns,
-				ContextEntries: contextEntries(owner)},
-			nameOf: nameOf,
-			what:   fmt.Sprintf("simulating the policies of role %s (%s)", r.Key, r.ARN),
-			role:   r,
-		})
+		if len(arns) > 0 {
+			jobs = append(jobs, simulation{
+				in: &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(r.ARN), ActionNames: Actions, ResourceArns: arns,
+					ContextEntries: contextEntries(owner)},
+				nameOf: nameOf,
+				what:   fmt.Sprintf("simulating the policies of role %s (%s)", r.Key, r.ARN),
+				role:   r,
+			})
+		}
+		// A locked secret is simulated on its own, with its resource
+		// policy, which keys on the caller's role ARN: the simulator takes
+		// one resource policy per call and does not set aws:PrincipalArn.
+		for _, s := range locked {
+			ctx := map[string][]string{"aws:PrincipalArn": {r.ARN}}
+			for k, v := range owner {
+				ctx[k] = v
+			}
+			jobs = append(jobs, simulation{
+				in: &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(r.ARN), ActionNames: Actions, ResourceArns: []string{s.ARN},
+					ResourcePolicy: aws.String(string(s.Resource.Canonical())), ContextEntries: contextEntries(ctx)},
+				nameOf: map[string]string{s.ARN: s.Name},
+				what:   fmt.Sprintf("simulating the policies of role %s (%s) with the resource policy of secret %s", r.Key, r.ARN, s.Name),
+				role:   r,
+			})
+		}
 		for _, s := range encrypted {
 			jobs = append(jobs, simulation{
 				in: &iam.SimulatePrincipalPolicyInput{
