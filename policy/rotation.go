@@ -52,21 +52,9 @@ func RotationPolicy(region string, grants []Grant) *Document {
 		{Sid: SidRotationRandomValue, Effect: Allow, Action: StringList{actionGetRandomPassword}, Resource: StringList{"*"}},
 	}}
 	for i, key := range sortedKeys(byKey) {
-		arns := StringList(sortedKeys(byKey[key]))
-		op := "StringEquals"
-		for _, a := range arns {
-			if IsPending(a) {
-				op = "StringLike"
-			}
-		}
-		cond := Conditions{"StringEquals": {"kms:ViaService": {"secretsmanager." + region + ".amazonaws.com"}}}
-		if cond[op] == nil {
-			cond[op] = map[string]StringList{}
-		}
-		cond[op]["kms:EncryptionContext:SecretARN"] = arns
 		d.Statement = append(d.Statement, Statement{
 			Sid: fmt.Sprintf("%s%d", sidRotateKeyPrefix, i+1), Effect: Allow,
-			Action: StringList{actionKMSDecrypt, "kms:GenerateDataKey"}, Resource: StringList{key}, Condition: cond,
+			Action: StringList{actionKMSDecrypt, "kms:GenerateDataKey"}, Resource: StringList{key}, Condition: viaSecretsManager(region, sortedKeys(byKey[key])),
 		})
 	}
 	return d.normalized()

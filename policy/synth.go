@@ -87,26 +87,32 @@ func ReadPolicy(region string, grants []Grant) *Document {
 		}
 	}
 	for i, key := range sortedKeys(byKey) {
-		arns := StringList(sortedKeys(byKey[key]))
-		// StringLike only when needed: with exact ARNs StringEquals states
-		// plainly that no pattern is involved.
-		op := "StringEquals"
-		for _, a := range arns {
-			if IsPending(a) {
-				op = "StringLike"
-			}
-		}
-		cond := Conditions{"StringEquals": {"kms:ViaService": {"secretsmanager." + region + ".amazonaws.com"}}}
-		if cond[op] == nil {
-			cond[op] = map[string]StringList{}
-		}
-		cond[op]["kms:EncryptionContext:SecretARN"] = arns
 		d.Statement = append(d.Statement, Statement{
 			Sid: fmt.Sprintf("%s%d", sidDecryptPrefix, i+1), Effect: Allow,
-			Action: StringList{actionKMSDecrypt}, Resource: StringList{key}, Condition: cond,
+			Action: StringList{actionKMSDecrypt}, Resource: StringList{key}, Condition: viaSecretsManager(region, sortedKeys(byKey[key])),
 		})
 	}
 	return d.normalized()
+}
+
+// viaSecretsManager limits a KMS grant to Secrets Manager of region acting
+// for exactly the given secrets (kms:ViaService, and the SecretARN of the
+// encryption context Secrets Manager sends). StringLike only when a
+// pending "-??????" ARN needs it: with exact ARNs StringEquals states
+// plainly that no pattern is involved.
+func viaSecretsManager(region string, secretARNs []string) Conditions {
+	op := "StringEquals"
+	for _, a := range secretARNs {
+		if IsPending(a) {
+			op = "StringLike"
+		}
+	}
+	cond := Conditions{"StringEquals": {"kms:ViaService": {"secretsmanager." + region + ".amazonaws.com"}}}
+	if cond[op] == nil {
+		cond[op] = map[string]StringList{}
+	}
+	cond[op]["kms:EncryptionContext:SecretARN"] = StringList(secretARNs)
+	return cond
 }
 
 // TrustPolicy builds the trust (assume-role) policy for the given service
