@@ -53,10 +53,12 @@ type evaluator struct {
 	// quietFns are fns whose sources report nothing (no mask, no notes).
 	quietFns map[string]function.Function
 	ctx      *hcl.EvalContext
-	diags    hcl.Diagnostics
-	files    map[string]bool // paths read by file() and filebase64()
-	mask     func([]byte)
-	notes    []sourceNote // about source calls of the expression being evaluated
+	// payloadCtx is payloadContext's, made on first use.
+	payloadCtx *hcl.EvalContext
+	diags      hcl.Diagnostics
+	files      map[string]bool // paths read by file() and filebase64()
+	mask       func([]byte)
+	notes      []sourceNote // about source calls of the expression being evaluated
 
 	skipPayloads bool
 }

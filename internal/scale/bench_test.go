@@ -193,3 +193,38 @@ func BenchmarkValidateExamples(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkValidate is `secretboot validate` of a generated stage in
+// process: load, evaluate, and the IAM limit checks. N=1,000 always,
+// N=10,000 with SECRETBOOT_BENCH_LARGE=1; R=200 so that every secret has
+// a reader (a secret without one is a warning, which is not what is
+// measured here).
+func BenchmarkValidate(b *testing.B) {
+	sizes := []int{1000}
+	if large() {
+		sizes = append(sizes, 10000)
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("N=%d/R=200", n), func(b *testing.B) {
+			dir := b.TempDir()
+			if err := scale.Write(dir, n, 200, 1); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				cfg, diags := spec.Load(dir)
+				if diags.HasErrors() {
+					b.Fatalf("load: %s", diags.Error())
+				}
+				d, diags := cfg.Evaluate(scale.Stage, spec.EvalOptions{LookupEnv: func(string) (string, bool) { return "", false }})
+				if diags.HasErrors() {
+					b.Fatalf("evaluate: %s", diags.Error())
+				}
+				if diags := provision.CheckLimits(d); diags.HasErrors() {
+					b.Fatalf("limits: %s", diags.Error())
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/validate")
+		})
+	}
+}
