@@ -45,6 +45,10 @@ func (e *evaluator) access(d *Desired, secrets []*SecretConfig) {
 	if stageAttr != nil {
 		stageOn = e.bool(stageAttr, false)
 	}
+	roles := make(map[string]*Role, len(d.Roles))
+	for _, r := range d.Roles {
+		roles[r.Key] = r
+	}
 	byKey := make(map[string]*SecretConfig, len(secrets))
 	for _, sc := range secrets {
 		byKey[sc.Name] = sc
@@ -59,5 +63,40 @@ func (e *evaluator) access(d *Desired, secrets []*SecretConfig) {
 			e.diags = append(e.diags, errDiag(where.Expr.Range(), "Resource policy without a deployer",
 				"The resource policy of %s denies reading it to everyone but its readers, the deployer and break_glass, so the stage must name its deployer: set deployer_arn (or assume_role_arn) on stage %q.", s.Name, e.st.Name))
 		}
+		e.crossAccountReaders(s, byKey[s.Key].Readers, roles)
 	}
+}
+
+// crossAccountReaders checks the readers of s in another account: such a
+// role reads only when the secret's resource policy allows it (an identity
+// policy does not reach across accounts), and decrypts only with a
+// customer managed key whose key policy lets it (the AWS managed key
+// aws/secretsmanager cannot be shared with another account).
+func (e *evaluator) crossAccountReaders(s *Secret, refs []RoleRef, roles map[string]*Role) {
+	for _, ref := range refs {
+		r := roles[ref.Role]
+		if r == nil || !r.CrossAccount {
+			continue
+		}
+		if s.KMSKeyARN == "" {
+			e.diags = append(e.diags, errDiag(ref.Range, "Cross-account reader without a customer managed key",
+				"role.%s is in another account than stage %q; it can decrypt %s only with a customer managed key whose key policy allows it, and the AWS managed key aws/secretsmanager cannot be shared across accounts. Set kms_key_arn.", r.Key, e.st.Name, s.Name))
+		}
+		if !s.ResourcePolicy {
+			e.diags = append(e.diags, errDiag(ref.Range, "Cross-account reader without a resource policy",
+				"role.%s is in another account than stage %q; an identity policy does not reach across accounts, so it reads %s only when the secret's resource policy allows it. Set resource_policy = true on the secret or the stage.", r.Key, e.st.Name, s.Name))
+		}
+	}
+}
+
+// stageAccount is the stage's account as the spec tells it: account_id,
+// else the account of assume_role_arn, else "" (unknown until apply).
+func (e *evaluator) stageAccount() string {
+	if e.st.AccountID != "" {
+		return e.st.AccountID
+	}
+	if m := roleARNRe.FindStringSubmatch(e.st.AssumeRoleARN); m != nil {
+		return m[1]
+	}
+	return ""
 }

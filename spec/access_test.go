@@ -91,3 +91,63 @@ secret "off" {
 		})
 	}
 }
+
+// TestCrossAccountReaders: an external role is cross-account when its
+// account is not the stage's (account_id, else assume_role_arn's); when the
+// spec tells no account, nothing is known to be cross-account. A
+// cross-account reader of a secret with a customer key and a resource
+// policy is valid.
+func TestCrossAccountReaders(t *testing.T) {
+	const src = `project = "shop"
+
+stage "pinned" {
+  region          = "us-east-1"
+  account_id      = "111111111111"
+  assume_role_arn = "arn:aws:iam::111111111111:role/deployer"
+}
+
+stage "assumed" {
+  region          = "us-east-1"
+  assume_role_arn = "arn:aws:iam::222222222222:role/deployer"
+}
+
+stage "unknown" {
+  region       = "us-east-1"
+  deployer_arn = "arn:aws:iam::111111111111:role/deployer"
+}
+
+role "local" {
+  external = "arn:aws:iam::111111111111:role/local"
+}
+
+role "foreign" {
+  external = "arn:aws:iam::222222222222:role/foreign"
+}
+
+secret "shared" {
+  readers         = [role.local, role.foreign]
+  value           = "xxxxxxxx"
+  kms_key_arn     = "arn:aws:kms:us-east-1:111111111111:key/0000-1111"
+  resource_policy = true
+}
+`
+	c, diags := Load(writeSpec(t, map[string]string{"main.hcl": src}))
+	if diags.HasErrors() {
+		t.Fatal(renderDiags(c.Files(), diags))
+	}
+	for stage, want := range map[string]string{"pinned": "[foreign]", "assumed": "[local]", "unknown": "[]"} {
+		d, diags := c.Evaluate(stage, EvalOptions{LookupEnv: envMap(nil)})
+		if len(diags) > 0 {
+			t.Fatalf("%s: %s", stage, renderDiags(c.Files(), diags))
+		}
+		var cross []string
+		for _, r := range d.Roles {
+			if r.CrossAccount {
+				cross = append(cross, r.Key)
+			}
+		}
+		if got := fmt.Sprint(cross); got != want {
+			t.Errorf("%s: cross-account roles %s, want %s", stage, got, want)
+		}
+	}
+}

@@ -45,9 +45,14 @@ type Desired struct {
 // by secretboot; an external role (External != "") is owned elsewhere and only
 // receives secretboot's read policy.
 type Role struct {
-	Key                 string // label in the spec: role "web" → "web"
-	Name                string // IAM role name with role_prefix applied: "shop-dev-web"
-	External            string // ARN of a role owned elsewhere, or ""
+	Key      string // label in the spec: role "web" → "web"
+	Name     string // IAM role name with role_prefix applied: "shop-dev-web"
+	External string // ARN of a role owned elsewhere, or ""
+	// CrossAccount says the external role is in another account than the
+	// stage's (account_id, else assume_role_arn's): secretboot cannot
+	// attach its read policy there, and the secret's resource policy
+	// allows the role instead.
+	CrossAccount        bool
 	Description         string
 	Services            []string   // trusted service principals, sorted; default ["ec2.amazonaws.com"] unless Workloads are given
 	Workloads           []Workload // EKS pods and OIDC tokens (IRSA, GitHub Actions) trusted besides Services; see Trust
