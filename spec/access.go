@@ -63,7 +63,7 @@ func (e *evaluator) access(d *Desired, secrets []*SecretConfig) {
 			e.diags = append(e.diags, errDiag(where.Expr.Range(), "Resource policy without a deployer",
 				"The resource policy of %s denies reading it to everyone but its readers, the deployer and break_glass, so the stage must name its deployer: set deployer_arn (or assume_role_arn) on stage %q.", s.Name, e.st.Name))
 		}
-		e.crossAccountReaders(s, byKey[s.Key].Readers, roles)
+		e.crossAccountReaders(s, byKey[s.Key], roles)
 	}
 }
 
@@ -72,8 +72,14 @@ func (e *evaluator) access(d *Desired, secrets []*SecretConfig) {
 // policy does not reach across accounts), and decrypts only with a
 // customer managed key whose key policy lets it (the AWS managed key
 // aws/secretsmanager cannot be shared with another account).
-func (e *evaluator) crossAccountReaders(s *Secret, refs []RoleRef, roles map[string]*Role) {
-	for _, ref := range refs {
+// A cross-account rotator is refused: the rotation policy is an identity
+// policy secretboot would have to put in the other account.
+func (e *evaluator) crossAccountReaders(s *Secret, sc *SecretConfig, roles map[string]*Role) {
+	if rc := sc.Rotation; rc != nil && rc.Rotator != nil && roles[rc.Rotator.Role] != nil && roles[rc.Rotator.Role].CrossAccount {
+		e.diags = append(e.diags, errDiag(rc.Rotator.Range, "Rotator in another account",
+			"role.%s is in another account than stage %q; secretboot cannot put its rotation policy there. Name a role of the stage's account.", rc.Rotator.Role, e.st.Name))
+	}
+	for _, ref := range sc.Readers {
 		r := roles[ref.Role]
 		if r == nil || !r.CrossAccount {
 			continue
@@ -99,4 +105,39 @@ func (e *evaluator) stageAccount() string {
 		return m[1]
 	}
 	return ""
+}
+
+// splitCrossAccount moves the cross-account roles out of d.Roles into
+// d.CrossAccountRoles, and their reader entries out of each secret's
+// Readers into its CrossAccountReaders: the engine creates, reads and
+// attaches policies to the roles of the stage's account only, and a
+// cross-account reader is a property of the secret's resource policy.
+func splitCrossAccount(d *Desired) {
+	cross := map[string]string{}
+	roles := d.Roles[:0]
+	for _, r := range d.Roles {
+		if r.CrossAccount {
+			cross[r.Key] = r.External
+			d.CrossAccountRoles = append(d.CrossAccountRoles, r)
+		} else {
+			roles = append(roles, r)
+		}
+	}
+	d.Roles = roles
+	if len(cross) == 0 {
+		return
+	}
+	for _, s := range d.Secrets {
+		readers := s.Readers[:0]
+		for _, r := range s.Readers {
+			if arn, ok := cross[r.Role]; ok {
+				s.CrossAccountReaders = append(s.CrossAccountReaders, arn)
+			} else {
+				readers = append(readers, r)
+			}
+		}
+		s.Readers = readers
+		slices.Sort(s.CrossAccountReaders)
+		s.CrossAccountReaders = slices.Compact(s.CrossAccountReaders)
+	}
 }

@@ -135,19 +135,32 @@ secret "shared" {
 	if diags.HasErrors() {
 		t.Fatal(renderDiags(c.Files(), diags))
 	}
-	for stage, want := range map[string]string{"pinned": "[foreign]", "assumed": "[local]", "unknown": "[]"} {
-		d, diags := c.Evaluate(stage, EvalOptions{LookupEnv: envMap(nil)})
+	// The engine sees the stage's account only: cross-account roles and
+	// their reader entries are set apart.
+	tests := []struct{ stage, roles, cross, readers, crossReaders string }{
+		{"pinned", "[local]", "[foreign]", "[{local false}]", "[arn:aws:iam::222222222222:role/foreign]"},
+		{"assumed", "[foreign]", "[local]", "[{foreign false}]", "[arn:aws:iam::111111111111:role/local]"},
+		{"unknown", "[foreign local]", "[]", "[{foreign false} {local false}]", "[]"},
+	}
+	for _, tt := range tests {
+		d, diags := c.Evaluate(tt.stage, EvalOptions{LookupEnv: envMap(nil)})
 		if len(diags) > 0 {
-			t.Fatalf("%s: %s", stage, renderDiags(c.Files(), diags))
+			t.Fatalf("%s: %s", tt.stage, renderDiags(c.Files(), diags))
 		}
-		var cross []string
+		var roles, cross []string
 		for _, r := range d.Roles {
-			if r.CrossAccount {
-				cross = append(cross, r.Key)
-			}
+			roles = append(roles, r.Key)
 		}
-		if got := fmt.Sprint(cross); got != want {
-			t.Errorf("%s: cross-account roles %s, want %s", stage, got, want)
+		for _, r := range d.CrossAccountRoles {
+			if !r.CrossAccount {
+				t.Errorf("%s: role %s set apart but not CrossAccount", tt.stage, r.Key)
+			}
+			cross = append(cross, r.Key)
+		}
+		s := d.Secrets[0]
+		got := []string{fmt.Sprint(roles), fmt.Sprint(cross), fmt.Sprint(s.Readers), fmt.Sprint(s.CrossAccountReaders)}
+		if diff := cmp.Diff([]string{tt.roles, tt.cross, tt.readers, tt.crossReaders}, got); diff != "" {
+			t.Errorf("%s: roles, cross-account roles, readers, cross-account readers (-want +got):\n%s", tt.stage, diff)
 		}
 	}
 }

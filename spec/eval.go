@@ -116,6 +116,7 @@ func (c *Config) Evaluate(stage string, opts EvalOptions) (*Desired, hcl.Diagnos
 	sort.Slice(d.Roles, func(i, j int) bool { return d.Roles[i].Key < d.Roles[j].Key })
 	sort.Slice(d.Secrets, func(i, j int) bool { return d.Secrets[i].Name < d.Secrets[j].Name })
 	e.warnUnused(d)
+	splitCrossAccount(d)
 	if e.diags.HasErrors() {
 		return nil, e.diags
 	}

@@ -35,3 +35,17 @@ secret "shared" {
   kms_key_arn     = "arn:aws:kms:us-east-1:000000000000:key/0000-1111"
   resource_policy = true
 }
+
+role "rotor" {
+  external = "arn:aws:iam::999999999999:role/rotor"
+}
+
+secret "rotated" {
+  readers = [role.web]
+  value   = "xxxxxxxx"
+  rotation {
+    rotator                  = role.rotor # ERROR: Rotator in another account
+    lambda_arn               = "arn:aws:lambda:us-east-1:000000000000:function:rotate"
+    automatically_after_days = 30
+  }
+}
