@@ -73,11 +73,18 @@ func (e *evaluator) access(d *Desired, secrets []*SecretConfig) {
 // customer managed key whose key policy lets it (the AWS managed key
 // aws/secretsmanager cannot be shared with another account).
 // A cross-account rotator is refused: the rotation policy is an identity
-// policy secretboot would have to put in the other account.
+// policy secretboot would have to put in the other account; so is a
+// cross-account role in describe, which the resource policy does not grant.
 func (e *evaluator) crossAccountReaders(s *Secret, sc *SecretConfig, roles map[string]*Role) {
 	if rc := sc.Rotation; rc != nil && rc.Rotator != nil && roles[rc.Rotator.Role] != nil && roles[rc.Rotator.Role].CrossAccount {
 		e.diags = append(e.diags, errDiag(rc.Rotator.Range, "Rotator in another account",
 			"role.%s is in another account than stage %q; secretboot cannot put its rotation policy there. Name a role of the stage's account.", rc.Rotator.Role, e.st.Name))
+	}
+	for _, ref := range sc.DescribeRefs {
+		if r := roles[ref.Role]; r != nil && r.CrossAccount {
+			e.diags = append(e.diags, errDiag(ref.Range, "Describe for a cross-account reader",
+				"role.%s is in another account than stage %q; its resource policy Allow grants GetSecretValue only. Remove it from describe.", r.Key, e.st.Name))
+		}
 	}
 	for _, ref := range sc.Readers {
 		r := roles[ref.Role]

@@ -31,6 +31,7 @@ secret "unlocked" {
 
 secret "shared" {
   readers         = [role.reporting]
+  describe        = [role.reporting] # ERROR: Describe for a cross-account reader
   value           = "xxxxxxxx"
   kms_key_arn     = "arn:aws:kms:us-east-1:000000000000:key/0000-1111"
   resource_policy = true
