@@ -8,8 +8,9 @@ import (
 // Sids of the statements ResourcePolicy writes, stable across versions so
 // that reviewers and drift reports can follow them.
 const (
-	SidDenyReadExceptReaders   = "DenyReadExceptReaders"
-	SidDenyPolicyChangesExcept = "DenyPolicyChangesExceptDeployer"
+	SidDenyReadExceptReaders    = "DenyReadExceptReaders"
+	SidDenyPolicyChangesExcept  = "DenyPolicyChangesExceptDeployer"
+	SidAllowCrossAccountReaders = "AllowCrossAccountReaders"
 )
 
 // ResourcePolicyReadActions are the actions a secret's resource policy
@@ -38,7 +39,12 @@ var resourcePolicyWriteActions = StringList{"secretsmanager:DeleteResourcePolicy
 // the role's ARN with its path, so the role ARNs match its sessions. The
 // result is deterministic whatever the order of the inputs; nil when
 // admins is empty (nobody could apply the stage afterwards).
-func ResourcePolicy(readers, admins []string) *Document {
+//
+// crossAccount are reader roles in other accounts. An identity policy
+// alone does not reach across accounts: such a role reads only when the
+// resource policy allows it too, so they get an Allow of reading and are
+// exempt from the Deny like the other readers.
+func ResourcePolicy(readers, admins []string, crossAccount ...string) *Document {
 	admins = sortedSet(admins)
 	if len(admins) == 0 {
 		return nil
@@ -46,13 +52,21 @@ func ResourcePolicy(readers, admins []string) *Document {
 	except := func(arns []string) Conditions {
 		return Conditions{"ArnNotEquals": {"aws:PrincipalArn": StringList(arns)}}
 	}
+	crossAccount = sortedSet(crossAccount)
 	everyone := &Principal{Values: map[string]StringList{"AWS": {"*"}}}
-	return &Document{Version: "2012-10-17", Statement: []Statement{
+	exempt := append(append(slices.Clone(readers), crossAccount...), admins...)
+	d := &Document{Version: "2012-10-17", Statement: []Statement{
 		{Sid: SidDenyReadExceptReaders, Effect: Deny, Principal: everyone, Action: ResourcePolicyReadActions,
-			Resource: StringList{"*"}, Condition: except(sortedSet(append(slices.Clone(readers), admins...)))},
+			Resource: StringList{"*"}, Condition: except(sortedSet(exempt))},
 		{Sid: SidDenyPolicyChangesExcept, Effect: Deny, Principal: everyone, Action: resourcePolicyWriteActions,
 			Resource: StringList{"*"}, Condition: except(admins)},
 	}}
+	if len(crossAccount) > 0 {
+		d.Statement = append(d.Statement, Statement{Sid: SidAllowCrossAccountReaders, Effect: Allow,
+			Principal: &Principal{Values: map[string]StringList{"AWS": StringList(crossAccount)}},
+			Action:    ResourcePolicyReadActions, Resource: StringList{"*"}})
+	}
+	return d
 }
 
 func sortedSet(l []string) []string {

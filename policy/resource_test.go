@@ -3,6 +3,8 @@ package policy
 import (
 	"bytes"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -15,20 +17,22 @@ const (
 	rpOther    = "arn:aws:iam::111111111111:role/admin-everything"
 	rpDeployer = "arn:aws:iam::111111111111:role/deployer"
 	rpGlass    = "arn:aws:iam::111111111111:role/break-glass"
+	rpForeign  = "arn:aws:iam::222222222222:role/reporting"
 )
 
 func TestResourcePolicyGolden(t *testing.T) {
 	tests := []struct {
-		name            string
-		readers, admins []string
+		name                   string
+		readers, admins, cross []string
 	}{
-		{"one_reader", []string{rpReader}, []string{rpDeployer}},
-		{"break_glass", []string{rpReader, rpOther + "-x", rpReader}, []string{rpGlass, rpDeployer}},
-		{"no_readers", nil, []string{rpDeployer}},
+		{"one_reader", []string{rpReader}, []string{rpDeployer}, nil},
+		{"break_glass", []string{rpReader, rpOther + "-x", rpReader}, []string{rpGlass, rpDeployer}, nil},
+		{"no_readers", nil, []string{rpDeployer}, nil},
+		{"cross_account", []string{rpReader}, []string{rpDeployer}, []string{rpForeign, "arn:aws:iam::333333333333:role/audit", rpForeign}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := ResourcePolicy(tt.readers, tt.admins)
+			d := ResourcePolicy(tt.readers, tt.admins, tt.cross...)
 			// Not beside the identity and trust goldens, which sandbox/iam
 			// checks against IAM's grammar: these are Secrets Manager's.
 			golden.Check(t, filepath.Join("testdata", "resource", tt.name+".golden"), d.Canonical())
@@ -39,14 +43,11 @@ func TestResourcePolicyGolden(t *testing.T) {
 			if diff := cmp.Diff(d, again); diff != "" {
 				t.Errorf("synthesized policy is not canonical (-want +got):\n%s", diff)
 			}
-			r, a := append([]string(nil), tt.readers...), append([]string(nil), tt.admins...)
-			for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
-				r[i], r[j] = r[j], r[i]
-			}
-			for i, j := 0, len(a)-1; i < j; i, j = i+1, j-1 {
-				a[i], a[j] = a[j], a[i]
-			}
-			if !bytes.Equal(ResourcePolicy(r, a).Canonical(), d.Canonical()) {
+			r, a, x := slices.Clone(tt.readers), slices.Clone(tt.admins), slices.Clone(tt.cross)
+			slices.Reverse(r)
+			slices.Reverse(a)
+			slices.Reverse(x)
+			if !bytes.Equal(ResourcePolicy(r, a, x...).Canonical(), d.Canonical()) {
 				t.Error("ResourcePolicy depends on the order of its inputs")
 			}
 		})
@@ -64,10 +65,15 @@ func TestResourcePolicyGolden(t *testing.T) {
 func TestResourcePolicyEvaluate(t *testing.T) {
 	secret := secretARN("dev/app/db-AbCdEf")
 	rp := ResourcePolicy([]string{rpReader}, []string{rpDeployer, rpGlass})
+	crossRP := ResourcePolicy([]string{rpReader}, []string{rpDeployer, rpGlass}, rpForeign)
 	readPolicy := ReadPolicy("us-east-1", []Grant{{SecretARN: secret}})
 	everything := &Document{Version: "2012-10-17", Statement: []Statement{{Effect: Allow, Action: StringList{"secretsmanager:*"}, Resource: StringList{"*"}}}}
 	session := func(role string) string {
-		return "arn:aws:sts::111111111111:assumed-role/" + role[len("arn:aws:iam::111111111111:role/"):] + "/s"
+		account, name, ok := strings.Cut(strings.TrimPrefix(role, "arn:aws:iam::"), ":role/")
+		if !ok {
+			return role // an account root calls as itself
+		}
+		return "arn:aws:sts::" + account + ":assumed-role/" + name + "/s"
 	}
 	tests := []struct {
 		name      string
@@ -90,6 +96,15 @@ func TestResourcePolicyEvaluate(t *testing.T) {
 		{"break glass reads", rpGlass, []*Document{everything}, rp, actionGetSecretValue, Allowed},
 		{"the lock grants nothing by itself", rpGlass, nil, rp, actionGetSecretValue, ImplicitDeny},
 		{"a role named like a reader on another path is denied", "arn:aws:iam::111111111111:role/shop-dev-web", []*Document{everything}, rp, actionGetSecretValue, ExplicitDeny},
+		// The cross-account reader has no identity policy in this account:
+		// the resource policy's Allow is what this account contributes.
+		{"cross-account reader reads by the resource policy", rpForeign, nil, crossRP, actionGetSecretValue, Allowed},
+		{"cross-account reader without the Allow is denied", rpForeign, nil, rp, actionGetSecretValue, ExplicitDeny},
+		{"cross-account reader cannot lift the lock", rpForeign, nil, crossRP, "secretsmanager:DeleteResourcePolicy", ExplicitDeny},
+		{"cross-account reader is not allowed to describe", rpForeign, nil, crossRP, actionDescribeSecret, ImplicitDeny},
+		{"another role of the reader's account is denied", "arn:aws:iam::222222222222:role/other", []*Document{everything}, crossRP, actionGetSecretValue, ExplicitDeny},
+		{"the reader's account root is denied", "arn:aws:iam::222222222222:root", nil, crossRP, actionGetSecretValue, ExplicitDeny},
+		{"same-account reader still reads beside a cross-account one", rpReader, []*Document{readPolicy}, crossRP, actionGetSecretValue, Allowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -89,6 +89,10 @@ type SecretRef struct {
 	// Resource is the secret's resource policy (resourcePolicy), nil when
 	// the secret does not opt in and for the stage key.
 	Resource *policy.Document
+	// KMSKeyARN and CrossAccountReaders are the spec's: the reviewer files
+	// of the other accounts' side are made from them.
+	KMSKeyARN           string
+	CrossAccountReaders []string
 }
 
 // Resolve computes the intent of stage d against the observation o. o may
@@ -241,7 +245,9 @@ func secretRefs(d *spec.Desired, o *Observed, region, account string, arns map[s
 	out := make([]SecretRef, 0, len(d.Secrets)+1)
 	for _, s := range d.Secrets {
 		arn, ok := arns[s.Name]
-		out = append(out, ref(s.Key, s.Name, arn, ok))
+		r := ref(s.Key, s.Name, arn, ok)
+		r.KMSKeyARN, r.CrossAccountReaders = s.KMSKeyARN, s.CrossAccountReaders
+		out = append(out, r)
 	}
 	var keyARN string
 	keyOwned := o != nil && o.StageKey != nil && ownedBy(o.StageKey.Tags, d)

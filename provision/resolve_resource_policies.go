@@ -22,12 +22,14 @@ const tagResourcePolicyValue = "managed"
 // (policy.ResourcePolicy): nil when the secret does not opt in. Its readers
 // are the ARNs of its reader roles as roles resolves them (a managed
 // role's ARN with the stage's path, an external role's live ARN), and its
-// admins the stage's deployer and break-glass principals.
+// admins the stage's deployer and break-glass principals; its
+// cross-account readers are allowed as the spec names them (secretboot
+// cannot read a role of another account to learn its path).
 func resourcePolicy(d *spec.Desired, roles []RoleDocuments, s *spec.Secret) *policy.Document {
 	if !s.ResourcePolicy {
 		return nil
 	}
-	return policy.ResourcePolicy(resourcePolicyReaders(roles, s), resourcePolicyAdmins(d))
+	return policy.ResourcePolicy(resourcePolicyReaders(roles, s), resourcePolicyAdmins(d), s.CrossAccountReaders...)
 }
 
 // resourcePolicyReaders are the ARNs of the reader roles of s and of its

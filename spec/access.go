@@ -45,6 +45,10 @@ func (e *evaluator) access(d *Desired, secrets []*SecretConfig) {
 	if stageAttr != nil {
 		stageOn = e.bool(stageAttr, false)
 	}
+	roles := make(map[string]*Role, len(d.Roles))
+	for _, r := range d.Roles {
+		roles[r.Key] = r
+	}
 	byKey := make(map[string]*SecretConfig, len(secrets))
 	for _, sc := range secrets {
 		byKey[sc.Name] = sc
@@ -59,5 +63,88 @@ func (e *evaluator) access(d *Desired, secrets []*SecretConfig) {
 			e.diags = append(e.diags, errDiag(where.Expr.Range(), "Resource policy without a deployer",
 				"The resource policy of %s denies reading it to everyone but its readers, the deployer and break_glass, so the stage must name its deployer: set deployer_arn (or assume_role_arn) on stage %q.", s.Name, e.st.Name))
 		}
+		e.crossAccountReaders(s, byKey[s.Key], roles)
+	}
+}
+
+// crossAccountReaders checks the readers of s in another account: such a
+// role reads only when the secret's resource policy allows it (an identity
+// policy does not reach across accounts), and decrypts only with a
+// customer managed key whose key policy lets it (the AWS managed key
+// aws/secretsmanager cannot be shared with another account).
+// A cross-account rotator is refused: the rotation policy is an identity
+// policy secretboot would have to put in the other account; so is a
+// cross-account role in describe, which the resource policy does not grant.
+func (e *evaluator) crossAccountReaders(s *Secret, sc *SecretConfig, roles map[string]*Role) {
+	if rc := sc.Rotation; rc != nil && rc.Rotator != nil && roles[rc.Rotator.Role] != nil && roles[rc.Rotator.Role].CrossAccount {
+		e.diags = append(e.diags, errDiag(rc.Rotator.Range, "Rotator in another account",
+			"role.%s is in another account than stage %q; secretboot cannot put its rotation policy there. Name a role of the stage's account.", rc.Rotator.Role, e.st.Name))
+	}
+	for _, ref := range sc.DescribeRefs {
+		if r := roles[ref.Role]; r != nil && r.CrossAccount {
+			e.diags = append(e.diags, errDiag(ref.Range, "Describe for a cross-account reader",
+				"role.%s is in another account than stage %q; its resource policy Allow grants GetSecretValue only. Remove it from describe.", r.Key, e.st.Name))
+		}
+	}
+	for _, ref := range sc.Readers {
+		r := roles[ref.Role]
+		if r == nil || !r.CrossAccount {
+			continue
+		}
+		if s.KMSKeyARN == "" {
+			e.diags = append(e.diags, errDiag(ref.Range, "Cross-account reader without a customer managed key",
+				"role.%s is in another account than stage %q; it can decrypt %s only with a customer managed key whose key policy allows it, and the AWS managed key aws/secretsmanager cannot be shared across accounts. Set kms_key_arn.", r.Key, e.st.Name, s.Name))
+		}
+		if !s.ResourcePolicy {
+			e.diags = append(e.diags, errDiag(ref.Range, "Cross-account reader without a resource policy",
+				"role.%s is in another account than stage %q; an identity policy does not reach across accounts, so it reads %s only when the secret's resource policy allows it. Set resource_policy = true on the secret or the stage.", r.Key, e.st.Name, s.Name))
+		}
+	}
+}
+
+// stageAccount is the stage's account as the spec tells it: account_id,
+// else the account of assume_role_arn, else "" (unknown until apply).
+func (e *evaluator) stageAccount() string {
+	if e.st.AccountID != "" {
+		return e.st.AccountID
+	}
+	if m := roleARNRe.FindStringSubmatch(e.st.AssumeRoleARN); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// splitCrossAccount moves the cross-account roles out of d.Roles into
+// d.CrossAccountRoles, and their reader entries out of each secret's
+// Readers into its CrossAccountReaders: the engine creates, reads and
+// attaches policies to the roles of the stage's account only, and a
+// cross-account reader is a property of the secret's resource policy.
+func splitCrossAccount(d *Desired) {
+	cross := map[string]string{}
+	roles := d.Roles[:0]
+	for _, r := range d.Roles {
+		if r.CrossAccount {
+			cross[r.Key] = r.External
+			d.CrossAccountRoles = append(d.CrossAccountRoles, r)
+		} else {
+			roles = append(roles, r)
+		}
+	}
+	d.Roles = roles
+	if len(cross) == 0 {
+		return
+	}
+	for _, s := range d.Secrets {
+		readers := s.Readers[:0]
+		for _, r := range s.Readers {
+			if arn, ok := cross[r.Role]; ok {
+				s.CrossAccountReaders = append(s.CrossAccountReaders, arn)
+			} else {
+				readers = append(readers, r)
+			}
+		}
+		s.Readers = readers
+		slices.Sort(s.CrossAccountReaders)
+		s.CrossAccountReaders = slices.Compact(s.CrossAccountReaders)
 	}
 }

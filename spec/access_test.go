@@ -91,3 +91,76 @@ secret "off" {
 		})
 	}
 }
+
+// TestCrossAccountReaders: an external role is cross-account when its
+// account is not the stage's (account_id, else assume_role_arn's); when the
+// spec tells no account, nothing is known to be cross-account. A
+// cross-account reader of a secret with a customer key and a resource
+// policy is valid.
+func TestCrossAccountReaders(t *testing.T) {
+	const src = `project = "shop"
+
+stage "pinned" {
+  region          = "us-east-1"
+  account_id      = "111111111111"
+  assume_role_arn = "arn:aws:iam::111111111111:role/deployer"
+}
+
+stage "assumed" {
+  region          = "us-east-1"
+  assume_role_arn = "arn:aws:iam::222222222222:role/deployer"
+}
+
+stage "unknown" {
+  region       = "us-east-1"
+  deployer_arn = "arn:aws:iam::111111111111:role/deployer"
+}
+
+role "local" {
+  external = "arn:aws:iam::111111111111:role/local"
+}
+
+role "foreign" {
+  external = "arn:aws:iam::222222222222:role/foreign"
+}
+
+secret "shared" {
+  readers         = [role.local, role.foreign]
+  value           = "xxxxxxxx"
+  kms_key_arn     = "arn:aws:kms:us-east-1:111111111111:key/0000-1111"
+  resource_policy = true
+}
+`
+	c, diags := Load(writeSpec(t, map[string]string{"main.hcl": src}))
+	if diags.HasErrors() {
+		t.Fatal(renderDiags(c.Files(), diags))
+	}
+	// The engine sees the stage's account only: cross-account roles and
+	// their reader entries are set apart.
+	tests := []struct{ stage, roles, cross, readers, crossReaders string }{
+		{"pinned", "[local]", "[foreign]", "[{local false}]", "[arn:aws:iam::222222222222:role/foreign]"},
+		{"assumed", "[foreign]", "[local]", "[{foreign false}]", "[arn:aws:iam::111111111111:role/local]"},
+		{"unknown", "[foreign local]", "[]", "[{foreign false} {local false}]", "[]"},
+	}
+	for _, tt := range tests {
+		d, diags := c.Evaluate(tt.stage, EvalOptions{LookupEnv: envMap(nil)})
+		if len(diags) > 0 {
+			t.Fatalf("%s: %s", tt.stage, renderDiags(c.Files(), diags))
+		}
+		var roles, cross []string
+		for _, r := range d.Roles {
+			roles = append(roles, r.Key)
+		}
+		for _, r := range d.CrossAccountRoles {
+			if !r.CrossAccount {
+				t.Errorf("%s: role %s set apart but not CrossAccount", tt.stage, r.Key)
+			}
+			cross = append(cross, r.Key)
+		}
+		s := d.Secrets[0]
+		got := []string{fmt.Sprint(roles), fmt.Sprint(cross), fmt.Sprint(s.Readers), fmt.Sprint(s.CrossAccountReaders)}
+		if diff := cmp.Diff([]string{tt.roles, tt.cross, tt.readers, tt.crossReaders}, got); diff != "" {
+			t.Errorf("%s: roles, cross-account roles, readers, cross-account readers (-want +got):\n%s", tt.stage, diff)
+		}
+	}
+}

@@ -22,8 +22,13 @@ type Desired struct {
 	// resource policy of the stage exempts besides readers and deployer.
 	BreakGlass []string
 
-	Roles   []*Role   // sorted by Key
-	Secrets []*Secret // sorted by Name
+	Roles []*Role // sorted by Key; the roles of the stage's account
+	// CrossAccountRoles are the external roles in another account that
+	// read secrets (Role.CrossAccount), sorted by Key: secretboot neither
+	// reads nor changes them; each secret they read lists their ARNs in
+	// Secret.CrossAccountReaders instead of Readers.
+	CrossAccountRoles []*Role
+	Secrets           []*Secret // sorted by Name
 
 	// PayloadFiles lists the files that file() and filebase64() read, as
 	// written in the spec (relative to the spec directory unless absolute),
@@ -45,9 +50,14 @@ type Desired struct {
 // by secretboot; an external role (External != "") is owned elsewhere and only
 // receives secretboot's read policy.
 type Role struct {
-	Key                 string // label in the spec: role "web" → "web"
-	Name                string // IAM role name with role_prefix applied: "shop-dev-web"
-	External            string // ARN of a role owned elsewhere, or ""
+	Key      string // label in the spec: role "web" → "web"
+	Name     string // IAM role name with role_prefix applied: "shop-dev-web"
+	External string // ARN of a role owned elsewhere, or ""
+	// CrossAccount says the external role is in another account than the
+	// stage's (account_id, else assume_role_arn's): secretboot cannot
+	// attach its read policy there, and the secret's resource policy
+	// allows the role instead (Desired.CrossAccountRoles).
+	CrossAccount        bool
 	Description         string
 	Services            []string   // trusted service principals, sorted; default ["ec2.amazonaws.com"] unless Workloads are given
 	Workloads           []Workload // EKS pods and OIDC tokens (IRSA, GitHub Actions) trusted besides Services; see Trust
@@ -63,14 +73,18 @@ func (r *Role) Managed() bool { return r.External == "" }
 
 // Secret is one Secrets Manager secret of the stage.
 type Secret struct {
-	Key                string // label in the spec: "app/db/credentials"
-	Name               string // full name with name_prefix applied: "dev/app/db/credentials"
-	Description        string
-	Readers            []Reader // sorted by Role
-	KMSKeyARN          string   // "" = the AWS managed key aws/secretsmanager
-	RecoveryWindowDays int      // 7–30, default 30
-	Tags               map[string]string
-	Payload            Payload
+	Key         string // label in the spec: "app/db/credentials"
+	Name        string // full name with name_prefix applied: "dev/app/db/credentials"
+	Description string
+	Readers     []Reader // sorted by Role; roles of the stage's account
+	// CrossAccountReaders are the ARNs of the reader roles in another
+	// account, sorted: the secret's resource policy allows them
+	// (policy.ResourcePolicy); spec requires KMSKeyARN and ResourcePolicy.
+	CrossAccountReaders []string
+	KMSKeyARN           string // "" = the AWS managed key aws/secretsmanager
+	RecoveryWindowDays  int    // 7–30, default 30
+	Tags                map[string]string
+	Payload             Payload
 	// ValueOwner says who keeps the value once written: "" (secretboot,
 	// unless rotation is enabled on the secret outside the spec),
 	// ValueOwnerSecretboot or ValueOwnerRotation (always, when Rotation is

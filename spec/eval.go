@@ -118,6 +118,7 @@ func (c *Config) Evaluate(stage string, opts EvalOptions) (*Desired, hcl.Diagnos
 	sort.Slice(d.Roles, func(i, j int) bool { return d.Roles[i].Key < d.Roles[j].Key })
 	sort.Slice(d.Secrets, func(i, j int) bool { return d.Secrets[i].Name < d.Secrets[j].Name })
 	e.warnUnused(d)
+	splitCrossAccount(d)
 	if e.diags.HasErrors() {
 		return nil, e.diags
 	}
@@ -263,11 +264,7 @@ func (e *evaluator) role(rc *RoleConfig) *Role {
 			return r
 		}
 		r.External, r.Name = arn, m[2]
-		if e.st.AccountID != "" && m[1] != e.st.AccountID {
-			e.diags = append(e.diags, warnDiag(attr.Expr.Range(), "External role in another account",
-				"Role %q is in account %s, stage %q in %s. An identity policy cannot be attached across accounts; make sure this is intended.",
-				rc.Name, m[1], e.st.Name, e.st.AccountID))
-		}
+		r.CrossAccount = m[1] != e.stageAccount() && e.stageAccount() != ""
 		return r
 	}
 	r.Name = e.st.RolePrefix + rc.Name

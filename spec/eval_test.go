@@ -90,7 +90,7 @@ role "web" {
   instance_profile     = false
   permissions_boundary = "arn:aws:iam::222222222222:policy/secretboot/shop/prod/secretboot-shop-prod-boundary"
 }
-role "reporting" { external = "arn:aws:iam::333333333333:role/team/tf-reporting" }
+role "reporting" { external = "arn:aws:iam::222222222222:role/team/tf-reporting" }
 secret "stripe/key" {
   readers              = [role.web, role.reporting]
   describe             = [role.reporting]
@@ -111,7 +111,7 @@ secret "app/replicas" {
 				NamePrefix: "prod-", RolePrefix: "p-",
 				PayloadFiles: []string{"certs/demo.der"},
 				Roles: []*Role{
-					{Key: "reporting", Name: "tf-reporting", External: "arn:aws:iam::333333333333:role/team/tf-reporting"},
+					{Key: "reporting", Name: "tf-reporting", External: "arn:aws:iam::222222222222:role/team/tf-reporting"},
 					{Key: "web", Name: "p-web", Services: []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com"},
 						PermissionsBoundary: "arn:aws:iam::222222222222:policy/secretboot/shop/prod/secretboot-shop-prod-boundary"},
 				},

@@ -283,14 +283,21 @@ func Analyze(d *spec.Desired, account string, docs []provision.RoleDocuments, re
 
 // expectedReaders maps each secret name to the ARNs of the principals the
 // spec lets read it (sorted): the roles verify.Expected allows
-// GetSecretValue, at the ARNs docs give them, and the stage's deployer.
+// GetSecretValue, at the ARNs docs give them (a cross-account reader, which
+// has no documents, at the spec's), and the stage's deployer.
 func expectedReaders(d *spec.Desired, docs []provision.RoleDocuments) map[string][]string {
+	expected := verify.Expected(d)
 	arnOf := map[string]string{}
+	for _, r := range expected.Roles {
+		if r.CrossAccount {
+			arnOf[r.Key] = r.ARN
+		}
+	}
 	for _, doc := range docs {
 		arnOf[doc.Key] = doc.ARN
 	}
 	out := map[string][]string{}
-	for _, c := range verify.Expected(d).Cells {
+	for _, c := range expected.Cells {
 		if c.Allowed && c.Action == verify.GetSecretValue {
 			out[c.Secret] = append(out[c.Secret], arnOf[c.Role])
 		}
@@ -421,7 +428,8 @@ func accountGrantsOnly(d *policy.Document) *policy.Document {
 
 // externalReaders lists the principals outside account that rp lets read
 // s: a principal of another account (or that account as a whole), and
-// anyone for a "*" principal or a NotPrincipal.
+// anyone for a "*" principal or a NotPrincipal; not the spec's
+// cross-account readers of s (s.Readers).
 func externalReaders(s Secret, account string, rp *policy.Document) []Finding {
 	if rp == nil {
 		return nil
@@ -437,7 +445,7 @@ func externalReaders(s Secret, account string, rp *policy.Document) []Finding {
 			who = []string{"*"}
 		case st.Principal != nil:
 			for _, v := range st.Principal.Values["AWS"] {
-				if v == "*" || accountOfPrincipal(v) != account {
+				if v == "*" || accountOfPrincipal(v) != account && !contains(s.Readers, v) {
 					who = append(who, v)
 				}
 			}

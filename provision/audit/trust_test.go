@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/secretboot/secretboot/policy"
+	"github.com/secretboot/secretboot/spec"
 )
 
 // TestOutsiders: who outside the account a trust policy lets in.
@@ -59,6 +60,9 @@ func TestResourcePolicyPrincipals(t *testing.T) {
 		{"the user", `{"AWS":"` + carol + `"}`, []string{carol}, nil},
 		{"anyone", `"*"`, []string{carol}, []string{"anyone (*)"}},
 		{"foreign account", `{"AWS":"222222222222"}`, nil, []string{"222222222222"}},
+		{"foreign role", `{"AWS":"arn:aws:iam::222222222222:role/other"}`, nil, []string{"arn:aws:iam::222222222222:role/other"}},
+		// The spec's cross-account reader is expected, not a finding.
+		{"cross-account reader", `{"AWS":"arn:aws:iam::222222222222:role/partner"}`, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,7 +70,7 @@ func TestResourcePolicyPrincipals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := Secret{Name: "dev/a", ARN: secret, Exists: true}
+			s := Secret{Name: "dev/a", ARN: secret, Exists: true, Readers: []string{"arn:aws:iam::222222222222:role/partner"}}
 			var readers []string
 			if _, ok := decide(&Principal{Type: "user", Name: "carol", ARN: carol}, s, acct, accountGrantsOnly(rp), nil); ok {
 				readers = append(readers, carol)
@@ -82,5 +86,21 @@ func TestResourcePolicyPrincipals(t *testing.T) {
 				t.Errorf("external (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestExpectedCrossAccountReaders: a cross-account reader, which has no
+// role documents, is an expected reader of its secret at its spec ARN.
+func TestExpectedCrossAccountReaders(t *testing.T) {
+	const partner = "arn:aws:iam::222222222222:role/partner"
+	d := &spec.Desired{Project: "shop", Stage: "dev", Region: "us-east-1", AccountID: "111111111111", NamePrefix: "dev/", RolePrefix: "shop-dev-",
+		CrossAccountRoles: []*spec.Role{{Key: "partner", Name: "partner", External: partner, CrossAccount: true}},
+		Secrets: []*spec.Secret{
+			{Key: "a", Name: "dev/a", KMSKeyARN: "arn:aws:kms:us-east-1:111111111111:key/k", ResourcePolicy: true, CrossAccountReaders: []string{partner}},
+			{Key: "b", Name: "dev/b"},
+		}}
+	got := expectedReaders(d, nil)
+	if diff := cmp.Diff(map[string][]string{"dev/a": {partner}}, got); diff != "" {
+		t.Errorf("expected readers (-want +got):\n%s", diff)
 	}
 }

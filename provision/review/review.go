@@ -28,12 +28,21 @@ const (
 	// the secret's spec label with "/" written as "~" (which secret names
 	// cannot hold), so that a stage's files stay in one directory.
 	KindResource Kind = "resource"
+	// KindCrossAccount is the identity policy that the administrator of a
+	// cross-account reader's account installs on that role,
+	// <account>~<role name>.cross-account.json: secretboot does not write
+	// in other accounts.
+	KindCrossAccount Kind = "cross-account"
+	// KindKeyPolicy holds the key-policy statements the owner of a customer
+	// managed key adds for the cross-account readers of the secrets it
+	// protects, <key id>.key-policy.json.
+	KindKeyPolicy Kind = "key-policy"
 )
 
 // File is one reviewer file of a stage.
 type File struct {
 	Name string // file name inside <dir>/<stage>
-	Role string // role key; for KindResource the secret's key
+	Role string // role key; for KindResource the secret's key, for KindCrossAccount the file's name stem, for KindKeyPolicy the key ID
 	Kind Kind
 	Doc  *policy.Document
 }
@@ -41,7 +50,8 @@ type File struct {
 // Files lists the reviewer files for the given role documents and secrets,
 // sorted by name. A role that reads nothing has no read file; an external
 // role has no trust file; a secret has a resource file when it opts in to
-// a resource policy.
+// a resource policy; a cross-account reader has the files of the other
+// side (crossAccountFiles).
 func Files(docs []provision.RoleDocuments, secrets []provision.SecretRef) []File {
 	var out []File
 	for _, s := range secrets {
@@ -49,6 +59,7 @@ func Files(docs []provision.RoleDocuments, secrets []provision.SecretRef) []File
 			out = append(out, File{Name: strings.ReplaceAll(s.Key, "/", "~") + resourceSuffix, Role: s.Key, Kind: KindResource, Doc: s.Resource})
 		}
 	}
+	out = append(out, crossAccountFiles(secrets)...)
 	for _, rd := range docs {
 		switch {
 		case rd.Read == nil:
@@ -287,13 +298,69 @@ func readDir(stageDir string) (map[string][]byte, error) {
 
 var managedName = regexp.MustCompile(`^(.*)\.managed-[0-9]+$`)
 
-const resourceSuffix = ".resource.json"
+const (
+	resourceSuffix     = ".resource.json"
+	crossAccountSuffix = ".cross-account.json"
+	keyPolicySuffix    = ".key-policy.json"
+)
+
+// crossAccountFiles are what the other side of each cross-account reader
+// installs, since secretboot writes in the stage's account only: per
+// reader role, its identity policy (GetSecretValue on exactly its
+// secrets, kms:Decrypt of their keys through Secrets Manager for exactly
+// those secrets: policy.ReadPolicy, as for a reader of the stage's
+// account), and per customer managed key, the key-policy statements that
+// let those roles decrypt (policy.KeyPolicyReaders). The region is the
+// secrets'.
+func crossAccountFiles(secrets []provision.SecretRef) []File {
+	grants := map[string][]policy.Grant{}
+	keys := map[string]map[string][]string{} // key ARN → role ARN → secret ARNs
+	region := ""
+	for _, s := range secrets {
+		for _, r := range s.CrossAccountReaders {
+			region = arnField(s.ARN, 3)
+			grants[r] = append(grants[r], policy.Grant{SecretARN: s.ARN, KMSKeyARN: s.KMSKeyARN})
+			if s.KMSKeyARN != "" {
+				if keys[s.KMSKeyARN] == nil {
+					keys[s.KMSKeyARN] = map[string][]string{}
+				}
+				keys[s.KMSKeyARN][r] = append(keys[s.KMSKeyARN][r], s.ARN)
+			}
+		}
+	}
+	var out []File
+	for r, g := range grants {
+		stem := arnField(r, 4) + "~" + r[strings.LastIndex(r, "/")+1:]
+		out = append(out, File{Name: stem + crossAccountSuffix, Role: stem, Kind: KindCrossAccount, Doc: policy.ReadPolicy(region, g)})
+	}
+	for k, readers := range keys {
+		id := k[strings.LastIndex(k, "/")+1:]
+		out = append(out, File{Name: id + keyPolicySuffix, Role: id, Kind: KindKeyPolicy, Doc: policy.KeyPolicyReaders(region, readers)})
+	}
+	return out
+}
+
+// arnField is the i-th colon-separated field of an ARN (3 the region, 4
+// the account), or "".
+func arnField(arn string, i int) string {
+	f := strings.SplitN(arn, ":", 6)
+	if i >= len(f) {
+		return ""
+	}
+	return f[i]
+}
 
 // parseName tells the role and kind of a file name that no current
 // document claims (a file left over from an earlier spec).
 func parseName(name string) (role string, kind Kind) {
 	if sec, ok := strings.CutSuffix(name, resourceSuffix); ok {
 		return strings.ReplaceAll(sec, "~", "/"), KindResource
+	}
+	if stem, ok := strings.CutSuffix(name, crossAccountSuffix); ok {
+		return stem, KindCrossAccount
+	}
+	if id, ok := strings.CutSuffix(name, keyPolicySuffix); ok {
+		return id, KindKeyPolicy
 	}
 	base := strings.TrimSuffix(name, ".json")
 	if r, ok := strings.CutSuffix(base, ".trust"); ok {

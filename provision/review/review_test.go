@@ -440,3 +440,55 @@ func TestResourceFiles(t *testing.T) {
 		t.Errorf("the file of a secret that opted out was not removed: %v", err)
 	}
 }
+
+// TestCrossAccountFiles: a cross-account reader gets the files of the
+// other side, the identity policy its account's administrator installs
+// (<account>~<role>.cross-account.json) and the statements the key owner
+// adds (<key id>.key-policy.json), for exactly the secrets it reads; the
+// stage's own roles are unchanged; an extra such file is found by Check.
+func TestCrossAccountFiles(t *testing.T) {
+	const (
+		reporting = "arn:aws:iam::222222222222:role/reporting"
+		audit     = "arn:aws:iam::333333333333:role/team/audit"
+		key       = "arn:aws:kms:us-east-1:111111111111:key/0b9d3c3e-aaaa-4c2e-9a0e-000000000001"
+	)
+	d := manySecrets(3)
+	d.DeployerARN = "arn:aws:iam::111111111111:role/ci/deployer"
+	for i, readers := range [][]string{{audit, reporting}, {reporting}, nil} {
+		s := d.Secrets[i]
+		s.ResourcePolicy, s.CrossAccountReaders = true, readers
+		if readers != nil {
+			s.KMSKeyARN = key
+		}
+	}
+	o := observed(d)
+	in := provision.Resolve(d, o)
+	docs := roleDocs(t, d, o)
+	dir := t.TempDir()
+	if _, err := review.Write(dir, "dev", docs, in.Secrets); err != nil {
+		t.Fatal(err)
+	}
+	got := archive(t, filepath.Join(dir, "dev"))
+	golden.Check(t, filepath.Join("testdata", "cross_account.golden"), got)
+	for _, want := range []string{"222222222222~reporting.cross-account.json", "333333333333~audit.cross-account.json", "0b9d3c3e-aaaa-4c2e-9a0e-000000000001.key-policy.json"} {
+		if !strings.Contains(string(got), "-- "+want+" --") {
+			t.Errorf("no file %s", want)
+		}
+	}
+	for i := range in.Secrets {
+		in.Secrets[i].CrossAccountReaders = nil
+	}
+	stale, err := review.Check(dir, "dev", docs, in.Secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var extra []string
+	for _, s := range stale {
+		if s.Problem == review.Extra {
+			extra = append(extra, string(s.Kind)+" "+s.Role)
+		}
+	}
+	if want := "[key-policy 0b9d3c3e-aaaa-4c2e-9a0e-000000000001 cross-account 222222222222~reporting cross-account 333333333333~audit]"; fmt.Sprint(extra) != want {
+		t.Errorf("extra files without cross-account readers: %v, want %s", extra, want)
+	}
+}

@@ -31,6 +31,18 @@ type Difference struct {
 	Decision string         `json:"decision,omitempty"`
 	Sources  []string       `json:"sources,omitempty"`
 	Reason   string         `json:"reason,omitempty"` // why a cell is unverified
+	// CrossAccount marks the unverified other side of a cross-account
+	// reader, which no check in this account can prove: it does not fail
+	// verify (Result.CrossAccount).
+	CrossAccount bool `json:"cross_account,omitempty"`
+}
+
+// accountOf is the account of an IAM ARN.
+func accountOf(arn string) string {
+	if f := strings.SplitN(arn, ":", 6); len(f) == 6 {
+		return f[4]
+	}
+	return ""
 }
 
 // String describes the difference in one line.
@@ -71,6 +83,12 @@ func Compare(expected, actual *Matrix) []Difference {
 	for _, s := range actual.Secrets {
 		secretExists[s.Name] = s.Exists
 	}
+	cross := map[string]Role{}
+	for _, r := range expected.Roles {
+		if r.CrossAccount {
+			cross[r.Key] = r
+		}
+	}
 	unverified := map[[2]string]bool{}
 	for _, e := range expected.Cells {
 		a, ok := actual.Lookup(e.Role, e.Secret, e.Action)
@@ -79,6 +97,9 @@ func Compare(expected, actual *Matrix) []Difference {
 			var key [2]string
 			var reason string
 			switch r := roles[e.Role]; {
+			case cross[e.Role].CrossAccount:
+				r := cross[e.Role]
+				key, reason = [2]string{e.Role, ""}, fmt.Sprintf("cross-account role %s (%s) cannot be checked from this account: in account %s, check that the role holds the identity policy of its .cross-account.json reviewer file, and that the owner of each customer managed key it decrypts added the statements of the key's .key-policy.json file", e.Role, r.ARN, accountOf(r.ARN))
 			case !r.Exists && r.External:
 				key, reason = [2]string{e.Role, ""}, fmt.Sprintf("external role %s (%s) does not exist or cannot be read", e.Role, r.ARN)
 			case !r.Exists:
@@ -90,7 +111,7 @@ func Compare(expected, actual *Matrix) []Difference {
 			}
 			if !unverified[key] {
 				unverified[key] = true
-				out = append(out, Difference{Kind: Unverified, Role: key[0], Secret: key[1], Reason: reason})
+				out = append(out, Difference{Kind: Unverified, Role: key[0], Secret: key[1], Reason: reason, CrossAccount: cross[e.Role].CrossAccount})
 			}
 		case a.Allowed && !e.Allowed:
 			out = append(out, Difference{Kind: Extra, Role: e.Role, Secret: e.Secret, Action: e.Action, Decision: a.Decision, Sources: a.Sources})

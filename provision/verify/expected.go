@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/secretboot/secretboot/provision"
@@ -16,13 +17,16 @@ import (
 // another key is a change that plan shows.
 func Targets(d *spec.Desired, docs []provision.RoleDocuments, refs []provision.SecretRef) ([]Role, []Secret) {
 	keys := map[string]string{}
+	cross := map[string][]Role{}
 	for _, s := range d.Secrets {
 		keys[s.Key] = s.KMSKeyARN
+		cross[s.Key] = crossAccountRoles(d, s.CrossAccountReaders)
 	}
 	secrets := make([]Secret, 0, len(refs))
 	for _, r := range refs {
 		secrets = append(secrets, Secret{Key: r.Key, Name: r.Name, ARN: r.ARN, Exists: r.Exists, KMSKeyARN: keys[r.Key],
-			Owner: map[string]string{provision.TagProject: d.Project, provision.TagStage: d.Stage}, Resource: r.Resource})
+			Owner: map[string]string{provision.TagProject: d.Project, provision.TagStage: d.Stage}, Resource: r.Resource,
+			CrossAccountReaders: cross[r.Key]})
 	}
 	roles := rolesOf(docs)
 	for i := range roles {
@@ -33,6 +37,22 @@ func Targets(d *spec.Desired, docs []provision.RoleDocuments, refs []provision.S
 	return roles, secrets
 }
 
+// crossAccountRoles are the roles of d.CrossAccountRoles whose ARNs are
+// arns (a secret's CrossAccountReaders), nil when none.
+func crossAccountRoles(d *spec.Desired, arns []string) []Role {
+	var out []Role
+	for _, r := range d.CrossAccountRoles {
+		if slices.Contains(arns, r.External) {
+			out = append(out, crossAccountRole(r))
+		}
+	}
+	return out
+}
+
+func crossAccountRole(r *spec.Role) Role {
+	return Role{Key: r.Key, Name: r.External[strings.LastIndexByte(r.External, '/')+1:], ARN: r.External, External: true, CrossAccount: true}
+}
+
 func rolesOf(docs []provision.RoleDocuments) []Role {
 	roles := make([]Role, 0, len(docs))
 	for _, d := range docs {
@@ -41,9 +61,10 @@ func rolesOf(docs []provision.RoleDocuments) []Role {
 	return roles
 }
 
-// Expected is the access the spec intends: each reader may GetSecretValue
-// its secrets, DescribeSecret those whose reader entry asks for it, and
-// KMSDecrypt those with a customer managed key; a secret's rotator may
+// Expected is the access the spec intends: each reader, in this account or
+// another, may GetSecretValue its secrets, DescribeSecret those whose
+// reader entry asks for it, and KMSDecrypt those with a customer managed
+// key; a secret's rotator may
 // also PutSecretValue it (the rotation protocol, policy.RotationPolicy);
 // every other cell — other writes, deletes, the stage key, secrets of
 // other readers — is denied.
@@ -56,6 +77,11 @@ func Expected(d *spec.Desired) *Matrix {
 		}
 		m.Roles = append(m.Roles, role)
 	}
+	crossKey := map[string]string{}
+	for _, r := range d.CrossAccountRoles {
+		m.Roles = append(m.Roles, crossAccountRole(r))
+		crossKey[r.External] = r.Key
+	}
 	grants := map[[3]string]bool{}
 	for _, s := range d.Secrets {
 		m.Secrets = append(m.Secrets, Secret{Key: s.Key, Name: s.Name, KMSKeyARN: s.KMSKeyARN})
@@ -65,6 +91,10 @@ func Expected(d *spec.Desired) *Matrix {
 			if rd.Describe {
 				grants[[3]string{rd.Role, s.Name, DescribeSecret}] = true
 			}
+		}
+		for _, arn := range s.CrossAccountReaders {
+			grants[[3]string{crossKey[arn], s.Name, GetSecretValue}] = true
+			grants[[3]string{crossKey[arn], s.Name, KMSDecrypt}] = true
 		}
 		if r := s.Rotation; r != nil && r.Rotator != "" {
 			for _, a := range []string{GetSecretValue, DescribeSecret, PutSecretValue, KMSDecrypt} {

@@ -63,6 +63,10 @@ type Role struct {
 	Name     string `json:"name"` // IAM role name
 	ARN      string `json:"arn,omitempty"`
 	External bool   `json:"external,omitempty"`
+	// CrossAccount marks an external role in another account
+	// (spec.Desired.CrossAccountRoles): only this account's side of its
+	// access, the secrets' resource policies, can be decided here.
+	CrossAccount bool `json:"cross_account,omitempty"`
 	// Unlisted marks a role under the stage's path that the spec does not
 	// name (see Unlisted); its key is its path and name.
 	Unlisted bool `json:"unlisted,omitempty"`
@@ -92,6 +96,9 @@ type Secret struct {
 	// one: it decides together with each role's policies, the readers
 	// exempt from its deny and everyone else locked out.
 	Resource *policy.Document `json:"-"`
+	// CrossAccountReaders are the secret's readers in other accounts
+	// (spec.Secret.CrossAccountReaders, as roles with CrossAccount set).
+	CrossAccountReaders []Role `json:"-"`
 }
 
 // Cell is one decision: may Role perform Action on Secret?

@@ -57,6 +57,7 @@ func Offline(docs []provision.RoleDocuments, secrets []Secret) *Matrix {
 			}
 		}
 	}
+	crossAccountCells(m, secrets)
 	for _, d := range docs {
 		for _, s := range secrets {
 			if s.KMSKeyARN == "" {
@@ -68,4 +69,35 @@ func Offline(docs []provision.RoleDocuments, secrets []Secret) *Matrix {
 	}
 	m.sort()
 	return m
+}
+
+// crossAccountCells decides this account's side of each cross-account
+// reader's access, the same offline and online (IAM's simulator cannot
+// take a principal of another account): across accounts a request needs
+// the secret's resource policy to allow it as well as the caller's
+// identity policy, so a cell the resource policy does not allow (or a
+// secret without one) is denied whatever the other account grants, and an
+// allowed cell means this side allows. The other side, the role's identity
+// policy and the key policy's grant (kms:Decrypt), gets no cell: Compare
+// reports it unverified.
+func crossAccountCells(m *Matrix, secrets []Secret) {
+	roles := map[string]Role{}
+	for _, s := range secrets {
+		for _, r := range s.CrossAccountReaders {
+			roles[r.Key] = r
+		}
+	}
+	for _, r := range roles {
+		m.Roles = append(m.Roles, r)
+		for _, s := range secrets {
+			for _, action := range Actions {
+				decision := policy.ImplicitDeny
+				if s.Resource != nil {
+					decision = policy.Evaluate(policy.PolicySet{Resource: s.Resource}, policy.Request{Principal: r.ARN, Action: action, Resource: s.ARN,
+						Context: map[string][]string{"aws:PrincipalArn": {r.ARN}}}).Decision
+				}
+				m.Cells = append(m.Cells, Cell{Role: r.Key, Secret: s.Name, Action: action, Allowed: decision == policy.Allowed, Decision: string(decision)})
+			}
+		}
+	}
 }

@@ -33,7 +33,9 @@ const parallelism = 4
 // across secrets. IAM evaluates every policy attached to the role —
 // secretboot's and any other, inline or managed, and its permissions
 // boundary — so access granted outside secretboot shows up. Roles or
-// secrets that do not exist get no cells.
+// secrets that do not exist get no cells. Cross-account readers, which
+// the simulator cannot take, are decided on the resource policies alone
+// (crossAccountCells).
 func Online(ctx context.Context, sim Simulator, roles []Role, secrets []Secret) (*Matrix, error) {
 	m := &Matrix{Roles: append([]Role(nil), roles...), Secrets: append([]Secret(nil), secrets...)}
 	jobs := simulations(roles, secrets)
@@ -63,6 +65,13 @@ func Online(ctx context.Context, sim Simulator, roles []Role, secrets []Secret) 
 			return nil, err // the first in call order, as a rerun would meet it
 		}
 	}
+	var existing []Secret
+	for _, s := range secrets {
+		if s.Exists {
+			existing = append(existing, s)
+		}
+	}
+	crossAccountCells(m, existing)
 	m.sort()
 	return m, nil
 }

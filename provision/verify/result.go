@@ -24,7 +24,11 @@ type Result struct {
 	Expected    []Cell       `json:"expected"` // what the spec grants: the allowed cells of Expected(d)
 	Cells       []Cell       `json:"cells"`    // every decision made
 	Differences []Difference `json:"differences"`
-	OK          bool         `json:"ok"`
+	// CrossAccount are the unverified other sides of cross-account readers
+	// (Difference.CrossAccount), kept out of Differences: they say what to
+	// check in the other account and do not make the result fail.
+	CrossAccount []Difference `json:"cross_account,omitempty"`
+	OK           bool         `json:"ok"`
 }
 
 // NewResult compares actual with what d intends.
@@ -33,7 +37,14 @@ func NewResult(d *spec.Desired, mode Mode, actual *Matrix) *Result {
 	r := &Result{
 		Project: d.Project, Stage: d.Stage, Mode: mode, Actions: ActionsFor(expected.Secrets),
 		Roles: actual.Roles, Secrets: actual.Secrets, Cells: actual.Cells,
-		Expected: []Cell{}, Differences: Compare(expected, actual),
+		Expected: []Cell{},
+	}
+	for _, d := range Compare(expected, actual) {
+		if d.CrossAccount {
+			r.CrossAccount = append(r.CrossAccount, d)
+		} else {
+			r.Differences = append(r.Differences, d)
+		}
 	}
 	for _, c := range expected.Cells {
 		if c.Allowed {

@@ -97,6 +97,9 @@ func Verify(w io.Writer, r *verify.Result, c Colors) error {
 			fmt.Fprintf(&b, "  %s\n", d)
 		}
 	}
+	for _, d := range r.CrossAccount {
+		fmt.Fprintf(&b, "  %s\n", d)
+	}
 	// Padding leaves trailing blanks on rows; terminals and diffs do not
 	// need them.
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")

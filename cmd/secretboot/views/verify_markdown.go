@@ -63,6 +63,12 @@ func newVerifyMarkdown(r *verify.Result) *verifyMarkdown {
 			m.diffs = append(m.diffs, "- "+mdText(d.String())+"\n")
 		}
 	}
+	for _, d := range r.CrossAccount {
+		head += "- " + mdText(d.String()) + "\n"
+	}
+	if len(r.CrossAccount) > 0 {
+		head += "\n"
+	}
 	m.head = head
 
 	g := verifyGraph(r)
