@@ -56,6 +56,22 @@ func TestCrossAccountReaderApply(t *testing.T) {
 		t.Fatalf("the deployer policy grants something in the reader's account:\n%s", doc.Canonical())
 	}
 	deployer := (&deployerFixture{env: env, admin: admin}).connect(t, doc)
+	// Letting another account read is a broadening, which
+	// -fail-on-broadening stops: a pull request cannot add a foreign
+	// reader past the review gate. Once in place, it is no change.
+	p, err := planOf(ctx, deployer, d, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var broadens []string
+	for _, c := range p.Changes {
+		if c.Resource != nil {
+			broadens = append(broadens, c.Resource.Broadens...)
+		}
+	}
+	if strings.Join(broadens, " ") != crossReader || p.Summary.Broadening < 1 {
+		t.Errorf("first plan: resource policies broaden %v, summary %d broadening grants; want %s counted", broadens, p.Summary.Broadening, crossReader)
+	}
 	if err := converge1(ctx, deployer, d, false); err != nil {
 		t.Fatal(err)
 	}

@@ -145,6 +145,9 @@ func summaryOf(changes []Change) Summary {
 				}
 			}
 		}
+		if c.Resource != nil {
+			sum.Broadening += len(c.Resource.Broadens)
+		}
 	}
 	return sum
 }

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"fmt"
+	"github.com/secretboot/secretboot/policy"
 	"slices"
 	"strings"
 )
@@ -63,6 +64,7 @@ func (df *differ) resourcePolicies() {
 			rc.ARN = os.ARN
 		}
 		rc.Document = want
+		rc.Broadens = newlyAllowed(ref.Resource, rc.Live)
 		switch {
 		case want != "" && !tagged:
 			rc.Record = &TagChange{Key: TagResourcePolicy, New: tagResourcePolicyValue}
@@ -101,4 +103,38 @@ func callerIn(caller string, arns []string) bool {
 		}
 	}
 	return false
+}
+
+// newlyAllowed lists the principals that want's Allow statements name and
+// live's do not, sorted: readers of another account that the change
+// lets in. A live document that does not parse allows nobody, so every
+// principal counts.
+func newlyAllowed(want *policy.Document, live string) []string {
+	if want == nil {
+		return nil
+	}
+	had := map[string]bool{}
+	if doc, err := policy.Parse([]byte(live)); live != "" && err == nil {
+		for _, p := range allowedPrincipals(doc) {
+			had[p] = true
+		}
+	}
+	var out []string
+	for _, p := range allowedPrincipals(want) {
+		if !had[p] {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func allowedPrincipals(d *policy.Document) []string {
+	var out []string
+	for _, st := range d.Statement {
+		if st.Effect == policy.Allow && st.Principal != nil {
+			out = append(out, st.Principal.Values["AWS"]...)
+		}
+	}
+	return out
 }

@@ -272,6 +272,11 @@ type ResourcePolicyChange struct {
 	// principals (who alone may change the policy).
 	Readers []string `json:"readers,omitempty"`
 	Admins  []string `json:"admins,omitempty"`
+	// Broadens are the principals of other accounts the new document
+	// allows to read and the live one did not: a grant that widens access
+	// as much as a read policy's, counted in Summary.Broadening, so that
+	// -fail-on-broadening stops a pull request that adds a foreign reader.
+	Broadens []string `json:"broadens,omitempty"`
 	// Record is the secret's TagResourcePolicy added (before the first
 	// put) or removed (after the delete); nil when it stays.
 	Record *TagChange `json:"record,omitempty"`

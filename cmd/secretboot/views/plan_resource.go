@@ -26,6 +26,9 @@ func resourcePolicyAttrs(c provision.Change) [][2]string {
 			[2]string{"admins", shortPrincipals(rc.Admins)},
 			[2]string{"lock", "every other principal is denied GetSecretValue; only the admins may change the policy"})
 	}
+	for _, p := range rc.Broadens {
+		out = append(out, [2]string{"allows", p + " of another account  BROADENS"})
+	}
 	if rc.Record != nil {
 		out = append(out, [2]string{"tag", tagChange(*rc.Record)})
 	}
