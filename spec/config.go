@@ -40,8 +40,9 @@ type StageConfig struct {
 	RolePrefix    string // default "<project>-<stage>-"
 
 	Vars hcl.Expression // nil when absent
-	// access holds resource_policy, deployer_arn and break_glass, which
-	// are evaluated per stage with the secrets (access.go).
+	// access holds resource_policy, deployer_arn, break_glass and
+	// replicas, which are evaluated per stage with the secrets (access.go,
+	// replicas.go).
 	access hcl.Attributes
 
 	DeclRange hcl.Range

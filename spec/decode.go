@@ -33,6 +33,7 @@ var stageSchema = &hcl.BodySchema{
 		{Name: "resource_policy"},
 		{Name: "deployer_arn"},
 		{Name: "break_glass"},
+		{Name: "replicas"},
 	},
 }
 
@@ -52,6 +53,7 @@ var roleSchema = &hcl.BodySchema{
 		{Name: "external"},
 		{Name: "permissions_boundary"},
 		{Name: "tags"},
+		{Name: "regions"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: WorkloadPodIdentity}, {Type: WorkloadIRSA}, {Type: WorkloadGitHubActions}},
 }
@@ -76,6 +78,7 @@ var secretSchema = &hcl.BodySchema{
 		{Name: "allow_literal"},
 		{Name: "value_owner"},
 		{Name: "resource_policy"},
+		{Name: "replicas"},
 	},
 }
 
@@ -345,7 +348,7 @@ func (d *decoder) decodeStageBlock(b *hcl.Block) *StageConfig {
 		s.Vars = attr.Expr
 	}
 	s.access = hcl.Attributes{}
-	for _, name := range []string{"resource_policy", "deployer_arn", "break_glass"} {
+	for _, name := range []string{"resource_policy", "deployer_arn", "break_glass", "replicas"} {
 		if attr, ok := content.Attributes[name]; ok {
 			s.access[name] = attr
 		}

@@ -64,6 +64,10 @@ type Role struct {
 	InstanceProfile     bool       // create an instance profile of the same name
 	PermissionsBoundary string     // policy ARN or ""
 	Tags                map[string]string
+	// Regions limits where the role reads: the secrets' copies (primary
+	// or replica) in these regions, sorted; nil means every region its
+	// secrets live in.
+	Regions []string
 
 	DeclRange hcl.Range
 }
@@ -97,6 +101,9 @@ type Secret struct {
 	// deployer and break-glass principals: the stage's resource_policy,
 	// overridden by the secret's.
 	ResourcePolicy bool
+	// Replicas are the regions the secret is replicated to, sorted by
+	// region: the secret's replicas, else the stage's default.
+	Replicas []Replica
 
 	DeclRange hcl.Range
 }

@@ -111,10 +111,14 @@ func (c *Config) Evaluate(stage string, opts EvalOptions) (*Desired, hcl.Diagnos
 		d.Roles = append(d.Roles, e.role(rc))
 	}
 	e.checkRoleClashes(d.Roles)
+	stageReplicas := e.stageReplicas()
 	for _, sc := range c.Secrets {
-		d.Secrets = append(d.Secrets, e.secret(sc))
+		s := e.secret(sc)
+		s.Replicas = e.secretReplicas(sc, stageReplicas)
+		d.Secrets = append(d.Secrets, s)
 	}
 	e.access(d, c.Secrets)
+	e.checkReaderRegions(d, c.Secrets)
 	sort.Slice(d.Roles, func(i, j int) bool { return d.Roles[i].Key < d.Roles[j].Key })
 	sort.Slice(d.Secrets, func(i, j int) bool { return d.Secrets[i].Name < d.Secrets[j].Name })
 	e.warnUnused(d)
@@ -265,6 +269,7 @@ func (e *evaluator) role(rc *RoleConfig) *Role {
 		}
 		r.External, r.Name = arn, m[2]
 		r.CrossAccount = m[1] != e.stageAccount() && e.stageAccount() != ""
+		e.roleRegions(rc, r)
 		return r
 	}
 	r.Name = e.st.RolePrefix + rc.Name
@@ -326,6 +331,7 @@ func (e *evaluator) role(rc *RoleConfig) *Role {
 	if len(r.Workloads) > 0 {
 		e.diags = append(e.diags, checkTrustSize(r)...)
 	}
+	e.roleRegions(rc, r)
 	return r
 }
 
