@@ -37,16 +37,10 @@ func RotationPolicy(region string, grants []Grant) *Document {
 		return nil
 	}
 	secrets := map[string]bool{}
-	byKey := map[string]map[string]bool{}
 	for _, g := range grants {
 		secrets[g.SecretARN] = true
-		if g.KMSKeyARN != "" {
-			if byKey[g.KMSKeyARN] == nil {
-				byKey[g.KMSKeyARN] = map[string]bool{}
-			}
-			byKey[g.KMSKeyARN][g.SecretARN] = true
-		}
 	}
+	byKey, keyRegion := grantsByKey(region, grants)
 	d := &Document{Version: "2012-10-17", Statement: []Statement{
 		{Sid: SidRotateSecrets, Effect: Allow, Action: rotationActions, Resource: sortedKeys(secrets)},
 		{Sid: SidRotationRandomValue, Effect: Allow, Action: StringList{actionGetRandomPassword}, Resource: StringList{"*"}},
@@ -54,7 +48,7 @@ func RotationPolicy(region string, grants []Grant) *Document {
 	for i, key := range sortedKeys(byKey) {
 		d.Statement = append(d.Statement, Statement{
 			Sid: fmt.Sprintf("%s%d", sidRotateKeyPrefix, i+1), Effect: Allow,
-			Action: StringList{actionKMSDecrypt, "kms:GenerateDataKey"}, Resource: StringList{key}, Condition: viaSecretsManager(region, sortedKeys(byKey[key])),
+			Action: StringList{actionKMSDecrypt, "kms:GenerateDataKey"}, Resource: StringList{key}, Condition: viaSecretsManager(keyRegion[key], sortedKeys(byKey[key])),
 		})
 	}
 	return d.normalized()

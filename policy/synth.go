@@ -18,6 +18,9 @@ type Grant struct {
 	// KMSKeyARN is the customer managed key that encrypts the secret, or ""
 	// for the AWS managed key (which needs no grant).
 	KMSKeyARN string
+	// Region is the region of SecretARN when it is not the policy's (a
+	// replica): its key's grant is limited to Secrets Manager there.
+	Region string
 }
 
 // Sids of the statements ReadPolicy writes. They are stable so that
@@ -43,7 +46,9 @@ func IsPending(secretARN string) bool { return strings.HasSuffix(secretARN, pend
 // GetSecretValue on exactly the granted secrets; DescribeSecret only on the
 // secrets whose grant asks for it (in the same statement when both sets are
 // equal); and per customer KMS key, kms:Decrypt on that key limited to calls
-// made by Secrets Manager in region for exactly that key's secrets. It
+// made by Secrets Manager in region (a replica's grant: in its Region) for
+// exactly that key's secrets. A replica is a secret of its own ARN (the
+// primary's name and suffix in its region), granted like any other. It
 // returns nil when there is nothing to grant. The result is deterministic
 // whatever the order of grants.
 func ReadPolicy(region string, grants []Grant) *Document {
@@ -51,16 +56,10 @@ func ReadPolicy(region string, grants []Grant) *Document {
 		return nil
 	}
 	describe := map[string]bool{}
-	byKey := map[string]map[string]bool{}
 	for _, g := range grants {
 		describe[g.SecretARN] = describe[g.SecretARN] || g.Describe
-		if g.KMSKeyARN != "" {
-			if byKey[g.KMSKeyARN] == nil {
-				byKey[g.KMSKeyARN] = map[string]bool{}
-			}
-			byKey[g.KMSKeyARN][g.SecretARN] = true
-		}
 	}
+	byKey, keyRegion := grantsByKey(region, grants)
 	secrets := sortedKeys(describe)
 	var described []string
 	for _, s := range secrets {
@@ -89,10 +88,31 @@ func ReadPolicy(region string, grants []Grant) *Document {
 	for i, key := range sortedKeys(byKey) {
 		d.Statement = append(d.Statement, Statement{
 			Sid: fmt.Sprintf("%s%d", sidDecryptPrefix, i+1), Effect: Allow,
-			Action: StringList{actionKMSDecrypt}, Resource: StringList{key}, Condition: viaSecretsManager(region, sortedKeys(byKey[key])),
+			Action: StringList{actionKMSDecrypt}, Resource: StringList{key}, Condition: viaSecretsManager(keyRegion[key], sortedKeys(byKey[key])),
 		})
 	}
 	return d.normalized()
+}
+
+// grantsByKey groups the secret ARNs of grants by customer key, with the
+// region each key is used in (a key is regional: a grant's Region, else
+// the policy's region).
+func grantsByKey(region string, grants []Grant) (map[string]map[string]bool, map[string]string) {
+	byKey, keyRegion := map[string]map[string]bool{}, map[string]string{}
+	for _, g := range grants {
+		if g.KMSKeyARN == "" {
+			continue
+		}
+		if byKey[g.KMSKeyARN] == nil {
+			byKey[g.KMSKeyARN] = map[string]bool{}
+		}
+		byKey[g.KMSKeyARN][g.SecretARN] = true
+		keyRegion[g.KMSKeyARN] = region
+		if g.Region != "" {
+			keyRegion[g.KMSKeyARN] = g.Region
+		}
+	}
+	return byKey, keyRegion
 }
 
 // viaSecretsManager limits a KMS grant to Secrets Manager of region acting

@@ -68,6 +68,17 @@ func TestReadPolicyGolden(t *testing.T) {
 			{SecretARN: secretARN("dev/tls/cert-StUvWx"), KMSKeyARN: keyB, Describe: true},
 			{SecretARN: secretARN("dev/app/db/credentials-AbCdEf"), KMSKeyARN: keyA},
 		}},
+		// A secret read in its primary region and two replicas: exact
+		// ARNs per region, the replica key's grant through Secrets
+		// Manager of the replica's region only.
+		{"read_replicas", []Grant{
+			{SecretARN: secretARN("dev/app/db/credentials-AbCdEf"), KMSKeyARN: keyA},
+			{SecretARN: strings.Replace(secretARN("dev/app/db/credentials-AbCdEf"), "us-east-1", "us-west-2", 1),
+				KMSKeyARN: "arn:aws:kms:us-west-2:111111111111:key/0b9d3c3e-cccc-4c2e-9a0e-000000000003", Region: "us-west-2"},
+			{SecretARN: strings.Replace(secretARN("dev/app/db/credentials-AbCdEf"), "us-east-1", "eu-west-1", 1), Region: "eu-west-1"},
+			{SecretARN: strings.Replace(secretARN("dev/app/new-??????"), "us-east-1", "us-west-2", 1),
+				KMSKeyARN: "arn:aws:kms:us-west-2:111111111111:key/0b9d3c3e-cccc-4c2e-9a0e-000000000003", Region: "us-west-2"},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -205,7 +205,9 @@ func phase(c Change) int {
 	case c.Kind == KindRole && c.Action != ActionDelete,
 		c.Kind == KindSecret || c.Kind == KindStageKey:
 		return 1
-	case c.Kind == KindRolePolicy, c.Kind == KindResourcePolicy:
+	case c.Kind == KindReplication && c.Action == ActionDelete:
+		return 1 // before the secret's deletion
+	case c.Kind == KindRolePolicy, c.Kind == KindResourcePolicy, c.Kind == KindReplication:
 		return 2
 	case c.Kind == KindInstanceProfile:
 		return 3
@@ -216,7 +218,7 @@ func phase(c Change) int {
 // lane is the service a change calls; each lane has its own parallelism
 // bound, so slow IAM writes never hold the slots Secrets Manager could use.
 func lane(c Change) int {
-	if c.Kind == KindSecret || c.Kind == KindStageKey || c.Kind == KindResourcePolicy {
+	if c.Kind == KindSecret || c.Kind == KindStageKey || c.Kind == KindResourcePolicy || c.Kind == KindReplication {
 		return 0
 	}
 	return 1
@@ -321,6 +323,8 @@ func (a *applier) apply(ctx context.Context, c Change) error {
 		return a.profile(ctx, c)
 	case KindResourcePolicy:
 		return a.resourcePolicy(ctx, c)
+	case KindReplication:
+		return a.replicate(ctx, c)
 	}
 	return fmt.Errorf("unknown change kind %q", c.Kind)
 }

@@ -38,11 +38,15 @@ func BoundaryARN(d *spec.Desired, account string) string {
 
 // StageBoundary returns the stage's permissions boundary: at most what a
 // reader or a rotator of the stage can ever need, GetSecretValue and
-// DescribeSecret on the secrets under the stage's name prefix; the
+// DescribeSecret on the secrets under the stage's name prefix, in every
+// region (replicas keep the primary's name, and the boundary must not
+// change when a replica region is declared; no other stage of the account
+// holds names under the prefix, whatever its region: validate refuses
+// overlapping prefixes); the
 // rotation protocol's writes (PutSecretValue, UpdateSecretVersionStage)
 // only on those the stage owns by tags, as the deployer may write them;
 // GetRandomPassword; and kms:Decrypt and kms:GenerateDataKey only through
-// Secrets Manager in the stage's region and only for the stage's secrets
+// Secrets Manager and only for the stage's secrets and their replicas
 // (kms:EncryptionContext:SecretARN), with any key since the spec may name
 // keys of other accounts. It depends on the stage's name, prefix, region
 // and account only, not on its secrets or roles, so it never needs
@@ -56,8 +60,9 @@ func StageBoundary(d *spec.Desired) (*Boundary, error) {
 
 func stageBoundary(d *spec.Desired, account string) *Boundary {
 	secrets := "arn:" + partition(d.Region) + ":secretsmanager:" + d.Region + ":" + account + ":secret:" + d.NamePrefix + "*"
+	everywhere := "arn:" + partition(d.Region) + ":secretsmanager:*:" + account + ":secret:" + d.NamePrefix + "*"
 	doc := &policy.Document{Version: "2012-10-17", Statement: []policy.Statement{
-		{Sid: SidBoundaryRead, Effect: policy.Allow, Resource: policy.StringList{secrets},
+		{Sid: SidBoundaryRead, Effect: policy.Allow, Resource: policy.StringList{everywhere},
 			Action: policy.StringList{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}},
 		{Sid: SidBoundaryRotate, Effect: policy.Allow, Resource: policy.StringList{secrets},
 			Action: policy.StringList{"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"},
@@ -70,8 +75,8 @@ func stageBoundary(d *spec.Desired, account string) *Boundary {
 		{Sid: SidBoundaryDecrypt, Effect: policy.Allow, Resource: policy.StringList{"*"},
 			Action: policy.StringList{"kms:Decrypt", "kms:GenerateDataKey"},
 			Condition: policy.Conditions{
-				"StringEquals": {"kms:ViaService": {"secretsmanager." + d.Region + ".amazonaws.com"}},
-				"ArnLike":      {"kms:EncryptionContext:SecretARN": {secrets}},
+				"StringLike": {"kms:ViaService": {"secretsmanager.*.amazonaws.com"}},
+				"ArnLike":    {"kms:EncryptionContext:SecretARN": {everywhere}},
 			}},
 	}}
 	return &Boundary{Name: BoundaryName(d), Path: RolePath(d), ARN: BoundaryARN(d, account), Document: doc.Normalized()}

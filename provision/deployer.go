@@ -18,6 +18,7 @@ const (
 	SidDeployerResourcePolicy  = "ManageOwnedResourcePolicies"
 	SidDeployerValidatePolicy  = "ValidateResourcePolicies"
 	SidDeployerKMS             = "EncryptWithCustomerKeys"
+	SidDeployerReplicaKMS      = "EncryptReplicasWithCustomerKeys"
 	SidDeployerListIAM         = "ListIAM"
 	SidDeployerCreateRoles     = "CreateBoundedStageRoles"
 	SidDeployerRolePolicies    = "WriteBoundedRolePolicies"
@@ -70,8 +71,8 @@ const (
 // Secrets Manager authorize on "*" only, are read-only.
 //
 // The document depends on the spec: an external role, a customer managed
-// key, a managed role, a generated value or a resource policy added to the
-// spec adds to it.
+// key, a managed role, a generated value, a resource policy or a replica
+// added to the spec adds to it.
 // External roles and keys the spec no longer names are not in it, although
 // the apply that removes them still touches them: keep the previous
 // document until that apply has run.
@@ -95,8 +96,8 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	// The stage key and generated values are read whole; a secret that
 	// does not exist yet is named by the pattern apply would give it.
 	read := policy.StringList{secret + StageKeyName(d) + "-??????"}
-	var keys, roleNames, profileNames policy.StringList
-	resourcePolicies := false
+	var keys, roleNames, profileNames, replicaKeys, replicaServices policy.StringList
+	resourcePolicies, replicated := false, false
 	for _, s := range d.Secrets {
 		resourcePolicies = resourcePolicies || s.ResourcePolicy
 		if len(s.Payload.Generators) > 0 {
@@ -104,6 +105,13 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 		}
 		if s.KMSKeyARN != "" {
 			keys = append(keys, s.KMSKeyARN)
+		}
+		replicated = replicated || len(s.Replicas) > 0
+		for _, r := range s.Replicas {
+			if r.KMSKeyARN != "" {
+				replicaKeys = append(replicaKeys, r.KMSKeyARN)
+				replicaServices = append(replicaServices, "secretsmanager."+r.Region+".amazonaws.com")
+			}
 		}
 	}
 	var external policy.StringList
@@ -151,10 +159,17 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	// declared rotation; lambda:InvokeFunction on the rotation function,
 	// which AWS asks of RotateSecret's caller, is not the deployer's to
 	// hold: the function is the user's (docs/security.md).
-	add(with(allow(SidDeployerManageSecrets, policy.StringList{secret + d.NamePrefix + "*"},
-		"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret",
+	// When a secret declares replicas, ReplicateSecretToRegions and
+	// RemoveRegionsFromReplication add and remove them, called on the
+	// primary: Secrets Manager creates and deletes the replicas itself,
+	// which asks the caller for no permission in the replica's region.
+	manage := []string{"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret",
 		"secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret", "secretsmanager:UpdateSecretVersionStage",
-		"secretsmanager:RotateSecret", "secretsmanager:CancelRotateSecret"),
+		"secretsmanager:RotateSecret", "secretsmanager:CancelRotateSecret"}
+	if replicated {
+		manage = append(manage, "secretsmanager:ReplicateSecretToRegions", "secretsmanager:RemoveRegionsFromReplication")
+	}
+	add(with(allow(SidDeployerManageSecrets, policy.StringList{secret + d.NamePrefix + "*"}, manage...),
 		policy.Conditions{"StringEquals": owners("aws:ResourceTag/"), "StringEqualsIfExists": owners("aws:RequestTag/")}))
 	add(with(allow(SidDeployerReadSecrets, read, "secretsmanager:GetSecretValue"), ownedSecret))
 	if resourcePolicies {
@@ -171,6 +186,15 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 		// only through Secrets Manager in the stage's region.
 		add(with(allow(SidDeployerKMS, keys, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
 			policy.Conditions{"StringEquals": {"kms:ViaService": {"secretsmanager." + d.Region + ".amazonaws.com"}}}))
+	}
+	if len(replicaKeys) > 0 {
+		// What ReplicateSecretToRegions asks of the caller for a replica
+		// with a customer managed key (GenerateDataKey, Encrypt), and
+		// Decrypt for its versions; only through Secrets Manager in the
+		// replicas' regions (a key is regional, so each key through its
+		// own).
+		add(with(allow(SidDeployerReplicaKMS, replicaKeys, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
+			policy.Conditions{"StringEquals": {"kms:ViaService": replicaServices}}))
 	}
 	add(allow(SidDeployerListIAM, policy.StringList{"*"},
 		"iam:GetAccountSummary", "iam:ListInstanceProfiles", "iam:ListPolicies", "iam:ListRoles"))

@@ -108,6 +108,7 @@ func diffIntent(d *spec.Desired, o *Observed, in *Intent, opts DiffOptions) (*Pl
 	df.policies()
 	df.forgottenPolicies()
 	df.resourcePolicies()
+	df.replication()
 	df.profiles()
 	if len(df.clash.Secrets)+len(df.clash.Unproven)+len(df.clash.Roles)+len(df.clash.Other) > 0 {
 		df.errs = append(df.errs, df.clash)
@@ -186,7 +187,7 @@ func (df *differ) dep(k Kind, name string) []string {
 	return nil
 }
 
-var kindOrder = map[Kind]int{KindStageKey: 0, KindRole: 1, KindSecret: 2, KindRolePolicy: 3, KindInstanceProfile: 4, KindResourcePolicy: 5}
+var kindOrder = map[Kind]int{KindStageKey: 0, KindRole: 1, KindSecret: 2, KindRolePolicy: 3, KindInstanceProfile: 4, KindResourcePolicy: 5, KindReplication: 6}
 
 // sortChanges puts changes in apply order (see phase), then by kind and
 // name, so that a plan reads the way it will be applied.

@@ -65,6 +65,10 @@ type Observed struct {
 	// that opt in to one or carry TagResourcePolicy, by secret name ("" for
 	// none); other secrets' are not read (observeResourcePolicies).
 	ResourcePolicies map[string]string
+	// Replication holds the replicas of the owned secrets whose replication
+	// Observe read (observeReplication), by secret name, sorted by region;
+	// a secret it did not read is absent.
+	Replication map[string][]ObservedReplica
 	// AttachmentQuotaDenied says the caller may not call GetAccountSummary:
 	// the split is counted against IAM's default, and a refusal says so.
 	AttachmentQuotaDenied bool
@@ -97,6 +101,10 @@ type ObservedSecret struct {
 	Deleted     bool                // scheduled for deletion
 	Versions    map[string][]string // version id → stages
 	Current     string              // version id holding AWSCURRENT, "" when none
+	// PrimaryRegion is the region of the secret's primary, as ListSecrets
+	// reports it for a replicated secret (and DescribeSecret, once read);
+	// "" when it reports none.
+	PrimaryRegion string
 	// RotationEnabled says rotation is configured on the secret, by
 	// whoever configured it (ListSecrets reports it at no extra cost).
 	RotationEnabled bool
@@ -191,7 +199,9 @@ type ObservedProfile struct {
 // the declared version exists, or whether secretboot ever wrote it, costs
 // one ListSecretVersionIds (observeHistory); a converged secret costs
 // nothing. A secret that opts in to a resource policy, or carries
-// TagResourcePolicy, costs one GetResourcePolicy.
+// TagResourcePolicy, costs one GetResourcePolicy. A secret that declares
+// replicas, is listed with a PrimaryRegion, or leaves the spec costs one
+// DescribeSecret for its replication status.
 func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error) {
 	return observe(ctx, s, d, true)
 }
@@ -238,7 +248,7 @@ func observe(ctx context.Context, s *Session, d *spec.Desired, readStageKey bool
 	// history of secrets whose labelled versions leave a question open.
 	// Diff resolves again from the complete observation.
 	in := Resolve(d, o)
-	if err := errors.Join(forgotten, o.observeSlots(ctx, s, in), o.observeHistory(ctx, s, d, in), o.observeResourcePolicies(ctx, s, d, in)); err != nil {
+	if err := errors.Join(forgotten, o.observeSlots(ctx, s, in), o.observeHistory(ctx, s, d, in), o.observeResourcePolicies(ctx, s, d, in), o.observeReplication(ctx, s, d, in)); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
 	return o, nil

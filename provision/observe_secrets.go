@@ -44,6 +44,8 @@ func (o *Observed) observeSecrets(ctx context.Context, s *Session, d *spec.Desir
 				Deleted:     e.DeletedDate != nil,
 				Versions:    e.SecretVersionsToStages,
 
+				PrimaryRegion: aws.ToString(e.PrimaryRegion),
+
 				RotationEnabled: aws.ToBool(e.RotationEnabled),
 			}
 			if os.RotationEnabled {

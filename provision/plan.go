@@ -2,7 +2,7 @@ package provision
 
 // FormatVersion is the version of the JSON plan format (docs/plan-json.md).
 // It changes in its major part when a field changes meaning or disappears.
-const FormatVersion = "1.4"
+const FormatVersion = "1.5"
 
 // Plan is the result of Diff: what apply would change, and nothing secret.
 // It is a plain value that marshals to the documented JSON format; it holds
@@ -87,6 +87,8 @@ type Change struct {
 	Profile *ProfileChange `json:"instance_profile,omitempty"`
 	// Resource is set for KindResourcePolicy (format 1.3).
 	Resource *ResourcePolicyChange `json:"resource_policy,omitempty"`
+	// Replication is set for KindReplication (format 1.5).
+	Replication *ReplicationChange `json:"replication,omitempty"`
 }
 
 // ValueChange is an old and new value of a plain attribute.

@@ -10,7 +10,8 @@ import (
 )
 
 // readPolicy builds a role's read policy from the secrets that name it as a
-// reader, and as their rotator (policy.RotationPolicy's statements, in the
+// reader (on each copy it reads: the primary and every replica, or those
+// in the role's regions; replicaGrants), and as their rotator (policy.RotationPolicy's statements, in the
 // same document: it is the one policy secretboot keeps on the role, placed,
 // reviewed and verified as a whole). arns maps secret names to their exact
 // ARNs; a secret without one gets the pending pattern and is listed in
@@ -35,7 +36,7 @@ func readPolicy(d *spec.Desired, region, account string, arns map[string]string,
 		}
 		for _, r := range s.Readers {
 			if r.Role == role.Key {
-				grants = append(grants, policy.Grant{SecretARN: arn, Describe: r.Describe, KMSKeyARN: s.KMSKeyARN})
+				grants = append(grants, replicaGrants(region, arn, s, role, r.Describe)...)
 			}
 		}
 		if rotator {

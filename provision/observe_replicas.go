@@ -1,0 +1,102 @@
+package provision
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/secretboot/secretboot/spec"
+)
+
+// ObservedReplica is one replica of a secret as DescribeSecret's
+// ReplicationStatus reports it on the primary.
+type ObservedReplica struct {
+	Region string
+	// KMSKeyID is the key as AWS reports it (an ARN, a key id, or
+	// alias/aws/secretsmanager); "" when absent.
+	KMSKeyID string
+	Status   string // InSync, InProgress or Failed
+	Message  string // StatusMessage, such as why a replica failed
+}
+
+// Replica statuses (ReplicationStatusType.Status).
+const (
+	ReplicaInSync     = "InSync"
+	ReplicaInProgress = "InProgress"
+	ReplicaFailed     = "Failed"
+)
+
+// observeReplication reads, with one DescribeSecret each, the replicas of
+// the owned secrets that the intent says need it (replicationReads).
+// ListSecrets reports no replicas, only PrimaryRegion, so a secret that
+// neither declares replicas nor shows a PrimaryRegion costs nothing.
+func (o *Observed) observeReplication(ctx context.Context, s *Session, d *spec.Desired, in *Intent) error {
+	var read []*ObservedSecret
+	for _, name := range in.replicationReads(d) {
+		read = append(read, o.Secrets[name])
+	}
+	var mu sync.Mutex
+	return forEachParallel(read, observeParallelism, func(os *ObservedSecret) error {
+		out, err := s.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(os.ARN)})
+		if err != nil {
+			return wrap(err, "reading the replication of secret", os.Name)
+		}
+		reps := make([]ObservedReplica, 0, len(out.ReplicationStatus))
+		for _, r := range out.ReplicationStatus {
+			reps = append(reps, ObservedReplica{
+				Region: aws.ToString(r.Region), KMSKeyID: aws.ToString(r.KmsKeyId),
+				Status: string(r.Status), Message: aws.ToString(r.StatusMessage),
+			})
+		}
+		sort.Slice(reps, func(i, j int) bool { return reps[i].Region < reps[j].Region })
+		mu.Lock()
+		defer mu.Unlock()
+		if o.Replication == nil {
+			o.Replication = map[string][]ObservedReplica{}
+		}
+		o.Replication[os.Name] = reps
+		if p := aws.ToString(out.PrimaryRegion); p != "" {
+			os.PrimaryRegion = p
+		}
+		return nil
+	})
+}
+
+// replicationReads names, sorted, the secrets whose replication Observe
+// reads: owned, not scheduled for deletion (a primary with replicas
+// cannot be), in the stage's region, and either declaring replicas,
+// listed with a PrimaryRegion (replicated, perhaps outside the spec), or
+// no longer in the spec (its deletion must remove its replicas first).
+func (in *Intent) replicationReads(d *spec.Desired) []string {
+	var names []string
+	for name, si := range in.secrets {
+		if !si.owned || si.live.Deleted || si.live.PrimaryRegion != "" && si.live.PrimaryRegion != in.Region {
+			continue
+		}
+		if si.spec == nil || len(si.spec.Replicas) > 0 || si.live.PrimaryRegion != "" {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// sameKey reports whether a replica's live key (as AWS reports it) is the
+// declared one ("" for the region's aws/secretsmanager).
+func sameKey(want, live string) bool {
+	if want == "" || live == "" || live == defaultSecretsManagerKey {
+		return (want == "") == (live == "" || live == defaultSecretsManagerKey)
+	}
+	if want == live {
+		return true
+	}
+	_, id, ok := strings.Cut(want, ":key/")
+	return ok && (live == id || strings.HasSuffix(live, ":key/"+id))
+}
+
+// defaultSecretsManagerKey is how AWS names the AWS managed key.
+const defaultSecretsManagerKey = "alias/aws/secretsmanager"
