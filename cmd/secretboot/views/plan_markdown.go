@@ -101,7 +101,7 @@ func newPlanMarkdown(p *provision.Plan) *planMarkdown {
 		var g strings.Builder
 		fmt.Fprintf(&g, "**%s**\n\n", mdText(c.Name))
 		for _, gr := range c.Policy.Grants {
-			g.WriteString("- " + grantLine(gr))
+			g.WriteString("- " + grantLine(p.Header.Region, gr))
 			if gr.Broadens {
 				g.WriteString(" — **broadens access**")
 			}
@@ -141,8 +141,8 @@ func newPlanMarkdown(p *provision.Plan) *planMarkdown {
 }
 
 // grantLine is one grant change: op, action, resource and condition.
-func grantLine(g provision.GrantChange) string {
-	line := fmt.Sprintf("%s %s on %s", mdText(g.Op), mdCode(g.Action), mdCode(ShortResource(g.Resource)))
+func grantLine(region string, g provision.GrantChange) string {
+	line := fmt.Sprintf("%s %s on %s", mdText(g.Op), mdCode(g.Action), mdCode(ShortResourceIn(region, g.Resource)))
 	if g.Condition != "" {
 		line += " when " + mdCode(g.Condition)
 	}
@@ -160,7 +160,7 @@ func broadeningList(p *provision.Plan) (string, int) {
 		}
 		for _, g := range c.Policy.Grants {
 			if g.Broadens {
-				fmt.Fprintf(&b, "- %s: %s\n", mdCode(c.Policy.Role), grantLine(g))
+				fmt.Fprintf(&b, "- %s: %s\n", mdCode(c.Policy.Role), grantLine(p.Header.Region, g))
 				n++
 			}
 		}
@@ -386,6 +386,10 @@ func details(c provision.Change) string {
 		}
 	case c.Resource != nil:
 		parts = resourcePolicyDetails(c)
+	case c.Replication != nil:
+		for _, a := range replicationAttrs(c) {
+			parts = append(parts, a[0]+" "+a[1])
+		}
 	case c.Profile != nil:
 		if c.Profile.RemoveRole != "" {
 			parts = append(parts, "remove role "+c.Profile.RemoveRole)

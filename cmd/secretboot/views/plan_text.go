@@ -10,9 +10,10 @@ import (
 )
 
 type textWriter struct {
-	w   io.Writer
-	c   Colors
-	err error
+	w      io.Writer
+	c      Colors
+	err    error
+	region string // the plan's: a secret ARN elsewhere is a replica's
 }
 
 func (t *textWriter) printf(format string, args ...any) {
@@ -23,7 +24,7 @@ func (t *textWriter) printf(format string, args ...any) {
 
 // Text writes the plan as people read it at a terminal.
 func Text(w io.Writer, p *provision.Plan, colors Colors) error {
-	t := &textWriter{w: w, c: colors}
+	t := &textWriter{w: w, c: colors, region: p.Header.Region}
 	verb := "plan"
 	if p.Destroy {
 		verb = "destroy plan"
@@ -76,6 +77,11 @@ func (t *textWriter) change(c provision.Change) {
 	case provision.KindRolePolicy:
 		t.printf("  %s policy %s%s\n", t.symbol(c.Action), c.Name, actionNote(c))
 		t.policy(c)
+	case provision.KindReplication:
+		t.printf("  %s replication %s\n", t.symbol(c.Action), c.Name)
+		for _, a := range replicationAttrs(c) {
+			t.attr(a[0], a[1])
+		}
 	case provision.KindResourcePolicy:
 		t.printf("  %s resource policy %s\n", t.symbol(c.Action), c.Name)
 		for _, a := range resourcePolicyAttrs(c) {
@@ -278,11 +284,11 @@ func (t *textWriter) policy(c provision.Change) {
 	actionWidth, resourceWidth, broadens := 0, 0, false
 	for _, g := range pc.Grants {
 		actionWidth = max(actionWidth, utf8.RuneCountInString(g.Action))
-		resourceWidth = max(resourceWidth, utf8.RuneCountInString(ShortResource(g.Resource)))
+		resourceWidth = max(resourceWidth, utf8.RuneCountInString(ShortResourceIn(t.region, g.Resource)))
 		broadens = broadens || g.Broadens
 	}
 	for _, g := range pc.Grants {
-		line := opSymbol(g.Op) + " allow " + pad(g.Action, actionWidth) + "  " + pad(ShortResource(g.Resource), resourceWidth)
+		line := opSymbol(g.Op) + " allow " + pad(g.Action, actionWidth) + "  " + pad(ShortResourceIn(t.region, g.Resource), resourceWidth)
 		switch {
 		case g.Broadens:
 			line += "   " + t.c.Broadens("BROADENS")
@@ -374,6 +380,16 @@ func ShortResource(arn string) string {
 		return name
 	}
 	return arn
+}
+
+// ShortResourceIn is ShortResource for a plan in region: a secret ARN in
+// another region, a replica's, is followed by its region.
+func ShortResourceIn(region, arn string) string {
+	parts := strings.SplitN(arn, ":", 5)
+	if len(parts) == 5 && parts[2] == "secretsmanager" && parts[3] != region {
+		return ShortResource(arn) + " @" + parts[3]
+	}
+	return ShortResource(arn)
 }
 
 func shortCaller(arn string) string {

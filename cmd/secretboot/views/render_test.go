@@ -166,6 +166,29 @@ func plans() map[string]*provision.Plan {
 			},
 			Summary: provision.Summary{Add: 1, Change: 1, Destroy: 1},
 		},
+		"replication": {
+			FormatVersion: provision.FormatVersion, Header: header(),
+			Changes: []provision.Change{
+				{ID: "secret:dev/app/api", Kind: provision.KindSecret, Name: "dev/app/api", Action: provision.ActionDelete, DependsOn: []string{"replication:dev/app/api"},
+					Secret: &provision.SecretChange{ARN: arnPrefix + "dev/app/api-GhIjKl", RecoveryDays: 30}},
+				{ID: "replication:dev/app/api", Kind: provision.KindReplication, Name: "dev/app/api", Action: provision.ActionDelete,
+					Replication: &provision.ReplicationChange{ARN: arnPrefix + "dev/app/api-GhIjKl", Replicas: []provision.ReplicaChange{
+						{Region: "us-west-2", Op: provision.ReplicaRemove, Status: "InSync"}}}},
+				{ID: "policy:shop-dev-west/secretboot-read", Kind: provision.KindRolePolicy, Name: "shop-dev-west/secretboot-read", Action: provision.ActionCreate,
+					Policy: &provision.PolicyChange{Role: "shop-dev-west", PolicyName: "secretboot-read", Layout: provision.LayoutInline,
+						Grants: []provision.GrantChange{
+							{Op: "add", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "arn:aws:secretsmanager:us-west-2:111111111111:secret:dev/app/db/credentials-AbCdEf", Broadens: true},
+							{Op: "add", Effect: "Allow", Action: "kms:Decrypt", Resource: "arn:aws:kms:us-west-2:111111111111:key/w1", Condition: `{"StringEquals":{"kms:EncryptionContext:SecretARN":["arn:aws:secretsmanager:us-west-2:111111111111:secret:dev/app/db/credentials-AbCdEf"],"kms:ViaService":["secretsmanager.us-west-2.amazonaws.com"]}}`, Broadens: true},
+						}}},
+				{ID: "replication:dev/app/db/credentials", Kind: provision.KindReplication, Name: "dev/app/db/credentials", Action: provision.ActionUpdate,
+					Replication: &provision.ReplicationChange{ARN: arnPrefix + "dev/app/db/credentials-AbCdEf", Replicas: []provision.ReplicaChange{
+						{Region: "ap-south-1", Op: provision.ReplicaRetry, Status: "Failed", Message: "Access denied to the KMS key in ap-south-1"},
+						{Region: "eu-west-1", Op: provision.ReplicaReplace, KMSKey: provision.ValueChange{New: "arn:aws:kms:eu-west-1:111111111111:key/e1"}, Status: "InSync"},
+						{Region: "us-west-2", Op: provision.ReplicaAdd, KMSKey: provision.ValueChange{New: "arn:aws:kms:us-west-2:111111111111:key/w1"}},
+					}}},
+			},
+			Summary: provision.Summary{Add: 1, Change: 1, Destroy: 2, Broadening: 2},
+		},
 		"destroy": {
 			FormatVersion: provision.FormatVersion, Header: header(), Destroy: true,
 			Changes: []provision.Change{
