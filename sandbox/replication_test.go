@@ -382,3 +382,75 @@ func TestRegionsSurviveRestart(t *testing.T) {
 		t.Errorf("restoring a multi-region state without its regions: %v, want an error naming us-west-2", err)
 	}
 }
+
+// TestReplicaKey: a replica's customer key must be usable in its region.
+// A caller that may not use it, or a disabled key, fails the replica when
+// it is added (no replica exists); a key disabled later fails the next
+// update, and the replica keeps its last value, which the disabled key no
+// longer decrypts.
+func TestReplicaKey(t *testing.T) {
+	e := startRegions(t, sandbox.Options{})
+	east := e.admin("us-east-1")
+	id, secret := e.env.Server.AdminCredentials()
+	westKMS := kms.NewFromConfig(sandboxtest.Config(e.env.URL, "us-west-2", staticCreds(id, secret, "")))
+	newKey := func() string {
+		k, err := westKMS.CreateKey(e.ctx, &kms.CreateKeyInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(k.KeyMetadata.Arn)
+	}
+	create := func(name string) string {
+		out, err := east.CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("v1-0123456789")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.ARN)
+	}
+	replicate := func(c *sm.Client, arn, key string) smtypes.ReplicationStatusType {
+		t.Helper()
+		out, err := c.ReplicateSecretToRegions(e.ctx, &sm.ReplicateSecretToRegionsInput{SecretId: aws.String(arn),
+			AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2"), KmsKeyId: aws.String(key)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.ReplicationStatus[0]
+	}
+
+	// A deployer allowed to replicate but not to use the replica's key.
+	a := create("app/a")
+	deployer := e.role("deployer", allow(`{"Effect":"Allow","Action":"secretsmanager:ReplicateSecretToRegions","Resource":"`+a+`"}`))
+	if st := replicate(deployer("us-east-1"), a, newKey()); st.Status != smtypes.StatusTypeFailed || !strings.Contains(aws.ToString(st.StatusMessage), "KMS") {
+		t.Errorf("replicating under a key the caller may not use: %s %q", st.Status, aws.ToString(st.StatusMessage))
+	}
+	if _, code := e.value(e.admin("us-west-2"), "app/a"); code != "ResourceNotFoundException" {
+		t.Errorf("a replica that failed to be created exists: %q", code)
+	}
+
+	b, key := create("app/b"), newKey()
+	if st := replicate(east, b, key); st.Status != smtypes.StatusTypeInSync {
+		t.Fatalf("replicating: %s %q", st.Status, aws.ToString(st.StatusMessage))
+	}
+	if _, err := westKMS.DisableKey(e.ctx, &kms.DisableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := east.PutSecretValue(e.ctx, &sm.PutSecretValueInput{SecretId: aws.String(b), SecretString: aws.String("v2-0123456789")}); err != nil {
+		t.Fatalf("a disabled replica key must not stop writes on the primary: %v", err)
+	}
+	d, err := east.DescribeSecret(e.ctx, &sm.DescribeSecretInput{SecretId: aws.String(b)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(d.ReplicationStatus); got != "us-west-2=Failed" {
+		t.Errorf("after the replica key was disabled: %s", got)
+	}
+	if _, code := e.value(e.admin("us-west-2"), "app/b"); code != "DecryptionFailure" {
+		t.Errorf("reading a replica under a disabled key: %q, want DecryptionFailure", code)
+	}
+	if _, err := westKMS.EnableKey(e.ctx, &kms.EnableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := e.value(e.admin("us-west-2"), "app/b"); v != "v1-0123456789" {
+		t.Errorf("the failed replica reads %q, want its last replicated value", v)
+	}
+}

@@ -198,12 +198,13 @@ func (s *Service) replicaARN(primary *secret) string {
 }
 
 // copyReplica builds the replica of primary from its present state, keeping
-// the access dates of old, the replica it replaces (nil for a new one).
+// the creation and access dates of old, the replica it replaces (nil for a
+// new one).
 func (s *Service) copyReplica(primary *secret, rep *replica, old *secret) *secret {
 	c := &secret{
 		ARN: s.replicaARN(primary), Name: primary.Name, Description: primary.Description, KmsKeyID: rep.KmsKeyID,
 		Tags: slices.Clone(primary.Tags), Tagged: primary.Tagged, ResourcePolicy: primary.ResourcePolicy,
-		Created: primary.Created, LastChanged: primary.LastChanged, PrimaryRegion: arnRegion(primary.ARN),
+		Created: s.cfg.Now(), LastChanged: primary.LastChanged, PrimaryRegion: arnRegion(primary.ARN),
 	}
 	if primary.Rotation != nil {
 		r := *primary.Rotation

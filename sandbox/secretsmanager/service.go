@@ -188,9 +188,10 @@ func (s *Service) Serve(w http.ResponseWriter, op string, body []byte, authorize
 	}
 	s.mu.Lock()
 	s.housekeep()
+	// Replication (replicate) uses the caller's KeyFunc only to see
+	// whether a replica's key can be used at all.
 	s.useKey = useKey
 	out, err := h(s, body, authorize)
-	s.useKey = nil
 	if Mutating(op) {
 		s.replicate()
 		s.each((*Service).record)
@@ -198,6 +199,7 @@ func (s *Service) Serve(w http.ResponseWriter, op string, body []byte, authorize
 		s.each(func(r *Service) { clear(r.touched) })
 		clear(s.unsynced)
 	}
+	s.useKey = nil
 	s.mu.Unlock()
 	if err != nil {
 		WriteError(w, err.Status, err.Code, err.Message, requestID)
