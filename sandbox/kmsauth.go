@@ -86,13 +86,14 @@ func withoutAccount(doc *policy.Document, account string) *policy.Document {
 	return &out
 }
 
-// keyUser returns the Secrets Manager KeyFunc for caller: KMS acts with the
-// caller's permissions, through Secrets Manager in the sandbox's region.
+// keyUser returns the Secrets Manager KeyFunc for caller: KMS of a region
+// acts with the caller's permissions, through Secrets Manager in that
+// region.
 func (s *Server) keyUser(caller iam.Principal) secretsmanager.KeyFunc {
 	az := s.kmsAuthorizer(caller)
-	via := "secretsmanager." + s.opts.Region + ".amazonaws.com"
-	return func(op, keyID string, encryptionContext map[string]string) error {
-		_, err := s.kms.UseVia(via, op, keyID, encryptionContext, az)
+	return func(region, op, keyID string, encryptionContext map[string]string) error {
+		via := "secretsmanager." + region + ".amazonaws.com"
+		_, err := s.kms[region].UseVia(via, op, keyID, encryptionContext, az)
 		if errors.Is(err, kms.ErrDenied) {
 			return fmt.Errorf("%w: %v", secretsmanager.ErrKeyDenied, err)
 		}

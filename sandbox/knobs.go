@@ -168,13 +168,16 @@ func (k *knobs) fault(service string) (code string, status int, fail bool) {
 }
 
 // allow takes a token from the operation's bucket when quotas are on.
-func (k *knobs) allow(service, op string) bool {
+// Secrets Manager and KMS quotas are per region: region ("" for IAM and
+// STS, which are global) names the bucket too.
+func (k *knobs) allow(region, service, op string) bool {
 	k.mu.Lock()
 	if !k.f.Quotas {
 		k.mu.Unlock()
 		return true
 	}
 	name, r := quotaFor(service, op)
+	name = region + "/" + name
 	b, ok := k.buckets[name]
 	if !ok {
 		b = rate.NewLimiter(rate.Limit(r), int(r))

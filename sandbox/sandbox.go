@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,8 +23,13 @@ import (
 // Options configures a Server. The zero value is a usable in-memory sandbox
 // with no latency, quotas or faults and with authentication not enforced.
 type Options struct {
-	Account  string // account of every ARN; default "000000000000"
-	Region   string // region of Secrets Manager ARNs; default "us-east-1"
+	Account string // account of every ARN; default "000000000000"
+	Region  string // the home region of Secrets Manager and KMS; default "us-east-1"
+	// Regions are served besides Region. A request's region is its SigV4
+	// credential scope's (the home region when unsigned); Secrets Manager
+	// and KMS keep a state and quotas per region, and replicate secrets
+	// between them; IAM and STS are global.
+	Regions  []string
 	StateDir string // "" keeps state in memory; otherwise state.json in this directory (0700 dir, 0600 file)
 
 	Latency, Jitter  time.Duration // added to every request: Latency plus a uniform draw from [0, Jitter)
@@ -52,8 +59,8 @@ type Options struct {
 	AttachedPoliciesPerRoleQuota int
 
 	// KMSKeys are keys to create at start, unless the state has them: key
-	// IDs (lower-case UUIDs) or key ARNs of Account and Region, each with
-	// the default key policy. CreateKey draws a new ID, so this is how a
+	// IDs (lower-case UUIDs, in Region) or key ARNs of Account and any
+	// served region, each with the default key policy. CreateKey draws a new ID, so this is how a
 	// test or a demo gets a key whose ARN a spec already names.
 	KMSKeys []string
 
@@ -67,8 +74,8 @@ type Options struct {
 // concurrent use.
 type Server struct {
 	opts Options
-	sm   *secretsmanager.Service
-	kms  *kms.Service
+	sm   *secretsmanager.Service // the home region's; sm.Region(r) serves r
+	kms  map[string]*kms.Service // by region
 	iam  *iam.Service
 	keys *keyRegistry
 
@@ -107,6 +114,11 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	for _, r := range opts.Regions {
+		if !regionRE.MatchString(r) {
+			return nil, fmt.Errorf("sandbox: %q is not a region name such as us-west-2", r)
+		}
+	}
 	if opts.FaultRate < 0 || opts.FaultRate > 1 {
 		return nil, fmt.Errorf("sandbox: fault rate %v is not between 0 and 1", opts.FaultRate)
 	}
@@ -115,8 +127,11 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, keys: newKeyRegistry(opts.Now), started: opts.Now(), refusals: map[string]int{}}
 	s.keys.add(AdminAccessKeyID, key{Secret: AdminSecretAccessKey, Principal: s.adminPrincipal()})
-	s.sm = secretsmanager.New(secretsmanager.Config{Account: opts.Account, Region: opts.Region, Now: opts.Now, ForceDeleteLag: opts.ForceDeleteLag})
-	s.kms = kms.New(kms.Config{Account: opts.Account, Region: opts.Region, Now: opts.Now})
+	s.sm = secretsmanager.New(secretsmanager.Config{Account: opts.Account, Region: opts.Region, Regions: opts.Regions, Now: opts.Now, ForceDeleteLag: opts.ForceDeleteLag})
+	s.kms = map[string]*kms.Service{}
+	for _, r := range s.sm.Regions() {
+		s.kms[r] = kms.New(kms.Config{Account: opts.Account, Region: r, Now: opts.Now})
+	}
 	s.iam = iam.New(iam.Config{
 		Account:                      opts.Account,
 		Now:                          opts.Now,
@@ -137,7 +152,7 @@ func New(opts Options) (*Server, error) {
 		}
 		s.persist = p
 	}
-	seeded, err := s.kms.Seed(opts.KMSKeys)
+	seeded, err := s.seedKeys(opts.KMSKeys)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
@@ -172,6 +187,7 @@ func (s *Server) Close() error {
 // request is one decoded API call on its way through the pipeline.
 type request struct {
 	service string     // "secretsmanager", "kms", "iam" or "sts"
+	region  string     // served region of a Secrets Manager or KMS request; "" for IAM and STS
 	op      string     // operation name
 	body    []byte     // raw body (Secrets Manager, KMS)
 	form    url.Values // decoded form (IAM, STS)
@@ -238,7 +254,7 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, q *request, body []by
 		writeErr(w, q, &apiErr{status, code, "The sandbox injected a service failure."})
 		return
 	}
-	if !s.knobs.allow(q.service, q.op) {
+	if !s.knobs.allow(q.region, q.service, q.op) {
 		s.stats.throttle(q.name())
 		code := "Throttling"
 		if q.service == "secretsmanager" || q.service == "kms" {
@@ -266,9 +282,9 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, q *request, body []by
 	}
 	switch q.service {
 	case "secretsmanager":
-		s.sm.Serve(w, q.op, q.body, s.authorizer(caller), s.keyUser(caller), q.id)
+		s.sm.Region(q.region).Serve(w, q.op, q.body, s.authorizer(caller), s.keyUser(caller), q.id)
 	case "kms":
-		s.kms.Serve(w, q.op, q.body, s.kmsAuthorizer(caller), q.id)
+		s.kms[q.region].Serve(w, q.op, q.body, s.kmsAuthorizer(caller), q.id)
 	case "iam":
 		s.iam.ServeIAM(w, q.form, caller, q.id)
 	case "sts":
@@ -325,7 +341,11 @@ func (s *Server) decode(r *http.Request) (*request, []byte, *apiErr) {
 			return q, body, &apiErr{http.StatusBadRequest, secretsmanager.CodeUnknownOperation, "The sandbox serves Secrets Manager, KMS, IAM and STS only."}
 		}
 		q.op, q.body = op, body
-		return q, body, nil
+		q.region = credentialScope(r.Header.Get("Authorization")).region
+		if q.region == "" {
+			q.region = s.opts.Region
+		}
+		return q, body, s.checkRegion(q)
 	}
 	form := r.URL.Query()
 	if r.Method == http.MethodPost {
@@ -353,6 +373,49 @@ func (s *Server) decode(r *http.Request) (*request, []byte, *apiErr) {
 		return q, body, &apiErr{http.StatusBadRequest, "MissingAction", "The request must contain the parameter Action."}
 	}
 	return q, body, nil
+}
+
+var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// checkRegion refuses a Secrets Manager or KMS request for a region the
+// sandbox does not serve, as AWS refuses a region that is not enabled. A
+// request's region is its SigV4 credential scope's, or the home region
+// for a request without one.
+func (s *Server) checkRegion(q *request) *apiErr {
+	if s.kms[q.region] != nil {
+		return nil
+	}
+	served := make([]string, 0, len(s.kms))
+	for r := range s.kms {
+		served = append(served, r)
+	}
+	slices.Sort(served)
+	return &apiErr{http.StatusBadRequest, "UnrecognizedClientException",
+		fmt.Sprintf("The sandbox does not serve region %s; it serves %s (add regions with -regions).", q.region, strings.Join(served, ", "))}
+}
+
+// seedKeys creates the KMSKeys: a key ARN in its region, a key ID in the
+// home region.
+func (s *Server) seedKeys(refs []string) (bool, error) {
+	byRegion := map[string][]string{}
+	for _, ref := range refs {
+		region := s.opts.Region
+		if strings.HasPrefix(ref, "arn:") {
+			if f := strings.Split(ref, ":"); len(f) > 3 && s.kms[f[3]] != nil {
+				region = f[3]
+			}
+		}
+		byRegion[region] = append(byRegion[region], ref)
+	}
+	seeded := false
+	for region, refs := range byRegion {
+		ok, err := s.kms[region].Seed(refs)
+		if err != nil {
+			return seeded, err
+		}
+		seeded = seeded || ok
+	}
+	return seeded, nil
 }
 
 // apiErr is an error the sandbox answers itself, before a service sees the
@@ -406,10 +469,12 @@ func newRequestID() string {
 // restore and snapshot move the whole state to and from the state file.
 
 type state struct {
-	SecretsManager json.RawMessage `json:"secretsmanager"`
-	KMS            json.RawMessage `json:"kms,omitempty"`
-	IAM            json.RawMessage `json:"iam"`
-	Keys           json.RawMessage `json:"keys"`
+	SecretsManager json.RawMessage `json:"secretsmanager"` // every region's
+	KMS            json.RawMessage `json:"kms,omitempty"`  // the home region's
+	// KMSRegions holds the KMS state of the other served regions.
+	KMSRegions map[string]json.RawMessage `json:"kms_regions,omitempty"`
+	IAM        json.RawMessage            `json:"iam"`
+	Keys       json.RawMessage            `json:"keys"`
 }
 
 func (s *Server) snapshot() (*state, error) {
@@ -418,8 +483,19 @@ func (s *Server) snapshot() (*state, error) {
 	if st.SecretsManager, err = s.sm.Snapshot(); err != nil {
 		return nil, err
 	}
-	if st.KMS, err = s.kms.Snapshot(); err != nil {
-		return nil, err
+	for region, k := range s.kms {
+		b, err := k.Snapshot()
+		if err != nil {
+			return nil, err
+		}
+		if region == s.opts.Region {
+			st.KMS = b
+			continue
+		}
+		if st.KMSRegions == nil {
+			st.KMSRegions = map[string]json.RawMessage{}
+		}
+		st.KMSRegions[region] = b
 	}
 	if st.IAM, err = s.iam.Snapshot(); err != nil {
 		return nil, err
@@ -437,7 +513,16 @@ func (s *Server) restore(st *state) error {
 		}
 	}
 	if len(st.KMS) > 0 {
-		if err := s.kms.Restore(st.KMS); err != nil {
+		if err := s.kms[s.opts.Region].Restore(st.KMS); err != nil {
+			return err
+		}
+	}
+	for region, b := range st.KMSRegions {
+		k := s.kms[region]
+		if k == nil {
+			return fmt.Errorf("sandbox: the state holds KMS keys of region %s, which is not served (add it with -regions)", region)
+		}
+		if err := k.Restore(b); err != nil {
 			return err
 		}
 	}

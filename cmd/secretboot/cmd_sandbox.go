@@ -20,6 +20,7 @@ type sandboxServeOptions struct {
 	StateDir         string // "" keeps state in memory
 	Account          string
 	Region           string
+	Regions          []string // served besides Region
 	Latency, Jitter  time.Duration
 	Quotas           string // "" or "aws"
 	FaultRate        float64
@@ -62,6 +63,7 @@ its state (with -state).`,
 	f.StringVar(&opts.StateDir, "state", "", "keep state in `DIR` across restarts (default: in memory)")
 	f.StringVar(&opts.Account, "account", "000000000000", "AWS account id of the sandbox")
 	f.StringVar(&opts.Region, "region", "us-east-1", "AWS region of the sandbox")
+	f.StringSliceVar(&opts.Regions, "regions", nil, "also serve these `REGION,…` (Secrets Manager and KMS per region, replication between them)")
 	f.DurationVar(&opts.Latency, "latency", 0, "added to every request")
 	f.DurationVar(&opts.Jitter, "jitter", 0, "random extra latency, uniform in [0, D)")
 	f.StringVar(&opts.Quotas, "quotas", "", `"aws" enforces AWS's request-rate quotas (throttling errors)`)
@@ -87,6 +89,7 @@ func runSandboxServe(ctx context.Context, opts sandboxServeOptions) error {
 	sbOpts := sandbox.Options{
 		Account:          opts.Account,
 		Region:           opts.Region,
+		Regions:          opts.Regions,
 		StateDir:         opts.StateDir,
 		Latency:          opts.Latency,
 		Jitter:           opts.Jitter,

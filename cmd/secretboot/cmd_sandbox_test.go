@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/secretboot/secretboot/internal/syncbuf"
@@ -148,5 +149,32 @@ func TestSandboxServeAttachmentQuota(t *testing.T) {
 	}
 	if got := out.SummaryMap["AttachedPoliciesPerRoleQuota"]; got != 12 {
 		t.Errorf("AttachedPoliciesPerRoleQuota = %d, want 12", got)
+	}
+}
+
+// TestSandboxServeRegions: with --regions, the served sandbox answers in
+// each region, and a secret created with a replica is read in the
+// replica's region.
+func TestSandboxServeRegions(t *testing.T) {
+	ctx := context.Background()
+	env, stop, _ := serveSandbox(t, "", func(o *sandboxServeOptions) { o.Regions = []string{"us-west-2", "eu-west-1"} })
+	defer stop()
+	if _, err := smClient(env).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("dev/app/token"), SecretString: aws.String("replicated-0123456789"),
+		AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("eu-west-1")}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	env["AWS_REGION"] = "eu-west-1"
+	got, err := smClient(env).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("dev/app/token")})
+	if err != nil {
+		t.Fatalf("reading the replica in eu-west-1: %v", err)
+	}
+	if aws.ToString(got.SecretString) != "replicated-0123456789" || !strings.Contains(aws.ToString(got.ARN), ":eu-west-1:") {
+		t.Errorf("replica read: %s", aws.ToString(got.ARN))
+	}
+	env["AWS_REGION"] = "ap-south-1"
+	if _, err := smClient(env).ListSecrets(ctx, &secretsmanager.ListSecretsInput{}); err == nil || !strings.Contains(err.Error(), "does not serve region ap-south-1") {
+		t.Errorf("a region not served: %v", err)
 	}
 }

@@ -13,7 +13,9 @@
 // endpoint as it found it. In an input, a path, an expected value or
 // message, {{name}} is a secret name unique to the scenario and run, {{uid}}
 // the same without slashes (for IAM names and KMS aliases), {{account}} and
-// {{region}} the endpoint's, and {{x}} a value an earlier step saved as x.
+// {{region}} the endpoint's, {{region2}} a second region it serves, and {{x}}
+// a value an earlier step saved as x. A Secrets Manager step may name the
+// region it calls (a replica's).
 package fidelity
 
 import (
@@ -53,9 +55,12 @@ type Scenario struct {
 
 // Step is one call and what AWS answers to it.
 type Step struct {
-	Service string          `json:"service,omitempty"` // "" for the scenario's own
-	Op      string          `json:"op"`
-	Input   json.RawMessage `json:"input"`
+	Service string `json:"service,omitempty"` // "" for the scenario's own
+	// Region is the region a Secrets Manager step calls, "" for the
+	// endpoint's; usually {{region2}}.
+	Region string          `json:"region,omitempty"`
+	Op     string          `json:"op"`
+	Input  json.RawMessage `json:"input"`
 	// Raw sends the request without the ClientRequestToken the SDK fills
 	// in, as a hand-made HTTP request would.
 	Raw  bool              `json:"raw,omitempty"`
@@ -140,6 +145,9 @@ func (s *Scenario) check() error {
 		if st.Service != "" && !slices.Contains(Services, st.Service) {
 			return fmt.Errorf("step %d: unknown service %q", i+1, st.Service)
 		}
+		if st.Region != "" && (st.Service != "" && st.Service != "secretsmanager" || s.Service != "secretsmanager" && st.Service == "") {
+			return fmt.Errorf("step %d: only Secrets Manager steps name a region", i+1)
+		}
 	}
 	return nil
 }
@@ -157,12 +165,18 @@ type Target struct {
 	Name    string // unique secret name of the scenario and run, {{name}}; {{uid}} is it without slashes
 	Account string // the endpoint's account, {{account}}
 	Region  string // the endpoint's region, {{region}}
+	// Region2 is a second region the endpoint serves, {{region2}}; a
+	// scenario that needs it fails without it.
+	Region2 string
 }
 
 // Run plays a scenario. It returns nil when every step had the expected
 // outcome.
 func Run(ctx context.Context, callers Callers, sc Scenario, t Target) error {
 	vars := map[string]string{"name": t.Name, "uid": strings.ReplaceAll(t.Name, "/", "-"), "account": t.Account, "region": t.Region}
+	if t.Region2 != "" {
+		vars["region2"] = t.Region2
+	}
 	var created []string
 	defer func() {
 		// Leave a shared endpoint (moto, an AWS account) as it was. A
@@ -226,6 +240,13 @@ func runStep(ctx context.Context, callers Callers, service string, st Step, vars
 	input, err := expand(input, vars)
 	if err != nil {
 		return err
+	}
+	if st.Region != "" {
+		region, err := expand(st.Region, vars)
+		if err != nil {
+			return err
+		}
+		ctx = context.WithValue(ctx, regionKey{}, region)
 	}
 	answer, callErr := call(ctx, st.Op, []byte(input), st.Raw)
 	w := st.Want

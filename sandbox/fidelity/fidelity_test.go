@@ -42,8 +42,10 @@ func runID(t *testing.T) string {
 }
 
 // measure plays every scenario against cfg's endpoint and returns the
-// failures by scenario; strict makes each failure a test error.
-func measure(t *testing.T, label string, cfg aws.Config, strict bool) {
+// failures by scenario; strict makes each failure a test error. region2 is
+// a second region the endpoint serves ("" when there is none: the
+// replication scenarios then diverge).
+func measure(t *testing.T, label string, cfg aws.Config, region2 string, strict bool) {
 	scs := load(t)
 	callers := fidelity.Clients(cfg)
 	id := runID(t)
@@ -54,7 +56,7 @@ func measure(t *testing.T, label string, cfg aws.Config, strict bool) {
 	passed := 0
 	for i, sc := range scs {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := fidelity.Run(ctx, callers, sc, fidelity.Target{Name: fmt.Sprintf("fidelity/%s/s%d", id, i), Account: aws.ToString(who.Account), Region: cfg.Region})
+		err := fidelity.Run(ctx, callers, sc, fidelity.Target{Name: fmt.Sprintf("fidelity/%s/s%d", id, i), Account: aws.ToString(who.Account), Region: cfg.Region, Region2: region2})
 		cancel()
 		switch {
 		case err == nil:
@@ -70,8 +72,8 @@ func measure(t *testing.T, label string, cfg aws.Config, strict bool) {
 
 // TestSandbox: the embedded sandbox answers every scenario as AWS does.
 func TestSandbox(t *testing.T) {
-	env := sandboxtest.Start(t, sandbox.Options{})
-	measure(t, "sandbox", env.Config, true)
+	env := sandboxtest.Start(t, sandbox.Options{Regions: []string{"us-west-2"}})
+	measure(t, "sandbox", env.Config, "us-west-2", true)
 }
 
 // TestCorpusShape keeps the corpus meaningful: at least 150 scenarios,
@@ -110,12 +112,13 @@ func TestMoto(t *testing.T) {
 	}
 	t.Cleanup(stop)
 	cfg := sandboxtest.Config(url, "us-east-1", credentials.NewStaticCredentialsProvider("testing", "testing", ""))
-	measure(t, "moto", cfg, false)
+	measure(t, "moto", cfg, "us-west-2", false)
 }
 
 // TestEndpoint measures the endpoint that AWS_ENDPOINT_URL names, with the
 // default credential chain (real AWS when it names an AWS endpoint). Set
-// FIDELITY_ENDPOINT=1 to run it: it creates and force-deletes secrets.
+// FIDELITY_ENDPOINT=1 to run it: it creates and force-deletes secrets;
+// FIDELITY_REGION2 names a second region for the replication scenarios.
 func TestEndpoint(t *testing.T) {
 	if os.Getenv("FIDELITY_ENDPOINT") != "1" || os.Getenv("AWS_ENDPOINT_URL") == "" {
 		t.Skip("set FIDELITY_ENDPOINT=1 and AWS_ENDPOINT_URL to measure an endpoint")
@@ -124,7 +127,7 @@ func TestEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	measure(t, os.Getenv("AWS_ENDPOINT_URL"), cfg, false)
+	measure(t, os.Getenv("AWS_ENDPOINT_URL"), cfg, os.Getenv("FIDELITY_REGION2"), false)
 }
 
 // TestRunDetectsDivergence: the runner fails a scenario whose expectation

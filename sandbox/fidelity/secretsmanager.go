@@ -35,26 +35,29 @@ func smCall[I, O any](f func(context.Context, *I, ...func(*sm.Options)) (*O, err
 func SecretsManager(cfg aws.Config) Caller {
 	c := sm.NewFromConfig(cfg)
 	ops := map[string]smOp{
-		"BatchGetSecretValue":      smCall(c.BatchGetSecretValue),
-		"CancelRotateSecret":       smCall(c.CancelRotateSecret),
-		"CreateSecret":             smCall(c.CreateSecret),
-		"DeleteResourcePolicy":     smCall(c.DeleteResourcePolicy),
-		"DeleteSecret":             smCall(c.DeleteSecret),
-		"DescribeSecret":           smCall(c.DescribeSecret),
-		"GetRandomPassword":        smCall(c.GetRandomPassword),
-		"GetResourcePolicy":        smCall(c.GetResourcePolicy),
-		"GetSecretValue":           smCall(c.GetSecretValue),
-		"ListSecretVersionIds":     smCall(c.ListSecretVersionIds),
-		"ListSecrets":              smCall(c.ListSecrets),
-		"PutResourcePolicy":        smCall(c.PutResourcePolicy),
-		"PutSecretValue":           smCall(c.PutSecretValue),
-		"RestoreSecret":            smCall(c.RestoreSecret),
-		"RotateSecret":             smCall(c.RotateSecret),
-		"TagResource":              smCall(c.TagResource),
-		"UntagResource":            smCall(c.UntagResource),
-		"UpdateSecret":             smCall(c.UpdateSecret),
-		"UpdateSecretVersionStage": smCall(c.UpdateSecretVersionStage),
-		"ValidateResourcePolicy":   smCall(c.ValidateResourcePolicy),
+		"BatchGetSecretValue":          smCall(c.BatchGetSecretValue),
+		"CancelRotateSecret":           smCall(c.CancelRotateSecret),
+		"CreateSecret":                 smCall(c.CreateSecret),
+		"DeleteResourcePolicy":         smCall(c.DeleteResourcePolicy),
+		"DeleteSecret":                 smCall(c.DeleteSecret),
+		"DescribeSecret":               smCall(c.DescribeSecret),
+		"GetRandomPassword":            smCall(c.GetRandomPassword),
+		"GetResourcePolicy":            smCall(c.GetResourcePolicy),
+		"GetSecretValue":               smCall(c.GetSecretValue),
+		"ListSecretVersionIds":         smCall(c.ListSecretVersionIds),
+		"ListSecrets":                  smCall(c.ListSecrets),
+		"PutResourcePolicy":            smCall(c.PutResourcePolicy),
+		"PutSecretValue":               smCall(c.PutSecretValue),
+		"RemoveRegionsFromReplication": smCall(c.RemoveRegionsFromReplication),
+		"ReplicateSecretToRegions":     smCall(c.ReplicateSecretToRegions),
+		"RestoreSecret":                smCall(c.RestoreSecret),
+		"RotateSecret":                 smCall(c.RotateSecret),
+		"StopReplicationToReplica":     smCall(c.StopReplicationToReplica),
+		"TagResource":                  smCall(c.TagResource),
+		"UntagResource":                smCall(c.UntagResource),
+		"UpdateSecret":                 smCall(c.UpdateSecret),
+		"UpdateSecretVersionStage":     smCall(c.UpdateSecretVersionStage),
+		"ValidateResourcePolicy":       smCall(c.ValidateResourcePolicy),
 	}
 	return func(ctx context.Context, op string, input []byte, raw bool) ([]byte, error) {
 		f, ok := ops[op]
@@ -62,6 +65,9 @@ func SecretsManager(cfg aws.Config) Caller {
 			return nil, fmt.Errorf("corpus: unknown Secrets Manager operation %s", op)
 		}
 		var optFns []func(*sm.Options)
+		if region, ok := ctx.Value(regionKey{}).(string); ok {
+			optFns = append(optFns, func(o *sm.Options) { o.Region = region })
+		}
 		if raw {
 			optFns = append(optFns, func(o *sm.Options) {
 				o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
@@ -76,6 +82,9 @@ func SecretsManager(cfg aws.Config) Caller {
 		return json.Marshal(out)
 	}
 }
+
+// regionKey is the context key of a step's region (Step.Region).
+type regionKey struct{}
 
 // stripToken removes ClientRequestToken from the serialised JSON body: the
 // SDK always fills it in, and only a hand-made request arrives without one.

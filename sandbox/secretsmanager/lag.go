@@ -22,12 +22,16 @@ type listed struct {
 	sec  *secret // nil: the secret does not exist
 }
 
-// SetListingLag sets how far ListSecrets lags writes; 0 turns the lag off.
-// Turning it on treats the present state as caught up: only later changes
-// are late.
+// SetListingLag sets how far ListSecrets lags writes, in every region; 0
+// turns the lag off. Turning it on treats the present state as caught up:
+// only later changes are late.
 func (s *Service) SetListingLag(lag time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.each(func(r *Service) { r.setListingLag(lag) })
+}
+
+func (s *Service) setListingLag(lag time.Duration) {
 	switch {
 	case lag <= 0:
 		s.lag, s.history, s.touched = 0, nil, nil
@@ -52,6 +56,9 @@ func (s *Service) seedHistory() {
 func (s *Service) touch(sec *secret) {
 	if s.touched != nil {
 		s.touched[sec.ARN] = true
+	}
+	if len(sec.Replicas) > 0 {
+		s.unsynced[sec] = true
 	}
 }
 
@@ -123,6 +130,11 @@ func (sec *secret) listingCopy() *secret {
 		c.Rotation = &r
 	}
 	c.Tags = slices.Clone(sec.Tags)
+	c.Replicas = make([]*replica, len(sec.Replicas))
+	for i, r := range sec.Replicas {
+		rc := *r
+		c.Replicas[i] = &rc
+	}
 	c.Versions = make([]*version, len(sec.Versions))
 	for i, v := range sec.Versions {
 		c.Versions[i] = &version{ID: v.ID, Stages: slices.Clone(v.Stages), Created: v.Created}

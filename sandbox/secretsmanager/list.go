@@ -78,6 +78,14 @@ func attrHasPrefix(sec *secret, key, prefix string) bool {
 		return slices.ContainsFunc(sec.Tags, func(t tag) bool { return strings.HasPrefix(t.Key, prefix) })
 	case "tag-value":
 		return slices.ContainsFunc(sec.Tags, func(t tag) bool { return strings.HasPrefix(t.Value, prefix) })
+	case "primary-region":
+		// Every secret has one: a replica its primary's region, any
+		// other secret its own (moto matches only replicated secrets).
+		primary := sec.PrimaryRegion
+		if primary == "" {
+			primary = arnRegion(sec.ARN)
+		}
+		return strings.HasPrefix(primary, prefix)
 	case "all":
 		for _, k := range []string{"name", "description", "tag-key", "tag-value"} {
 			if attrHasPrefix(sec, k, prefix) {
@@ -85,8 +93,7 @@ func attrHasPrefix(sec *secret, key, prefix string) bool {
 			}
 		}
 	}
-	// primary-region and owning-service: the sandbox has neither replicas
-	// nor secrets managed by other services.
+	// owning-service: the sandbox has no secrets managed by other services.
 	return false
 }
 
@@ -181,6 +188,7 @@ type secretListEntry struct {
 	SecretVersionsToStages map[string][]string `json:"SecretVersionsToStages,omitempty"`
 	CreatedDate            *epoch              `json:"CreatedDate,omitempty"`
 	rotationOut
+	PrimaryRegion string `json:"PrimaryRegion,omitempty"`
 }
 
 type listSecretsOutput struct {
@@ -221,6 +229,7 @@ func (s *Service) listSecrets(in *listSecretsInput, az AuthorizeFunc) (any, *api
 			SecretVersionsToStages: sec.stagesByVersion(),
 			CreatedDate:            at(sec.Created),
 			rotationOut:            sec.rotationOut(),
+			PrimaryRegion:          s.replicatedOut(sec).PrimaryRegion,
 		})
 	}
 	if end < len(secs) {

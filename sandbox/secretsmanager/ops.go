@@ -45,11 +45,15 @@ type createSecretInput struct {
 	SecretString       *string
 	SecretBinary       []byte
 	Tags               []tagJSON
+
+	AddReplicaRegions           []replicaRegionJSON
+	ForceOverwriteReplicaSecret *bool
 }
 
 type createSecretOutput struct {
 	arnName
-	VersionId string `json:"VersionId,omitempty"`
+	VersionId         string                  `json:"VersionId,omitempty"`
+	ReplicationStatus []replicationStatusJSON `json:"ReplicationStatus,omitempty"`
 }
 
 func (s *Service) createSecret(in *createSecretInput, az AuthorizeFunc) (any, *apiError) {
@@ -58,6 +62,11 @@ func (s *Service) createSecret(in *createSecretInput, az AuthorizeFunc) (any, *a
 		validateValue(in.SecretString, in.SecretBinary, false), validateTags(tagsIn(in.Tags)),
 		requireToken(in.ClientRequestToken, in.SecretString, in.SecretBinary)); err != nil {
 		return nil, err
+	}
+	if in.AddReplicaRegions != nil {
+		if err := s.checkReplicaRegions(in.AddReplicaRegions, nil); err != nil {
+			return nil, err
+		}
 	}
 	// A secret created with tags is evaluated with those tags as its
 	// resource tags too, as AWS does for a resource its request creates
@@ -96,6 +105,10 @@ func (s *Service) createSecret(in *createSecretInput, az AuthorizeFunc) (any, *a
 		out.VersionId = v.ID
 	}
 	s.add(sec)
+	if in.AddReplicaRegions != nil {
+		s.addReplicas(sec, in.AddReplicaRegions, deref(in.ForceOverwriteReplicaSecret))
+		out.ReplicationStatus = s.replicationStatus(sec)
+	}
 	return out, nil
 }
 
@@ -181,6 +194,7 @@ type describeSecretOutput struct {
 	VersionIdsToStages map[string][]string `json:"VersionIdsToStages,omitempty"`
 	CreatedDate        *epoch              `json:"CreatedDate,omitempty"`
 	rotationOut
+	replicatedOut
 }
 
 func (s *Service) describeSecret(in *secretIDInput, az AuthorizeFunc) (any, *apiError) {
@@ -199,6 +213,7 @@ func (s *Service) describeSecret(in *secretIDInput, az AuthorizeFunc) (any, *api
 		VersionIdsToStages: sec.stagesByVersion(),
 		CreatedDate:        at(sec.Created),
 		rotationOut:        sec.rotationOut(),
+		replicatedOut:      s.replicatedOut(sec),
 	}, nil
 }
 
@@ -591,6 +606,14 @@ func (s *Service) deleteSecret(in *deleteSecretInput, az AuthorizeFunc) (any, *a
 	}
 	if err != nil {
 		return nil, err
+	}
+	if len(sec.Replicas) > 0 {
+		regions := make([]string, len(sec.Replicas))
+		for i, r := range sec.Replicas {
+			regions[i] = r.Region
+		}
+		// AWS documents the refusal; the code and text are moto's.
+		return nil, invalidParam("You can't delete secret %s that still has replica regions [%s]", sec.Name, strings.Join(regions, ","))
 	}
 	days := int64(30)
 	if in.RecoveryWindowInDays != nil {

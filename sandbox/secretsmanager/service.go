@@ -18,8 +18,12 @@ import (
 
 // Config configures a Service.
 type Config struct {
-	Account string           // 12-digit account of every ARN
-	Region  string           // region of every ARN
+	Account string // 12-digit account of every ARN
+	Region  string // the home region: where New's Service serves
+	// Regions are the regions served besides Region, each by a Service of
+	// its own (Service.Region) that shares the home Service's lock, so
+	// that replication (replication.go) changes several regions at once.
+	Regions []string
 	Now     func() time.Time // clock; default time.Now
 	Rand    io.Reader        // randomness for ARN suffixes, version IDs and passwords; default crypto/rand
 
@@ -39,25 +43,28 @@ type Config struct {
 // the AccessDeniedException. A nil AuthorizeFunc allows everything.
 type AuthorizeFunc func(action, resourceARN, resourcePolicy string, requestContext map[string][]string) error
 
-// KeyFunc has KMS perform op ("GenerateDataKey" or "Decrypt") with the
-// customer managed key keyID (as the secret names it: key ID, key ARN, alias
-// or alias ARN) for the caller, through Secrets Manager, under the
+// KeyFunc has KMS of region perform op ("GenerateDataKey" or "Decrypt")
+// with the customer managed key keyID (as the secret names it: key ID, key
+// ARN, alias or alias ARN) for the caller, through Secrets Manager of that
+// region, under the
 // encryption context {"SecretARN": …, "SecretVersionId": …}. It returns nil,
 // an error wrapping ErrKeyDenied when KMS does not allow the caller, or
 // another error when the key cannot be used (missing, disabled, pending
 // deletion). A nil KeyFunc treats every key as usable.
-type KeyFunc func(op, keyID string, encryptionContext map[string]string) error
+type KeyFunc func(region, op, keyID string, encryptionContext map[string]string) error
 
 // ErrKeyDenied is what a KeyFunc's error wraps when the caller may not use
 // the key.
 var ErrKeyDenied = errors.New("access to the KMS key is not allowed")
 
-// Service is the Secrets Manager emulation. It is safe for concurrent use: one
-// mutex serialises requests, which keeps every operation atomic.
+// Service is the Secrets Manager emulation of one region. It is safe for
+// concurrent use: one mutex, shared by the Services of all regions,
+// serialises requests, which keeps every operation atomic, replication
+// included.
 type Service struct {
-	cfg Config
+	cfg Config // cfg.Region is this Service's region
+	*shared
 
-	mu        sync.Mutex
 	byName    map[string]*secret // live and scheduled-for-deletion secrets
 	byARN     map[string]*secret
 	nextPurge time.Time // no deletion window ends before this; zero when none is open
@@ -65,18 +72,28 @@ type Service struct {
 	// this; zero when none is scheduled.
 	nextRotation time.Time
 
-	// useKey is the current request's KeyFunc. It is set and cleared under
-	// mu by Serve, like the rest of the request's state, so that the
-	// operations need not pass it along.
-	useKey KeyFunc
-
 	// The listing lag (lag.go); history and touched are nil while it is off.
 	lag     time.Duration
 	history map[string][]listed // by ARN
 	touched map[string]bool     // ARNs the current request may have changed
 }
 
-// New returns an empty Service.
+// shared is the state of all regions' Services.
+type shared struct {
+	mu sync.Mutex
+	// useKey is the current request's KeyFunc. It is set and cleared under
+	// mu by Serve, like the rest of the request's state, so that the
+	// operations need not pass it along.
+	useKey  KeyFunc
+	regions map[string]*Service // every served region, the home one included
+	home    *Service
+	// unsynced holds the primaries with replicas that the current request
+	// may have changed; replicate copies them to their replicas.
+	unsynced map[*secret]bool
+}
+
+// New returns an empty Service for cfg.Region, and one for each of
+// cfg.Regions, reached through Region.
 func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -84,30 +101,63 @@ func New(cfg Config) *Service {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
-	return &Service{cfg: cfg, byName: map[string]*secret{}, byARN: map[string]*secret{}}
+	sh := &shared{regions: map[string]*Service{}, unsynced: map[*secret]bool{}}
+	for _, r := range append([]string{cfg.Region}, cfg.Regions...) {
+		if sh.regions[r] != nil {
+			continue
+		}
+		c := cfg
+		c.Region, c.Regions = r, nil
+		sh.regions[r] = &Service{cfg: c, shared: sh, byName: map[string]*secret{}, byARN: map[string]*secret{}}
+	}
+	sh.home = sh.regions[cfg.Region]
+	return sh.home
+}
+
+// Region returns the Service of a served region, or nil.
+func (s *Service) Region(region string) *Service { return s.regions[region] }
+
+// Regions lists the served regions, sorted.
+func (s *Service) Regions() []string {
+	out := make([]string, 0, len(s.regions))
+	for r := range s.regions {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// each calls f for every region's Service, in the order of Regions.
+func (s *Service) each(f func(*Service)) {
+	for _, r := range s.Regions() {
+		f(s.regions[r])
+	}
 }
 
 var operations = wire.Operations[*Service, AuthorizeFunc]{
-	"BatchGetSecretValue":      wire.Decoded((*Service).batchGetSecretValue),
-	"CancelRotateSecret":       wire.Decoded((*Service).cancelRotateSecret),
-	"CreateSecret":             wire.Decoded((*Service).createSecret),
-	"DeleteResourcePolicy":     wire.Decoded((*Service).deleteResourcePolicy),
-	"DeleteSecret":             wire.Decoded((*Service).deleteSecret),
-	"DescribeSecret":           wire.Decoded((*Service).describeSecret),
-	"GetRandomPassword":        wire.Decoded((*Service).getRandomPassword),
-	"GetResourcePolicy":        wire.Decoded((*Service).getResourcePolicy),
-	"GetSecretValue":           wire.Decoded((*Service).getSecretValue),
-	"ListSecretVersionIds":     wire.Decoded((*Service).listSecretVersionIds),
-	"ListSecrets":              wire.Decoded((*Service).listSecrets),
-	"PutResourcePolicy":        wire.Decoded((*Service).putResourcePolicy),
-	"PutSecretValue":           wire.Decoded((*Service).putSecretValue),
-	"RestoreSecret":            wire.Decoded((*Service).restoreSecret),
-	"RotateSecret":             wire.Decoded((*Service).rotateSecret),
-	"TagResource":              wire.Decoded((*Service).tagResource),
-	"UntagResource":            wire.Decoded((*Service).untagResource),
-	"UpdateSecret":             wire.Decoded((*Service).updateSecret),
-	"UpdateSecretVersionStage": wire.Decoded((*Service).updateSecretVersionStage),
-	"ValidateResourcePolicy":   wire.Decoded((*Service).validateResourcePolicy),
+	"BatchGetSecretValue":          wire.Decoded((*Service).batchGetSecretValue),
+	"CancelRotateSecret":           wire.Decoded((*Service).cancelRotateSecret),
+	"CreateSecret":                 wire.Decoded((*Service).createSecret),
+	"DeleteResourcePolicy":         wire.Decoded((*Service).deleteResourcePolicy),
+	"DeleteSecret":                 wire.Decoded((*Service).deleteSecret),
+	"DescribeSecret":               wire.Decoded((*Service).describeSecret),
+	"GetRandomPassword":            wire.Decoded((*Service).getRandomPassword),
+	"GetResourcePolicy":            wire.Decoded((*Service).getResourcePolicy),
+	"GetSecretValue":               wire.Decoded((*Service).getSecretValue),
+	"ListSecretVersionIds":         wire.Decoded((*Service).listSecretVersionIds),
+	"ListSecrets":                  wire.Decoded((*Service).listSecrets),
+	"PutResourcePolicy":            wire.Decoded((*Service).putResourcePolicy),
+	"PutSecretValue":               wire.Decoded((*Service).putSecretValue),
+	"RemoveRegionsFromReplication": wire.Decoded((*Service).removeRegionsFromReplication),
+	"ReplicateSecretToRegions":     wire.Decoded((*Service).replicateSecretToRegions),
+	"RestoreSecret":                wire.Decoded((*Service).restoreSecret),
+	"RotateSecret":                 wire.Decoded((*Service).rotateSecret),
+	"StopReplicationToReplica":     wire.Decoded((*Service).stopReplicationToReplica),
+	"TagResource":                  wire.Decoded((*Service).tagResource),
+	"UntagResource":                wire.Decoded((*Service).untagResource),
+	"UpdateSecret":                 wire.Decoded((*Service).updateSecret),
+	"UpdateSecretVersionStage":     wire.Decoded((*Service).updateSecretVersionStage),
+	"ValidateResourcePolicy":       wire.Decoded((*Service).validateResourcePolicy),
 }
 
 // Operations lists the supported operation names, sorted.
@@ -137,23 +187,37 @@ func (s *Service) Serve(w http.ResponseWriter, op string, body []byte, authorize
 		return
 	}
 	s.mu.Lock()
-	s.purgeExpired()
-	s.rotateDue()
-	s.record()
+	s.housekeep()
+	// Replication (replicate) uses the caller's KeyFunc only to see
+	// whether a replica's key can be used at all.
 	s.useKey = useKey
 	out, err := h(s, body, authorize)
-	s.useKey = nil
 	if Mutating(op) {
-		s.record()
+		s.replicate()
+		s.each((*Service).record)
 	} else {
-		clear(s.touched)
+		s.each(func(r *Service) { clear(r.touched) })
+		clear(s.unsynced)
 	}
+	s.useKey = nil
 	s.mu.Unlock()
 	if err != nil {
 		WriteError(w, err.Status, err.Code, err.Message, requestID)
 		return
 	}
 	wire.WriteJSON(w, http.StatusOK, requestID, out)
+}
+
+// housekeep does in every region what time has made due: purging ended
+// deletion windows and running due test rotations, whose new versions it
+// replicates.
+func (s *Service) housekeep() {
+	s.each(func(r *Service) {
+		r.purgeExpired()
+		r.rotateDue()
+	})
+	s.replicate()
+	s.each((*Service).record)
 }
 
 // purgeExpired removes secrets whose recovery window has ended. It scans
@@ -242,6 +306,9 @@ func (s *Service) target(id *string, action string, az AuthorizeFunc, request ..
 	if sec == nil {
 		return nil, errSecretNotFound()
 	}
+	if sec.PrimaryRegion != "" && !replicaAllows(action) {
+		return nil, errOnReplica()
+	}
 	s.touch(sec)
 	return sec, nil
 }
@@ -277,7 +344,11 @@ func authorize(az AuthorizeFunc, action, arn, pol string, request ...map[string]
 func (s *Service) ResourcePolicy(arn string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if sec, ok := s.byARN[arn]; ok {
+	r := s.regions[arnRegion(arn)]
+	if r == nil {
+		return ""
+	}
+	if sec, ok := r.byARN[arn]; ok {
 		return sec.ResourcePolicy
 	}
 	return ""
@@ -287,20 +358,23 @@ type snapshot struct {
 	Secrets []*secret
 }
 
-// Snapshot returns the whole state as JSON, payloads included: it is meant
-// for the sandbox's state file and nothing else.
+// Snapshot returns the whole state of every region as JSON, payloads
+// included: it is meant for the sandbox's state file and nothing else.
 func (s *Service) Snapshot() ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	snap := snapshot{Secrets: make([]*secret, 0, len(s.byARN))}
-	for _, sec := range s.byARN {
-		snap.Secrets = append(snap.Secrets, sec)
-	}
+	var snap snapshot
+	s.each(func(r *Service) {
+		for _, sec := range r.byARN {
+			snap.Secrets = append(snap.Secrets, sec)
+		}
+	})
 	sort.Slice(snap.Secrets, func(i, j int) bool { return snap.Secrets[i].ARN < snap.Secrets[j].ARN })
 	return json.Marshal(snap)
 }
 
-// Restore replaces the state with a Snapshot.
+// Restore replaces the state of every region with a Snapshot. Each secret
+// goes to the region of its ARN, which must be served.
 func (s *Service) Restore(b []byte) error {
 	var snap snapshot
 	if err := json.Unmarshal(b, &snap); err != nil {
@@ -308,23 +382,39 @@ func (s *Service) Restore(b []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.byName, s.byARN, s.nextPurge, s.nextRotation = map[string]*secret{}, map[string]*secret{}, time.Time{}, time.Time{}
+	s.each(func(r *Service) {
+		r.byName, r.byARN, r.nextPurge, r.nextRotation = map[string]*secret{}, map[string]*secret{}, time.Time{}, time.Time{}
+	})
 	for _, sec := range snap.Secrets {
 		if sec == nil || sec.Name == "" || sec.ARN == "" {
 			return fmt.Errorf("decoding secrets manager state: a secret without name or ARN")
 		}
-		s.add(sec)
+		r := s.regions[arnRegion(sec.ARN)]
+		if r == nil {
+			return fmt.Errorf("decoding secrets manager state: secret %s is in region %s, which the sandbox does not serve", sec.Name, arnRegion(sec.ARN))
+		}
+		r.add(sec)
 		if sec.scheduled() {
-			s.schedulePurge(sec.DeletionDate)
+			r.schedulePurge(sec.DeletionDate)
 		}
-		if s.rotatesItself(sec) {
-			s.scheduleRotation(sec.Rotation.next())
+		if r.rotatesItself(sec) {
+			r.scheduleRotation(sec.Rotation.next())
 		}
 	}
-	if s.lag > 0 {
-		s.seedHistory() // a restored state counts as caught up
-	}
+	s.each(func(r *Service) {
+		if r.lag > 0 {
+			r.seedHistory() // a restored state counts as caught up
+		}
+	})
 	return nil
+}
+
+// arnRegion is the region part of an ARN, "" when it is not one.
+func arnRegion(arn string) string {
+	if f := strings.SplitN(arn, ":", 5); len(f) == 5 && f[0] == "arn" {
+		return f[3]
+	}
+	return ""
 }
 
 // randomString draws n characters of alphabet uniformly from cfg.Rand.
@@ -438,7 +528,7 @@ func (s *Service) withKey(keyID, secretARN, versionID string, ops ...string) *ap
 	}
 	ec := map[string]string{"SecretARN": secretARN, "SecretVersionId": versionID}
 	for _, op := range ops {
-		err := s.useKey(op, keyID, ec)
+		err := s.useKey(s.cfg.Region, op, keyID, ec)
 		switch {
 		case err == nil:
 			continue

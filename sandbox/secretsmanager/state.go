@@ -57,7 +57,11 @@ type secret struct {
 	// taken while the deletion completes (Config.ForceDeleteLag).
 	Forced   bool      `json:",omitempty"`
 	Rotation *rotation `json:",omitempty"` // nil until RotateSecret
-	Versions []*version
+	// PrimaryRegion is set on a replica: the region of its primary, which
+	// alone takes writes (replication.go).
+	PrimaryRegion string     `json:",omitempty"`
+	Replicas      []*replica `json:",omitempty"` // a primary's replicas, in the order they were added
+	Versions      []*version
 }
 
 // version is one version of a secret's value. Exactly one of String and

@@ -131,7 +131,7 @@ func (r *rotation) next() time.Time {
 
 // rotatesItself reports whether the test rotator keeps sec's rotation.
 func (s *Service) rotatesItself(sec *secret) bool {
-	return sec.Rotation != nil && sec.Rotation.Enabled && sec.Rotation.LambdaARN == TestRotatorARN(s.cfg.Region, s.cfg.Account)
+	return sec.PrimaryRegion == "" && sec.Rotation != nil && sec.Rotation.Enabled && sec.Rotation.LambdaARN == TestRotatorARN(s.cfg.Region, s.cfg.Account)
 }
 
 // scheduleRotation notes that a test rotation comes due at t.
@@ -174,7 +174,7 @@ func (s *Service) rotateDue() {
 func (s *Service) RotateNow(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.record()
+	s.each((*Service).record)
 	sec := s.lookup(id)
 	switch {
 	case sec == nil:
@@ -189,7 +189,8 @@ func (s *Service) RotateNow(id string) error {
 		apiErr = s.runTestRotator(sec, token)
 	}
 	s.touch(sec)
-	s.record()
+	s.replicate()
+	s.each((*Service).record)
 	if apiErr != nil {
 		return fmt.Errorf("rotate now: %s: %s", apiErr.Code, apiErr.Message)
 	}

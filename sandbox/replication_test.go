@@ -1,0 +1,456 @@
+package sandbox_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/secretboot/secretboot/sandbox"
+	"github.com/secretboot/secretboot/sandbox/sandboxtest"
+)
+
+// regionsEnv is an enforcing sandbox serving us-east-1 (home), us-west-2
+// and eu-west-1.
+type regionsEnv struct {
+	t   *testing.T
+	env *sandboxtest.Env
+	ctx context.Context
+}
+
+const regionsAccount = "111111111111"
+
+func startRegions(t *testing.T, opts sandbox.Options) regionsEnv {
+	opts.Account, opts.EnforceAuth = regionsAccount, true
+	if opts.Regions == nil {
+		opts.Regions = []string{"us-west-2", "eu-west-1"}
+	}
+	return regionsEnv{t, sandboxtest.Start(t, opts), context.Background()}
+}
+
+// admin returns the admin's Secrets Manager client in region.
+func (e regionsEnv) admin(region string) *sm.Client {
+	id, secret := e.env.Server.AdminCredentials()
+	return sm.NewFromConfig(sandboxtest.Config(e.env.URL, region, staticCreds(id, secret, "")))
+}
+
+// role creates a role with one inline policy and returns a function giving
+// a Secrets Manager client of a session of it in a region.
+func (e regionsEnv) role(name, doc string) func(region string) *sm.Client {
+	e.t.Helper()
+	ic := iam.NewFromConfig(e.env.Config)
+	r, err := ic.CreateRole(e.ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trustEC2)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := ic.PutRolePolicy(e.ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("p"), PolicyDocument: aws.String(doc)}); err != nil {
+		e.t.Fatal(err)
+	}
+	out, err := sts.NewFromConfig(e.env.Config).AssumeRole(e.ctx, &sts.AssumeRoleInput{RoleArn: r.Role.Arn, RoleSessionName: aws.String("session")})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c := out.Credentials
+	return func(region string) *sm.Client {
+		return sm.NewFromConfig(sandboxtest.Config(e.env.URL, region, staticCreds(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)))
+	}
+}
+
+// value reads AWSCURRENT through c, "" and the error code when it fails.
+func (e regionsEnv) value(c *sm.Client, id string) (value, code string) {
+	out, err := c.GetSecretValue(e.ctx, &sm.GetSecretValueInput{SecretId: aws.String(id)})
+	if err != nil {
+		code, _ = errorOf(err)
+		if code == "" {
+			e.t.Fatalf("reading %s: %v", id, err)
+		}
+		return "", code
+	}
+	return aws.ToString(out.SecretString), ""
+}
+
+func statuses(rs []smtypes.ReplicationStatusType) string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, aws.ToString(r.Region)+"="+string(r.Status))
+	}
+	return strings.Join(out, " ")
+}
+
+func inRegion(arn, region string) string {
+	f := strings.SplitN(arn, ":", 5)
+	f[3] = region
+	return strings.Join(f, ":")
+}
+
+// TestReplication drives replication through the SDK: a secret created
+// with replicas in two regions, one under a customer key of its region;
+// payload, tags and resource policy replicated; writes on a replica and
+// deleting a replicated primary refused; readers authorized per region
+// (replica ARN, and the replica region's key through that region's Secrets
+// Manager); a failed replica no longer updated; removal; promotion.
+func TestReplication(t *testing.T) {
+	e := startRegions(t, sandbox.Options{})
+	east, west, eu := e.admin("us-east-1"), e.admin("us-west-2"), e.admin("eu-west-1")
+	id, secret := e.env.Server.AdminCredentials()
+	westKMS := kms.NewFromConfig(sandboxtest.Config(e.env.URL, "us-west-2", staticCreds(id, secret, "")))
+	k, err := westKMS.CreateKey(e.ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	westKey := aws.ToString(k.KeyMetadata.Arn)
+	if !strings.Contains(westKey, ":us-west-2:") {
+		t.Fatalf("key created in us-west-2 has ARN %s", westKey)
+	}
+
+	created, err := east.CreateSecret(e.ctx, &sm.CreateSecretInput{
+		Name: aws.String("app/db"), SecretString: aws.String("v1-0123456789"),
+		Tags: []smtypes.Tag{{Key: aws.String("team"), Value: aws.String("shop")}},
+		AddReplicaRegions: []smtypes.ReplicaRegionType{
+			{Region: aws.String("us-west-2"), KmsKeyId: aws.String(westKey)},
+			{Region: aws.String("eu-west-1")},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(created.ARN)
+	if got := statuses(created.ReplicationStatus); got != "us-west-2=InSync eu-west-1=InSync" {
+		t.Fatalf("CreateSecret ReplicationStatus = %s", got)
+	}
+	if _, err := east.PutResourcePolicy(e.ctx, &sm.PutResourcePolicyInput{SecretId: aws.String(arn), ResourcePolicy: aws.String(allow(
+		`{"Effect":"Deny","Principal":"*","Action":"secretsmanager:DeleteSecret","Resource":"*"}`))}); err != nil {
+		t.Fatal(err)
+	}
+
+	d, err := west.DescribeSecret(e.ctx, &sm.DescribeSecretInput{SecretId: aws.String("app/db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := aws.ToString(d.ARN), inRegion(arn, "us-west-2"); got != want {
+		t.Errorf("replica ARN = %s, want %s (same name and suffix)", got, want)
+	}
+	if aws.ToString(d.PrimaryRegion) != "us-east-1" || aws.ToString(d.KmsKeyId) != westKey || len(d.Tags) != 1 {
+		t.Errorf("replica: PrimaryRegion %q, KmsKeyId %q, Tags %v", aws.ToString(d.PrimaryRegion), aws.ToString(d.KmsKeyId), d.Tags)
+	}
+	p, err := west.GetResourcePolicy(e.ctx, &sm.GetResourcePolicyInput{SecretId: aws.String("app/db")})
+	if err != nil || !strings.Contains(aws.ToString(p.ResourcePolicy), "DeleteSecret") {
+		t.Errorf("replica resource policy = %q, %v", aws.ToString(p.ResourcePolicy), err)
+	}
+
+	// A new value on the primary reaches both replicas, with its version.
+	put, err := east.PutSecretValue(e.ctx, &sm.PutSecretValueInput{SecretId: aws.String(arn), SecretString: aws.String("v2-0123456789")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*sm.Client{west, eu} {
+		v, err := c.GetSecretValue(e.ctx, &sm.GetSecretValueInput{SecretId: aws.String("app/db")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(v.SecretString) != "v2-0123456789" || aws.ToString(v.VersionId) != aws.ToString(put.VersionId) {
+			t.Errorf("replica reads %s, want the primary's new version %s", aws.ToString(v.VersionId), aws.ToString(put.VersionId))
+		}
+	}
+
+	// No writes on a replica; no deleting a primary with replicas.
+	for name, call := range map[string]func() error{
+		"PutSecretValue": func() error {
+			_, err := west.PutSecretValue(e.ctx, &sm.PutSecretValueInput{SecretId: aws.String("app/db"), SecretString: aws.String("x-0123456789")})
+			return err
+		},
+		"TagResource": func() error {
+			_, err := eu.TagResource(e.ctx, &sm.TagResourceInput{SecretId: aws.String("app/db"), Tags: []smtypes.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
+			return err
+		},
+		"DeleteSecret on the replica": func() error {
+			_, err := eu.DeleteSecret(e.ctx, &sm.DeleteSecretInput{SecretId: aws.String("app/db")})
+			return err
+		},
+	} {
+		if code, msg := errorOf(call()); code != "InvalidParameterException" || !strings.Contains(msg, "replica") {
+			t.Errorf("%s on a replica = %s %q, want InvalidParameterException (operation not permitted on a replica)", name, code, msg)
+		}
+	}
+	if _, err := east.DeleteSecret(e.ctx, &sm.DeleteSecretInput{SecretId: aws.String(arn)}); err == nil {
+		t.Error("deleting a primary with replicas succeeded")
+	}
+
+	// Readers per region: a grant on the primary's ARN does not reach the
+	// replica; the replica's ARN with its region's key does.
+	westARN := inRegion(arn, "us-west-2")
+	onlyEast := e.role("only-east", allow(`{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"`+arn+`"}`))
+	westReader := e.role("west-reader", readGrant(westARN, westKey, "us-west-2"))
+	westNoKey := e.role("west-no-key", allow(`{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"`+westARN+`"}`))
+	viaEast := e.role("west-key-via-east", readGrant(westARN, westKey, "us-east-1"))
+	for _, tc := range []struct {
+		name   string
+		client *sm.Client
+		code   string
+	}{
+		{"primary grant, primary", onlyEast("us-east-1"), ""},
+		{"primary grant, replica", onlyEast("us-west-2"), "AccessDeniedException"},
+		{"replica grant with key, replica", westReader("us-west-2"), ""},
+		{"replica grant with key, primary", westReader("us-east-1"), "AccessDeniedException"},
+		{"replica grant with key, other replica", westReader("eu-west-1"), "AccessDeniedException"},
+		{"replica grant without key", westNoKey("us-west-2"), "AccessDeniedException"},
+		{"key granted through the wrong region's Secrets Manager", viaEast("us-west-2"), "AccessDeniedException"},
+	} {
+		if _, code := e.value(tc.client, "app/db"); code != tc.code {
+			t.Errorf("%s: error %q, want %q", tc.name, code, tc.code)
+		}
+	}
+
+	// A failed replica stays as it was; the others follow.
+	if err := e.env.Server.FailReplica("us-west-2", "app/db"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := east.PutSecretValue(e.ctx, &sm.PutSecretValueInput{SecretId: aws.String(arn), SecretString: aws.String("v3-0123456789")}); err != nil {
+		t.Fatal(err)
+	}
+	d, err = east.DescribeSecret(e.ctx, &sm.DescribeSecretInput{SecretId: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(d.ReplicationStatus); got != "us-west-2=Failed eu-west-1=InSync" || aws.ToString(d.ReplicationStatus[0].StatusMessage) == "" {
+		t.Errorf("after FailReplica: %s, message %q", got, aws.ToString(d.ReplicationStatus[0].StatusMessage))
+	}
+	if v, _ := e.value(west, "app/db"); v != "v2-0123456789" {
+		t.Errorf("failed replica reads %q, want its last replicated value", v)
+	}
+	if v, _ := e.value(eu, "app/db"); v != "v3-0123456789" {
+		t.Errorf("in-sync replica reads %q, want v3", v)
+	}
+
+	// Removal deletes the replica at once.
+	rm, err := east.RemoveRegionsFromReplication(e.ctx, &sm.RemoveRegionsFromReplicationInput{SecretId: aws.String(arn), RemoveReplicaRegions: []string{"us-west-2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(rm.ReplicationStatus); got != "eu-west-1=InSync" {
+		t.Errorf("after removal: %s", got)
+	}
+	if _, code := e.value(west, "app/db"); code != "ResourceNotFoundException" {
+		t.Errorf("removed replica: %q, want ResourceNotFoundException", code)
+	}
+
+	// Promotion: the eu-west-1 replica becomes a standalone secret.
+	if _, err := east.StopReplicationToReplica(e.ctx, &sm.StopReplicationToReplicaInput{SecretId: aws.String(arn)}); err == nil {
+		t.Error("StopReplicationToReplica on the primary succeeded")
+	}
+	if _, err := eu.StopReplicationToReplica(e.ctx, &sm.StopReplicationToReplicaInput{SecretId: aws.String("app/db")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eu.PutSecretValue(e.ctx, &sm.PutSecretValueInput{SecretId: aws.String("app/db"), SecretString: aws.String("eu-0123456789")}); err != nil {
+		t.Errorf("writing the promoted secret: %v", err)
+	}
+	if v, _ := e.value(east, arn); v != "v3-0123456789" {
+		t.Errorf("primary reads %q after the promoted secret's write", v)
+	}
+	d, err = east.DescribeSecret(e.ctx, &sm.DescribeSecretInput{SecretId: aws.String(arn)})
+	if err != nil || len(d.ReplicationStatus) != 0 || d.PrimaryRegion != nil {
+		t.Errorf("primary after promotion: %v, %v", d, err)
+	}
+	if _, err := east.DeleteSecret(e.ctx, &sm.DeleteSecretInput{SecretId: aws.String(arn), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+		t.Errorf("deleting the primary without replicas: %v", err)
+	}
+}
+
+// TestReplicationToTakenName: a replica whose name is taken in its region
+// fails, unless ForceOverwriteReplicaSecret replaces the secret there;
+// a region the sandbox does not serve, the primary's own region or one
+// listed twice is refused before anything changes.
+func TestReplicationToTakenName(t *testing.T) {
+	e := startRegions(t, sandbox.Options{})
+	east, west := e.admin("us-east-1"), e.admin("us-west-2")
+	if _, err := west.CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String("app/x"), SecretString: aws.String("west-0123456789")}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := east.CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String("app/x"), SecretString: aws.String("east-0123456789")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][]string{{"ap-south-1"}, {"us-east-1"}, {"eu-west-1", "eu-west-1"}} {
+		var in []smtypes.ReplicaRegionType
+		for _, r := range bad {
+			in = append(in, smtypes.ReplicaRegionType{Region: aws.String(r)})
+		}
+		_, err := east.ReplicateSecretToRegions(e.ctx, &sm.ReplicateSecretToRegionsInput{SecretId: c.ARN, AddReplicaRegions: in})
+		if code, _ := errorOf(err); code != "InvalidParameterException" {
+			t.Errorf("replicating to %v: %v, want InvalidParameterException", bad, err)
+		}
+	}
+	if d, _ := east.DescribeSecret(e.ctx, &sm.DescribeSecretInput{SecretId: c.ARN}); len(d.ReplicationStatus) != 0 {
+		t.Fatalf("refused requests left replicas: %s", statuses(d.ReplicationStatus))
+	}
+
+	out, err := east.ReplicateSecretToRegions(e.ctx, &sm.ReplicateSecretToRegionsInput{SecretId: c.ARN,
+		AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(out.ReplicationStatus); got != "us-west-2=Failed" || !strings.Contains(aws.ToString(out.ReplicationStatus[0].StatusMessage), "already exists") {
+		t.Errorf("replicating onto a taken name: %s %q", got, aws.ToString(out.ReplicationStatus[0].StatusMessage))
+	}
+	if v, _ := e.value(west, "app/x"); v != "west-0123456789" {
+		t.Errorf("the secret in us-west-2 changed: %q", v)
+	}
+	if _, err := east.RemoveRegionsFromReplication(e.ctx, &sm.RemoveRegionsFromReplicationInput{SecretId: c.ARN, RemoveReplicaRegions: []string{"us-west-2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := e.value(west, "app/x"); v != "west-0123456789" {
+		t.Errorf("removing a failed replica deleted the unrelated secret: %q", v)
+	}
+	out, err = east.ReplicateSecretToRegions(e.ctx, &sm.ReplicateSecretToRegionsInput{SecretId: c.ARN, ForceOverwriteReplicaSecret: true,
+		AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(out.ReplicationStatus); got != "us-west-2=InSync" {
+		t.Errorf("forced replication: %s", got)
+	}
+	if v, _ := e.value(west, "app/x"); v != "east-0123456789" {
+		t.Errorf("forced replica reads %q", v)
+	}
+}
+
+// TestRegionRouting: each served region has its own secrets and keys, a
+// region not served is refused, and ListSecrets shows a replica's primary
+// region.
+func TestRegionRouting(t *testing.T) {
+	e := startRegions(t, sandbox.Options{})
+	east, west := e.admin("us-east-1"), e.admin("us-west-2")
+	if _, err := west.CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String("only/west"), SecretString: aws.String("w-0123456789")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, code := e.value(east, "only/west"); code != "ResourceNotFoundException" {
+		t.Errorf("a us-west-2 secret in us-east-1: %q", code)
+	}
+	if _, err := east.CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String("rep"), SecretString: aws.String("r-0123456789"),
+		AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2")}}}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := west.ListSecrets(e.ctx, &sm.ListSecretsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range l.SecretList {
+		got = append(got, aws.ToString(s.Name)+"@"+aws.ToString(s.PrimaryRegion))
+	}
+	slices.Sort(got)
+	if want := []string{"only/west@", "rep@us-east-1"}; !slices.Equal(got, want) {
+		t.Errorf("ListSecrets in us-west-2 = %v, want %v", got, want)
+	}
+	_, err = e.admin("ap-south-1").ListSecrets(e.ctx, &sm.ListSecretsInput{})
+	if code, msg := errorOf(err); code != "UnrecognizedClientException" || !strings.Contains(msg, "ap-south-1") {
+		t.Errorf("a region not served: %s %q", code, msg)
+	}
+}
+
+// TestRegionsSurviveRestart: the state file keeps every region's secrets,
+// replication and KMS keys.
+func TestRegionsSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	const westKey = "arn:aws:kms:us-west-2:111111111111:key/0b5d7c9e-1f2a-4b3c-8d4e-5f6a7b8c9d0e"
+	opts := sandbox.Options{StateDir: dir, KMSKeys: []string{westKey}}
+	e := startRegions(t, opts)
+	if _, err := e.admin("us-east-1").CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String("keep"), SecretString: aws.String("k-0123456789"),
+		AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2"), KmsKeyId: aws.String(westKey)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.env.Server.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opts.KMSKeys = nil // the key must come back from the state, not be seeded again
+	e2 := startRegions(t, opts)
+	if v, code := e2.value(e2.admin("us-west-2"), "keep"); v != "k-0123456789" {
+		t.Fatalf("replica after restart: %q %s", v, code)
+	}
+	d, err := e2.admin("us-east-1").DescribeSecret(e2.ctx, &sm.DescribeSecretInput{SecretId: aws.String("keep")})
+	if err != nil || statuses(d.ReplicationStatus) != "us-west-2=InSync" {
+		t.Errorf("replication after restart: %v %v", d, err)
+	}
+	if _, err := sandbox.New(sandbox.Options{StateDir: dir, Account: regionsAccount}); err == nil || !strings.Contains(err.Error(), "us-west-2") {
+		t.Errorf("restoring a multi-region state without its regions: %v, want an error naming us-west-2", err)
+	}
+}
+
+// TestReplicaKey: a replica's customer key must be usable in its region.
+// A caller that may not use it, or a disabled key, fails the replica when
+// it is added (no replica exists); a key disabled later fails the next
+// update, and the replica keeps its last value, which the disabled key no
+// longer decrypts.
+func TestReplicaKey(t *testing.T) {
+	e := startRegions(t, sandbox.Options{})
+	east := e.admin("us-east-1")
+	id, secret := e.env.Server.AdminCredentials()
+	westKMS := kms.NewFromConfig(sandboxtest.Config(e.env.URL, "us-west-2", staticCreds(id, secret, "")))
+	newKey := func() string {
+		k, err := westKMS.CreateKey(e.ctx, &kms.CreateKeyInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(k.KeyMetadata.Arn)
+	}
+	create := func(name string) string {
+		out, err := east.CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("v1-0123456789")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.ARN)
+	}
+	replicate := func(c *sm.Client, arn, key string) smtypes.ReplicationStatusType {
+		t.Helper()
+		out, err := c.ReplicateSecretToRegions(e.ctx, &sm.ReplicateSecretToRegionsInput{SecretId: aws.String(arn),
+			AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2"), KmsKeyId: aws.String(key)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.ReplicationStatus[0]
+	}
+
+	// A deployer allowed to replicate but not to use the replica's key.
+	a := create("app/a")
+	deployer := e.role("deployer", allow(`{"Effect":"Allow","Action":"secretsmanager:ReplicateSecretToRegions","Resource":"`+a+`"}`))
+	if st := replicate(deployer("us-east-1"), a, newKey()); st.Status != smtypes.StatusTypeFailed || !strings.Contains(aws.ToString(st.StatusMessage), "KMS") {
+		t.Errorf("replicating under a key the caller may not use: %s %q", st.Status, aws.ToString(st.StatusMessage))
+	}
+	if _, code := e.value(e.admin("us-west-2"), "app/a"); code != "ResourceNotFoundException" {
+		t.Errorf("a replica that failed to be created exists: %q", code)
+	}
+
+	b, key := create("app/b"), newKey()
+	if st := replicate(east, b, key); st.Status != smtypes.StatusTypeInSync {
+		t.Fatalf("replicating: %s %q", st.Status, aws.ToString(st.StatusMessage))
+	}
+	if _, err := westKMS.DisableKey(e.ctx, &kms.DisableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := east.PutSecretValue(e.ctx, &sm.PutSecretValueInput{SecretId: aws.String(b), SecretString: aws.String("v2-0123456789")}); err != nil {
+		t.Fatalf("a disabled replica key must not stop writes on the primary: %v", err)
+	}
+	d, err := east.DescribeSecret(e.ctx, &sm.DescribeSecretInput{SecretId: aws.String(b)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(d.ReplicationStatus); got != "us-west-2=Failed" {
+		t.Errorf("after the replica key was disabled: %s", got)
+	}
+	if _, code := e.value(e.admin("us-west-2"), "app/b"); code != "DecryptionFailure" {
+		t.Errorf("reading a replica under a disabled key: %q, want DecryptionFailure", code)
+	}
+	if _, err := westKMS.EnableKey(e.ctx, &kms.EnableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := e.value(e.admin("us-west-2"), "app/b"); v != "v1-0123456789" {
+		t.Errorf("the failed replica reads %q, want its last replicated value", v)
+	}
+}
