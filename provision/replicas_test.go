@@ -141,8 +141,8 @@ func TestReadPolicyReplicas(t *testing.T) {
 	}
 	db := arnOf("dev/app/db")
 	want := map[string][]string{
-		"web": {replicaARN(db, "eu-west-1"), db, arnOf("dev/app/stripe"), replicaARN(db, "us-west-2"), arnOf("dev/app/stripe"), westKey},
-		"west": {replicaARN(db, "us-west-2"), westKey},
+		"web": {ReplicaARN(db, "eu-west-1"), db, arnOf("dev/app/stripe"), ReplicaARN(db, "us-west-2"), arnOf("dev/app/stripe"), westKey},
+		"west": {ReplicaARN(db, "us-west-2"), westKey},
 	}
 	for k, w := range want {
 		if diff := cmp.Diff(w, resources(k)); diff != "" {

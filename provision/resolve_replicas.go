@@ -18,16 +18,16 @@ func replicaGrants(region, arn string, s *spec.Secret, role *spec.Role, describe
 	for _, c := range s.ReaderRegions(region, role) {
 		g := policy.Grant{SecretARN: arn, Describe: describe, KMSKeyARN: c.KMSKeyARN}
 		if c.Region != region {
-			g.SecretARN, g.Region = replicaARN(arn, c.Region), c.Region
+			g.SecretARN, g.Region = ReplicaARN(arn, c.Region), c.Region
 		}
 		out = append(out, g)
 	}
 	return out
 }
 
-// replicaARN is the ARN of a secret's replica in region: the same ARN
+// ReplicaARN is the ARN of a secret's replica in region: the same ARN
 // with the region replaced (for a pending pattern too).
-func replicaARN(arn, region string) string {
+func ReplicaARN(arn, region string) string {
 	parts := strings.SplitN(arn, ":", 5) // arn, partition, service, region, rest
 	if len(parts) != 5 {
 		return arn

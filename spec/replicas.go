@@ -205,7 +205,8 @@ func (e *evaluator) roleRegions(rc *RoleConfig, r *Role) {
 }
 
 // checkReaderRegions reports a reader limited to regions where the secret
-// has neither its primary nor a replica: it would read nothing.
+// has neither its primary nor a replica (it would read nothing), and a
+// cross-account reader of a replica without a customer managed key.
 func (e *evaluator) checkReaderRegions(d *Desired, secrets []*SecretConfig) {
 	roles := map[string]*Role{}
 	for _, r := range d.Roles {
@@ -222,6 +223,14 @@ func (e *evaluator) checkReaderRegions(d *Desired, secrets []*SecretConfig) {
 		}
 		for _, ref := range sc.Readers {
 			r := roles[ref.Role]
+			if r != nil && r.CrossAccount {
+				for _, rep := range s.Replicas {
+					if rep.KMSKeyARN == "" {
+						e.diags = append(e.diags, errDiag(ref.Range, "Cross-account reader without a customer managed key",
+							"role.%s is in another account, and the replica of %s in %s has no kms_key_arn: the AWS managed key cannot be shared with another account.", ref.Role, s.Name, rep.Region))
+					}
+				}
+			}
 			if r == nil || r.Regions == nil {
 				continue
 			}

@@ -22,11 +22,26 @@ func Targets(d *spec.Desired, docs []provision.RoleDocuments, refs []provision.S
 		keys[s.Key] = s.KMSKeyARN
 		cross[s.Key] = crossAccountRoles(d, s.CrossAccountReaders)
 	}
+	replicas := map[string][]spec.Replica{}
+	for _, s := range d.Secrets {
+		replicas[s.Key] = s.Replicas
+	}
 	secrets := make([]Secret, 0, len(refs))
 	for _, r := range refs {
-		secrets = append(secrets, Secret{Key: r.Key, Name: r.Name, ARN: r.ARN, Exists: r.Exists, KMSKeyARN: keys[r.Key],
+		sec := Secret{Key: r.Key, Name: r.Name, ARN: r.ARN, Exists: r.Exists, KMSKeyARN: keys[r.Key],
 			Owner: map[string]string{provision.TagProject: d.Project, provision.TagStage: d.Stage}, Resource: r.Resource,
-			CrossAccountReaders: cross[r.Key]})
+			CrossAccountReaders: cross[r.Key]}
+		secrets = append(secrets, sec)
+		if r.Key == "" {
+			continue
+		}
+		// Each replica is checked as a secret of its own: its ARN in its
+		// region, its own key; the resource policy is replicated with it.
+		for _, rep := range replicas[r.Key] {
+			c := sec
+			c.Name, c.ARN, c.KMSKeyARN = ReplicaName(r.Name, rep.Region), provision.ReplicaARN(r.ARN, rep.Region), rep.KMSKeyARN
+			secrets = append(secrets, c)
+		}
 	}
 	roles := rolesOf(docs)
 	for i := range roles {
@@ -61,6 +76,10 @@ func rolesOf(docs []provision.RoleDocuments) []Role {
 	return roles
 }
 
+// ReplicaName names a secret's replica in region in matrices: the
+// secret's name and "@region".
+func ReplicaName(name, region string) string { return name + "@" + region }
+
 // Expected is the access the spec intends: each reader, in this account or
 // another, may GetSecretValue its secrets, DescribeSecret those whose
 // reader entry asks for it, and KMSDecrypt those with a customer managed
@@ -82,19 +101,42 @@ func Expected(d *spec.Desired) *Matrix {
 		m.Roles = append(m.Roles, crossAccountRole(r))
 		crossKey[r.External] = r.Key
 	}
+	roles := map[string]*spec.Role{}
+	for _, r := range d.Roles {
+		roles[r.Key] = r
+	}
 	grants := map[[3]string]bool{}
 	for _, s := range d.Secrets {
 		m.Secrets = append(m.Secrets, Secret{Key: s.Key, Name: s.Name, KMSKeyARN: s.KMSKeyARN})
+		for _, rep := range s.Replicas {
+			m.Secrets = append(m.Secrets, Secret{Key: s.Key, Name: ReplicaName(s.Name, rep.Region), KMSKeyARN: rep.KMSKeyARN})
+		}
 		for _, rd := range s.Readers {
-			grants[[3]string{rd.Role, s.Name, GetSecretValue}] = true
-			grants[[3]string{rd.Role, s.Name, KMSDecrypt}] = true
-			if rd.Describe {
-				grants[[3]string{rd.Role, s.Name, DescribeSecret}] = true
+			r := roles[rd.Role]
+			if r == nil {
+				continue
+			}
+			// A reader reads each copy in its regions (all by default).
+			for _, c := range s.ReaderRegions(d.Region, r) {
+				name := s.Name
+				if c.Region != d.Region {
+					name = ReplicaName(s.Name, c.Region)
+				}
+				grants[[3]string{rd.Role, name, GetSecretValue}] = true
+				grants[[3]string{rd.Role, name, KMSDecrypt}] = true
+				if rd.Describe {
+					grants[[3]string{rd.Role, name, DescribeSecret}] = true
+				}
 			}
 		}
 		for _, arn := range s.CrossAccountReaders {
 			grants[[3]string{crossKey[arn], s.Name, GetSecretValue}] = true
 			grants[[3]string{crossKey[arn], s.Name, KMSDecrypt}] = true
+			// The resource policy travels with every replica.
+			for _, rep := range s.Replicas {
+				grants[[3]string{crossKey[arn], ReplicaName(s.Name, rep.Region), GetSecretValue}] = true
+				grants[[3]string{crossKey[arn], ReplicaName(s.Name, rep.Region), KMSDecrypt}] = true
+			}
 		}
 		if r := s.Rotation; r != nil && r.Rotator != "" {
 			for _, a := range []string{GetSecretValue, DescribeSecret, PutSecretValue, KMSDecrypt} {

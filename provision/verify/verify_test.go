@@ -73,6 +73,7 @@ func TestOfflineMatchesExpected(t *testing.T) {
 		{"shop", shop()},
 		{"webapp", load(t, "../../examples/webapp", "dev")},
 		{"multistage prod", load(t, "../../examples/multistage", "prod")},
+		{"replicated", replicatedShop()},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			docs, err := provision.RoleDocumentsOf(tt.d, nil)
@@ -85,6 +86,43 @@ func TestOfflineMatchesExpected(t *testing.T) {
 				t.Errorf("offline differs from the spec: %v", diffs)
 			}
 		})
+	}
+}
+
+// replicatedShop is shop with dev/app/db replicated to us-west-2 (with a
+// customer key) and eu-west-1, and a reader limited to us-west-2.
+func replicatedShop() *spec.Desired {
+	d := shop()
+	d.Roles = append(d.Roles, &spec.Role{Key: "west", Name: "shop-dev-west", Services: []string{"ec2.amazonaws.com"}, Regions: []string{"us-west-2"}})
+	db := d.Secrets[0]
+	db.Replicas = []spec.Replica{{Region: "eu-west-1"}, {Region: "us-west-2", KMSKeyARN: "arn:aws:kms:us-west-2:111111111111:key/west"}}
+	db.Readers = append(db.Readers, spec.Reader{Role: "west"})
+	return d
+}
+
+// TestExpectedReplicas: a reader reads every replica by default; a reader
+// limited to a region reads the replica there and nothing else.
+func TestExpectedReplicas(t *testing.T) {
+	want := []string{
+		"web GetSecretValue dev/app/db",
+		"web DescribeSecret dev/app/db",
+		"web GetSecretValue dev/app/db@eu-west-1",
+		"web DescribeSecret dev/app/db@eu-west-1",
+		"web GetSecretValue dev/app/db@us-west-2",
+		"web DescribeSecret dev/app/db@us-west-2",
+		"web kms:Decrypt dev/app/db@us-west-2",
+		"web GetSecretValue dev/app/stripe",
+		"west GetSecretValue dev/app/db@us-west-2",
+		"west kms:Decrypt dev/app/db@us-west-2",
+	}
+	var got []string
+	for _, c := range allowed(verify.Expected(replicatedShop())) {
+		if !strings.HasPrefix(c, "reporting ") {
+			got = append(got, c)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("allowed cells (-want +got):\n%s", diff)
 	}
 }
 

@@ -17,3 +17,10 @@ secret "db" {
   value       = "xxxxxxxx"
   kms_key_arn = "arn:aws:kms:us-east-1:000000000000:key/1234"
 }
+
+secret "api" {
+  readers     = [role.partner] # ERROR: Cross-account reader without a customer managed key
+  value       = "xxxxxxxx"
+  kms_key_arn = "arn:aws:kms:us-east-1:000000000000:key/1234"
+  replicas    = { "us-west-2" = {} }
+}
