@@ -141,7 +141,7 @@ func TestReadPolicyReplicas(t *testing.T) {
 	}
 	db := arnOf("dev/app/db")
 	want := map[string][]string{
-		"web": {ReplicaARN(db, "eu-west-1"), db, arnOf("dev/app/stripe"), ReplicaARN(db, "us-west-2"), arnOf("dev/app/stripe"), westKey},
+		"web":  {ReplicaARN(db, "eu-west-1"), db, arnOf("dev/app/stripe"), ReplicaARN(db, "us-west-2"), arnOf("dev/app/stripe"), westKey},
 		"west": {ReplicaARN(db, "us-west-2"), westKey},
 	}
 	for k, w := range want {
