@@ -73,10 +73,12 @@ func declaredSchedule(r *spec.Rotation) string {
 
 // sameSchedule compares the declared schedule with the live one. AWS
 // reports AutomaticallyAfterDays computed from a ScheduleExpression too,
-// so a declared expression is compared as an expression; a window left
-// out of the spec is AWS's default, whatever it reports.
+// so a declared expression is compared as an expression. A window is
+// reported only when one was set (Duration); one the spec no longer
+// declares differs, and RotateSecret, whose RotationRules replace the
+// rules as a whole, resets it to AWS's default by leaving Duration out.
 func sameSchedule(want *spec.Rotation, live *ObservedRotation) bool {
-	if want.Window != "" && want.Window != live.Window {
+	if want.Window != live.Window {
 		return false
 	}
 	if want.Schedule != "" {
