@@ -95,10 +95,11 @@ func seedRoles(t *testing.T, opts sandbox.Options, names ...string) {
 }
 
 // TestLifecycleOnSandbox follows examples/lifecycle/README.md: apply turns
-// rotation on (the sandbox's test rotator rotates at once), two more
-// rotations leave the plan clean, a declared field's change keeps the
-// rotated password, and removing the rotation block cancels it and keeps
-// the last password.
+// rotation on (the sandbox's test rotator rotates at once) and replicates
+// the secret to us-west-2, two more rotations leave the plan clean, a
+// declared field's change keeps the rotated password and reaches the
+// replica, a replica removed outside secretboot is planned and restored,
+// and removing the rotation block cancels it and keeps the last password.
 func TestLifecycleOnSandbox(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "lifecycle")
 	if err := os.CopyFS(dir, os.DirFS("../../examples/lifecycle")); err != nil {
@@ -107,7 +108,7 @@ func TestLifecycleOnSandbox(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, ".secretboot")); err != nil {
 		t.Fatal(err)
 	}
-	opts := sandbox.Options{Account: "111111111111", Region: "us-east-1", StateDir: filepath.Join(dir, ".secretboot", "sandbox")}
+	opts := sandbox.Options{Account: "111111111111", Region: "us-east-1", Regions: []string{"us-west-2"}, StateDir: filepath.Join(dir, ".secretboot", "sandbox")}
 	cli := func(want string, args ...string) {
 		t.Helper()
 		var out, errOut bytes.Buffer
@@ -116,15 +117,16 @@ func TestLifecycleOnSandbox(t *testing.T) {
 			t.Fatalf("%q: exit code %d, want output containing %q:\n%s", args, code, want, got)
 		}
 	}
-	// withSecrets serves the saved state, as `sandbox serve` does.
-	withSecrets := func(f func(*secretsmanager.Client)) {
+	// withSecretsIn serves the saved state, as `sandbox serve -regions
+	// us-west-2` does, to a client in region.
+	withSecretsIn := func(region string, f func(*secretsmanager.Client)) {
 		t.Helper()
 		endpoint, stop, err := startSandbox(opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		f(secretsmanager.NewFromConfig(aws.Config{
-			Region:       opts.Region,
+			Region:       region,
 			Credentials:  credentials.NewStaticCredentialsProvider(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, ""),
 			BaseEndpoint: aws.String(endpoint),
 		}))
@@ -132,9 +134,10 @@ func TestLifecycleOnSandbox(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	password := func() (pw, host string) {
+	withSecrets := func(f func(*secretsmanager.Client)) { t.Helper(); withSecretsIn(opts.Region, f) }
+	passwordIn := func(region string) (pw, host string) {
 		t.Helper()
-		withSecrets(func(sm *secretsmanager.Client) {
+		withSecretsIn(region, func(sm *secretsmanager.Client) {
 			out, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("dev/api/db")})
 			if err != nil {
 				t.Fatal(err)
@@ -147,12 +150,16 @@ func TestLifecycleOnSandbox(t *testing.T) {
 		})
 		return pw, host
 	}
+	password := func() (pw, host string) { t.Helper(); return passwordIn(opts.Region) }
 
 	cli("rotation     enable", "apply", "--sandbox", "-auto-approve")
 	cli("No changes", "plan", "--sandbox", "-detailed-exitcode")
 	seen := map[string]bool{}
 	first, _ := password()
 	seen[first] = true
+	if pw, _ := passwordIn("us-west-2"); pw != first {
+		t.Fatal("the replica in us-west-2 does not hold the primary's value")
+	}
 	for range 2 {
 		withSecrets(func(sm *secretsmanager.Client) {
 			if _, err := sm.RotateSecret(context.Background(), &secretsmanager.RotateSecretInput{SecretId: aws.String("dev/api/db")}); err != nil {
@@ -173,6 +180,23 @@ func TestLifecycleOnSandbox(t *testing.T) {
 		t.Fatalf("after the declared change: host %q, rotated password kept %v", host, pw == rotated)
 	}
 	cli("No changes", "plan", "--sandbox", "--var", "db_host=db2.dev.internal", "-detailed-exitcode")
+	if pw, host := passwordIn("us-west-2"); pw != rotated || host != "db2.dev.internal" {
+		t.Fatalf("the replica after the declared change: host %q, rotated password %v", host, pw == rotated)
+	}
+
+	// A replica removed outside secretboot is planned and restored.
+	withSecrets(func(sm *secretsmanager.Client) {
+		if _, err := sm.RemoveRegionsFromReplication(context.Background(), &secretsmanager.RemoveRegionsFromReplicationInput{
+			SecretId: aws.String("dev/api/db"), RemoveReplicaRegions: []string{"us-west-2"}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	cli("us-west-2    add replica", "plan", "--sandbox", "--var", "db_host=db2.dev.internal")
+	cli("Apply complete", "apply", "--sandbox", "--var", "db_host=db2.dev.internal", "-auto-approve")
+	cli("No changes", "plan", "--sandbox", "--var", "db_host=db2.dev.internal", "-detailed-exitcode")
+	if pw, host := passwordIn("us-west-2"); pw != rotated || host != "db2.dev.internal" {
+		t.Fatalf("the restored replica: host %q, rotated password %v", host, pw == rotated)
+	}
 
 	main := filepath.Join(dir, "main.hcl")
 	src, err := os.ReadFile(main)

@@ -26,6 +26,27 @@ func stageKMSKeys(d *spec.Desired, account string) []string {
 		if ok && keyIDRE.MatchString(id) && !slices.Contains(keys, s.KMSKeyARN) {
 			keys = append(keys, s.KMSKeyARN)
 		}
+		for _, r := range s.Replicas {
+			id, ok := strings.CutPrefix(r.KMSKeyARN, "arn:aws:kms:"+r.Region+":"+account+":key/")
+			if ok && keyIDRE.MatchString(id) && !slices.Contains(keys, r.KMSKeyARN) {
+				keys = append(keys, r.KMSKeyARN)
+			}
+		}
 	}
 	return keys
+}
+
+// stageRegions are the regions the stage's replicas live in, sorted: the
+// sandbox serves them besides the stage's region.
+func stageRegions(d *spec.Desired) []string {
+	var regions []string
+	for _, s := range d.Secrets {
+		for _, r := range s.Replicas {
+			if !slices.Contains(regions, r.Region) {
+				regions = append(regions, r.Region)
+			}
+		}
+	}
+	slices.Sort(regions)
+	return regions
 }

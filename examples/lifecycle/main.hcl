@@ -3,6 +3,9 @@ project = "lifecycle"
 stage "dev" {
   region     = "us-east-1"
   account_id = "111111111111"
+  # Every secret of the stage is replicated to us-west-2 (a secret can set
+  # its own replicas, or replicas = {} to opt out).
+  replicas = { "us-west-2" = {} }
 }
 
 variable "db_host" {
@@ -15,6 +18,14 @@ role "api" {
   service     = ["ecs-tasks.amazonaws.com"]
 }
 
+# The API's deployment in us-west-2 reads the replica there, and nothing
+# in us-east-1.
+role "api_west" {
+  description = "the API service in us-west-2"
+  service     = ["ecs-tasks.amazonaws.com"]
+  regions     = ["us-west-2"]
+}
+
 # The rotation function's execution role: secretboot gives it exactly the
 # rotation protocol's permissions on api/db.
 role "db_rotator" {
@@ -24,7 +35,7 @@ role "db_rotator" {
 
 secret "api/db" {
   description = "database credentials; the password rotates every 30 days"
-  readers     = [role.api]
+  readers     = [role.api, role.api_west]
   value = {
     username = "api"
     host     = var.db_host

@@ -18,7 +18,10 @@ func replicationAttrs(c provision.Change) [][2]string {
 		var v string
 		switch r.Op {
 		case provision.ReplicaAdd:
-			v = "add replica, key " + keyName(r.KMSKey.New) + " (missing: new, or removed outside secretboot)"
+			v = "add replica, key " + keyName(r.KMSKey.New)
+			if c.Action != provision.ActionCreate {
+				v += " (missing: newly declared, or removed outside secretboot)"
+			}
 		case provision.ReplicaRemove:
 			v = "remove replica (deleted at once, no recovery window)"
 		case provision.ReplicaReplace:
