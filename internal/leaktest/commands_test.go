@@ -48,6 +48,7 @@ secret "app/env" {
 secret "app/db" {
   readers  = [role.web, role.worker]
   describe = true
+  replicas = { "us-west-2" = {} }
   value = {
     username = "app"
     api_key  = env("LEAK_FIELD")
@@ -95,6 +96,7 @@ secret "app/rotated" {
     api_key  = env("LEAK_FIELD")
   }
   generate "password" {}
+  replicas = { "us-west-2" = {} }
   rotation {
     lambda_arn               = "arn:aws:lambda:us-east-1:000000000000:function:secretboot-sandbox-rotator"
     automatically_after_days = 30

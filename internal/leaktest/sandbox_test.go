@@ -25,7 +25,8 @@ const (
 // state is saved when fn returns.
 func withStateSandbox(t *testing.T, dir string, fn func(sm *secretsmanager.Client)) {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{Account: account, Region: region, StateDir: dir})
+	// us-west-2 holds the replicas the main spec declares.
+	sb, err := sandbox.New(sandbox.Options{Account: account, Region: region, Regions: []string{"us-west-2"}, StateDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
