@@ -87,6 +87,20 @@
 // the declaration once more with the rotator's last values. The rotator
 // role's grants (policy.RotationPolicy) join its read policy in Resolve.
 //
+// # Replication
+//
+// A secret's replicas (spec.Secret.Replicas) are observed with one
+// DescribeSecret per secret that declares replicas, is listed with a
+// PrimaryRegion or leaves the spec (observe_replicas.go; ListSecrets shows
+// no replicas), compared in diff_replicas.go (KindReplication: add,
+// remove, replace a replica whose key differs, retry a failed one) and
+// applied in apply_replicas.go (RemoveRegionsFromReplication, then
+// ReplicateSecretToRegions). A deleted secret's replicas go first: its
+// deletion depends on the replication change. A replica's ARN is the
+// primary's in its region (ReplicaARN); resolve_replicas.go grants each
+// reader the copies in its regions (spec.Role.Regions), each with its own
+// key through Secrets Manager of its region.
+//
 // # Read policies
 //
 // Each role's read policy (policy synthesises it) lives in the
