@@ -248,7 +248,7 @@ func observe(ctx context.Context, s *Session, d *spec.Desired, readStageKey bool
 	// history of secrets whose labelled versions leave a question open.
 	// Diff resolves again from the complete observation.
 	in := Resolve(d, o)
-	if err := errors.Join(forgotten, o.observeSlots(ctx, s, in), o.observeHistory(ctx, s, d, in), o.observeResourcePolicies(ctx, s, d, in), o.observeReplication(ctx, s, d, in)); err != nil {
+	if err := errors.Join(forgotten, o.observeSlots(ctx, s, in), o.observeHistory(ctx, s, d, in), o.observeResourcePolicies(ctx, s, d, in), o.observeReplication(ctx, s, in)); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
 	return o, nil

@@ -8,8 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
-	"github.com/secretboot/secretboot/spec"
 )
 
 // ObservedReplica is one replica of a secret as DescribeSecret's
@@ -34,9 +32,9 @@ const (
 // the owned secrets that the intent says need it (replicationReads).
 // ListSecrets reports no replicas, only PrimaryRegion, so a secret that
 // neither declares replicas nor shows a PrimaryRegion costs nothing.
-func (o *Observed) observeReplication(ctx context.Context, s *Session, d *spec.Desired, in *Intent) error {
+func (o *Observed) observeReplication(ctx context.Context, s *Session, in *Intent) error {
 	var read []*ObservedSecret
-	for _, name := range in.replicationReads(d) {
+	for _, name := range in.replicationReads() {
 		read = append(read, o.Secrets[name])
 	}
 	var mu sync.Mutex
@@ -68,16 +66,16 @@ func (o *Observed) observeReplication(ctx context.Context, s *Session, d *spec.D
 
 // replicationReads names, sorted, the secrets whose replication Observe
 // reads: owned, not scheduled for deletion (a primary with replicas
-// cannot be), in the stage's region, and either declaring replicas,
-// listed with a PrimaryRegion (replicated, perhaps outside the spec), or
-// no longer in the spec (its deletion must remove its replicas first).
-func (in *Intent) replicationReads(d *spec.Desired) []string {
+// cannot be), in the stage's region, and either declaring replicas or
+// listed with a PrimaryRegion (replicated, perhaps outside the spec, and
+// perhaps leaving it: its deletion removes its replicas first).
+func (in *Intent) replicationReads() []string {
 	var names []string
 	for name, si := range in.secrets {
 		if !si.owned || si.live.Deleted || si.live.PrimaryRegion != "" && si.live.PrimaryRegion != in.Region {
 			continue
 		}
-		if si.spec == nil || len(si.spec.Replicas) > 0 || si.live.PrimaryRegion != "" {
+		if si.spec != nil && len(si.spec.Replicas) > 0 || si.live.PrimaryRegion != "" {
 			names = append(names, name)
 		}
 	}

@@ -74,7 +74,8 @@ func TestReplicationEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := (&deployerFixture{env: env, admin: admin}).connect(t, doc)
+	f := &deployerFixture{env: env, admin: admin}
+	s := f.connect(t, doc)
 	db, stripe := d.Secrets[0].Name, d.Secrets[1].Name
 	adminIn := func(region string) *secretsmanager.Client {
 		return secretsmanager.NewFromConfig(sandboxtest.Config(env.URL, region,
@@ -125,6 +126,20 @@ func TestReplicationEndToEnd(t *testing.T) {
 	}
 	if err := verifyOnline(ctx, s, d); err != nil {
 		t.Fatal(err)
+	}
+	// The pull request's plan role reads the replication too, and finds
+	// nothing to change.
+	reviewerDoc, err := provision.ReviewerPolicy(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	review := f.connectAs(t, "reviewer", reviewerDoc)
+	o, err := provision.ObserveStructure(ctx, review, d)
+	if err != nil {
+		t.Fatalf("plan without payloads as the plan role: %v", err)
+	}
+	if p, err := provision.Diff(d, o, provision.DiffOptions{NoPayloads: true}); err != nil || len(replicaOps(p, db)) > 0 {
+		t.Fatalf("plan without payloads as the plan role: %v, replication %v", err, replicaOps(p, db))
 	}
 	for _, region := range []string{"us-west-2", "eu-west-1"} {
 		if h := hostIn(region); h != "db.internal" {

@@ -40,6 +40,14 @@ func ReviewerPolicy(d *spec.Desired) (*policy.Document, error) {
 	if err != nil {
 		return nil, err
 	}
+	actions := reviewerActions
+	for _, s := range d.Secrets {
+		if len(s.Replicas) > 0 {
+			// A replicated secret's replicas are read with DescribeSecret.
+			actions = append(slices.Clone(reviewerActions), "secretsmanager:DescribeSecret")
+			break
+		}
+	}
 	doc := &policy.Document{Version: deployer.Version}
 	for _, st := range deployer.Statement {
 		switch {
@@ -47,7 +55,7 @@ func ReviewerPolicy(d *spec.Desired) (*policy.Document, error) {
 		case st.Effect == policy.Deny:
 			continue // it guards writes, of which the reviewer has none
 		default:
-			st.Action = slices.DeleteFunc(slices.Clone(st.Action), func(a string) bool { return !slices.Contains(reviewerActions, a) })
+			st.Action = slices.DeleteFunc(slices.Clone(st.Action), func(a string) bool { return !slices.Contains(actions, a) })
 			if len(st.Action) == 0 {
 				continue
 			}
