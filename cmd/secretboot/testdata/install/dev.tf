@@ -73,7 +73,7 @@ resource "aws_iam_policy" "boundary" {
         "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue"
       ],
-      "Resource": "arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/*"
+      "Resource": "arn:aws:secretsmanager:*:111111111111:secret:dev/*"
     },
     {
       "Sid": "RotateOwnedStageSecrets",
@@ -106,10 +106,10 @@ resource "aws_iam_policy" "boundary" {
       "Resource": "*",
       "Condition": {
         "ArnLike": {
-          "kms:EncryptionContext:SecretARN": "arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/*"
+          "kms:EncryptionContext:SecretARN": "arn:aws:secretsmanager:*:111111111111:secret:dev/*"
         },
-        "StringEquals": {
-          "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"
+        "StringLike": {
+          "kms:ViaService": "secretsmanager.*.amazonaws.com"
         }
       }
     }

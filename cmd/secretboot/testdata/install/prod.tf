@@ -73,7 +73,7 @@ resource "aws_iam_policy" "boundary" {
         "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue"
       ],
-      "Resource": "arn:aws:secretsmanager:eu-west-1:222222222222:secret:prod/*"
+      "Resource": "arn:aws:secretsmanager:*:222222222222:secret:prod/*"
     },
     {
       "Sid": "RotateOwnedStageSecrets",
@@ -106,10 +106,10 @@ resource "aws_iam_policy" "boundary" {
       "Resource": "*",
       "Condition": {
         "ArnLike": {
-          "kms:EncryptionContext:SecretARN": "arn:aws:secretsmanager:eu-west-1:222222222222:secret:prod/*"
+          "kms:EncryptionContext:SecretARN": "arn:aws:secretsmanager:*:222222222222:secret:prod/*"
         },
-        "StringEquals": {
-          "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"
+        "StringLike": {
+          "kms:ViaService": "secretsmanager.*.amazonaws.com"
         }
       }
     }
