@@ -45,7 +45,7 @@ var secretsManagerOps = []string{
 
 func newEchoEndpoint(t *testing.T, s *scanner) *echoEndpoint {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{Account: account, Region: region})
+	sb, err := sandbox.New(sandbox.Options{Account: account, Region: region, Regions: replicaRegions})
 	if err != nil {
 		t.Fatal(err)
 	}

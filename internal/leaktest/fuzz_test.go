@@ -140,7 +140,7 @@ func FuzzNoLeak(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	env := sandboxtest.Start(f, sandbox.Options{Account: account, Region: region})
+	env := sandboxtest.Start(f, sandbox.Options{Account: account, Region: region, Regions: replicaRegions})
 	ctx := context.Background()
 	s, err := provision.Connect(ctx, provision.ConnectOptions{
 		Stage: "dev", Region: region, AccountID: account, Endpoint: env.URL,

@@ -80,7 +80,7 @@ func TestNoLeakIncompleteAnswer(t *testing.T) {
 	w.setenv("LEAK_ENV=" + string(c.value))
 	w.write("main.hcl", []byte(panicSpec))
 
-	sb, err := sandbox.New(sandbox.Options{Account: account, Region: region})
+	sb, err := sandbox.New(sandbox.Options{Account: account, Region: region, Regions: replicaRegions})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestNoLeakIncompleteAnswer(t *testing.T) {
 // returns the environment that points the CLI at it.
 func externalRole(t *testing.T) []string {
 	t.Helper()
-	env := sandboxtest.Start(t, sandbox.Options{Account: account, Region: region})
+	env := sandboxtest.Start(t, sandbox.Options{Account: account, Region: region, Regions: replicaRegions})
 	return createExternalRole(t, env.Server, env.URL)
 }
 

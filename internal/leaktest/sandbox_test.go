@@ -19,14 +19,17 @@ const (
 	region  = "us-east-1"
 )
 
+// replicaRegions are served besides region: the main spec replicates
+// secrets there.
+var replicaRegions = []string{"us-west-2"}
+
 // withStateSandbox serves the sandbox state in dir in this process while
 // fn runs, with admin credentials: to plant resources before a command and
 // to read back what the CLI wrote (generated values, the stage key). The
 // state is saved when fn returns.
 func withStateSandbox(t *testing.T, dir string, fn func(sm *secretsmanager.Client)) {
 	t.Helper()
-	// us-west-2 holds the replicas the main spec declares.
-	sb, err := sandbox.New(sandbox.Options{Account: account, Region: region, Regions: []string{"us-west-2"}, StateDir: dir})
+	sb, err := sandbox.New(sandbox.Options{Account: account, Region: region, Regions: replicaRegions, StateDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

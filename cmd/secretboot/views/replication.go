@@ -7,7 +7,8 @@ import (
 // replicationAttrs describes a replication change as name/value pairs, one
 // per region, in the order text and Markdown show them: what happens to
 // the replica, its key, and for a replica that is there its live status
-// (a failed one with AWS's message and what apply does about it).
+// (a failed one with AWS's message, which says why, and what apply does
+// about it).
 func replicationAttrs(c provision.Change) [][2]string {
 	rc := c.Replication
 	if rc == nil {
@@ -32,7 +33,7 @@ func replicationAttrs(c provision.Change) [][2]string {
 		if r.Status != "" && r.Op != provision.ReplicaRemove {
 			v += " · status " + r.Status
 		}
-		if r.Message != "" {
+		if r.Message != "" && r.Status == provision.ReplicaFailed {
 			v += " · " + quote(r.Message)
 		}
 		out = append(out, [2]string{r.Region, v})
