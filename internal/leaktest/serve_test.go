@@ -36,7 +36,7 @@ type server struct {
 // reads the export lines it prints.
 func (w *workspace) serve(args ...string) *server {
 	w.t.Helper()
-	all := append([]string{"sandbox", "serve", "--addr", "127.0.0.1:0"}, args...)
+	all := append([]string{"sandbox", "serve", "--addr", "127.0.0.1:0", "--regions", strings.Join(replicaRegions, ",")}, args...)
 	s := &server{w: w, label: strings.Join(all, " "), done: make(chan struct{})}
 	bin := w.bin // the server runs the workspace's binary, as its CLI runs do
 	if bin == "" {
