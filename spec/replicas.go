@@ -22,38 +22,30 @@ type Replica struct {
 // replicaAttrs are the attributes a replica's object may set.
 var replicaAttrs = []string{"kms_key_arn"}
 
-// replicaSource is a replicas attribute as written: a stage's default or
-// a secret's own, which replaces the default whole ({} opts out).
-type replicaSource struct {
-	replicas []Replica
-	ok       bool // the attribute is set and valid
-}
-
-// stageReplicas evaluates the stage's default replicas once.
-func (e *evaluator) stageReplicas() replicaSource {
-	attr, ok := e.st.access["replicas"]
-	if !ok {
-		return replicaSource{}
+// stageReplicas evaluates the stage's default replicas, once per
+// evaluation so that its problems are reported once.
+func (e *evaluator) stageReplicas() []Replica {
+	if attr, ok := e.st.access["replicas"]; ok {
+		return e.replicas(attr)
 	}
-	rs, ok := e.replicas(attr)
-	return replicaSource{replicas: rs, ok: ok}
+	return nil
 }
 
 // secretReplicas are the replicas of one secret: its own replicas
-// attribute when set (an empty map opts out of the stage's default),
-// else the stage's.
-func (e *evaluator) secretReplicas(sc *SecretConfig, stage replicaSource) []Replica {
+// attribute when set, which replaces the stage's default whole (an empty
+// map opts out), else the default.
+func (e *evaluator) secretReplicas(sc *SecretConfig, stage []Replica) []Replica {
 	if attr, ok := sc.attrs["replicas"]; ok {
-		rs, _ := e.replicas(attr)
-		return rs
+		return e.replicas(attr)
 	}
-	return stage.replicas
+	return stage
 }
 
 // replicas evaluates a replicas attribute: a map from region to an object
 // holding an optional kms_key_arn. Each problem is reported at its key or
-// value when the map is written out, at the attribute otherwise.
-func (e *evaluator) replicas(attr *hcl.Attribute) ([]Replica, bool) {
+// value when the map is written out, at the attribute otherwise; the
+// replicas in error are left out.
+func (e *evaluator) replicas(attr *hcl.Attribute) []Replica {
 	type entry struct {
 		key, val hcl.Range
 		region   string
@@ -75,18 +67,17 @@ func (e *evaluator) replicas(attr *hcl.Attribute) ([]Replica, bool) {
 	} else {
 		v, ok := e.value(attr, cty.DynamicPseudoType)
 		if !ok {
-			return nil, false
+			return nil
 		}
 		if !v.Type().IsObjectType() && !v.Type().IsMapType() {
 			e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid replicas",
 				`replicas is a map from region to settings, such as { "us-west-2" = {}, "eu-west-1" = { kms_key_arn = "arn:aws:kms:eu-west-1:…" } }.`))
-			return nil, false
+			return nil
 		}
 		for k, el := range v.AsValueMap() {
 			entries = append(entries, entry{key: attr.Expr.Range(), val: attr.Expr.Range(), region: k, obj: el})
 		}
 	}
-	valid := true
 	seen := map[string]bool{}
 	var out []Replica
 	for _, en := range entries {
@@ -94,26 +85,25 @@ func (e *evaluator) replicas(attr *hcl.Attribute) ([]Replica, bool) {
 		switch {
 		case !regionRe.MatchString(r.Region):
 			e.diags = append(e.diags, errDiag(en.key, "Invalid region", "%q is not an AWS region name such as us-west-2.", r.Region))
-			valid = false
 			continue
 		case r.Region == e.st.Region:
 			e.diags = append(e.diags, errDiag(en.key, "Replica in the stage's region",
 				"Stage %q is in %s, where the primary secret lives; a replica goes to another region.", e.st.Name, r.Region))
-			valid = false
 			continue
 		case seen[r.Region]:
 			e.diags = append(e.diags, errDiag(en.key, "Duplicate replica", "%s is listed twice.", r.Region))
-			valid = false
 			continue
 		}
 		seen[r.Region] = true
 		key, ok := e.replicaKey(en.obj, en.val, r.Region)
-		valid = valid && ok
+		if !ok {
+			continue
+		}
 		r.KMSKeyARN = key
 		out = append(out, r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Region < out[j].Region })
-	return out, valid
+	return out
 }
 
 // replicaKey reads a replica's settings object: kms_key_arn, a key ARN in
