@@ -454,3 +454,36 @@ func TestReplicaKey(t *testing.T) {
 		t.Errorf("the failed replica reads %q, want its last replicated value", v)
 	}
 }
+
+// TestReplicationPermissions: creating a secret with replicas takes
+// secretsmanager:ReplicateSecretToRegions besides CreateSecret, as the API
+// reference requires; removing and promoting take their own actions, on
+// the primary's and the replica's ARN.
+func TestReplicationPermissions(t *testing.T) {
+	e := startRegions(t, sandbox.Options{})
+	createOnly := e.role("create-only", allow(`{"Effect":"Allow","Action":"secretsmanager:CreateSecret","Resource":"*"}`))
+	withReplicas := e.role("with-replicas", allow(`{"Effect":"Allow","Action":["secretsmanager:CreateSecret","secretsmanager:ReplicateSecretToRegions"],"Resource":"*"}`))
+	in := func(name string) *sm.CreateSecretInput {
+		return &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("v-0123456789"),
+			AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2")}}}
+	}
+	if _, err := createOnly("us-east-1").CreateSecret(e.ctx, in("app/p")); err == nil {
+		t.Error("CreateSecret with replicas succeeded without ReplicateSecretToRegions")
+	}
+	if _, code := e.value(e.admin("us-east-1"), "app/p"); code != "ResourceNotFoundException" {
+		t.Errorf("a refused CreateSecret left a secret: %q", code)
+	}
+	out, err := withReplicas("us-east-1").CreateSecret(e.ctx, in("app/q"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.ARN)
+	remover := e.role("remover", allow(`{"Effect":"Allow","Action":"secretsmanager:RemoveRegionsFromReplication","Resource":"`+inRegion(arn, "us-west-2")+`"}`))
+	if _, err := remover("us-east-1").RemoveRegionsFromReplication(e.ctx, &sm.RemoveRegionsFromReplicationInput{SecretId: aws.String(arn), RemoveReplicaRegions: []string{"us-west-2"}}); err == nil {
+		t.Error("RemoveRegionsFromReplication allowed by a grant on the replica's ARN, not the primary's")
+	}
+	promoter := e.role("promoter", allow(`{"Effect":"Allow","Action":"secretsmanager:StopReplicationToReplica","Resource":"`+inRegion(arn, "us-west-2")+`"}`))
+	if _, err := promoter("us-west-2").StopReplicationToReplica(e.ctx, &sm.StopReplicationToReplicaInput{SecretId: aws.String("app/q")}); err != nil {
+		t.Errorf("promoting with a grant on the replica's ARN: %v", err)
+	}
+}
