@@ -319,6 +319,24 @@ func TestReplicationToTakenName(t *testing.T) {
 	if v, _ := e.value(west, "app/x"); v != "east-0123456789" {
 		t.Errorf("forced replica reads %q", v)
 	}
+
+	// Force overwrites a standalone secret only, never another primary's
+	// replica.
+	if _, err := e.admin("eu-west-1").CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String("app/y"), SecretString: aws.String("eu-0123456789"),
+		AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2")}}}); err != nil {
+		t.Fatal(err)
+	}
+	y, err := east.CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String("app/y"), SecretString: aws.String("east-0123456789"), ForceOverwriteReplicaSecret: true,
+		AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(y.ReplicationStatus); got != "us-west-2=Failed" {
+		t.Errorf("forcing over another primary's replica: %s", got)
+	}
+	if v, _ := e.value(west, "app/y"); v != "eu-0123456789" {
+		t.Errorf("the eu-west-1 secret's replica was overwritten: %q", v)
+	}
 }
 
 // TestRegionRouting: each served region has its own secrets and keys, a
