@@ -154,7 +154,8 @@
 // (directory 0700, file 0600): a JSON snapshot of the services (KMS key
 // material included) and of the
 // issued keys, written atomically (temporary file, fsync, rename) shortly
-// after each successful change and by Close, and read back by New. Secret
+// after each successful change and by Close, and read back by New, which
+// serves every region the state has, named in Options.Regions or not. Secret
 // payloads live in that state and nowhere else: the request log records
 // service, operation, status, duration and request ID, never a body.
 //

@@ -374,7 +374,8 @@ func TestRegionRouting(t *testing.T) {
 }
 
 // TestRegionsSurviveRestart: the state file keeps every region's secrets,
-// replication and KMS keys.
+// replication and KMS keys, and a restart serves the regions it has even
+// when the options do not name them.
 func TestRegionsSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	const westKey = "arn:aws:kms:us-west-2:111111111111:key/0b5d7c9e-1f2a-4b3c-8d4e-5f6a7b8c9d0e"
@@ -396,8 +397,19 @@ func TestRegionsSurviveRestart(t *testing.T) {
 	if err != nil || statuses(d.ReplicationStatus) != "us-west-2=InSync" {
 		t.Errorf("replication after restart: %v %v", d, err)
 	}
-	if _, err := sandbox.New(sandbox.Options{StateDir: dir, Account: regionsAccount}); err == nil || !strings.Contains(err.Error(), "us-west-2") {
-		t.Errorf("restoring a multi-region state without its regions: %v, want an error naming us-west-2", err)
+	if err := e2.env.Server.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A state keeps its regions: a sandbox started without them serves
+	// them, with their keys.
+	e3 := regionsEnv{t, sandboxtest.Start(t, sandbox.Options{StateDir: dir, Account: regionsAccount, EnforceAuth: true}), context.Background()}
+	if v, code := e3.value(e3.admin("us-west-2"), "keep"); v != "k-0123456789" {
+		t.Errorf("replica after a restart without -regions: %q %s", v, code)
+	}
+	id, secret := e3.env.Server.AdminCredentials()
+	if _, err := kms.NewFromConfig(sandboxtest.Config(e3.env.URL, "us-west-2", staticCreds(id, secret, ""))).DescribeKey(e3.ctx, &kms.DescribeKeyInput{KeyId: aws.String(westKey)}); err != nil {
+		t.Errorf("the us-west-2 key after a restart without -regions: %v", err)
 	}
 }
 

@@ -506,6 +506,8 @@ func (s *Server) snapshot() (*state, error) {
 	return &st, nil
 }
 
+// restore loads a state. The regions it has are served from then on,
+// whether Options.Regions names them or not: a state keeps its regions.
 func (s *Server) restore(st *state) error {
 	if len(st.SecretsManager) > 0 {
 		if err := s.sm.Restore(st.SecretsManager); err != nil {
@@ -518,12 +520,20 @@ func (s *Server) restore(st *state) error {
 		}
 	}
 	for region, b := range st.KMSRegions {
-		k := s.kms[region]
-		if k == nil {
-			return fmt.Errorf("sandbox: the state holds KMS keys of region %s, which is not served (add it with -regions)", region)
+		if !regionRE.MatchString(region) {
+			return fmt.Errorf("sandbox: the state holds KMS keys of %q, which is not a region name", region)
 		}
-		if err := k.Restore(b); err != nil {
+		s.sm.AddRegion(region)
+		if s.kms[region] == nil {
+			s.kms[region] = kms.New(kms.Config{Account: s.opts.Account, Region: region, Now: s.opts.Now})
+		}
+		if err := s.kms[region].Restore(b); err != nil {
 			return err
+		}
+	}
+	for _, region := range s.sm.Regions() {
+		if s.kms[region] == nil {
+			s.kms[region] = kms.New(kms.Config{Account: s.opts.Account, Region: region, Now: s.opts.Now})
 		}
 	}
 	if len(st.IAM) > 0 {
