@@ -60,8 +60,9 @@ type Options struct {
 
 	// KMSKeys are keys to create at start, unless the state has them: key
 	// IDs (lower-case UUIDs, in Region) or key ARNs of Account and any
-	// served region, each with the default key policy. CreateKey draws a new ID, so this is how a
-	// test or a demo gets a key whose ARN a spec already names.
+	// served region, each with the default key policy. CreateKey draws a
+	// new ID, so this is how a test or a demo gets a key whose ARN a spec
+	// already names.
 	KMSKeys []string
 
 	EnforceAuth bool         // verify SigV4 against known keys and authorize every request with policy
