@@ -181,20 +181,21 @@ func (s *Service) addReplicas(primary *secret, in []replicaRegionJSON, force boo
 		rep := &replica{Region: *r.Region, KmsKeyID: deref(r.KmsKeyId), Status: statusInSync, StatusMessage: "Replication succeeded"}
 		primary.Replicas = append(primary.Replicas, rep)
 		reg := s.regions[rep.Region]
-		if old := reg.byName[primary.Name]; old != nil {
-			// Only a standalone secret can be overwritten: not another
-			// secret's replica, nor a primary with replicas of its own.
-			if !force || old.PrimaryRegion != "" || len(old.Replicas) > 0 {
-				rep.Status, rep.StatusMessage = statusFailed, errNameTaken(primary.Name, rep.Region)
-				continue
-			}
-			reg.remove(old)
+		old := reg.byName[primary.Name]
+		// Only a standalone secret can be overwritten: not another
+		// secret's replica, nor a primary with replicas of its own.
+		if old != nil && (!force || old.PrimaryRegion != "" || len(old.Replicas) > 0) {
+			rep.Status, rep.StatusMessage = statusFailed, errNameTaken(primary.Name, rep.Region)
+			continue
 		}
 		// Encrypting the replica's versions takes the replica's key in
 		// its region, with the caller's permissions.
 		if err := reg.withKey(rep.KmsKeyID, reg.replicaARN(primary), "", "GenerateDataKey"); err != nil {
 			rep.Status, rep.StatusMessage = statusFailed, "Replication failed: "+err.Message
 			continue
+		}
+		if old != nil {
+			reg.remove(old)
 		}
 		reg.add(reg.copyReplica(primary, rep, nil))
 	}
