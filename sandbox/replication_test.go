@@ -483,6 +483,24 @@ func TestReplicaKey(t *testing.T) {
 	if v, _ := e.value(e.admin("us-west-2"), "app/b"); v != "v1-0123456789" {
 		t.Errorf("the failed replica reads %q, want its last replicated value", v)
 	}
+
+	// A forced replication under a key that fails leaves the secret it
+	// would have replaced.
+	if _, err := e.admin("us-west-2").CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String("app/c"), SecretString: aws.String("west-0123456789")}); err != nil {
+		t.Fatal(err)
+	}
+	c, disabled := create("app/c"), newKey()
+	if _, err := westKMS.DisableKey(e.ctx, &kms.DisableKeyInput{KeyId: aws.String(disabled)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := east.ReplicateSecretToRegions(e.ctx, &sm.ReplicateSecretToRegionsInput{SecretId: aws.String(c), ForceOverwriteReplicaSecret: true,
+		AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2"), KmsKeyId: aws.String(disabled)}}})
+	if err != nil || out.ReplicationStatus[0].Status != smtypes.StatusTypeFailed {
+		t.Errorf("forced replication under a disabled key: %v %v", out, err)
+	}
+	if v, _ := e.value(e.admin("us-west-2"), "app/c"); v != "west-0123456789" {
+		t.Errorf("the secret a failed forced replication would have replaced reads %q", v)
+	}
 }
 
 // TestReplicationPermissions: creating a secret with replicas takes
