@@ -12,6 +12,7 @@ import (
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
@@ -533,5 +534,32 @@ func TestReplicationPermissions(t *testing.T) {
 	promoter := e.role("promoter", allow(`{"Effect":"Allow","Action":"secretsmanager:StopReplicationToReplica","Resource":"`+inRegion(arn, "us-west-2")+`"}`))
 	if _, err := promoter("us-west-2").StopReplicationToReplica(e.ctx, &sm.StopReplicationToReplicaInput{SecretId: aws.String("app/q")}); err != nil {
 		t.Errorf("promoting with a grant on the replica's ARN: %v", err)
+	}
+}
+
+// TestBoto3Replication: botocore, signing for each region itself, creates
+// a replicated secret, reads the replica in its region and gets the
+// replica's refusal of a write.
+func TestBoto3Replication(t *testing.T) {
+	t.Parallel()
+	got := runBoto3With(t, sandbox.Options{Regions: []string{"us-west-2"}}, `
+import boto3, json, os
+from botocore.exceptions import ClientError
+east = boto3.client("secretsmanager", endpoint_url=os.environ["SANDBOX_URL"], region_name="us-east-1")
+west = boto3.client("secretsmanager", endpoint_url=os.environ["SANDBOX_URL"], region_name="us-west-2")
+c = east.create_secret(Name="py/rep", SecretString="alpha-0123456789", AddReplicaRegions=[{"Region": "us-west-2"}])
+v = west.get_secret_value(SecretId="py/rep")
+d = west.describe_secret(SecretId="py/rep")
+try:
+    west.put_secret_value(SecretId="py/rep", SecretString="beta-0123456789")
+    err = None
+except ClientError as e:
+    err = e.response["Error"]["Code"]
+print(json.dumps({"status": [s["Status"] for s in c["ReplicationStatus"]], "value": v["SecretString"],
+    "arn_region": v["ARN"].split(":")[3], "primary": d["PrimaryRegion"], "error": err}))
+`)
+	want := map[string]any{"status": []any{"InSync"}, "value": "alpha-0123456789", "arn_region": "us-west-2", "primary": "us-east-1", "error": "InvalidParameterException"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("boto3 replication (-want +got):\n%s", diff)
 	}
 }
