@@ -199,7 +199,8 @@
 //   - Apart from the knobs (PropagationDelay, PropagateWrites, ListingLag,
 //     ForceDeleteLag), everything is strongly consistent, and the knobs
 //     apply fixed delays where AWS's vary.
-//   - Authorization knows the global key aws:PrincipalAccount and the
+//   - Authorization knows the global keys aws:PrincipalAccount and (for
+//     Secrets Manager and KMS) aws:RequestedRegion, and the
 //     request keys that secretboot's policies rely on: the tags of the
 //     secret, role or instance profile (aws:ResourceTag/…,
 //     secretsmanager:ResourceTag/…, iam:ResourceTag/…), the tags of the

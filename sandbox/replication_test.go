@@ -95,8 +95,9 @@ func inRegion(arn, region string) string {
 // with replicas in two regions, one under a customer key of its region;
 // payload, tags and resource policy replicated; writes on a replica and
 // deleting a replicated primary refused; readers authorized per region
-// (replica ARN, and the replica region's key through that region's Secrets
-// Manager); a failed replica no longer updated; removal; promotion.
+// (replica ARN, the replica region's key through that region's Secrets
+// Manager, aws:RequestedRegion); a failed replica no longer updated;
+// removal; promotion.
 func TestReplication(t *testing.T) {
 	e := startRegions(t, sandbox.Options{})
 	east, west, eu := e.admin("us-east-1"), e.admin("us-west-2"), e.admin("eu-west-1")
@@ -191,6 +192,7 @@ func TestReplication(t *testing.T) {
 	westReader := e.role("west-reader", readGrant(westARN, westKey, "us-west-2"))
 	westNoKey := e.role("west-no-key", allow(`{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"`+westARN+`"}`))
 	viaEast := e.role("west-key-via-east", readGrant(westARN, westKey, "us-east-1"))
+	eastOnly := e.role("requested-east", allow(`{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}}`))
 	for _, tc := range []struct {
 		name   string
 		client *sm.Client
@@ -203,6 +205,8 @@ func TestReplication(t *testing.T) {
 		{"replica grant with key, other replica", westReader("eu-west-1"), "AccessDeniedException"},
 		{"replica grant without key", westNoKey("us-west-2"), "AccessDeniedException"},
 		{"key granted through the wrong region's Secrets Manager", viaEast("us-west-2"), "AccessDeniedException"},
+		{"any ARN, aws:RequestedRegion us-east-1, primary", eastOnly("us-east-1"), ""},
+		{"any ARN, aws:RequestedRegion us-east-1, replica", eastOnly("eu-west-1"), "AccessDeniedException"},
 	} {
 		if _, code := e.value(tc.client, "app/db"); code != tc.code {
 			t.Errorf("%s: error %q, want %q", tc.name, code, tc.code)

@@ -283,9 +283,9 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, q *request, body []by
 	}
 	switch q.service {
 	case "secretsmanager":
-		s.sm.Region(q.region).Serve(w, q.op, q.body, s.authorizer(caller), s.keyUser(caller), q.id)
+		s.sm.Region(q.region).Serve(w, q.op, q.body, inRegion(s.authorizer(caller), q.region), s.keyUser(caller), q.id)
 	case "kms":
-		s.kms[q.region].Serve(w, q.op, q.body, s.kmsAuthorizer(caller), q.id)
+		s.kms[q.region].Serve(w, q.op, q.body, inRegion(s.kmsAuthorizer(caller), q.region), q.id)
 	case "iam":
 		s.iam.ServeIAM(w, q.form, caller, q.id)
 	case "sts":
@@ -393,6 +393,21 @@ func (s *Server) checkRegion(q *request) *apiErr {
 	slices.Sort(served)
 	return &apiErr{http.StatusBadRequest, "UnrecognizedClientException",
 		fmt.Sprintf("The sandbox does not serve region %s; it serves %s (add regions with -regions).", q.region, strings.Join(served, ", "))}
+}
+
+// inRegion adds the global condition key aws:RequestedRegion to the
+// requests an authorizer decides (nil stays nil: all allowed).
+func inRegion[F ~func(action, resource, resourcePolicy string, context map[string][]string) error](az F, region string) F {
+	if az == nil {
+		return nil
+	}
+	return func(action, resource, resourcePolicy string, context map[string][]string) error {
+		ctx := map[string][]string{"aws:RequestedRegion": {region}}
+		for k, v := range context {
+			ctx[k] = v
+		}
+		return az(action, resource, resourcePolicy, ctx)
+	}
 }
 
 // seedKeys creates the KMSKeys: a key ARN in its region, a key ID in the
