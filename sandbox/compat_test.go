@@ -141,8 +141,15 @@ print(json.dumps(out, sort_keys=True))
 // authentication, and returns the JSON object the script prints.
 func runBoto3(t *testing.T, script string) map[string]any {
 	t.Helper()
+	return runBoto3With(t, sandbox.Options{}, script)
+}
+
+// runBoto3With is runBoto3 on a sandbox with opts (authentication enforced).
+func runBoto3With(t *testing.T, opts sandbox.Options, script string) map[string]any {
+	t.Helper()
 	requireTool(t, "python3", "-c", "import boto3")
-	env := sandboxtest.Start(t, sandbox.Options{EnforceAuth: true})
+	opts.EnforceAuth = true
+	env := sandboxtest.Start(t, opts)
 	cmd := exec.Command("python3", "-c", script)
 	cmd.Env = toolEnv(env)
 	out, err := cmd.CombinedOutput()

@@ -12,6 +12,35 @@
 // own: GET /_sandbox/stats returns Stats as JSON, POST /_sandbox/reset-stats
 // zeroes them.
 //
+// # Regions and replication
+//
+// A Server serves Options.Region (the home region) and Options.Regions
+// besides. A Secrets Manager or KMS request's region is the region of its
+// SigV4 credential scope (Credential=AK/date/REGION/service/aws4_request),
+// the home region for a request without one; a region not served is
+// answered UnrecognizedClientException naming the served ones. Secrets
+// Manager and KMS keep a state per region (ARNs carry it), and their quotas
+// are per region; IAM and STS are global. Options.KMSKeys may name key ARNs
+// of any served region. Secrets Manager's use of a customer managed key
+// goes to KMS of the secret's region, through secretsmanager.<region>, so
+// a reader of a replica needs kms:Decrypt on the replica region's key with
+// that region's kms:ViaService, and a grant on the primary's ARN does not
+// reach the replica's.
+//
+// Secrets replicate as AWS replicates them (package secretsmanager,
+// replication.go): CreateSecret's AddReplicaRegions and
+// ForceOverwriteReplicaSecret, ReplicateSecretToRegions,
+// RemoveRegionsFromReplication, StopReplicationToReplica (called in the
+// replica's region: promotes it), PrimaryRegion and ReplicationStatus in
+// DescribeSecret and PrimaryRegion in ListSecrets. A replica has the
+// primary's name and suffix, its ARN in its region, and the primary's
+// versions, labels, description, tags, resource policy and rotation
+// metadata; it refuses writes, and a primary with replicas cannot be
+// deleted. Replication is synchronous: a replica is InSync at the end of
+// the request that changed its primary, or Failed (its name taken in the
+// region, its key unusable, or Server.FailReplica, the test hook); there
+// is no InProgress.
+//
 // # Authentication
 //
 // By default any credentials are accepted and the caller is the account's
@@ -125,7 +154,8 @@
 // (directory 0700, file 0600): a JSON snapshot of the services (KMS key
 // material included) and of the
 // issued keys, written atomically (temporary file, fsync, rename) shortly
-// after each successful change and by Close, and read back by New. Secret
+// after each successful change and by Close, and read back by New, which
+// serves every region the state has, named in Options.Regions or not. Secret
 // payloads live in that state and nowhere else: the request log records
 // service, operation, status, duration and request ID, never a body.
 //
@@ -159,15 +189,18 @@
 //     the built-in test rotator, function secretboot-sandbox-rotator of
 //     the sandbox's region and account, which the sandbox runs itself
 //     without authorizing its calls (Server.RotateNow runs it on demand);
-//     cron() schedules never come due. Replication and
-//     the other Secrets Manager operations not listed in package
-//     secretsmanager answer UnknownOperationException. ValidateResourcePolicy
+//     cron() schedules with L, W or # never come due, and a rotation comes
+//     due at the start of its window. The Secrets Manager operations not
+//     listed in package secretsmanager answer UnknownOperationException.
+//     Replication is synchronous (no InProgress) and its error codes and
+//     messages are moto's where AWS's are not recorded. ValidateResourcePolicy
 //     approximates AWS's automated reasoning with a syntactic test for
 //     public access.
 //   - Apart from the knobs (PropagationDelay, PropagateWrites, ListingLag,
 //     ForceDeleteLag), everything is strongly consistent, and the knobs
 //     apply fixed delays where AWS's vary.
-//   - Authorization knows the global key aws:PrincipalAccount and the
+//   - Authorization knows the global keys aws:PrincipalAccount and (for
+//     Secrets Manager and KMS) aws:RequestedRegion, and the
 //     request keys that secretboot's policies rely on: the tags of the
 //     secret, role or instance profile (aws:ResourceTag/…,
 //     secretsmanager:ResourceTag/…, iam:ResourceTag/…), the tags of the
@@ -186,7 +219,7 @@
 //     signing time is not checked for skew, and the region and service of the
 //     credential scope are taken from the client. A client that signs a header
 //     the Go signer never signs (User-Agent, for one) fails verification.
-//   - Quotas are per Server, not per account and region.
+//   - Quotas are per Server and region, not per account.
 //   - Reads refresh LastAccessedDate in memory; it reaches the state file
 //     with the next change.
 package sandbox

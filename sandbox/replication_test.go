@@ -12,6 +12,7 @@ import (
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
@@ -94,8 +95,9 @@ func inRegion(arn, region string) string {
 // with replicas in two regions, one under a customer key of its region;
 // payload, tags and resource policy replicated; writes on a replica and
 // deleting a replicated primary refused; readers authorized per region
-// (replica ARN, and the replica region's key through that region's Secrets
-// Manager); a failed replica no longer updated; removal; promotion.
+// (replica ARN, the replica region's key through that region's Secrets
+// Manager, aws:RequestedRegion); a failed replica no longer updated;
+// removal; promotion.
 func TestReplication(t *testing.T) {
 	e := startRegions(t, sandbox.Options{})
 	east, west, eu := e.admin("us-east-1"), e.admin("us-west-2"), e.admin("eu-west-1")
@@ -190,6 +192,7 @@ func TestReplication(t *testing.T) {
 	westReader := e.role("west-reader", readGrant(westARN, westKey, "us-west-2"))
 	westNoKey := e.role("west-no-key", allow(`{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"`+westARN+`"}`))
 	viaEast := e.role("west-key-via-east", readGrant(westARN, westKey, "us-east-1"))
+	eastOnly := e.role("requested-east", allow(`{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}}`))
 	for _, tc := range []struct {
 		name   string
 		client *sm.Client
@@ -202,6 +205,8 @@ func TestReplication(t *testing.T) {
 		{"replica grant with key, other replica", westReader("eu-west-1"), "AccessDeniedException"},
 		{"replica grant without key", westNoKey("us-west-2"), "AccessDeniedException"},
 		{"key granted through the wrong region's Secrets Manager", viaEast("us-west-2"), "AccessDeniedException"},
+		{"any ARN, aws:RequestedRegion us-east-1, primary", eastOnly("us-east-1"), ""},
+		{"any ARN, aws:RequestedRegion us-east-1, replica", eastOnly("eu-west-1"), "AccessDeniedException"},
 	} {
 		if _, code := e.value(tc.client, "app/db"); code != tc.code {
 			t.Errorf("%s: error %q, want %q", tc.name, code, tc.code)
@@ -319,6 +324,24 @@ func TestReplicationToTakenName(t *testing.T) {
 	if v, _ := e.value(west, "app/x"); v != "east-0123456789" {
 		t.Errorf("forced replica reads %q", v)
 	}
+
+	// Force overwrites a standalone secret only, never another primary's
+	// replica.
+	if _, err := e.admin("eu-west-1").CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String("app/y"), SecretString: aws.String("eu-0123456789"),
+		AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2")}}}); err != nil {
+		t.Fatal(err)
+	}
+	y, err := east.CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String("app/y"), SecretString: aws.String("east-0123456789"), ForceOverwriteReplicaSecret: true,
+		AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(y.ReplicationStatus); got != "us-west-2=Failed" {
+		t.Errorf("forcing over another primary's replica: %s", got)
+	}
+	if v, _ := e.value(west, "app/y"); v != "eu-0123456789" {
+		t.Errorf("the eu-west-1 secret's replica was overwritten: %q", v)
+	}
 }
 
 // TestRegionRouting: each served region has its own secrets and keys, a
@@ -356,7 +379,8 @@ func TestRegionRouting(t *testing.T) {
 }
 
 // TestRegionsSurviveRestart: the state file keeps every region's secrets,
-// replication and KMS keys.
+// replication and KMS keys, and a restart serves the regions it has even
+// when the options do not name them.
 func TestRegionsSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	const westKey = "arn:aws:kms:us-west-2:111111111111:key/0b5d7c9e-1f2a-4b3c-8d4e-5f6a7b8c9d0e"
@@ -378,8 +402,19 @@ func TestRegionsSurviveRestart(t *testing.T) {
 	if err != nil || statuses(d.ReplicationStatus) != "us-west-2=InSync" {
 		t.Errorf("replication after restart: %v %v", d, err)
 	}
-	if _, err := sandbox.New(sandbox.Options{StateDir: dir, Account: regionsAccount}); err == nil || !strings.Contains(err.Error(), "us-west-2") {
-		t.Errorf("restoring a multi-region state without its regions: %v, want an error naming us-west-2", err)
+	if err := e2.env.Server.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A state keeps its regions: a sandbox started without them serves
+	// them, with their keys.
+	e3 := regionsEnv{t, sandboxtest.Start(t, sandbox.Options{StateDir: dir, Account: regionsAccount, EnforceAuth: true}), context.Background()}
+	if v, code := e3.value(e3.admin("us-west-2"), "keep"); v != "k-0123456789" {
+		t.Errorf("replica after a restart without -regions: %q %s", v, code)
+	}
+	id, secret := e3.env.Server.AdminCredentials()
+	if _, err := kms.NewFromConfig(sandboxtest.Config(e3.env.URL, "us-west-2", staticCreds(id, secret, ""))).DescribeKey(e3.ctx, &kms.DescribeKeyInput{KeyId: aws.String(westKey)}); err != nil {
+		t.Errorf("the us-west-2 key after a restart without -regions: %v", err)
 	}
 }
 
@@ -452,5 +487,83 @@ func TestReplicaKey(t *testing.T) {
 	}
 	if v, _ := e.value(e.admin("us-west-2"), "app/b"); v != "v1-0123456789" {
 		t.Errorf("the failed replica reads %q, want its last replicated value", v)
+	}
+
+	// A forced replication under a key that fails leaves the secret it
+	// would have replaced.
+	if _, err := e.admin("us-west-2").CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String("app/c"), SecretString: aws.String("west-0123456789")}); err != nil {
+		t.Fatal(err)
+	}
+	c, disabled := create("app/c"), newKey()
+	if _, err := westKMS.DisableKey(e.ctx, &kms.DisableKeyInput{KeyId: aws.String(disabled)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := east.ReplicateSecretToRegions(e.ctx, &sm.ReplicateSecretToRegionsInput{SecretId: aws.String(c), ForceOverwriteReplicaSecret: true,
+		AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2"), KmsKeyId: aws.String(disabled)}}})
+	if err != nil || out.ReplicationStatus[0].Status != smtypes.StatusTypeFailed {
+		t.Errorf("forced replication under a disabled key: %v %v", out, err)
+	}
+	if v, _ := e.value(e.admin("us-west-2"), "app/c"); v != "west-0123456789" {
+		t.Errorf("the secret a failed forced replication would have replaced reads %q", v)
+	}
+}
+
+// TestReplicationPermissions: creating a secret with replicas takes
+// secretsmanager:ReplicateSecretToRegions besides CreateSecret, as the API
+// reference requires; removing and promoting take their own actions, on
+// the primary's and the replica's ARN.
+func TestReplicationPermissions(t *testing.T) {
+	e := startRegions(t, sandbox.Options{})
+	createOnly := e.role("create-only", allow(`{"Effect":"Allow","Action":"secretsmanager:CreateSecret","Resource":"*"}`))
+	withReplicas := e.role("with-replicas", allow(`{"Effect":"Allow","Action":["secretsmanager:CreateSecret","secretsmanager:ReplicateSecretToRegions"],"Resource":"*"}`))
+	in := func(name string) *sm.CreateSecretInput {
+		return &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("v-0123456789"),
+			AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2")}}}
+	}
+	if _, err := createOnly("us-east-1").CreateSecret(e.ctx, in("app/p")); err == nil {
+		t.Error("CreateSecret with replicas succeeded without ReplicateSecretToRegions")
+	}
+	if _, code := e.value(e.admin("us-east-1"), "app/p"); code != "ResourceNotFoundException" {
+		t.Errorf("a refused CreateSecret left a secret: %q", code)
+	}
+	out, err := withReplicas("us-east-1").CreateSecret(e.ctx, in("app/q"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.ARN)
+	remover := e.role("remover", allow(`{"Effect":"Allow","Action":"secretsmanager:RemoveRegionsFromReplication","Resource":"`+inRegion(arn, "us-west-2")+`"}`))
+	if _, err := remover("us-east-1").RemoveRegionsFromReplication(e.ctx, &sm.RemoveRegionsFromReplicationInput{SecretId: aws.String(arn), RemoveReplicaRegions: []string{"us-west-2"}}); err == nil {
+		t.Error("RemoveRegionsFromReplication allowed by a grant on the replica's ARN, not the primary's")
+	}
+	promoter := e.role("promoter", allow(`{"Effect":"Allow","Action":"secretsmanager:StopReplicationToReplica","Resource":"`+inRegion(arn, "us-west-2")+`"}`))
+	if _, err := promoter("us-west-2").StopReplicationToReplica(e.ctx, &sm.StopReplicationToReplicaInput{SecretId: aws.String("app/q")}); err != nil {
+		t.Errorf("promoting with a grant on the replica's ARN: %v", err)
+	}
+}
+
+// TestBoto3Replication: botocore, signing for each region itself, creates
+// a replicated secret, reads the replica in its region and gets the
+// replica's refusal of a write.
+func TestBoto3Replication(t *testing.T) {
+	t.Parallel()
+	got := runBoto3With(t, sandbox.Options{Regions: []string{"us-west-2"}}, `
+import boto3, json, os
+from botocore.exceptions import ClientError
+east = boto3.client("secretsmanager", endpoint_url=os.environ["SANDBOX_URL"], region_name="us-east-1")
+west = boto3.client("secretsmanager", endpoint_url=os.environ["SANDBOX_URL"], region_name="us-west-2")
+c = east.create_secret(Name="py/rep", SecretString="alpha-0123456789", AddReplicaRegions=[{"Region": "us-west-2"}])
+v = west.get_secret_value(SecretId="py/rep")
+d = west.describe_secret(SecretId="py/rep")
+try:
+    west.put_secret_value(SecretId="py/rep", SecretString="beta-0123456789")
+    err = None
+except ClientError as e:
+    err = e.response["Error"]["Code"]
+print(json.dumps({"status": [s["Status"] for s in c["ReplicationStatus"]], "value": v["SecretString"],
+    "arn_region": v["ARN"].split(":")[3], "primary": d["PrimaryRegion"], "error": err}))
+`)
+	want := map[string]any{"status": []any{"InSync"}, "value": "alpha-0123456789", "arn_region": "us-west-2", "primary": "us-east-1", "error": "InvalidParameterException"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("boto3 replication (-want +got):\n%s", diff)
 	}
 }

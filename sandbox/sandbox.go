@@ -60,8 +60,9 @@ type Options struct {
 
 	// KMSKeys are keys to create at start, unless the state has them: key
 	// IDs (lower-case UUIDs, in Region) or key ARNs of Account and any
-	// served region, each with the default key policy. CreateKey draws a new ID, so this is how a
-	// test or a demo gets a key whose ARN a spec already names.
+	// served region, each with the default key policy. CreateKey draws a
+	// new ID, so this is how a test or a demo gets a key whose ARN a spec
+	// already names.
 	KMSKeys []string
 
 	EnforceAuth bool         // verify SigV4 against known keys and authorize every request with policy
@@ -282,9 +283,9 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, q *request, body []by
 	}
 	switch q.service {
 	case "secretsmanager":
-		s.sm.Region(q.region).Serve(w, q.op, q.body, s.authorizer(caller), s.keyUser(caller), q.id)
+		s.sm.Region(q.region).Serve(w, q.op, q.body, inRegion(s.authorizer(caller), q.region), s.keyUser(caller), q.id)
 	case "kms":
-		s.kms[q.region].Serve(w, q.op, q.body, s.kmsAuthorizer(caller), q.id)
+		s.kms[q.region].Serve(w, q.op, q.body, inRegion(s.kmsAuthorizer(caller), q.region), q.id)
 	case "iam":
 		s.iam.ServeIAM(w, q.form, caller, q.id)
 	case "sts":
@@ -392,6 +393,21 @@ func (s *Server) checkRegion(q *request) *apiErr {
 	slices.Sort(served)
 	return &apiErr{http.StatusBadRequest, "UnrecognizedClientException",
 		fmt.Sprintf("The sandbox does not serve region %s; it serves %s (add regions with -regions).", q.region, strings.Join(served, ", "))}
+}
+
+// inRegion adds the global condition key aws:RequestedRegion to the
+// requests an authorizer decides (nil stays nil: all allowed).
+func inRegion[F ~func(action, resource, resourcePolicy string, context map[string][]string) error](az F, region string) F {
+	if az == nil {
+		return nil
+	}
+	return func(action, resource, resourcePolicy string, context map[string][]string) error {
+		ctx := map[string][]string{"aws:RequestedRegion": {region}}
+		for k, v := range context {
+			ctx[k] = v
+		}
+		return az(action, resource, resourcePolicy, ctx)
+	}
 }
 
 // seedKeys creates the KMSKeys: a key ARN in its region, a key ID in the
@@ -506,6 +522,8 @@ func (s *Server) snapshot() (*state, error) {
 	return &st, nil
 }
 
+// restore loads a state. The regions it has are served from then on,
+// whether Options.Regions names them or not: a state keeps its regions.
 func (s *Server) restore(st *state) error {
 	if len(st.SecretsManager) > 0 {
 		if err := s.sm.Restore(st.SecretsManager); err != nil {
@@ -518,12 +536,20 @@ func (s *Server) restore(st *state) error {
 		}
 	}
 	for region, b := range st.KMSRegions {
-		k := s.kms[region]
-		if k == nil {
-			return fmt.Errorf("sandbox: the state holds KMS keys of region %s, which is not served (add it with -regions)", region)
+		if !regionRE.MatchString(region) {
+			return fmt.Errorf("sandbox: the state holds KMS keys of %q, which is not a region name", region)
 		}
-		if err := k.Restore(b); err != nil {
+		s.sm.AddRegion(region)
+		if s.kms[region] == nil {
+			s.kms[region] = kms.New(kms.Config{Account: s.opts.Account, Region: region, Now: s.opts.Now})
+		}
+		if err := s.kms[region].Restore(b); err != nil {
 			return err
+		}
+	}
+	for _, region := range s.sm.Regions() {
+		if s.kms[region] == nil {
+			s.kms[region] = kms.New(kms.Config{Account: s.opts.Account, Region: region, Now: s.opts.Now})
 		}
 	}
 	if len(st.IAM) > 0 {

@@ -8,8 +8,14 @@
 // UpdateSecretVersionStage, ListSecretVersionIds, TagResource,
 // UntagResource, ListSecrets, DeleteSecret, RestoreSecret,
 // PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy,
-// ValidateResourcePolicy, RotateSecret, CancelRotateSecret and
-// GetRandomPassword.
+// ValidateResourcePolicy, RotateSecret, CancelRotateSecret,
+// ReplicateSecretToRegions, RemoveRegionsFromReplication,
+// StopReplicationToReplica and GetRandomPassword.
+//
+// New returns the Service of the home region (Config.Region) and makes one
+// for each of Config.Regions, reached with Region; they share one lock, so
+// that replication (replication.go) changes several regions atomically,
+// and Snapshot and Restore cover them all.
 //
 // Behaviour worth knowing:
 //   - ARNs end in "-" and six random characters of [A-Za-z0-9]; a secret
@@ -42,7 +48,18 @@
 //     schedule (testrotator.go). A rotation whose AWSPENDING version is not
 //     yet current blocks the next one; CancelRotateSecret turns rotation
 //     off and leaves the labels where they are. DescribeSecret and
-//     ListSecrets report NextRotationDate for schedules in days or hours.
+//     ListSecrets report NextRotationDate for schedules in days or hours
+//     and for cron() schedules (cron.go). RotationRules replace the
+//     secret's rules as a whole: rules without Duration remove a window set
+//     before; a RotateSecret without RotationRules keeps them.
+//   - Replication (replication.go): a replica is a secret of its own in
+//     its region with the primary's name and suffix, updated at the end of
+//     every request that changes the primary, and refusing writes with
+//     InvalidParameterException; ReplicationStatus is InSync or Failed
+//     ("Replication succeeded" or the reason), never InProgress;
+//     FailReplica is the test hook for a failed replica. The primary-region
+//     filter of ListSecrets matches a replica by its primary's region and
+//     any other secret by its own.
 //   - ListSecrets filters are prefix matches, except description, where
 //     every word of the value must begin a word of the description, ignoring
 //     case; values of one filter are ORed, filters ANDed, and a value

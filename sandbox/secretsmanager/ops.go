@@ -87,6 +87,13 @@ func (s *Service) createSecret(in *createSecretInput, az AuthorizeFunc) (any, *a
 	if err := authorize(az, "CreateSecret", arn, "", reqTags, resourceTags(tagsIn(in.Tags))); err != nil {
 		return nil, err
 	}
+	// Adding replicas takes ReplicateSecretToRegions as well (API
+	// reference, CreateSecret, "Required permissions").
+	if in.AddReplicaRegions != nil {
+		if err := authorize(az, "ReplicateSecretToRegions", arn, "", reqTags, resourceTags(tagsIn(in.Tags))); err != nil {
+			return nil, err
+		}
+	}
 	tags, err := mergeTags(nil, tagsIn(in.Tags))
 	if err != nil {
 		return nil, err

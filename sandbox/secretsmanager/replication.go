@@ -17,8 +17,10 @@ import (
 // that changed a primary, so a replica is always InSync (never
 // InProgress) unless replication failed:
 //
-//   - a secret of the same name already exists in the replica's region
-//     (without ForceOverwriteReplicaSecret): Failed, and no replica exists;
+//   - a secret of the same name already exists in the replica's region:
+//     Failed, and no replica exists; ForceOverwriteReplicaSecret replaces
+//     a standalone secret, never another secret's replica nor a primary
+//     with replicas;
 //   - the replica's KMS key cannot be used (missing, disabled, or KMS
 //     refuses the caller that added the replica): Failed, and no replica
 //     exists; a key that becomes unusable later fails the next update;
@@ -73,6 +75,12 @@ type replicatedOut struct {
 // text).
 func errOnReplica() *apiError {
 	return invalidParam("Operation not permitted on a replica secret. Call must be made in primary secret's region.")
+}
+
+// errNameTaken is the StatusMessage of a replica whose name is taken in its
+// region (moto's text).
+func errNameTaken(name, region string) string {
+	return fmt.Sprintf("Replication failed: Secret name %s already exists in region %s.", name, region)
 }
 
 // replicaAllows reports whether an action may act on a replica.
@@ -173,18 +181,21 @@ func (s *Service) addReplicas(primary *secret, in []replicaRegionJSON, force boo
 		rep := &replica{Region: *r.Region, KmsKeyID: deref(r.KmsKeyId), Status: statusInSync, StatusMessage: "Replication succeeded"}
 		primary.Replicas = append(primary.Replicas, rep)
 		reg := s.regions[rep.Region]
-		if old := reg.byName[primary.Name]; old != nil {
-			if !force {
-				rep.Status, rep.StatusMessage = statusFailed, fmt.Sprintf("Replication failed: Secret name %s already exists in region %s.", primary.Name, rep.Region)
-				continue
-			}
-			reg.remove(old)
+		old := reg.byName[primary.Name]
+		// Only a standalone secret can be overwritten: not another
+		// secret's replica, nor a primary with replicas of its own.
+		if old != nil && (!force || old.PrimaryRegion != "" || len(old.Replicas) > 0) {
+			rep.Status, rep.StatusMessage = statusFailed, errNameTaken(primary.Name, rep.Region)
+			continue
 		}
 		// Encrypting the replica's versions takes the replica's key in
 		// its region, with the caller's permissions.
 		if err := reg.withKey(rep.KmsKeyID, reg.replicaARN(primary), "", "GenerateDataKey"); err != nil {
 			rep.Status, rep.StatusMessage = statusFailed, "Replication failed: "+err.Message
 			continue
+		}
+		if old != nil {
+			reg.remove(old)
 		}
 		reg.add(reg.copyReplica(primary, rep, nil))
 	}

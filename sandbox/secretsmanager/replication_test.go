@@ -57,8 +57,8 @@ func TestReplicationWireGolden(t *testing.T) {
 }
 
 // TestReplicationRestore: a snapshot restores each secret into its ARN's
-// region, replicas and their primaries' status included, and a region
-// that is not served is an error.
+// region, replicas and their primaries' status included, serving the
+// region if it was not.
 func TestReplicationRestore(t *testing.T) {
 	cfg := Config{Account: "000000000000", Region: "us-east-1", Regions: []string{"us-west-2"}}
 	a := New(cfg)
@@ -88,8 +88,12 @@ func TestReplicationRestore(t *testing.T) {
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `:us-west-2:`) {
 		t.Errorf("restored replica: %d %s", w.Code, w.Body)
 	}
-	if err := New(Config{Account: "000000000000", Region: "us-east-1"}).Restore(snap); err == nil || !strings.Contains(err.Error(), "us-west-2") {
-		t.Errorf("restoring into a sandbox without us-west-2: %v", err)
+	c := New(Config{Account: "000000000000", Region: "us-east-1"})
+	if err := c.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	if c.Region("us-west-2") == nil {
+		t.Error("restoring a state with replicas in us-west-2 into a Service without it does not serve us-west-2")
 	}
 	for _, tc := range []struct{ region, id, want string }{
 		{"ap-south-1", "dev/db", "does not serve"},
@@ -99,5 +103,42 @@ func TestReplicationRestore(t *testing.T) {
 		if err := b.FailReplica(tc.region, tc.id); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("FailReplica(%s, %s) = %v, want %q", tc.region, tc.id, err, tc.want)
 		}
+	}
+}
+
+// TestReplicaFollowsScheduledRotation: a rotation that comes due (at the
+// start of a request in any region) and one RotateNow runs reach the
+// replica.
+func TestReplicaFollowsScheduledRotation(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := New(Config{Account: "000000000000", Region: "us-east-1", Regions: []string{"us-west-2"}, Now: func() time.Time { return now }})
+	call := func(region, op, body string) string {
+		t.Helper()
+		w := httptest.NewRecorder()
+		s.Region(region).Serve(w, op, []byte(body), nil, nil, "req")
+		if w.Code != 200 {
+			t.Fatalf("%s %s: %d %s", region, op, w.Code, w.Body)
+		}
+		return w.Body.String()
+	}
+	call("us-east-1", "CreateSecret", `{"Name":"dev/db","SecretString":"first-value","ClientRequestToken":"11111111-1111-4111-8111-111111111111","AddReplicaRegions":[{"Region":"us-west-2"}]}`)
+	call("us-east-1", "RotateSecret", `{"SecretId":"dev/db","ClientRequestToken":"22222222-2222-4222-8222-222222222222","RotateImmediately":false,`+
+		`"RotationLambdaARN":"`+TestRotatorARN("us-east-1", "000000000000")+`","RotationRules":{"AutomaticallyAfterDays":1}}`)
+	if out := call("us-west-2", "GetSecretValue", `{"SecretId":"dev/db"}`); !strings.Contains(out, "first-value") {
+		t.Fatalf("replica before the rotation: %s", out)
+	}
+	now = now.Add(24 * time.Hour)
+	if out := call("us-west-2", "GetSecretValue", `{"SecretId":"dev/db"}`); strings.Contains(out, "first-value") {
+		t.Errorf("the replica missed the scheduled rotation: %s", out)
+	}
+	before := call("us-west-2", "GetSecretValue", `{"SecretId":"dev/db"}`)
+	if err := s.RotateNow("dev/db"); err != nil {
+		t.Fatal(err)
+	}
+	if out := call("us-west-2", "GetSecretValue", `{"SecretId":"dev/db"}`); out == before {
+		t.Errorf("the replica missed RotateNow's rotation: %s", out)
+	}
+	if err := s.Region("us-west-2").RotateNow("dev/db"); err == nil {
+		t.Error("RotateNow rotated a replica")
 	}
 }

@@ -102,16 +102,34 @@ func New(cfg Config) *Service {
 		cfg.Rand = rand.Reader
 	}
 	sh := &shared{regions: map[string]*Service{}, unsynced: map[*secret]bool{}}
+	// addRegion copies the home Service's configuration: a stand-in
+	// serves until the home region's own Service exists.
+	sh.home = &Service{cfg: cfg, shared: sh}
 	for _, r := range append([]string{cfg.Region}, cfg.Regions...) {
-		if sh.regions[r] != nil {
-			continue
-		}
-		c := cfg
-		c.Region, c.Regions = r, nil
-		sh.regions[r] = &Service{cfg: c, shared: sh, byName: map[string]*secret{}, byARN: map[string]*secret{}}
+		sh.home.addRegion(r)
 	}
 	sh.home = sh.regions[cfg.Region]
 	return sh.home
+}
+
+// AddRegion starts serving a region, unless it is served already.
+func (s *Service) AddRegion(region string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addRegion(region)
+}
+
+func (s *Service) addRegion(region string) {
+	if s.regions[region] != nil {
+		return
+	}
+	c := s.home.cfg
+	c.Region, c.Regions = region, nil
+	r := &Service{cfg: c, shared: s.shared, byName: map[string]*secret{}, byARN: map[string]*secret{}}
+	if s.home.lag > 0 {
+		r.setListingLag(s.home.lag)
+	}
+	s.regions[region] = r
 }
 
 // Region returns the Service of a served region, or nil.
@@ -374,7 +392,8 @@ func (s *Service) Snapshot() ([]byte, error) {
 }
 
 // Restore replaces the state of every region with a Snapshot. Each secret
-// goes to the region of its ARN, which must be served.
+// goes to the region of its ARN, which is served from then on if it was
+// not: a state keeps its regions.
 func (s *Service) Restore(b []byte) error {
 	var snap snapshot
 	if err := json.Unmarshal(b, &snap); err != nil {
@@ -389,10 +408,12 @@ func (s *Service) Restore(b []byte) error {
 		if sec == nil || sec.Name == "" || sec.ARN == "" {
 			return fmt.Errorf("decoding secrets manager state: a secret without name or ARN")
 		}
-		r := s.regions[arnRegion(sec.ARN)]
-		if r == nil {
-			return fmt.Errorf("decoding secrets manager state: secret %s is in region %s, which the sandbox does not serve", sec.Name, arnRegion(sec.ARN))
+		region := arnRegion(sec.ARN)
+		if region == "" {
+			return fmt.Errorf("decoding secrets manager state: secret %s has no region in its ARN %s", sec.Name, sec.ARN)
 		}
+		s.addRegion(region)
+		r := s.regions[region]
 		r.add(sec)
 		if sec.scheduled() {
 			r.schedulePurge(sec.DeletionDate)

@@ -35,8 +35,16 @@ import (
 // one until it is removed, as on AWS. A schedule of days (AutomaticallyAfterDays
 // or rate(n days)) comes due at midnight UTC n days after the last rotation
 // (or after rotation was enabled), a rate in hours n hours after it on the
-// hour; a cron() schedule is recorded but never comes due, and its secret
-// has no NextRotationDate.
+// hour, a cron() schedule at the first time it names after it (the start
+// of the rotation window: AWS rotates at some moment within the window,
+// the sandbox at its start). A cron() schedule using L, W or # is recorded
+// but never comes due, and its secret has no NextRotationDate.
+//
+// RotationRules replace the secret's rules as a whole, as on AWS: rules
+// without Duration remove a window set before (the window then closes
+// after an hour for a schedule in hours, at the end of the UTC day for
+// one in days, AWS's defaults), while a RotateSecret without RotationRules
+// keeps the rules it had.
 
 // TestRotatorName is the function name of the built-in test rotator:
 // RotationLambdaARN arn:aws:lambda:<region>:<account>:function:secretboot-sandbox-rotator.
@@ -107,13 +115,9 @@ var (
 )
 
 // next is when the rotation is next due; zero when it is disabled or its
-// schedule is one the sandbox does not compute (cron()).
+// schedule is one the sandbox does not compute (cron.go).
 func (r *rotation) next() time.Time {
 	if r == nil || !r.Enabled {
-		return time.Time{}
-	}
-	n, days, ok := r.Rules.period()
-	if !ok {
 		return time.Time{}
 	}
 	base := r.LastRotated
@@ -121,6 +125,13 @@ func (r *rotation) next() time.Time {
 		base = r.Since
 	}
 	if base.IsZero() {
+		return time.Time{}
+	}
+	n, days, ok := r.Rules.period()
+	if !ok {
+		if c, ok := parseCron(deref(r.Rules.ScheduleExpression)); ok {
+			return c.next(base)
+		}
 		return time.Time{}
 	}
 	if days {

@@ -240,3 +240,68 @@ func TestTestRotatorRestored(t *testing.T) {
 		t.Errorf("no rotation after the restore: %s", out)
 	}
 }
+
+// TestTestRotatorCron: a cron() schedule comes due at the times it names
+// (t0 is Sunday 2026-03-01 12:00 UTC): NextRotationDate shows the next
+// one, the first request after it rotates, and the schedule then moves on
+// to the following one.
+func TestTestRotatorCron(t *testing.T) {
+	c, _, clock := rotatorEnv(t)
+	ctx := context.Background()
+	out := create(t, c, "dev/cron", "first-password")
+	if _, err := c.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: out.ARN, RotationLambdaARN: aws.String(testRotator), RotateImmediately: aws.Bool(false),
+		RotationRules: &types.RotationRulesType{ScheduleExpression: aws.String("cron(0 4 ? * MON,THU *)"), Duration: aws.String("2h")}}); err != nil {
+		t.Fatal(err)
+	}
+	monday := time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)
+	next := func() time.Time {
+		d, err := c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: out.ARN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToTime(d.NextRotationDate)
+	}
+	if got := next(); !got.Equal(monday) {
+		t.Fatalf("NextRotationDate = %v, want Monday 04:00 %v", got, monday)
+	}
+	clock.Advance(monday.Sub(t0) - time.Second)
+	if _, v := current(t, c, out.ARN); v != "first-password" {
+		t.Fatal("rotated before the schedule")
+	}
+	clock.Advance(time.Second)
+	if _, v := current(t, c, out.ARN); v == "first-password" {
+		t.Fatal("not rotated when the cron schedule came due")
+	}
+	if got, want := next(), time.Date(2026, 3, 5, 4, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("after the Monday rotation NextRotationDate = %v, want Thursday %v", got, want)
+	}
+}
+
+// TestRotationRulesReplaced: RotationRules replace the rules as a whole, so
+// rules without Duration remove the window; a RotateSecret without
+// RotationRules keeps the rules.
+func TestRotationRulesReplaced(t *testing.T) {
+	c, _, _ := rotatorEnv(t)
+	ctx := context.Background()
+	out := create(t, c, "dev/window", "first-password")
+	rotate := func(rules *types.RotationRulesType) *types.RotationRulesType {
+		t.Helper()
+		if _, err := c.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: out.ARN, RotationLambdaARN: aws.String(testRotator), RotateImmediately: aws.Bool(false), RotationRules: rules}); err != nil {
+			t.Fatal(err)
+		}
+		d, err := c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: out.ARN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.RotationRules
+	}
+	if r := rotate(&types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(7), Duration: aws.String("3h")}); aws.ToString(r.Duration) != "3h" {
+		t.Fatalf("window not set: %+v", r)
+	}
+	if r := rotate(nil); aws.ToString(r.Duration) != "3h" || aws.ToInt64(r.AutomaticallyAfterDays) != 7 {
+		t.Errorf("RotateSecret without rules changed them: %+v", r)
+	}
+	if r := rotate(&types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(7)}); r.Duration != nil {
+		t.Errorf("rules without Duration kept the window %q", aws.ToString(r.Duration))
+	}
+}
