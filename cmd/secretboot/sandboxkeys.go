@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -39,25 +36,12 @@ func stageKMSKeys(d *spec.Desired, account string) []string {
 	return keys
 }
 
-// stageRegions are the regions the sandbox serves besides the stage's,
-// sorted: those of the stage's replicas, and those the saved state in
-// stateDir was served with (the sandbox saves each served region's KMS
-// state under kms_regions), so that a spec that drops a replica region
-// still finds the replicas it must remove.
-func stageRegions(d *spec.Desired, stateDir string) []string {
+// stageRegions are the regions of the stage's replicas, sorted: the
+// sandbox serves them besides the stage's region (and, after a restart,
+// every region its saved state has, so a spec that drops a replica region
+// still finds the replica it must remove).
+func stageRegions(d *spec.Desired) []string {
 	var regions []string
-	if b, err := os.ReadFile(filepath.Join(stateDir, "state.json")); err == nil {
-		var st struct {
-			KMSRegions map[string]json.RawMessage `json:"kms_regions"`
-		}
-		if json.Unmarshal(b, &st) == nil {
-			for r := range st.KMSRegions {
-				if r != d.Region {
-					regions = append(regions, r)
-				}
-			}
-		}
-	}
 	for _, s := range d.Secrets {
 		for _, r := range s.Replicas {
 			if !slices.Contains(regions, r.Region) {

@@ -3,32 +3,43 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"slices"
+	"strings"
 	"testing"
-
-	"github.com/secretboot/secretboot/spec"
 )
 
-// TestStageRegions: --sandbox serves the spec's replica regions and those
-// its saved state was served with, so that a spec dropping a replica
-// region still restores (and then removes) the replica.
-func TestStageRegions(t *testing.T) {
-	d := &spec.Desired{Region: "us-east-1", Secrets: []*spec.Secret{
-		{Name: "a", Replicas: []spec.Replica{{Region: "us-west-2"}}},
-		{Name: "b", Replicas: []spec.Replica{{Region: "eu-west-1"}, {Region: "us-west-2"}}},
-	}}
+// TestSandboxDropsReplicaRegion: with --sandbox, a spec that drops its
+// replicas still restores the saved state with the replica (the sandbox
+// serves the regions its state has) and removes the replica.
+func TestSandboxDropsReplicaRegion(t *testing.T) {
 	dir := t.TempDir()
-	if got := stageRegions(d, dir); !slices.Equal(got, []string{"eu-west-1", "us-west-2"}) {
-		t.Errorf("without a state: %v", got)
+	spec := func(replicas string) {
+		t.Helper()
+		src := `project = "shop"
+stage "dev" {
+  region     = "us-east-1"
+  account_id = "111111111111"
+  replicas   = ` + replicas + `
+}
+role "web" {}
+secret "app/token" {
+  readers = [role.web]
+  generate {}
+}
+`
+		if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	state := `{"secretsmanager":{},"kms":{},"kms_regions":{"ap-south-1":{},"us-west-2":{}},"iam":{},"keys":{}}`
-	if err := os.WriteFile(filepath.Join(dir, "state.json"), []byte(state), 0o600); err != nil {
-		t.Fatal(err)
+	cli := func(want string, args ...string) {
+		t.Helper()
+		out := runCLI(t, append(args, "--spec", dir, "--sandbox")...)
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("%q: want output containing %q:\n%s", args, want, out)
+		}
 	}
-	if got := stageRegions(d, dir); !slices.Equal(got, []string{"ap-south-1", "eu-west-1", "us-west-2"}) {
-		t.Errorf("with a state served in ap-south-1 and us-west-2: %v", got)
-	}
-	if got := stageRegions(&spec.Desired{Region: "us-east-1"}, dir); !slices.Equal(got, []string{"ap-south-1", "us-west-2"}) {
-		t.Errorf("a spec without replicas over that state: %v", got)
-	}
+	spec(`{ "us-west-2" = {} }`)
+	cli("us-west-2    add replica", "apply", "-auto-approve")
+	spec(`{}`)
+	cli("us-west-2    remove replica", "apply", "-auto-approve")
+	cli("No changes", "plan")
 }

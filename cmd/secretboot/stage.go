@@ -99,7 +99,7 @@ func (a *app) connect(ctx context.Context, d *spec.Desired) (*stageSession, erro
 		endpoint, stop, err := startSandbox(sandbox.Options{
 			Account:  account,
 			Region:   d.Region,
-			Regions:  stageRegions(d, a.common.sandbox.stateDir(a.common.specDir)),
+			Regions:  stageRegions(d),
 			StateDir: a.common.sandbox.stateDir(a.common.specDir),
 			KMSKeys:  stageKMSKeys(d, account),
 		})
