@@ -89,10 +89,11 @@ type SecretRef struct {
 	// Resource is the secret's resource policy (resourcePolicy), nil when
 	// the secret does not opt in and for the stage key.
 	Resource *policy.Document
-	// KMSKeyARN and CrossAccountReaders are the spec's: the reviewer files
-	// of the other accounts' side are made from them.
+	// KMSKeyARN, CrossAccountReaders and Replicas are the spec's: the
+	// reviewer files of the other accounts' side are made from them.
 	KMSKeyARN           string
 	CrossAccountReaders []string
+	Replicas            []spec.Replica
 }
 
 // Resolve computes the intent of stage d against the observation o. o may
@@ -246,7 +247,7 @@ func secretRefs(d *spec.Desired, o *Observed, region, account string, arns map[s
 	for _, s := range d.Secrets {
 		arn, ok := arns[s.Name]
 		r := ref(s.Key, s.Name, arn, ok)
-		r.KMSKeyARN, r.CrossAccountReaders = s.KMSKeyARN, s.CrossAccountReaders
+		r.KMSKeyARN, r.CrossAccountReaders, r.Replicas = s.KMSKeyARN, s.CrossAccountReaders, s.Replicas
 		out = append(out, r)
 	}
 	var keyARN string

@@ -310,8 +310,9 @@ const (
 // secrets, kms:Decrypt of their keys through Secrets Manager for exactly
 // those secrets: policy.ReadPolicy, as for a reader of the stage's
 // account), and per customer managed key, the key-policy statements that
-// let those roles decrypt (policy.KeyPolicyReaders). The region is the
-// secrets'.
+// let those roles decrypt (policy.KeyPolicyReaders). A replicated
+// secret's replicas are read too (the resource policy travels with them):
+// each replica's ARN, decrypted with the replica's key in its region.
 func crossAccountFiles(secrets []provision.SecretRef) []File {
 	grants := map[string][]policy.Grant{}
 	keys := map[string]map[string][]string{} // key ARN → role ARN → secret ARNs
@@ -319,12 +320,19 @@ func crossAccountFiles(secrets []provision.SecretRef) []File {
 	for _, s := range secrets {
 		for _, r := range s.CrossAccountReaders {
 			region = arnField(s.ARN, 3)
-			grants[r] = append(grants[r], policy.Grant{SecretARN: s.ARN, KMSKeyARN: s.KMSKeyARN})
-			if s.KMSKeyARN != "" {
-				if keys[s.KMSKeyARN] == nil {
-					keys[s.KMSKeyARN] = map[string][]string{}
+			copies := []policy.Grant{{SecretARN: s.ARN, KMSKeyARN: s.KMSKeyARN}}
+			for _, rep := range s.Replicas {
+				copies = append(copies, policy.Grant{SecretARN: provision.ReplicaARN(s.ARN, rep.Region), KMSKeyARN: rep.KMSKeyARN, Region: rep.Region})
+			}
+			grants[r] = append(grants[r], copies...)
+			for _, g := range copies {
+				if g.KMSKeyARN == "" {
+					continue
 				}
-				keys[s.KMSKeyARN][r] = append(keys[s.KMSKeyARN][r], s.ARN)
+				if keys[g.KMSKeyARN] == nil {
+					keys[g.KMSKeyARN] = map[string][]string{}
+				}
+				keys[g.KMSKeyARN][r] = append(keys[g.KMSKeyARN][r], g.SecretARN)
 			}
 		}
 	}
@@ -335,7 +343,8 @@ func crossAccountFiles(secrets []provision.SecretRef) []File {
 	}
 	for k, readers := range keys {
 		id := k[strings.LastIndex(k, "/")+1:]
-		out = append(out, File{Name: id + keyPolicySuffix, Role: id, Kind: KindKeyPolicy, Doc: policy.KeyPolicyReaders(region, readers)})
+		// A key is regional: Secrets Manager of its region uses it.
+		out = append(out, File{Name: id + keyPolicySuffix, Role: id, Kind: KindKeyPolicy, Doc: policy.KeyPolicyReaders(arnField(k, 3), readers)})
 	}
 	return out
 }

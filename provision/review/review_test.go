@@ -492,3 +492,50 @@ func TestCrossAccountFiles(t *testing.T) {
 		t.Errorf("extra files without cross-account readers: %v, want %s", extra, want)
 	}
 }
+
+// TestCrossAccountFilesReplicas: a cross-account reader of a replicated
+// secret reads the replica too: its identity policy names the replica's
+// ARN and decrypts with the replica's key through Secrets Manager of the
+// replica's region, and that key's owner gets its own key-policy file.
+func TestCrossAccountFilesReplicas(t *testing.T) {
+	const (
+		reporting = "arn:aws:iam::222222222222:role/reporting"
+		key       = "arn:aws:kms:us-east-1:111111111111:key/0b9d3c3e-aaaa-4c2e-9a0e-000000000001"
+		westKey   = "arn:aws:kms:us-west-2:111111111111:key/0b9d3c3e-bbbb-4c2e-9a0e-000000000002"
+	)
+	d := manySecrets(1)
+	d.DeployerARN = "arn:aws:iam::111111111111:role/ci/deployer"
+	s := d.Secrets[0]
+	s.ResourcePolicy, s.CrossAccountReaders, s.KMSKeyARN = true, []string{reporting}, key
+	s.Replicas = []spec.Replica{{Region: "us-west-2", KMSKeyARN: westKey}}
+	o := observed(d)
+	in := provision.Resolve(d, o)
+	dir := t.TempDir()
+	if _, err := review.Write(dir, "dev", roleDocs(t, d, o), in.Secrets); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, name := range []string{"222222222222~reporting.cross-account.json", "0b9d3c3e-bbbb-4c2e-9a0e-000000000002.key-policy.json"} {
+		b, err := os.ReadFile(filepath.Join(dir, "dev", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = string(b)
+	}
+	replica := provision.ReplicaARN(in.Secrets[0].ARN, "us-west-2")
+	identity := files["222222222222~reporting.cross-account.json"]
+	for _, want := range []string{`"` + in.Secrets[0].ARN + `"`, `"` + replica + `"`, `"` + westKey + `"`, `"secretsmanager.us-west-2.amazonaws.com"`} {
+		if !strings.Contains(identity, want) {
+			t.Errorf("the identity policy lacks %s:\n%s", want, identity)
+		}
+	}
+	keyPolicy := files["0b9d3c3e-bbbb-4c2e-9a0e-000000000002.key-policy.json"]
+	for _, want := range []string{`"` + replica + `"`, `"secretsmanager.us-west-2.amazonaws.com"`, reporting} {
+		if !strings.Contains(keyPolicy, want) {
+			t.Errorf("the replica key's policy statements lack %s:\n%s", want, keyPolicy)
+		}
+	}
+	if strings.Contains(keyPolicy, "us-east-1") {
+		t.Errorf("the replica key's statements name the primary's region:\n%s", keyPolicy)
+	}
+}
