@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -226,6 +227,7 @@ func Analyze(d *spec.Desired, account string, docs []provision.RoleDocuments, re
 		Access: []Access{}, Findings: []Finding{}, NotSeen: NotSeen,
 	}
 	expected := expectedReaders(d, docs)
+	resource, tags = maps.Clone(resource), maps.Clone(tags)
 	for _, ref := range refs {
 		s := Secret{Key: ref.Key, Name: ref.Name, Exists: ref.Exists, ResourcePolicy: resource[ref.ARN] != nil, Readers: expected[ref.Name]}
 		if s.Readers == nil {
@@ -235,6 +237,23 @@ func Analyze(d *spec.Desired, account string, docs []provision.RoleDocuments, re
 			s.ARN = ref.ARN
 		}
 		r.Secrets = append(r.Secrets, s)
+		// Each replica is a secret of its own ARN, with the primary's
+		// resource policy and tags, which Secrets Manager replicates.
+		for _, rep := range ref.Replicas {
+			c := s
+			c.Name, c.Readers = verify.ReplicaName(ref.Name, rep.Region), expected[verify.ReplicaName(ref.Name, rep.Region)]
+			if c.Readers == nil {
+				c.Readers = []string{}
+			}
+			if ref.Exists {
+				c.ARN = provision.ReplicaARN(ref.ARN, rep.Region)
+				if doc := resource[ref.ARN]; doc != nil {
+					resource[c.ARN] = doc
+				}
+				tags[c.ARN] = tags[ref.ARN]
+			}
+			r.Secrets = append(r.Secrets, c)
+		}
 	}
 	for _, p := range a.Principals {
 		if len(p.Unreadable) > 0 {

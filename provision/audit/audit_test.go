@@ -256,3 +256,53 @@ func TestPlantedReaders(t *testing.T) {
 		t.Errorf("sources of the readers of %s (-want +got):\n%s", db, diff)
 	}
 }
+
+// TestReplicaReaders: each replica is audited as a secret of its own. A
+// reader limited to us-west-2 is expected on the replica there only, and
+// a user granted the replica's region alone is found reading the replica
+// and not the primary.
+func TestReplicaReaders(t *testing.T) {
+	ctx := context.Background()
+	d := load(t, "../../examples/webapp", "dev")
+	d.Secrets[0].Replicas = []spec.Replica{{Region: "us-west-2"}}
+	d.Roles[0].Regions = []string{"us-west-2"}
+	env := sandboxtest.Start(t, sandbox.Options{Account: d.AccountID, Region: d.Region, Regions: []string{"us-west-2"}})
+	s, err := provision.Connect(ctx, provision.ConnectOptions{
+		Stage: d.Stage, Region: d.Region, AccountID: d.AccountID, Endpoint: env.URL,
+		Credentials: provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "", ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := provision.Observe(ctx, s, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := provision.Diff(d, o, provision.DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	c := iam.NewFromConfig(env.Config)
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("west")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("west"), PolicyName: aws.String("read-west"),
+		PolicyDocument: aws.String(allow("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-west-2:"+acct+":secret:dev/*"))}); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, s, d)
+	var readers []string
+	for _, a := range r.Access {
+		readers = append(readers, a.Name+" "+a.Secret)
+	}
+	want := []string{"shop-dev-web dev/app/db/credentials@us-west-2", "west dev/app/db/credentials@us-west-2"}
+	if diff := cmp.Diff(want, readers); diff != "" {
+		t.Errorf("readers (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"reader arn:aws:iam::" + acct + ":user/west dev/app/db/credentials@us-west-2"}, short(r.Findings)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}

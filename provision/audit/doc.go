@@ -7,7 +7,8 @@
 // policy with its documents) and the resource policy of each secret
 // (GetResourcePolicy), then decides with policy.Evaluate, for every user
 // and role of the account and every existing secret of the stage, whether
-// it may secretsmanager:GetSecretValue the secret — through its inline
+// it may secretsmanager:GetSecretValue the secret (each replica counting
+// as a secret of its own, "<name>@<region>") — through its inline
 // and attached policies, a user's groups' policies, its permissions
 // boundary and the secret's resource policy together, as IAM does within
 // one account.
