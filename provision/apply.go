@@ -192,6 +192,9 @@ type applier struct {
 	arns   map[string]string // secret name → ARN: the intent's, and those of the secrets created
 	key    spec.Sealed       // the stage key, revealed only to key a version token
 	status map[string]error  // change ID → result, for dependency checks
+	// replicatedOnCreate names the secrets whose CreateSecret carried
+	// their replicas (AddReplicaRegions): their replication change is done.
+	replicatedOnCreate map[string]bool
 }
 
 // phase orders the changes of a plan the way apply runs them, so a plan

@@ -6,18 +6,29 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/secretboot/secretboot/spec"
 )
 
 // replicate applies a secret's replication change: one
 // RemoveRegionsFromReplication for the regions removed, replaced or
 // retried, then one ReplicateSecretToRegions (each region with its key)
-// for those added, replaced or retried. A removed replica is deleted at
+// for those added, replaced or retried. A secret this apply created has
+// its replicas already: CreateSecret carried them (AddReplicaRegions,
+// which AWS authorizes as ReplicateSecretToRegions too), so the change
+// makes no call. A removed replica is deleted at
 // once (no recovery window), so a replace leaves its region without the
 // secret until the new replica is in sync. Replication never overwrites a
 // secret of the name that already lives in a region
 // (ForceOverwriteReplicaSecret stays off): that replica fails, and plan
 // shows why.
 func (a *applier) replicate(ctx context.Context, c Change) error {
+	a.mu.Lock()
+	done := a.replicatedOnCreate[c.Name]
+	a.mu.Unlock()
+	if done && c.Action == ActionCreate {
+		return nil
+	}
 	id := a.secretID(c.Name)
 	sm := a.s.SecretsManager
 	var remove []string
@@ -27,11 +38,7 @@ func (a *applier) replicate(ctx context.Context, c Change) error {
 			remove = append(remove, r.Region)
 		}
 		if r.Op != ReplicaRemove {
-			rr := smtypes.ReplicaRegionType{Region: aws.String(r.Region)}
-			if r.KMSKey.New != "" {
-				rr.KmsKeyId = aws.String(r.KMSKey.New)
-			}
-			add = append(add, rr)
+			add = append(add, replicaRegion(r.Region, r.KMSKey.New))
 		}
 	}
 	if len(remove) > 0 {
@@ -49,4 +56,21 @@ func (a *applier) replicate(ctx context.Context, c Change) error {
 		}
 	}
 	return nil
+}
+
+// replicaRegions are the replicas of a request, each region with its key.
+func replicaRegions(rs []spec.Replica) []smtypes.ReplicaRegionType {
+	var out []smtypes.ReplicaRegionType
+	for _, r := range rs {
+		out = append(out, replicaRegion(r.Region, r.KMSKeyARN))
+	}
+	return out
+}
+
+func replicaRegion(region, key string) smtypes.ReplicaRegionType {
+	rr := smtypes.ReplicaRegionType{Region: aws.String(region)}
+	if key != "" {
+		rr.KmsKeyId = aws.String(key)
+	}
+	return rr
 }

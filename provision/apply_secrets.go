@@ -163,6 +163,7 @@ func (a *applier) createSecret(ctx context.Context, si *secretIntent, regen []st
 	if s.KMSKeyARN != "" {
 		in.KmsKeyId = aws.String(s.KMSKeyARN)
 	}
+	in.AddReplicaRegions = replicaRegions(s.Replicas)
 	setValue(s, value, &in.SecretString, &in.SecretBinary)
 	out, err := sm.CreateSecret(ctx, in)
 	if apiCode(err) == "ResourceExistsException" {
@@ -173,6 +174,12 @@ func (a *applier) createSecret(ctx context.Context, si *secretIntent, regen []st
 	}
 	a.mu.Lock()
 	a.arns[s.Name] = aws.ToString(out.ARN)
+	if len(in.AddReplicaRegions) > 0 {
+		if a.replicatedOnCreate == nil {
+			a.replicatedOnCreate = map[string]bool{}
+		}
+		a.replicatedOnCreate[s.Name] = true
+	}
 	a.mu.Unlock()
 	// A new secret's first version is AWSCURRENT: it must be ours.
 	if v := aws.ToString(out.VersionId); v != aws.ToString(in.ClientRequestToken) {

@@ -95,7 +95,8 @@
 // no replicas), compared in diff_replicas.go (KindReplication: add,
 // remove, replace a replica whose key differs, retry a failed one) and
 // applied in apply_replicas.go (RemoveRegionsFromReplication, then
-// ReplicateSecretToRegions). A deleted secret's replicas go first: its
+// ReplicateSecretToRegions; a secret apply creates gets its replicas from
+// CreateSecret's AddReplicaRegions). A deleted secret's replicas go first: its
 // deletion depends on the replication change. A replica's ARN is the
 // primary's in its region (ReplicaARN); resolve_replicas.go grants each
 // reader the copies in its regions (spec.Role.Regions), each with its own

@@ -45,10 +45,10 @@ func replicaOps(p *provision.Plan, name string) []string {
 	return out
 }
 
-// describeCalls counts the session's DescribeSecret calls so far.
-func describeCalls(s *provision.Session) int {
+// calls counts the session's calls of operation so far.
+func calls(s *provision.Session, operation string) int {
 	for _, op := range s.CallStats().Ops {
-		if op.Operation == "DescribeSecret" {
+		if op.Operation == operation {
 			return op.Calls
 		}
 	}
@@ -57,7 +57,8 @@ func describeCalls(s *provision.Session) int {
 
 // TestReplicationEndToEnd, as the deployer on the enforcing sandbox
 // serving three regions: the declared replicas are created in two
-// regions, with the replica's customer key; plan stays clean and costs
+// regions with the secret (CreateSecret's AddReplicaRegions), with the
+// replica's customer key; plan stays clean and costs
 // one DescribeSecret for the replicated secret; a reader limited to
 // us-west-2 reads the replica there and nothing else; a payload change
 // reaches the replicas; a replica removed outside secretboot is planned
@@ -116,12 +117,15 @@ func TestReplicationEndToEnd(t *testing.T) {
 		t.Fatalf("first plan replicates %s: %v", stripe, ops)
 	}
 	apply(t, s, p, d)
+	if n := calls(s, "ReplicateSecretToRegions"); n != 0 {
+		t.Errorf("the first apply made %d ReplicateSecretToRegions calls, want 0: CreateSecret carries the replicas", n)
+	}
 	if got, want := replicas(), "eu-west-1 InSync alias/aws/secretsmanager, us-west-2 InSync "+westKey; got != want {
 		t.Fatalf("replicas after apply: %s", got)
 	}
-	before := describeCalls(s)
+	before := calls(s, "DescribeSecret")
 	clean("the first apply")
-	if n := describeCalls(s) - before; n != 1 {
+	if n := calls(s, "DescribeSecret") - before; n != 1 {
 		t.Errorf("a clean plan made %d DescribeSecret calls, want 1 (the one replicated secret)", n)
 	}
 	if err := verifyOnline(ctx, s, d); err != nil {
