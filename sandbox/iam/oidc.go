@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/sandbox/internal/wire"
 )
 
@@ -179,4 +180,27 @@ func (s *Service) oidcProviderByIssuer(iss string) *oidcProvider {
 		return nil
 	}
 	return s.st.OIDCProviders["arn:aws:iam::"+s.cfg.Account+":oidc-provider/"+strings.TrimSuffix(issuer, "/")]
+}
+
+// federatedPrincipalsExist refuses a trust policy whose Federated
+// principal names an OIDC provider that this account does not have: IAM
+// resolves the provider when it stores the trust, and answers
+// MalformedPolicyDocument "Invalid principal in policy" for one that does
+// not exist, in this account or any other (the IAM user guide makes the
+// provider a prerequisite of the role). SAML providers and the built-in
+// web identity providers (accounts.google.com) are not checked.
+func (s *Service) federatedPrincipalsExist(doc *policy.Document) error {
+	for _, st := range doc.Statement {
+		for _, p := range []*policy.Principal{st.Principal, st.NotPrincipal} {
+			if p == nil {
+				continue
+			}
+			for _, v := range p.Values["Federated"] {
+				if strings.Contains(v, ":oidc-provider/") && s.st.OIDCProviders[v] == nil {
+					return malformedPolicy("Invalid principal in policy: \"Federated\":\"%s\"", v)
+				}
+			}
+		}
+	}
+	return nil
 }
