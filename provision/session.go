@@ -84,6 +84,9 @@ type IAMAPI interface {
 	// GetAccountSummary reads the account's quota of managed policies per
 	// role, for a split that needs more than IAM's default.
 	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
+	// GetOpenIDConnectProvider checks that the OIDC providers the managed
+	// roles' trust names exist (observe_oidc.go).
+	GetOpenIDConnectProvider(context.Context, *iam.GetOpenIDConnectProviderInput, ...func(*iam.Options)) (*iam.GetOpenIDConnectProviderOutput, error)
 }
 
 // SimulatorAPI is IAM's policy simulator, which verify asks what each role

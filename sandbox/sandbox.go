@@ -57,6 +57,12 @@ type Options struct {
 	// test or a demo gets a key whose ARN a spec already names.
 	KMSKeys []string
 
+	// OIDCProviders are IAM OIDC provider ARNs of Account to create at
+	// start, unless the state has them, with the client ID
+	// sts.amazonaws.com: how a spec whose roles trust EKS or GitHub
+	// Actions runs on the sandbox, as KMSKeys is for its keys.
+	OIDCProviders []string
+
 	// Accounts are extra accounts, each with its own IAM, STS and admin
 	// key (AdminCredentialsFor); Secrets Manager and KMS are Account's
 	// alone, which the extra accounts reach across accounts.
@@ -151,7 +157,11 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	if seeded && s.persist != nil {
+	seededOIDC, err := s.iam.SeedOIDCProviders(opts.OIDCProviders)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	if (seeded || seededOIDC) && s.persist != nil {
 		s.persist.changed()
 	}
 	return s, nil

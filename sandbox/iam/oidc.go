@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -203,4 +204,28 @@ func (s *Service) federatedPrincipalsExist(doc *policy.Document) error {
 		}
 	}
 	return nil
+}
+
+// SeedOIDCProviders creates, unless they exist, the OIDC providers of this
+// account named by ARN, each with the client ID sts.amazonaws.com (the
+// audience EKS and GitHub Actions tokens carry), as the account's
+// administrator would have before creating roles that trust them. It
+// reports whether it created any.
+func (s *Service) SeedOIDCProviders(arns []string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	created := false
+	prefix := "arn:aws:iam::" + s.cfg.Account + ":oidc-provider/"
+	for _, arn := range arns {
+		issuer, ok := strings.CutPrefix(arn, prefix)
+		if !ok || !oidcURLRe.MatchString("https://"+issuer) {
+			return created, fmt.Errorf("iam: cannot seed %s: not an OIDC provider ARN of account %s", arn, s.cfg.Account)
+		}
+		if s.st.OIDCProviders[arn] != nil {
+			continue
+		}
+		s.st.OIDCProviders[arn] = &oidcProvider{ARN: arn, URL: issuer, ClientIDs: []string{"sts.amazonaws.com"}, Created: s.now()}
+		created = true
+	}
+	return created, nil
 }
