@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
@@ -95,6 +96,13 @@ type SimulatorAPI interface {
 	SimulatePrincipalPolicy(context.Context, *iam.SimulatePrincipalPolicyInput, ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error)
 }
 
+// KMSAPI is the part of the KMS client secretboot uses: audit reads the
+// key policies of the stage's customer managed keys. *kms.Client
+// satisfies it.
+type KMSAPI interface {
+	GetKeyPolicy(context.Context, *kms.GetKeyPolicyInput, ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error)
+}
+
 // STSAPI is the part of the STS client the engine uses; *sts.Client
 // satisfies it.
 type STSAPI interface {
@@ -156,6 +164,7 @@ type Session struct {
 	IAM            IAMAPI
 	Simulator      SimulatorAPI // the same IAM client, for verify only
 	STS            STSAPI
+	KMS            KMSAPI // for audit only
 
 	calls *callCounter
 	debug *slog.Logger
@@ -243,6 +252,7 @@ func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 		IAM:       iamClient,
 		Simulator: iamClient,
 		STS:       sts.NewFromConfig(cfg),
+		KMS:       kms.NewFromConfig(cfg),
 		calls:     calls,
 		debug:     o.Debug,
 		mask:      o.Mask,
