@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -115,7 +116,8 @@ func TestCrossAccountReaderApply(t *testing.T) {
 // applies the stage in account A; in account B the administrator installs
 // on the reader the identity policy of its reviewer file
 // (<account>~<role>.cross-account.json), and the key owner adds the
-// statements of <key-id>.key-policy.json to the key policy. Then the B
+// statements of <key-id>.key-policy.json to the key policy (the resource
+// policy cannot name the reader before it exists in B). Then the B
 // role reads the A secret by ARN through the SDK. It is denied without the
 // key grant, denied while the resource policy is gone (until the next
 // apply restores it), and another B role with the same identity policy,
@@ -132,6 +134,27 @@ func TestCrossAccountRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	deployer := (&deployerFixture{env: env, admin: admin}).connect(t, doc)
+
+	// As on AWS, a resource policy cannot name a role that does not exist.
+	p, err := planOf(ctx, deployer, d, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provision.Apply(ctx, deployer, p, d, provision.ApplyOptions{PropagationTimeout: 100 * time.Millisecond}); err == nil || !strings.Contains(err.Error(), "unsupported principal") {
+		t.Fatalf("apply before the reader exists in account B: %v, want the resource policy refused", err)
+	}
+
+	// Account B's administrator: the reader the spec names and one it
+	// does not.
+	id, secret, _ := env.Server.AdminCredentialsFor(crossAccount)
+	other := sandboxtest.Config(env.URL, "us-east-1", credentials.NewStaticCredentialsProvider(id, secret, ""))
+	otherIAM := iam.NewFromConfig(other)
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + crossAccount + `:root"},"Action":"sts:AssumeRole"}]}`
+	for _, name := range []string{"reporting", "intruder"} {
+		if _, err := otherIAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := converge1(ctx, deployer, d, false); err != nil {
 		t.Fatal(err)
 	}
@@ -149,18 +172,10 @@ func TestCrossAccountRead(t *testing.T) {
 		t.Fatalf("reviewer files %v lack the other side's documents", slices.Sorted(maps.Keys(files)))
 	}
 
-	// Account B's administrator: the reader the spec names and one it
-	// does not, with the same installed identity policy.
-	id, secret, _ := env.Server.AdminCredentialsFor(crossAccount)
-	other := sandboxtest.Config(env.URL, "us-east-1", credentials.NewStaticCredentialsProvider(id, secret, ""))
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + crossAccount + `:root"},"Action":"sts:AssumeRole"}]}`
+	// B's administrator installs the same identity policy on both.
 	readers := map[string]*secretsmanager.Client{}
 	for _, name := range []string{"reporting", "intruder"} {
-		c := iam.NewFromConfig(other)
-		if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("secretboot-dev"),
+		if _, err := otherIAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("secretboot-dev"),
 			PolicyDocument: aws.String(string(identity.Compact()))}); err != nil {
 			t.Fatal(err)
 		}
