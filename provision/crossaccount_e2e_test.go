@@ -18,6 +18,7 @@ import (
 
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/provision"
+	"github.com/secretboot/secretboot/provision/audit"
 	"github.com/secretboot/secretboot/provision/review"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
@@ -232,6 +233,24 @@ func TestCrossAccountRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect("with the key grant", true)
+	// audit reads the key policy and takes its grant to the spec's reader
+	// as expected, not as a key-policy finding.
+	o, err = provision.Observe(ctx, admin, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := audit.Run(ctx, d, o, admin.IAM.(audit.IAMReader), admin.SecretsManager.(audit.PolicyReader), admin.KMS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Keys) != 1 || !r.Keys[0].Read {
+		t.Errorf("audit's keys: %+v, want the stage's key read", r.Keys)
+	}
+	for _, f := range r.Findings {
+		if f.Kind == audit.KeyPolicy {
+			t.Errorf("audit: %s", f)
+		}
+	}
 
 	if _, err := admin.SecretsManager.DeleteResourcePolicy(ctx, &secretsmanager.DeleteResourcePolicyInput{SecretId: aws.String(arns["app/db"])}); err != nil {
 		t.Fatal(err)
