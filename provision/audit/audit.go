@@ -113,7 +113,7 @@ func (f Finding) String() string {
 	case Trust:
 		return fmt.Sprintf("%s reads %s and %s", f.Principal, f.Secret, f.Detail)
 	case KeyPolicy:
-		return fmt.Sprintf("%s: %s may decrypt %s, which the spec does not grant", f.Detail, f.Principal, f.Secret)
+		return fmt.Sprintf("the key policy of %s lets %s decrypt %s, which the spec does not grant", f.Detail, f.Principal, f.Secret)
 	}
 	return fmt.Sprintf("%s was not evaluated: %s", f.Principal, f.Detail)
 }

@@ -174,11 +174,11 @@ func keyPolicyGrants(s Secret, account, key string, kp *policy.Document) []Findi
 			return policy.Evaluate(policy.PolicySet{Resource: relax(one)}, req).Decision == policy.Allowed, true
 		}
 		add := func(who string, conditional bool) {
-			detail := "the key policy of " + key + " (" + where + ") lets it decrypt the secret"
+			detail := key + " (" + where
 			if conditional {
 				detail += ", when its conditions hold"
 			}
-			out = append(out, Finding{Kind: KeyPolicy, Secret: s.Name, Principal: who, Detail: detail})
+			out = append(out, Finding{Kind: KeyPolicy, Secret: s.Name, Principal: who, Detail: detail + ")"})
 		}
 		if st.NotPrincipal != nil || st.Principal != nil && (st.Principal.Wildcard || contains(st.Principal.Values["AWS"], "*")) {
 			if ok, cond := allows("arn:aws:iam::999999999999:role/outsider", "999999999999"); ok && !cond {

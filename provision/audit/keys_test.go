@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/secretboot/secretboot/provision"
+	"github.com/secretboot/secretboot/provision/audit"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 )
@@ -81,9 +82,11 @@ func TestKeyPolicies(t *testing.T) {
 		Access   []string // "name secret decrypt"
 		Findings []string
 	}
+	var last *audit.Result
 	audited := func() view {
 		t.Helper()
 		calls, _, r := auditCalls(t, s, d)
+		last = r
 		if calls["GetKeyPolicy"] != 1 {
 			t.Errorf("audit made %d GetKeyPolicy calls, want 1", calls["GetKeyPolicy"])
 		}
@@ -167,6 +170,10 @@ func TestKeyPolicies(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, audited()); diff != "" {
 		t.Errorf("a key policy granting a role and everyone in the account (-want +got):\n%s", diff)
+	}
+	if got, want := last.Findings[1].String(), "the key policy of "+keyARN+" (statement KeyUser) lets arn:aws:iam::"+acct+
+		":role/key-user decrypt dev/app/db, which the spec does not grant"; got != want {
+		t.Errorf("finding %q, want %q", got, want)
 	}
 
 	// Without the account's statement, IAM policies grant nothing on the
