@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/spec"
 )
 
@@ -28,4 +29,18 @@ func stageKMSKeys(d *spec.Desired, account string) []string {
 		}
 	}
 	return keys
+}
+
+// stageOIDCProviders lists the OIDC providers of account that the stage's
+// roles trust (irsa, github_actions) and that the embedded sandbox
+// creates, as the account's administrator would have: plan refuses a
+// stage whose providers do not exist.
+func stageOIDCProviders(d *spec.Desired, account string) []string {
+	var out []string
+	for _, arn := range provision.TrustedOIDCProviders(d) {
+		if strings.HasPrefix(arn, "arn:aws:iam::"+account+":oidc-provider/") {
+			out = append(out, arn)
+		}
+	}
+	return out
 }
