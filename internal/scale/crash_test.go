@@ -39,8 +39,8 @@ var (
 	cliDir  string
 )
 
-func cli(t *testing.T) string {
-	t.Helper()
+func cli(tb testing.TB) string {
+	tb.Helper()
 	cliOnce.Do(func() {
 		cliDir, cliErr = os.MkdirTemp("", "secretboot-cli-")
 		if cliErr != nil {
@@ -53,7 +53,7 @@ func cli(t *testing.T) string {
 		}
 	})
 	if cliErr != nil {
-		t.Fatalf("building the CLI: %v", cliErr)
+		tb.Fatalf("building the CLI: %v", cliErr)
 	}
 	return cliPath
 }
