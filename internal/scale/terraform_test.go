@@ -7,11 +7,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/secretboot/secretboot/internal/scale"
 	"github.com/secretboot/secretboot/sandbox"
@@ -386,3 +391,135 @@ func treeRSS(pid int) uint64 {
 	}
 	return sum
 }
+
+// TestTerraformSource checks the configuration BenchmarkTerraform gives
+// Terraform against the evaluated spec: a secret and a write-only version
+// per secret, a role and instance profile per role, and per role a policy
+// that names exactly the ARNs of the secrets it reads, DescribeSecret on
+// exactly those it describes; a bumped version changes one secret only.
+func TestTerraformSource(t *testing.T) {
+	d, err := scale.Desired(60, 6, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := d.Secrets[7].Name
+	parse := func(o scale.TerraformOptions) map[string]*hclsyntax.Block {
+		src, err := scale.TerraformSource(d, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, diags := hclsyntax.ParseConfig(src, "main.tf", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("main.tf does not parse: %s\n%s", diags.Error(), src)
+		}
+		out := map[string]*hclsyntax.Block{}
+		for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+			if b.Type == "resource" {
+				out[b.Labels[0]+"."+b.Labels[1]] = b
+			}
+		}
+		return out
+	}
+	before := parse(scale.TerraformOptions{Endpoint: "http://127.0.0.1:1"})
+	after := parse(scale.TerraformOptions{Endpoint: "http://127.0.0.1:1", Versions: map[string]int{changed: 2}})
+
+	literal := func(b *hclsyntax.Block, attr string) string {
+		t.Helper()
+		a, ok := b.Body.Attributes[attr]
+		if !ok {
+			t.Fatalf("%s %v has no %s", b.Type, b.Labels, attr)
+		}
+		v, diags := a.Expr.Value(nil)
+		if diags.HasErrors() {
+			t.Fatalf("%s of %v: %s", attr, b.Labels, diags.Error())
+		}
+		if v.Type() == cty.Number {
+			return v.AsBigFloat().String()
+		}
+		return v.AsString()
+	}
+	res := map[string]string{} // secret name → resource name
+	count := map[string]int{}
+	for addr, b := range before {
+		count[b.Labels[0]]++
+		if b.Labels[0] == "aws_secretsmanager_secret" {
+			res[literal(b, "name")] = b.Labels[1]
+		}
+		if b.Labels[0] == "aws_secretsmanager_secret_version" {
+			// A version has its secret's resource name.
+			got, want := literal(after[addr], "secret_string_wo_version"), "1"
+			if literal(before["aws_secretsmanager_secret."+b.Labels[1]], "name") == changed {
+				want = "2"
+			}
+			if got != want {
+				t.Errorf("%s: secret_string_wo_version %s after the bump, want %s", addr, got, want)
+			}
+		}
+	}
+	roles := 0
+	for _, r := range d.Roles {
+		if r.InstanceProfile {
+			roles++
+		}
+	}
+	want := map[string]int{"aws_secretsmanager_secret": len(d.Secrets), "aws_secretsmanager_secret_version": len(d.Secrets),
+		"aws_iam_role": len(d.Roles), "aws_iam_instance_profile": roles}
+	for typ, n := range want {
+		if count[typ] != n {
+			t.Errorf("%d %s, want %d", count[typ], typ, n)
+		}
+	}
+
+	// What each role's policy names, by action, from the references in it.
+	reads, describes := map[string][]string{}, map[string][]string{}
+	for _, s := range d.Secrets {
+		for _, rd := range s.Readers {
+			reads[rd.Role] = append(reads[rd.Role], res[s.Name])
+			if rd.Describe {
+				describes[rd.Role] = append(describes[rd.Role], res[s.Name])
+			}
+		}
+	}
+	policies := 0
+	for _, b := range before {
+		if b.Labels[0] != "aws_iam_role_policy" {
+			continue
+		}
+		policies++
+		role := before["aws_iam_role."+b.Labels[1]]
+		if role == nil {
+			t.Fatalf("policy %s has no role", b.Labels[1])
+		}
+		key := strings.TrimPrefix(literal(role, "name"), d.RolePrefix)
+		stmts := b.Body.Attributes["policy"].Expr.(*hclsyntax.FunctionCallExpr).Args[0].(*hclsyntax.ObjectConsExpr).Items[1].ValueExpr.(*hclsyntax.TupleConsExpr).Exprs
+		got := map[string][]string{}
+		for _, st := range stmts {
+			var action string
+			var refs []string
+			for _, item := range st.(*hclsyntax.ObjectConsExpr).Items {
+				k, _ := item.KeyExpr.Value(nil)
+				switch k.AsString() {
+				case "Action":
+					v, _ := item.ValueExpr.Value(nil)
+					action = v.AsString()
+				case "Resource":
+					for _, tr := range item.ValueExpr.Variables() {
+						refs = append(refs, tr[1].(hcl.TraverseAttr).Name)
+					}
+				}
+			}
+			got[action] = refs
+		}
+		if !slices.Equal(sorted(got["secretsmanager:GetSecretValue"]), sorted(reads[key])) {
+			t.Errorf("role %s reads %v, want %v", key, got["secretsmanager:GetSecretValue"], reads[key])
+		}
+		if !slices.Equal(sorted(got["secretsmanager:DescribeSecret"]), sorted(describes[key])) {
+			t.Errorf("role %s describes %v, want %v", key, got["secretsmanager:DescribeSecret"], describes[key])
+		}
+	}
+	if policies != len(reads) {
+		t.Errorf("%d role policies, want one per role that reads: %d", policies, len(reads))
+	}
+}
+
+func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
