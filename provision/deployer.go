@@ -30,6 +30,7 @@ const (
 	SidDeployerPolicies        = "ManageStageManagedPolicies"
 	SidDeployerFindRoles       = "FindRolesByName"
 	SidDeployerFindProfiles    = "FindInstanceProfilesByName"
+	SidDeployerOIDCProviders   = "ReadTrustedOIDCProviders"
 	SidDeployerExternalRoles   = "ManageReadPolicyOnExternalRoles"
 	SidDeployerExternalParts   = "AttachStagePartsToExternalRoles"
 	SidDeployerSimulate        = "VerifyRoles"
@@ -239,6 +240,11 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	}
 	if len(profileNames) > 0 {
 		add(allow(SidDeployerFindProfiles, profileNames, "iam:GetInstanceProfile"))
+	}
+	// Plan checks that the OIDC providers the roles' trust names exist,
+	// by their ARNs (observe_oidc.go).
+	if providers := TrustedOIDCProviders(d); len(providers) > 0 {
+		add(allow(SidDeployerOIDCProviders, providers, "iam:GetOpenIDConnectProvider"))
 	}
 	if len(external) > 0 {
 		add(allow(SidDeployerExternalRoles, external,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -833,7 +834,10 @@ func TestDeployerPolicyIsMinimal(t *testing.T) {
 	t.Cleanup(func() {
 		t.Logf("%d lifecycles without one grant each, in %v", runs.Load(), time.Since(start).Round(time.Millisecond))
 	})
-	for _, rm := range removals {
+	for i, rm := range removals {
+		if i%3 != 0 && os.Getenv("SECRETBOOT_LONG_TESTS") != "1" {
+			continue // short: every third grant; .ci/run sets SECRETBOOT_LONG_TESTS=1 for all
+		}
 		t.Run(rm.name, func(t *testing.T) {
 			t.Parallel()
 			runs.Add(1)

@@ -84,6 +84,9 @@ func diffIntent(d *spec.Desired, o *Observed, in *Intent, opts DiffOptions) (*Pl
 	if err := checkRoleBoundaries(d, in.Boundary); err != nil {
 		return nil, err
 	}
+	if err := checkOIDCProviders(d, o, opts); err != nil {
+		return nil, err
+	}
 	if n := externalRoles(d); n > MaxExternalRoles {
 		return nil, fmt.Errorf("stage %s names %d external roles, more than %d: each is recorded as a tag on the stage key secret %s, which holds at most 50 tags (3 used for ownership, 2 kept spare); use fewer external roles, or managed roles", d.Stage, n, MaxExternalRoles, StageKeyName(d))
 	}

@@ -35,8 +35,9 @@ func TestModel(t *testing.T) {
 		}
 		seed = n
 	}
+	// 240 steps with SECRETBOOT_LONG_TESTS=1 (.ci/run sets it).
 	steps := 240
-	if testing.Short() {
+	if testing.Short() || os.Getenv("SECRETBOOT_LONG_TESTS") != "1" {
 		steps = 60
 	}
 	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount})

@@ -72,6 +72,9 @@ type Observed struct {
 	// AttachmentQuotaDenied says the caller may not call GetAccountSummary:
 	// the split is counted against IAM's default, and a refusal says so.
 	AttachmentQuotaDenied bool
+	// OIDCProviders says, for each IAM OIDC provider that a managed role's
+	// trust names, whether it exists (observe_oidc.go).
+	OIDCProviders map[string]bool
 }
 
 // role is the observed role that r names, nil when it does not exist.
@@ -200,8 +203,10 @@ type ObservedProfile struct {
 // one ListSecretVersionIds (observeHistory); a converged secret costs
 // nothing. A secret that opts in to a resource policy, or carries
 // TagResourcePolicy, costs one GetResourcePolicy. A secret that declares
-// replicas, is listed with a PrimaryRegion, or leaves the spec costs one
-// DescribeSecret for its replication status.
+// replicas or is listed with a PrimaryRegion costs one DescribeSecret for
+// its replication status. Each distinct OIDC provider that a managed
+// role's trust names (irsa, github_actions) costs one
+// GetOpenIDConnectProvider; a stage without such roles, none.
 func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error) {
 	return observe(ctx, s, d, true)
 }
@@ -234,10 +239,12 @@ func observe(ctx context.Context, s *Session, d *spec.Desired, readStageKey bool
 		ProfileClashes:   map[string]string{},
 		Policies:         map[string]*ObservedPolicy{},
 		ResourcePolicies: map[string]string{},
+		OIDCProviders:    map[string]bool{},
 	}
 	services := []func() error{
 		func() error { return o.observeSecrets(ctx, s, d, readStageKey) },
 		func() error { return o.observeRoles(ctx, s, d) },
+		func() error { return o.observeOIDCProviders(ctx, s, d) },
 	}
 	if err := forEachParallel(services, len(services), func(observe func() error) error { return observe() }); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)

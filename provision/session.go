@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
@@ -86,12 +87,22 @@ type IAMAPI interface {
 	// GetAccountSummary reads the account's quota of managed policies per
 	// role, for a split that needs more than IAM's default.
 	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
+	// GetOpenIDConnectProvider checks that the OIDC providers the managed
+	// roles' trust names exist (observe_oidc.go).
+	GetOpenIDConnectProvider(context.Context, *iam.GetOpenIDConnectProviderInput, ...func(*iam.Options)) (*iam.GetOpenIDConnectProviderOutput, error)
 }
 
 // SimulatorAPI is IAM's policy simulator, which verify asks what each role
 // may do; *iam.Client satisfies it.
 type SimulatorAPI interface {
 	SimulatePrincipalPolicy(context.Context, *iam.SimulatePrincipalPolicyInput, ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error)
+}
+
+// KMSAPI is the part of the KMS client secretboot uses: audit reads the
+// key policies of the stage's customer managed keys. *kms.Client
+// satisfies it.
+type KMSAPI interface {
+	GetKeyPolicy(context.Context, *kms.GetKeyPolicyInput, ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error)
 }
 
 // STSAPI is the part of the STS client the engine uses; *sts.Client
@@ -155,6 +166,7 @@ type Session struct {
 	IAM            IAMAPI
 	Simulator      SimulatorAPI // the same IAM client, for verify only
 	STS            STSAPI
+	KMS            KMSAPI // for audit only
 
 	calls *callCounter
 	debug *slog.Logger
@@ -242,6 +254,7 @@ func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 		IAM:       iamClient,
 		Simulator: iamClient,
 		STS:       sts.NewFromConfig(cfg),
+		KMS:       kms.NewFromConfig(cfg),
 		calls:     calls,
 		debug:     o.Debug,
 		mask:      o.Mask,

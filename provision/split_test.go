@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -119,6 +120,9 @@ func hasInline(t *testing.T, s *provision.Session, role string) bool {
 // fewer secrets, split again, and the role's removal.
 func TestSplitReadPolicy(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b *backend) {
+		if b.name == "moto" && os.Getenv("SECRETBOOT_LONG_TESTS") != "1" {
+			t.Skip("about a minute on moto; runs with SECRETBOOT_LONG_TESTS=1, as .ci/run sets it")
+		}
 		s := b.mustConnect(t)
 		stage := uniqueStage("split")
 		d := bulkDesired(stage, b.account, 300)

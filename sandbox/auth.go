@@ -242,11 +242,19 @@ func verify(r *http.Request, a sigV4, k key, body []byte) bool {
 }
 
 // authorizer returns the Secrets Manager AuthorizeFunc for caller: nil (all
-// allowed) without enforcement or for the admin; otherwise the caller's
-// identity policies and the secret's resource policy decide, through the
-// same evaluator that secretboot verify uses.
+// allowed) without enforcement or for the home account's admin; otherwise
+// the caller's identity policies and the secret's resource policy decide,
+// through the same evaluator that secretboot verify uses. A caller of
+// another account needs both to allow it (crossAccountDecision).
 func (s *Server) authorizer(caller iam.Principal) secretsmanager.AuthorizeFunc {
-	if !s.opts.EnforceAuth || caller.Admin {
+	switch {
+	case !s.opts.EnforceAuth:
+		return nil
+	case s.foreign(caller):
+		return func(action, resource, resourcePolicy string, context map[string][]string) error {
+			return s.crossAccountDecision(caller, action, resource, resourcePolicy, context)
+		}
+	case caller.Admin:
 		return nil
 	}
 	return func(action, resource, resourcePolicy string, context map[string][]string) error {
@@ -290,16 +298,18 @@ func (s *Server) authorizeIAM(caller iam.Principal, q *request) *apiErr {
 	}
 	// IAM knows each role's path, which is part of its ARN: a grant on
 	// arn:…:role/secretboot/shop/dev/web must match the request.
-	action, resource := s.iam.Target(q.form, false)
+	// Each account's IAM answers its own principals (accounts.go).
+	svc := s.iamFor(caller.Account)
+	action, resource := svc.Target(q.form, false)
 	if resource == "" {
 		resource = "*"
 	}
-	set, _ := s.iam.PolicySetFor(caller)
-	if err := iamDecision(set, caller, action, resource, s.iam.RequestContext(q.form)); err != nil {
+	set, _ := svc.PolicySetFor(caller)
+	if err := iamDecision(set, caller, action, resource, svc.RequestContext(q.form)); err != nil {
 		return err
 	}
-	if role := s.iam.PassedRole(q.form); role != "" {
-		return iamDecision(set, caller, "iam:PassRole", role, s.iam.PassContext(q.form))
+	if role := svc.PassedRole(q.form); role != "" {
+		return iamDecision(set, caller, "iam:PassRole", role, svc.PassContext(q.form))
 	}
 	return nil
 }

@@ -106,6 +106,28 @@
 // with IDs of the caller's choosing (CreateKey draws its own), so that a
 // spec naming a key ARN runs on the sandbox.
 //
+// # Accounts
+//
+// Options.Accounts adds accounts to the one of Options.Account (the home
+// account). Each has its own IAM and STS (roles, users, policies, OIDC
+// providers) and a fixed admin key (Server.AdminCredentialsFor), which
+// acts in its own account's IAM and STS like the home admin; IAM and
+// GetCallerIdentity answer the caller's account, AssumeRole the account of
+// the role it names. Secrets Manager and KMS exist in the home account
+// only: another account's principal reaches them across accounts, by the
+// secret's or key's ARN (anything else, a bare name, a listing or a
+// create, is refused: the sandbox keeps no Secrets Manager or KMS state for
+// that account). A cross-account request is decided as AWS decides one:
+// the caller's identity policies (within its boundary and session
+// policies) and the resource's policy, the secret's resource policy or the
+// key policy of the kms:Decrypt that Secrets Manager makes for it, must
+// both allow it, by the caller's ARN, its role or its account; an explicit
+// deny in either wins. Cross-account AssumeRole needs the role's trust and
+// the caller's sts:AssumeRole grant; the home admin's shortcut of acting
+// as a service principal is the home admin's only. A resource or key
+// policy naming a role of one of the sandbox's accounts needs that role to
+// exist there; a role of any other account is taken to exist.
+//
 // # Knobs
 //
 //   - Latency and Jitter: every request waits Latency plus a uniform draw
@@ -209,12 +231,19 @@
 //     Authorization Reference lists them for (docs/security.md has the
 //     table). No other key is set. IAM requests are authorized against the
 //     named role, instance profile or policy ARN, with its path, or "*".
-//     AssumeRole is decided by the trust policy alone, and issued keys last
-//     one hour whatever DurationSeconds asks. Session tags are not kept on
-//     the session (no aws:PrincipalTag), and web identity tokens must be
-//     the sandbox's own (see above); OAuth 2.0 providers (ProviderId) are
-//     not emulated. A trust policy's Federated principal is not checked
-//     against the account's OIDC providers when the role is written.
+//     AssumeRole within one account is decided by the trust policy alone
+//     (across accounts the caller's identity policy must allow it too), and
+//     issued keys last one hour whatever DurationSeconds asks. Session tags
+//     are not kept on the session (no aws:PrincipalTag), and web identity
+//     tokens must be the sandbox's own (see above); OAuth 2.0 providers
+//     (ProviderId) are not emulated. A trust policy's Federated principal
+//     that names an OIDC provider must be one of the account's providers
+//     when the role is written (MalformedPolicyDocument otherwise, as on
+//     AWS); Options.OIDCProviders creates providers at start.
+//   - Across accounts: a read of a secret under the AWS managed key is not
+//     refused (AWS refuses it; secretboot's validate refuses such a spec),
+//     and every operation may be called across accounts, not only those
+//     AWS allows.
 //   - SigV4: only the Authorization header form (no presigned URLs); the
 //     signing time is not checked for skew, and the region and service of the
 //     credential scope are taken from the client. A client that signs a header

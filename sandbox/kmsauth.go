@@ -26,6 +26,20 @@ func (s *Server) kmsAuthorizer(caller iam.Principal) kms.AuthorizeFunc {
 	if !s.opts.EnforceAuth {
 		return nil
 	}
+	if s.foreign(caller) {
+		// Across accounts the key policy must allow the caller (its ARN,
+		// role or account) and the caller's own IAM policies must allow
+		// it too, whichever form the key policy's grant takes (KMS
+		// developer guide, "Allowing users in other accounts to use a KMS
+		// key").
+		return func(action, resource, keyPolicy string, context map[string][]string) error {
+			ctx := map[string][]string{"kms:CallerAccount": {caller.Account}}
+			for k, v := range context {
+				ctx[k] = v
+			}
+			return s.crossAccountDecision(caller, action, resource, keyPolicy, ctx)
+		}
+	}
 	return func(action, resource, keyPolicy string, context map[string][]string) error {
 		set, _ := s.iam.PolicySetFor(caller)
 		ctx := withPrincipal(context, caller)

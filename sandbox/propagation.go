@@ -55,9 +55,10 @@ func (s *Server) principalsUsable(document string) bool {
 				continue
 			}
 			for _, arn := range p.Values["AWS"] {
-				// The sandbox is one account: a role of another account
-				// (a cross-account reader) is taken to exist there.
-				if strings.Contains(arn, ":role/") && strings.Contains(arn, ":iam::"+s.opts.Account+":") && !s.iam.RoleUsable(arn) {
+				// A role of an account the sandbox has (Options.Accounts)
+				// must exist there, path included, as on AWS; one of any
+				// other account is taken to exist.
+				if svc := s.iamFor(arnAccount(arn)); svc != nil && strings.Contains(arn, ":role/") && !svc.RoleUsable(arn) {
 					return false
 				}
 			}

@@ -65,6 +65,17 @@ type Options struct {
 	// already names.
 	KMSKeys []string
 
+	// OIDCProviders are IAM OIDC provider ARNs of Account to create at
+	// start, unless the state has them, with the client ID
+	// sts.amazonaws.com: how a spec whose roles trust EKS or GitHub
+	// Actions runs on the sandbox, as KMSKeys is for its keys.
+	OIDCProviders []string
+
+	// Accounts are extra accounts, each with its own IAM, STS and admin
+	// key (AdminCredentialsFor); Secrets Manager and KMS are Account's
+	// alone, which the extra accounts reach across accounts.
+	Accounts []string
+
 	EnforceAuth bool         // verify SigV4 against known keys and authorize every request with policy
 	Logger      *slog.Logger // request log: service, operation, status, duration; never bodies. nil = no log
 	Now         func() time.Time
@@ -79,6 +90,8 @@ type Server struct {
 	kms  map[string]*kms.Service // by region
 	iam  *iam.Service
 	keys *keyRegistry
+	// others are the IAM and STS of Options.Accounts (accounts.go).
+	others map[string]*iam.Service
 
 	knobs   knobs
 	stats   stats
@@ -140,6 +153,9 @@ func New(opts Options) (*Server, error) {
 		IssueCredentials:             s.keys.issue,
 		AttachedPoliciesPerRoleQuota: opts.AttachedPoliciesPerRoleQuota,
 	})
+	if err := s.addAccounts(); err != nil {
+		return nil, err
+	}
 	s.knobs.set(Faults{Latency: opts.Latency, Jitter: opts.Jitter, Quotas: opts.Quotas, FaultRate: opts.FaultRate})
 	s.sm.SetListingLag(opts.ListingLag)
 	s.stats.reset()
@@ -157,7 +173,11 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	if seeded && s.persist != nil {
+	seededOIDC, err := s.iam.SeedOIDCProviders(opts.OIDCProviders)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	if (seeded || seededOIDC) && s.persist != nil {
 		s.persist.changed()
 	}
 	return s, nil
@@ -277,6 +297,17 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, q *request, body []by
 		writeErr(w, q, err)
 		return
 	}
+	identity, err := s.identityService(caller, q)
+	if err == nil {
+		err = s.authorizeAssumeRole(caller, q)
+	}
+	if err == nil {
+		err = s.crossAccountTarget(caller, q)
+	}
+	if err != nil {
+		writeErr(w, q, err)
+		return
+	}
 	if err := s.checkPrincipalsPropagated(q); err != nil {
 		writeErr(w, q, err)
 		return
@@ -287,9 +318,9 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, q *request, body []by
 	case "kms":
 		s.kms[q.region].Serve(w, q.op, q.body, inRegion(s.kmsAuthorizer(caller), q.region), q.id)
 	case "iam":
-		s.iam.ServeIAM(w, q.form, caller, q.id)
+		identity.ServeIAM(w, q.form, caller, q.id)
 	case "sts":
-		s.iam.ServeSTS(w, q.form, caller, q.id)
+		identity.ServeSTS(w, q.form, caller, q.id)
 	}
 	if w.status == http.StatusOK && s.persist != nil && mutating(q) {
 		s.persist.changed()
@@ -491,6 +522,8 @@ type state struct {
 	KMSRegions map[string]json.RawMessage `json:"kms_regions,omitempty"`
 	IAM        json.RawMessage            `json:"iam"`
 	Keys       json.RawMessage            `json:"keys"`
+	// Accounts is the IAM of each extra account.
+	Accounts map[string]json.RawMessage `json:"accounts,omitempty"`
 }
 
 func (s *Server) snapshot() (*state, error) {
@@ -518,6 +551,14 @@ func (s *Server) snapshot() (*state, error) {
 	}
 	if st.Keys, err = s.keys.snapshot(); err != nil {
 		return nil, err
+	}
+	for _, a := range s.otherAccounts() {
+		if st.Accounts == nil {
+			st.Accounts = map[string]json.RawMessage{}
+		}
+		if st.Accounts[a], err = s.others[a].Snapshot(); err != nil {
+			return nil, err
+		}
 	}
 	return &st, nil
 }
@@ -555,6 +596,14 @@ func (s *Server) restore(st *state) error {
 	if len(st.IAM) > 0 {
 		if err := s.iam.Restore(st.IAM); err != nil {
 			return err
+		}
+	}
+	for a, b := range st.Accounts {
+		// An account no longer in Options.Accounts is left out, not an error.
+		if svc := s.others[a]; svc != nil {
+			if err := svc.Restore(b); err != nil {
+				return err
+			}
 		}
 	}
 	if len(st.Keys) > 0 {

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -176,19 +175,24 @@ func Load(dir string) (*Config, hcl.Diagnostics) {
 	sort.Strings(paths)
 
 	var diags hcl.Diagnostics
-	parser := hclparse.NewParser()
 	var bodies []*hcl.BodyContent
 	for _, p := range paths {
-		f, ds := parser.ParseHCLFile(p)
-		diags = append(diags, ds...)
-		if f == nil {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Failed to read file",
+				Detail:   fmt.Sprintf("The configuration file %q could not be read.", p),
+			})
 			continue
 		}
+		f, ds := parseFile(src, p)
+		diags = append(diags, ds...)
+		c.files[p] = f
 		content, ds := f.Body.Content(rootSchema)
 		diags = append(diags, ds...)
 		bodies = append(bodies, content)
 	}
-	c.files = parser.Files()
 
 	d := newDecoder(c)
 	d.decode(bodies)

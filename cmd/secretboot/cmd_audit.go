@@ -74,7 +74,7 @@ func runAudit(ctx context.Context, opts auditOptions, d *spec.Desired, s *provis
 	if err != nil {
 		return err
 	}
-	r, err := audit.Run(ctx, d, o, iamc, smc)
+	r, err := audit.Run(ctx, d, o, iamc, smc, s.KMS)
 	if err != nil {
 		return err
 	}

@@ -71,7 +71,7 @@ func auditFixture(t *testing.T) *audit.Result {
 	resource := map[string]*policy.Document{db: doc(`{"Version":"2012-10-17","Statement":[` +
 		`{"Sid":"carol","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/carol"},"Action":"secretsmanager:GetSecretValue","Resource":"*"},` +
 		`{"Sid":"partner","Effect":"Allow","Principal":{"AWS":"999999999999"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`)}
-	return audit.Analyze(d, acct, docs, refs, a, resource, nil)
+	return audit.Analyze(d, acct, docs, refs, a, resource, nil, nil)
 }
 
 func TestRenderAudit(t *testing.T) {

@@ -31,6 +31,7 @@ type sandboxServeOptions struct {
 	AttachedPolicies int // IAM's quota of managed policies per role; 0 = AWS's default
 	EnforceAuth      bool
 	KMSKeys          []string // customer managed keys to create with these IDs or ARNs
+	Accounts         []string // extra accounts, each with its own IAM, STS and admin key
 	Debug            bool     // log every request (service, operation, status; never bodies)
 
 	// Listen opens the listener; net.Listen unless a test injects one.
@@ -75,6 +76,7 @@ its state (with -state).`,
 	f.IntVar(&opts.AttachedPolicies, "attached-policies-quota", 0, "IAM's quota of managed policies per role, as a raised account quota has it: 10 to 20 (default 10)")
 	f.BoolVar(&opts.EnforceAuth, "enforce-auth", false, "verify SigV4 signatures and authorize requests with IAM policies")
 	f.StringArrayVar(&opts.KMSKeys, "kms-key", nil, "create a KMS key with this `ID or ARN` (default key policy) unless it exists; repeatable")
+	f.StringSliceVar(&opts.Accounts, "accounts", nil, "also serve these extra account `IDs`, each with its own IAM, STS and admin key (printed on stderr), which reach -account's secrets and keys across accounts")
 	cmd.AddCommand(serve)
 	return cmd
 }
@@ -103,6 +105,7 @@ func runSandboxServe(ctx context.Context, opts sandboxServeOptions) error {
 		AttachedPoliciesPerRoleQuota: opts.AttachedPolicies,
 		EnforceAuth:                  opts.EnforceAuth,
 		KMSKeys:                      opts.KMSKeys,
+		Accounts:                     opts.Accounts,
 	}
 	if opts.Debug {
 		sbOpts.Logger = slog.New(slog.NewTextHandler(opts.IO.Err, nil))
@@ -125,6 +128,11 @@ func runSandboxServe(ctx context.Context, opts sandboxServeOptions) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
+	// The other accounts' keys go to stderr: stdout is for eval.
+	for _, account := range opts.Accounts {
+		id, secret, _ := sb.AdminCredentialsFor(account)
+		fmt.Fprintf(opts.IO.Err, "Account %s: AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", account, id, secret)
+	}
 	keyID, secretKey := sb.AdminCredentials()
 	fmt.Fprintf(opts.IO.Out, "export AWS_ENDPOINT_URL=http://%s\n", endpointHost(addr))
 	fmt.Fprintf(opts.IO.Out, "export AWS_ACCESS_KEY_ID=%s\n", keyID)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/secretboot/secretboot/internal/syncbuf"
@@ -176,5 +177,35 @@ func TestSandboxServeRegions(t *testing.T) {
 	env["AWS_REGION"] = "ap-south-1"
 	if _, err := smClient(env).ListSecrets(ctx, &secretsmanager.ListSecretsInput{}); err == nil || !strings.Contains(err.Error(), "does not serve region ap-south-1") {
 		t.Errorf("a region not served: %v", err)
+	}
+}
+
+// TestSandboxServeAccounts: --accounts serves a second account whose admin
+// key, printed on stderr, acts in that account.
+func TestSandboxServeAccounts(t *testing.T) {
+	env, stop, stderr := serveSandbox(t, "", func(o *sandboxServeOptions) { o.Accounts = []string{"222222222222"} })
+	defer stop()
+	var id, secret string
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Account 222222222222: "); ok {
+			fields := strings.Fields(rest)
+			if len(fields) == 2 {
+				id, secret = strings.TrimPrefix(fields[0], "AWS_ACCESS_KEY_ID="), strings.TrimPrefix(fields[1], "AWS_SECRET_ACCESS_KEY=")
+			}
+		}
+	}
+	if id == "" {
+		t.Fatalf("no key for the second account on stderr: %q", stderr.String())
+	}
+	out, err := sts.NewFromConfig(aws.Config{
+		Region:       env["AWS_REGION"],
+		Credentials:  credentials.NewStaticCredentialsProvider(id, secret, ""),
+		BaseEndpoint: aws.String(env["AWS_ENDPOINT_URL"]),
+	}).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(out.Account); got != "222222222222" {
+		t.Errorf("the second admin key acts in %s", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/spec"
 )
 
@@ -13,8 +14,8 @@ import (
 var keyIDRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 // stageKMSKeys lists the customer managed keys that the stage's secrets
-// name and that the embedded sandbox, in account and the stage's region,
-// creates with those ARNs: the sandbox encrypts secrets through KMS as AWS
+// and their replicas name and that the embedded sandbox, in account and
+// the secret's or replica's region, creates with those ARNs: the sandbox encrypts secrets through KMS as AWS
 // does, and --sandbox is for trying a spec written for an account whose
 // keys exist. A key of another account or region, or named by alias, is
 // not created, and writing under it fails as it would on AWS.
@@ -51,4 +52,18 @@ func stageRegions(d *spec.Desired) []string {
 	}
 	slices.Sort(regions)
 	return regions
+}
+
+// stageOIDCProviders lists the OIDC providers of account that the stage's
+// roles trust (irsa, github_actions) and that the embedded sandbox
+// creates, as the account's administrator would have: plan refuses a
+// stage whose providers do not exist.
+func stageOIDCProviders(d *spec.Desired, account string) []string {
+	var out []string
+	for _, arn := range provision.TrustedOIDCProviders(d) {
+		if strings.HasPrefix(arn, "arn:aws:iam::"+account+":oidc-provider/") {
+			out = append(out, arn)
+		}
+	}
+	return out
 }

@@ -102,6 +102,9 @@ func (a *app) connect(ctx context.Context, d *spec.Desired) (*stageSession, erro
 			Regions:  stageRegions(d),
 			StateDir: a.common.sandbox.stateDir(a.common.specDir),
 			KMSKeys:  stageKMSKeys(d, account),
+			// The providers the stage's roles trust exist in the
+			// account the spec was written for.
+			OIDCProviders: stageOIDCProviders(d, account),
 		})
 		if err != nil {
 			return nil, err

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -35,9 +36,15 @@ type Masker struct {
 	// index maps the first MinLength bytes of each pattern (little-endian)
 	// to the patterns with that prefix, longest first.
 	index  map[uint64][]string
-	filter []uint64 // bit filter over hash(prefix)
-	seen   map[string]struct{}
-	hits   atomic.Int64
+	filter []uint64            // bit filter over hash(prefix)
+	seen   map[string]struct{} // secrets added
+	// forms holds every pattern in index. Payloads of one shape share
+	// their first bytes (every object payload starts `{"host":` or the
+	// like), so one prefix can hold thousands of patterns: a duplicate
+	// check or a re-sort over that list on every Add made registering N
+	// payloads quadratic.
+	forms map[string]struct{}
+	hits  atomic.Int64
 }
 
 // New returns a Masker that knows no secret yet.
@@ -46,6 +53,7 @@ func New() *Masker {
 		index:  map[uint64][]string{},
 		filter: make([]uint64, 1<<filterBits/64),
 		seen:   map[string]struct{}{},
+		forms:  map[string]struct{}{},
 	}
 }
 
@@ -78,26 +86,18 @@ func (m *Masker) addLocked(secret []byte) {
 		if len(p) < MinLength {
 			continue
 		}
-		key := binary.LittleEndian.Uint64([]byte(p[:MinLength]))
-		ps := m.index[key]
-		if contains(ps, p) {
+		if _, ok := m.forms[p]; ok {
 			continue
 		}
-		ps = append(ps, p)
-		sort.Slice(ps, func(i, j int) bool { return len(ps[i]) > len(ps[j]) })
-		m.index[key] = ps
+		m.forms[p] = struct{}{}
+		key := binary.LittleEndian.Uint64([]byte(p[:MinLength]))
+		ps := m.index[key]
+		// Longest first, so Mask takes the longest match at a position.
+		at := sort.Search(len(ps), func(i int) bool { return len(ps[i]) < len(p) })
+		m.index[key] = slices.Insert(ps, at, p)
 		h := hash(key)
 		m.filter[h/64] |= 1 << (h % 64)
 	}
-}
-
-func contains(ps []string, p string) bool {
-	for _, q := range ps {
-		if q == p {
-			return true
-		}
-	}
-	return false
 }
 
 func hash(key uint64) uint64 { return (key * 0x9E3779B97F4A7C15) >> (64 - filterBits) }

@@ -350,3 +350,15 @@ func BenchmarkAdd(b *testing.B) {
 		m.Add([]byte(fmt.Sprintf("payload-%09d", i)))
 	}
 }
+
+// BenchmarkAddObjectPayloads registers what validate registers at
+// N=10,000: object payloads that all begin with the same bytes, so every
+// one of their forms lands under one prefix.
+func BenchmarkAddObjectPayloads(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		m := redact.New()
+		for j := 0; j < 10000; j++ {
+			m.Add([]byte(fmt.Sprintf(`{"host":"db-%05d.internal","password":"%016x"}`, j, j*7919)))
+		}
+	}
+}

@@ -35,7 +35,8 @@ var NotSeen = []string{
 	"service and resource control policies (AWS Organizations SCPs and RCPs): they can only narrow access, so a reader listed here may in fact be denied",
 	"session policies and the tags of sessions: a session may be narrower than its role",
 	"IAM Identity Center permission sets, except as the roles they create in this account",
-	"KMS key policies and grants: a reader listed here of a secret under a customer managed key may lack kms:Decrypt on the key",
+	"KMS grants: a principal that a key policy and its IAM policies do not let decrypt is not listed as a reader of the key's secrets, though a grant could let it decrypt",
+	"key policies of keys in other accounts (keys[].not_read): the readers of their secrets are decided without them",
 	"principals of other accounts beyond those a resource or trust policy names",
 }
 
@@ -64,6 +65,11 @@ type Access struct {
 	// Sources name the policies whose statements allow it: "inline NAME",
 	// "managed NAME", "group G: …", "resource policy".
 	Sources []string `json:"sources"`
+	// Decrypt says what lets it decrypt a secret under a customer managed
+	// key whose key policy audit read: "key policy" (the key policy names
+	// it, or anyone) or "IAM policies, which the key policy delegates to";
+	// omitted otherwise.
+	Decrypt string `json:"decrypt,omitempty"`
 }
 
 // FindingKind says what kind of access beyond the spec a finding is.
@@ -83,6 +89,9 @@ const (
 	Trust FindingKind = "trust"
 	// Unevaluated: a principal holds a policy audit could not evaluate.
 	Unevaluated FindingKind = "unevaluated"
+	// KeyPolicy: the key policy of the secret's customer managed key lets
+	// a principal beyond the secret's readers decrypt it (keyPolicyGrants).
+	KeyPolicy FindingKind = "key-policy"
 )
 
 // Finding is one way a secret can be read beyond what the spec says.
@@ -104,6 +113,8 @@ func (f Finding) String() string {
 		return fmt.Sprintf("the resource policy of %s lets %s read it (%s)", f.Secret, f.Principal, f.Detail)
 	case Trust:
 		return fmt.Sprintf("%s reads %s and %s", f.Principal, f.Secret, f.Detail)
+	case KeyPolicy:
+		return fmt.Sprintf("the key policy of %s lets %s decrypt %s, which the spec does not grant", f.Detail, f.Principal, f.Secret)
 	}
 	return fmt.Sprintf("%s was not evaluated: %s", f.Principal, f.Detail)
 }
@@ -120,6 +131,8 @@ type Result struct {
 	Policies int    `json:"managed_policies"`
 	// Secrets lists the stage's secrets by name, the stage key last.
 	Secrets []Secret `json:"secrets"`
+	// Keys are the customer managed keys of the existing secrets, by ARN.
+	Keys []Key `json:"keys"`
 	// Access lists every principal that may read a secret, sorted by
 	// secret, then principal.
 	Access   []Access  `json:"access"`
@@ -128,12 +141,14 @@ type Result struct {
 	OK       bool      `json:"ok"`
 }
 
-// Run reads the account (ReadAccount) and the resource policy of every
-// existing secret of the stage (one GetResourcePolicy each), and analyzes
-// them: ⌈(users + groups + roles + managed policies in use) / 1000⌉ +
-// (existing secrets, stage key included) calls, on top of o's
-// observation, which gives the secrets' exact ARNs and tags.
-func Run(ctx context.Context, d *spec.Desired, o *provision.Observed, iamc IAMReader, smc PolicyReader) (*Result, error) {
+// Run reads the account (ReadAccount), the resource policy of every
+// existing secret of the stage (one GetResourcePolicy each) and the key
+// policy of every customer managed key of this account that an existing
+// secret uses (one GetKeyPolicy each), and analyzes them:
+// ⌈(users + groups + roles + managed policies in use) / 1000⌉ + (existing
+// secrets, stage key included) + (their customer managed keys) calls, on
+// top of o's observation, which gives the secrets' exact ARNs and tags.
+func Run(ctx context.Context, d *spec.Desired, o *provision.Observed, iamc IAMReader, smc PolicyReader, kmsc KeyPolicyReader) (*Result, error) {
 	docs, err := provision.RoleDocumentsOf(d, o)
 	if err != nil {
 		return nil, err
@@ -147,6 +162,10 @@ func Run(ctx context.Context, d *spec.Desired, o *provision.Observed, iamc IAMRe
 	if err != nil {
 		return nil, err
 	}
+	keys, err := readKeyPolicies(ctx, kmsc, keysOf(refs, o.Account))
+	if err != nil {
+		return nil, err
+	}
 	tags := map[string]map[string]string{}
 	for _, s := range o.Secrets {
 		tags[s.ARN] = s.Tags
@@ -154,7 +173,7 @@ func Run(ctx context.Context, d *spec.Desired, o *provision.Observed, iamc IAMRe
 	if o.StageKey != nil {
 		tags[o.StageKey.ARN] = o.StageKey.Tags
 	}
-	return Analyze(d, o.Account, docs, refs, a, resource, tags), nil
+	return Analyze(d, o.Account, docs, refs, a, resource, tags, keys), nil
 }
 
 // parallelism bounds concurrent GetResourcePolicy calls, which share
@@ -217,14 +236,24 @@ func readResourcePolicy(ctx context.Context, smc PolicyReader, r provision.Secre
 
 // Analyze decides who in account a may read each existing secret of refs,
 // with resource holding the secrets' resource policies and tags their
-// tags (both by ARN), and compares that with what d and the roles' docs
-// intend.
-func Analyze(d *spec.Desired, account string, docs []provision.RoleDocuments, refs []provision.SecretRef, a *Account, resource map[string]*policy.Document, tags map[string]map[string]string) *Result {
+// tags (both by ARN) and keys the key policies of their customer managed
+// keys (by key ARN; a key without one is decided without it), and
+// compares that with what d and the roles' docs intend.
+func Analyze(d *spec.Desired, account string, docs []provision.RoleDocuments, refs []provision.SecretRef, a *Account, resource map[string]*policy.Document, tags map[string]map[string]string, keys map[string]*policy.Document) *Result {
 	users, roles := a.Counts()
 	r := &Result{
 		Project: d.Project, Stage: d.Stage, Account: account, Action: GetSecretValue,
 		Users: users, Roles: roles, Groups: a.Groups, Policies: a.Policies,
-		Access: []Access{}, Findings: []Finding{}, NotSeen: NotSeen,
+		Keys: keysOf(refs, account), Access: []Access{}, Findings: []Finding{}, NotSeen: NotSeen,
+	}
+	keyOf := map[string]string{} // secret name → its key, when its key policy was read
+	for i, k := range r.Keys {
+		r.Keys[i].Read = keys[k.ARN] != nil
+		if r.Keys[i].Read {
+			for _, name := range k.Secrets {
+				keyOf[name] = k.ARN
+			}
+		}
 	}
 	expected := expectedReaders(d, docs)
 	resource, tags = maps.Clone(resource), maps.Clone(tags)
@@ -266,11 +295,24 @@ func Analyze(d *spec.Desired, account string, docs []provision.RoleDocuments, re
 		}
 		rp := resource[s.ARN]
 		r.Findings = append(r.Findings, externalReaders(s, account, rp)...)
+		key := keyOf[s.Name]
+		if key != "" {
+			r.Findings = append(r.Findings, keyPolicyGrants(s, account, key, keys[key])...)
+		}
 		granting := accountGrantsOnly(rp)
 		for _, p := range a.Principals {
 			acc, ok := decide(p, s, account, granting, tags[s.ARN])
 			if !ok {
 				continue
+			}
+			if key != "" {
+				// Reading the value is decrypting it too.
+				decrypts, conditional, via := decideKey(p, s, account, key, keys[key])
+				if !decrypts {
+					continue
+				}
+				acc.Conditional = acc.Conditional || conditional
+				acc.Decrypt = via
 			}
 			acc.Expected = contains(s.Readers, p.ARN)
 			r.Access = append(r.Access, acc)

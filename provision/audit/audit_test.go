@@ -66,7 +66,7 @@ func run(t *testing.T, s *provision.Session, d *spec.Desired) *audit.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := audit.Run(ctx, d, o, s.IAM.(audit.IAMReader), s.SecretsManager.(audit.PolicyReader))
+	r, err := audit.Run(ctx, d, o, s.IAM.(audit.IAMReader), s.SecretsManager.(audit.PolicyReader), s.KMS)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func auditCalls(t *testing.T, s *provision.Session, d *spec.Desired) (map[string
 	}
 	before := s.CallStats()
 	start := time.Now()
-	r, err := audit.Run(ctx, d, o, s.IAM.(audit.IAMReader), s.SecretsManager.(audit.PolicyReader))
+	r, err := audit.Run(ctx, d, o, s.IAM.(audit.IAMReader), s.SecretsManager.(audit.PolicyReader), s.KMS)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,15 @@
 // boundary and the secret's resource policy together, as IAM does within
 // one account.
 //
+// A secret under a customer managed key of the account is read only by a
+// principal that may also kms:Decrypt it through Secrets Manager: audit
+// reads the key policy (GetKeyPolicy) and decides as KMS does, the key
+// policy allowing the principal itself, or allowing the account and the
+// principal's IAM policies allowing it too. The key policy's own grants of
+// kms:Decrypt beyond the secret's readers (a principal by ARN, another
+// account, anyone) are findings; its statement for the account is
+// delegation to IAM policies, which audit evaluates instead.
+//
 // What the spec intends is verify.Expected's readers plus the stage's
 // deployer role (which apply needs to read generated values back). Every
 // other reader is a finding, and so are:
@@ -27,13 +36,15 @@
 //     provider (no condition on the token's subject) assume it: an
 //     exposure path even when the reader itself is the spec's;
 //   - a principal with a policy audit cannot parse: it is not evaluated,
-//     and says so, rather than being counted as harmless.
+//     and says so, rather than being counted as harmless;
+//   - a key policy that lets a principal beyond the secret's readers
+//     decrypt it.
 //
 // What audit does not see is listed in every result (NotSeen): service
 // and resource control policies of AWS Organizations, session policies,
 // IAM Identity Center permission sets (their roles are seen, as roles),
-// KMS key policies and grants, and principals of other accounts beyond
-// what a resource or trust policy names. The evaluator compares policy
+// KMS grants, the key policies of keys in other accounts, and principals
+// of other accounts beyond what a resource or trust policy names. The evaluator compares policy
 // variables literally and knows only the request context audit gives it
 // (the caller's ARN, account and type, the secret's tags).
 package audit

@@ -71,11 +71,15 @@
 //     into one; MissingContextValues and statement positions are not
 //     reported.
 //   - AssumeRole is decided by the trust policy alone; whether the caller's
-//     identity policies allow sts:AssumeRole is left to the router.
+//     identity policies allow sts:AssumeRole (needed across accounts) is
+//     left to the router. Each account of a sandbox is its own Service.
+//   - A trust policy whose Federated principal names an OIDC provider the
+//     account does not have is refused (MalformedPolicyDocument "Invalid
+//     principal in policy"), as IAM does.
 //   - IAM users and groups exist as holders of policies (inline, attached,
 //     membership, a user's boundary; users.go) and are read back one by one
 //     or all at once with GetAccountAuthorizationDetails, which lists AWS
 //     managed policies only while something attaches them. Access keys,
-//     login profiles and OIDC/SAML providers do not exist, and the router
+//     login profiles and SAML providers do not exist, and the router
 //     authorizes no request as a user.
 package iam

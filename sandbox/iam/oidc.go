@@ -1,11 +1,13 @@
 package iam
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/sandbox/internal/wire"
 )
 
@@ -179,4 +181,51 @@ func (s *Service) oidcProviderByIssuer(iss string) *oidcProvider {
 		return nil
 	}
 	return s.st.OIDCProviders["arn:aws:iam::"+s.cfg.Account+":oidc-provider/"+strings.TrimSuffix(issuer, "/")]
+}
+
+// federatedPrincipalsExist refuses a trust policy whose Federated
+// principal names an OIDC provider that this account does not have: IAM
+// resolves the provider when it stores the trust, and answers
+// MalformedPolicyDocument "Invalid principal in policy" for one that does
+// not exist, in this account or any other (the IAM user guide makes the
+// provider a prerequisite of the role). SAML providers and the built-in
+// web identity providers (accounts.google.com) are not checked.
+func (s *Service) federatedPrincipalsExist(doc *policy.Document) error {
+	for _, st := range doc.Statement {
+		for _, p := range []*policy.Principal{st.Principal, st.NotPrincipal} {
+			if p == nil {
+				continue
+			}
+			for _, v := range p.Values["Federated"] {
+				if strings.Contains(v, ":oidc-provider/") && s.st.OIDCProviders[v] == nil {
+					return malformedPolicy("Invalid principal in policy: \"Federated\":\"%s\"", v)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// SeedOIDCProviders creates, unless they exist, the OIDC providers of this
+// account named by ARN, each with the client ID sts.amazonaws.com (the
+// audience EKS and GitHub Actions tokens carry), as the account's
+// administrator would have before creating roles that trust them. It
+// reports whether it created any.
+func (s *Service) SeedOIDCProviders(arns []string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	created := false
+	prefix := "arn:aws:iam::" + s.cfg.Account + ":oidc-provider/"
+	for _, arn := range arns {
+		issuer, ok := strings.CutPrefix(arn, prefix)
+		if !ok || !oidcURLRe.MatchString("https://"+issuer) {
+			return created, fmt.Errorf("iam: cannot seed %s: not an OIDC provider ARN of account %s", arn, s.cfg.Account)
+		}
+		if s.st.OIDCProviders[arn] != nil {
+			continue
+		}
+		s.st.OIDCProviders[arn] = &oidcProvider{ARN: arn, URL: issuer, ClientIDs: []string{"sts.amazonaws.com"}, Created: s.now()}
+		created = true
+	}
+	return created, nil
 }

@@ -74,6 +74,9 @@ func (s *Service) createRole(form url.Values, _ Principal) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.federatedPrincipalsExist(doc); err != nil {
+		return nil, err
+	}
 	boundary := form.Get("PermissionsBoundary")
 	if boundary != "" {
 		if err := s.boundaryPolicy(boundary); err != nil {
@@ -168,6 +171,9 @@ func (s *Service) updateAssumeRolePolicy(form url.Values, _ Principal) (any, err
 	}
 	text, doc, err := trustDocument(form, "PolicyDocument")
 	if err != nil {
+		return nil, err
+	}
+	if err := s.federatedPrincipalsExist(doc); err != nil {
 		return nil, err
 	}
 	r.Trust, r.trust = text, doc

@@ -184,7 +184,9 @@ func (s *Service) issueSession(r *role, session string, duration int, now time.T
 }
 
 // trusts evaluates the role's trust policy as the resource policy of an
-// sts:AssumeRole request by caller. Sandbox convenience: the admin may also
+// sts:AssumeRole request by caller, who may belong to another account (the
+// router checks that account's side). Sandbox convenience: the admin of
+// the role's own account may also
 // act as any service principal the trust policy names (ec2.amazonaws.com),
 // so that tests can assume an instance role the way an instance would, and
 // with session tags the way EKS Pod Identity does (pods.eks.amazonaws.com).
@@ -213,7 +215,7 @@ func (s *Service) trusts(r *role, caller Principal, form url.Values, session str
 	case policy.ExplicitDeny:
 		return false
 	}
-	if !caller.Admin {
+	if !caller.Admin || caller.Account != s.cfg.Account {
 		return false
 	}
 	for _, st := range r.trust.Statement {

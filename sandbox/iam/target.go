@@ -55,6 +55,8 @@ func (s *Service) Target(form url.Values, sts bool) (action, resource string) {
 		return "iam:" + op, form.Get("PolicyArn")
 	case form.Get("PolicySourceArn") != "":
 		return "iam:" + op, form.Get("PolicySourceArn")
+	case form.Get("OpenIDConnectProviderArn") != "":
+		return "iam:" + op, form.Get("OpenIDConnectProviderArn")
 	case op == "CreatePolicy":
 		return "iam:" + op, arn("policy", form.Get("PolicyName"), func(k string) string {
 			if p := s.st.Policies[k]; p != nil {

@@ -27,6 +27,7 @@ func TestTarget(t *testing.T) {
 		{"profile before role", "Action=AddRoleToInstanceProfile&RoleName=web&InstanceProfileName=web", false, "iam:AddRoleToInstanceProfile", "arn:aws:iam::000000000000:instance-profile/p/web"},
 		{"policy ARN", "Action=GetPolicy&PolicyArn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess", false, "iam:GetPolicy", "arn:aws:iam::aws:policy/AdministratorAccess"},
 		{"new policy", "Action=CreatePolicy&PolicyName=read", false, "iam:CreatePolicy", "arn:aws:iam::000000000000:policy/read"},
+		{"OIDC provider", "Action=GetOpenIDConnectProvider&OpenIDConnectProviderArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Aoidc-provider%2Ftoken.actions.githubusercontent.com", false, "iam:GetOpenIDConnectProvider", "arn:aws:iam::000000000000:oidc-provider/token.actions.githubusercontent.com"},
 		{"simulation source", "Action=SimulatePrincipalPolicy&PolicySourceArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fweb", false, "iam:SimulatePrincipalPolicy", "arn:aws:iam::000000000000:role/web"},
 		{"list", "Action=ListRoles", false, "iam:ListRoles", "*"},
 		{"account summary", "Action=GetAccountSummary", false, "iam:GetAccountSummary", "*"},
