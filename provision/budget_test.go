@@ -11,6 +11,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
@@ -18,12 +19,15 @@ import (
 	"github.com/secretboot/secretboot/spec"
 )
 
-// TestPlanCallBudget checks DESIGN §6: with N secrets and R roles, a plan
-// (connect, observe, diff) makes at most 2 + ceil(N/100) + 2 + 4R + 2
-// calls: per role its read policy and, since issue #11, one GetRole for its
-// boundary and tags, which ListRoles does not show, and one
-// ListAttachedRolePolicies for policies attached by hand and one
-// ListRolePolicies for inline policies put by hand;
+// TestPlanCallBudget checks DESIGN §6 op by op: with N secrets and R
+// roles, a plan (connect, observe, diff) makes 1 + ceil((N+1)/100) + 1 + 3
+// calls when it may read the account's IAM configuration at once
+// (GetAccountAuthorizationDetails beside ListRoles and ListInstanceProfiles),
+// and 1 + ceil((N+1)/100) + 1 + 3 + 4R when it reads role by role: per role
+// its read policy and, since issue #11, one GetRole for its boundary and
+// tags, which ListRoles does not show, and one ListAttachedRolePolicies for
+// policies attached by hand and one ListRolePolicies for inline policies
+// put by hand;
 // TestSplitReadPolicy checks the budget of a stage with a split role.
 // The stage is seeded straight through the SDK, which is much faster than
 // an apply under the client-side rate limits.
@@ -91,44 +95,48 @@ func TestPlanCallBudget(t *testing.T) {
 		t.Fatalf("seeding: %v", err)
 	}
 
-	env.Server.ResetStats()
-	b := sandboxBackend(env)
-	s := b.mustConnect(t)
-	o, err := provision.Observe(ctx, s, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := provision.Diff(d, o, provision.DiffOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range p.Changes {
-		if c.Kind == provision.KindSecret {
-			t.Errorf("converged secret in the plan: %s", c.ID)
-		}
-	}
-	total := 0
-	for _, c := range env.Server.Stats().Calls {
-		total += c
-	}
-	budget := 2 + (n+99)/100 + 2 + 4*r + 2
-	if total > budget {
-		t.Errorf("plan made %d calls, budget %d: %v", total, budget, env.Server.Stats().Calls)
-	}
-	if got := env.Server.Stats().Calls["iam.GetRole"]; got != r {
-		t.Errorf("GetRole called %d times, want one per role", got)
-	}
-	if got := env.Server.Stats().Calls["secretsmanager.ListSecrets"]; got != (n+1+99)/100 {
-		t.Errorf("ListSecrets called %d times", got)
-	}
-	// Managed policies cost one listing per stage and one listing of each
-	// role's attachments; versions are read only for split read policies.
-	calls := env.Server.Stats().Calls
-	if calls["secretsmanager.ListSecretVersionIds"] != 0 {
-		t.Errorf("converged secrets had their history read: %v", calls)
-	}
-	if calls["iam.ListPolicies"] != 1 || calls["iam.ListAttachedRolePolicies"] != r || calls["iam.GetPolicyVersion"] != 0 {
-		t.Errorf("managed policy calls: %v", calls)
+	for _, perRole := range []bool{false, true} {
+		t.Run(map[bool]string{false: "account-wide", true: "per-role"}[perRole], func(t *testing.T) {
+			s := sandboxBackend(env).mustConnect(t)
+			if perRole {
+				provision.ReadRoleByRole(s)
+			}
+			env.Server.ResetStats()
+			o, err := provision.Observe(ctx, s, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := provision.Diff(d, o, provision.DiffOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range p.Changes {
+				if c.Kind == provision.KindSecret {
+					t.Errorf("converged secret in the plan: %s", c.ID)
+				}
+			}
+			calls := env.Server.Stats().Calls
+			// GetCallerIdentity was made by Connect, before the reset.
+			want := map[string]int{
+				"secretsmanager.ListSecrets":    (n + 1 + 99) / 100,
+				"secretsmanager.GetSecretValue": 1,
+				"iam.ListRoles":                 1,
+				"iam.ListInstanceProfiles":      1,
+			}
+			if perRole {
+				// Managed policies cost one listing per stage and one
+				// listing of each role's attachments; versions are read
+				// only for split read policies.
+				for op, n := range map[string]int{"ListPolicies": 1, "GetRole": r, "GetRolePolicy": r, "ListRolePolicies": r, "ListAttachedRolePolicies": r} {
+					want["iam."+op] = n
+				}
+			} else {
+				want["iam.GetAccountAuthorizationDetails"] = 1
+			}
+			if diff := cmp.Diff(want, calls); diff != "" {
+				t.Errorf("plan calls (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -139,8 +139,8 @@ func createdBySomebodyElse(t *testing.T, b *backend, forged bool) {
 func ptr[T any](v T) *T { return &v }
 
 // laggingIAM is an IAM whose listings have not caught up with a role and
-// its instance profile, and whose GetRole does not see the role until
-// somebody tries to create it.
+// its instance profile, and whose GetRole and account-wide read do not see
+// the role until somebody tries to create it.
 type laggingIAM struct {
 	provision.IAMAPI
 	role   string
@@ -191,6 +191,19 @@ func (l laggingIAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceP
 	return l.IAMAPI.GetInstanceProfile(ctx, in, opts...)
 }
 
+func (l laggingIAM) GetAccountAuthorizationDetails(ctx context.Context, in *iam.GetAccountAuthorizationDetailsInput, opts ...func(*iam.Options)) (*iam.GetAccountAuthorizationDetailsOutput, error) {
+	out, err := l.IAMAPI.GetAccountAuthorizationDetails(ctx, in, opts...)
+	if err == nil && l.hiding.Load() {
+		for i, r := range out.RoleDetailList {
+			if *r.RoleName == l.role {
+				out.RoleDetailList = append(out.RoleDetailList[:i], out.RoleDetailList[i+1:]...)
+				break
+			}
+		}
+	}
+	return out, err
+}
+
 func (l laggingIAM) CreateRole(ctx context.Context, in *iam.CreateRoleInput, opts ...func(*iam.Options)) (*iam.CreateRoleOutput, error) {
 	l.hiding.Store(false)
 	return l.IAMAPI.CreateRole(ctx, in, opts...)
@@ -236,8 +249,8 @@ func TestCreateRoleAndProfileThatIAMMissed(t *testing.T) {
 
 // TestObserveSeesRoleListRolesMissed: a role and an instance profile under
 // the stage's path that ListRoles and ListInstanceProfiles do not show yet
-// are found by GetRole and GetInstanceProfile and observed as the stage's,
-// not reported as clashes or planned again.
+// are found by the account-wide read (or GetRole and GetInstanceProfile)
+// and observed as the stage's, not reported as clashes or planned again.
 func TestObserveSeesRoleListRolesMissed(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b *backend) {
 		s := b.mustConnect(t)

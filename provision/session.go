@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -84,6 +85,10 @@ type IAMAPI interface {
 	// GetAccountSummary reads the account's quota of managed policies per
 	// role, for a split that needs more than IAM's default.
 	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
+	// GetAccountAuthorizationDetails reads every role and customer managed
+	// policy of the account at once, in place of the per-role reads of a
+	// stage with many roles (observe_account.go).
+	GetAccountAuthorizationDetails(context.Context, *iam.GetAccountAuthorizationDetailsInput, ...func(*iam.Options)) (*iam.GetAccountAuthorizationDetailsOutput, error)
 }
 
 // SimulatorAPI is IAM's policy simulator, which verify asks what each role
@@ -157,6 +162,9 @@ type Session struct {
 	calls *callCounter
 	debug *slog.Logger
 	mask  func([]byte) // ConnectOptions.Mask; nil = none
+	// accountDenied remembers that the caller may not read the account's
+	// IAM configuration at once, so that observe asks only once.
+	accountDenied atomic.Bool
 }
 
 // CallStats returns the API calls the session has made so far, per
