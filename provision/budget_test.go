@@ -190,3 +190,79 @@ func TestApplyConvergesUnderFaults(t *testing.T) {
 	}
 	t.Logf("%d faults injected", injected)
 }
+
+// TestPartitionedListing observes a stage large enough for the secret
+// listing to be partitioned (observe_listing.go) beside secrets the
+// partitions are not made for: one named like the stage's name prefix,
+// like a partition's prefix, under the prefix in no partition, and
+// outside the prefix. Observe sees every secret under the prefix exactly
+// as one listing of it does, in parallel listings.
+func TestPartitionedListing(t *testing.T) {
+	t.Parallel()
+	const n = 2100 // 22 pages: over listingMinPages
+	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount})
+	ctx := context.Background()
+	d := &spec.Desired{Project: "big", Stage: "prod", Region: "us-east-1", AccountID: sandboxAccount, NamePrefix: "prod/", RolePrefix: "big-prod-", SpecHash: "h"}
+	for i := range n {
+		d.Secrets = append(d.Secrets, &spec.Secret{Key: fmt.Sprint(i), Name: fmt.Sprintf("prod/svc%d/s%04d", i*i%13, i), RecoveryWindowDays: 7,
+			Payload: spec.Payload{Kind: spec.KindString, Declared: spec.SealString("v")}})
+	}
+	names := []string{"prod/", "prod/svc1", "prod/svc1@", "prod/@stray", "prod/svc12/x", "other/x"}
+	for _, s := range d.Secrets {
+		names = append(names, s.Name)
+	}
+	sm := secretsmanager.NewFromConfig(env.Config)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(names))
+	sem := make(chan struct{}, 16)
+	for _, name := range names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("v")}); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("seeding: %v", err)
+	}
+	// What one listing by the prefix shows.
+	want := map[string]bool{}
+	p := secretsmanager.NewListSecretsPaginator(sm, &secretsmanager.ListSecretsInput{
+		IncludePlannedDeletion: aws.Bool(true), Filters: []smtypes.Filter{{Key: smtypes.FilterNameStringTypeName, Values: []string{"prod/"}}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.SecretList {
+			want[aws.ToString(e.Name)] = true
+		}
+	}
+	if len(want) != n+5 {
+		t.Fatalf("one listing shows %d secrets, want %d", len(want), n+5)
+	}
+
+	s := sandboxBackend(env).mustConnect(t)
+	env.Server.ResetStats()
+	o, err := provision.Observe(ctx, s, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for name := range o.Secrets {
+		got[name] = true
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("observed secrets (-one listing +partitioned):\n%s", diff)
+	}
+	// 22 pages in one listing; the partitions add a partial page each.
+	if calls := env.Server.Stats().Calls["secretsmanager.ListSecrets"]; calls <= 22 || calls > 40 {
+		t.Errorf("ListSecrets called %d times, want more than one listing's 22 and at most 40", calls)
+	}
+}
