@@ -265,3 +265,37 @@ func TestObserveSeesRoleListRolesMissed(t *testing.T) {
 		}
 	})
 }
+
+// TestCreateRoleMeetsUntaggedRole: a role of the spec's name put at the
+// stage's path without the stage's tags, which no listing or read showed
+// until CreateRole met it (the race the account-wide listing leaves), is
+// refused as not secretboot's, and nothing is placed on it.
+func TestCreateRoleMeetsUntaggedRole(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t, "sandbox")
+	s := b.mustConnect(t)
+	stage := uniqueStage("untagged")
+	d := testDesired(stage, b.account, canary)
+	role := "shop-" + stage + "-web"
+	ctx := context.Background()
+	if _, err := s.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role), Path: aws.String(provision.RolePath(d)),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	real := s.IAM
+	hiding := &atomic.Bool{}
+	hiding.Store(true)
+	s.IAM = laggingIAM{IAMAPI: real, role: role, hiding: hiding}
+	p := plan(t, s, d, provision.DiffOptions{})
+	_, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 5e9})
+	if err == nil || !strings.Contains(err.Error(), "role "+role+" is at the stage's path but not tagged as part of this stage") {
+		t.Fatalf("apply over an untagged role: %v, want a refusal saying it is not the stage's", err)
+	}
+	pols, err := real.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(role)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pols.PolicyNames) != 0 {
+		t.Errorf("apply put %v on the untagged role", pols.PolicyNames)
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -126,6 +128,14 @@ type ConnectOptions struct {
 	Debug *slog.Logger
 	// MaxAttempts bounds the SDK retryer per call; 0 means 8.
 	MaxAttempts int
+	// IAMWriteRate is how many IAM writes a second the session allows
+	// itself (IAM publishes no quota; its writes share one account-wide
+	// bucket). 0 means the environment variable SECRETBOOT_IAM_WRITE_RATE
+	// when set, else DefaultIAMWriteRate. An apply with many roles is
+	// bound by it (docs/performance.md); raise it only for an account
+	// whose IAM write rate is known, with room for whatever else writes to
+	// IAM there: a throttled write is retried, at the cost of an attempt.
+	IAMWriteRate float64
 	// Mask, when set, is called with a copy of every payload byte string
 	// the engine obtains outside the spec, before anything could print it:
 	// each generated value, each value written to or read from Secrets
@@ -181,6 +191,35 @@ func (e *WrongAccountError) Error() string {
 	return fmt.Sprintf("the stage is pinned to account %s but the credentials (%s) belong to account %s; refusing to continue", e.Want, e.CallerARN, e.Got)
 }
 
+// DefaultIAMWriteRate is the IAM writes a second a session allows itself
+// unless told otherwise (ConnectOptions.IAMWriteRate).
+const DefaultIAMWriteRate = 20
+
+// maxIAMWriteRate bounds the setting: a typo must not unleash an apply on
+// an account's shared IAM bucket.
+const maxIAMWriteRate = 1000
+
+// iamWriteRate is the session's IAM write rate: set, from the
+// environment, or the default.
+func iamWriteRate(set float64) (float64, error) {
+	from := "ConnectOptions.IAMWriteRate"
+	if set == 0 {
+		v, ok := os.LookupEnv("SECRETBOOT_IAM_WRITE_RATE")
+		if !ok || v == "" {
+			return DefaultIAMWriteRate, nil
+		}
+		from = "SECRETBOOT_IAM_WRITE_RATE"
+		var err error
+		if set, err = strconv.ParseFloat(v, 64); err != nil {
+			return 0, fmt.Errorf("%s=%q is not a number of IAM writes per second", from, v)
+		}
+	}
+	if !(set >= 1 && set <= maxIAMWriteRate) {
+		return 0, fmt.Errorf("%s is %v IAM writes per second; it must be between 1 and %d", from, set, maxIAMWriteRate)
+	}
+	return set, nil
+}
+
 // Connect loads the AWS configuration (environment, shared profiles, SSO,
 // web identity, IMDS), assumes the stage's role when it names one, asks STS
 // who the caller is, and refuses a caller from another account than the
@@ -228,8 +267,12 @@ func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 			p.RoleSessionName = sessionName(o.Stage)
 		}))
 	}
+	iamWrite, err := iamWriteRate(o.IAMWriteRate)
+	if err != nil {
+		return nil, err
+	}
 	calls := newCallCounter()
-	cfg.APIOptions = append(cfg.APIOptions, addRateLimit(newLimiters()), addCallStats(calls, o.Debug))
+	cfg.APIOptions = append(cfg.APIOptions, addRateLimit(newLimiters(iamWrite)), addCallStats(calls, o.Debug))
 	cfg.APIOptions = append(cfg.APIOptions, testAPIOptions...)
 	cfg.HTTPClient = detachedBodyClient{next: httpClientOf(cfg)}
 	if o.Debug != nil {
