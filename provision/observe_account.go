@@ -156,6 +156,11 @@ func (o *Observed) fromAccount(ctx context.Context, s *Session, d *spec.Desired,
 			continue
 		}
 		name := aws.ToString(p.PolicyName)
+		if name == "" {
+			// moto leaves the name out; it ends the ARN, as names hold
+			// no "/".
+			name = roleNameFromARN(aws.ToString(p.Arn))
+		}
 		op := &ObservedPolicy{
 			Name: name, ARN: aws.ToString(p.Arn), DefaultVersion: aws.ToString(p.DefaultVersionId),
 			Attachments: int(aws.ToInt32(p.AttachmentCount)),

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,8 +24,19 @@ import (
 )
 
 // awsLike is the measured setting: AWS-like latency (25–35 ms, 30 ms on
-// average) and AWS's request-rate quotas.
-var awsLike = sandbox.Faults{Latency: 25 * time.Millisecond, Jitter: 10 * time.Millisecond, Quotas: true}
+// average) and AWS's request-rate quotas, with the IAM write quota at
+// iamWriteRate.
+var awsLike = sandbox.Faults{Latency: 25 * time.Millisecond, Jitter: 10 * time.Millisecond, Quotas: true, IAMWriteRate: iamWriteRate()}
+
+// iamWriteRate is the IAM write rate measured: SECRETBOOT_IAM_WRITE_RATE,
+// which the engine's sessions read too (provision.ConnectOptions), else
+// the engine's default.
+func iamWriteRate() float64 {
+	if r, err := strconv.ParseFloat(os.Getenv("SECRETBOOT_IAM_WRITE_RATE"), 64); err == nil {
+		return r
+	}
+	return provision.DefaultIAMWriteRate
+}
 
 // connect opens a session the way the CLI does (default credential chain
 // replaced by the sandbox's admin key, client-side rate limits, retries),
