@@ -141,7 +141,7 @@ func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts Ap
 	if opts.PropagationTimeout <= 0 {
 		opts.PropagationTimeout = 2 * time.Minute
 	}
-	a := &applier{s: s, d: d, o: o, in: in, opts: opts, arns: maps.Clone(in.arns), key: o.stageKey, status: map[string]error{}}
+	a := &applier{s: s, d: d, o: o, in: in, opts: opts, arns: maps.Clone(in.arns), key: o.stageKey, status: map[string]error{}, roleSecrets: roleSecrets(d)}
 	if err := validateResourcePolicies(ctx, s, fresh); err != nil {
 		return nil, err
 	}
@@ -192,6 +192,9 @@ type applier struct {
 	arns   map[string]string // secret name → ARN: the intent's, and those of the secrets created
 	key    spec.Sealed       // the stage key, revealed only to key a version token
 	status map[string]error  // change ID → result, for dependency checks
+	// roleSecrets are the secrets that name each role, for resolving a
+	// read policy again.
+	roleSecrets map[string][]*spec.Secret
 }
 
 // phase orders the changes of a plan the way apply runs them, so a plan
