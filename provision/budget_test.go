@@ -266,3 +266,25 @@ func TestPartitionedListing(t *testing.T) {
 		t.Errorf("ListSecrets called %d times, want more than one listing's 22 and at most 40", calls)
 	}
 }
+
+// TestObserveWithoutNamePrefix: a stage without a name prefix lists the
+// account's secrets in one listing without a filter.
+func TestObserveWithoutNamePrefix(t *testing.T) {
+	t.Parallel()
+	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount})
+	ctx := context.Background()
+	sm := secretsmanager.NewFromConfig(env.Config)
+	for _, name := range []string{"a/one", "b/two"} {
+		if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("v")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := &spec.Desired{Project: "p", Stage: "s", Region: "us-east-1", AccountID: sandboxAccount, RolePrefix: "p-s-", SpecHash: "h"}
+	o, err := provision.Observe(ctx, sandboxBackend(env).mustConnect(t), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Secrets) != 2 || o.Secrets["a/one"] == nil || o.Secrets["b/two"] == nil {
+		t.Errorf("observed %v, want a/one and b/two", o.Secrets)
+	}
+}

@@ -52,7 +52,11 @@ const (
 func listSecrets(ctx context.Context, s *Session, d *spec.Desired, page func([]smtypes.SecretListEntry)) error {
 	listings := listingFilters(d)
 	return forEachParallel(listings, len(listings), func(values []string) error {
-		return listByName(ctx, s, values, strings.TrimPrefix(values[0], "!")+"*", page)
+		what := "*"
+		if len(values) > 0 {
+			what = values[0] + "*" // a listing's first value is its prefix
+		}
+		return listByName(ctx, s, values, what, page)
 	})
 }
 
