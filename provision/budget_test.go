@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -286,5 +287,80 @@ func TestObserveWithoutNamePrefix(t *testing.T) {
 	}
 	if len(o.Secrets) != 2 || o.Secrets["a/one"] == nil || o.Secrets["b/two"] == nil {
 		t.Errorf("observed %v, want a/one and b/two", o.Secrets)
+	}
+}
+
+// BenchmarkObserveIAM measures the two ways observe reads IAM (the
+// account-wide GetAccountAuthorizationDetails, or role by role) for a
+// stage of R roles with inline read policies in an account holding other
+// roles too, at the sandbox's AWS-like latency and quotas: what the
+// adaptive choice (accountPageBudget) trades. The stage has one secret,
+// so the IAM reads are what is timed. The sandbox answers a GAAD page as
+// fast as any call, which AWS need not.
+func BenchmarkObserveIAM(b *testing.B) {
+	for _, size := range [][2]int{{10, 0}, {10, 3000}, {200, 0}, {200, 3000}} {
+		r, others := size[0], size[1]
+		env := sandboxtest.Start(b, sandbox.Options{Account: sandboxAccount})
+		ctx := context.Background()
+		d := &spec.Desired{Project: "big", Stage: "prod", Region: "us-east-1", AccountID: sandboxAccount, NamePrefix: "prod/", RolePrefix: "big-prod-", SpecHash: "h"}
+		d.Secrets = []*spec.Secret{{Key: "s", Name: "prod/s", RecoveryWindowDays: 7, Payload: spec.Payload{Kind: spec.KindString, Declared: spec.SealString("v")}}}
+		iamc := iam.NewFromConfig(env.Config)
+		trust := aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
+		owner := []iamtypes.Tag{{Key: aws.String(provision.TagProject), Value: aws.String("big")}, {Key: aws.String(provision.TagStage), Value: aws.String("prod")}}
+		for i := range r {
+			d.Roles = append(d.Roles, &spec.Role{Key: fmt.Sprintf("r%03d", i), Name: fmt.Sprintf("big-prod-r%03d", i), Services: []string{"ec2.amazonaws.com"}})
+		}
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 16)
+		for i := range r + others {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				if i >= r {
+					if _, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(fmt.Sprintf("other-%05d", i)), AssumeRolePolicyDocument: trust}); err != nil {
+						b.Error(err)
+					}
+					return
+				}
+				name := aws.String(d.Roles[i].Name)
+				if _, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{RoleName: name, Path: aws.String(provision.RolePath(d)), AssumeRolePolicyDocument: trust, Tags: owner}); err != nil {
+					b.Error(err)
+					return
+				}
+				if _, err := iamc.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: name, PolicyName: aws.String(provision.ReadPolicyName),
+					PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`)}); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		env.Server.SetFaults(sandbox.Faults{Latency: 25 * time.Millisecond, Jitter: 10 * time.Millisecond, Quotas: true})
+		for _, perRole := range []bool{false, true} {
+			mode := map[bool]string{false: "account-wide", true: "per-role"}[perRole]
+			b.Run(fmt.Sprintf("R=%d/others=%d/%s", r, others, mode), func(b *testing.B) {
+				var calls, gaad int
+				for b.Loop() {
+					s := sandboxBackend(env).mustConnect(b)
+					if perRole {
+						provision.ReadRoleByRole(s)
+					}
+					env.Server.ResetStats()
+					if _, err := provision.Observe(ctx, s, d); err != nil {
+						b.Fatal(err)
+					}
+					calls = 0
+					for _, n := range env.Server.Stats().Calls {
+						calls += n
+					}
+					gaad = env.Server.Stats().Calls["iam.GetAccountAuthorizationDetails"]
+				}
+				b.ReportMetric(float64(calls), "calls")
+				// 0: read role by role; 1 or more: pages read, and more
+				// than accountPageBudget of them: given up for the
+				// per-role reads.
+				b.ReportMetric(float64(gaad), "gaad-calls")
+			})
+		}
 	}
 }
