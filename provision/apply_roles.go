@@ -151,8 +151,13 @@ func (a *applier) profile(ctx context.Context, c Change) error {
 	return nil
 }
 
-// roleCreatedMeanwhile accepts a role that exists under the stage's path.
-// Its trust policy and description are what the next plan compares.
+// roleCreatedMeanwhile handles CreateRole's EntityAlreadyExists, which
+// only a race explains: plan saw no role of the name in the account (the
+// account-wide listing) or found none by name. A role under the stage's
+// path that carries the stage's tags was created since by another apply,
+// or a listing lagged, and is accepted: its trust policy and description
+// are what the next plan compares. One elsewhere, or untagged, is not
+// secretboot's and is not touched; nothing that depends on it is placed.
 func (a *applier) roleCreatedMeanwhile(ctx context.Context, name string, createErr error) error {
 	role, err := getRole(ctx, a.s.IAM, name)
 	if err != nil {
@@ -160,6 +165,13 @@ func (a *applier) roleCreatedMeanwhile(ctx context.Context, name string, createE
 	}
 	if path := aws.ToString(role.Path); path != RolePath(a.d) {
 		return fmt.Errorf("creating role %s: a role of that name was created outside secretboot's path (%s) after the plan was made; it is not touched: %w", name, path, createErr)
+	}
+	tags := map[string]string{}
+	for _, t := range role.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	if !ownedBy(tags, a.d) {
+		return fmt.Errorf("creating role %s: %w", name, &ClashError{Other: []string{unownedRole(a.d, name)}})
 	}
 	return nil
 }

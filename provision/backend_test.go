@@ -22,7 +22,7 @@ type backend struct {
 }
 
 // connect opens a session on the backend, guarding the given account.
-func (b *backend) connect(t *testing.T, account string) (*provision.Session, error) {
+func (b *backend) connect(t testing.TB, account string) (*provision.Session, error) {
 	t.Helper()
 	return provision.Connect(context.Background(), provision.ConnectOptions{
 		Stage: "test", Region: "us-east-1", AccountID: account,
@@ -32,7 +32,7 @@ func (b *backend) connect(t *testing.T, account string) (*provision.Session, err
 	})
 }
 
-func (b *backend) mustConnect(t *testing.T) *provision.Session {
+func (b *backend) mustConnect(t testing.TB) *provision.Session {
 	t.Helper()
 	s, err := b.connect(t, b.account)
 	if err != nil {

@@ -139,8 +139,8 @@ func createdBySomebodyElse(t *testing.T, b *backend, forged bool) {
 func ptr[T any](v T) *T { return &v }
 
 // laggingIAM is an IAM whose listings have not caught up with a role and
-// its instance profile, and whose GetRole does not see the role until
-// somebody tries to create it.
+// its instance profile, and whose GetRole and account-wide read do not see
+// the role until somebody tries to create it.
 type laggingIAM struct {
 	provision.IAMAPI
 	role   string
@@ -191,6 +191,19 @@ func (l laggingIAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceP
 	return l.IAMAPI.GetInstanceProfile(ctx, in, opts...)
 }
 
+func (l laggingIAM) GetAccountAuthorizationDetails(ctx context.Context, in *iam.GetAccountAuthorizationDetailsInput, opts ...func(*iam.Options)) (*iam.GetAccountAuthorizationDetailsOutput, error) {
+	out, err := l.IAMAPI.GetAccountAuthorizationDetails(ctx, in, opts...)
+	if err == nil && l.hiding.Load() {
+		for i, r := range out.RoleDetailList {
+			if *r.RoleName == l.role {
+				out.RoleDetailList = append(out.RoleDetailList[:i], out.RoleDetailList[i+1:]...)
+				break
+			}
+		}
+	}
+	return out, err
+}
+
 func (l laggingIAM) CreateRole(ctx context.Context, in *iam.CreateRoleInput, opts ...func(*iam.Options)) (*iam.CreateRoleOutput, error) {
 	l.hiding.Store(false)
 	return l.IAMAPI.CreateRole(ctx, in, opts...)
@@ -236,8 +249,8 @@ func TestCreateRoleAndProfileThatIAMMissed(t *testing.T) {
 
 // TestObserveSeesRoleListRolesMissed: a role and an instance profile under
 // the stage's path that ListRoles and ListInstanceProfiles do not show yet
-// are found by GetRole and GetInstanceProfile and observed as the stage's,
-// not reported as clashes or planned again.
+// are found by the account-wide read (or GetRole and GetInstanceProfile)
+// and observed as the stage's, not reported as clashes or planned again.
 func TestObserveSeesRoleListRolesMissed(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b *backend) {
 		s := b.mustConnect(t)
@@ -251,4 +264,38 @@ func TestObserveSeesRoleListRolesMissed(t *testing.T) {
 			t.Errorf("plan of a converged stage whose listings lag is not empty:\n%s", textOf(t, p))
 		}
 	})
+}
+
+// TestCreateRoleMeetsUntaggedRole: a role of the spec's name put at the
+// stage's path without the stage's tags, which no listing or read showed
+// until CreateRole met it (the race the account-wide listing leaves), is
+// refused as not secretboot's, and nothing is placed on it.
+func TestCreateRoleMeetsUntaggedRole(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t, "sandbox")
+	s := b.mustConnect(t)
+	stage := uniqueStage("untagged")
+	d := testDesired(stage, b.account, canary)
+	role := "shop-" + stage + "-web"
+	ctx := context.Background()
+	if _, err := s.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role), Path: aws.String(provision.RolePath(d)),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	real := s.IAM
+	hiding := &atomic.Bool{}
+	hiding.Store(true)
+	s.IAM = laggingIAM{IAMAPI: real, role: role, hiding: hiding}
+	p := plan(t, s, d, provision.DiffOptions{})
+	_, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 5e9})
+	if err == nil || !strings.Contains(err.Error(), "role "+role+" is at the stage's path but not tagged as part of this stage") {
+		t.Fatalf("apply over an untagged role: %v, want a refusal saying it is not the stage's", err)
+	}
+	pols, err := real.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(role)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pols.PolicyNames) != 0 {
+		t.Errorf("apply put %v on the untagged role", pols.PolicyNames)
+	}
 }

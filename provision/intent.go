@@ -111,8 +111,9 @@ func Resolve(d *spec.Desired, o *Observed) *Intent {
 	in.arns = ownedARNs(in.secrets)
 	in.Boundary = BoundaryARN(d, in.Account)
 	in.Roles = make([]RoleDocuments, 0, len(d.Roles))
+	bySecret := roleSecrets(d)
 	for _, r := range d.Roles {
-		in.Roles = append(in.Roles, resolveRole(d, o, in.Region, in.Account, in.arns, r))
+		in.Roles = append(in.Roles, resolveRole(d, o, in.Region, in.Account, in.arns, r, bySecret[r.Key]))
 	}
 	in.Secrets = secretRefs(d, o, in.Region, in.Account, in.arns)
 	for i, s := range d.Secrets {
@@ -122,9 +123,9 @@ func Resolve(d *spec.Desired, o *Observed) *Intent {
 }
 
 // resolveRole resolves one role's documents with the exact secret ARNs
-// known (arns). Apply calls it again once the secrets it created have
+// known (arns), from the secrets that name r (roleSecrets). Apply calls it again once the secrets it created have
 // ARNs.
-func resolveRole(d *spec.Desired, o *Observed, region, account string, arns map[string]string, r *spec.Role) RoleDocuments {
+func resolveRole(d *spec.Desired, o *Observed, region, account string, arns map[string]string, r *spec.Role, secrets []*spec.Secret) RoleDocuments {
 	rd := RoleDocuments{Key: r.Key, Name: r.Name, External: !r.Managed(), PolicyName: readPolicyName(d, r)}
 	if o != nil {
 		rd.live = o.role(r)
@@ -145,7 +146,7 @@ func resolveRole(d *spec.Desired, o *Observed, region, account string, arns map[
 		// places nothing on it.
 		rd.placed = o == nil || o.RoleClashes[r.Name] == ""
 	}
-	rd.Read, rd.Pending = readPolicy(d, region, account, arns, r)
+	rd.Read, rd.Pending = readPolicyOf(region, account, arns, r, secrets)
 	if rd.Read != nil {
 		if rd.live != nil {
 			rd.OtherInline = rd.live.ForeignInline

@@ -19,19 +19,20 @@ import (
 
 // limiters holds one token bucket per API group at the published AWS
 // quotas (AWS-FACTS §6), so a large apply slows itself down instead of
-// burning retries on ThrottlingException. IAM publishes no rate: 20/s is a
-// conservative share of its account-wide bucket for writes, reads
-// (Get*, List*) get 100/s, and simulations 10/s, as AWS asks not to burst
-// them.
+// burning retries on ThrottlingException. IAM publishes no rate: writes
+// get iamWrite a second (ConnectOptions.IAMWriteRate, by default
+// DefaultIAMWriteRate, a conservative share of the account-wide bucket),
+// reads (Get*, List*) 100/s, and simulations 10/s, as AWS asks not to
+// burst them.
 type limiters struct {
 	groups map[string]*rate.Limiter // by group name
 	ops    map[string]string        // "service/operation" → group
 }
 
-func newLimiters() *limiters {
+func newLimiters(iamWrite float64) *limiters {
 	l := &limiters{groups: map[string]*rate.Limiter{}, ops: map[string]string{}}
-	group := func(name string, perSecond int, ops ...string) {
-		l.groups[name] = rate.NewLimiter(rate.Limit(perSecond), perSecond)
+	group := func(name string, perSecond float64, ops ...string) {
+		l.groups[name] = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
 		for _, op := range ops {
 			l.ops[op] = name
 		}
@@ -42,7 +43,7 @@ func newLimiters() *limiters {
 	group("sm-restore", 50, "Secrets Manager/RestoreSecret")
 	group("sm-tag", 50, "Secrets Manager/TagResource", "Secrets Manager/UntagResource")
 	group("sm-list", 100, "Secrets Manager/ListSecrets")
-	group("iam", 20)
+	group("iam", iamWrite)
 	group("iam-read", 100)
 	group("iam-simulate", 10)
 	return l

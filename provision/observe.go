@@ -184,9 +184,14 @@ type ObservedProfile struct {
 }
 
 // Observe reads the live state of the stage: one paginated ListSecrets by
-// name prefix, ListRoles, ListInstanceProfiles and ListPolicies by path,
-// one GetRolePolicy per existing role, GetRole only for roles the spec
-// wants that are not under the path, and one read of the stage key. An
+// name prefix, ListRoles by path, and one read of the stage key; the rest
+// of IAM with GetAccountAuthorizationDetails and ListInstanceProfiles, a
+// page per 1,000 entities of the account, when the caller may and the
+// account is small enough for the stage's roles (observe_account.go),
+// else with ListInstanceProfiles and ListPolicies by path, GetRole,
+// ListRolePolicies, GetRolePolicy and ListAttachedRolePolicies per role
+// under the path, and GetRole and GetInstanceProfile only for the roles and
+// profiles the spec wants that are not under the path. An
 // existing external role also costs one ListRolePolicies and one
 // GetRolePolicy per inline policy of others on it, which share IAM's
 // inline size limit with the read policy. Only a role whose read policy is

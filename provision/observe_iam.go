@@ -22,8 +22,9 @@ import (
 // role the spec drops, its ownership tags), one ListRolePolicies (which
 // spares the GetRolePolicy of an absent read policy) and one
 // ListAttachedRolePolicies, unless its split read policy already needed
-// it: IAM has no batch read by path (GetAccountAuthorizationDetails lists,
-// and needs the right to read, the whole account).
+// it. IAM has no batch read by path: GetAccountAuthorizationDetails reads
+// the whole account, which observe prefers when the account is small
+// enough and the caller may (observe_account.go).
 
 // roleDetails fills in or's boundary and tags from a GetRole answer.
 func roleDetails(or *ObservedRole, r *iamtypes.Role) {
@@ -119,24 +120,41 @@ func (o *Observed) observeForgotten(ctx context.Context, s *Session, d *spec.Des
 	})
 }
 
-// observeRoles lists the roles, instance profiles and managed policies
-// under the stage's path, then reads what the listings do not show: the
-// spec's roles missing from them, its external roles, and the read policy
-// and drift of every role under the path.
+// observeRoles lists the roles under the stage's path and reads the rest
+// of the stage's IAM state: with the account-wide listings when the account
+// is small enough and the caller may read it (observe_account.go), else
+// with the listings of instance profiles and managed policies by path and
+// the per-role reads: the spec's roles missing from the listing, its
+// external roles, and the read policy and drift of every role under the
+// path. Both ways observe the same state.
 func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired) error {
-	// The three listings are independent; together they cost one call per
-	// 1,000 roles, profiles and policies.
 	path := RolePath(d)
+	var account *accountIAM
 	listings := []func() error{
 		func() error { return o.listRoles(ctx, s, path) },
-		func() error { return o.listProfiles(ctx, s, path) },
-		func() error { return o.listPolicies(ctx, s, path) },
+		func() (err error) {
+			account, err = readAccountIAM(ctx, s, accountPageBudget(d))
+			return err
+		},
 	}
 	if err := forEachParallel(listings, len(listings), func(list func() error) error { return list() }); err != nil {
 		return err
 	}
 	// The per-role calls run in parallel; each writes its own entry.
 	var mu sync.Mutex
+	if account != nil {
+		jobs := o.fromAccount(ctx, s, d, account, &mu)
+		return forEachParallel(jobs, observeParallelism, func(job func() error) error { return job() })
+	}
+	// Together these listings cost one call per 1,000 profiles and
+	// policies.
+	listings = []func() error{
+		func() error { return o.listProfiles(ctx, s, path) },
+		func() error { return o.listPolicies(ctx, s, path) },
+	}
+	if err := forEachParallel(listings, len(listings), func(list func() error) error { return list() }); err != nil {
+		return err
+	}
 	var jobs []func() error
 	for _, r := range d.Roles {
 		switch {
@@ -239,10 +257,7 @@ func (o *Observed) profileJobs(ctx context.Context, s *Session, d *spec.Desired,
 }
 
 // pathRoleJobs observe every role the listing showed under the path,
-// wanted or about to be deleted: its read policy, since a role cannot be
-// deleted while it holds one, and what Diff compares for drift (the
-// boundary and tags of the roles the spec keeps, the managed policies
-// attached to every role, its other inline policies).
+// wanted or about to be deleted (pathRoleJob).
 func (o *Observed) pathRoleJobs(ctx context.Context, s *Session, d *spec.Desired) []func() error {
 	kept := map[string]bool{}
 	for _, r := range d.Roles {
@@ -250,21 +265,28 @@ func (o *Observed) pathRoleJobs(ctx context.Context, s *Session, d *spec.Desired
 	}
 	var jobs []func() error
 	for _, name := range sortedKeys(o.Roles) {
-		or := o.Roles[name]
-		jobs = append(jobs, func() error {
-			// The listing of its inline policies also says whether the
-			// read policy is there to be read.
-			hasRead, err := observeOtherInline(ctx, s, or)
-			if err != nil {
-				return err
-			}
-			if err := o.observeReadPolicyIf(ctx, s, or, hasRead, ReadPolicyName, or.Name+partSuffix); err != nil {
-				return err
-			}
-			return observeManagedRole(ctx, s, or, kept[name])
-		})
+		jobs = append(jobs, o.pathRoleJob(ctx, s, o.Roles[name], kept[name]))
 	}
 	return jobs
+}
+
+// pathRoleJob observes a role under the path: its read policy, since a
+// role cannot be deleted while it holds one, and what Diff compares for
+// drift (the boundary and tags of a role the spec keeps, the managed
+// policies attached to every role, its other inline policies).
+func (o *Observed) pathRoleJob(ctx context.Context, s *Session, or *ObservedRole, kept bool) func() error {
+	return func() error {
+		// The listing of its inline policies also says whether the read
+		// policy is there to be read.
+		hasRead, err := observeOtherInline(ctx, s, or)
+		if err != nil {
+			return err
+		}
+		if err := o.observeReadPolicyIf(ctx, s, or, hasRead, ReadPolicyName, or.Name+partSuffix); err != nil {
+			return err
+		}
+		return observeManagedRole(ctx, s, or, kept)
+	}
 }
 
 func (o *Observed) listRoles(ctx context.Context, s *Session, path string) error {

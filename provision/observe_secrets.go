@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"sort"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -11,24 +12,16 @@ import (
 	"github.com/secretboot/secretboot/spec"
 )
 
-// observeSecrets lists the stage's secrets (one paginated ListSecrets by
-// name prefix) and reads the stage key when the stage owns it.
+// observeSecrets lists the stage's secrets (ListSecrets by name prefix,
+// partitioned for a large stage: observe_listing.go) and reads the stage
+// key when the stage owns it.
 func (o *Observed) observeSecrets(ctx context.Context, s *Session, d *spec.Desired, readStageKey bool) error {
-	in := &secretsmanager.ListSecretsInput{
-		IncludePlannedDeletion: aws.Bool(true),
-		MaxResults:             aws.Int32(100),
-	}
-	if d.NamePrefix != "" {
-		in.Filters = []smtypes.Filter{{Key: smtypes.FilterNameStringTypeName, Values: []string{d.NamePrefix}}}
-	}
 	keyName := StageKeyName(d)
-	p := secretsmanager.NewListSecretsPaginator(s.SecretsManager, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return wrap(err, "listing secrets", d.NamePrefix+"*")
-		}
-		for _, e := range page.SecretList {
+	var mu sync.Mutex
+	err := listSecrets(ctx, s, d, func(page []smtypes.SecretListEntry) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range page {
 			name := aws.ToString(e.Name)
 			// The name filter is a prefix match on AWS; emulators may
 			// match more loosely.
@@ -67,6 +60,9 @@ func (o *Observed) observeSecrets(ctx context.Context, s *Session, d *spec.Desir
 			}
 			o.Secrets[name] = os
 		}
+	})
+	if err != nil {
+		return err
 	}
 	if !readStageKey {
 		return nil

@@ -17,8 +17,15 @@ import (
 // ARNs; a secret without one gets the pending pattern and is listed in
 // pending. The document is nil when the role reads and rotates nothing.
 func readPolicy(d *spec.Desired, region, account string, arns map[string]string, role *spec.Role) (doc *policy.Document, pending []string) {
+	return readPolicyOf(region, account, arns, role, d.Secrets)
+}
+
+// readPolicyOf is readPolicy over secrets, which hold at least those that
+// name the role (roleSecrets): Resolve looks at each secret once, not
+// once per role.
+func readPolicyOf(region, account string, arns map[string]string, role *spec.Role, secrets []*spec.Secret) (doc *policy.Document, pending []string) {
 	var grants, rotates []policy.Grant
-	for _, s := range d.Secrets {
+	for _, s := range secrets {
 		rotator := s.Rotation != nil && s.Rotation.Rotator == role.Key
 		reader := false
 		for _, r := range s.Readers {
@@ -179,3 +186,22 @@ func (e *SlotsError) Error() string {
 }
 
 func (e *SlotsError) Unwrap() error { return e.Err }
+
+// roleSecrets maps each role key to the secrets, in spec order, that name
+// it as a reader or as their rotator.
+func roleSecrets(d *spec.Desired) map[string][]*spec.Secret {
+	out := map[string][]*spec.Secret{}
+	for _, s := range d.Secrets {
+		named := map[string]bool{}
+		for _, r := range s.Readers {
+			named[r.Role] = true
+		}
+		if s.Rotation != nil {
+			named[s.Rotation.Rotator] = true
+		}
+		for key := range named {
+			out[key] = append(out[key], s)
+		}
+	}
+	return out
+}

@@ -48,7 +48,7 @@ func resolveSecrets(d *spec.Desired, o *Observed) map[string]*secretIntent {
 			out[name] = si
 		}
 		si.live, si.owned = os, o.owns(d, os)
-		si.generation, si.recoveryDays = generation(os.Tags), recoveryDays(d, os)
+		si.generation, si.recoveryDays = generation(os.Tags), recoveryDays(si.spec, os)
 	}
 	return out
 }
@@ -126,14 +126,12 @@ func desiredSecretTags(d *spec.Desired, s *spec.Secret, gen int) map[string]stri
 	return t
 }
 
-// recoveryDays is the window for deleting a secret: the spec's when it
+// recoveryDays is the window for deleting a secret: the spec's s when it
 // still names the secret (destroy), else the one recorded on the secret,
 // else AWS's default.
-func recoveryDays(d *spec.Desired, os *ObservedSecret) int {
-	for _, s := range d.Secrets {
-		if s.Name == os.Name && s.RecoveryWindowDays != 0 {
-			return s.RecoveryWindowDays
-		}
+func recoveryDays(s *spec.Secret, os *ObservedSecret) int {
+	if s != nil && s.RecoveryWindowDays != 0 {
+		return s.RecoveryWindowDays
 	}
 	if n, err := strconv.Atoi(os.Tags[TagRecoveryWindow]); err == nil && n >= 7 && n <= 30 {
 		return n

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -90,6 +93,10 @@ type IAMAPI interface {
 	// GetOpenIDConnectProvider checks that the OIDC providers the managed
 	// roles' trust names exist (observe_oidc.go).
 	GetOpenIDConnectProvider(context.Context, *iam.GetOpenIDConnectProviderInput, ...func(*iam.Options)) (*iam.GetOpenIDConnectProviderOutput, error)
+	// GetAccountAuthorizationDetails reads every role and customer managed
+	// policy of the account at once, in place of the per-role reads of a
+	// stage with many roles (observe_account.go).
+	GetAccountAuthorizationDetails(context.Context, *iam.GetAccountAuthorizationDetailsInput, ...func(*iam.Options)) (*iam.GetAccountAuthorizationDetailsOutput, error)
 }
 
 // SimulatorAPI is IAM's policy simulator, which verify asks what each role
@@ -134,6 +141,14 @@ type ConnectOptions struct {
 	Debug *slog.Logger
 	// MaxAttempts bounds the SDK retryer per call; 0 means 8.
 	MaxAttempts int
+	// IAMWriteRate is how many IAM writes a second the session allows
+	// itself (IAM publishes no quota; its writes share one account-wide
+	// bucket). 0 means the environment variable SECRETBOOT_IAM_WRITE_RATE
+	// when set, else DefaultIAMWriteRate. An apply with many roles is
+	// bound by it (docs/performance.md); raise it only for an account
+	// whose IAM write rate is known, with room for whatever else writes to
+	// IAM there: a throttled write is retried, at the cost of an attempt.
+	IAMWriteRate float64
 	// Mask, when set, is called with a copy of every payload byte string
 	// the engine obtains outside the spec, before anything could print it:
 	// each generated value, each value written to or read from Secrets
@@ -171,6 +186,9 @@ type Session struct {
 	calls *callCounter
 	debug *slog.Logger
 	mask  func([]byte) // ConnectOptions.Mask; nil = none
+	// accountDenied remembers that the caller may not read the account's
+	// IAM configuration at once, so that observe asks only once.
+	accountDenied atomic.Bool
 }
 
 // CallStats returns the API calls the session has made so far, per
@@ -185,6 +203,35 @@ type WrongAccountError struct {
 
 func (e *WrongAccountError) Error() string {
 	return fmt.Sprintf("the stage is pinned to account %s but the credentials (%s) belong to account %s; refusing to continue", e.Want, e.CallerARN, e.Got)
+}
+
+// DefaultIAMWriteRate is the IAM writes a second a session allows itself
+// unless told otherwise (ConnectOptions.IAMWriteRate).
+const DefaultIAMWriteRate = 20
+
+// maxIAMWriteRate bounds the setting: a typo must not unleash an apply on
+// an account's shared IAM bucket.
+const maxIAMWriteRate = 1000
+
+// iamWriteRate is the session's IAM write rate: set, from the
+// environment, or the default.
+func iamWriteRate(set float64) (float64, error) {
+	from := "ConnectOptions.IAMWriteRate"
+	if set == 0 {
+		v, ok := os.LookupEnv("SECRETBOOT_IAM_WRITE_RATE")
+		if !ok || v == "" {
+			return DefaultIAMWriteRate, nil
+		}
+		from = "SECRETBOOT_IAM_WRITE_RATE"
+		var err error
+		if set, err = strconv.ParseFloat(v, 64); err != nil {
+			return 0, fmt.Errorf("%s=%q is not a number of IAM writes per second", from, v)
+		}
+	}
+	if !(set >= 1 && set <= maxIAMWriteRate) {
+		return 0, fmt.Errorf("%s is %v IAM writes per second; it must be between 1 and %d", from, set, maxIAMWriteRate)
+	}
+	return set, nil
 }
 
 // Connect loads the AWS configuration (environment, shared profiles, SSO,
@@ -234,8 +281,12 @@ func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 			p.RoleSessionName = sessionName(o.Stage)
 		}))
 	}
+	iamWrite, err := iamWriteRate(o.IAMWriteRate)
+	if err != nil {
+		return nil, err
+	}
 	calls := newCallCounter()
-	cfg.APIOptions = append(cfg.APIOptions, addRateLimit(newLimiters()), addCallStats(calls, o.Debug))
+	cfg.APIOptions = append(cfg.APIOptions, addRateLimit(newLimiters(iamWrite)), addCallStats(calls, o.Debug))
 	cfg.APIOptions = append(cfg.APIOptions, testAPIOptions...)
 	cfg.HTTPClient = detachedBodyClient{next: httpClientOf(cfg)}
 	if o.Debug != nil {

@@ -22,6 +22,11 @@ type Faults struct {
 	// ListingLag is how far Secrets Manager's ListSecrets lags writes. Turning
 	// it on treats the present state as caught up.
 	ListingLag time.Duration
+	// IAMWriteRate is the IAM write quota, requests per second, when
+	// Quotas is on; 0 means 20. AWS publishes none: this stands for the
+	// account's, to measure an engine that writes at another rate
+	// (provision.ConnectOptions.IAMWriteRate).
+	IAMWriteRate float64
 }
 
 // SetFaults changes latency, quotas, fault rate and listing lag at run time.
@@ -120,6 +125,9 @@ func (k *knobs) set(f Faults) {
 	if f.Quotas && !k.f.Quotas {
 		k.buckets = map[string]*rate.Limiter{}
 	}
+	if f.IAMWriteRate != k.f.IAMWriteRate {
+		delete(k.buckets, "iam.write") // made anew, full, at the new rate
+	}
 	k.f = f
 }
 
@@ -177,10 +185,13 @@ func (k *knobs) allow(region, service, op string) bool {
 		return true
 	}
 	name, r := quotaFor(service, op)
+	if name == "iam.write" && k.f.IAMWriteRate > 0 {
+		r = k.f.IAMWriteRate
+	}
 	name = region + "/" + name
 	b, ok := k.buckets[name]
 	if !ok {
-		b = rate.NewLimiter(rate.Limit(r), int(r))
+		b = rate.NewLimiter(rate.Limit(r), max(1, int(r)))
 		k.buckets[name] = b
 	}
 	k.mu.Unlock()

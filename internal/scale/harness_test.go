@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,8 +24,19 @@ import (
 )
 
 // awsLike is the measured setting: AWS-like latency (25–35 ms, 30 ms on
-// average) and AWS's request-rate quotas.
-var awsLike = sandbox.Faults{Latency: 25 * time.Millisecond, Jitter: 10 * time.Millisecond, Quotas: true}
+// average) and AWS's request-rate quotas, with the IAM write quota at
+// iamWriteRate.
+var awsLike = sandbox.Faults{Latency: 25 * time.Millisecond, Jitter: 10 * time.Millisecond, Quotas: true, IAMWriteRate: iamWriteRate()}
+
+// iamWriteRate is the IAM write rate measured: SECRETBOOT_IAM_WRITE_RATE,
+// which the engine's sessions read too (provision.ConnectOptions), else
+// the engine's default.
+func iamWriteRate() float64 {
+	if r, err := strconv.ParseFloat(os.Getenv("SECRETBOOT_IAM_WRITE_RATE"), 64); err == nil {
+		return r
+	}
+	return provision.DefaultIAMWriteRate
+}
 
 // connect opens a session the way the CLI does (default credential chain
 // replaced by the sandbox's admin key, client-side rate limits, retries),
@@ -161,18 +173,18 @@ func (h *heapSampler) finish() (peakMB, baseMB float64) {
 // large reports whether the large benchmark sizes were asked for.
 func large() bool { return os.Getenv("SECRETBOOT_BENCH_LARGE") == "1" && !testing.Short() }
 
-// planBudget is the engine's plan floor: issue 7 asks for 4 + ceil(N/100) +
-// R; the engine makes one fixed call more, ListPolicies, because a read
-// policy split into managed policies must be seen even where the spec no
-// longer needs the split (skipping the listing then could leave an old,
-// broader part attached after an interrupted apply), and the stage key is
-// listed with the secrets, hence N+1. Since issue 11 each role costs a
-// GetRole too, for its boundary and tags, which ListRoles does not show,
-// a ListAttachedRolePolicies, for policies attached by hand, and a
-// ListRolePolicies, for inline policies put by hand (the GetRolePolicy of
-// the read policy is skipped when the listing does not show it): 4R. See
-// docs/performance.md.
-func planBudget(n, r int) int { return 5 + (n+1+99)/100 + 4*r }
+// planBudget is the engine's plan: issue 7 asks for 4 + ceil(N/100) + R;
+// the engine makes 5 + ceil((N+1)/100) calls: GetCallerIdentity, the
+// stage-key read, ListRoles by path (role descriptions), the account-wide
+// GetAccountAuthorizationDetails (every role's inline and attached
+// policies, boundary and tags, and the parts of split read policies, in
+// place of 4R per-role reads since issue 18) and ListInstanceProfiles, a
+// page each per 1,000 entities of the account, and the secrets listed with
+// the stage key, hence N+1. A stage of 20 pages or more lists its secrets
+// in parallel partitions, which add up to a partial page each. A caller
+// denied the account-wide read, or an account too large for the stage's
+// roles, costs ListPolicies and 4R reads more. See docs/performance.md.
+func planBudget(n, _ int) int { return 5 + (n+1+99)/100 }
 
 // terraformModel is the refresh cost of the same stage in Terraform:
 // DescribeSecret, GetResourcePolicy and GetSecretValue per secret and seven

@@ -10,15 +10,13 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/secretboot/secretboot/policy"
+	"github.com/secretboot/secretboot/provision"
 )
 
 // IAMReader is the IAM call ReadAccount makes; *iam.Client satisfies it.
 type IAMReader interface {
 	GetAccountAuthorizationDetails(context.Context, *iam.GetAccountAuthorizationDetailsInput, ...func(*iam.Options)) (*iam.GetAccountAuthorizationDetailsOutput, error)
 }
-
-// pageSize is the largest MaxItems IAM accepts: the fewest calls.
-const pageSize = 1000
 
 // Principal is a user or role of the account with every policy that
 // bears on what it may do.
@@ -74,16 +72,12 @@ type details struct {
 }
 
 // ReadAccount reads every user, group, role and managed policy of the
-// account with GetAccountAuthorizationDetails, 1,000 entities a call, and
+// account with GetAccountAuthorizationDetails, 1,000 entities a call (the
+// reader observe uses too, provision.AuthorizationDetails), and
 // resolves each user's and role's policies into a Principal.
 func ReadAccount(ctx context.Context, c IAMReader) (*Account, error) {
 	d := details{groups: map[string]iamtypes.GroupDetail{}, policies: map[string]managed{}}
-	p := iam.NewGetAccountAuthorizationDetailsPaginator(c, &iam.GetAccountAuthorizationDetailsInput{MaxItems: aws.Int32(pageSize)})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("reading the account's IAM configuration (GetAccountAuthorizationDetails): %w", err)
-		}
+	err := provision.AuthorizationDetails(ctx, c, 0, nil, func(out *iam.GetAccountAuthorizationDetailsOutput) {
 		d.pages++
 		d.users = append(d.users, out.UserDetailList...)
 		d.roles = append(d.roles, out.RoleDetailList...)
@@ -99,6 +93,9 @@ func ReadAccount(ctx context.Context, c IAMReader) (*Account, error) {
 			}
 			d.policies[aws.ToString(mp.Arn)] = m
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	a := &Account{Groups: len(d.groups), Policies: len(d.policies), Pages: d.pages}
 	for _, u := range d.users {
