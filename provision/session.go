@@ -209,9 +209,9 @@ func (e *WrongAccountError) Error() string {
 // unless told otherwise (ConnectOptions.IAMWriteRate).
 const DefaultIAMWriteRate = 20
 
-// maxIAMWriteRate bounds the setting: a typo must not unleash an apply on
+// MaxIAMWriteRate bounds the setting: a typo must not unleash an apply on
 // an account's shared IAM bucket.
-const maxIAMWriteRate = 1000
+const MaxIAMWriteRate = 1000
 
 // iamWriteRate is the session's IAM write rate: set, from the
 // environment, or the default.
@@ -228,8 +228,8 @@ func iamWriteRate(set float64) (float64, error) {
 			return 0, fmt.Errorf("%s=%q is not a number of IAM writes per second", from, v)
 		}
 	}
-	if !(set >= 1 && set <= maxIAMWriteRate) {
-		return 0, fmt.Errorf("%s is %v IAM writes per second; it must be between 1 and %d", from, set, maxIAMWriteRate)
+	if !(set >= 1 && set <= MaxIAMWriteRate) {
+		return 0, fmt.Errorf("%s is %v IAM writes per second; it must be between 1 and %d", from, set, MaxIAMWriteRate)
 	}
 	return set, nil
 }

@@ -51,6 +51,9 @@ type Options struct {
 	// taken for this long, as AWS's asynchronous deletion does.
 	ForceDeleteLag time.Duration
 	ListingLag     time.Duration // ListSecrets answers from the state of this long ago
+	// IAMWriteRate is the IAM write quota with Quotas, writes a second; 0
+	// means 20 (Faults.IAMWriteRate).
+	IAMWriteRate float64
 
 	// AttachedPoliciesPerRoleQuota is IAM's quota of managed policies per
 	// role, as an account with a raised quota has it: AttachRolePolicy
@@ -133,6 +136,9 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("sandbox: %q is not a region name such as us-west-2", r)
 		}
 	}
+	if opts.IAMWriteRate < 0 {
+		return nil, fmt.Errorf("sandbox: an IAM write rate of %v a second is negative", opts.IAMWriteRate)
+	}
 	if opts.FaultRate < 0 || opts.FaultRate > 1 {
 		return nil, fmt.Errorf("sandbox: fault rate %v is not between 0 and 1", opts.FaultRate)
 	}
@@ -156,7 +162,7 @@ func New(opts Options) (*Server, error) {
 	if err := s.addAccounts(); err != nil {
 		return nil, err
 	}
-	s.knobs.set(Faults{Latency: opts.Latency, Jitter: opts.Jitter, Quotas: opts.Quotas, FaultRate: opts.FaultRate})
+	s.knobs.set(Faults{Latency: opts.Latency, Jitter: opts.Jitter, Quotas: opts.Quotas, FaultRate: opts.FaultRate, IAMWriteRate: opts.IAMWriteRate})
 	s.sm.SetListingLag(opts.ListingLag)
 	s.stats.reset()
 	if opts.StateDir != "" {

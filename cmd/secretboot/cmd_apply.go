@@ -54,7 +54,17 @@ Outside a terminal, apply without PLANFILE needs -auto-approve.`,
 	}
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
 	addRegenerateFlag(cmd, &opts.Regenerate)
+	a.addIAMWriteRateFlag(cmd)
 	return cmd
+}
+
+// addIAMWriteRateFlag adds --iam-write-rate to a command that writes to
+// IAM. The account's IAM writes share one bucket whose size AWS does not
+// publish, so the rate is the operator's call (docs/performance.md).
+func (a *app) addIAMWriteRateFlag(cmd *cobra.Command) {
+	cmd.Flags().Float64Var(&a.common.iamWriteRate, "iam-write-rate", 0,
+		fmt.Sprintf("IAM writes a second, 1 to %d (default $SECRETBOOT_IAM_WRITE_RATE, else %d); raise it only in an account whose IAM write quota you know",
+			provision.MaxIAMWriteRate, provision.DefaultIAMWriteRate))
 }
 
 func newDestroyCmd(a *app) *cobra.Command {
@@ -74,6 +84,7 @@ It asks for confirmation unless -auto-approve.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "destroy without asking for confirmation")
+	a.addIAMWriteRateFlag(cmd)
 	return cmd
 }
 

@@ -28,7 +28,8 @@ type sandboxServeOptions struct {
 	PropagateWrites  bool
 	ForceDeleteLag   time.Duration
 	ListingLag       time.Duration
-	AttachedPolicies int // IAM's quota of managed policies per role; 0 = AWS's default
+	IAMWriteRate     float64 // with Quotas, IAM writes a second; 0 = 20
+	AttachedPolicies int     // IAM's quota of managed policies per role; 0 = AWS's default
 	EnforceAuth      bool
 	KMSKeys          []string // customer managed keys to create with these IDs or ARNs
 	Accounts         []string // extra accounts, each with its own IAM, STS and admin key
@@ -73,6 +74,7 @@ its state (with -state).`,
 	f.BoolVar(&opts.PropagateWrites, "propagate-writes", false, "with -propagation-delay, IAM writes naming a new role answer NoSuchEntity for as long too")
 	f.DurationVar(&opts.ForceDeleteLag, "force-delete-lag", 0, "a secret deleted without recovery keeps its name taken for this long")
 	f.DurationVar(&opts.ListingLag, "listing-lag", 0, "ListSecrets lags writes by this long, as AWS's eventually consistent listing can")
+	f.Float64Var(&opts.IAMWriteRate, "iam-write-rate", 0, "with -quotas aws, IAM writes a second the account allows (default 20; AWS publishes none)")
 	f.IntVar(&opts.AttachedPolicies, "attached-policies-quota", 0, "IAM's quota of managed policies per role, as a raised account quota has it: 10 to 20 (default 10)")
 	f.BoolVar(&opts.EnforceAuth, "enforce-auth", false, "verify SigV4 signatures and authorize requests with IAM policies")
 	f.StringArrayVar(&opts.KMSKeys, "kms-key", nil, "create a KMS key with this `ID or ARN` (default key policy) unless it exists; repeatable")
@@ -101,6 +103,7 @@ func runSandboxServe(ctx context.Context, opts sandboxServeOptions) error {
 		PropagateWrites:  opts.PropagateWrites,
 		ForceDeleteLag:   opts.ForceDeleteLag,
 		ListingLag:       opts.ListingLag,
+		IAMWriteRate:     opts.IAMWriteRate,
 
 		AttachedPoliciesPerRoleQuota: opts.AttachedPolicies,
 		EnforceAuth:                  opts.EnforceAuth,

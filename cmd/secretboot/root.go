@@ -41,6 +41,10 @@ type commonOptions struct {
 	// noAssumeRole keeps the loaded credentials instead of assuming the
 	// stage's assume_role_arn (addNoAssumeRoleFlag).
 	noAssumeRole bool
+	// iamWriteRate is apply's and destroy's IAM writes a second
+	// (addIAMWriteRateFlag); 0 leaves it to SECRETBOOT_IAM_WRITE_RATE or
+	// the default.
+	iamWriteRate float64
 }
 
 // stageEnv names the environment variable that picks a stage when --stage is

@@ -87,6 +87,12 @@ func (a *app) connect(ctx context.Context, d *spec.Desired) (*stageSession, erro
 	if a.common.noAssumeRole {
 		co.AssumeRoleARN = ""
 	}
+	if r := a.common.iamWriteRate; r != 0 {
+		if !(r >= 1 && r <= provision.MaxIAMWriteRate) {
+			return nil, fmt.Errorf("--iam-write-rate %v: it must be between 1 and %d IAM writes a second", r, provision.MaxIAMWriteRate)
+		}
+		co.IAMWriteRate = r
+	}
 	if a.common.debug {
 		co.Debug = slog.New(slog.NewTextHandler(a.streams.Err, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
