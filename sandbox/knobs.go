@@ -126,7 +126,7 @@ func (k *knobs) set(f Faults) {
 		k.buckets = map[string]*rate.Limiter{}
 	}
 	if f.IAMWriteRate != k.f.IAMWriteRate {
-		delete(k.buckets, "iam.write") // made anew, full, at the new rate
+		delete(k.buckets, "/iam.write") // made anew, full, at the new rate (IAM is global: no region)
 	}
 	k.f = f
 }
