@@ -20,6 +20,7 @@ const (
 	SidDeployerKMS             = "EncryptWithCustomerKeys"
 	SidDeployerReplicaKMS      = "EncryptReplicasWithCustomerKeys"
 	SidDeployerListIAM         = "ListIAM"
+	SidDeployerReadAccountIAM  = "ReadAccountIAM"
 	SidDeployerCreateRoles     = "CreateBoundedStageRoles"
 	SidDeployerRolePolicies    = "WriteBoundedRolePolicies"
 	SidDeployerAttachParts     = "AttachStagePartsToBoundedRoles"
@@ -73,7 +74,7 @@ const (
 //
 // The document depends on the spec: an external role, a customer managed
 // key, a managed role, a generated value, a resource policy or a replica
-// added to the spec adds to it.
+// added to the spec adds to it, and so does account_iam_read.
 // External roles and keys the spec no longer names are not in it, although
 // the apply that removes them still touches them: keep the previous
 // document until that apply has run.
@@ -199,6 +200,13 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	}
 	add(allow(SidDeployerListIAM, policy.StringList{"*"},
 		"iam:GetAccountSummary", "iam:ListInstanceProfiles", "iam:ListPolicies", "iam:ListRoles"))
+	if d.AccountIAMRead {
+		// Observe's account-wide read (observe_account.go): every role's
+		// and customer managed policy's documents in the account, which
+		// only the stage's opt-in grants. GAAD has no resource type; the
+		// account-wide ListInstanceProfiles beside it is in ListIAM.
+		add(allow(SidDeployerReadAccountIAM, policy.StringList{"*"}, "iam:GetAccountAuthorizationDetails"))
+	}
 	bounded := map[string]policy.StringList{"iam:PermissionsBoundary": {boundary}}
 	createCond := owners("aws:RequestTag/")
 	createCond["iam:PermissionsBoundary"] = policy.StringList{boundary}

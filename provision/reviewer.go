@@ -15,7 +15,7 @@ import (
 // under ReviewerPolicy on a sandbox that authorizes as AWS does and checks
 // that these are exactly the operations it called.
 var reviewerActions = []string{
-	"iam:GetAccountSummary", "iam:GetInstanceProfile", "iam:GetOpenIDConnectProvider", "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy",
+	"iam:GetAccountAuthorizationDetails", "iam:GetAccountSummary", "iam:GetInstanceProfile", "iam:GetOpenIDConnectProvider", "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy",
 	"iam:ListAttachedRolePolicies", "iam:ListInstanceProfiles", "iam:ListPolicies", "iam:ListRolePolicies", "iam:ListRoles",
 	"secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets",
 }
