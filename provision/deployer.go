@@ -20,7 +20,6 @@ const (
 	SidDeployerKMS             = "EncryptWithCustomerKeys"
 	SidDeployerReplicaKMS      = "EncryptReplicasWithCustomerKeys"
 	SidDeployerListIAM         = "ListIAM"
-	SidDeployerReadAccountIAM  = "ReadAccountIAM"
 	SidDeployerCreateRoles     = "CreateBoundedStageRoles"
 	SidDeployerRolePolicies    = "WriteBoundedRolePolicies"
 	SidDeployerAttachParts     = "AttachStagePartsToBoundedRoles"
@@ -198,15 +197,18 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 		add(with(allow(SidDeployerReplicaKMS, replicaKeys, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
 			policy.Conditions{"StringEquals": {"kms:ViaService": replicaServices}}))
 	}
-	add(allow(SidDeployerListIAM, policy.StringList{"*"},
-		"iam:GetAccountSummary", "iam:ListInstanceProfiles", "iam:ListPolicies", "iam:ListRoles"))
+	listIAM := []string{"iam:GetAccountSummary", "iam:ListInstanceProfiles", "iam:ListPolicies", "iam:ListRoles"}
 	if d.AccountIAMRead {
 		// Observe's account-wide read (observe_account.go): every role's
 		// and customer managed policy's documents in the account, which
-		// only the stage's opt-in grants. GAAD has no resource type; the
-		// account-wide ListInstanceProfiles beside it is in ListIAM.
-		add(allow(SidDeployerReadAccountIAM, policy.StringList{"*"}, "iam:GetAccountAuthorizationDetails"))
+		// only the stage's opt-in grants. Like the listings it has no
+		// resource type (the account-wide ListInstanceProfiles beside it
+		// is the listing's), and in their statement it keeps the
+		// multistage example's prod policy within a managed policy's
+		// 6,144 characters, which a statement of its own would not.
+		listIAM = append(listIAM, "iam:GetAccountAuthorizationDetails")
 	}
+	add(allow(SidDeployerListIAM, policy.StringList{"*"}, listIAM...))
 	bounded := map[string]policy.StringList{"iam:PermissionsBoundary": {boundary}}
 	createCond := owners("aws:RequestTag/")
 	createCond["iam:PermissionsBoundary"] = policy.StringList{boundary}

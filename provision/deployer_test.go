@@ -74,6 +74,14 @@ func TestDeployerPolicyGolden(t *testing.T) {
 			if n := policy.Size(doc); n > policy.DefaultLimits.ManagedMax {
 				t.Errorf("%d characters, over the %d of a managed policy", n, policy.DefaultLimits.ManagedMax)
 			}
+			// account_iam_read adds a statement, which must fit too.
+			d.AccountIAMRead = true
+			if doc, err = provision.DeployerPolicy(d); err != nil {
+				t.Fatal(err)
+			}
+			if n := policy.Size(doc); n > policy.DefaultLimits.ManagedMax {
+				t.Errorf("with account_iam_read: %d characters, over the %d of a managed policy", n, policy.DefaultLimits.ManagedMax)
+			}
 		})
 	}
 	t.Run("needs an account", func(t *testing.T) {
