@@ -202,8 +202,8 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 		// Observe's account-wide read (observe_account.go): every role's
 		// and customer managed policy's documents in the account, which
 		// only the stage's opt-in grants. Like the listings it has no
-		// resource type (the account-wide ListInstanceProfiles beside it
-		// is the listing's), and in their statement it keeps the
+		// resource type (its account-wide ListInstanceProfiles is the
+		// listing's action), and in their statement it keeps the
 		// multistage example's prod policy within a managed policy's
 		// 6,144 characters, which a statement of its own would not.
 		listIAM = append(listIAM, "iam:GetAccountAuthorizationDetails")
