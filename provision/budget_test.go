@@ -22,9 +22,9 @@ import (
 
 // TestPlanCallBudget checks DESIGN §6 op by op: with N secrets and R
 // roles, a plan (connect, observe, diff) makes 1 + ceil((N+1)/100) + 1 + 3
-// calls when it may read the account's IAM configuration at once
-// (GetAccountAuthorizationDetails beside ListRoles and ListInstanceProfiles),
-// and 1 + ceil((N+1)/100) + 1 + 3 + 4R when it reads role by role: per role
+// calls when the stage sets account_iam_read (GetAccountAuthorizationDetails
+// beside ListRoles and ListInstanceProfiles), and 1 + ceil((N+1)/100) + 1 +
+// 3 + 4R when it reads role by role, without the attribute: per role
 // its read policy and, since issue #11, one GetRole for its boundary and
 // tags, which ListRoles does not show, and one ListAttachedRolePolicies for
 // policies attached by hand and one ListRolePolicies for inline policies
@@ -99,9 +99,7 @@ func TestPlanCallBudget(t *testing.T) {
 	for _, perRole := range []bool{false, true} {
 		t.Run(map[bool]string{false: "account-wide", true: "per-role"}[perRole], func(t *testing.T) {
 			s := sandboxBackend(env).mustConnect(t)
-			if perRole {
-				provision.ReadRoleByRole(s)
-			}
+			d.AccountIAMRead = !perRole
 			env.Server.ResetStats()
 			o, err := provision.Observe(ctx, s, d)
 			if err != nil {
@@ -340,11 +338,9 @@ func BenchmarkObserveIAM(b *testing.B) {
 			mode := map[bool]string{false: "account-wide", true: "per-role"}[perRole]
 			b.Run(fmt.Sprintf("R=%d/others=%d/%s", r, others, mode), func(b *testing.B) {
 				var calls, gaad int
+				d.AccountIAMRead = !perRole
 				for b.Loop() {
 					s := sandboxBackend(env).mustConnect(b)
-					if perRole {
-						provision.ReadRoleByRole(s)
-					}
 					env.Server.ResetStats()
 					if _, err := provision.Observe(ctx, s, d); err != nil {
 						b.Fatal(err)

@@ -2,6 +2,7 @@ package provision_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -214,35 +215,40 @@ func (l laggingIAM) CreateRole(ctx context.Context, in *iam.CreateRoleInput, opt
 // stage's path and count them as made.
 func TestCreateRoleAndProfileThatIAMMissed(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b *backend) {
-		s := b.mustConnect(t)
-		stage := uniqueStage("lagrole")
-		d := testDesired(stage, b.account, canary)
-		converge(t, s, d, provision.DiffOptions{})
+		for _, accountRead := range []bool{false, true} {
+			t.Run(fmt.Sprintf("account_iam_read=%v", accountRead), func(t *testing.T) {
+				s := b.mustConnect(t)
+				stage := uniqueStage("lagrole")
+				d := testDesired(stage, b.account, canary)
+				d.AccountIAMRead = accountRead
+				converge(t, s, d, provision.DiffOptions{})
 
-		role := "shop-" + stage + "-web"
-		real := s.IAM
-		hiding := &atomic.Bool{}
-		hiding.Store(true)
-		s.IAM = laggingIAM{IAMAPI: real, role: role, hiding: hiding}
-		p := plan(t, s, d, provision.DiffOptions{})
-		want := []string{
-			"create role:" + role,
-			"create role_policy:" + role + "/secretboot-read",
-			"create instance_profile:" + role,
-		}
-		if diff := cmp.Diff(want, summary(p)); diff != "" {
-			t.Fatalf("lagging plan (-want +got):\n%s", diff)
-		}
-		hiding.Store(true) // apply re-observes
-		res := apply(t, s, p, d)
-		got := applyCalls(res)
-		if got["CreateRole"] != 1 || got["CreateInstanceProfile"] != 1 || got["AddRoleToInstanceProfile"] != 0 {
-			t.Errorf("apply calls %v", got)
-		}
+				role := "shop-" + stage + "-web"
+				real := s.IAM
+				hiding := &atomic.Bool{}
+				hiding.Store(true)
+				s.IAM = laggingIAM{IAMAPI: real, role: role, hiding: hiding}
+				p := plan(t, s, d, provision.DiffOptions{})
+				want := []string{
+					"create role:" + role,
+					"create role_policy:" + role + "/secretboot-read",
+					"create instance_profile:" + role,
+				}
+				if diff := cmp.Diff(want, summary(p)); diff != "" {
+					t.Fatalf("lagging plan (-want +got):\n%s", diff)
+				}
+				hiding.Store(true) // apply re-observes
+				res := apply(t, s, p, d)
+				got := applyCalls(res)
+				if got["CreateRole"] != 1 || got["CreateInstanceProfile"] != 1 || got["AddRoleToInstanceProfile"] != 0 {
+					t.Errorf("apply calls %v", got)
+				}
 
-		s.IAM = real
-		if p := plan(t, s, d, provision.DiffOptions{}); !p.Empty() {
-			t.Fatalf("not converged:\n%s", textOf(t, p))
+				s.IAM = real
+				if p := plan(t, s, d, provision.DiffOptions{}); !p.Empty() {
+					t.Fatalf("not converged:\n%s", textOf(t, p))
+				}
+			})
 		}
 	})
 }
@@ -253,15 +259,20 @@ func TestCreateRoleAndProfileThatIAMMissed(t *testing.T) {
 // and observed as the stage's, not reported as clashes or planned again.
 func TestObserveSeesRoleListRolesMissed(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b *backend) {
-		s := b.mustConnect(t)
-		stage := uniqueStage("lagobs")
-		d := testDesired(stage, b.account, canary)
-		converge(t, s, d, provision.DiffOptions{})
-		role := "shop-" + stage + "-web"
-		s.IAM = laggingIAM{IAMAPI: s.IAM, role: role, hiding: &atomic.Bool{}}
-		p := plan(t, s, d, provision.DiffOptions{})
-		if !p.Empty() {
-			t.Errorf("plan of a converged stage whose listings lag is not empty:\n%s", textOf(t, p))
+		for _, accountRead := range []bool{false, true} {
+			t.Run(fmt.Sprintf("account_iam_read=%v", accountRead), func(t *testing.T) {
+				s := b.mustConnect(t)
+				stage := uniqueStage("lagobs")
+				d := testDesired(stage, b.account, canary)
+				d.AccountIAMRead = accountRead
+				converge(t, s, d, provision.DiffOptions{})
+				role := "shop-" + stage + "-web"
+				s.IAM = laggingIAM{IAMAPI: s.IAM, role: role, hiding: &atomic.Bool{}}
+				p := plan(t, s, d, provision.DiffOptions{})
+				if !p.Empty() {
+					t.Errorf("plan of a converged stage whose listings lag is not empty:\n%s", textOf(t, p))
+				}
+			})
 		}
 	})
 }

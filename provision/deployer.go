@@ -73,7 +73,7 @@ const (
 //
 // The document depends on the spec: an external role, a customer managed
 // key, a managed role, a generated value, a resource policy or a replica
-// added to the spec adds to it.
+// added to the spec adds to it, and so does account_iam_read.
 // External roles and keys the spec no longer names are not in it, although
 // the apply that removes them still touches them: keep the previous
 // document until that apply has run.
@@ -197,8 +197,18 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 		add(with(allow(SidDeployerReplicaKMS, replicaKeys, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
 			policy.Conditions{"StringEquals": {"kms:ViaService": replicaServices}}))
 	}
-	add(allow(SidDeployerListIAM, policy.StringList{"*"},
-		"iam:GetAccountSummary", "iam:ListInstanceProfiles", "iam:ListPolicies", "iam:ListRoles"))
+	listIAM := []string{"iam:GetAccountSummary", "iam:ListInstanceProfiles", "iam:ListPolicies", "iam:ListRoles"}
+	if d.AccountIAMRead {
+		// Observe's account-wide read (observe_account.go): every role's
+		// and customer managed policy's documents in the account, which
+		// only the stage's opt-in grants. Like the listings it has no
+		// resource type (its account-wide ListInstanceProfiles is the
+		// listing's action), and in their statement it keeps the
+		// multistage example's prod policy within a managed policy's
+		// 6,144 characters, which a statement of its own would not.
+		listIAM = append(listIAM, "iam:GetAccountAuthorizationDetails")
+	}
+	add(allow(SidDeployerListIAM, policy.StringList{"*"}, listIAM...))
 	bounded := map[string]policy.StringList{"iam:PermissionsBoundary": {boundary}}
 	createCond := owners("aws:RequestTag/")
 	createCond["iam:PermissionsBoundary"] = policy.StringList{boundary}

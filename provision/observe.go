@@ -186,8 +186,9 @@ type ObservedProfile struct {
 // Observe reads the live state of the stage: one paginated ListSecrets by
 // name prefix, ListRoles by path, and one read of the stage key; the rest
 // of IAM with GetAccountAuthorizationDetails and ListInstanceProfiles, a
-// page per 1,000 entities of the account, when the caller may and the
-// account is small enough for the stage's roles (observe_account.go),
+// page per 1,000 entities of the account, when the stage sets
+// account_iam_read and the account is small enough for the stage's roles
+// (observe_account.go),
 // else with ListInstanceProfiles and ListPolicies by path, GetRole,
 // ListRolePolicies, GetRolePolicy and ListAttachedRolePolicies per role
 // under the path, and GetRole and GetInstanceProfile only for the roles and

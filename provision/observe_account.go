@@ -25,13 +25,16 @@ import (
 // a clash plan finds without a GetRole or GetInstanceProfile, and apply's
 // CreateRole meets EntityAlreadyExists only in a race.
 //
-// Its cost grows with the account, not the stage, so it is adaptive:
-// observe reads at most accountPageBudget pages of each listing, as many as
-// the per-role reads would cost, and falls back to the per-role reads when
-// the account needs more (at worst twice the per-role cost, in calls), or
-// when the caller may not call GAAD (the deployer policy decides). Both
-// ways observe the same Observed value; account mode only reads it in fewer
-// calls.
+// It lets the caller read every role's and policy's documents in the
+// account, more than most stages need, so a stage opts in with
+// account_iam_read, which adds GAAD to the deployer and plan role policies
+// (DeployerPolicy); without it observe never calls GAAD. Its cost grows
+// with the account, not the stage, so it is adaptive: observe reads at most
+// accountPageBudget pages of each listing, as many as the per-role reads
+// would cost, and falls back to the per-role reads when the account needs
+// more (at worst twice the per-role cost, in calls), or when GAAD is denied
+// (a deployer policy older than the attribute). Both ways observe the same
+// Observed value; account mode only reads it in fewer calls.
 
 // accountRolesPerPage is how many of the stage's roles one page of the
 // account-wide listings is worth: a page replaces the 4 per-role reads of
@@ -110,8 +113,8 @@ func readAccountIAM(ctx context.Context, s *Session, budget int) (*accountIAM, e
 	case errors.Is(err, errOverBudget):
 		return nil, nil
 	case isAccessDenied(err):
-		// The deployer policy may leave GAAD out (it reads every role's
-		// policies): ask once per session.
+		// A deployer policy written before the stage set
+		// account_iam_read: ask once per session.
 		s.accountDenied.Store(true)
 		return nil, nil
 	}

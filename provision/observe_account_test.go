@@ -19,27 +19,31 @@ import (
 // of the spec's names elsewhere (clashes), external roles, a read policy
 // split into managed parts, and the drift of a role under the path (an
 // inline policy put by hand, a tag, a policy attached by hand, an untagged
-// role at the path, a role below it). The account-wide read makes no
-// per-role call.
+// role at the path, a role below it). The account-wide read (the stage
+// sets account_iam_read) makes no per-role call; without the attribute,
+// observe makes no GetAccountAuthorizationDetails call.
 func TestAccountReadObservesTheSame(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newDeployerFixture(t)
 	d := deployerSpec(deployerVersion{})
-	perRole := sandboxBackend(f.env).mustConnect(t)
-	provision.ReadRoleByRole(perRole)
+	withRead := *d
+	withRead.AccountIAMRead = true
 	same := func(what string) {
 		t.Helper()
 		f.env.Server.ResetStats()
-		byAccount, err := provision.Observe(ctx, f.admin, d)
+		byAccount, err := provision.Observe(ctx, f.admin, &withRead)
 		if err != nil {
 			t.Fatal(err)
 		}
 		calls := f.env.Server.Stats().Calls
 		f.env.Server.ResetStats()
-		byRole, err := provision.Observe(ctx, perRole, d)
+		byRole, err := provision.Observe(ctx, f.admin, d)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if n := f.env.Server.Stats().Calls["iam.GetAccountAuthorizationDetails"]; n != 0 {
+			t.Errorf("%s: without account_iam_read observe made %d GetAccountAuthorizationDetails calls", what, n)
 		}
 		// External roles are read by name either way (GAAD has no
 		// description, and they may be in another account); nothing else

@@ -23,8 +23,8 @@ import (
 // spares the GetRolePolicy of an absent read policy) and one
 // ListAttachedRolePolicies, unless its split read policy already needed
 // it. IAM has no batch read by path: GetAccountAuthorizationDetails reads
-// the whole account, which observe prefers when the account is small
-// enough and the caller may (observe_account.go).
+// the whole account, which observe prefers when the stage opts in with
+// account_iam_read and the account is small enough (observe_account.go).
 
 // roleDetails fills in or's boundary and tags from a GetRole answer.
 func roleDetails(or *ObservedRole, r *iamtypes.Role) {
@@ -121,8 +121,9 @@ func (o *Observed) observeForgotten(ctx context.Context, s *Session, d *spec.Des
 }
 
 // observeRoles lists the roles under the stage's path and reads the rest
-// of the stage's IAM state: with the account-wide listings when the account
-// is small enough and the caller may read it (observe_account.go), else
+// of the stage's IAM state: with the account-wide listings when the stage
+// opts in (account_iam_read), the account is small enough and the caller
+// may read it (observe_account.go), else
 // with the listings of instance profiles and managed policies by path and
 // the per-role reads: the spec's roles missing from the listing, its
 // external roles, and the read policy and drift of every role under the
@@ -132,10 +133,14 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 	var account *accountIAM
 	listings := []func() error{
 		func() error { return o.listRoles(ctx, s, path) },
-		func() (err error) {
+	}
+	if d.AccountIAMRead {
+		// Only then does the deployer policy grant it: without the
+		// attribute, asking would be a denied call on every run.
+		listings = append(listings, func() (err error) {
 			account, err = readAccountIAM(ctx, s, accountPageBudget(d))
 			return err
-		},
+		})
 	}
 	if err := forEachParallel(listings, len(listings), func(list func() error) error { return list() }); err != nil {
 		return err

@@ -14,8 +14,10 @@ import (
 // a secret's history is read only to check ownership with the stage key. TestReviewerPolicy runs the plan
 // under ReviewerPolicy on a sandbox that authorizes as AWS does and checks
 // that these are exactly the operations it called.
+// GetAccountAuthorizationDetails reaches the plan role only from a
+// deployer policy that has it (account_iam_read).
 var reviewerActions = []string{
-	"iam:GetAccountSummary", "iam:GetInstanceProfile", "iam:GetOpenIDConnectProvider", "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy",
+	"iam:GetAccountAuthorizationDetails", "iam:GetAccountSummary", "iam:GetInstanceProfile", "iam:GetOpenIDConnectProvider", "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy",
 	"iam:ListAttachedRolePolicies", "iam:ListInstanceProfiles", "iam:ListPolicies", "iam:ListRolePolicies", "iam:ListRoles",
 	"secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets",
 }

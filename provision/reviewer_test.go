@@ -147,9 +147,7 @@ func TestReviewerPolicy(t *testing.T) {
 	prefix := map[string]string{"Secrets Manager": "secretsmanager:", "IAM": "iam:", "STS": "sts:"}
 	var called []string
 	for _, op := range reviewer.CallStats().Ops {
-		// Observe tries the account-wide read once per session and reads
-		// role by role when it is denied (observe_account.go).
-		if a := prefix[op.Service] + op.Operation; a != "sts:GetCallerIdentity" && a != "secretsmanager:GetSecretValue" && a != "iam:GetAccountAuthorizationDetails" {
+		if a := prefix[op.Service] + op.Operation; a != "sts:GetCallerIdentity" && a != "secretsmanager:GetSecretValue" {
 			called = append(called, a)
 		}
 	}

@@ -12,9 +12,13 @@ var principalARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:(role|us
 
 // access evaluates the stage's resource policy settings (resource_policy,
 // deployer_arn, break_glass) and each secret's resource_policy override,
-// once the secrets are evaluated.
+// once the secrets are evaluated, and the deployer's account-wide IAM read
+// (account_iam_read).
 func (e *evaluator) access(d *Desired, secrets []*SecretConfig) {
 	attrs := e.st.access
+	if attr, ok := attrs["account_iam_read"]; ok {
+		d.AccountIAMRead = e.bool(attr, false)
+	}
 	d.DeployerARN = d.AssumeRoleARN
 	if attr, ok := attrs["deployer_arn"]; ok {
 		if v, ok := e.str(attr); ok {

@@ -164,3 +164,55 @@ secret "shared" {
 		}
 	}
 }
+
+// TestAccountIAMRead: account_iam_read is off unless a stage sets it to
+// true; a value that is not a bool is a located error.
+func TestAccountIAMRead(t *testing.T) {
+	const src = `project = "shop"
+
+stage "off" {
+  region = "us-east-1"
+}
+
+stage "false" {
+  region           = "us-east-1"
+  account_iam_read = false
+}
+
+stage "on" {
+  region           = "us-east-1"
+  account_iam_read = true
+}
+
+stage "bad" {
+  region           = "us-east-1"
+  account_iam_read = "yes please"
+}
+
+role "web" {}
+
+secret "s" {
+  readers = [role.web]
+  value   = "xxxxxxxx"
+}
+`
+	c, diags := Load(writeSpec(t, map[string]string{"main.hcl": src}))
+	if diags.HasErrors() {
+		t.Fatal(renderDiags(c.Files(), diags))
+	}
+	for _, tt := range []struct {
+		stage string
+		want  bool
+	}{{"off", false}, {"false", false}, {"on", true}} {
+		d, diags := c.Evaluate(tt.stage, EvalOptions{LookupEnv: envMap(nil)})
+		if diags.HasErrors() {
+			t.Fatal(renderDiags(c.Files(), diags))
+		}
+		if d.AccountIAMRead != tt.want {
+			t.Errorf("stage %s: AccountIAMRead %v, want %v", tt.stage, d.AccountIAMRead, tt.want)
+		}
+	}
+	if _, diags := c.Evaluate("bad", EvalOptions{LookupEnv: envMap(nil)}); !diags.HasErrors() || diags[0].Subject == nil || diags[0].Subject.Start.Line != 19 {
+		t.Errorf("a string account_iam_read: want an error at line 19, got %v", diags)
+	}
+}

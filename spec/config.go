@@ -39,9 +39,9 @@ type StageConfig struct {
 	RolePrefix    string // default "<project>-<stage>-"
 
 	Vars hcl.Expression // nil when absent
-	// access holds resource_policy, deployer_arn, break_glass and
-	// replicas, which are evaluated per stage with the secrets (access.go,
-	// replicas.go).
+	// access holds resource_policy, deployer_arn, break_glass,
+	// account_iam_read and replicas, which are evaluated per stage with the
+	// secrets (access.go, replicas.go).
 	access hcl.Attributes
 
 	DeclRange hcl.Range

@@ -34,6 +34,7 @@ var stageSchema = &hcl.BodySchema{
 		{Name: "deployer_arn"},
 		{Name: "break_glass"},
 		{Name: "replicas"},
+		{Name: "account_iam_read"},
 	},
 }
 
@@ -348,7 +349,7 @@ func (d *decoder) decodeStageBlock(b *hcl.Block) *StageConfig {
 		s.Vars = attr.Expr
 	}
 	s.access = hcl.Attributes{}
-	for _, name := range []string{"resource_policy", "deployer_arn", "break_glass", "replicas"} {
+	for _, name := range []string{"resource_policy", "deployer_arn", "break_glass", "replicas", "account_iam_read"} {
 		if attr, ok := content.Attributes[name]; ok {
 			s.access[name] = attr
 		}

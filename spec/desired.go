@@ -21,6 +21,12 @@ type Desired struct {
 	// BreakGlass are the principals (role or user ARNs, sorted) that every
 	// resource policy of the stage exempts besides readers and deployer.
 	BreakGlass []string
+	// AccountIAMRead (account_iam_read) lets the deployer and the plan role
+	// read the whole account's IAM configuration at once
+	// (GetAccountAuthorizationDetails: every role's and customer managed
+	// policy's documents), which makes observe a few calls instead of 4
+	// per role. Off by default: most stages do not need that much read.
+	AccountIAMRead bool
 
 	Roles []*Role // sorted by Key; the roles of the stage's account
 	// CrossAccountRoles are the external roles in another account that

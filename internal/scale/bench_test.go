@@ -74,7 +74,7 @@ func BenchmarkPlan(b *testing.B) {
 				b.ReportMetric(float64(c.byOp[op]), op+"-calls")
 			}
 			b.ReportMetric(float64(c.total), "plan-calls")
-			b.ReportMetric(float64(planBudget(n, r)), "budget-calls")
+			b.ReportMetric(float64(planBudget(n, r, d.AccountIAMRead)), "budget-calls")
 			b.ReportMetric(float64(terraformModel(n, r)), "tf-model-calls")
 			b.ReportMetric(float64(c.total)/float64(terraformModel(n, r)), "ratio-to-tf")
 			b.ReportMetric(wall.Seconds(), "plan-s")

@@ -181,10 +181,16 @@ func large() bool { return os.Getenv("SECRETBOOT_BENCH_LARGE") == "1" && !testin
 // place of 4R per-role reads since issue 18) and ListInstanceProfiles, a
 // page each per 1,000 entities of the account, and the secrets listed with
 // the stage key, hence N+1. A stage of 20 pages or more lists its secrets
-// in parallel partitions, which add up to a partial page each. A caller
-// denied the account-wide read, or an account too large for the stage's
-// roles, costs ListPolicies and 4R reads more. See docs/performance.md.
-func planBudget(n, _ int) int { return 5 + (n+1+99)/100 }
+// in parallel partitions, which add up to a partial page each. A stage
+// without account_iam_read, or an account too large for the stage's roles,
+// reads ListPolicies in place of GAAD, and 4R per-role reads more. See
+// docs/performance.md.
+func planBudget(n, r int, accountRead bool) int {
+	if accountRead {
+		return 5 + (n+1+99)/100
+	}
+	return 5 + (n+1+99)/100 + 4*r
+}
 
 // terraformModel is the refresh cost of the same stage in Terraform:
 // DescribeSecret, GetResourcePolicy and GetSecretValue per secret and seven
