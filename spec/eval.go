@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -562,7 +563,10 @@ func (e *evaluator) strMap(attr *hcl.Attribute) map[string]string {
 
 // specHash identifies the spec files, the stage and the non-sensitive
 // variable values. Payloads are not part of it: the engine derives version
-// tokens from them with a key instead.
+// tokens from them with a key instead. Files count by their names in the
+// spec directory (Load reads no subdirectory), not by the path they were
+// loaded from: a plan saved by one CI job with --spec ./shop is applied by
+// another with --spec /checkout/shop.
 func (c *Config) specHash(stage string, vars map[string]cty.Value) string {
 	h := sha256.New()
 	names := make([]string, 0, len(c.files))
@@ -575,7 +579,7 @@ func (c *Config) specHash(stage string, vars map[string]cty.Value) string {
 		h.Write(b)
 	}
 	for _, n := range names {
-		field([]byte(n))
+		field([]byte(filepath.Base(n)))
 		field(c.files[n].Bytes)
 	}
 	field([]byte(stage))

@@ -269,17 +269,22 @@ secret "s" {
   readers = [role.web]
   value   = { v = var.v, k = env("K") }
 }`
-	c, diags := Load(writeSpec(t, map[string]string{"main.hcl": spec}))
-	if diags.HasErrors() {
-		t.Fatal(renderDiags(c.Files(), diags))
+	load := func(files map[string]string) *Config {
+		c, diags := Load(writeSpec(t, files))
+		if diags.HasErrors() {
+			t.Fatal(renderDiags(c.Files(), diags))
+		}
+		return c
 	}
-	hash := func(stage string, vars, env map[string]string) string {
+	c := load(map[string]string{"main.hcl": spec})
+	hashOf := func(c *Config, stage string, vars, env map[string]string) string {
 		d, diags := c.Evaluate(stage, EvalOptions{Vars: vars, LookupEnv: envMap(env)})
 		if diags.HasErrors() {
 			t.Fatal(renderDiags(c.Files(), diags))
 		}
 		return d.SpecHash
 	}
+	hash := func(stage string, vars, env map[string]string) string { return hashOf(c, stage, vars, env) }
 	base := hash("dev", nil, map[string]string{"K": "one"})
 	tests := []struct {
 		name string
@@ -290,6 +295,11 @@ secret "s" {
 		{"payload changes do not count", hash("dev", nil, map[string]string{"K": "two"}), true},
 		{"stage counts", hash("qa", nil, map[string]string{"K": "one"}), false},
 		{"variables count", hash("dev", map[string]string{"v": "b"}, map[string]string{"K": "one"}), false},
+		// A plan saved where the spec is checked out at one path is applied
+		// where it is checked out at another (writeSpec: a new directory).
+		{"the directory does not count", hashOf(load(map[string]string{"main.hcl": spec}), "dev", nil, map[string]string{"K": "one"}), true},
+		{"a file's name counts", hashOf(load(map[string]string{"other.hcl": spec}), "dev", nil, map[string]string{"K": "one"}), false},
+		{"a file's content counts", hashOf(load(map[string]string{"main.hcl": spec + "\n"}), "dev", nil, map[string]string{"K": "one"}), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

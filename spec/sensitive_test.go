@@ -93,6 +93,11 @@ secret "s" {
 			}
 			// %#v prints pointers, and an address may contain "9f2e" by chance.
 			out = hexAddress.ReplaceAllString(out, "0x…")
+			if d != nil {
+				// The hash of the spec files holds no payload, but its hex
+				// digits may hold "9f2e" by chance.
+				out = strings.ReplaceAll(out, d.SpecHash, "(spec hash)")
+			}
 			assertNoCanary(t, out, spec, envCanary, "CANARY", "sk_live", "9f2e")
 		})
 	}
