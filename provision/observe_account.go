@@ -242,13 +242,8 @@ func (o *Observed) roleFromAccount(or *ObservedRole, rd iamtypes.RoleDetail, a *
 	for _, ap := range rd.AttachedManagedPolicies {
 		attached[aws.ToString(ap.PolicyArn)] = true
 	}
-	or.Foreign = len(attached)
+	or.observeAttached(attached)
 	for _, part := range or.Parts {
-		part.Attached = attached[part.ARN]
-		if part.Attached {
-			or.Foreign--
-			delete(attached, part.ARN)
-		}
 		part.Document = ""
 		for _, v := range a.policies[part.ARN].PolicyVersionList {
 			if aws.ToString(v.VersionId) == part.DefaultVersion {
@@ -256,8 +251,6 @@ func (o *Observed) roleFromAccount(or *ObservedRole, rd iamtypes.RoleDetail, a *
 			}
 		}
 	}
-	or.ForeignARNs = sortedKeys(attached)
-	or.AttachmentsObserved = true
 	if kept {
 		or.Foreign = 0
 	}

@@ -129,6 +129,14 @@ func observeAttachments(ctx context.Context, s *Session, or *ObservedRole) error
 			attached[aws.ToString(ap.PolicyArn)] = true
 		}
 	}
+	or.observeAttached(attached)
+	return nil
+}
+
+// observeAttached records which of the role's parts are attached, and the
+// policies attached beside them (the attachment slots they take, and the
+// drift apply detaches). It consumes attached.
+func (or *ObservedRole) observeAttached(attached map[string]bool) {
 	or.Foreign = len(attached)
 	for _, part := range or.Parts {
 		part.Attached = attached[part.ARN]
@@ -139,7 +147,6 @@ func observeAttachments(ctx context.Context, s *Session, or *ObservedRole) error
 	}
 	or.ForeignARNs = sortedKeys(attached)
 	or.AttachmentsObserved = true
-	return nil
 }
 
 // observeForeignInline measures the inline policies of an external role
