@@ -2,6 +2,7 @@ package provision
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/spec"
@@ -97,7 +98,7 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	// The stage key and generated values are read whole; a secret that
 	// does not exist yet is named by the pattern apply would give it.
 	read := policy.StringList{secret + StageKeyName(d) + "-??????"}
-	var keys, roleNames, profileNames, replicaKeys, replicaServices policy.StringList
+	var keys, roleNames, profileNames, replicaKeys, replicaServices, replicaRegions policy.StringList
 	resourcePolicies, replicated := false, false
 	for _, s := range d.Secrets {
 		resourcePolicies = resourcePolicies || s.ResourcePolicy
@@ -109,6 +110,9 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 		}
 		replicated = replicated || len(s.Replicas) > 0
 		for _, r := range s.Replicas {
+			if !slices.Contains(replicaRegions, r.Region) {
+				replicaRegions = append(replicaRegions, r.Region)
+			}
 			if r.KMSKeyARN != "" {
 				replicaKeys = append(replicaKeys, r.KMSKeyARN)
 				replicaServices = append(replicaServices, "secretsmanager."+r.Region+".amazonaws.com")
@@ -167,11 +171,17 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	manage := []string{"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret",
 		"secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret", "secretsmanager:UpdateSecretVersionStage",
 		"secretsmanager:RotateSecret", "secretsmanager:CancelRotateSecret"}
+	manageCond := policy.Conditions{"StringEquals": owners("aws:ResourceTag/"), "StringEqualsIfExists": owners("aws:RequestTag/")}
 	if replicated {
 		manage = append(manage, "secretsmanager:ReplicateSecretToRegions", "secretsmanager:RemoveRegionsFromReplication")
+		// Replicas only in the spec's regions: CreateSecret and
+		// ReplicateSecretToRegions name the regions they add in
+		// secretsmanager:AddReplicaRegions, and a request adding none
+		// lacks the key, which ForAllValues lets through.
+		slices.Sort(replicaRegions)
+		manageCond["ForAllValues:StringEquals"] = map[string]policy.StringList{"secretsmanager:AddReplicaRegions": replicaRegions}
 	}
-	add(with(allow(SidDeployerManageSecrets, policy.StringList{secret + d.NamePrefix + "*"}, manage...),
-		policy.Conditions{"StringEquals": owners("aws:ResourceTag/"), "StringEqualsIfExists": owners("aws:RequestTag/")}))
+	add(with(allow(SidDeployerManageSecrets, policy.StringList{secret + d.NamePrefix + "*"}, manage...), manageCond))
 	add(with(allow(SidDeployerReadSecrets, read, "secretsmanager:GetSecretValue"), ownedSecret))
 	if resourcePolicies {
 		// The second lock on the owned secrets (docs/security.md), and

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/secretboot/secretboot/provision"
@@ -67,7 +68,7 @@ func calls(s *provision.Session, operation string) int {
 func TestReplicationEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true,
-		Regions: []string{"us-west-2", "eu-west-1"}, KMSKeys: []string{westKey}})
+		Regions: []string{"us-west-2", "eu-west-1", "ap-south-1"}, KMSKeys: []string{westKey}})
 	admin := sandboxBackend(env).mustConnect(t)
 	d := replicatedDesired("db.internal")
 	installBoundary(t, admin, d)
@@ -199,6 +200,20 @@ func TestReplicationEndToEnd(t *testing.T) {
 		if h := hostIn(region); h != "db2.internal" {
 			t.Fatalf("after the payload change the replica in %s holds host %q", region, h)
 		}
+	}
+
+	// The deployer replicates only to the spec's regions: an owned secret
+	// to another region is denied, whether added to a secret or with a
+	// new one, while the same calls made apply's replicas above.
+	if _, err := s.SecretsManager.ReplicateSecretToRegions(ctx, &secretsmanager.ReplicateSecretToRegionsInput{
+		SecretId: aws.String(db), AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("ap-south-1")}}}); !isDenied(err) {
+		t.Errorf("the deployer replicating to a region the spec does not name: %v, want AccessDenied", err)
+	}
+	if _, err := s.SecretsManager.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String(d.NamePrefix + "exfil"), SecretString: aws.String("x"), ClientRequestToken: aws.String("00000000-0000-4000-8000-000000000000"),
+		Tags:              []smtypes.Tag{{Key: aws.String(provision.TagProject), Value: aws.String(d.Project)}, {Key: aws.String(provision.TagStage), Value: aws.String(d.Stage)}},
+		AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("ap-south-1")}}}); !isDenied(err) {
+		t.Errorf("the deployer creating a secret replicated to a region the spec does not name: %v, want AccessDenied", err)
 	}
 
 	// A replica removed outside secretboot is planned and restored.

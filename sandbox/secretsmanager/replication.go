@@ -56,6 +56,22 @@ type replicaRegionJSON struct {
 	KmsKeyId *string
 }
 
+// addReplicaRegionsKey puts the regions a request adds replicas in into
+// its condition keys as secretsmanager:AddReplicaRegions, which policies
+// use to allow replication to some regions only (Secrets Manager user
+// guide, "Prevent replication"). A request that adds none has no such key.
+func addReplicaRegionsKey(ctx map[string][]string, rs []replicaRegionJSON) {
+	var regions []string
+	for _, r := range rs {
+		if r.Region != nil {
+			regions = append(regions, *r.Region)
+		}
+	}
+	if len(regions) > 0 {
+		ctx["secretsmanager:AddReplicaRegions"] = regions
+	}
+}
+
 type replicationStatusJSON struct {
 	Region           string `json:"Region"`
 	KmsKeyId         string `json:"KmsKeyId"`
@@ -292,7 +308,9 @@ type replicationOutput struct {
 }
 
 func (s *Service) replicateSecretToRegions(in *replicateSecretToRegionsInput, az AuthorizeFunc) (any, *apiError) {
-	sec, err := s.target(in.SecretId, "ReplicateSecretToRegions", az)
+	regions := map[string][]string{}
+	addReplicaRegionsKey(regions, in.AddReplicaRegions)
+	sec, err := s.target(in.SecretId, "ReplicateSecretToRegions", az, regions)
 	if err != nil {
 		return nil, err
 	}
