@@ -563,6 +563,9 @@ func verifyOnline(ctx context.Context, s *provision.Session, d *spec.Desired) er
 	}
 	roles, secrets := verify.Targets(d, docs, in.Secrets)
 	roles = append(roles, verify.Unlisted(d, o)...)
+	if secrets, err = verify.LiveResourcePolicies(secrets, o); err != nil {
+		return err
+	}
 	m, err := verify.Online(ctx, s.Simulator, roles, secrets)
 	if err != nil {
 		return err

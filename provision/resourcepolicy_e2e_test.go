@@ -250,6 +250,20 @@ func TestResourcePolicyLifecycle(t *testing.T) {
 			}
 			return err
 		}},
+		{"online verify proves the live lock, not the spec's", func(ctx context.Context) error {
+			// Somebody narrows dev/app/db's lock outside secretboot so that
+			// its reader web is locked out: verify must say so before apply
+			// restores the stage's document (the next step).
+			narrowed := string(policy.ResourcePolicy(nil, []string{rpDeployer}).Canonical())
+			if _, err := admin.SecretsManager.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("dev/app/db"), ResourcePolicy: aws.String(narrowed)}); err != nil {
+				return err
+			}
+			err := verifyOnline(ctx, deployer, locked)
+			if err == nil || !strings.Contains(err.Error(), "role web may not secretsmanager:GetSecretValue on dev/app/db") {
+				return fmt.Errorf("online verify with web locked out of dev/app/db on AWS: %v, want web's access missing", err)
+			}
+			return nil
+		}},
 		{"drift is planned and restored", func(ctx context.Context) error {
 			loose := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"secretsmanager:DeleteSecret","Resource":"*"}]}`
 			if _, err := admin.SecretsManager.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("dev/app/db"), ResourcePolicy: aws.String(loose)}); err != nil {

@@ -108,6 +108,9 @@ func runVerify(ctx context.Context, opts verifyOptions, d *spec.Desired, s *prov
 		// Roles under the stage's path that the spec does not name are
 		// checked too: the spec grants them nothing.
 		roles = append(roles, verify.Unlisted(d, o)...)
+		if secrets, err = verify.LiveResourcePolicies(secrets, o); err != nil {
+			return err
+		}
 		if m, err = verify.Online(ctx, s.Simulator, roles, secrets); err != nil {
 			return err
 		}
