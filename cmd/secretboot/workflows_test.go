@@ -43,6 +43,30 @@ func TestWorkflowsLint(t *testing.T) {
 	}
 }
 
+// TestWorkflowsRunBashWithPipefail: every example workflow makes `shell:
+// bash` its default, which runStep emulates. Without it GitHub runs a step
+// as `bash -e`, and `secretboot plan … | tee plan.md` would exit 0 after a
+// broadening grant (exit 3).
+func TestWorkflowsRunBashWithPipefail(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(workflowsDir, "*.yml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no workflows in %s: %v", workflowsDir, err)
+	}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wf, errs := actionlint.Parse(src)
+		if len(errs) > 0 {
+			t.Fatalf("%s: %v", f, errs[0])
+		}
+		if d := wf.Defaults; d == nil || d.Run == nil || d.Run.Shell == nil || d.Run.Shell.Value != "bash" {
+			t.Errorf("%s: defaults.run.shell is not bash, so its run steps lose the exit code of a pipe's first command", filepath.Base(f))
+		}
+	}
+}
+
 // TestWorkflowsLintCatches proves that the lint is not vacuous: a typo in
 // an expression of the example fails it.
 func TestWorkflowsLintCatches(t *testing.T) {
@@ -420,8 +444,10 @@ func readOutputs(t *testing.T, file string) map[string]string {
 // command (not only installs it).
 var invokesSecretboot = regexp.MustCompile(`(?m)(^|[\s;&|({])secretboot\s`).MatchString
 
-// runStep runs a script as GitHub's default shell for run steps on Linux
-// does (bash --noprofile --norc -eo pipefail), with the secretboot of this
+// runStep runs a script as GitHub runs a step with `shell: bash`, which
+// both workflows set as their default (bash --noprofile --norc -eo
+// pipefail; without it a step is `bash -e`, and a pipe into tee would hide
+// secretboot's exit code), with the secretboot of this
 // test binary on PATH, and returns its exit code and, when not 0, an
 // error with its output.
 func runStep(t *testing.T, dir string, env []string, script string) (int, error) {
