@@ -42,6 +42,10 @@ func newLimiters(iamWrite float64) *limiters {
 	group("sm-write", 50, "Secrets Manager/PutSecretValue", "Secrets Manager/UpdateSecret", "Secrets Manager/UpdateSecretVersionStage")
 	group("sm-restore", 50, "Secrets Manager/RestoreSecret")
 	group("sm-tag", 50, "Secrets Manager/TagResource", "Secrets Manager/UntagResource")
+	// The resource-policy calls share one 50/s quota (AWS-FACTS §6), as the
+	// sandbox enforces; ValidateResourcePolicy is one of them.
+	group("sm-policy", 50, "Secrets Manager/GetResourcePolicy", "Secrets Manager/PutResourcePolicy",
+		"Secrets Manager/DeleteResourcePolicy", "Secrets Manager/ValidateResourcePolicy")
 	group("sm-list", 100, "Secrets Manager/ListSecrets")
 	group("iam", iamWrite)
 	group("iam-read", 100)
