@@ -351,3 +351,46 @@ func TestSessionPolicies(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionPolicyNarrowsKMS: a session policy narrows what Secrets
+// Manager may do with a customer managed key on the session's behalf, as
+// it narrows everything else: the role may kms:Decrypt, but a session
+// allowed only secretsmanager:GetSecretValue cannot read a secret under
+// that key, while the role's own session can.
+func TestSessionPolicyNarrowsKMS(t *testing.T) {
+	const key = "arn:aws:kms:us-east-1:000000000000:key/4d1f3a2e-6c1b-4f0e-9a57-0b8e2c7d1a34"
+	env := sandboxtest.Start(t, sandbox.Options{EnforceAuth: true, KMSKeys: []string{key}})
+	ctx := context.Background()
+	if _, err := sm.NewFromConfig(env.Config).CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("app/db"), KmsKeyId: aws.String(key),
+		SecretString: aws.String("session-policy-kms-0123")}); err != nil {
+		t.Fatal(err)
+	}
+	ic := iam.NewFromConfig(env.Config)
+	role, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("web"), AssumeRolePolicyDocument: aws.String(trustEC2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("web"), PolicyName: aws.String("read"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"},` +
+			`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"` + key + `"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(policy *string) error {
+		t.Helper()
+		out, err := sts.NewFromConfig(env.Config).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("i-1"), Policy: policy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := out.Credentials
+		_, err = sm.NewFromConfig(sandboxtest.Config(env.URL, "us-east-1", staticCreds(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken))).
+			GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("app/db")})
+		return err
+	}
+	if err := read(nil); err != nil {
+		t.Fatalf("the role's session: %v", err)
+	}
+	onlySM := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
+	if err := read(aws.String(onlySM)); apiCode(err) != "AccessDeniedException" {
+		t.Errorf("a session without kms:Decrypt: %v, want AccessDeniedException", err)
+	}
+}

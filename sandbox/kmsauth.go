@@ -45,7 +45,7 @@ func (s *Server) kmsAuthorizer(caller iam.Principal) kms.AuthorizeFunc {
 		ctx := withPrincipal(context, caller)
 		ctx["kms:CallerAccount"] = []string{caller.Account}
 		req := policy.Request{Principal: caller.ARN, Action: action, Resource: resource, Context: ctx}
-		identity := policy.Evaluate(policy.PolicySet{Identity: set.Identity, Boundary: set.Boundary}, req).Decision
+		identity := policy.Evaluate(policy.PolicySet{Identity: set.Identity, Boundary: set.Boundary, Session: set.Session}, req).Decision
 		if keyPolicy == "" {
 			if identity == policy.Allowed {
 				return nil
@@ -62,7 +62,7 @@ func (s *Server) kmsAuthorizer(caller iam.Principal) kms.AuthorizeFunc {
 		root := req
 		root.Principal = "arn:aws:iam::" + s.opts.Account + ":root"
 		delegated := policy.Evaluate(policy.PolicySet{Resource: doc}, root).Decision == policy.Allowed && identity == policy.Allowed
-		direct := policy.Evaluate(policy.PolicySet{Resource: withoutAccount(doc, s.opts.Account), Boundary: set.Boundary}, req).Decision == policy.Allowed
+		direct := policy.Evaluate(policy.PolicySet{Resource: withoutAccount(doc, s.opts.Account), Boundary: set.Boundary, Session: set.Session}, req).Decision == policy.Allowed
 		if delegated || direct {
 			return nil
 		}
