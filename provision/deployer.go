@@ -180,6 +180,9 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 		// lacks the key, which ForAllValues lets through.
 		slices.Sort(replicaRegions)
 		manageCond["ForAllValues:StringEquals"] = map[string]policy.StringList{"secretsmanager:AddReplicaRegions": replicaRegions}
+		// Never over a secret of the same name in a replica's region, which
+		// may not be the stage's: apply does not set the flag.
+		manageCond["BoolIfExists"] = map[string]policy.StringList{"secretsmanager:ForceOverwriteReplicaSecret": {"false"}}
 	}
 	add(with(allow(SidDeployerManageSecrets, policy.StringList{secret + d.NamePrefix + "*"}, manage...), manageCond))
 	add(with(allow(SidDeployerReadSecrets, read, "secretsmanager:GetSecretValue"), ownedSecret))

@@ -209,6 +209,12 @@ func TestReplicationEndToEnd(t *testing.T) {
 		SecretId: aws.String(db), AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("ap-south-1")}}}); !isDenied(err) {
 		t.Errorf("the deployer replicating to a region the spec does not name: %v, want AccessDenied", err)
 	}
+	// Nor over a secret of the same name in a replica's region, which need
+	// not be the stage's.
+	if _, err := s.SecretsManager.ReplicateSecretToRegions(ctx, &secretsmanager.ReplicateSecretToRegionsInput{
+		SecretId: aws.String(db), AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2")}}, ForceOverwriteReplicaSecret: true}); !isDenied(err) {
+		t.Errorf("the deployer replicating with ForceOverwriteReplicaSecret: %v, want AccessDenied", err)
+	}
 	if _, err := s.SecretsManager.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name: aws.String(d.NamePrefix + "exfil"), SecretString: aws.String("x"), ClientRequestToken: aws.String("00000000-0000-4000-8000-000000000000"),
 		Tags:              []smtypes.Tag{{Key: aws.String(provision.TagProject), Value: aws.String(d.Project)}, {Key: aws.String(provision.TagStage), Value: aws.String(d.Stage)}},

@@ -72,7 +72,7 @@ func (s *Service) createSecret(in *createSecretInput, az AuthorizeFunc) (any, *a
 	// resource tags too, as AWS does for a resource its request creates
 	// (IAM's ABAC tutorial grants CreateSecret on aws:ResourceTag alone).
 	reqTags := requestTags(tagsIn(in.Tags))
-	addReplicaRegionsKey(reqTags, in.AddReplicaRegions)
+	addReplicaRegionsKey(reqTags, in.AddReplicaRegions, in.ForceOverwriteReplicaSecret)
 	if existing := s.byName[name]; existing != nil {
 		if err := authorize(az, "CreateSecret", existing.ARN, existing.ResourcePolicy, reqTags, resourceTags(existing.Tags)); err != nil {
 			return nil, err

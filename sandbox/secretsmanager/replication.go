@@ -3,6 +3,7 @@ package secretsmanager
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -59,8 +60,14 @@ type replicaRegionJSON struct {
 // addReplicaRegionsKey puts the regions a request adds replicas in into
 // its condition keys as secretsmanager:AddReplicaRegions, which policies
 // use to allow replication to some regions only (Secrets Manager user
-// guide, "Prevent replication"). A request that adds none has no such key.
-func addReplicaRegionsKey(ctx map[string][]string, rs []replicaRegionJSON) {
+// guide, "Prevent replication"), and ForceOverwriteReplicaSecret, when the
+// request sets it, as secretsmanager:ForceOverwriteReplicaSecret: it lets
+// the caller replace a secret of the same name in a replica's region. A
+// request that adds none has neither key.
+func addReplicaRegionsKey(ctx map[string][]string, rs []replicaRegionJSON, force *bool) {
+	if force != nil {
+		ctx["secretsmanager:ForceOverwriteReplicaSecret"] = []string{strconv.FormatBool(*force)}
+	}
 	var regions []string
 	for _, r := range rs {
 		if r.Region != nil {
@@ -309,7 +316,7 @@ type replicationOutput struct {
 
 func (s *Service) replicateSecretToRegions(in *replicateSecretToRegionsInput, az AuthorizeFunc) (any, *apiError) {
 	regions := map[string][]string{}
-	addReplicaRegionsKey(regions, in.AddReplicaRegions)
+	addReplicaRegionsKey(regions, in.AddReplicaRegions, in.ForceOverwriteReplicaSecret)
 	sec, err := s.target(in.SecretId, "ReplicateSecretToRegions", az, regions)
 	if err != nil {
 		return nil, err
