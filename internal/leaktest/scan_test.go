@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"html"
 	"net/url"
 	"slices"
 	"sort"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/secretboot/secretboot/internal/escape"
 )
 
 // A canary is a payload value the harness plants and then searches for.
@@ -74,10 +75,10 @@ func needles(v []byte) []needle {
 		{"url-query", []byte(url.QueryEscape(string(v)))},
 		{"url-path", []byte(url.PathEscape(string(v)))},
 		// The Markdown views escape spec text for pull-request comments.
-		{"markdown", markdownEscape(v)},
-		{"markdown-go-quoted", markdownEscape(trim(strconv.Quote(string(v))))},
-		{"html", []byte(html.EscapeString(string(v)))},
-		{"mermaid", mermaidEscape(v)},
+		{"markdown", []byte(escape.Markdown(string(v)))},
+		{"markdown-go-quoted", []byte(escape.Markdown(string(trim(strconv.Quote(string(v))))))},
+		{"html", []byte(escape.HTML(string(v)))},
+		{"mermaid", []byte(escape.Mermaid(string(v)))},
 	}
 	for _, e := range []struct {
 		name string
@@ -114,45 +115,6 @@ func needles(v []byte) []needle {
 		}
 	}
 	return kept
-}
-
-// markdownEscape is how the Markdown views escape spec text (views'
-// mdText): HTML's characters as entities, Markdown's backslash-escaped,
-// line breaks as spaces.
-func markdownEscape(v []byte) []byte {
-	var b strings.Builder
-	for _, r := range string(v) {
-		switch {
-		case r == '&':
-			b.WriteString("&amp;")
-		case r == '<':
-			b.WriteString("&lt;")
-		case r == '>':
-			b.WriteString("&gt;")
-		case strings.ContainsRune("\\`*_[]~|$", r):
-			b.WriteString("\\" + string(r))
-		case r < ' ' || r == 0x7f:
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return []byte(b.String())
-}
-
-// mermaidEscape is how the Mermaid diagrams escape labels: Mermaid's
-// #NNN; codes for everything but letters, digits and a few punctuation
-// characters.
-func mermaidEscape(v []byte) []byte {
-	var b strings.Builder
-	for _, r := range string(v) {
-		if r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(" ./_:+=,@-", r)) {
-			b.WriteRune(r)
-			continue
-		}
-		fmt.Fprintf(&b, "#%d;", r)
-	}
-	return []byte(b.String())
 }
 
 // A hit is a canary found in an output.

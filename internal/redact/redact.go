@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"github.com/secretboot/secretboot/internal/escape"
 )
 
 // MinLength is the shortest secret that is masked. Shorter values occur in
@@ -108,7 +110,8 @@ func hash(key uint64) uint64 { return (key * 0x9E3779B97F4A7C15) >> (64 - filter
 // secret can have inside a longer encoded value (the characters that depend
 // on the secret alone, and the tail forms, padded and unpadded, for a
 // secret that ends the value); hex in lower and upper case; URL query and
-// path escaping. Duplicates are removed.
+// path escaping; the Markdown, HTML and Mermaid escapings of the views
+// (internal/escape). Duplicates are removed.
 func Forms(secret []byte) []string {
 	s := string(secret)
 	forms := []string{s, jsonEscaped(s, true), jsonEscaped(s, false)}
@@ -128,6 +131,8 @@ func Forms(secret []byte) []string {
 	}
 	h := hex.EncodeToString(secret)
 	forms = append(forms, h, string(bytes.ToUpper([]byte(h))), url.QueryEscape(s), url.PathEscape(s))
+	// The escapings the Markdown, HTML and Mermaid views write text in.
+	forms = append(forms, escape.Markdown(s), escape.HTML(s), escape.Mermaid(s))
 	out := forms[:0]
 	dup := map[string]bool{}
 	for _, f := range forms {

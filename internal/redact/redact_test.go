@@ -12,6 +12,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/secretboot/secretboot/internal/escape"
 	"github.com/secretboot/secretboot/internal/redact"
 	"github.com/secretboot/secretboot/spec"
 )
@@ -359,6 +360,27 @@ func BenchmarkAddObjectPayloads(b *testing.B) {
 		m := redact.New()
 		for j := 0; j < 10000; j++ {
 			m.Add([]byte(fmt.Sprintf(`{"host":"db-%05d.internal","password":"%016x"}`, j, j*7919)))
+		}
+	}
+}
+
+// TestMasksViewEscapings: a secret as the Markdown, HTML and Mermaid
+// views would write it (internal/escape) is masked like its raw form.
+func TestMasksViewEscapings(t *testing.T) {
+	secret := "p4ss_w*rd<&>|[x]$~`"
+	m := redact.New()
+	m.Add([]byte(secret))
+	for name, form := range map[string]string{
+		"markdown": escape.Markdown(secret),
+		"html":     escape.HTML(secret),
+		"mermaid":  escape.Mermaid(secret),
+	} {
+		if form == secret {
+			t.Fatalf("%s: the form equals the secret; the test needs characters that escape", name)
+		}
+		out, n := m.Mask([]byte("| cell | " + form + " |"))
+		if n != 1 || bytes.Contains(out, []byte(form)) {
+			t.Errorf("%s form %q: masked %d times: %q", name, form, n, out)
 		}
 	}
 }

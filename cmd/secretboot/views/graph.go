@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/secretboot/secretboot/internal/escape"
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/provision/verify"
 )
@@ -230,21 +231,8 @@ func nodeID(prefix, name string) string {
 	return b.String()
 }
 
-// mermaidLabel escapes a label for Mermaid's quoted strings with its entity
-// codes (#NNN;), keeping only characters that mean nothing to Mermaid,
-// Markdown or HTML: quotes, brackets, pipes, backticks and angle brackets
-// from spec text cannot end the label, the diagram or the code fence.
-func mermaidLabel(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(" ./_:+=,@-", r)) {
-			b.WriteRune(r)
-			continue
-		}
-		b.WriteString("#" + strconv.Itoa(int(r)) + ";")
-	}
-	return b.String()
-}
+// mermaidLabel escapes a name for a quoted Mermaid label (internal/escape).
+func mermaidLabel(s string) string { return escape.Mermaid(s) }
 
 // Mermaid writes g as a Mermaid flowchart, without the code fence.
 func (g *accessGraph) Mermaid(w io.Writer) error {

@@ -1,9 +1,10 @@
 package views
 
 import (
-	"html"
 	"strings"
 	"unicode"
+
+	"github.com/secretboot/secretboot/internal/escape"
 )
 
 // Spec text (names, descriptions, tags, warnings) reaches pull-request
@@ -13,31 +14,9 @@ import (
 // text as code or math. Every piece of spec text goes through one of the
 // functions below; only the renderer writes tags, fences and delimiters.
 
-// mdText escapes s for Markdown prose and table cells: HTML's characters
-// become entities, Markdown's active characters are backslash-escaped, and
-// line breaks and other control characters become spaces, so s stays on
-// its line and in its cell.
-func mdText(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '&':
-			b.WriteString("&amp;")
-		case r == '<':
-			b.WriteString("&lt;")
-		case r == '>':
-			b.WriteString("&gt;")
-		case strings.ContainsRune("\\`*_[]~|$", r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// mdText escapes spec text for Markdown (internal/escape, which the output
+// masker knows too).
+func mdText(s string) string { return escape.Markdown(s) }
 
 // mdCode shows s as inline code when nothing in it can end the code span,
 // split a table cell or look like HTML (true of every name AWS accepts),
@@ -51,16 +30,8 @@ func mdCode(s string) string {
 	return "`" + s + "`"
 }
 
-// htmlText escapes s for the inside of the renderer's own HTML tags
-// (<summary>), on one line: a blank line would end the HTML block.
-func htmlText(s string) string {
-	return html.EscapeString(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s))
-}
+// htmlText escapes spec text for HTML (internal/escape).
+func htmlText(s string) string { return escape.HTML(s) }
 
 // codeFence returns a backtick fence longer than any run of backticks in
 // body, so that body cannot close the fenced block early.

@@ -1,0 +1,64 @@
+// Package escape holds the escapings the presentation layer writes spec
+// text in: Markdown (pull-request comments), HTML (inside Markdown's
+// <details>) and Mermaid labels. They live here, not in the views, because
+// the output masker (internal/redact) must know every form a value can take
+// in an output: one definition serves both, so they cannot drift apart.
+package escape
+
+import (
+	"html"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Markdown escapes s for Markdown text and table cells: HTML's special
+// characters as entities, Markdown's backslash-escaped, and line breaks and
+// other control characters as spaces, so that s cannot end a table row,
+// open a link or inject HTML.
+func Markdown(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case strings.ContainsRune("\\`*_[]~|$", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// HTML escapes s for HTML text, control characters and line separators
+// as spaces.
+func HTML(s string) string {
+	return html.EscapeString(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s))
+}
+
+// Mermaid escapes s for a quoted Mermaid label: ASCII letters, digits and
+// " ./_:+=,@-" stay, everything else becomes Mermaid's #NNN; code.
+func Mermaid(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(" ./_:+=,@-", r)) {
+			b.WriteRune(r)
+			continue
+		}
+		b.WriteString("#" + strconv.Itoa(int(r)) + ";")
+	}
+	return b.String()
+}
