@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -175,6 +176,17 @@ func (o *Observed) fromAccount(ctx context.Context, s *Session, d *spec.Desired,
 			o.Profiles[name] = profileOf(ip)
 		}
 	}
+	// IAM names are unique ignoring case: a role or profile whose name
+	// differs from the spec's only in case takes the name as well, as
+	// GetRole and GetInstanceProfile in the per-role mode find.
+	foldedRoles := map[string]iamtypes.RoleDetail{}
+	for name, rd := range a.roles {
+		foldedRoles[strings.ToLower(name)] = rd
+	}
+	foldedProfiles := map[string]iamtypes.InstanceProfile{}
+	for name, ip := range a.profiles {
+		foldedProfiles[strings.ToLower(name)] = ip
+	}
 	kept := map[string]bool{}
 	var jobs []func() error
 	for _, r := range d.Roles {
@@ -185,7 +197,10 @@ func (o *Observed) fromAccount(ctx context.Context, s *Session, d *spec.Desired,
 		case o.Roles[r.Name] != nil:
 		default:
 			rd, ok := a.roles[r.Name]
+			folded, taken := foldedRoles[strings.ToLower(r.Name)]
 			switch {
+			case !ok && taken:
+				o.RoleClashes[r.Name] = aws.ToString(folded.Arn)
 			case !ok:
 				// Absent: no role of the name in the account.
 			case aws.ToString(rd.Path) == path:
@@ -197,7 +212,7 @@ func (o *Observed) fromAccount(ctx context.Context, s *Session, d *spec.Desired,
 		}
 		kept[r.Name] = true
 		if r.InstanceProfile && o.Profiles[r.Name] == nil {
-			if ip, ok := a.profiles[r.Name]; ok {
+			if ip, ok := foldedProfiles[strings.ToLower(r.Name)]; ok {
 				o.ProfileClashes[r.Name] = aws.ToString(ip.Arn)
 			}
 		}

@@ -76,6 +76,19 @@ func TestAccountReadObservesTheSame(t *testing.T) {
 	if _, err := f.admin.IAM.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String("shop-dev-web")}); err != nil {
 		t.Fatal(err)
 	}
+	// IAM names are unique ignoring case: a role elsewhere named like a
+	// spec role but for case takes its name, in both modes.
+	if _, err := f.admin.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("Shop-Dev-Web"), Path: aws.String("/elsewhere/"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := provision.Observe(ctx, f.admin, &withRead); err != nil || o.RoleClashes["shop-dev-web"] == "" {
+		t.Errorf("a role named like shop-dev-web but for case, elsewhere: clashes %v (%v), want shop-dev-web's", o.RoleClashes, err)
+	}
+	same("a clash that differs in case")
+	if _, err := f.admin.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("Shop-Dev-Web")}); err != nil {
+		t.Fatal(err)
+	}
 	if err := converge1(ctx, f.admin, d, false); err != nil {
 		t.Fatal(err)
 	}
