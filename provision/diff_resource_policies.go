@@ -41,11 +41,18 @@ func (df *differ) resourcePolicies() {
 		switch {
 		case os == nil || os.Deleted:
 			// Not read: a new secret has none, a restored one gets its
-			// policy written whole.
-			if want == "" {
+			// policy written whole, and a restored one that no longer opts
+			// in loses the policy it was deleted with (its tag says it has
+			// one), or it would keep admitting the readers that policy
+			// named.
+			switch {
+			case want != "":
+				c.Action = ActionCreate
+			case tagged:
+				c.Action = ActionDelete
+			default:
 				continue
 			}
-			c.Action = ActionCreate
 		case want != "":
 			live := canonicalOf(df.o.ResourcePolicies[s.Name])
 			if live == want && tagged {

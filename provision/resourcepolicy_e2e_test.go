@@ -292,6 +292,42 @@ func TestResourcePolicyLifecycle(t *testing.T) {
 			}
 			return expectReads(lockedReads)
 		}},
+		{"a locked secret dropped and brought back unlocked loses its policy", func(ctx context.Context) error {
+			// Dropping a secret schedules its deletion and leaves its
+			// policy; brought back without one, it must not keep the
+			// readers the old policy allowed.
+			dropped := *locked
+			dropped.Secrets = locked.Secrets[:1]
+			p, err := planOf(ctx, deployer, &dropped, false)
+			if err != nil {
+				return err
+			}
+			if err := apply(p, &dropped); err != nil {
+				return err
+			}
+			back := *locked
+			feed := *locked.Secrets[1]
+			feed.ResourcePolicy = false
+			back.Secrets = []*spec.Secret{locked.Secrets[0], &feed}
+			p, got, err := planKinds(&back, 1)
+			if err != nil {
+				return err
+			}
+			if want := "[delete dev/jobs/feed]"; fmt.Sprint(got) != want {
+				return fmt.Errorf("resource policy changes %v, want %s", got, want)
+			}
+			if err := apply(p, &back); err != nil {
+				return err
+			}
+			if out, err := admin.SecretsManager.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String("dev/jobs/feed")}); err != nil || out.ResourcePolicy != nil {
+				return fmt.Errorf("dev/jobs/feed brought back unlocked keeps a resource policy: %v (%v)", aws.ToString(out.ResourcePolicy), err)
+			}
+			p, err = planOf(ctx, deployer, locked, false)
+			if err != nil {
+				return err
+			}
+			return apply(p, locked)
+		}},
 		{"a secret that opts out loses its policy", func(ctx context.Context) error {
 			p, got, err := planKinds(unlocked, 2)
 			if err != nil {
