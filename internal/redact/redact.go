@@ -6,11 +6,12 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"hash/maphash"
 	"io"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -33,29 +34,38 @@ const filterBits = 20
 
 // Masker replaces registered secrets in bytes. It is safe for concurrent
 // use; the zero value is not usable, call New.
+//
+// It keeps no copy of a secret or of its forms, only their hashes: a stage
+// of 10,000 payloads registers about 250,000 forms, which as strings held
+// more memory than the evaluated spec. An occurrence in output always
+// hashes like the form it is, so none is missed; two different byte strings
+// with one 64-bit hash would only mask text that is not a secret.
 type Masker struct {
 	mu sync.RWMutex
-	// index maps the first MinLength bytes of each pattern (little-endian)
-	// to the patterns with that prefix, longest first.
-	index  map[uint64][]string
-	filter []uint64            // bit filter over hash(prefix)
-	seen   map[string]struct{} // secrets added
-	// forms holds every pattern in index. Payloads of one shape share
-	// their first bytes (every object payload starts `{"host":` or the
-	// like), so one prefix can hold thousands of patterns: a duplicate
-	// check or a re-sort over that list on every Add made registering N
-	// payloads quadratic.
-	forms map[string]struct{}
-	hits  atomic.Int64
+	// seed hashes forms; seed and seenSeed together give a secret a
+	// 128-bit identity, so that no secret is ever skipped as one seen
+	// before.
+	seed, seenSeed maphash.Seed
+	// lengths maps the first MinLength bytes of each form (little-endian)
+	// to the lengths of the forms with that prefix, longest first. Payloads
+	// of one shape share their first bytes (`{"host":`), but not many
+	// lengths, so a scan tries a few lengths at a position, not every form.
+	lengths map[uint64][]int
+	forms   map[uint64]struct{} // maphash of each form's bytes
+	filter  []uint64            // bit filter over hash(prefix)
+	seen    map[[2]uint64]struct{}
+	hits    atomic.Int64
 }
 
 // New returns a Masker that knows no secret yet.
 func New() *Masker {
 	return &Masker{
-		index:  map[uint64][]string{},
-		filter: make([]uint64, 1<<filterBits/64),
-		seen:   map[string]struct{}{},
-		forms:  map[string]struct{}{},
+		seed:     maphash.MakeSeed(),
+		seenSeed: maphash.MakeSeed(),
+		lengths:  map[uint64][]int{},
+		forms:    map[uint64]struct{}{},
+		filter:   make([]uint64, 1<<filterBits/64),
+		seen:     map[[2]uint64]struct{}{},
 	}
 }
 
@@ -80,23 +90,27 @@ func (m *Masker) Add(secret []byte) {
 }
 
 func (m *Masker) addLocked(secret []byte) {
-	if _, ok := m.seen[string(secret)]; ok {
+	id := [2]uint64{maphash.Bytes(m.seed, secret), maphash.Bytes(m.seenSeed, secret)}
+	if _, ok := m.seen[id]; ok {
 		return
 	}
-	m.seen[string(secret)] = struct{}{}
+	m.seen[id] = struct{}{}
 	for _, p := range Forms(secret) {
 		if len(p) < MinLength {
 			continue
 		}
-		if _, ok := m.forms[p]; ok {
+		sum := maphash.String(m.seed, p)
+		if _, ok := m.forms[sum]; ok {
 			continue
 		}
-		m.forms[p] = struct{}{}
+		m.forms[sum] = struct{}{}
 		key := binary.LittleEndian.Uint64([]byte(p[:MinLength]))
-		ps := m.index[key]
+		ls := m.lengths[key]
 		// Longest first, so Mask takes the longest match at a position.
-		at := sort.Search(len(ps), func(i int) bool { return len(ps[i]) < len(p) })
-		m.index[key] = slices.Insert(ps, at, p)
+		at, found := slices.BinarySearchFunc(ls, len(p), func(l, n int) int { return n - l })
+		if !found {
+			m.lengths[key] = slices.Insert(ls, at, len(p))
+		}
 		h := hash(key)
 		m.filter[h/64] |= 1 << (h % 64)
 	}
@@ -114,34 +128,53 @@ func hash(key uint64) uint64 { return (key * 0x9E3779B97F4A7C15) >> (64 - filter
 // (internal/escape). Duplicates are removed.
 func Forms(secret []byte) []string {
 	s := string(secret)
-	forms := []string{s, jsonEscaped(s, true), jsonEscaped(s, false)}
-	for _, q := range []string{strconv.Quote(s), strconv.QuoteToASCII(s)} {
-		forms = append(forms, q[1:len(q)-1])
+	forms := make([]string, 0, 32)
+	forms = append(forms, s)
+	// Letters, digits, '-' and '.' pass every text escaping unchanged:
+	// generated passwords and host names skip nine encoders.
+	if !plain(secret) {
+		forms = append(forms, jsonEscaped(s, true), jsonEscaped(s, false))
+		for _, q := range []string{strconv.Quote(s), strconv.QuoteToASCII(s)} {
+			forms = append(forms, q[1:len(q)-1])
+		}
+		forms = append(forms, url.QueryEscape(s), url.PathEscape(s))
+		// The escapings the Markdown, HTML and Mermaid views write text in.
+		forms = append(forms, escape.Markdown(s), escape.HTML(s), escape.Mermaid(s))
 	}
+	buf := make([]byte, 2+len(secret))
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
 		raw := enc.WithPadding(base64.NoPadding)
 		for k := 0; k < 3; k++ {
-			buf := make([]byte, k+len(secret))
-			copy(buf[k:], secret)
+			b := buf[2-k:]
+			clear(b[:k])
+			copy(b[k:], secret)
 			start := (8*k + 5) / 6            // first character with no prefix bit
 			full := 8 * (k + len(secret)) / 6 // characters with no zero-fill bit
-			unpadded := raw.EncodeToString(buf)
-			forms = append(forms, unpadded[start:full], unpadded[start:], enc.EncodeToString(buf)[start:])
+			unpadded := raw.EncodeToString(b)
+			forms = append(forms, unpadded[start:full], unpadded[start:], enc.EncodeToString(b)[start:])
 		}
 	}
 	h := hex.EncodeToString(secret)
-	forms = append(forms, h, string(bytes.ToUpper([]byte(h))), url.QueryEscape(s), url.PathEscape(s))
-	// The escapings the Markdown, HTML and Mermaid views write text in.
-	forms = append(forms, escape.Markdown(s), escape.HTML(s), escape.Mermaid(s))
+	forms = append(forms, h, strings.ToUpper(h))
+	// Few enough to compare pairwise; a map cost more than the encoders.
 	out := forms[:0]
-	dup := map[string]bool{}
 	for _, f := range forms {
-		if !dup[f] {
-			dup[f] = true
+		if !slices.Contains(out, f) {
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// plain reports whether every byte of b is an ASCII letter, digit, '-' or
+// '.', which no escaping of Forms changes.
+func plain(b []byte) bool {
+	for _, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // jsonEscaped is s as encoding/json writes it in a string, quotes removed.
@@ -161,7 +194,7 @@ func jsonEscaped(s string, escapeHTML bool) string {
 func (m *Masker) Mask(b []byte) ([]byte, int) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if len(m.index) == 0 || len(b) < MinLength {
+	if len(m.forms) == 0 || len(b) < MinLength {
 		return bytes.Clone(b), 0
 	}
 	var out []byte
@@ -174,9 +207,12 @@ func (m *Masker) Mask(b []byte) ([]byte, int) {
 			continue
 		}
 		end := -1
-		for _, p := range m.index[key] {
-			if len(p) <= len(b)-i && string(b[i:i+len(p)]) == p {
-				end = i + len(p)
+		for _, n := range m.lengths[key] {
+			if n > len(b)-i {
+				continue
+			}
+			if _, ok := m.forms[maphash.Bytes(m.seed, b[i:i+n])]; ok {
+				end = i + n
 				break // longest first
 			}
 		}

@@ -150,6 +150,8 @@ func TestMask(t *testing.T) {
 		{"whole multi-line secret", []string{"first-line-long\nshort"}, "[first-line-long\nshort]", "[(masked)]", 1},
 		{"short input", []string{"hunter2hunter2"}, "hunt", "hunt", 0},
 		{"prefix only", []string{"hunter2hunter2"}, "hunter2hunter", "hunter2hunter", 0},
+		{"same prefix and length, other text", []string{"hunter2hunter2"}, "hunter2hunterX", "hunter2hunterX", 0},
+		{"one prefix, several lengths", []string{"abcdefgh-long-one", "abcdefgh-mid", "abcdefgh"}, "abcdefgh-mid abcdefgh-lon", "(masked) (masked)-lon", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
