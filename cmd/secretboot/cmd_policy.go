@@ -134,7 +134,7 @@ that a review's plan role can check a stage the deployer reaches that way.`,
 					return errors.New("--stage and -all-stages exclude each other")
 				}
 				cfg, diags := spec.Load(a.common.specDir)
-				if err := a.showDiags(cfg.Files(), diags); err != nil {
+				if err := a.showDiags(cfg, diags); err != nil {
 					return err
 				}
 				stages = cfg.Stages()

@@ -55,7 +55,7 @@ func runStages(a *app, opts stagesOptions) error {
 		return err
 	}
 	cfg, diags := spec.Load(a.common.specDir)
-	if err := a.showDiags(cfg.Files(), diags); err != nil {
+	if err := a.showDiags(cfg, diags); err != nil {
 		return err
 	}
 	// Every stage is evaluated before anything is printed, so a stage that
@@ -63,7 +63,7 @@ func runStages(a *app, opts stagesOptions) error {
 	entries := []stageEntry{}
 	for _, name := range cfg.Stages() {
 		d, diags := cfg.Evaluate(name, spec.EvalOptions{Vars: vars, LookupEnv: a.lookupEnv, SkipPayloads: true, Mask: a.secretSink()})
-		if err := a.showDiags(cfg.Files(), diags); err != nil {
+		if err := a.showDiags(cfg, diags); err != nil {
 			return err
 		}
 		entries = append(entries, stageEntry{Stage: d.Stage, Region: d.Region, AccountID: d.AccountID, NamePrefix: d.NamePrefix})

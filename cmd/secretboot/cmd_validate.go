@@ -91,12 +91,8 @@ func runValidate(opts validateOptions) error {
 	var (
 		steps     []stageDiags
 		summaries []stageSummary
-		files     map[string]*hcl.File
 	)
 	cfg, diags := spec.Load(opts.SpecDir)
-	if cfg != nil {
-		files = cfg.Files()
-	}
 	steps = append(steps, stageDiags{diags: diags})
 	if !diags.HasErrors() {
 		stages, err := selectStages(cfg, opts.Stage, opts.AllStages)
@@ -152,7 +148,7 @@ func runValidate(opts validateOptions) error {
 		if err := writeJSON(opts.IO.Out, report); err != nil {
 			return err
 		}
-	} else if err := writeValidateText(opts, files, steps, report); err != nil {
+	} else if err := writeValidateText(opts, cfg, steps, report); err != nil {
 		return err
 	}
 	if !report.Valid {
@@ -161,7 +157,7 @@ func runValidate(opts validateOptions) error {
 	return nil
 }
 
-func writeValidateText(opts validateOptions, files map[string]*hcl.File, steps []stageDiags, report validateReport) error {
+func writeValidateText(opts validateOptions, cfg *spec.Config, steps []stageDiags, report validateReport) error {
 	multi := len(steps) > 2 // loading plus more than one stage
 	for _, s := range steps {
 		if len(s.diags) == 0 {
@@ -170,7 +166,7 @@ func writeValidateText(opts validateOptions, files map[string]*hcl.File, steps [
 		if multi && s.stage != "" {
 			fmt.Fprintf(opts.IO.Err, "In stage %s:\n", s.stage)
 		}
-		if err := writeDiagnosticsText(opts.IO.Err, files, s.diags, opts.IO.ColorEnabled); err != nil {
+		if err := writeDiagnosticsText(opts.IO.Err, cfg.Files(), s.diags, opts.IO.ColorEnabled); err != nil {
 			return err
 		}
 	}

@@ -41,7 +41,7 @@ func (a *app) loadStage(requested string, use payloadUse) (*spec.Desired, error)
 		return nil, err
 	}
 	cfg, diags := spec.Load(a.common.specDir)
-	if err := a.showDiags(cfg.Files(), diags); err != nil {
+	if err := a.showDiags(cfg, diags); err != nil {
 		return nil, err
 	}
 	stage, err := cfg.ResolveStage(requested)
@@ -49,14 +49,19 @@ func (a *app) loadStage(requested string, use payloadUse) (*spec.Desired, error)
 		return nil, err
 	}
 	d, diags := cfg.Evaluate(stage, spec.EvalOptions{Vars: vars, LookupEnv: a.lookupEnv, SkipPayloads: use == noPayloads, Mask: a.secretSink()})
-	if err := a.showDiags(cfg.Files(), diags); err != nil {
+	if err := a.showDiags(cfg, diags); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
-func (a *app) showDiags(files map[string]*hcl.File, diags hcl.Diagnostics) error {
-	if err := writeDiagnosticsText(a.streams.Err, files, diags, a.streams.ColorEnabled); err != nil {
+// showDiags renders diags with the snippets of cfg's files; it parses them
+// only when there is something to show.
+func (a *app) showDiags(cfg *spec.Config, diags hcl.Diagnostics) error {
+	if len(diags) == 0 {
+		return nil
+	}
+	if err := writeDiagnosticsText(a.streams.Err, cfg.Files(), diags, a.streams.ColorEnabled); err != nil {
 		return err
 	}
 	if diags.HasErrors() {
