@@ -357,21 +357,6 @@ func authorize(az AuthorizeFunc, action, arn, pol string, request ...map[string]
 	return nil
 }
 
-// ResourcePolicy returns the resource policy of the secret with this ARN,
-// or "" when it has none or does not exist.
-func (s *Service) ResourcePolicy(arn string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.regions[arnRegion(arn)]
-	if r == nil {
-		return ""
-	}
-	if sec, ok := r.byARN[arn]; ok {
-		return sec.ResourcePolicy
-	}
-	return ""
-}
-
 type snapshot struct {
 	Secrets []*secret
 }
