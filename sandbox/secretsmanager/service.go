@@ -210,7 +210,11 @@ func (s *Service) Serve(w http.ResponseWriter, op string, body []byte, authorize
 	// whether a replica's key can be used at all.
 	s.useKey = useKey
 	out, err := h(s, body, authorize)
-	if Mutating(op) {
+	// A refused request changed nothing (operations check everything
+	// before they change anything), so it replicates nothing either: a
+	// replica whose key has become unusable fails at the next real
+	// change, not at a refused one.
+	if Mutating(op) && err == nil {
 		s.replicate()
 		s.each((*Service).record)
 	} else {
