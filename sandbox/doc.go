@@ -39,7 +39,9 @@
 // deleted. Replication is synchronous: a replica is InSync at the end of
 // the request that changed its primary, or Failed (its name taken in the
 // region, its key unusable, or Server.FailReplica, the test hook); there
-// is no InProgress.
+// is no InProgress. Adding a replica takes the caller's kms:Decrypt on the
+// primary's key and kms:GenerateDataKey and kms:Encrypt on the replica's;
+// a request the primary refuses replicates nothing.
 //
 // # Authentication
 //
