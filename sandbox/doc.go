@@ -39,7 +39,9 @@
 // deleted. Replication is synchronous: a replica is InSync at the end of
 // the request that changed its primary, or Failed (its name taken in the
 // region, its key unusable, or Server.FailReplica, the test hook); there
-// is no InProgress.
+// is no InProgress. Adding a replica takes the caller's kms:Decrypt on the
+// primary's key and kms:GenerateDataKey and kms:Encrypt on the replica's;
+// a request the primary refuses replicates nothing.
 //
 // # Authentication
 //
@@ -212,7 +214,10 @@
 //     the sandbox's region and account, which the sandbox runs itself
 //     without authorizing its calls (Server.RotateNow runs it on demand);
 //     cron() schedules with L, W or # never come due, and a rotation comes
-//     due at the start of its window. The Secrets Manager operations not
+//     due at the start of its window. RotateSecret refuses the cron()
+//     schedules the user guide's requirements exclude; it takes lists and
+//     ranges in the hours field, which the guide does not mention (it
+//     names only increments), as EventBridge does. The Secrets Manager operations not
 //     listed in package secretsmanager answer UnknownOperationException.
 //     Replication is synchronous (no InProgress) and its error codes and
 //     messages are moto's where AWS's are not recorded. ValidateResourcePolicy

@@ -102,12 +102,13 @@ func withoutAccount(doc *policy.Document, account string) *policy.Document {
 
 // keyUser returns the Secrets Manager KeyFunc for caller: KMS of a region
 // acts with the caller's permissions, through Secrets Manager in that
-// region.
+// region. Secrets Manager calls KMS in that region, so the call's
+// aws:RequestedRegion is that region, whatever region the caller called.
 func (s *Server) keyUser(caller iam.Principal) secretsmanager.KeyFunc {
 	az := s.kmsAuthorizer(caller)
 	return func(region, op, keyID string, encryptionContext map[string]string) error {
 		via := "secretsmanager." + region + ".amazonaws.com"
-		_, err := s.kms[region].UseVia(via, op, keyID, encryptionContext, az)
+		_, err := s.kms[region].UseVia(via, op, keyID, encryptionContext, inRegion(az, region))
 		if errors.Is(err, kms.ErrDenied) {
 			return fmt.Errorf("%w: %v", secretsmanager.ErrKeyDenied, err)
 		}

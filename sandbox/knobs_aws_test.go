@@ -165,3 +165,53 @@ func TestKeyPolicyPrincipals(t *testing.T) {
 		t.Errorf("PutKeyPolicy after propagation: %v", err)
 	}
 }
+
+// TestPropagationPerAccount: with Options.Accounts, a role of an extra
+// account propagates in that account's IAM: a write naming it is refused
+// while it propagates there, whatever the home account holds, and
+// refusals are counted per account's role, not per name.
+func TestPropagationPerAccount(t *testing.T) {
+	clk := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	env := sandboxtest.Start(t, sandbox.Options{Account: homeAccount, Accounts: []string{otherAccount},
+		PropagationDelay: 5 * time.Second, PropagateWrites: true, PropagationRefusals: 1, Now: clk.Now})
+	ctx := context.Background()
+	id, secret, _ := env.Server.AdminCredentialsFor(otherAccount)
+	clients := map[string]*iam.Client{
+		homeAccount:  iam.NewFromConfig(env.Config),
+		otherAccount: iam.NewFromConfig(sandboxtest.Config(env.URL, "us-east-1", staticCreds(id, secret, ""))),
+	}
+	create := func(account string) {
+		t.Helper()
+		if _, err := clients[account].CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("web"), AssumeRolePolicyDocument: aws.String(trustEC2)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(account string) error {
+		_, err := clients[account].PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("web"), PolicyName: aws.String("read"),
+			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`)})
+		return err
+	}
+
+	// The home account's "web" has propagated and had its refusal.
+	create(homeAccount)
+	clk.Advance(time.Minute)
+	if code, _ := errorOf(put(homeAccount)); code != "NoSuchEntity" {
+		t.Errorf("first write of the home account's role: %q, want NoSuchEntity", code)
+	}
+	if err := put(homeAccount); err != nil {
+		t.Fatalf("home account's role after propagation: %v", err)
+	}
+
+	// The other account's "web" is its own role, still propagating.
+	create(otherAccount)
+	if code, msg := errorOf(put(otherAccount)); code != "NoSuchEntity" || msg != "The role with name web cannot be found." {
+		t.Errorf("write of the other account's propagating role: %v %q, want NoSuchEntity", code, msg)
+	}
+	clk.Advance(5 * time.Second)
+	if err := put(otherAccount); err != nil {
+		t.Errorf("the other account's role after propagation: %v", err)
+	}
+	if got := env.Server.Stats().Propagating["iam.PutRolePolicy"]; got != 2 {
+		t.Errorf("Stats.Propagating[iam.PutRolePolicy] = %d, want 2", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/secretboot/secretboot/policy"
+	"github.com/secretboot/secretboot/sandbox/iam"
 	"github.com/secretboot/secretboot/sandbox/kms"
 	"github.com/secretboot/secretboot/sandbox/secretsmanager"
 )
@@ -19,9 +20,11 @@ import (
 // KMS validates the principals of a key policy the same way (CreateKey,
 // PutKeyPolicy): MalformedPolicyDocumentException "Policy contains a
 // statement with one or more invalid principals."
-func (s *Server) checkPrincipalsPropagated(q *request) *apiErr {
+//
+// identity is the IAM the request goes to (the caller's account's).
+func (s *Server) checkPrincipalsPropagated(q *request, identity *iam.Service) *apiErr {
 	if q.service == "iam" {
-		return s.checkRolePropagated(q)
+		return s.checkRolePropagated(q, identity)
 	}
 	// A body that does not decode is left to the service too.
 	var in struct{ ResourcePolicy, Policy string }
@@ -72,31 +75,33 @@ func (s *Server) principalsUsable(document string) bool {
 // while the role propagates: NoSuchEntity, which callers retry (Terraform's
 // AWS provider does for these three operations). A role that does not
 // exist is left to IAM, which gives the same answer after its own checks.
-func (s *Server) checkRolePropagated(q *request) *apiErr {
+// The role is looked up in svc, the IAM of the caller's account, which is
+// the account that holds it.
+func (s *Server) checkRolePropagated(q *request, svc *iam.Service) *apiErr {
 	if !s.opts.PropagateWrites || s.opts.PropagationDelay <= 0 {
 		return nil
 	}
 	var arn string
 	switch q.op {
 	case "PutRolePolicy", "AttachRolePolicy":
-		_, arn = s.iam.Target(q.form, false)
+		_, arn = svc.Target(q.form, false)
 	case "AddRoleToInstanceProfile":
-		arn = s.iam.PassedRole(q.form)
+		arn = svc.PassedRole(q.form)
 	default:
 		return nil
 	}
 	name := q.form.Get("RoleName")
-	created, exists := s.iam.RoleCreated(arn)
+	created, exists := svc.RoleCreated(arn)
 	if !exists {
 		return nil
 	}
 	s.refusalsMu.Lock()
 	defer s.refusalsMu.Unlock()
-	owed := !created.Before(s.started) && s.refusals[name] < s.opts.PropagationRefusals
-	if s.iam.RoleUsable(arn) && !owed {
+	owed := !created.Before(s.started) && s.refusals[arn] < s.opts.PropagationRefusals
+	if svc.RoleUsable(arn) && !owed {
 		return nil
 	}
-	s.refusals[name]++
+	s.refusals[arn]++
 	s.stats.add(func(st *Stats) map[string]int { return st.Propagating }, q.service+"."+q.op)
 	return &apiErr{http.StatusNotFound, "NoSuchEntity", "The role with name " + name + " cannot be found."}
 }

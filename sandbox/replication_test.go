@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -505,6 +506,116 @@ func TestReplicaKey(t *testing.T) {
 	}
 	if v, _ := e.value(e.admin("us-west-2"), "app/c"); v != "west-0123456789" {
 		t.Errorf("the secret a failed forced replication would have replaced reads %q", v)
+	}
+}
+
+// TestReplicationKeyPermissions: replicating under customer managed keys
+// takes the caller's kms:Decrypt on the primary's key and
+// kms:GenerateDataKey and kms:Encrypt on the replica's key, in its region
+// (API reference, ReplicateSecretToRegions); without any of them the
+// replica fails and does not exist.
+func TestReplicationKeyPermissions(t *testing.T) {
+	e := startRegions(t, sandbox.Options{})
+	id, secret := e.env.Server.AdminCredentials()
+	key := func(region string) string {
+		k, err := kms.NewFromConfig(sandboxtest.Config(e.env.URL, region, staticCreds(id, secret, ""))).CreateKey(e.ctx, &kms.CreateKeyInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(k.KeyMetadata.Arn)
+	}
+	eastKey, westKey := key("us-east-1"), key("us-west-2")
+	grant := func(actions, resource string) string {
+		return `{"Effect":"Allow","Action":` + actions + `,"Resource":"` + resource + `"}`
+	}
+	replicate := grant(`"secretsmanager:ReplicateSecretToRegions"`, "*")
+	tests := []struct {
+		name, policy string
+		want         smtypes.StatusType
+	}{
+		{"all three", allow(replicate, grant(`"kms:Decrypt"`, eastKey), grant(`["kms:GenerateDataKey","kms:Encrypt"]`, westKey)), smtypes.StatusTypeInSync},
+		{"no kms:Encrypt on the replica's key", allow(replicate, grant(`"kms:Decrypt"`, eastKey), grant(`"kms:GenerateDataKey"`, westKey)), smtypes.StatusTypeFailed},
+		{"no kms:GenerateDataKey on the replica's key", allow(replicate, grant(`"kms:Decrypt"`, eastKey), grant(`"kms:Encrypt"`, westKey)), smtypes.StatusTypeFailed},
+		{"no kms:Decrypt on the primary's key", allow(replicate, grant(`["kms:GenerateDataKey","kms:Encrypt"]`, westKey)), smtypes.StatusTypeFailed},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := fmt.Sprintf("app/k%d", i)
+			out, err := e.admin("us-east-1").CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String(name), KmsKeyId: aws.String(eastKey), SecretString: aws.String("v1-0123456789")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			caller := e.role(fmt.Sprintf("replicator-%d", i), tt.policy)
+			r, err := caller("us-east-1").ReplicateSecretToRegions(e.ctx, &sm.ReplicateSecretToRegionsInput{SecretId: out.ARN,
+				AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2"), KmsKeyId: aws.String(westKey)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := r.ReplicationStatus[0]; st.Status != tt.want {
+				t.Errorf("replica %s %q, want %s", st.Status, aws.ToString(st.StatusMessage), tt.want)
+			}
+			_, code := e.value(e.admin("us-west-2"), name)
+			if exists := code != "ResourceNotFoundException"; exists != (tt.want == smtypes.StatusTypeInSync) {
+				t.Errorf("replica exists = %v (%q), want it only when InSync", exists, code)
+			}
+		})
+	}
+}
+
+// TestRefusedWriteDoesNotReplicate: a write the primary refuses changes
+// nothing, so it does not replicate either: a replica whose key has been
+// disabled stays InSync until a write succeeds.
+func TestRefusedWriteDoesNotReplicate(t *testing.T) {
+	e := startRegions(t, sandbox.Options{})
+	east := e.admin("us-east-1")
+	id, secret := e.env.Server.AdminCredentials()
+	westKMS := kms.NewFromConfig(sandboxtest.Config(e.env.URL, "us-west-2", staticCreds(id, secret, "")))
+	k, err := westKMS.CreateKey(e.ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := east.CreateSecret(e.ctx, &sm.CreateSecretInput{Name: aws.String("app/r"), SecretString: aws.String("v1-0123456789"),
+		AddReplicaRegions: []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2"), KmsKeyId: k.KeyMetadata.Arn}}})
+	if err != nil || statuses(out.ReplicationStatus) != "us-west-2=InSync" {
+		t.Fatalf("creating: %v %v", out, err)
+	}
+	if _, err := westKMS.DisableKey(e.ctx, &kms.DisableKeyInput{KeyId: k.KeyMetadata.Arn}); err != nil {
+		t.Fatal(err)
+	}
+	status := func() string {
+		d, err := east.DescribeSecret(e.ctx, &sm.DescribeSecretInput{SecretId: out.ARN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return statuses(d.ReplicationStatus)
+	}
+	refused := []func() error{
+		func() error {
+			_, err := east.UpdateSecret(e.ctx, &sm.UpdateSecretInput{SecretId: out.ARN, Description: aws.String(strings.Repeat("d", 2049))})
+			return err
+		},
+		func() error {
+			_, err := east.PutSecretValue(e.ctx, &sm.PutSecretValueInput{SecretId: out.ARN, SecretString: aws.String("v2-0123456789"), VersionStages: []string{""}})
+			return err
+		},
+		func() error {
+			_, err := east.TagResource(e.ctx, &sm.TagResourceInput{SecretId: out.ARN, Tags: []smtypes.Tag{{Key: aws.String("aws:reserved"), Value: aws.String("x")}}})
+			return err
+		},
+	}
+	for i, write := range refused {
+		if err := write(); err == nil {
+			t.Fatalf("write %d was not refused", i)
+		}
+		if got := status(); got != "us-west-2=InSync" {
+			t.Errorf("after refused write %d: %s, want the replica untouched", i, got)
+		}
+	}
+	if _, err := east.PutSecretValue(e.ctx, &sm.PutSecretValueInput{SecretId: out.ARN, SecretString: aws.String("v2-0123456789")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(); got != "us-west-2=Failed" {
+		t.Errorf("after a write under the disabled replica key: %s, want Failed", got)
 	}
 }
 

@@ -99,7 +99,7 @@ type Server struct {
 	knobs   knobs
 	stats   stats
 	started time.Time
-	// refusals counts the propagation refusals per role name
+	// refusals counts the propagation refusals per role ARN
 	// (PropagationRefusals).
 	refusalsMu sync.Mutex
 	refusals   map[string]int
@@ -314,7 +314,7 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, q *request, body []by
 		writeErr(w, q, err)
 		return
 	}
-	if err := s.checkPrincipalsPropagated(q); err != nil {
+	if err := s.checkPrincipalsPropagated(q, identity); err != nil {
 		writeErr(w, q, err)
 		return
 	}

@@ -40,8 +40,10 @@
 //     InvalidRequestException, CreateSecret of the name too, and ListSecrets
 //     leaves the secret out unless IncludePlannedDeletion.
 //   - RotateSecret records the rotation configuration (refusing the rules
-//     AWS refuses: both kinds of schedule, a rate under four hours, a
-//     window outside 1h–24h) and answers with the id the new version gets;
+//     AWS refuses: both kinds of schedule, rotations under four hours
+//     apart, a cron() expression outside Secrets Manager's requirements, a
+//     window outside 1h–24h, into the next UTC day or into the next
+//     rotation's window) and answers with the id the new version gets;
 //     no Lambda function is invoked: the caller plays the rotation function
 //     (rotation.go), except for the built-in test rotator
 //     (TestRotatorName), which the sandbox runs itself, at once and on its

@@ -23,8 +23,10 @@ import (
 //     a standalone secret, never another secret's replica nor a primary
 //     with replicas;
 //   - the replica's KMS key cannot be used (missing, disabled, or KMS
-//     refuses the caller that added the replica): Failed, and no replica
-//     exists; a key that becomes unusable later fails the next update;
+//     refuses the caller that added the replica kms:GenerateDataKey or
+//     kms:Encrypt), or KMS refuses that caller kms:Decrypt on the
+//     primary's key: Failed, and no replica exists; a key that becomes
+//     unusable later fails the next update that succeeds on the primary;
 //   - FailReplica, a test hook standing for either.
 //
 // A Failed replica that exists keeps the state of its last update: it is
@@ -199,7 +201,18 @@ func (s *Service) checkReplicaRegions(in []replicaRegionJSON, existing []*replic
 
 // addReplicas creates replicas of primary after checkReplicaRegions. A
 // replica that cannot be created is recorded as Failed.
+//
+// Creating a replica takes the caller's permissions on two keys (API
+// reference, ReplicateSecretToRegions, "Required permissions"):
+// kms:Decrypt on the primary's key, to read its versions, and
+// kms:GenerateDataKey and kms:Encrypt on the replica's key in its region.
 func (s *Service) addReplicas(primary *secret, in []replicaRegionJSON, force bool) {
+	var readErr *apiError
+	for _, v := range primary.Versions {
+		if readErr = s.decrypt(primary, v); readErr != nil {
+			break
+		}
+	}
 	for _, r := range in {
 		rep := &replica{Region: *r.Region, KmsKeyID: deref(r.KmsKeyId), Status: statusInSync, StatusMessage: "Replication succeeded"}
 		primary.Replicas = append(primary.Replicas, rep)
@@ -211,9 +224,11 @@ func (s *Service) addReplicas(primary *secret, in []replicaRegionJSON, force boo
 			rep.Status, rep.StatusMessage = statusFailed, errNameTaken(primary.Name, rep.Region)
 			continue
 		}
-		// Encrypting the replica's versions takes the replica's key in
-		// its region, with the caller's permissions.
-		if err := reg.withKey(rep.KmsKeyID, reg.replicaARN(primary), "", "GenerateDataKey"); err != nil {
+		if readErr != nil {
+			rep.Status, rep.StatusMessage = statusFailed, "Replication failed: "+readErr.Message
+			continue
+		}
+		if err := reg.withKey(rep.KmsKeyID, reg.replicaARN(primary), "", "GenerateDataKey", "Encrypt"); err != nil {
 			rep.Status, rep.StatusMessage = statusFailed, "Replication failed: "+err.Message
 			continue
 		}

@@ -210,7 +210,11 @@ func (s *Service) Serve(w http.ResponseWriter, op string, body []byte, authorize
 	// whether a replica's key can be used at all.
 	s.useKey = useKey
 	out, err := h(s, body, authorize)
-	if Mutating(op) {
+	// A refused request changed nothing (operations check everything
+	// before they change anything), so it replicates nothing either: a
+	// replica whose key has become unusable fails at the next real
+	// change, not at a refused one.
+	if Mutating(op) && err == nil {
 		s.replicate()
 		s.each((*Service).record)
 	} else {
@@ -355,21 +359,6 @@ func authorize(az AuthorizeFunc, action, arn, pol string, request ...map[string]
 		return clientErr(CodeAccessDenied, "%s", err.Error())
 	}
 	return nil
-}
-
-// ResourcePolicy returns the resource policy of the secret with this ARN,
-// or "" when it has none or does not exist.
-func (s *Service) ResourcePolicy(arn string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.regions[arnRegion(arn)]
-	if r == nil {
-		return ""
-	}
-	if sec, ok := r.byARN[arn]; ok {
-		return sec.ResourcePolicy
-	}
-	return ""
 }
 
 type snapshot struct {
