@@ -228,10 +228,20 @@ func iamWriteRate(set float64) (float64, error) {
 			return 0, fmt.Errorf("%s=%q is not a number of IAM writes per second", from, v)
 		}
 	}
-	if !(set >= 1 && set <= MaxIAMWriteRate) {
-		return 0, fmt.Errorf("%s is %v IAM writes per second; it must be between 1 and %d", from, set, MaxIAMWriteRate)
+	if err := CheckIAMWriteRate(set); err != nil {
+		return 0, fmt.Errorf("%s %v: %w", from, set, err)
 	}
 	return set, nil
+}
+
+// CheckIAMWriteRate refuses an IAM write rate outside 1–MaxIAMWriteRate
+// writes a second; the caller names where the rate came from (the CLI its
+// flag, before connecting).
+func CheckIAMWriteRate(rate float64) error {
+	if !(rate >= 1 && rate <= MaxIAMWriteRate) {
+		return fmt.Errorf("it must be between 1 and %d IAM writes a second", MaxIAMWriteRate)
+	}
+	return nil
 }
 
 // Connect loads the AWS configuration (environment, shared profiles, SSO,
@@ -278,7 +288,7 @@ func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 	if o.AssumeRoleARN != "" {
 		stsBase := sts.NewFromConfig(cfg)
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsBase, o.AssumeRoleARN, func(p *stscreds.AssumeRoleOptions) {
-			p.RoleSessionName = sessionName(o.Stage)
+			p.RoleSessionName = SessionName(o.Stage)
 		}))
 	}
 	iamWrite, err := iamWriteRate(o.IAMWriteRate)
@@ -343,7 +353,10 @@ func (s *Session) identify(ctx context.Context, creds aws.CredentialsProvider, w
 	return nil
 }
 
-func sessionName(stage string) string {
+// SessionName is the session name Connect gives the role it assumes:
+// the deployer role's trust policy (cmd/secretboot's installers) requires
+// it, so that CloudTrail names the stage behind every call.
+func SessionName(stage string) string {
 	n := "secretboot-" + stage
 	if len(n) > 64 {
 		n = n[:64]

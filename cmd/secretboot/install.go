@@ -118,7 +118,7 @@ func newInstaller(d *spec.Desired) (*installer, error) {
 		in.DeployerRolePath, in.DeployerRoleName = res[:i+1], res[i+1:]
 		in.GitHubRoleName = "secretboot-" + d.Project + "-" + d.Stage + "-github"
 		in.GitHubRoleDescription = "GitHub Actions for " + d.Project + "/" + d.Stage + ": may only assume " + d.AssumeRoleARN
-		in.SessionName = sessionName(d.Stage)
+		in.SessionName = provision.SessionName(d.Stage)
 		if strings.HasPrefix(in.DeployerRolePath, provision.RolePath(d)) {
 			return nil, fmt.Errorf("assume_role_arn %s lies under the stage's path %s, where the deployer manages roles: give the deployer role another path", d.AssumeRoleARN, provision.RolePath(d))
 		}
@@ -250,11 +250,4 @@ func checkFormat(format string, asJSON bool) error {
 // pull-request workflow derives its ARN from `stages -json` with it.
 func planRoleName(d *spec.Desired) string {
 	return "secretboot-" + d.Project + "-" + d.Stage + "-plan"
-}
-
-// sessionName is the session name secretboot gives the role it assumes
-// (provision.Connect), which the deployer role's trust requires. The sandbox
-// test of the installer fails if the two differ.
-func sessionName(stage string) string {
-	return ("secretboot-" + stage)[:min(len("secretboot-"+stage), 64)]
 }

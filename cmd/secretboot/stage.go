@@ -93,8 +93,8 @@ func (a *app) connect(ctx context.Context, d *spec.Desired) (*stageSession, erro
 		co.AssumeRoleARN = ""
 	}
 	if r := a.common.iamWriteRate; r != 0 {
-		if !(r >= 1 && r <= provision.MaxIAMWriteRate) {
-			return nil, fmt.Errorf("--iam-write-rate %v: it must be between 1 and %d IAM writes a second", r, provision.MaxIAMWriteRate)
+		if err := provision.CheckIAMWriteRate(r); err != nil {
+			return nil, fmt.Errorf("--iam-write-rate %v: %w", r, err)
 		}
 		co.IAMWriteRate = r
 	}
