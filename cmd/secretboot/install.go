@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/secretboot/secretboot/internal/escape"
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/spec"
@@ -135,8 +136,10 @@ func newInstaller(d *spec.Desired) (*installer, error) {
 // render fills the installer template of format.
 func (in *installer) render(format string) ([]byte, error) {
 	t, err := template.New("").Funcs(template.FuncMap{
-		"hcl":     hclString,
-		"heredoc": hclHeredoc,
+		"hcl": escape.HCLString,
+		// The body of a canonical document never is a line "EOT": each
+		// line of it is JSON.
+		"heredoc": escape.HCLHeredoc,
 		"yaml":    yamlString,
 		"indent":  indentJSON,
 	}).ParseFS(templates.FS, installerFile[format].template)
@@ -148,21 +151,6 @@ func (in *installer) render(format string) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-// hclString quotes s as an HCL string literal: JSON's escapes are HCL's,
-// and "${" and "%{" would start a template sequence.
-func hclString(s string) string {
-	return escapeHCLTemplate(jsonString(s))
-}
-
-// hclHeredoc is s as the body of a <<EOT heredoc, which keeps every byte
-// but template sequences; the body of a canonical document never is a line
-// "EOT", since each line of it is JSON.
-func hclHeredoc(s string) string { return escapeHCLTemplate(s) }
-
-func escapeHCLTemplate(s string) string {
-	return strings.NewReplacer("${", "$${", "%{", "%%{").Replace(s)
 }
 
 // yamlString is s as a YAML double-quoted scalar, whose escapes include

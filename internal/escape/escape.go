@@ -1,11 +1,13 @@
-// Package escape holds the escapings the presentation layer writes spec
-// text in: Markdown (pull-request comments), HTML (inside Markdown's
-// <details>) and Mermaid labels. They live here, not in the views, because
-// the output masker (internal/redact) must know every form a value can take
-// in an output: one definition serves both, so they cannot drift apart.
+// Package escape holds the escapings the program writes spec text in:
+// Markdown (pull-request comments), HTML (inside Markdown's <details>),
+// Mermaid labels, and HCL strings and heredocs (the installers' Terraform).
+// They live here, not beside their writers, because the output masker
+// (internal/redact) must know every form a value can take in an output:
+// one definition serves both, so they cannot drift apart.
 package escape
 
 import (
+	"encoding/json"
 	"html"
 	"strconv"
 	"strings"
@@ -61,4 +63,21 @@ func Mermaid(s string) string {
 		b.WriteString("#" + strconv.Itoa(int(r)) + ";")
 	}
 	return b.String()
+}
+
+// HCLString quotes s as an HCL string literal: JSON's escapes are HCL's,
+// and "${" and "%{" would start a template sequence.
+func HCLString(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic("encoding a string: " + err.Error()) // a string always encodes
+	}
+	return HCLHeredoc(string(b))
+}
+
+// HCLHeredoc is s as the body of a <<EOT heredoc, which keeps every byte
+// but template sequences; the caller makes sure no line of s is the
+// heredoc's end marker.
+func HCLHeredoc(s string) string {
+	return strings.NewReplacer("${", "$${", "%{", "%%{").Replace(s)
 }

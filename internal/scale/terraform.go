@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/secretboot/secretboot/internal/escape"
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/spec"
 )
@@ -43,20 +44,20 @@ func TerraformSource(d *spec.Desired, o TerraformOptions) ([]byte, error) {
 }
 
 provider "aws" {
-  region                      = %q
-  access_key                  = %q
-  secret_key                  = %q
+  region                      = %s
+  access_key                  = %s
+  secret_key                  = %s
   skip_credentials_validation = true
   skip_metadata_api_check     = true
   skip_region_validation      = true
   skip_requesting_account_id  = true
   endpoints {
-    iam            = %q
-    secretsmanager = %q
-    sts            = %q
+    iam            = %s
+    secretsmanager = %s
+    sts            = %s
   }
 }
-`, d.Region, o.AccessKey, o.SecretKey, o.Endpoint, o.Endpoint, o.Endpoint)
+`, q(d.Region), q(o.AccessKey), q(o.SecretKey), q(o.Endpoint), q(o.Endpoint), q(o.Endpoint))
 
 	addr := make(map[string]string, len(d.Secrets)) // Secret.Name → resource name
 	type grant struct {
@@ -65,8 +66,10 @@ provider "aws" {
 	}
 	grants := map[string][]grant{} // Role.Key → what it reads
 	for i, s := range d.Secrets {
-		if len(s.CrossAccountReaders) > 0 || s.Rotation != nil || s.ResourcePolicy {
-			return nil, fmt.Errorf("scale: secret %s: cross-account readers, rotation and resource policies have no Terraform equivalent here", s.Key)
+		// Refused, not dropped: a comparison that left work out of
+		// Terraform's side would flatter it.
+		if len(s.CrossAccountReaders) > 0 || s.Rotation != nil || s.ResourcePolicy || len(s.Replicas) > 0 || s.KMSKeyARN != "" {
+			return nil, fmt.Errorf("scale: secret %s: cross-account readers, rotation, resource policies, replicas and customer managed keys have no Terraform equivalent here", s.Key)
 		}
 		res := fmt.Sprintf("s%05d", i)
 		addr[s.Name] = res
@@ -75,16 +78,16 @@ provider "aws" {
 		}
 		version := max(o.Versions[s.Name], 1)
 		fmt.Fprintf(&b, `
-resource "aws_secretsmanager_secret" %q {
-  name = %q
+resource "aws_secretsmanager_secret" %s {
+  name = %s
 }
 
-resource "aws_secretsmanager_secret_version" %q {
+resource "aws_secretsmanager_secret_version" %s {
   secret_id                = aws_secretsmanager_secret.%s.id
   secret_string_wo         = %s
   secret_string_wo_version = %d
 }
-`, res, s.Name, res, res, placeholder(s, version), version)
+`, q(res), q(s.Name), q(res), res, placeholder(s, version), version)
 	}
 
 	path := provision.RolePath(d)
@@ -95,27 +98,27 @@ resource "aws_secretsmanager_secret_version" %q {
 		res := fmt.Sprintf("r%03d", i)
 		services := make([]string, len(r.Services))
 		for j, svc := range r.Services {
-			services[j] = fmt.Sprintf("%q", svc)
+			services[j] = q(svc)
 		}
 		fmt.Fprintf(&b, `
-resource "aws_iam_role" %q {
-  name        = %q
-  path        = %q
-  description = %q
+resource "aws_iam_role" %s {
+  name        = %s
+  path        = %s
+  description = %s
   assume_role_policy = jsonencode({
     Version   = "2012-10-17"
     Statement = [{ Effect = "Allow", Principal = { Service = [%s] }, Action = "sts:AssumeRole" }]
   })
 }
-`, res, r.Name, path, r.Description, strings.Join(services, ", "))
+`, q(res), q(r.Name), q(path), q(r.Description), strings.Join(services, ", "))
 		if r.InstanceProfile {
 			fmt.Fprintf(&b, `
-resource "aws_iam_instance_profile" %q {
+resource "aws_iam_instance_profile" %s {
   name = aws_iam_role.%s.name
-  path = %q
+  path = %s
   role = aws_iam_role.%s.name
 }
-`, res, res, path, res)
+`, q(res), res, q(path), res)
 		}
 		gs := grants[r.Key]
 		if len(gs) == 0 {
@@ -134,8 +137,8 @@ resource "aws_iam_instance_profile" %q {
 			statements = append(statements, fmt.Sprintf(`{ Effect = "Allow", Action = "secretsmanager:DescribeSecret", Resource = [%s] }`, strings.Join(describe, ", ")))
 		}
 		fmt.Fprintf(&b, `
-resource "aws_iam_role_policy" %q {
-  name = %q
+resource "aws_iam_role_policy" %s {
+  name = %s
   role = aws_iam_role.%s.name
   policy = jsonencode({
     Version = "2012-10-17"
@@ -144,20 +147,24 @@ resource "aws_iam_role_policy" %q {
     ]
   })
 }
-`, res, provision.ReadPolicyName, res, strings.Join(statements, ",\n      "))
+`, q(res), q(provision.ReadPolicyName), res, strings.Join(statements, ",\n      "))
 	}
 	return []byte(b.String()), nil
 }
+
+// q quotes s as an HCL string: names and descriptions come from the spec,
+// where "${" is text.
+var q = escape.HCLString
 
 // placeholder is an HCL expression for a stand-in value of s's shape.
 func placeholder(s *spec.Secret, version int) string {
 	v := fmt.Sprintf("placeholder-%s-v%d", s.Key, version)
 	if s.Payload.Kind != spec.KindObject {
-		return fmt.Sprintf("%q", v)
+		return q(v)
 	}
 	fields := make([]string, len(s.Payload.Fields))
 	for i, f := range s.Payload.Fields {
-		fields[i] = fmt.Sprintf("%q = %q", f, v)
+		fields[i] = q(f) + " = " + q(v)
 	}
 	return "jsonencode({ " + strings.Join(fields, ", ") + " })"
 }

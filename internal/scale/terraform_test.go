@@ -523,3 +523,49 @@ func TestTerraformSource(t *testing.T) {
 }
 
 func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+// TestTerraformSourceRefusesWhatItCannotExpress: a stage with work that
+// Terraform's side would leave out is refused, not shortened; a
+// description holding a template sequence stays text.
+func TestTerraformSourceRefusesWhatItCannotExpress(t *testing.T) {
+	d, err := scale.Desired(10, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Roles[0].Description = "reads ${var.x} and %{ if y }"
+	src, err := scale.TerraformSource(d, scale.TerraformOptions{Endpoint: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, diags := hclsyntax.ParseConfig(src, "main.tf", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatalf("main.tf does not parse: %s", diags.Error())
+	}
+	var description string
+	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+		if b.Type == "resource" && b.Labels[0] == "aws_iam_role" && b.Labels[1] == "r000" {
+			v, diags := b.Body.Attributes["description"].Expr.Value(nil)
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			description = v.AsString()
+		}
+	}
+	if description != d.Roles[0].Description {
+		t.Errorf("description %q, want %q", description, d.Roles[0].Description)
+	}
+
+	for name, change := range map[string]func(*spec.Secret){
+		"replica":      func(s *spec.Secret) { s.Replicas = []spec.Replica{{Region: "us-west-2"}} },
+		"customer key": func(s *spec.Secret) { s.KMSKeyARN = "arn:aws:kms:us-east-1:000000000000:key/k" },
+	} {
+		d, err := scale.Desired(10, 2, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		change(d.Secrets[3])
+		if _, err := scale.TerraformSource(d, scale.TerraformOptions{}); err == nil {
+			t.Errorf("%s: the Terraform source leaves it out without an error", name)
+		}
+	}
+}
