@@ -99,11 +99,10 @@ func (m *Masker) addLocked(secret []byte) {
 		if len(p) < MinLength {
 			continue
 		}
-		sum := maphash.String(m.seed, p)
-		if _, ok := m.forms[sum]; ok {
-			continue
-		}
-		m.forms[sum] = struct{}{}
+		// Both sets are idempotent, so a form whose hash another form has
+		// still gets its length and prefix registered: a collision can
+		// only mask more, never less.
+		m.forms[maphash.String(m.seed, p)] = struct{}{}
 		key := binary.LittleEndian.Uint64([]byte(p[:MinLength]))
 		ls := m.lengths[key]
 		// Longest first, so Mask takes the longest match at a position.
