@@ -142,23 +142,28 @@ type Result struct {
 }
 
 // Run reads the account (ReadAccount), the resource policy of every
-// existing secret of the stage (one GetResourcePolicy each) and the key
-// policy of every customer managed key of this account that an existing
-// secret uses (one GetKeyPolicy each), and analyzes them:
-// ⌈(users + groups + roles + managed policies in use) / 1000⌉ + (existing
-// secrets, stage key included) + (their customer managed keys) calls, on
-// top of o's observation, which gives the secrets' exact ARNs and tags.
+// existing secret of the stage that o has not read (one GetResourcePolicy
+// each) and the key policy of every customer managed key of this account
+// that an existing secret or one of its replicas uses (one GetKeyPolicy
+// each, in the key's region), and analyzes them. On top of o's
+// observation, which gives the secrets' exact ARNs and tags, the
+// resource policies of the secrets that opt in to one and, with
+// account_iam_read, every role and customer managed policy, that is
+// ⌈(users + groups + roles + managed policies in use) / 1000⌉ calls (only
+// users, groups and AWS managed policies in use when observe read the
+// rest) + (existing secrets, stage key included, whose resource policy o
+// lacks) + (their customer managed keys).
 func Run(ctx context.Context, d *spec.Desired, o *provision.Observed, iamc IAMReader, smc PolicyReader, kmsc KeyPolicyReader) (*Result, error) {
 	docs, err := provision.RoleDocumentsOf(d, o)
 	if err != nil {
 		return nil, err
 	}
 	refs := provision.SecretRefs(d, o)
-	a, err := ReadAccount(ctx, iamc)
+	a, err := ReadAccount(ctx, iamc, o)
 	if err != nil {
 		return nil, err
 	}
-	resource, err := readResourcePolicies(ctx, smc, refs)
+	resource, err := readResourcePolicies(ctx, smc, refs, o.ResourcePolicies)
 	if err != nil {
 		return nil, err
 	}
@@ -180,15 +185,21 @@ func Run(ctx context.Context, d *spec.Desired, o *provision.Observed, iamc IAMRe
 // Secrets Manager's 50-a-second quota of resource-policy calls.
 const parallelism = 8
 
-// readResourcePolicies reads the resource policy of every existing secret
-// of refs, by ARN; a secret without one has no entry.
-func readResourcePolicies(ctx context.Context, smc PolicyReader, refs []provision.SecretRef) (map[string]*policy.Document, error) {
+// readResourcePolicies returns the resource policy of every existing
+// secret of refs, by ARN; a secret without one has no entry. Those
+// observed holds (by name, as Observed.ResourcePolicies) are not read
+// again.
+func readResourcePolicies(ctx context.Context, smc PolicyReader, refs []provision.SecretRef, observed map[string]string) (map[string]*policy.Document, error) {
 	docs := make([]*policy.Document, len(refs))
 	errs := make([]error, len(refs))
 	sem := make(chan struct{}, parallelism)
 	var wg sync.WaitGroup
 	for i, r := range refs {
 		if !r.Exists {
+			continue
+		}
+		if text, ok := observed[r.Name]; ok {
+			docs[i], errs[i] = parseResourcePolicy(r, text)
 			continue
 		}
 		wg.Add(1)
@@ -223,7 +234,12 @@ func readResourcePolicy(ctx context.Context, smc PolicyReader, r provision.Secre
 	case err != nil:
 		return nil, fmt.Errorf("reading the resource policy of secret %s: %w", r.Name, err)
 	}
-	text := aws.ToString(out.ResourcePolicy)
+	return parseResourcePolicy(r, aws.ToString(out.ResourcePolicy))
+}
+
+// parseResourcePolicy parses r's resource policy as GetResourcePolicy
+// returned it; nil when it has none.
+func parseResourcePolicy(r provision.SecretRef, text string) (*policy.Document, error) {
 	if text == "" {
 		return nil, nil
 	}
