@@ -37,6 +37,7 @@ var NotSeen = []string{
 	"IAM Identity Center permission sets, except as the roles they create in this account",
 	"KMS grants: a principal that a key policy and its IAM policies do not let decrypt is not listed as a reader of the key's secrets, though a grant could let it decrypt",
 	"key policies of keys in other accounts (keys[].not_read): the readers of their secrets are decided without them",
+	"a key changed outside the spec: each secret and replica is decided under the key the spec gives it (kms_key_arn, else the AWS managed key), not one set since; plan reports the difference",
 	"principals of other accounts beyond those a resource or trust policy names",
 }
 
