@@ -142,18 +142,16 @@ type Result struct {
 	OK       bool      `json:"ok"`
 }
 
-// Run reads the account (ReadAccount), the resource policy of every
-// existing secret of the stage that o has not read (one GetResourcePolicy
-// each) and the key policy of every customer managed key of this account
-// that an existing secret or one of its replicas uses (one GetKeyPolicy
-// each, in the key's region), and analyzes them. On top of o's
-// observation, which gives the secrets' exact ARNs and tags, the
-// resource policies of the secrets that opt in to one and, with
-// account_iam_read, every role and customer managed policy, that is
-// ⌈(users + groups + roles + managed policies in use) / 1000⌉ calls (only
-// users, groups and AWS managed policies in use when observe read the
-// rest) + (existing secrets, stage key included, whose resource policy o
-// lacks) + (their customer managed keys).
+// Run reads what o's observation (which gives the secrets' exact ARNs and
+// tags) did not: the account (ReadAccount), the resource policy of every
+// existing secret of the stage that o lacks (one GetResourcePolicy each)
+// and the key policy of every customer managed key of this account that
+// an existing secret or one of its replicas uses (one GetKeyPolicy each,
+// in the key's region); then it analyzes them. That is ⌈E/1000⌉ +
+// (existing secrets, stage key included, whose resource policy o lacks) +
+// (keys) calls, E being the users, groups, roles and managed policies in
+// use, or only the users, groups and AWS managed policies in use when o
+// holds the account-wide read (account_iam_read).
 func Run(ctx context.Context, d *spec.Desired, o *provision.Observed, iamc IAMReader, smc PolicyReader, kmsc KeyPolicyReader) (*Result, error) {
 	docs, err := provision.RoleDocumentsOf(d, o)
 	if err != nil {
