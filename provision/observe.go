@@ -75,6 +75,9 @@ type Observed struct {
 	// OIDCProviders says, for each IAM OIDC provider that a managed role's
 	// trust names, whether it exists (observe_oidc.go).
 	OIDCProviders map[string]bool
+	// account is the account-wide IAM read when observe made it whole
+	// (observe_account.go); nil otherwise. AccountRead hands it to audit.
+	account *accountIAM
 }
 
 // role is the observed role that r names, nil when it does not exist.

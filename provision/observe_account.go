@@ -122,6 +122,26 @@ func readAccountIAM(ctx context.Context, s *Session, budget int) (*accountIAM, e
 	return nil, err
 }
 
+// AccountRead returns what observe's account-wide IAM read returned,
+// every role and every customer managed policy of the account (by name,
+// then ARN), and true, when the stage sets account_iam_read and the read
+// was whole; nil, nil, false otherwise. provision/audit then reads only
+// the rest of the account (users, groups, AWS managed policies).
+func (o *Observed) AccountRead() ([]iamtypes.RoleDetail, []iamtypes.ManagedPolicyDetail, bool) {
+	if o.account == nil {
+		return nil, nil, false
+	}
+	roles := make([]iamtypes.RoleDetail, 0, len(o.account.roles))
+	for _, name := range sortedKeys(o.account.roles) {
+		roles = append(roles, o.account.roles[name])
+	}
+	policies := make([]iamtypes.ManagedPolicyDetail, 0, len(o.account.policies))
+	for _, arn := range sortedKeys(o.account.policies) {
+		policies = append(policies, o.account.policies[arn])
+	}
+	return roles, policies, true
+}
+
 // AuthorizationDetails pages through GetAccountAuthorizationDetails for
 // the entity types filter names (all of them when empty), 1,000 entities
 // a call, handing each page to page. A budget above zero stops after that

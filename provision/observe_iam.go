@@ -148,6 +148,7 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 	// The per-role calls run in parallel; each writes its own entry.
 	var mu sync.Mutex
 	if account != nil {
+		o.account = account
 		jobs := o.fromAccount(ctx, s, d, account, &mu)
 		return forEachParallel(jobs, observeParallelism, func(job func() error) error { return job() })
 	}

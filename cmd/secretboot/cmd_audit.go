@@ -26,22 +26,29 @@ func newAuditCmd(a *app) *cobra.Command {
 		Use:   "audit",
 		Short: "List everyone in the account who can read the stage's secrets, and what the spec does not grant",
 		Long: `audit reads the account's whole IAM configuration (GetAccountAuthorizationDetails:
-every user, group, role and managed policy, 1,000 a call) and the resource
-policy of each of the stage's secrets (GetResourcePolicy), and decides with
-secretboot's policy evaluator which users and roles may GetSecretValue each
-secret: through inline and attached policies, a user's groups, permissions
-boundaries and the resource policy together.
+every user, group, role and managed policy, 1,000 a call; with account_iam_read
+the roles and customer managed policies that plan's observation read are not
+read again), the resource policy of each of the stage's secrets that the
+observation did not read (GetResourcePolicy), and the key policy of each
+customer managed key of the account that a secret or a replica uses
+(GetKeyPolicy, in the key's region). It decides with secretboot's policy
+evaluator which users and roles may GetSecretValue each secret, each replica
+as a secret of its own: through inline and attached policies, a user's
+groups, permissions boundaries and the resource policy together, and under a
+customer managed key only if the key policy lets them decrypt it too.
 
 It exits 1 when anything beyond the spec can read: a principal that is not
 one of the secret's readers or the stage's deployer (an administrator, a
 user with secretsmanager:*, a group policy), a resource policy that lets
-another account or anyone read, a reader role whose trust policy lets
+another account or anyone read, a key policy that lets a principal beyond
+the secret's readers decrypt it, a reader role whose trust policy lets
 another account, anyone or any web identity of a provider assume it, or a
-principal whose policies it cannot evaluate. A read that holds only under conditions audit cannot
-decide (a source IP, MFA) is reported as conditional.
+principal whose policies it cannot evaluate. A read that holds only under
+conditions audit cannot decide (a source IP, MFA) is reported as conditional.
 
 It does not see SCPs and RCPs, session policies, permission sets other
-than through their roles, or KMS key policies; every output says so.`,
+than through their roles, KMS grants, the key policies of keys in other
+accounts, or a key changed outside the spec; every output says so.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.JSON && opts.Markdown {

@@ -41,7 +41,7 @@ type Account struct {
 	Principals []*Principal // sorted by type, then ARN
 	Groups     int
 	Policies   int // managed policies returned (customer managed, and AWS managed in use)
-	Pages      int // GetAccountAuthorizationDetails calls
+	Pages      int // GetAccountAuthorizationDetails calls ReadAccount made
 }
 
 // Counts says how many users and roles the account has.
@@ -71,28 +71,43 @@ type details struct {
 	pages    int
 }
 
+// add takes in one page of GetAccountAuthorizationDetails.
+func (d *details) add(out *iam.GetAccountAuthorizationDetailsOutput) {
+	d.users = append(d.users, out.UserDetailList...)
+	d.roles = append(d.roles, out.RoleDetailList...)
+	for _, g := range out.GroupDetailList {
+		d.groups[aws.ToString(g.GroupName)] = g
+	}
+	for _, mp := range out.Policies {
+		m := managed{name: aws.ToString(mp.PolicyName), err: fmt.Errorf("no default version")}
+		for _, v := range mp.PolicyVersionList {
+			if v.IsDefaultVersion {
+				m.doc, m.err = policy.Parse([]byte(aws.ToString(v.Document)))
+			}
+		}
+		d.policies[aws.ToString(mp.Arn)] = m
+	}
+}
+
 // ReadAccount reads every user, group, role and managed policy of the
 // account with GetAccountAuthorizationDetails, 1,000 entities a call (the
 // reader observe uses too, provision.AuthorizationDetails), and
-// resolves each user's and role's policies into a Principal.
-func ReadAccount(ctx context.Context, c IAMReader) (*Account, error) {
+// resolves each user's and role's policies into a Principal. When o holds
+// observe's account-wide read (o.AccountRead: every role and customer
+// managed policy, with account_iam_read), it takes those from o and reads
+// only the users, groups and AWS managed policies in use. o may be nil.
+func ReadAccount(ctx context.Context, c IAMReader, o *provision.Observed) (*Account, error) {
 	d := details{groups: map[string]iamtypes.GroupDetail{}, policies: map[string]managed{}}
-	err := provision.AuthorizationDetails(ctx, c, 0, nil, func(out *iam.GetAccountAuthorizationDetailsOutput) {
+	var filter []iamtypes.EntityType // all
+	if o != nil {
+		if roles, policies, ok := o.AccountRead(); ok {
+			d.add(&iam.GetAccountAuthorizationDetailsOutput{RoleDetailList: roles, Policies: policies})
+			filter = []iamtypes.EntityType{iamtypes.EntityTypeUser, iamtypes.EntityTypeGroup, iamtypes.EntityTypeAWSManagedPolicy}
+		}
+	}
+	err := provision.AuthorizationDetails(ctx, c, 0, filter, func(out *iam.GetAccountAuthorizationDetailsOutput) {
 		d.pages++
-		d.users = append(d.users, out.UserDetailList...)
-		d.roles = append(d.roles, out.RoleDetailList...)
-		for _, g := range out.GroupDetailList {
-			d.groups[aws.ToString(g.GroupName)] = g
-		}
-		for _, mp := range out.Policies {
-			m := managed{name: aws.ToString(mp.PolicyName), err: fmt.Errorf("no default version")}
-			for _, v := range mp.PolicyVersionList {
-				if v.IsDefaultVersion {
-					m.doc, m.err = policy.Parse([]byte(aws.ToString(v.Document)))
-				}
-			}
-			d.policies[aws.ToString(mp.Arn)] = m
-		}
+		d.add(out)
 	})
 	if err != nil {
 		return nil, err

@@ -37,6 +37,7 @@ var NotSeen = []string{
 	"IAM Identity Center permission sets, except as the roles they create in this account",
 	"KMS grants: a principal that a key policy and its IAM policies do not let decrypt is not listed as a reader of the key's secrets, though a grant could let it decrypt",
 	"key policies of keys in other accounts (keys[].not_read): the readers of their secrets are decided without them",
+	"a key changed outside the spec: each secret and replica is decided under the key the spec gives it (kms_key_arn, else the AWS managed key), not one set since; plan reports the difference",
 	"principals of other accounts beyond those a resource or trust policy names",
 }
 
@@ -141,24 +142,27 @@ type Result struct {
 	OK       bool      `json:"ok"`
 }
 
-// Run reads the account (ReadAccount), the resource policy of every
-// existing secret of the stage (one GetResourcePolicy each) and the key
-// policy of every customer managed key of this account that an existing
-// secret uses (one GetKeyPolicy each), and analyzes them:
-// ⌈(users + groups + roles + managed policies in use) / 1000⌉ + (existing
-// secrets, stage key included) + (their customer managed keys) calls, on
-// top of o's observation, which gives the secrets' exact ARNs and tags.
+// Run reads what o's observation (which gives the secrets' exact ARNs and
+// tags) did not: the account (ReadAccount), the resource policy of every
+// existing secret of the stage that o lacks (one GetResourcePolicy each)
+// and the key policy of every customer managed key of this account that
+// an existing secret or one of its replicas uses (one GetKeyPolicy each,
+// in the key's region); then it analyzes them. That is ⌈E/1000⌉ +
+// (existing secrets, stage key included, whose resource policy o lacks) +
+// (keys) calls, E being the users, groups, roles and managed policies in
+// use, or only the users, groups and AWS managed policies in use when o
+// holds the account-wide read (account_iam_read).
 func Run(ctx context.Context, d *spec.Desired, o *provision.Observed, iamc IAMReader, smc PolicyReader, kmsc KeyPolicyReader) (*Result, error) {
 	docs, err := provision.RoleDocumentsOf(d, o)
 	if err != nil {
 		return nil, err
 	}
 	refs := provision.SecretRefs(d, o)
-	a, err := ReadAccount(ctx, iamc)
+	a, err := ReadAccount(ctx, iamc, o)
 	if err != nil {
 		return nil, err
 	}
-	resource, err := readResourcePolicies(ctx, smc, refs)
+	resource, err := readResourcePolicies(ctx, smc, refs, o.ResourcePolicies)
 	if err != nil {
 		return nil, err
 	}
@@ -180,15 +184,21 @@ func Run(ctx context.Context, d *spec.Desired, o *provision.Observed, iamc IAMRe
 // Secrets Manager's 50-a-second quota of resource-policy calls.
 const parallelism = 8
 
-// readResourcePolicies reads the resource policy of every existing secret
-// of refs, by ARN; a secret without one has no entry.
-func readResourcePolicies(ctx context.Context, smc PolicyReader, refs []provision.SecretRef) (map[string]*policy.Document, error) {
+// readResourcePolicies returns the resource policy of every existing
+// secret of refs, by ARN; a secret without one has no entry. Those
+// observed holds (by name, as Observed.ResourcePolicies) are not read
+// again.
+func readResourcePolicies(ctx context.Context, smc PolicyReader, refs []provision.SecretRef, observed map[string]string) (map[string]*policy.Document, error) {
 	docs := make([]*policy.Document, len(refs))
 	errs := make([]error, len(refs))
 	sem := make(chan struct{}, parallelism)
 	var wg sync.WaitGroup
 	for i, r := range refs {
 		if !r.Exists {
+			continue
+		}
+		if text, ok := observed[r.Name]; ok {
+			docs[i], errs[i] = parseResourcePolicy(r, text)
 			continue
 		}
 		wg.Add(1)
@@ -223,7 +233,12 @@ func readResourcePolicy(ctx context.Context, smc PolicyReader, r provision.Secre
 	case err != nil:
 		return nil, fmt.Errorf("reading the resource policy of secret %s: %w", r.Name, err)
 	}
-	text := aws.ToString(out.ResourcePolicy)
+	return parseResourcePolicy(r, aws.ToString(out.ResourcePolicy))
+}
+
+// parseResourcePolicy parses r's resource policy as GetResourcePolicy
+// returned it; nil when it has none.
+func parseResourcePolicy(r provision.SecretRef, text string) (*policy.Document, error) {
 	if text == "" {
 		return nil, nil
 	}

@@ -35,8 +35,16 @@ func load(t *testing.T, dir, stage string) *spec.Desired {
 // applied starts a sandbox in the stage's account and applies the stage.
 func applied(t *testing.T, d *spec.Desired) (*sandboxtest.Env, *provision.Session) {
 	t.Helper()
+	return appliedOn(t, d, sandbox.Options{})
+}
+
+// appliedOn starts a sandbox with opts (its account and home region the
+// stage's) and applies the stage.
+func appliedOn(t *testing.T, d *spec.Desired, opts sandbox.Options) (*sandboxtest.Env, *provision.Session) {
+	t.Helper()
 	ctx := context.Background()
-	env := sandboxtest.Start(t, sandbox.Options{Account: d.AccountID, Region: d.Region})
+	opts.Account, opts.Region = d.AccountID, d.Region
+	env := sandboxtest.Start(t, opts)
 	s, err := provision.Connect(ctx, provision.ConnectOptions{
 		Stage: d.Stage, Region: d.Region, AccountID: d.AccountID, Endpoint: env.URL,
 		Credentials: provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "", ""),
@@ -266,25 +274,7 @@ func TestReplicaReaders(t *testing.T) {
 	d := load(t, "../../examples/webapp", "dev")
 	d.Secrets[0].Replicas = []spec.Replica{{Region: "us-west-2"}}
 	d.Roles[0].Regions = []string{"us-west-2"}
-	env := sandboxtest.Start(t, sandbox.Options{Account: d.AccountID, Region: d.Region, Regions: []string{"us-west-2"}})
-	s, err := provision.Connect(ctx, provision.ConnectOptions{
-		Stage: d.Stage, Region: d.Region, AccountID: d.AccountID, Endpoint: env.URL,
-		Credentials: provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "", ""),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := provision.Observe(ctx, s, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := provision.Diff(d, o, provision.DiffOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 10 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
+	env, s := appliedOn(t, d, sandbox.Options{Regions: []string{"us-west-2"}})
 	c := iam.NewFromConfig(env.Config)
 	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("west")}); err != nil {
 		t.Fatal(err)

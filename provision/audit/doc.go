@@ -5,7 +5,9 @@
 // the whole account's IAM configuration in one paginated batch
 // (GetAccountAuthorizationDetails: every user, group, role and managed
 // policy with its documents) and the resource policy of each secret
-// (GetResourcePolicy), then decides with policy.Evaluate, for every user
+// (GetResourcePolicy), reusing what observe read of both (the opted-in
+// secrets' resource policies, and with account_iam_read every role and
+// customer managed policy), then decides with policy.Evaluate, for every user
 // and role of the account and every existing secret of the stage, whether
 // it may secretsmanager:GetSecretValue the secret (each replica counting
 // as a secret of its own, "<name>@<region>") — through its inline
@@ -15,7 +17,8 @@
 //
 // A secret under a customer managed key of the account is read only by a
 // principal that may also kms:Decrypt it through Secrets Manager: audit
-// reads the key policy (GetKeyPolicy) and decides as KMS does, the key
+// reads the key policy (GetKeyPolicy, in the key's region: a replica's key
+// is in the replica's) and decides as KMS does, the key
 // policy allowing the principal itself, or allowing the account and the
 // principal's IAM policies allowing it too. The key policy's own grants of
 // kms:Decrypt beyond the secret's readers (a principal by ARN, another
@@ -43,8 +46,10 @@
 // What audit does not see is listed in every result (NotSeen): service
 // and resource control policies of AWS Organizations, session policies,
 // IAM Identity Center permission sets (their roles are seen, as roles),
-// KMS grants, the key policies of keys in other accounts, and principals
-// of other accounts beyond what a resource or trust policy names. The evaluator compares policy
-// variables literally and knows only the request context audit gives it
-// (the caller's ARN, account and type, the secret's tags).
+// KMS grants, the key policies of keys in other accounts, a key changed
+// outside the spec (each secret is decided under the spec's key), and
+// principals of other accounts beyond what a resource or trust policy
+// names. The evaluator compares policy variables literally and knows only
+// the request context audit gives it (the caller's ARN, account and type,
+// the secret's tags).
 package audit

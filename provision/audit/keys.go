@@ -12,6 +12,7 @@ import (
 
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/provision"
+	"github.com/secretboot/secretboot/provision/verify"
 )
 
 // Decrypt is what reading a secret under a customer managed key also
@@ -36,22 +37,33 @@ type Key struct {
 }
 
 // keysOf lists the customer managed keys of the existing secrets of refs
-// (the spec's kms_key_arn), sorted by ARN.
+// and of their replicas (the spec's kms_key_arn, a replica's in its
+// region, named "<name>@<region>"), sorted by ARN.
 func keysOf(refs []provision.SecretRef, account string) []Key {
 	byARN := map[string]*Key{}
-	for _, r := range refs {
-		if !r.Exists || r.KMSKeyARN == "" {
-			continue
-		}
-		k := byARN[r.KMSKeyARN]
+	add := func(arn, secret string) {
+		k := byARN[arn]
 		if k == nil {
-			k = &Key{ARN: r.KMSKeyARN}
-			if a := accountOfPrincipal(r.KMSKeyARN); a != account {
+			k = &Key{ARN: arn}
+			if a := accountOfPrincipal(arn); a != account {
 				k.NotRead = "the key is in account " + a + ", whose key policy GetKeyPolicy does not return to another account"
 			}
-			byARN[r.KMSKeyARN] = k
+			byARN[arn] = k
 		}
-		k.Secrets = append(k.Secrets, r.Name)
+		k.Secrets = append(k.Secrets, secret)
+	}
+	for _, r := range refs {
+		if !r.Exists {
+			continue
+		}
+		if r.KMSKeyARN != "" {
+			add(r.KMSKeyARN, r.Name)
+		}
+		for _, rep := range r.Replicas {
+			if rep.KMSKeyARN != "" {
+				add(rep.KMSKeyARN, verify.ReplicaName(r.Name, rep.Region))
+			}
+		}
 	}
 	out := make([]Key, 0, len(byARN))
 	for _, k := range byARN {
@@ -63,7 +75,9 @@ func keysOf(refs []provision.SecretRef, account string) []Key {
 }
 
 // readKeyPolicies reads the key policy ("default", the only one) of each
-// key of this account, one GetKeyPolicy each, by key ARN.
+// key of this account, one GetKeyPolicy each, by key ARN. Each call goes
+// to the key's region, which the ARN names: a replica's key is in the
+// replica's region, where the stage's KMS client does not reach.
 func readKeyPolicies(ctx context.Context, kmsc KeyPolicyReader, keys []Key) (map[string]*policy.Document, error) {
 	out := map[string]*policy.Document{}
 	var errs []error
@@ -71,7 +85,7 @@ func readKeyPolicies(ctx context.Context, kmsc KeyPolicyReader, keys []Key) (map
 		if k.NotRead != "" {
 			continue
 		}
-		res, err := kmsc.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(k.ARN), PolicyName: aws.String("default")})
+		res, err := kmsc.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(k.ARN), PolicyName: aws.String("default")}, inRegionOf(k.ARN))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("reading the key policy of %s: %w", k.ARN, err))
 			continue
@@ -86,18 +100,33 @@ func readKeyPolicies(ctx context.Context, kmsc KeyPolicyReader, keys []Key) (map
 	return out, errors.Join(errs...)
 }
 
+// inRegionOf sends one KMS call to the region of arn (the SDK's per-call
+// options; endpoint and signature follow the region); a string that is
+// not an ARN leaves the client's region.
+func inRegionOf(arn string) func(*kms.Options) {
+	return func(o *kms.Options) {
+		if region := regionOf(arn); region != "" {
+			o.Region = region
+		}
+	}
+}
+
+// regionOf is the region an ARN names; "" for a string that is not one.
+func regionOf(arn string) string {
+	if f := strings.SplitN(arn, ":", 6); len(f) == 6 && f[0] == "arn" {
+		return f[3]
+	}
+	return ""
+}
+
 // kmsRequest is kms:Decrypt of key by caller as Secrets Manager asks it
 // when caller reads secret: through Secrets Manager in the secret's
 // region, with the secret's ARN in the encryption context, from account
 // (the caller's). The version ID, also in the context, is not known: a
 // condition on it is undecidable.
 func kmsRequest(caller, account, key, secret string) policy.Request {
-	region := ""
-	if f := strings.SplitN(secret, ":", 6); len(f) == 6 {
-		region = f[3]
-	}
 	return policy.Request{Principal: caller, Action: Decrypt, Resource: key, Context: map[string][]string{
-		"kms:ViaService":                  {"secretsmanager." + region + ".amazonaws.com"},
+		"kms:ViaService":                  {"secretsmanager." + regionOf(secret) + ".amazonaws.com"},
 		"kms:EncryptionContext:SecretARN": {secret},
 		"kms:CallerAccount":               {account},
 		"aws:PrincipalArn":                {caller},

@@ -6,17 +6,14 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/provision/audit"
 	"github.com/secretboot/secretboot/sandbox"
-	"github.com/secretboot/secretboot/sandbox/sandboxtest"
 )
 
 const keyARN = "arn:aws:kms:us-east-1:" + acct + ":key/3c2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a0f9"
@@ -59,25 +56,7 @@ func TestKeyPolicies(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := load(t, dir, "dev")
-	env := sandboxtest.Start(t, sandbox.Options{Account: acct, KMSKeys: []string{keyARN}})
-	s, err := provision.Connect(ctx, provision.ConnectOptions{
-		Stage: "dev", Region: "us-east-1", AccountID: acct, Endpoint: env.URL,
-		Credentials: provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "", ""),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := provision.Observe(ctx, s, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := provision.Diff(d, o, provision.DiffOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 10 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
+	env, s := appliedOn(t, d, sandbox.Options{KMSKeys: []string{keyARN}})
 	type view struct {
 		Access   []string // "name secret decrypt"
 		Findings []string
@@ -190,5 +169,92 @@ func TestKeyPolicies(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, audited()); diff != "" {
 		t.Errorf("a key policy that does not delegate to the account (-want +got):\n%s", diff)
+	}
+}
+
+// westKeyARN is a customer managed key in the replica's region.
+const westKeyARN = "arn:aws:kms:us-west-2:" + acct + ":key/7d6c5b4a-3f2e-4d1c-8b0a-9f8e7d6c5b4a"
+
+// replicaKeySpec has a secret under the home region's key replicated to
+// us-west-2 under a key of that region, read by web in both.
+const replicaKeySpec = `
+project = "shop"
+
+stage "dev" {
+  region     = "us-east-1"
+  account_id = "` + acct + `"
+}
+
+role "web" {}
+
+secret "app/db" {
+  readers     = [role.web]
+  value       = "CANARY-audit-replica-key"
+  kms_key_arn = "` + keyARN + `"
+  replicas    = { "us-west-2" = { kms_key_arn = "` + westKeyARN + `" } }
+}
+`
+
+// TestReplicaKeyPolicy: audit reads the key policy of a replica's key in
+// the replica's region (one GetKeyPolicy per key, each sent to its own
+// region) and decides the replica's readers through it. A role whose IAM
+// policies let it GetSecretValue both copies but decrypt neither reads
+// only the replica, whose key policy names it: a key-policy finding and a
+// reader finding on the replica, none on the primary.
+func TestReplicaKeyPolicy(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(replicaKeySpec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := load(t, dir, "dev")
+	env, s := appliedOn(t, d, sandbox.Options{Regions: []string{"us-west-2"}, KMSKeys: []string{keyARN, westKeyARN}})
+	const (
+		replica  = "dev/app/db@us-west-2"
+		intruder = "arn:aws:iam::" + acct + ":role/intruder"
+	)
+	c := iam.NewFromConfig(env.Config)
+	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("intruder"), AssumeRolePolicyDocument: aws.String(ec2Trust)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("intruder"), PolicyName: aws.String("p"),
+		PolicyDocument: aws.String(allow("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:*:"+acct+":secret:dev/app/*"))}); err != nil {
+		t.Fatal(err)
+	}
+	west := kms.NewFromConfig(env.Config, func(o *kms.Options) { o.Region = "us-west-2" })
+	if _, err := west.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(westKeyARN), PolicyName: aws.String("default"),
+		Policy: aws.String(`{"Version":"2012-10-17","Statement":[` +
+			`{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"kms:*","Resource":"*"},` +
+			`{"Sid":"Intruder","Effect":"Allow","Principal":{"AWS":"` + intruder + `"},"Action":"kms:Decrypt","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+
+	calls, _, r := auditCalls(t, s, d)
+	if calls["GetKeyPolicy"] != 2 {
+		t.Errorf("audit made %d GetKeyPolicy calls, want 2 (one per key)", calls["GetKeyPolicy"])
+	}
+	want := []audit.Key{
+		{ARN: keyARN, Secrets: []string{"dev/app/db"}, Read: true},
+		{ARN: westKeyARN, Secrets: []string{replica}, Read: true},
+	}
+	if diff := cmp.Diff(want, r.Keys); diff != "" {
+		t.Errorf("keys (-want +got):\n%s", diff)
+	}
+	var access []string
+	for _, a := range r.Access {
+		access = append(access, a.Name+" "+a.Secret+" "+a.Decrypt)
+	}
+	const delegated = "IAM policies, which the key policy delegates to"
+	wantAccess := []string{"shop-dev-web dev/app/db " + delegated, "intruder " + replica + " key policy", "shop-dev-web " + replica + " " + delegated}
+	if diff := cmp.Diff(wantAccess, access); diff != "" {
+		t.Errorf("access (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"key-policy " + intruder + " " + replica, "reader " + intruder + " " + replica}, short(r.Findings)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	if len(r.Findings) > 0 {
+		if got, want := r.Findings[0].String(), "the key policy of "+westKeyARN+" (statement Intruder) lets "+intruder+" decrypt "+replica+", which the spec does not grant"; got != want {
+			t.Errorf("finding %q, want %q", got, want)
+		}
 	}
 }
