@@ -71,6 +71,7 @@ type sandboxProc struct {
 	url    string
 	env    []string // AWS_* lines it printed, plus isolation from the host's AWS setup
 	config aws.Config
+	stop   func() // SIGTERM, so it saves its state, and wait; idempotent
 }
 
 // serveSandbox starts the sandbox process with state in a temporary
@@ -78,7 +79,13 @@ type sandboxProc struct {
 // state) when the test ends.
 func serveSandbox(t *testing.T, flags ...string) *sandboxProc {
 	t.Helper()
-	home := t.TempDir()
+	return serveSandboxIn(t, t.TempDir(), flags...)
+}
+
+// serveSandboxIn is serveSandbox with its home (and state) in home, which
+// a later sandbox process may serve again.
+func serveSandboxIn(t testing.TB, home string, flags ...string) *sandboxProc {
+	t.Helper()
 	args := append([]string{"sandbox", "serve", "--addr", "127.0.0.1:0", "--state", filepath.Join(home, "state")}, flags...)
 	cmd := exec.Command(cli(t), args...)
 	cmd.Env = isolatedEnv(home)
@@ -91,11 +98,15 @@ func serveSandbox(t *testing.T, flags ...string) *sandboxProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
 	sp := &sandboxProc{env: isolatedEnv(home)}
+	var once sync.Once
+	sp.stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			_ = cmd.Wait()
+		})
+	}
+	t.Cleanup(sp.stop)
 	vars := map[string]string{}
 	sc := bufio.NewScanner(stdout)
 	for len(vars) < 4 && sc.Scan() {
@@ -149,7 +160,7 @@ func (sp *sandboxProc) totalCalls() (int, error) {
 
 // run runs the CLI against the sandbox process and returns its exit code
 // and output.
-func (sp *sandboxProc) run(t *testing.T, specDir string, args ...string) (int, string) {
+func (sp *sandboxProc) run(t testing.TB, specDir string, args ...string) (int, string) {
 	t.Helper()
 	cmd := exec.Command(cli(t), append([]string{"--spec", specDir}, args...)...)
 	cmd.Env = sp.env
