@@ -167,22 +167,40 @@ func (c *cron) names(d time.Time) bool {
 	return c.months&(1<<int(d.Month())) != 0 && c.days&(1<<d.Day()) != 0 && c.weekdays&(1<<(int(d.Weekday())+1)) != 0
 }
 
+// monthDays is each month's last day, February's in a leap year.
+var monthDays = [13]int{1: 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
 // consecutiveDays reports whether the schedule names two days in a row.
-// L, W and # name at most one day a week or a month, never two in a row;
-// otherwise eight years from a leap year cover every combination of
-// month, day, weekday and leap day the fields can name (the year is *).
+// L, W and # name at most one day a week or a month, never two in a row.
+// Otherwise one day field is ? (every day): with day-of-week, two days in
+// a row are two weekdays in a row in any month named; with day-of-month,
+// two days in a row of a month named, or the last day of one (February's
+// 28th or 29th) and the 1st of the next.
 func (c *cron) consecutiveDays() bool {
 	if c.special {
 		return false
 	}
-	day := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	prev := false
-	for end := day.AddDate(8, 0, 0); day.Before(end); day = day.AddDate(0, 0, 1) {
-		cur := c.names(day)
-		if cur && prev {
+	pair := false
+	for w := 1; w <= 7; w++ {
+		pair = pair || c.weekdays&(1<<w) != 0 && c.weekdays&(1<<(w%7+1)) != 0
+	}
+	if !pair {
+		return false
+	}
+	day := func(d int) bool { return c.days&(1<<d) != 0 }
+	for m := 1; m <= 12; m++ {
+		if c.months&(1<<m) == 0 {
+			continue
+		}
+		last := monthDays[m]
+		for d := 1; d < last; d++ {
+			if day(d) && day(d+1) {
+				return true
+			}
+		}
+		if c.months&(1<<(m%12+1)) != 0 && day(1) && (day(last) || m == 2 && day(28)) {
 			return true
 		}
-		prev = cur
 	}
 	return false
 }

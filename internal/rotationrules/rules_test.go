@@ -243,3 +243,62 @@ func TestNext(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParse: validate parses every rotated secret's schedule; the
+// scan for two days in a row runs only when rotations across midnight
+// are closer than within a day, and is longest when there are none.
+func BenchmarkParse(b *testing.B) {
+	for _, expr := range []string{"rate(30 days)", "cron(0 4 ? * SUN *)", "cron(0 2/10 * * ? *)", "cron(0 1,22 ? * MON,WED *)"} {
+		b.Run(expr, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Parse(expr); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestConsecutiveDays checks the reasoning of consecutiveDays against
+// the calendar: 28 years from 2000 put every date, February 29th
+// included, on every weekday.
+func TestConsecutiveDays(t *testing.T) {
+	scan := func(c *cron) bool {
+		prev := false
+		for d := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 2028; d = d.AddDate(0, 0, 1) {
+			cur := c.names(d)
+			if cur && prev {
+				return true
+			}
+			prev = cur
+		}
+		return false
+	}
+	var fields [][2]string // day-of-month, day-of-week
+	for _, dom := range []string{"*", "1", "31", "1,31", "30,1", "28,1", "29,1", "28", "29", "30", "15,16", "1/2", "2/2", "27,29", "28,31"} {
+		fields = append(fields, [2]string{dom, "?"})
+	}
+	for _, dow := range []string{"*", "MON", "MON,TUE", "SAT,SUN", "MON,WED,FRI", "1-3", "2/2", "1/2", "TUE,THU,SAT"} {
+		fields = append(fields, [2]string{"?", dow})
+	}
+	n := 0
+	for _, months := range []string{"*", "FEB", "FEB,MAR", "JAN,DEC", "DEC", "APR,MAY", "2/2", "JAN,MAR", "APR,JUN"} {
+		for _, f := range fields {
+			expr := "cron(0 4 " + f[0] + " " + months + " " + f[1] + " *)"
+			s, err := Parse(expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, want := s.cron.consecutiveDays(), scan(s.cron)
+			if got != want {
+				t.Errorf("%s: two days in a row %v, the calendar says %v", expr, got, want)
+			}
+			if got {
+				n++
+			}
+		}
+	}
+	if n == 0 || n == 9*len(fields) {
+		t.Errorf("%d of %d schedules name two days in a row: the table tells nothing", n, 9*len(fields))
+	}
+}
