@@ -8,73 +8,77 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-func TestScheduleInterval(t *testing.T) {
+// TestRotationRulesLocated: validate refuses the schedules and windows
+// Secrets Manager refuses (internal/rotationrules has the full tables),
+// each at the attribute's value (file:line:col) with a detail saying what
+// AWS takes, and takes what AWS takes, AWS's own examples included.
+func TestRotationRulesLocated(t *testing.T) {
 	tests := []struct {
-		schedule string
-		hours    int
-		refused  string // part of the reason, "" when accepted
+		attrs   string // the rotation block's schedule and window
+		summary string // "" when taken
+		line    int
+		col     int
+		detail  string
 	}{
-		{"rate(4 hours)", 4, ""},
-		{"rate(12 hours)", 12, ""},
-		{"rate(1 day)", 24, ""},
-		{"rate(30 days)", 720, ""},
-		{"rate(1000 days)", 24000, ""},
-		{"rate(3 hours)", 0, "every 4 hours"},
-		{"rate(0 days)", 0, "1 to 1000 days"},
-		{"rate(1001 days)", 0, "1 to 1000 days"},
-		{"rate(10 minutes)", 0, "rate() or cron()"},
-		{"cron(0 4 ? * SUN *)", 24, ""},
-		{"cron(0 */4 * * ? *)", 4, ""},
-		{"cron(0 8/6 * * ? *)", 6, ""},                 // 8, 14, 20 and 8 again the next day: 12 hours
-		{"cron(0 1,13 * * ? *)", 12, ""},               // twice a day
-		{"cron(30 0,20 ? * MON *)", 20, ""},            // on Mondays only: 20:30 is not followed by 00:30
-		{"cron(0 0,21 * * ? *)", 0, "3 hour(s) apart"}, // 21:00 then 00:00 the next day
-		{"cron(0 */2 * * ? *)", 0, "2 hour(s) apart"},
-		{"cron(0 9-17 ? * MON-FRI *)", 0, "1 hour(s) apart"},
-		{"cron(*/30 4 * * ? *)", 0, "one minute"},
-		{"cron(0 4 * * ?)", 0, "six fields"},
-		{"cron(0 25 * * ? *)", 0, "hours field"},
-		{"cron(0 4 * * ? *) ; rm", 0, "rate() or cron()"},
+		{`schedule = "cron(0 /8 * * ? *)"`, "", 0, 0, ""},
+		{`schedule = "cron(0 1 ? 1/3 SUN#1 *)"`, "", 0, 0, ""},
+		{`schedule = "cron(0 1,22 ? * MON,WED *)"`, "", 0, 0, ""},
+		{"schedule = \"rate(6 hours)\"\n    window = \"6h\"", "", 0, 0, ""}, // as long as the time between rotations
+		{"schedule = \"cron(0 20 ? * MON *)\"\n    window = \"4h\"", "", 0, 0, ""},
+		{"automatically_after_days = 30\n    window = \"24h\"", "", 0, 0, ""},
+		{`schedule = "cron(30 0,20 ? * MON *)"`, "Invalid rotation schedule", 8, 16,
+			"cron(30 0,20 ? * MON *) is not a cron() expression Secrets Manager takes: the minutes field must be 0: rotation windows open on the hour."},
+		{`schedule = "cron(0 4 * * ? 2027)"`, "Invalid rotation schedule", 8, 16, "the year field must be *"},
+		{`schedule = "cron(0 4 1 * MON *)"`, "Invalid rotation schedule", 8, 16, "exactly one of day-of-month and day-of-week must be ?"},
+		{`schedule = "cron(0 4 ? * ? *)"`, "Invalid rotation schedule", 8, 16, "exactly one of day-of-month and day-of-week must be ?"},
+		{`schedule = "cron(0 1,22 ? * MON,TUE *)"`, "Invalid rotation schedule", 8, 16,
+			"it rotates 3 hour(s) apart (22:00 UTC, then 01:00 the next day); rotations are at least 4 hours apart."},
+		{`schedule = "cron(0 */2 * * ? *)"`, "Invalid rotation schedule", 8, 16, "2 hour(s) apart"},
+		{`schedule = "rate(2 hours)"`, "Invalid rotation schedule", 8, 16, "a rate() from 4 hours to 1000 days"},
+		{`schedule = "rate(10 minutes)"`, "Invalid rotation schedule", 8, 16, "a rate() or cron() expression"},
+		{`automatically_after_days = 1001`, "Invalid rotation interval", 8, 32, "every 1 to 1000 days, not every 1001"},
+		{"schedule = \"rate(6 hours)\"\n    window = \"7h\"", "Invalid rotation window", 9, 14,
+			"A window of 7h runs into the next rotation, 6 hours later: Secrets Manager takes a window at most as long as the time between rotations."},
+		{"schedule = \"cron(0 21 * * ? *)\"\n    window = \"4h\"", "Invalid rotation window", 9, 14, "opening at 21:00 UTC runs into the next UTC day"},
+		{"schedule = \"cron(0 21 * * ? 2027)\"\n    window = \"25h\"", "Invalid rotation schedule", 8, 16, "the year field must be *"},
+		{"schedule = \"cron(0 21 * * ? 2027)\"\n    window = \"25h\"", "Invalid rotation window", 9, 14, "1h to 24h, not 25h"},
+		{"automatically_after_days = 30\n    window = \"90m\"", "Invalid rotation window", 9, 14, `whole number of hours such as "4h", not "90m"`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.schedule, func(t *testing.T) {
-			hours, reason := scheduleInterval(tt.schedule)
-			if tt.refused == "" {
-				if reason != "" || hours != tt.hours {
-					t.Errorf("got %d hours, %q; want %d hours, accepted", hours, reason, tt.hours)
+		t.Run(tt.attrs, func(t *testing.T) {
+			dir := writeSpec(t, map[string]string{"main.hcl": `project = "shop"
+stage "dev" { region = "us-east-1" }
+role "web" {}
+secret "db" {
+  readers = [role.web]
+  generate {}
+  rotation {
+    ` + tt.attrs + `
+    lambda_arn = "arn:aws:lambda:us-east-1:000000000000:function:rotate"
+  }
+}
+`})
+			c, diags := Load(dir)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			_, diags = c.Evaluate("dev", EvalOptions{})
+			if tt.summary == "" {
+				if diags.HasErrors() {
+					t.Errorf("refused: %s", diags)
 				}
 				return
 			}
-			if !strings.Contains(reason, tt.refused) {
-				t.Errorf("reason %q does not say %q", reason, tt.refused)
+			for _, d := range diags {
+				if d.Summary == tt.summary {
+					if got := d.Subject.Start; got.Line != tt.line || got.Column != tt.col || !strings.Contains(d.Detail, tt.detail) {
+						t.Errorf("%s at %d:%d: %s; want at %d:%d saying %q", d.Summary, got.Line, got.Column, d.Detail, tt.line, tt.col, tt.detail)
+					}
+					return
+				}
 			}
+			t.Errorf("no %q among %s", tt.summary, diags)
 		})
-	}
-}
-
-func TestCheckWindow(t *testing.T) {
-	tests := []struct {
-		window, schedule string
-		interval         int
-		refused          string
-	}{
-		{"3h", "rate(4 hours)", 4, ""},
-		{"4h", "rate(4 hours)", 4, "shorter than the 4 hours"},
-		{"24h", "rate(1 day)", 24, ""},
-		{"24h", "", 720, ""},
-		{"25h", "", 720, "1h to 24h"},
-		{"0h", "", 720, "1h to 24h"},
-		{"2h", "cron(0 22 ? * SUN *)", 24, ""},
-		{"3h", "cron(0 22 ? * SUN *)", 24, "next UTC day"},
-		{"4h", "cron(0 0,12 * * ? *)", 12, ""},
-		{"4", "", 720, "whole number of hours"},
-		{"1d", "", 720, "whole number of hours"},
-	}
-	for _, tt := range tests {
-		reason := checkWindow(tt.window, tt.schedule, tt.interval)
-		if (tt.refused == "") != (reason == "") || !strings.Contains(reason, tt.refused) {
-			t.Errorf("window %s on %q: %q, want %q", tt.window, tt.schedule, reason, tt.refused)
-		}
 	}
 }
 

@@ -1,45 +1,6 @@
 package secretsmanager
 
-import (
-	"testing"
-	"time"
-)
-
-func TestCronNext(t *testing.T) {
-	// 2026-03-01 is a Sunday.
-	from := time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)
-	tests := []struct {
-		expr string
-		want time.Time // zero: never comes due in the sandbox
-	}{
-		{"cron(0 4 ? * SUN *)", time.Date(2026, 3, 8, 4, 0, 0, 0, time.UTC)},
-		{"cron(0 16 ? * SUN *)", time.Date(2026, 3, 1, 16, 0, 0, 0, time.UTC)},
-		{"cron(0 4 ? * 2 *)", time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)}, // 2 is Monday
-		{"cron(0 16 1,15 * ? *)", time.Date(2026, 3, 1, 16, 0, 0, 0, time.UTC)},
-		{"cron(0 8 1,15 * ? *)", time.Date(2026, 3, 15, 8, 0, 0, 0, time.UTC)},
-		{"cron(0 */6 * * ? *)", time.Date(2026, 3, 1, 18, 0, 0, 0, time.UTC)},
-		{"cron(0 1-3 ? * MON-FRI *)", time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)},
-		{"cron(0 0 1 JAN ? *)", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
-		{"cron(30 12 1 3 ? 2026)", time.Time{}}, // that very minute has passed, and no later year is allowed
-		{"cron(0 10 * * ? 2028)", time.Date(2028, 1, 1, 10, 0, 0, 0, time.UTC)},
-		{"cron(0 0 31 2 ? *)", time.Time{}},  // no February 31st
-		{"cron(0 0 L * ? *)", time.Time{}},   // L is not computed
-		{"cron(0 0 ? * 6#3 *)", time.Time{}}, // nor #
-		{"cron(0 25 * * ? *)", time.Time{}},  // out of range
-		{"cron(0 4 * *)", time.Time{}},       // too few fields
-		{"rate(1 day)", time.Time{}},
-	}
-	for _, tt := range tests {
-		c, ok := parseCron(tt.expr)
-		var got time.Time
-		if ok {
-			got = c.next(from)
-		}
-		if !got.Equal(tt.want) {
-			t.Errorf("%s after %s = %s, want %s", tt.expr, from, got, tt.want)
-		}
-	}
-}
+import "testing"
 
 // TestCheckRules: the rotation rules Secrets Manager takes and refuses
 // (user guide, "Rotation schedules": every example there is taken; the
@@ -128,6 +89,45 @@ func TestCheckRules(t *testing.T) {
 		}
 		if err != nil && err.Code != CodeInvalidParameter {
 			t.Errorf("%s: code %s, want %s", deref(tt.rules.ScheduleExpression), err.Code, CodeInvalidParameter)
+		}
+	}
+}
+
+// TestCheckRulesSays: each refusal in AWS's words (the rule itself is
+// package rotationrules', tested there).
+func TestCheckRulesSays(t *testing.T) {
+	days := func(n int64) *rotationRules { return &rotationRules{AutomaticallyAfterDays: &n} }
+	rules := func(expr, window string) *rotationRules {
+		r := &rotationRules{ScheduleExpression: &expr}
+		if window != "" {
+			r.Duration = &window
+		}
+		return r
+	}
+	tests := []struct {
+		rules *rotationRules
+		want  string
+	}{
+		{days(1001), "AutomaticallyAfterDays must be 1 to 1000."},
+		{rules("rate(3 hours)", ""), "The schedule expression rate(3 hours) is outside the allowed range: from 4 hours to 1000 days."},
+		{rules("rate(25000 hours)", ""), "The schedule expression rate(25000 hours) is outside the allowed range: from 4 hours to 1000 days."},
+		{rules("daily", ""), "The schedule expression daily is not a valid rate() or cron() expression."},
+		{rules("cron(30 4 * * ? *)", ""), "The schedule expression cron(30 4 * * ? *) is not a valid cron() expression for Secrets Manager: the minutes field must be 0: rotation windows open on the hour."},
+		{rules("cron(0 1,22 ? * MON,TUE *)", ""), "The schedule expression cron(0 1,22 ? * MON,TUE *) is not a valid cron() expression for Secrets Manager: it rotates 3 hour(s) apart (22:00 UTC, then 01:00 the next day); rotations are at least 4 hours apart."},
+		{&rotationRules{Duration: new("3 hours")}, "Duration must be a number of hours such as 3h."},
+		{days(30), ""},
+		{&rotationRules{Duration: new("25h")}, "Duration must be 1h to 24h."},
+		{&rotationRules{AutomaticallyAfterDays: new(int64(2)), Duration: new("24h")}, ""},
+		{rules("rate(6 hours)", "7h"), "The rotation window (7h) extends into the next rotation window, 6 hours later."},
+		{rules("cron(0 21 * * ? *)", "4h"), "The rotation window (4h) opening at 21:00 UTC extends into the next UTC day."},
+	}
+	for _, tt := range tests {
+		got := ""
+		if err := checkRules(tt.rules); err != nil {
+			got = err.Message
+		}
+		if got != tt.want {
+			t.Errorf("%s %s: %q, want %q", deref(tt.rules.ScheduleExpression), deref(tt.rules.Duration), got, tt.want)
 		}
 	}
 }

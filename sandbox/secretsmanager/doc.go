@@ -43,7 +43,8 @@
 //     AWS refuses: both kinds of schedule, rotations under four hours
 //     apart, a cron() expression outside Secrets Manager's requirements, a
 //     window outside 1h–24h, into the next UTC day or into the next
-//     rotation's window) and answers with the id the new version gets;
+//     rotation's window, by internal/rotationrules, which spec's validate
+//     shares) and answers with the id the new version gets;
 //     no Lambda function is invoked: the caller plays the rotation function
 //     (rotation.go), except for the built-in test rotator
 //     (TestRotatorName), which the sandbox runs itself, at once and on its
@@ -51,9 +52,9 @@
 //     yet current blocks the next one; CancelRotateSecret turns rotation
 //     off and leaves the labels where they are. DescribeSecret and
 //     ListSecrets report NextRotationDate for schedules in days or hours
-//     and for cron() schedules (cron.go). RotationRules replace the
-//     secret's rules as a whole: rules without Duration remove a window set
-//     before; a RotateSecret without RotationRules keeps them.
+//     and for cron() schedules. RotationRules replace the secret's rules
+//     as a whole: rules without Duration remove a window set before; a
+//     RotateSecret without RotationRules keeps them.
 //   - Replication (replication.go): a replica is a secret of its own in
 //     its region with the primary's name and suffix, updated at the end of
 //     every request that changes the primary, and refusing writes with

@@ -7,8 +7,9 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/secretboot/secretboot/internal/rotationrules"
 )
 
 // The built-in test rotator. The sandbox invokes no Lambda function, but a
@@ -77,67 +78,8 @@ func (r *rotationRules) period() (n int, days, ok bool) {
 	return n, m[2][0] == 'd', true
 }
 
-// checkRules refuses the rules AWS refuses (API reference,
-// RotationRulesType; user guide, "Rotation schedules"): both kinds of
-// schedule, a rate of fewer than four hours or more than 1000 days, a
-// cron() expression Secrets Manager does not take (checkCron), a window
-// that is not 1h–24h, runs into the next UTC day or into the next
-// rotation's window.
-func checkRules(r *rotationRules) *apiError {
-	if r == nil {
-		return nil
-	}
-	if r.AutomaticallyAfterDays != nil && r.ScheduleExpression != nil {
-		// AWS's text (terraform-provider-aws issue #33329).
-		return invalidParam("You cannot specify both rotation frequency and schedule expression together.")
-	}
-	if r.AutomaticallyAfterDays != nil && (*r.AutomaticallyAfterDays < 1 || *r.AutomaticallyAfterDays > 1000) {
-		return invalidParam("AutomaticallyAfterDays must be 1 to 1000.")
-	}
-	// The hours rotation windows open at and the shortest time between
-	// two, for the window checks; a schedule in days opens at midnight
-	// and is a day apart at least.
-	starts, gap := []int{0}, 24
-	if expr := deref(r.ScheduleExpression); rateRE.MatchString(expr) {
-		n, days, _ := r.period()
-		if days && (n < 1 || n > 1000) || !days && n < 4 {
-			return invalidParam("The schedule expression %s is outside the allowed range: from 4 hours to 1000 days.", expr)
-		}
-		if !days {
-			gap = min(n, 24)
-		}
-	} else if r.ScheduleExpression != nil {
-		if !strings.HasPrefix(expr, "cron(") {
-			return invalidParam("The schedule expression %s is not a valid rate() or cron() expression.", expr)
-		}
-		rule, err := checkCron(expr)
-		if err != nil {
-			return err
-		}
-		starts, gap = rule.hours, rule.gap()
-	}
-	if d := r.Duration; d != nil {
-		m := durationRE.FindStringSubmatch(*d)
-		if m == nil {
-			return invalidParam("Duration must be a number of hours such as 3h.")
-		}
-		n, _ := strconv.Atoi(m[1])
-		switch {
-		case n < 1 || n > 24:
-			return invalidParam("Duration must be 1h to 24h.")
-		case n > gap:
-			return invalidParam("The rotation window (%s) extends into the next rotation window, %d hours later.", *d, gap)
-		case starts[len(starts)-1]+n > 24:
-			return invalidParam("The rotation window (%s) opening at %02d:00 UTC extends into the next UTC day.", *d, starts[len(starts)-1])
-		}
-	}
-	return nil
-}
-
-var durationRE = regexp.MustCompile(`^([0-9]{1,3})h$`)
-
 // next is when the rotation is next due; zero when it is disabled or its
-// schedule is one the sandbox does not compute (cron.go).
+// schedule is one the sandbox does not compute (rotationrules.Schedule.Next).
 func (r *rotation) next() time.Time {
 	if r == nil || !r.Enabled {
 		return time.Time{}
@@ -151,10 +93,9 @@ func (r *rotation) next() time.Time {
 	}
 	n, days, ok := r.Rules.period()
 	if !ok {
-		if c, ok := parseCron(deref(r.Rules.ScheduleExpression)); ok {
-			return c.next(base)
-		}
-		return time.Time{}
+		// A stored schedule is one RotateSecret took.
+		s, _ := rotationrules.Parse(deref(r.Rules.ScheduleExpression))
+		return s.Next(base)
 	}
 	if days {
 		return dayOf(base).AddDate(0, 0, n)

@@ -13,7 +13,7 @@ secret "db" {
   rotation {
     lambda_arn = "arn:aws:lambda:us-east-1:000000000000:function:rotate"
     schedule   = "rate(6 hours)"
-    window     = "6h" # ERROR: Invalid rotation window
+    window     = "7h" # ERROR: Invalid rotation window
   }
 }
 secret "api" {
