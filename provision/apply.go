@@ -141,7 +141,7 @@ func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts Ap
 	if opts.PropagationTimeout <= 0 {
 		opts.PropagationTimeout = 2 * time.Minute
 	}
-	a := &applier{s: s, d: d, o: o, in: in, opts: opts, arns: maps.Clone(in.arns), key: o.stageKey, status: map[string]error{}, roleSecrets: roleSecrets(d)}
+	a := &applier{s: s, d: d, o: o, in: in, opts: opts, arns: maps.Clone(in.arns), key: o.stageKey, status: map[string]error{}}
 	if err := validateResourcePolicies(ctx, s, fresh); err != nil {
 		return nil, err
 	}
@@ -199,9 +199,6 @@ type applier struct {
 	// replicatedOnCreate names the secrets whose CreateSecret carried
 	// their replicas (AddReplicaRegions): their replication change is done.
 	replicatedOnCreate map[string]bool
-	// roleSecrets are the secrets that name each role, for resolving a
-	// read policy again.
-	roleSecrets map[string][]*spec.Secret
 }
 
 // phase orders the changes of a plan the way apply runs them, so a plan
