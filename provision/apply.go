@@ -102,7 +102,9 @@ var ErrPlanWithoutPayloads = errors.New("this plan was made without the payload 
 // plan when the spec or the live state changed since it was made (so a
 // saved plan is applied exactly as reviewed), then applies changes in order
 // roles → secrets → policies → instance profiles, with deletions of roles
-// last. Independent changes of a phase run in parallel.
+// last, except that a change narrowing who reads a secret runs before the
+// secret's new value (narrowBeforeValues). Independent changes run in
+// parallel.
 func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts ApplyOptions) (*ApplyResult, error) {
 	if plan.PayloadsNotCompared {
 		return nil, ErrPlanWithoutPayloads
