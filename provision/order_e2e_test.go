@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
@@ -37,6 +42,10 @@ type callLog struct {
 	// after, when set, runs once a call has been answered, with its
 	// operation and its request body.
 	after func(op string, body []byte)
+	// replicatingAsAWS makes ReplicateSecretToRegions answer every
+	// replica InProgress, as AWS does (it replicates after answering);
+	// the sandbox replicates before it answers.
+	replicatingAsAWS bool
 }
 
 // startCallLog serves env's sandbox through a callLog and returns env
@@ -57,10 +66,23 @@ func (l *callLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, subject := callOf(r, body)
 	l.add("begin " + op + " " + subject)
 	l.mu.Lock()
-	after, slow := l.after, l.slow[op]
+	after, slow, asAWS := l.after, l.slow[op], l.replicatingAsAWS
 	l.mu.Unlock()
 	time.Sleep(slow)
-	l.next.ServeHTTP(w, r)
+	if asAWS && op == "ReplicateSecretToRegions" {
+		rec := httptest.NewRecorder()
+		l.next.ServeHTTP(rec, r)
+		out := rec.Body.Bytes()
+		for _, st := range []string{"InSync", "Failed"} {
+			out = bytes.ReplaceAll(out, []byte(`"Status":"`+st+`"`), []byte(`"Status":"InProgress"`))
+		}
+		maps.Copy(w.Header(), rec.Header())
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(out)
+	} else {
+		l.next.ServeHTTP(w, r)
+	}
 	l.add("end " + op + " " + subject)
 	if after != nil {
 		after(op, body)
@@ -191,5 +213,125 @@ func TestNarrowingPrecedesTheNewValue(t *testing.T) {
 	write = first(events, "end PutSecretValue", db)
 	if at := first(events, "begin PutResourcePolicy", db); write < 0 || at < write {
 		t.Errorf("PutResourcePolicy %s began at %d, before the new value ended at %d:\n%s", db, at, write, strings.Join(events, "\n"))
+	}
+}
+
+// TestReaddedReplicaOutlastsTheOldOne, as the deployer on the enforcing
+// sandbox: a failed replica is retried (removed, then added again) while
+// the old replica, as AWS may do, is still being deleted after
+// RemoveRegionsFromReplication answered: a secret of the name stays in
+// the region for a moment, and the new replica first fails as a name
+// clash, which ReplicateSecretToRegions (answering InProgress, as AWS
+// does) does not tell and DescribeSecret does. Apply removes and adds it
+// again, with backoff, until it replicates; when the name never frees up, apply fails, saying so,
+// once the propagation timeout has passed.
+func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true,
+		Regions: []string{"us-west-2", "eu-west-1"}, KMSKeys: []string{westKey}})
+	admin := sandboxBackend(env).mustConnect(t)
+	d := replicatedDesired("db.internal")
+	installBoundary(t, admin, d)
+	doc, err := provision.DeployerPolicy(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, logged := startCallLog(t, env)
+	s := (&deployerFixture{env: logged, admin: admin}).connect(t, doc)
+	if err := converge1(ctx, s, d, false); err != nil {
+		t.Fatal(err)
+	}
+	db := d.Secrets[0].Name
+	euAdmin := secretsmanager.NewFromConfig(sandboxtest.Config(env.URL, "eu-west-1",
+		credentials.NewStaticCredentialsProvider(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "")))
+	euStatus := func() string {
+		t.Helper()
+		out, err := admin.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(db)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range out.ReplicationStatus {
+			if aws.ToString(r.Region) == "eu-west-1" {
+				return string(r.Status) + " " + aws.ToString(r.StatusMessage)
+			}
+		}
+		return "none"
+	}
+	// lingering makes the next removal of db's replica in eu-west-1 leave
+	// a secret of its name there, deleted after linger (never when 0),
+	// and returns a channel closed once it is gone.
+	lingering := func(linger time.Duration) <-chan struct{} {
+		gone := make(chan struct{})
+		var once sync.Once
+		log.mu.Lock()
+		log.after = func(op string, body []byte) {
+			if op != "RemoveRegionsFromReplication" || !strings.Contains(string(body), "eu-west-1") {
+				return
+			}
+			once.Do(func() {
+				if _, err := euAdmin.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(db), SecretString: aws.String("old replica")}); err != nil {
+					t.Errorf("standing in for the old replica: %v", err)
+				}
+				if linger == 0 {
+					return
+				}
+				time.AfterFunc(linger, func() {
+					defer close(gone)
+					if _, err := euAdmin.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(db), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+						t.Errorf("deleting the stand-in: %v", err)
+					}
+				})
+			})
+		}
+		log.mu.Unlock()
+		return gone
+	}
+	retry := func() *provision.Plan {
+		t.Helper()
+		if err := env.Server.FailReplica("eu-west-1", db); err != nil {
+			t.Fatal(err)
+		}
+		p := plan(t, s, d, provision.DiffOptions{})
+		if got := strings.Join(replicaOps(p, db), ", "); got != "retry eu-west-1" {
+			t.Fatalf("plan after the replica failed: %q", got)
+		}
+		return p
+	}
+
+	log.mu.Lock()
+	log.replicatingAsAWS = true
+	log.mu.Unlock()
+	gone := lingering(600 * time.Millisecond)
+	p := retry()
+	log.take()
+	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 30 * time.Second}); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	<-gone
+	if got := euStatus(); !strings.HasPrefix(got, "InSync") {
+		t.Fatalf("the retried replica in eu-west-1 is %s", got)
+	}
+	events := log.take()
+	begun := func(op string) int {
+		return len(slices.DeleteFunc(slices.Clone(events), func(e string) bool { return !strings.HasPrefix(e, "begin "+op+" ") }))
+	}
+	if n := begun("ReplicateSecretToRegions"); n < 2 {
+		t.Errorf("ReplicateSecretToRegions was called %d times, want the first attempt and at least one more", n)
+	}
+	added := first(events, "begin ReplicateSecretToRegions", db)
+	if !slices.ContainsFunc(events[added+1:], func(e string) bool { return strings.HasPrefix(e, "begin DescribeSecret ") }) {
+		t.Errorf("apply did not ask DescribeSecret how the replica fared after the first attempt and the next:\n%s", strings.Join(events, "\n"))
+	}
+	if p := plan(t, s, d, provision.DiffOptions{}); !p.Empty() {
+		t.Fatalf("plan after the retry:\n%s", textOf(t, p))
+	}
+
+	// The name never frees up: apply gives up, saying why.
+	lingering(0)
+	p = retry()
+	_, err = provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "still holds the name in eu-west-1") {
+		t.Fatalf("apply while the old replica is never deleted: %v", err)
 	}
 }
