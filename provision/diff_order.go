@@ -2,6 +2,7 @@ package provision
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/secretboot/secretboot/policy"
 )
@@ -15,7 +16,7 @@ import (
 //     the secret's change, instead of after it, when the secret is live
 //     (a deleted secret takes no policy until its change restores it);
 //   - a read policy change that removes a grant reading the secret
-//     (removesRead) runs before the secret's change.
+//     (readRemovals) runs before the secret's change.
 //
 // Changes that only broaden keep their order after the value, so a new
 // reader never reads the value it replaces. A change that does both
@@ -33,6 +34,7 @@ func (df *differ) narrowBeforeValues() {
 	for i, c := range df.changes {
 		at[c.ID] = i
 	}
+	removed := indexReadRemovals(df.changes, df.in.Region)
 	for i := range df.changes {
 		c := &df.changes[i]
 		if c.Kind != KindSecret || c.Action == ActionCreate || c.Action == ActionDelete || !writesValue(c.Secret) {
@@ -44,14 +46,89 @@ func (df *differ) narrowBeforeValues() {
 			rp.DependsOn = slices.DeleteFunc(rp.DependsOn, func(id string) bool { return id == c.ID })
 			first = append(first, rp.ID)
 		}
-		for _, pc := range df.changes {
-			if pc.Kind == KindRolePolicy && removesRead(pc.Policy, c.Secret.ARN, df.in.Region) {
-				first = append(first, pc.ID)
+		first = append(first, removed.of(c.Secret.ARN)...)
+		slices.Sort(first)
+		c.DependsOn = append(c.DependsOn, slices.Compact(first)...)
+	}
+}
+
+// readRemovals are the read policy changes of a plan that remove an Allow
+// reading a secret's value (GetSecretValue), in the stage's region or in
+// a replica's: by the exact ARN the grant names in the stage's region,
+// and, for the rare grant with wildcards in its resource, by pattern. A
+// removed grant's conditions are ignored: a grant removed under
+// conditions still took reading away from someone.
+type readRemovals struct {
+	exact    map[string][]string // secret ARN → change IDs
+	patterns []readRemoval
+}
+
+type readRemoval struct {
+	grant *policy.Document // the removed grant, in the stage's region
+	id    string
+}
+
+// indexReadRemovals indexes the removed grants of changes once, so that
+// each secret looks its own up instead of scanning every change (a plan
+// can hold 10,000 of each).
+func indexReadRemovals(changes []Change, region string) readRemovals {
+	r := readRemovals{exact: map[string][]string{}}
+	readingActions := map[string]bool{} // action → whether it reads a value
+	for _, c := range changes {
+		if c.Kind != KindRolePolicy || c.Policy == nil {
+			continue
+		}
+		for _, g := range c.Policy.Grants {
+			if g.Op != "remove" || g.Effect != policy.Allow {
+				continue
+			}
+			readsValue, known := readingActions[g.Action]
+			if !known {
+				readsValue = reads(allows(g.Action, "*"), anySecret)
+				readingActions[g.Action] = readsValue
+			}
+			if !readsValue {
+				continue
+			}
+			resource := ReplicaARN(g.Resource, region)
+			if strings.ContainsAny(resource, "*?") {
+				r.patterns = append(r.patterns, readRemoval{allows(g.Action, resource), c.ID})
+			} else {
+				r.exact[resource] = append(r.exact[resource], c.ID)
 			}
 		}
-		slices.Sort(first)
-		c.DependsOn = append(c.DependsOn, first...)
 	}
+	return r
+}
+
+// of returns the IDs of the changes that remove reading the secret arn.
+func (r readRemovals) of(arn string) []string {
+	if arn == "" {
+		return nil
+	}
+	ids := slices.Clone(r.exact[arn])
+	for _, p := range r.patterns {
+		if reads(p.grant, arn) {
+			ids = append(ids, p.id)
+		}
+	}
+	return ids
+}
+
+// anySecret stands for every secret where only a grant's action matters.
+const anySecret = "arn:aws:secretsmanager:us-east-1:000000000000:secret:any-AbCdEf"
+
+func allows(action, resource string) *policy.Document {
+	return &policy.Document{Version: "2012-10-17", Statement: []policy.Statement{{
+		Effect: policy.Allow, Action: policy.StringList{action}, Resource: policy.StringList{resource},
+	}}}
+}
+
+// reads reports whether doc lets its holder read the value of the secret
+// arn.
+func reads(doc *policy.Document, arn string) bool {
+	req := policy.Request{Action: "secretsmanager:GetSecretValue", Resource: arn}
+	return policy.Evaluate(policy.PolicySet{Identity: []*policy.Document{doc}}, req).Decision == policy.Allowed
 }
 
 // writesValue reports whether a secret change gives the secret a new
@@ -59,29 +136,6 @@ func (df *differ) narrowBeforeValues() {
 // at once.
 func writesValue(sc *SecretChange) bool {
 	return sc.Payload != nil || sc.Rotation != nil && sc.Rotation.RotateImmediately
-}
-
-// removesRead reports whether a read policy change removes an Allow that
-// lets its role read the value of the secret arn (in the stage's region),
-// there or in a replica's region. The removed grant's conditions are ignored: a grant removed
-// under conditions still took reading away from someone.
-func removesRead(pc *PolicyChange, arn, region string) bool {
-	if pc == nil || arn == "" {
-		return false
-	}
-	for _, g := range pc.Grants {
-		if g.Op != "remove" || g.Effect != policy.Allow {
-			continue
-		}
-		grant := &policy.Document{Version: "2012-10-17", Statement: []policy.Statement{{
-			Effect: policy.Allow, Action: policy.StringList{g.Action}, Resource: policy.StringList{ReplicaARN(g.Resource, region)},
-		}}}
-		req := policy.Request{Action: "secretsmanager:GetSecretValue", Resource: arn}
-		if policy.Evaluate(policy.PolicySet{Identity: []*policy.Document{grant}}, req).Decision == policy.Allowed {
-			return true
-		}
-	}
-	return false
 }
 
 // narrowsResource reports whether a resource policy change on a live

@@ -42,7 +42,7 @@ func TestNarrowsResource(t *testing.T) {
 	}
 }
 
-func TestRemovesRead(t *testing.T) {
+func TestReadRemovals(t *testing.T) {
 	const arn = "arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/app/db-AbCdEf"
 	grant := func(op, action, resource string) GrantChange {
 		return GrantChange{Op: op, Effect: policy.Allow, Action: action, Resource: resource}
@@ -61,8 +61,9 @@ func TestRemovesRead(t *testing.T) {
 		{"a Deny removed", []GrantChange{{Op: "remove", Effect: policy.Deny, Action: "secretsmanager:GetSecretValue", Resource: arn}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := removesRead(&PolicyChange{Grants: tc.grants}, arn, "us-east-1"); got != tc.removes {
-				t.Errorf("removesRead = %v, want %v", got, tc.removes)
+			removals := indexReadRemovals([]Change{{ID: "role_policy:r/p", Kind: KindRolePolicy, Policy: &PolicyChange{Grants: tc.grants}}}, "us-east-1")
+			if got := removals.of(arn); (len(got) > 0) != tc.removes {
+				t.Errorf("removals.of = %v, want a removal: %v", got, tc.removes)
 			}
 		})
 	}
