@@ -46,7 +46,10 @@ func (a *applier) replicate(ctx context.Context, c Change) error {
 		if r.Op != ReplicaRemove {
 			add = append(add, replicaRegion(r.Region, r.KMSKey.New))
 		}
-		if r.Op == ReplicaReplace || r.Op == ReplicaRetry {
+		// A replica that failed because the name was taken already
+		// clashes with somebody else's secret, not with itself: it is
+		// retried once, as any other change, and plan shows it again.
+		if r.Op == ReplicaReplace || r.Op == ReplicaRetry && !nameTaken(r.Message) {
 			readded[r.Region] = r.KMSKey.New
 		}
 	}
@@ -80,39 +83,41 @@ func (a *applier) replicate(ctx context.Context, c Change) error {
 // in region …", as a Failed status, not an error of the call). Such a
 // replica is removed and added again, with the backoff of propagating,
 // until it replicates or the propagation timeout passes; a replica still
-// InProgress is polled (DescribeSecret) until it is no longer. Replicas
-// that fail for any other reason are left for plan to show.
+// InProgress (or not yet listed) is polled with DescribeSecret until it
+// is no longer, within the same timeout. Replicas that fail for another
+// reason are left for plan to show.
 func (a *applier) awaitReadded(ctx context.Context, name, id string, readded map[string]string, status []smtypes.ReplicationStatusType) error {
 	sm := a.s.SecretsManager
 	deadline := time.Now().Add(a.opts.PropagationTimeout)
 	wait := 250 * time.Millisecond
 	for {
-		var inProgress, clashed []string
-		why := map[string]string{}
+		var pending, clashed []string
+		listed := map[string]bool{}
 		for _, st := range status {
 			region := aws.ToString(st.Region)
 			if _, ok := readded[region]; !ok {
 				continue
 			}
-			switch msg := aws.ToString(st.StatusMessage); {
+			listed[region] = true
+			switch {
 			case st.Status == smtypes.StatusTypeInProgress:
-				inProgress = append(inProgress, region)
-			case st.Status == smtypes.StatusTypeFailed && strings.Contains(msg, "already exists"):
+				pending = append(pending, region)
+			case st.Status == smtypes.StatusTypeFailed && nameTaken(aws.ToString(st.StatusMessage)):
 				clashed = append(clashed, region)
-				why[region] = msg
+			}
+		}
+		for region := range readded {
+			if !listed[region] {
+				pending = append(pending, region)
 			}
 		}
 		late := time.Now().Add(wait).After(deadline)
-		if len(clashed) == 0 && (len(inProgress) == 0 || late) {
+		if len(clashed) == 0 && (len(pending) == 0 || late) {
 			return nil
 		}
 		if late {
 			slices.Sort(clashed)
-			var msgs []string
-			for _, r := range clashed {
-				msgs = append(msgs, r+": "+why[r])
-			}
-			return fmt.Errorf("replicating secret %s: the replica removed moments ago still holds the name in %s after %s; run apply again once AWS has deleted it", name, strings.Join(msgs, "; "), a.opts.PropagationTimeout)
+			return fmt.Errorf("replicating secret %s: %s after the replica there was removed, the name is still taken in %s (AWS may still be deleting the old replica); run apply again later", name, a.opts.PropagationTimeout, strings.Join(clashed, ", "))
 		}
 		select {
 		case <-ctx.Done():
@@ -160,3 +165,7 @@ func replicaRegion(region, key string) smtypes.ReplicaRegionType {
 	}
 	return rr
 }
+
+// nameTaken reports whether a replica's status message says that a secret
+// of its name already exists in its region.
+func nameTaken(msg string) bool { return strings.Contains(msg, "already exists") }

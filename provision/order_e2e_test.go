@@ -331,7 +331,26 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 	lingering(0)
 	p = retry()
 	_, err = provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: time.Second})
-	if err == nil || !strings.Contains(err.Error(), "still holds the name in eu-west-1") {
+	if err == nil || !strings.Contains(err.Error(), "the name is still taken in eu-west-1") {
 		t.Fatalf("apply while the old replica is never deleted: %v", err)
+	}
+
+	// A replica that failed because the name was taken already clashes
+	// with another secret, not with its own past: it is retried once, and
+	// plan shows it again.
+	p = plan(t, s, d, provision.DiffOptions{})
+	if got := strings.Join(replicaOps(p, db), ", "); got != "retry eu-west-1" {
+		t.Fatalf("plan while another secret holds the name: %q", got)
+	}
+	log.take()
+	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: time.Minute}); err != nil {
+		t.Fatalf("apply while another secret holds the name: %v", err)
+	}
+	events = log.take()
+	if n := begun("ReplicateSecretToRegions"); n != 1 {
+		t.Errorf("ReplicateSecretToRegions was called %d times while another secret holds the name, want 1", n)
+	}
+	if got := euStatus(); !strings.Contains(got, "already exists") {
+		t.Errorf("the replica in eu-west-1 is %s, want the name clash", got)
 	}
 }
