@@ -36,8 +36,10 @@ type ApplyOptions struct {
 	// Rand is the source of generated values and the stage key; nil means
 	// crypto/rand.Reader.
 	Rand io.Reader
-	// PropagationTimeout bounds the retries for IAM eventual consistency
-	// (a new role not yet visible to other calls); 0 means 2 minutes.
+	// PropagationTimeout bounds the retries for eventual consistency: a
+	// new role not yet visible to other IAM calls, and a replica added
+	// again while its region still holds the one just removed
+	// (awaitReadded); 0 means 2 minutes.
 	PropagationTimeout time.Duration
 }
 
