@@ -121,9 +121,9 @@ func callOf(r *http.Request, body []byte) (op, subject string) {
 	return form.Get("Action"), form.Get("RoleName")
 }
 
-// first returns the index of the first event with prefix whose subject
+// firstEvent returns the index of the first event with prefix whose subject
 // ends with suffix (an ARN or a name), -1 when there is none.
-func first(events []string, prefix, suffix string) int {
+func firstEvent(events []string, prefix, suffix string) int {
 	return slices.IndexFunc(events, func(e string) bool {
 		return strings.HasPrefix(e, prefix+" ") && (strings.HasSuffix(e, suffix) || strings.Contains(e, ":secret:"+suffix+"-"))
 	})
@@ -189,7 +189,7 @@ func TestNarrowingPrecedesTheNewValue(t *testing.T) {
 	}
 	log.slowDown(nil)
 	events := log.take()
-	write := first(events, "begin PutSecretValue", db)
+	write := firstEvent(events, "begin PutSecretValue", db)
 	if write < 0 {
 		t.Fatalf("the apply wrote no value of %s:\n%s", db, strings.Join(events, "\n"))
 	}
@@ -197,7 +197,7 @@ func TestNarrowingPrecedesTheNewValue(t *testing.T) {
 		{"PutResourcePolicy", db},
 		{"PutRolePolicy", "shop-dev-batch"}, // batch still reads jobs/feed
 	} {
-		at := first(events, "end "+narrowing.op, narrowing.subject)
+		at := firstEvent(events, "end "+narrowing.op, narrowing.subject)
 		if at < 0 || at > write {
 			t.Errorf("%s %s ended at %d, after the new value began at %d:\n%s", narrowing.op, narrowing.subject, at, write, strings.Join(events, "\n"))
 		}
@@ -210,8 +210,8 @@ func TestNarrowingPrecedesTheNewValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	events = log.take()
-	write = first(events, "end PutSecretValue", db)
-	if at := first(events, "begin PutResourcePolicy", db); write < 0 || at < write {
+	write = firstEvent(events, "end PutSecretValue", db)
+	if at := firstEvent(events, "begin PutResourcePolicy", db); write < 0 || at < write {
 		t.Errorf("PutResourcePolicy %s began at %d, before the new value ended at %d:\n%s", db, at, write, strings.Join(events, "\n"))
 	}
 }
@@ -319,7 +319,7 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 	if n := begun("ReplicateSecretToRegions"); n < 2 {
 		t.Errorf("ReplicateSecretToRegions was called %d times, want the first attempt and at least one more", n)
 	}
-	added := first(events, "begin ReplicateSecretToRegions", db)
+	added := firstEvent(events, "begin ReplicateSecretToRegions", db)
 	if !slices.ContainsFunc(events[added+1:], func(e string) bool { return strings.HasPrefix(e, "begin DescribeSecret ") }) {
 		t.Errorf("apply did not ask DescribeSecret how the replica fared after the first attempt and the next:\n%s", strings.Join(events, "\n"))
 	}
