@@ -69,24 +69,24 @@ func (l *callLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	after, slow, asAWS := l.after, l.slow[op], l.replicatingAsAWS
 	l.mu.Unlock()
 	time.Sleep(slow)
+	// The answer is held until the call has ended in the log and after
+	// has run, so the caller sees their effects.
+	rec := httptest.NewRecorder()
+	l.next.ServeHTTP(rec, r)
+	out := rec.Body.Bytes()
 	if asAWS && op == "ReplicateSecretToRegions" {
-		rec := httptest.NewRecorder()
-		l.next.ServeHTTP(rec, r)
-		out := rec.Body.Bytes()
 		for _, st := range []string{"InSync", "Failed"} {
 			out = bytes.ReplaceAll(out, []byte(`"Status":"`+st+`"`), []byte(`"Status":"InProgress"`))
 		}
-		maps.Copy(w.Header(), rec.Header())
-		w.Header().Del("Content-Length")
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(out)
-	} else {
-		l.next.ServeHTTP(w, r)
 	}
 	l.add("end " + op + " " + subject)
 	if after != nil {
 		after(op, body)
 	}
+	maps.Copy(w.Header(), rec.Header())
+	w.Header().Del("Content-Length")
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(out)
 }
 
 func (l *callLog) slowDown(slow map[string]time.Duration) {
