@@ -36,8 +36,10 @@ type ApplyOptions struct {
 	// Rand is the source of generated values and the stage key; nil means
 	// crypto/rand.Reader.
 	Rand io.Reader
-	// PropagationTimeout bounds the retries for IAM eventual consistency
-	// (a new role not yet visible to other calls); 0 means 2 minutes.
+	// PropagationTimeout bounds the retries for eventual consistency: a
+	// new role not yet visible to other IAM calls, and a replica added
+	// again while its region still holds the one just removed
+	// (awaitReadded); 0 means 2 minutes.
 	PropagationTimeout time.Duration
 }
 
@@ -102,7 +104,9 @@ var ErrPlanWithoutPayloads = errors.New("this plan was made without the payload 
 // plan when the spec or the live state changed since it was made (so a
 // saved plan is applied exactly as reviewed), then applies changes in order
 // roles → secrets → policies → instance profiles, with deletions of roles
-// last. Independent changes of a phase run in parallel.
+// last, except that a change narrowing who reads a secret runs before the
+// secret's new value (narrowBeforeValues). Independent changes run in
+// parallel.
 func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts ApplyOptions) (*ApplyResult, error) {
 	if plan.PayloadsNotCompared {
 		return nil, ErrPlanWithoutPayloads
@@ -141,7 +145,7 @@ func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts Ap
 	if opts.PropagationTimeout <= 0 {
 		opts.PropagationTimeout = 2 * time.Minute
 	}
-	a := &applier{s: s, d: d, o: o, in: in, opts: opts, arns: maps.Clone(in.arns), key: o.stageKey, status: map[string]error{}, roleSecrets: roleSecrets(d)}
+	a := &applier{s: s, d: d, o: o, in: in, opts: opts, arns: maps.Clone(in.arns), key: o.stageKey, status: map[string]error{}}
 	if err := validateResourcePolicies(ctx, s, fresh); err != nil {
 		return nil, err
 	}
@@ -199,9 +203,6 @@ type applier struct {
 	// replicatedOnCreate names the secrets whose CreateSecret carried
 	// their replicas (AddReplicaRegions): their replication change is done.
 	replicatedOnCreate map[string]bool
-	// roleSecrets are the secrets that name each role, for resolving a
-	// read policy again.
-	roleSecrets map[string][]*spec.Secret
 }
 
 // phase orders the changes of a plan the way apply runs them, so a plan

@@ -68,7 +68,7 @@ func (a *applier) applyPolicy(ctx context.Context, c Change) error {
 	// The plan's intent, resolved again now that the secrets this apply
 	// created have exact ARNs.
 	a.mu.Lock()
-	rd := resolveRole(a.d, a.o, a.in.Region, a.in.Account, a.arns, r, a.roleSecrets[r.Key])
+	rd := resolveRole(a.d, a.o, a.in.Region, a.in.Account, a.arns, r, a.in.roleSecrets[r.Key])
 	a.mu.Unlock()
 	if len(rd.Pending) > 0 {
 		return fmt.Errorf("role policy %s: the ARNs of %s are unknown", c.Name, strings.Join(rd.Pending, ", "))

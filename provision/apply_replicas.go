@@ -2,6 +2,10 @@ package provision
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -13,12 +17,13 @@ import (
 // replicate applies a secret's replication change: one
 // RemoveRegionsFromReplication for the regions removed, replaced or
 // retried, then one ReplicateSecretToRegions (each region with its key)
-// for those added, replaced or retried. A secret this apply created has
-// its replicas already: CreateSecret carried them (AddReplicaRegions,
-// which AWS authorizes as ReplicateSecretToRegions too), so the change
-// makes no call. A removed replica is deleted at
-// once (no recovery window), so a replace leaves its region without the
-// secret until the new replica is in sync. Replication never overwrites a
+// for those added, replaced or retried; a replaced or retried replica is
+// then seen through to the end of its replication (awaitReadded). A
+// secret this apply created has its replicas already: CreateSecret
+// carried them (AddReplicaRegions, which AWS authorizes as
+// ReplicateSecretToRegions too), so the change makes no call. A removed
+// replica is deleted without a recovery window, so a replace leaves its
+// region without the secret until the new replica is in sync. Replication never overwrites a
 // secret of the name that already lives in a region
 // (ForceOverwriteReplicaSecret stays off): that replica fails, and plan
 // shows why.
@@ -33,12 +38,19 @@ func (a *applier) replicate(ctx context.Context, c Change) error {
 	sm := a.s.SecretsManager
 	var remove []string
 	var add []smtypes.ReplicaRegionType
+	readded := map[string]string{} // region → key of the replicas removed and added again
 	for _, r := range c.Replication.Replicas {
 		if r.Op != ReplicaAdd {
 			remove = append(remove, r.Region)
 		}
 		if r.Op != ReplicaRemove {
 			add = append(add, replicaRegion(r.Region, r.KMSKey.New))
+		}
+		// A replica that failed because the name was taken already
+		// clashes with somebody else's secret, not with itself: it is
+		// retried once, as any other change, and plan shows it again.
+		if r.Op == ReplicaReplace || r.Op == ReplicaRetry && !nameTaken(r.Message) {
+			readded[r.Region] = r.KMSKey.New
 		}
 	}
 	if len(remove) > 0 {
@@ -48,14 +60,93 @@ func (a *applier) replicate(ctx context.Context, c Change) error {
 			return wrap(err, "removing replicas of secret", c.Name)
 		}
 	}
-	if len(add) > 0 {
-		if _, err := sm.ReplicateSecretToRegions(ctx, &secretsmanager.ReplicateSecretToRegionsInput{
-			SecretId: aws.String(id), AddReplicaRegions: add,
-		}); err != nil {
-			return wrap(err, "replicating secret", c.Name)
-		}
+	if len(add) == 0 {
+		return nil
 	}
-	return nil
+	out, err := sm.ReplicateSecretToRegions(ctx, &secretsmanager.ReplicateSecretToRegionsInput{
+		SecretId: aws.String(id), AddReplicaRegions: add,
+	})
+	if err != nil {
+		return wrap(err, "replicating secret", c.Name)
+	}
+	if len(readded) == 0 {
+		return nil
+	}
+	return a.awaitReadded(ctx, c.Name, id, readded, out.ReplicationStatus)
+}
+
+// awaitReadded sees the replicas that replicate removed and added again
+// (region → key) through to the end of their replication. AWS does not
+// document whether RemoveRegionsFromReplication deletes a replica before
+// it answers; if it does so afterwards, the new replica of the region
+// fails as a name clash with the old one ("Secret name … already exists
+// in region …", as a Failed status, not an error of the call). Such a
+// replica is removed and added again, with the backoff of propagating,
+// until it replicates or the propagation timeout passes; a replica still
+// InProgress (or not yet listed) is polled with DescribeSecret until it
+// is no longer, within the same timeout. Replicas that fail for another
+// reason are left for plan to show.
+func (a *applier) awaitReadded(ctx context.Context, name, id string, readded map[string]string, status []smtypes.ReplicationStatusType) error {
+	sm := a.s.SecretsManager
+	deadline := time.Now().Add(a.opts.PropagationTimeout)
+	wait := 250 * time.Millisecond
+	for {
+		var pending, clashed []string
+		listed := map[string]bool{}
+		for _, st := range status {
+			region := aws.ToString(st.Region)
+			if _, ok := readded[region]; !ok {
+				continue
+			}
+			listed[region] = true
+			switch {
+			case st.Status == smtypes.StatusTypeInProgress:
+				pending = append(pending, region)
+			case st.Status == smtypes.StatusTypeFailed && nameTaken(aws.ToString(st.StatusMessage)):
+				clashed = append(clashed, region)
+			}
+		}
+		for region := range readded {
+			if !listed[region] {
+				pending = append(pending, region)
+			}
+		}
+		late := time.Now().Add(wait).After(deadline)
+		if len(clashed) == 0 && (len(pending) == 0 || late) {
+			return nil
+		}
+		if late {
+			slices.Sort(clashed)
+			return fmt.Errorf("replicating secret %s: %s after the replica there was removed, the name is still taken in %s (AWS may still be deleting the old replica); run apply again later", name, a.opts.PropagationTimeout, strings.Join(clashed, ", "))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 5*time.Second)
+		if len(clashed) > 0 {
+			var again []smtypes.ReplicaRegionType
+			for _, r := range clashed {
+				again = append(again, replicaRegion(r, readded[r]))
+			}
+			if _, err := sm.RemoveRegionsFromReplication(ctx, &secretsmanager.RemoveRegionsFromReplicationInput{
+				SecretId: aws.String(id), RemoveReplicaRegions: clashed,
+			}); err != nil {
+				return wrap(err, "removing replicas of secret", name)
+			}
+			if _, err := sm.ReplicateSecretToRegions(ctx, &secretsmanager.ReplicateSecretToRegionsInput{
+				SecretId: aws.String(id), AddReplicaRegions: again,
+			}); err != nil {
+				return wrap(err, "replicating secret", name)
+			}
+		}
+		out, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
+		if err != nil {
+			return wrap(err, "reading the replication of secret", name)
+		}
+		status = out.ReplicationStatus
+	}
 }
 
 // replicaRegions are the replicas of a request, each region with its key.
@@ -74,3 +165,7 @@ func replicaRegion(region, key string) smtypes.ReplicaRegionType {
 	}
 	return rr
 }
+
+// nameTaken reports whether a replica's status message says that a secret
+// of its name already exists in its region.
+func nameTaken(msg string) bool { return strings.Contains(msg, "already exists") }

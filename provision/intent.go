@@ -39,6 +39,9 @@ type Intent struct {
 	// (ownedARNs): the one answer to which secrets a policy can name
 	// exactly.
 	arns map[string]string
+	// roleSecrets are the secrets that name each role (roleSecrets), for
+	// Apply to resolve a read policy again with the ARNs it learnt.
+	roleSecrets map[string][]*spec.Secret
 }
 
 // RoleDocuments is what secretboot intends one role of a stage to hold: the
@@ -111,9 +114,9 @@ func Resolve(d *spec.Desired, o *Observed) *Intent {
 	in.arns = ownedARNs(in.secrets)
 	in.Boundary = BoundaryARN(d, in.Account)
 	in.Roles = make([]RoleDocuments, 0, len(d.Roles))
-	bySecret := roleSecrets(d)
+	in.roleSecrets = roleSecrets(d)
 	for _, r := range d.Roles {
-		in.Roles = append(in.Roles, resolveRole(d, o, in.Region, in.Account, in.arns, r, bySecret[r.Key]))
+		in.Roles = append(in.Roles, resolveRole(d, o, in.Region, in.Account, in.arns, r, in.roleSecrets[r.Key]))
 	}
 	in.Secrets = secretRefs(d, o, in.Region, in.Account, in.arns)
 	for i, s := range d.Secrets {

@@ -1,0 +1,356 @@
+package provision_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/secretboot/secretboot/provision"
+	"github.com/secretboot/secretboot/sandbox"
+	"github.com/secretboot/secretboot/sandbox/sandboxtest"
+	"github.com/secretboot/secretboot/spec"
+)
+
+// callLog stands in front of a sandbox and records, in the order the
+// sandbox sees them, when each call begins and ends: "begin <Operation>
+// <subject>" and "end <Operation> <subject>", the subject being the
+// secret (SecretId) or the role (RoleName) the call names.
+type callLog struct {
+	next http.Handler
+
+	mu     sync.Mutex
+	events []string
+	// slow holds calls of these operations back for a while before the
+	// sandbox sees them, so that a call nothing orders after them would
+	// overtake them.
+	slow map[string]time.Duration
+	// after, when set, runs once a call has been answered, with its
+	// operation and its request body.
+	after func(op string, body []byte)
+	// replicatingAsAWS makes ReplicateSecretToRegions answer every
+	// replica InProgress, as AWS does (it replicates after answering);
+	// the sandbox replicates before it answers.
+	replicatingAsAWS bool
+}
+
+// startCallLog serves env's sandbox through a callLog and returns env
+// with its URL replaced by the log's.
+func startCallLog(t *testing.T, env *sandboxtest.Env) (*callLog, *sandboxtest.Env) {
+	t.Helper()
+	l := &callLog{next: env.Server}
+	ts := httptest.NewServer(l)
+	t.Cleanup(ts.Close)
+	logged := *env
+	logged.URL = ts.URL
+	return l, &logged
+}
+
+func (l *callLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	op, subject := callOf(r, body)
+	l.add("begin " + op + " " + subject)
+	l.mu.Lock()
+	after, slow, asAWS := l.after, l.slow[op], l.replicatingAsAWS
+	l.mu.Unlock()
+	time.Sleep(slow)
+	// The answer is held until the call has ended in the log and after
+	// has run, so the caller sees their effects.
+	rec := httptest.NewRecorder()
+	l.next.ServeHTTP(rec, r)
+	out := rec.Body.Bytes()
+	if asAWS && op == "ReplicateSecretToRegions" {
+		for _, st := range []string{"InSync", "Failed"} {
+			out = bytes.ReplaceAll(out, []byte(`"Status":"`+st+`"`), []byte(`"Status":"InProgress"`))
+		}
+	}
+	l.add("end " + op + " " + subject)
+	if after != nil {
+		after(op, body)
+	}
+	maps.Copy(w.Header(), rec.Header())
+	w.Header().Del("Content-Length")
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(out)
+}
+
+func (l *callLog) slowDown(slow map[string]time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.slow = slow
+}
+
+func (l *callLog) add(e string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+}
+
+func (l *callLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.events
+	l.events = nil
+	return out
+}
+
+// callOf names a request's operation and what it acts on.
+func callOf(r *http.Request, body []byte) (op, subject string) {
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		var in struct{ SecretId string }
+		_ = json.Unmarshal(body, &in)
+		_, op, _ = strings.Cut(target, ".")
+		return op, in.SecretId
+	}
+	form, _ := url.ParseQuery(string(body))
+	return form.Get("Action"), form.Get("RoleName")
+}
+
+// firstEvent returns the index of the first event with prefix whose subject
+// ends with suffix (an ARN or a name), -1 when there is none.
+func firstEvent(events []string, prefix, suffix string) int {
+	return slices.IndexFunc(events, func(e string) bool {
+		return strings.HasPrefix(e, prefix+" ") && (strings.HasSuffix(e, suffix) || strings.Contains(e, ":secret:"+suffix+"-"))
+	})
+}
+
+// TestNarrowingPrecedesTheNewValue, as the deployer on the enforcing
+// sandbox: one apply removes the batch role and a reader of another
+// account from a locked secret and changes its value. The resource
+// policy that drops them and batch's narrowed read policy both end
+// before the new value is written, so neither removed reader can read
+// it; a resource policy that only adds a reader keeps the value first.
+func TestNarrowingPrecedesTheNewValue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
+	admin := sandboxBackend(env).mustConnect(t)
+	const partner = "arn:aws:iam::222222222222:role/partner"
+	version := func(value string, readers []string, foreign ...string) *spec.Desired {
+		d := resourcePolicySpec(true)
+		d.SpecHash = fmt.Sprint(value, readers, foreign)
+		db := d.Secrets[0]
+		db.Payload.Declared = spec.SealString(canary + "-" + value)
+		db.Readers = nil
+		for _, r := range readers {
+			db.Readers = append(db.Readers, spec.Reader{Role: r})
+		}
+		db.CrossAccountReaders = foreign
+		return d
+	}
+	wide := version("v1", []string{"batch", "web"}, partner)
+	installBoundary(t, admin, wide)
+	doc, err := provision.DeployerPolicy(wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, logged := startCallLog(t, env)
+	deployer := (&deployerFixture{env: logged, admin: admin}).connect(t, doc)
+	if err := converge1(ctx, deployer, wide, false); err != nil {
+		t.Fatal(err)
+	}
+
+	const db = "dev/app/db"
+	narrow := version("v2", []string{"web"})
+	p, err := planOf(ctx, deployer, narrow, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deps []string
+	for _, c := range p.Changes {
+		if c.ID == "secret:"+db {
+			deps = c.DependsOn
+		}
+	}
+	if want := []string{"resource_policy:" + db, "role_policy:shop-dev-batch/" + provision.ReadPolicyName}; !slices.Equal(deps, want) {
+		t.Errorf("the new value of %s waits for %v, want %v", db, deps, want)
+	}
+	// IAM is slow to answer: nothing but the dependency keeps the new
+	// value from overtaking batch's narrowed policy.
+	log.slowDown(map[string]time.Duration{"PutRolePolicy": 300 * time.Millisecond})
+	log.take()
+	if err := converge1(ctx, deployer, narrow, false); err != nil {
+		t.Fatal(err)
+	}
+	log.slowDown(nil)
+	events := log.take()
+	write := firstEvent(events, "begin PutSecretValue", db)
+	if write < 0 {
+		t.Fatalf("the apply wrote no value of %s:\n%s", db, strings.Join(events, "\n"))
+	}
+	for _, narrowing := range []struct{ op, subject string }{
+		{"PutResourcePolicy", db},
+		{"PutRolePolicy", "shop-dev-batch"}, // batch still reads jobs/feed
+	} {
+		at := firstEvent(events, "end "+narrowing.op, narrowing.subject)
+		if at < 0 || at > write {
+			t.Errorf("%s %s ended at %d, after the new value began at %d:\n%s", narrowing.op, narrowing.subject, at, write, strings.Join(events, "\n"))
+		}
+	}
+
+	// Adding a reader broadens only: the new value comes first, so the
+	// lock never lets batch read the value it replaces.
+	broad := version("v3", []string{"batch", "web"})
+	if err := converge1(ctx, deployer, broad, false); err != nil {
+		t.Fatal(err)
+	}
+	events = log.take()
+	write = firstEvent(events, "end PutSecretValue", db)
+	if at := firstEvent(events, "begin PutResourcePolicy", db); write < 0 || at < write {
+		t.Errorf("PutResourcePolicy %s began at %d, before the new value ended at %d:\n%s", db, at, write, strings.Join(events, "\n"))
+	}
+}
+
+// TestReaddedReplicaOutlastsTheOldOne, as the deployer on the enforcing
+// sandbox: a failed replica is retried (removed, then added again) while
+// the old replica, as AWS may do, is still being deleted after
+// RemoveRegionsFromReplication answered: a secret of the name stays in
+// the region for a moment, and the new replica first fails as a name
+// clash, which ReplicateSecretToRegions (answering InProgress, as AWS
+// does) does not tell and DescribeSecret does. Apply removes and adds it
+// again, with backoff, until it replicates; when the name never frees up, apply fails, saying so,
+// once the propagation timeout has passed.
+func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true,
+		Regions: []string{"us-west-2", "eu-west-1"}, KMSKeys: []string{westKey}})
+	admin := sandboxBackend(env).mustConnect(t)
+	d := replicatedDesired("db.internal")
+	installBoundary(t, admin, d)
+	doc, err := provision.DeployerPolicy(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, logged := startCallLog(t, env)
+	s := (&deployerFixture{env: logged, admin: admin}).connect(t, doc)
+	if err := converge1(ctx, s, d, false); err != nil {
+		t.Fatal(err)
+	}
+	db := d.Secrets[0].Name
+	euAdmin := secretsmanager.NewFromConfig(sandboxtest.Config(env.URL, "eu-west-1",
+		credentials.NewStaticCredentialsProvider(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "")))
+	euStatus := func() string {
+		t.Helper()
+		out, err := admin.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(db)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range out.ReplicationStatus {
+			if aws.ToString(r.Region) == "eu-west-1" {
+				return string(r.Status) + " " + aws.ToString(r.StatusMessage)
+			}
+		}
+		return "none"
+	}
+	// lingering makes the next removal of db's replica in eu-west-1 leave
+	// a secret of its name there, deleted after linger (never when 0),
+	// and returns a channel closed once it is gone.
+	lingering := func(linger time.Duration) <-chan struct{} {
+		gone := make(chan struct{})
+		var once sync.Once
+		log.mu.Lock()
+		log.after = func(op string, body []byte) {
+			if op != "RemoveRegionsFromReplication" || !strings.Contains(string(body), "eu-west-1") {
+				return
+			}
+			once.Do(func() {
+				if _, err := euAdmin.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(db), SecretString: aws.String("old replica")}); err != nil {
+					t.Errorf("standing in for the old replica: %v", err)
+				}
+				if linger == 0 {
+					return
+				}
+				time.AfterFunc(linger, func() {
+					defer close(gone)
+					if _, err := euAdmin.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(db), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+						t.Errorf("deleting the stand-in: %v", err)
+					}
+				})
+			})
+		}
+		log.mu.Unlock()
+		return gone
+	}
+	retry := func() *provision.Plan {
+		t.Helper()
+		if err := env.Server.FailReplica("eu-west-1", db); err != nil {
+			t.Fatal(err)
+		}
+		p := plan(t, s, d, provision.DiffOptions{})
+		if got := strings.Join(replicaOps(p, db), ", "); got != "retry eu-west-1" {
+			t.Fatalf("plan after the replica failed: %q", got)
+		}
+		return p
+	}
+
+	log.mu.Lock()
+	log.replicatingAsAWS = true
+	log.mu.Unlock()
+	gone := lingering(600 * time.Millisecond)
+	p := retry()
+	log.take()
+	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 30 * time.Second}); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	<-gone
+	if got := euStatus(); !strings.HasPrefix(got, "InSync") {
+		t.Fatalf("the retried replica in eu-west-1 is %s", got)
+	}
+	events := log.take()
+	begun := func(op string) int {
+		return len(slices.DeleteFunc(slices.Clone(events), func(e string) bool { return !strings.HasPrefix(e, "begin "+op+" ") }))
+	}
+	if n := begun("ReplicateSecretToRegions"); n < 2 {
+		t.Errorf("ReplicateSecretToRegions was called %d times, want the first attempt and at least one more", n)
+	}
+	added := firstEvent(events, "begin ReplicateSecretToRegions", db)
+	if !slices.ContainsFunc(events[added+1:], func(e string) bool { return strings.HasPrefix(e, "begin DescribeSecret ") }) {
+		t.Errorf("apply did not ask DescribeSecret how the replica fared after the first attempt and the next:\n%s", strings.Join(events, "\n"))
+	}
+	if p := plan(t, s, d, provision.DiffOptions{}); !p.Empty() {
+		t.Fatalf("plan after the retry:\n%s", textOf(t, p))
+	}
+
+	// The name never frees up: apply gives up, saying why.
+	lingering(0)
+	p = retry()
+	_, err = provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "the name is still taken in eu-west-1") {
+		t.Fatalf("apply while the old replica is never deleted: %v", err)
+	}
+
+	// A replica that failed because the name was taken already clashes
+	// with another secret, not with its own past: it is retried once, and
+	// plan shows it again.
+	p = plan(t, s, d, provision.DiffOptions{})
+	if got := strings.Join(replicaOps(p, db), ", "); got != "retry eu-west-1" {
+		t.Fatalf("plan while another secret holds the name: %q", got)
+	}
+	log.take()
+	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: time.Minute}); err != nil {
+		t.Fatalf("apply while another secret holds the name: %v", err)
+	}
+	events = log.take()
+	if n := begun("ReplicateSecretToRegions"); n != 1 {
+		t.Errorf("ReplicateSecretToRegions was called %d times while another secret holds the name, want 1", n)
+	}
+	if got := euStatus(); !strings.Contains(got, "already exists") {
+		t.Errorf("the replica in eu-west-1 is %s, want the name clash", got)
+	}
+}
