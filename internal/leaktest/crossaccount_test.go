@@ -64,10 +64,23 @@ var crossAdminRe = regexp.MustCompile(`Account ` + crossAccount + `: AWS_ACCESS_
 // policy writes the other account's identity policy and the key policy
 // grant; plan, audit and verify read the locked, replicated secret under
 // its customer managed keys, and the stage is destroyed. Every stream,
-// file and the server's request log are scanned.
+// file and the server's request log are scanned, with the output masker
+// disabled (the first layer alone) and, with SECRETBOOT_LONG_TESTS=1, as
+// shipped too.
 func TestNoLeakCrossAccount(t *testing.T) {
+	t.Run("unmasked", func(t *testing.T) { runCrossAccount(t, true) })
+	if os.Getenv("SECRETBOOT_LONG_TESTS") == "1" {
+		t.Run("masked", func(t *testing.T) { runCrossAccount(t, false) })
+	}
+}
+
+func runCrossAccount(t *testing.T, unmasked bool) {
 	s := newScanner()
 	w := newWorkspace(t, s)
+	if unmasked {
+		w.bin = secretbootWithFaults(t)
+		w.setenv("SECRETBOOT_LEAKTEST_UNMASKED=1")
+	}
 	env := newCanary("env-field")
 	s.add(env)
 	w.write("main.hcl", []byte(crossAccountSpec))
