@@ -103,7 +103,8 @@ func runCrossAccount(t *testing.T, unmasked bool) {
 		t.Fatal(err)
 	}
 
-	w.run(0, append(spec, "--debug", "apply", "-auto-approve")...)
+	r := w.run(0, append(spec, "--debug", "apply", "-auto-approve")...)
+	checkDebugLog(t, r.label, r.stderr)
 	withSM(t, srv, func(sm *secretsmanager.Client) {
 		s.add(canary{"generated", readBack(t, sm, "dev/app/own")}, canary{"stage-key", readBack(t, sm, "dev/.secretboot/stage-key")})
 		checkKeys(t, sm, "dev/app/shared")
@@ -120,7 +121,8 @@ func runCrossAccount(t *testing.T, unmasked bool) {
 	w.run(0, append(spec, "policy", "-reviewer")...)
 	w.run(0, append(spec, "--debug", "audit")...)
 	w.run(0, append(spec, "audit", "-json")...)
-	w.run(0, append(spec, "--debug", "verify")...)
+	r = w.run(0, append(spec, "--debug", "verify")...)
+	checkDebugLog(t, r.label, r.stderr)
 	w.run(0, append(spec, "verify", "-markdown")...)
 	w.run(0, append(spec, "verify", "--offline", "-json")...)
 	w.run(0, append(spec, "output")...)

@@ -172,16 +172,16 @@ var (
 // against an endpoint that echoes request bodies in its error messages:
 // first for every Secrets Manager operation, then for the payload-carrying
 // writes only (so that apply gets as far as writing the stage key, new
-// payloads, generated values and an imported secret's value), then for the
-// payload reads. Not one canary may reach any stream or file, with the
-// output masker disabled and enabled.
+// payloads, generated values and an imported secret's value), then one at
+// a time for the calls that change a secret's replicas and rotation, then
+// for the payload reads. Not one canary may reach any stream or file, with
+// the output masker disabled (and, in long mode, enabled).
 func TestNoLeakEchoEndpoint(t *testing.T) {
-	for _, unmasked := range []bool{true, false} {
-		name := "masked"
-		if unmasked {
-			name = "unmasked"
-		}
-		t.Run(name, func(t *testing.T) { runEchoEndpoint(t, unmasked) })
+	t.Run("unmasked", func(t *testing.T) { runEchoEndpoint(t, true) })
+	// As shipped too in long mode (SECRETBOOT_LONG_TESTS=1); the unmasked
+	// run is the stronger proof.
+	if os.Getenv("SECRETBOOT_LONG_TESTS") == "1" {
+		t.Run("masked", func(t *testing.T) { runEchoEndpoint(t, false) })
 	}
 }
 
