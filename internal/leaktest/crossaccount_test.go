@@ -2,6 +2,7 @@ package leaktest
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,14 +22,15 @@ const crossAccount = "222222222222"
 
 // crossAccountSpec has a locked secret, under a customer managed key and
 // replicated under another, read by a role of another account; a second
-// secret of the stage it may not read has a generated value.
+// secret of the stage it may not read has a generated value. The CLI
+// assumes the stage's deployer role, which the locks let in.
 const crossAccountSpec = `project = "leak"
 
 stage "dev" {
   region          = "us-east-1"
   account_id      = "000000000000"
   resource_policy = true
-  deployer_arn    = "arn:aws:iam::000000000000:role/ci/deployer"
+  assume_role_arn = "arn:aws:iam::000000000000:role/ci/deployer"
 }
 
 role "web" {}
@@ -53,12 +55,21 @@ secret "app/own" {
 }
 `
 
+// reviewPolicy lets the deployer role run audit and verify too, which
+// assume the stage's role as well: reads of the account's IAM, the key
+// policies and the simulator; no secret value.
+const reviewPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","iam:Simulate*",` +
+	`"kms:GetKeyPolicy","kms:DescribeKey","secretsmanager:DescribeSecret","secretsmanager:GetResourcePolicy","secretsmanager:ListSecrets"],"Resource":"*"}]}`
+
 // crossAdminRe is the line `sandbox serve --accounts` prints on stderr for
 // each extra account.
 var crossAdminRe = regexp.MustCompile(`Account ` + crossAccount + `: AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)`)
 
 // TestNoLeakCrossAccount runs a stage with a reader in another account
-// against `sandbox serve --accounts`, enforcing authorization: apply is
+// against `sandbox serve --accounts`, enforcing authorization, as the
+// stage's deployer role (assume_role_arn) holding the policy `policy
+// -deployer -json` prints, and as the credentials are (--no-assume-role,
+// for plan -no-payloads and policy -check): apply is
 // refused while the reader does not exist (the resource policy names it),
 // then applies once the other account's administrator has created it;
 // policy writes the other account's identity policy and the key policy
@@ -89,6 +100,37 @@ func runCrossAccount(t *testing.T, unmasked bool) {
 		"--debug", "--state", "serve-state")
 	w.setenv(srv.env()...)
 	spec := []string{"--spec", "spec"}
+	ctx := context.Background()
+
+	// The deployer role the CLI assumes, installed as docs/security.md
+	// says: its boundary and the policy `policy -deployer -json` prints.
+	// No run can succeed before.
+	w.run(1, append(spec, "plan")...)
+	var install struct {
+		Deployer json.RawMessage `json:"deployer_policy"`
+		Boundary struct {
+			Name, Path string
+			Document   json.RawMessage
+		} `json:"boundary_policy"`
+	}
+	if err := json.Unmarshal(w.run(0, append(spec, "policy", "-deployer", "-json")...).stdout, &install); err != nil {
+		t.Fatal(err)
+	}
+	admin := iam.NewFromConfig(srv.config())
+	if _, err := admin.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(install.Boundary.Name), Path: aws.String(install.Boundary.Path),
+		PolicyDocument: aws.String(string(install.Boundary.Document))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("deployer"), Path: aws.String("/ci/"),
+		AssumeRolePolicyDocument: aws.String(trustRoot(account))}); err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range map[string]string{"secretboot-deployer": string(install.Deployer), "review": reviewPolicy} {
+		if _, err := admin.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("deployer"), PolicyName: aws.String(name),
+			PolicyDocument: aws.String(doc)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// Before the reader exists, AWS refuses a resource policy naming it.
 	w.run(1, append(spec, "--debug", "apply", "-auto-approve")...)
@@ -98,8 +140,7 @@ func runCrossAccount(t *testing.T, unmasked bool) {
 		t.Fatalf("`%s` printed no admin key for account %s:\n%s", srv.label, crossAccount, srv.stderr.Bytes())
 	}
 	other := iam.NewFromConfig(sandboxtest.Config(srv.url, region, credentials.NewStaticCredentialsProvider(m[1], m[2], "")))
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + crossAccount + `:root"},"Action":"sts:AssumeRole"}]}`
-	if _, err := other.CreateRole(context.Background(), &iam.CreateRoleInput{RoleName: aws.String("reporting"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+	if _, err := other.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("reporting"), AssumeRolePolicyDocument: aws.String(trustRoot(crossAccount))}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -119,6 +160,10 @@ func runCrossAccount(t *testing.T, unmasked bool) {
 	}
 	w.run(0, append(spec, "policy", "-check")...)
 	w.run(0, append(spec, "policy", "-reviewer")...)
+	// A review's plan role holds its credentials as they are: here the
+	// admin's, whom the locks keep from every secret value.
+	w.run(0, append(spec, "--debug", "plan", "-no-payloads", "--no-assume-role")...)
+	w.run(0, append(spec, "policy", "-check", "--no-assume-role")...)
 	w.run(0, append(spec, "--debug", "audit")...)
 	w.run(0, append(spec, "audit", "-json")...)
 	r = w.run(0, append(spec, "--debug", "verify")...)
@@ -131,6 +176,12 @@ func runCrossAccount(t *testing.T, unmasked bool) {
 	checkPayloadsReachedSandbox(t, s, filepath.Join(w.root, "serve-state", "state.json"), "env-field", "generated", "stage-key")
 	checkFilesAtRest(t, w)
 	s.report(t)
+}
+
+// trustRoot is a trust policy that lets any principal of account assume
+// the role its identity policies allow.
+func trustRoot(account string) string {
+	return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + account + `:root"},"Action":"sts:AssumeRole"}]}`
 }
 
 // keyID is the key ID of a key ARN.

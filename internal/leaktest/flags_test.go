@@ -63,7 +63,6 @@ var flagExemptions = map[string][]struct{ flags, reason string }{
 		{"help", "prints cobra's usage text, made from the command definitions alone: no spec is read, no AWS call made"},
 		{"no-color", "the flag only turns colour off, and colour is on only on a terminal: TestNoLeakTerminal runs on one, " +
 			"with and without --no-color, where script(1) is there to make it (it skips elsewhere, so it is not a test the guard waits for)"},
-		{"no-assume-role", "drops the stage's assume_role_arn; no spec of the harness sets one, so the run would be one the harness makes without it"},
 	},
 	// Commands that accept the global flags without using them.
 	"version":       {{"spec stage var profile sandbox debug parallelism", "version reads no spec and makes no AWS call"}},
