@@ -98,7 +98,9 @@ func (w *workspace) runTerminal(script, input string, want int, args ...string) 
 	cmd.Stdin = strings.NewReader(input)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	r := w.finish(strings.Join(args, " ")+" (terminal)", cmd.Run(), out.Bytes(), nil)
+	// The terminal turns each newline into CRLF; undone, a payload that
+	// holds a newline (the binary canary) is found raw too.
+	r := w.finish(strings.Join(args, " ")+" (terminal)", cmd.Run(), bytes.ReplaceAll(out.Bytes(), []byte("\r\n"), []byte("\n")), nil)
 	if r.code != want {
 		w.t.Fatalf("`secretboot %s` exited %d, want %d\n%s", r.label, r.code, want, r.stdout)
 	}
