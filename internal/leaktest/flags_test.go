@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-// exercised records every (command, flag) pair that any test of the
-// package ran, for TestNoLeakFlagCoverage; ranTests the top-level tests
-// that ran the CLI.
+// exercised records, for TestNoLeakFlagCoverage, every command and every
+// (command, flag) pair that a test of the package ran, and the top-level
+// tests that ran the CLI.
 var exercised = struct {
 	sync.Mutex
 	commands map[string]bool // "plan", "sandbox serve"
@@ -21,8 +21,8 @@ var exercised = struct {
 }{commands: map[string]bool{}, pairs: map[string]bool{}, tests: map[string]bool{}}
 
 // recordRun notes the command and flags of one CLI run by test t. The
-// command is the first words of args that name a command (commandTree's
-// keys); flags are the words that start with a dash, in either form (-json,
+// command is the words of args that name a command path (knownCommands);
+// flags are the words that start with a dash, in either form (-json,
 // --out=FILE). Flag values never look like commands in the harness.
 func recordRun(t testing.TB, args []string) {
 	var path []string
@@ -47,8 +47,9 @@ func recordRun(t testing.TB, args []string) {
 	}
 }
 
-// knownCommands are the command paths of the CLI as shipped; TestNoLeakFlagCoverage
-// checks that the list is the CLI's.
+// knownCommands are the command paths of the CLI, for recordRun to tell a
+// command from an argument; TestNoLeakFlagCoverage fails on a command of
+// the CLI missing here.
 var knownCommands = map[string]bool{
 	"apply": true, "audit": true, "completion": true, "destroy": true, "fmt": true, "import": true, "init": true,
 	"man": true, "output": true, "plan": true, "policy": true, "sandbox": true, "sandbox serve": true, "stages": true,
