@@ -13,10 +13,19 @@
 // quoting, base64 standard and URL-safe with and without padding and at all
 // three alignments, hex, URL query and path escaping).
 //
+// The main spec encrypts a replicated secret under customer managed keys
+// (one per region); TestNoLeakCrossAccount runs a stage with a reader in
+// another account against `sandbox serve --accounts`; TestNoLeakTerminal
+// runs on a pseudo-terminal (colour, confirmation prompts, live progress).
+//
 // Error paths run the same scan: a missing environment variable beside a
 // present canary, oversize and non-UTF-8 payloads, injected 5xx and
 // throttling from `sandbox serve`, AccessDenied from a role without rights,
 // and a panic inside apply provoked by a malformed AWS response.
+//
+// TestNoLeakFlagCoverage lists every command's flags from cobra and fails
+// on one that no test runs and that flagExemptions does not exempt with a
+// reason.
 //
 // The adversarial corpus (testdata/adversarial, TestNoLeakAdversarial) is a
 // spec per way for an expression to fail or be printed while it touches a
@@ -28,7 +37,7 @@
 // SECRETBOOT_LEAKTEST_UNMASKED=1), which proves that no sensitive text is
 // produced at all, and as shipped. TestNoLeakEchoEndpoint runs plan, apply
 // and import against an endpoint that answers with errors echoing request
-// bodies. No command may print the masker's report line either: a masked
+// bodies, for every Secrets Manager operation the CLI calls. No command may print the masker's report line either: a masked
 // leak is still a leak.
 //
 // FuzzNoLeak builds random specs around canaries and runs validate and plan

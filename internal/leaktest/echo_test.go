@@ -7,6 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,24 +36,40 @@ type echoEndpoint struct {
 	url string
 
 	mu     sync.Mutex
-	echo   map[string]bool // operations answered with an echo
-	echoed map[string]int  // echoes sent, by operation
+	echo   map[string]bool // requests answered with an echo, by echoKey
+	echoed map[string]int  // echoes sent, by echoKey
+	called map[string]bool // every operation called
 }
 
-// secretsManagerOps are every Secrets Manager operation the CLI calls.
+// secretsManagerOps are every Secrets Manager operation the CLI calls;
+// TestNoLeakEchoEndpoint fails on a call of any other.
 var secretsManagerOps = []string{
-	"BatchGetSecretValue", "CreateSecret", "DeleteSecret", "DescribeSecret", "GetResourcePolicy", "GetSecretValue",
-	"ListSecrets", "ListSecretVersionIds", "PutResourcePolicy", "PutSecretValue", "RestoreSecret", "TagResource",
-	"UntagResource", "UpdateSecret", "UpdateSecretVersionStage", "DeleteResourcePolicy",
+	"BatchGetSecretValue", "CancelRotateSecret", "CreateSecret", "DeleteResourcePolicy", "DeleteSecret", "DescribeSecret",
+	"GetResourcePolicy", "GetSecretValue", "ListSecrets", "ListSecretVersionIds", "PutResourcePolicy", "PutSecretValue",
+	"RemoveRegionsFromReplication", "ReplicateSecretToRegions", "RestoreSecret", "RotateSecret", "TagResource",
+	"UntagResource", "UpdateSecret", "UpdateSecretVersionStage", "ValidateResourcePolicy",
+}
+
+// createWithReplicas is the echoKey of a CreateSecret that creates
+// replicas too (AddReplicaRegions), which set can choose apart from the
+// other CreateSecret calls.
+const createWithReplicas = "CreateSecret+AddReplicaRegions"
+
+// echoKey is the operation of a request, or createWithReplicas.
+func echoKey(op string, body []byte) string {
+	if op == "CreateSecret" && bytes.Contains(body, []byte(`"AddReplicaRegions"`)) {
+		return createWithReplicas
+	}
+	return op
 }
 
 func newEchoEndpoint(t *testing.T, s *scanner) *echoEndpoint {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{Account: account, Region: region, Regions: replicaRegions})
+	sb, err := sandbox.New(sandbox.Options{Account: account, Region: region, Regions: replicaRegions, KMSKeys: []string{mainKey, replicaKey}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &echoEndpoint{t: t, s: s, sb: sb, echo: map[string]bool{}, echoed: map[string]int{}}
+	e := &echoEndpoint{t: t, s: s, sb: sb, echo: map[string]bool{}, echoed: map[string]int{}, called: map[string]bool{}}
 	ts := httptest.NewServer(e)
 	e.url = ts.URL
 	t.Cleanup(func() {
@@ -59,7 +79,8 @@ func newEchoEndpoint(t *testing.T, s *scanner) *echoEndpoint {
 	return e
 }
 
-// set chooses the operations answered with an echo from now on.
+// set chooses the operations (echoKeys) answered with an echo from now on;
+// CreateSecret includes createWithReplicas.
 func (e *echoEndpoint) set(ops ...string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -78,10 +99,12 @@ func (e *echoEndpoint) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "secretsmanager.")
 	if ok {
 		e.learn(op, body)
+		key := echoKey(op, body)
 		e.mu.Lock()
-		echo := e.echo[op]
+		e.called[op] = true
+		echo := e.echo[key] || e.echo[op]
 		if echo {
-			e.echoed[op]++
+			e.echoed[key]++
 		}
 		e.mu.Unlock()
 		if echo {
@@ -138,20 +161,27 @@ func (e *echoEndpoint) secretsManager() *secretsmanager.Client {
 	return secretsmanager.NewFromConfig(sandboxtest.Config(e.url, region, credentials.NewStaticCredentialsProvider(id, secret, "")))
 }
 
+// dbReplicaRe and rotationRe find app/db's replicas and app/rotated's
+// rotation block in the main spec.
+var (
+	dbReplicaRe = regexp.MustCompile(`(?m)^  replicas    = \{ "us-west-2" = \{ kms_key_arn = .*\n`)
+	rotationRe  = regexp.MustCompile(`(?s)  rotation \{\n.*?\n  \}\n`)
+)
+
 // TestNoLeakEchoEndpoint runs plan, apply and import through the CLI
 // against an endpoint that echoes request bodies in its error messages:
 // first for every Secrets Manager operation, then for the payload-carrying
 // writes only (so that apply gets as far as writing the stage key, new
-// payloads, generated values and an imported secret's value), then for the
-// payload reads. Not one canary may reach any stream or file, with the
-// output masker disabled and enabled.
+// payloads, generated values and an imported secret's value), then one at
+// a time for the calls that change a secret's replicas and rotation, then
+// for the payload reads. Not one canary may reach any stream or file, with
+// the output masker disabled (and, in long mode, enabled).
 func TestNoLeakEchoEndpoint(t *testing.T) {
-	for _, unmasked := range []bool{true, false} {
-		name := "masked"
-		if unmasked {
-			name = "unmasked"
-		}
-		t.Run(name, func(t *testing.T) { runEchoEndpoint(t, unmasked) })
+	t.Run("unmasked", func(t *testing.T) { runEchoEndpoint(t, true) })
+	// As shipped too in long mode (SECRETBOOT_LONG_TESTS=1); the unmasked
+	// run is the stronger proof.
+	if os.Getenv("SECRETBOOT_LONG_TESTS") == "1" {
+		t.Run("masked", func(t *testing.T) { runEchoEndpoint(t, false) })
 	}
 }
 
@@ -195,7 +225,41 @@ func runEchoEndpoint(t *testing.T, unmasked bool) {
 	run(0, "import", "app/imported")
 	run(1, "--debug", "apply", "-auto-approve")
 
+	// The first calls of each kind that carries no payload but a secret's
+	// settings: a secret created with its replicas, a resource policy
+	// validated, rotation started.
+	for _, key := range []string{createWithReplicas, "ValidateResourcePolicy", "RotateSecret"} {
+		e.set(key)
+		run(1, "--debug", "apply", "-auto-approve")
+	}
+
 	// The stage as apply leaves it, so that the next writes are updates.
+	e.set()
+	run(0, "apply", "-auto-approve")
+
+	// Replication and rotation changed on existing secrets: a replica
+	// removed, then added, rotation turned off.
+	mainHCL, err := os.ReadFile(filepath.Join(w.spec, "main.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noReplica := dbReplicaRe.ReplaceAll(mainHCL, nil)
+	noRotation := rotationRe.ReplaceAll(mainHCL, nil)
+	if bytes.Equal(noReplica, mainHCL) || bytes.Equal(noRotation, mainHCL) {
+		t.Fatal("the main spec's app/db replica or app/rotated rotation is not where the test expects it")
+	}
+	w.write("main.hcl", noReplica)
+	e.set("RemoveRegionsFromReplication")
+	run(1, "--debug", "apply", "-auto-approve")
+	e.set()
+	run(0, "apply", "-auto-approve")
+	w.write("main.hcl", mainHCL)
+	e.set("ReplicateSecretToRegions")
+	run(1, "--debug", "apply", "-auto-approve")
+	w.write("main.hcl", noRotation)
+	e.set("CancelRotateSecret")
+	run(1, "--debug", "apply", "-auto-approve")
+	w.write("main.hcl", mainHCL)
 	e.set()
 	run(0, "apply", "-auto-approve")
 
@@ -213,9 +277,15 @@ func runEchoEndpoint(t *testing.T, unmasked bool) {
 	run(1, "--debug", "apply", "-auto-approve", "--regenerate", "app/db.password")
 
 	e.mu.Lock()
-	for _, op := range []string{"CreateSecret", "PutSecretValue", "UpdateSecret", "GetSecretValue", "ListSecrets"} {
-		if e.echoed[op] == 0 {
-			t.Errorf("no %s call was answered with an echo; echoes: %v", op, e.echoed)
+	for _, key := range []string{"CreateSecret", createWithReplicas, "PutSecretValue", "UpdateSecret", "GetSecretValue", "ListSecrets",
+		"ValidateResourcePolicy", "RotateSecret", "RemoveRegionsFromReplication", "ReplicateSecretToRegions", "CancelRotateSecret"} {
+		if e.echoed[key] == 0 {
+			t.Errorf("no %s call was answered with an echo; echoes: %v", key, e.echoed)
+		}
+	}
+	for op := range e.called {
+		if !slices.Contains(secretsManagerOps, op) {
+			t.Errorf("the CLI called %s, which is not in secretsManagerOps: add it, and echo it", op)
 		}
 	}
 	e.mu.Unlock()

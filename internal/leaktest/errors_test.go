@@ -225,7 +225,11 @@ secret "app/c" {
 // CLI's --debug logs and the server's request log.
 func TestNoLeakServeFaults(t *testing.T) {
 	w, s := mainWorkspace(t)
-	srv := w.serve("--fault-rate", "0.15", "--quotas", "aws", "--debug", "--state", "serve-state")
+	// Besides the faults, the server's fidelity knobs: latency, IAM's
+	// eventual consistency and write quota, the listing's lag, each a
+	// change of when and how the server answers.
+	srv := w.serve("--fault-rate", "0.15", "--quotas", "aws", "--iam-write-rate", "20", "--latency", "2ms", "--jitter", "3ms",
+		"--propagation-delay", "300ms", "--propagate-writes", "--listing-lag", "300ms", "--debug", "--state", "serve-state")
 	spec := []string{"--spec", "spec", "--debug"}
 	w.runEnv(srv.env(), 0, append(spec, "apply", "-auto-approve")...)
 	withSM(t, srv, func(sm *secretsmanager.Client) { readGenerated(t, s, sm, "") })
@@ -306,6 +310,20 @@ func TestNoLeakAccessDenied(t *testing.T) {
 		t.Errorf("the reader's apply was not denied a PutSecretValue:\n%s", r.stderr)
 	}
 	checkDebugLog(t, r.label, r.stderr)
+
+	// The reader's keys as a profile of the shared credentials file.
+	rk := keys["leak-reader"]
+	w.writeInput("home/aws-credentials", []byte("[leak-reader]\naws_access_key_id = "+rk[0]+
+		"\naws_secret_access_key = "+rk[1]+"\naws_session_token = "+rk[2]+"\n"))
+	noKeys := []string{"AWS_ENDPOINT_URL=" + srv.url, "AWS_REGION=" + region}
+	w.runEnv(noKeys, 0, append(spec, "--profile", "leak-reader", "plan")...)
+	r = w.runEnv(noKeys, 1, append(spec, "--profile", "leak-reader", "--debug", "apply", "-auto-approve")...)
+	if !bytes.Contains(r.stderr, []byte("AccessDenied")) {
+		t.Errorf("the reader's apply by --profile was not denied:\n%s", r.stderr)
+	}
+	for _, args := range [][]string{{"output"}, {"audit"}, {"verify"}, {"policy", "-check"}, {"import", "app/env"}, {"destroy", "-auto-approve"}} {
+		w.runEnv(noKeys, -1, append(append(spec, "--debug", "--profile", "leak-reader"), args...)...)
+	}
 	srv.stop()
 	checkFilesAtRest(t, w)
 	s.report(t)

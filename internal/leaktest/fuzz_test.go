@@ -123,6 +123,13 @@ func fuzzSpec(c *choices, dir string) (string, error) {
 		}
 		sb.WriteString("}\n")
 	}
+	// Now and then a replicated secret under customer managed keys. The
+	// choice is the last one made, so that the inputs kept in
+	// testdata/fuzz still build the specs they were found with.
+	if c.next(4) == 1 {
+		fmt.Fprintf(&sb, "\nsecret \"cmk\" {\n  readers     = [role.web]\n  kms_key_arn = %q\n  replicas    = { %q = { kms_key_arn = %q } }\n"+
+			"  value       = { token = env(\"FZ_0\") }\n}\n", mainKey, replicaRegions[0], replicaKey)
+	}
 	return sb.String(), nil
 }
 
@@ -137,10 +144,11 @@ func FuzzNoLeak(f *testing.F) {
 		[]byte("some random secret names/and more"),
 		{4, 0, 2, 0, 3, 1, 1, 1, 2, 0, 2, 4, 0, 1, 0, 0, 0, 0, 2, 0, 0, 3, 1, 5, 0, 0},
 		{0, 1, 0, 0, 0, 2, 4, 2, 0, 0, 3, 1, 0, 0, 3, 0, 0, 0, 6, 0, 1, 2, 0, 0, 0, 0, 9, 0, 0},
+		{0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, // one secret, and the one under customer managed keys
 	} {
 		f.Add(seed)
 	}
-	env := sandboxtest.Start(f, sandbox.Options{Account: account, Region: region, Regions: replicaRegions})
+	env := sandboxtest.Start(f, sandbox.Options{Account: account, Region: region, Regions: replicaRegions, KMSKeys: []string{mainKey, replicaKey}})
 	ctx := context.Background()
 	s, err := provision.Connect(ctx, provision.ConnectOptions{
 		Stage: "dev", Region: region, AccountID: account, Endpoint: env.URL,
@@ -223,6 +231,7 @@ secret "s1" {
 			} else {
 				for _, r := range []func() error{
 					func() error { return views.Text(&out, p, views.Colors{}) },
+					func() error { return views.Text(&out, p, views.Colors{On: true}) },
 					func() error { return views.JSON(&out, p) },
 					func() error { return views.Markdown(&out, p) },
 					func() error { return provision.WritePlanFile(filepath.Join(dir, "plan.bin"), p) },

@@ -160,14 +160,19 @@ func (w *workspace) setenv(kv ...string) {
 // write creates an input file below the spec directory.
 func (w *workspace) write(name string, data []byte) {
 	w.t.Helper()
-	p := filepath.Join(w.spec, filepath.FromSlash(name))
+	w.writeInput(filepath.Join("spec", filepath.FromSlash(name)), data)
+}
+
+// writeInput creates an input file at a path relative to the root.
+func (w *workspace) writeInput(rel string, data []byte) {
+	w.t.Helper()
+	p := filepath.Join(w.root, rel)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		w.t.Fatal(err)
 	}
 	if err := os.WriteFile(p, data, 0o600); err != nil {
 		w.t.Fatal(err)
 	}
-	rel, _ := filepath.Rel(w.root, p)
 	w.inputs[filepath.ToSlash(rel)] = true
 	w.hashes[filepath.ToSlash(rel)] = sha256.Sum256(data)
 }
@@ -213,6 +218,7 @@ func (w *workspace) runEnv(extraEnv []string, want int, args ...string) result {
 	if bin == "" {
 		bin = secretboot(w.t)
 	}
+	recordRun(w.t, args)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = w.root
 	cmd.Env = append(append([]string(nil), w.env...), extraEnv...)
@@ -331,10 +337,4 @@ func (w *workspace) checkMode(p string, want fs.FileMode) {
 	if got := fi.Mode() & (fs.ModePerm | fs.ModeDir); got != want {
 		w.t.Errorf("%s has mode %v, want %v", p, got, want)
 	}
-}
-
-// execHelp returns the CLI's top-level --help.
-func execHelp(t *testing.T) (string, error) {
-	out, err := exec.Command(secretboot(t), "--help").Output()
-	return string(out), err
 }

@@ -36,12 +36,14 @@ type server struct {
 // reads the export lines it prints.
 func (w *workspace) serve(args ...string) *server {
 	w.t.Helper()
-	all := append([]string{"sandbox", "serve", "--addr", "127.0.0.1:0", "--regions", strings.Join(replicaRegions, ",")}, args...)
+	all := append([]string{"sandbox", "serve", "--addr", "127.0.0.1:0", "--regions", strings.Join(replicaRegions, ","),
+		"--kms-key", mainKey, "--kms-key", replicaKey}, args...)
 	s := &server{w: w, label: strings.Join(all, " "), done: make(chan struct{})}
 	bin := w.bin // the server runs the workspace's binary, as its CLI runs do
 	if bin == "" {
 		bin = secretboot(w.t)
 	}
+	recordRun(w.t, all)
 	s.cmd = exec.Command(bin, all...)
 	s.cmd.Dir = w.root
 	s.cmd.Env = w.env
@@ -143,6 +145,7 @@ func (s *server) runHammered(want int, args ...string) (result, bool) {
 	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
+	recordRun(w.t, args)
 	cmd := exec.CommandContext(ctx, secretboot(w.t), args...)
 	cmd.Dir = w.root
 	cmd.Env = append(append([]string(nil), w.env...), s.env()...)
