@@ -46,6 +46,10 @@ another account, anyone or any web identity of a provider assume it, or a
 principal whose policies it cannot evaluate. A read that holds only under
 conditions audit cannot decide (a source IP, MFA) is reported as conditional.
 
+audit reads every principal's policies, which the deployer's policy does
+not allow: run it with an auditor's read-only credentials and
+--no-assume-role when the stage sets assume_role_arn.
+
 It does not see SCPs and RCPs, session policies, permission sets other
 than through their roles, KMS grants, the key policies of keys in other
 accounts, or a key changed outside the spec; every output says so.`,
@@ -63,6 +67,7 @@ accounts, or a key changed outside the spec; every output says so.`,
 	f := cmd.Flags()
 	f.BoolVar(&opts.JSON, "json", false, "print the readers and the findings as JSON")
 	f.BoolVar(&opts.Markdown, "markdown", false, "print the audit as Markdown, for pull-request comments")
+	addNoAssumeRoleFlag(cmd, a)
 	return cmd
 }
 

@@ -77,6 +77,7 @@ diagram for Graphviz.`,
 	f.IntVar(&opts.MarkdownLimit, "markdown-limit", views.CommentLimit, "with -markdown, cut the output to `N` characters")
 	f.StringVar(&opts.Format, "format", "text", "output `FORMAT`: text, json, markdown or dot (the diagram for Graphviz)")
 	f.BoolVar(&opts.Offline, "offline", false, "evaluate secretboot's documents locally; no AWS access")
+	addNoAssumeRoleFlag(cmd, a)
 	return cmd
 }
 

@@ -158,10 +158,11 @@ func startSandbox(opts sandbox.Options) (endpoint string, stop func() error, err
 	return "http://" + ln.Addr().String(), stop, nil
 }
 
-// addNoAssumeRoleFlag gives the commands a pull request's review runs
-// (plan, policy) --no-assume-role: a stage with assume_role_arn is reached
-// by assuming that role on top of any credentials, and the plan role a
-// review holds may not assume the deployer (docs/ci.md). The flag only
+// addNoAssumeRoleFlag gives the commands a review or an audit runs (plan,
+// policy, audit, verify) --no-assume-role: a stage with assume_role_arn is
+// reached by assuming that role on top of any credentials, but the plan
+// role a review holds may not assume the deployer (docs/ci.md), and an
+// auditor's reads are not the deployer's. The flag only
 // drops that step: the credentials are used as they are, still checked
 // against the stage's account_id.
 func addNoAssumeRoleFlag(cmd *cobra.Command, a *app) {

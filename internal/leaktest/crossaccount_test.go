@@ -166,10 +166,12 @@ func runCrossAccount(t *testing.T, unmasked bool) {
 	w.run(0, append(spec, "policy", "-check", "--no-assume-role")...)
 	w.run(0, append(spec, "--debug", "audit")...)
 	w.run(0, append(spec, "audit", "-json")...)
+	w.run(0, append(spec, "audit", "--no-assume-role")...) // an auditor's own credentials
 	r = w.run(0, append(spec, "--debug", "verify")...)
 	checkDebugLog(t, r.label, r.stderr)
 	w.run(0, append(spec, "verify", "-markdown")...)
 	w.run(0, append(spec, "verify", "--offline", "-json")...)
+	w.run(0, append(spec, "verify", "--no-assume-role")...)
 	w.run(0, append(spec, "output")...)
 	w.run(0, append(spec, "--debug", "destroy", "-auto-approve")...)
 	srv.stop()
