@@ -106,13 +106,16 @@ func (e *evaluator) crossAccountReaders(s *Secret, sc *SecretConfig, roles map[s
 	}
 }
 
-// stageAccount is the stage's account as the spec tells it: account_id,
-// else the account of assume_role_arn, else "" (unknown until apply).
-func (e *evaluator) stageAccount() string {
-	if e.st.AccountID != "" {
-		return e.st.AccountID
+// stageAccount is the stage's account as the spec tells it (account).
+func (e *evaluator) stageAccount() string { return e.st.account() }
+
+// account is the stage's account as the spec tells it: account_id, else
+// the account of assume_role_arn, else "" (unknown until apply).
+func (st *StageConfig) account() string {
+	if st.AccountID != "" {
+		return st.AccountID
 	}
-	if m := roleARNRe.FindStringSubmatch(e.st.AssumeRoleARN); m != nil {
+	if m := roleARNRe.FindStringSubmatch(st.AssumeRoleARN); m != nil {
 		return m[1]
 	}
 	return ""
