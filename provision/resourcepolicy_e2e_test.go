@@ -428,3 +428,50 @@ func TestResourcePolicyExemptsTheRotator(t *testing.T) {
 		t.Errorf("another secret's lock exempts the rotator: %v", got)
 	}
 }
+
+// TestResourcePolicyCallerLockedOut: a plan that puts resource policies
+// as a caller that is neither the deployer nor break-glass (usually a
+// deployer_arn that is not the deployer's) is an error, since its first
+// put would lock the caller out; a review plan, which writes nothing, only
+// notes it, and a plan that puts no policy says nothing.
+func TestResourcePolicyCallerLockedOut(t *testing.T) {
+	const admin = "arn:aws:iam::" + sandboxAccount + ":user/admin"
+	tests := []struct {
+		name, caller string
+		locked       bool
+		opts         provision.DiffOptions
+		wantErr      bool
+		wantWarning  bool
+	}{
+		{"the deployer's session", "arn:aws:sts::" + sandboxAccount + ":assumed-role/deployer/ci", true, provision.DiffOptions{}, false, false},
+		{"break-glass", rpBreakGlass, true, provision.DiffOptions{}, false, false},
+		{"another principal", admin, true, provision.DiffOptions{}, true, false},
+		{"a session of another role", "arn:aws:sts::" + sandboxAccount + ":assumed-role/admin/me", true, provision.DiffOptions{}, true, false},
+		{"another principal, review plan", admin, true, provision.DiffOptions{NoPayloads: true}, false, true},
+		{"another principal, no lock", admin, false, provision.DiffOptions{}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := resourcePolicySpec(true)
+			if !tt.locked {
+				for _, s := range d.Secrets {
+					s.ResourcePolicy = false
+				}
+			}
+			p, err := provision.Diff(d, &provision.Observed{Account: sandboxAccount, Region: "us-east-1", CallerARN: tt.caller}, tt.opts)
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), tt.caller) || !strings.Contains(err.Error(), "lock it out") {
+					t.Fatalf("plan = %v, want an error naming the caller", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			warned := slices.ContainsFunc(p.Header.Warnings, func(w string) bool { return strings.Contains(w, "lock it out") })
+			if warned != tt.wantWarning {
+				t.Errorf("warnings %q, want the lock-out note: %v", p.Header.Warnings, tt.wantWarning)
+			}
+		})
+	}
+}
