@@ -475,3 +475,39 @@ func TestResourcePolicyCallerLockedOut(t *testing.T) {
 		})
 	}
 }
+
+// TestDeployerPutsOnlyBlockingPolicies: on an enforcing sandbox the
+// deployer puts a resource policy only with BlockPublicPolicy, which apply
+// always sets, so a stolen deployer credential cannot put one that opens
+// an owned secret to every account.
+func TestDeployerPutsOnlyBlockingPolicies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
+	admin := sandboxBackend(env).mustConnect(t)
+	d := resourcePolicySpec(true)
+	installBoundary(t, admin, d)
+	doc, err := provision.DeployerPolicy(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deployer := (&deployerFixture{env: env, admin: admin}).connect(t, doc)
+	if err := converge1(ctx, deployer, d, false); err != nil {
+		t.Fatal(err)
+	}
+	const name = "dev/app/db"
+	live, err := deployer.SecretsManager.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		block   *bool
+		allowed bool
+	}{{"unset", nil, false}, {"false", aws.Bool(false), false}, {"true", aws.Bool(true), true}} {
+		_, err := deployer.SecretsManager.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String(name), ResourcePolicy: live.ResourcePolicy, BlockPublicPolicy: tt.block})
+		if denied := err != nil && strings.Contains(err.Error(), "AccessDenied"); denied == tt.allowed || err != nil && !denied {
+			t.Errorf("PutResourcePolicy with BlockPublicPolicy %s: %v, want allowed %v", tt.name, err, tt.allowed)
+		}
+	}
+}
