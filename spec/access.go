@@ -92,9 +92,10 @@ func (e *evaluator) checkDeployerARN(attr *hcl.Attribute, arn string) {
 			"deployer_arn is in account %s but stage %q is in account %s: the deployer must be a principal of the stage's account, and the resource policies would lock out the one that applies the stage.", m[1], e.st.Name, account))
 		return
 	}
-	if a := roleARNRe.FindStringSubmatch(e.st.AssumeRoleARN); a != nil && m[2] == "role" && a[1] == m[1] && strings.EqualFold(a[2], m[3]) && e.st.AssumeRoleARN != arn {
+	// Past the account check, assume_role_arn is in the deployer's account.
+	if a := roleARNRe.FindStringSubmatch(e.st.AssumeRoleARN); a != nil && m[2] == "role" && strings.EqualFold(a[2], m[3]) && e.st.AssumeRoleARN != arn {
 		e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Deployer ARN differs from assume_role_arn",
-			"deployer_arn and assume_role_arn name role %s at different paths (%s and %s), but a role name is unique in an account: set deployer_arn to the role's real ARN, or remove it (it defaults to assume_role_arn).", m[3], arn, e.st.AssumeRoleARN))
+			"deployer_arn and assume_role_arn name role %s differently (%s and %s), but a role name is unique in an account, so one of them is wrong: set deployer_arn to the role's real ARN, path included, or remove it (it defaults to assume_role_arn).", m[3], arn, e.st.AssumeRoleARN))
 	}
 }
 
