@@ -141,6 +141,19 @@ func TestConditionKeys(t *testing.T) {
 				{"absent", "secretsmanager:TagResource", map[string][]string{"aws:RequestTag/team": {"web"}}, Allowed},
 			},
 		},
+		{
+			// "Secrets Manager condition keys": secretsmanager:BlockPublicPolicy
+			// (Bool, on PutResourcePolicy); Bool without IfExists fails
+			// when the request lacks the key.
+			key: "secretsmanager:BlockPublicPolicy",
+			policy: `{"Statement":[{"Effect":"Allow","Action":"secretsmanager:PutResourcePolicy","Resource":"*",
+				"Condition":{"Bool":{"secretsmanager:BlockPublicPolicy":"true"}}}]}`,
+			checks: []check{
+				{"blocking", "secretsmanager:PutResourcePolicy", map[string][]string{"secretsmanager:BlockPublicPolicy": {"true"}}, Allowed},
+				{"not blocking", "secretsmanager:PutResourcePolicy", map[string][]string{"secretsmanager:BlockPublicPolicy": {"false"}}, ImplicitDeny},
+				{"absent", "secretsmanager:PutResourcePolicy", nil, ImplicitDeny},
+			},
+		},
 	}
 	for _, tt := range tests {
 		doc := mustParse(t, tt.policy)

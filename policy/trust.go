@@ -60,8 +60,11 @@ const (
 )
 
 // oidcProviderARNRe matches an IAM OIDC provider ARN and captures its
-// account and issuer (host and optional path).
-var oidcProviderARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):oidc-provider/([A-Za-z0-9.-]+(?:/[\x21-\x7e]+)?)$`)
+// account and issuer (host and optional path). The path holds no * or ?:
+// in a trust policy's Principal a wildcard would trust the tokens of
+// every provider it matches, and in the deployer policy's Resource let
+// it read them all.
+var oidcProviderARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):oidc-provider/([A-Za-z0-9.-]+(?:/[\x21-\x29\x2b-\x3e\x40-\x7e]+)?)$`)
 
 // ParseOIDCProviderARN returns the account and the issuer (host and path,
 // without https://) of an IAM OIDC provider ARN; ok is false when arn is

@@ -159,6 +159,9 @@ func TestParseOIDCProviderARN(t *testing.T) {
 		{"arn:aws:iam::111111111111:oidc-provider/", "", "", false},
 		{"arn:aws:iam::11111111111:oidc-provider/token.actions.githubusercontent.com", "", "", false},
 		{"arn:aws:iam::111111111111:oidc-provider/https://token.actions.githubusercontent.com", "", "", false},
+		{"arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/*", "", "", false},
+		{"arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE?", "", "", false},
+		{"arn:aws:iam::111111111111:oidc-provider/*", "", "", false},
 	}
 	for _, tt := range tests {
 		account, issuer, ok := ParseOIDCProviderARN(tt.arn)

@@ -10,6 +10,7 @@ import (
 // Sids of the stage boundary's statements.
 const (
 	SidBoundaryRead    = "ReadStageSecrets"
+	SidBoundaryReplica = "ReadOwnedStageSecretsInOtherRegions"
 	SidBoundaryDecrypt = "DecryptStageSecretsViaSecretsManager"
 	SidBoundaryRotate  = "RotateOwnedStageSecrets"
 	SidBoundaryRandom  = "RotationRandomPassword"
@@ -38,19 +39,25 @@ func BoundaryARN(d *spec.Desired, account string) string {
 
 // StageBoundary returns the stage's permissions boundary: at most what a
 // reader or a rotator of the stage can ever need, GetSecretValue and
-// DescribeSecret on the secrets under the stage's name prefix, in every
-// region (replicas keep the primary's name, and the boundary must not
-// change when a replica region is declared; no other stage of the account
-// holds names under the prefix, whatever its region: validate refuses
-// overlapping prefixes); the
-// rotation protocol's writes (PutSecretValue, UpdateSecretVersionStage)
-// only on those the stage owns by tags, as the deployer may write them;
-// GetRandomPassword; and kms:Decrypt and kms:GenerateDataKey only through
-// Secrets Manager and only for the stage's secrets and their replicas
+// DescribeSecret on the secrets under the stage's name prefix in its
+// region (no other stage of the account holds names under the prefix:
+// validate refuses overlapping prefixes), and in every other region on
+// those that carry the stage's ownership tags, as its replicas do (they
+// keep the primary's name and tags). In other regions the prefix alone
+// proves nothing: a secret there may be anybody's, and a stolen deployer
+// may write read policies on the bounded roles. Every other region, not
+// the spec's replica regions, because the boundary must not change when a
+// replica region is declared. Then the rotation protocol's writes
+// (PutSecretValue, UpdateSecretVersionStage) only on those the stage owns
+// by tags, as the deployer may write them; GetRandomPassword; and
+// kms:Decrypt and kms:GenerateDataKey only through Secrets Manager and
+// only for the stage's secrets and their replicas
 // (kms:EncryptionContext:SecretARN), with any key since the spec may name
-// keys of other accounts. It depends on the stage's name, prefix, region
-// and account only, not on its secrets or roles, so it never needs
-// updating as the spec changes. The stage must set account_id.
+// keys of other accounts. The key's request carries no tag of the secret,
+// but Secrets Manager calls KMS for the caller only within a call the
+// grants above allow. It depends on the stage's name, prefix, region and
+// account only, not on its secrets or roles, so it never needs updating as
+// the spec changes. The stage must set account_id.
 func StageBoundary(d *spec.Desired) (*Boundary, error) {
 	if d.AccountID == "" {
 		return nil, errors.New("the stage's permissions boundary names its secrets by ARN, so the stage must set account_id")
@@ -61,15 +68,19 @@ func StageBoundary(d *spec.Desired) (*Boundary, error) {
 func stageBoundary(d *spec.Desired, account string) *Boundary {
 	secrets := "arn:" + partition(d.Region) + ":secretsmanager:" + d.Region + ":" + account + ":secret:" + d.NamePrefix + "*"
 	everywhere := "arn:" + partition(d.Region) + ":secretsmanager:*:" + account + ":secret:" + d.NamePrefix + "*"
+	read := policy.StringList{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}
+	owned := func() policy.Conditions {
+		return policy.Conditions{"StringEquals": {
+			"aws:ResourceTag/" + TagProject: {d.Project},
+			"aws:ResourceTag/" + TagStage:   {d.Stage},
+		}}
+	}
 	doc := &policy.Document{Version: "2012-10-17", Statement: []policy.Statement{
-		{Sid: SidBoundaryRead, Effect: policy.Allow, Resource: policy.StringList{everywhere},
-			Action: policy.StringList{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}},
+		{Sid: SidBoundaryRead, Effect: policy.Allow, Resource: policy.StringList{secrets}, Action: read},
+		{Sid: SidBoundaryReplica, Effect: policy.Allow, Resource: policy.StringList{everywhere}, Action: read, Condition: owned()},
 		{Sid: SidBoundaryRotate, Effect: policy.Allow, Resource: policy.StringList{secrets},
-			Action: policy.StringList{"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"},
-			Condition: policy.Conditions{"StringEquals": {
-				"aws:ResourceTag/" + TagProject: {d.Project},
-				"aws:ResourceTag/" + TagStage:   {d.Stage},
-			}}},
+			Action:    policy.StringList{"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"},
+			Condition: owned()},
 		{Sid: SidBoundaryRandom, Effect: policy.Allow, Resource: policy.StringList{"*"},
 			Action: policy.StringList{"secretsmanager:GetRandomPassword"}},
 		{Sid: SidBoundaryDecrypt, Effect: policy.Allow, Resource: policy.StringList{"*"},

@@ -7,8 +7,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/provision"
@@ -99,4 +103,77 @@ func policyText(t *testing.T, encoded string) string {
 		t.Fatal(err)
 	}
 	return string(d.Canonical())
+}
+
+// TestBoundaryOtherRegionsOnlyOwned, on an enforcing sandbox serving two
+// regions: a bounded role whose identity policy allows reading everything
+// under the stage's prefix in every region (what a stolen deployer can
+// write on the stage's roles) reads, through the boundary, whatever lies
+// under the prefix in the stage's region, and the stage's replicas in
+// another region, but not a secret there that is not the stage's: one
+// without the ownership tags or another stage's.
+func TestBoundaryOtherRegionsOnlyOwned(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true, Regions: []string{"us-west-2"}})
+	admin := sandboxBackend(env).mustConnect(t)
+	d := testDesired("dev", sandboxAccount, canary)
+	installBoundary(t, admin, d)
+	const role = "shop-dev-thief"
+	if _, err := admin.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role), Path: aws.String(provision.RolePath(d)),
+		PermissionsBoundary:      aws.String(provision.BoundaryARN(d, sandboxAccount)),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + sandboxAccount + `:root"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String("everywhere"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue","secretsmanager:DescribeSecret"],"Resource":"arn:aws:secretsmanager:*:` + sandboxAccount + `:secret:dev/*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	in := func(region string, creds aws.CredentialsProvider) *secretsmanager.Client {
+		return secretsmanager.NewFromConfig(sandboxtest.Config(env.URL, region, creds))
+	}
+	adminCreds := credentials.NewStaticCredentialsProvider(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "")
+	tags := func(stage string) []smtypes.Tag {
+		return []smtypes.Tag{{Key: aws.String(provision.TagProject), Value: aws.String("shop")}, {Key: aws.String(provision.TagStage), Value: aws.String(stage)}}
+	}
+	for _, s := range []struct {
+		region, name string
+		tags         []smtypes.Tag
+		replicas     []smtypes.ReplicaRegionType
+	}{
+		{"us-east-1", "dev/owned", tags("dev"), []smtypes.ReplicaRegionType{{Region: aws.String("us-west-2")}}},
+		{"us-east-1", "dev/untagged", nil, nil},
+		{"us-west-2", "dev/foreign", nil, nil},
+		{"us-west-2", "dev/prods", tags("prod"), nil},
+	} {
+		if _, err := in(s.region, adminCreds).CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.name), SecretString: aws.String(canary),
+			Tags: s.tags, AddReplicaRegions: s.replicas}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := sts.NewFromConfig(env.Config).AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + sandboxAccount + ":role" + provision.RolePath(d) + role), RoleSessionName: aws.String("thief")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	thief := credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	for _, tt := range []struct {
+		region, name string
+		allowed      bool
+	}{
+		{"us-east-1", "dev/owned", true},
+		{"us-east-1", "dev/untagged", true}, // the stage's region: the prefix is the stage's
+		{"us-west-2", "dev/owned", true},    // the replica carries the primary's tags
+		{"us-west-2", "dev/foreign", false},
+		{"us-west-2", "dev/prods", false},
+	} {
+		_, getErr := in(tt.region, thief).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(tt.name)})
+		_, describeErr := in(tt.region, thief).DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(tt.name)})
+		for op, err := range map[string]error{"GetSecretValue": getErr, "DescribeSecret": describeErr} {
+			if tt.allowed && err != nil || !tt.allowed && !isDenied(err) {
+				t.Errorf("%s of %s in %s: %v, want allowed %v", op, tt.name, tt.region, err, tt.allowed)
+			}
+		}
+	}
 }

@@ -16,7 +16,7 @@ const (
 	SidDeployerDescribeSecrets = "DescribeStageSecrets"
 	SidDeployerManageSecrets   = "ManageOwnedSecrets"
 	SidDeployerReadSecrets     = "ReadStageKeyAndGeneratedValues"
-	SidDeployerResourcePolicy  = "ManageOwnedResourcePolicies"
+	SidDeployerResourcePolicy  = "PutOwnedResourcePolicies"
 	SidDeployerValidatePolicy  = "ValidateResourcePolicies"
 	SidDeployerKMS             = "EncryptWithCustomerKeys"
 	SidDeployerReplicaKMS      = "EncryptReplicasWithCustomerKeys"
@@ -172,6 +172,11 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 		"secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret", "secretsmanager:UpdateSecretVersionStage",
 		"secretsmanager:RotateSecret", "secretsmanager:CancelRotateSecret"}
 	manageCond := policy.Conditions{"StringEquals": owners("aws:ResourceTag/"), "StringEqualsIfExists": owners("aws:RequestTag/")}
+	if resourcePolicies {
+		// The second lock (docs/security.md), read and deleted here, on
+		// owned secrets; put below.
+		manage = append(manage, "secretsmanager:DeleteResourcePolicy", "secretsmanager:GetResourcePolicy")
+	}
 	if replicated {
 		manage = append(manage, "secretsmanager:ReplicateSecretToRegions", "secretsmanager:RemoveRegionsFromReplication")
 		// Replicas only in the spec's regions: CreateSecret and
@@ -187,10 +192,13 @@ func DeployerPolicy(d *spec.Desired) (*policy.Document, error) {
 	add(with(allow(SidDeployerManageSecrets, policy.StringList{secret + d.NamePrefix + "*"}, manage...), manageCond))
 	add(with(allow(SidDeployerReadSecrets, read, "secretsmanager:GetSecretValue"), ownedSecret))
 	if resourcePolicies {
-		// The second lock on the owned secrets (docs/security.md), and
-		// its validation, which reads no resource.
-		add(with(allow(SidDeployerResourcePolicy, policy.StringList{secret + d.NamePrefix + "*"},
-			"secretsmanager:DeleteResourcePolicy", "secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy"), ownedSecret))
+		// The second lock, put only with BlockPublicPolicy, which apply
+		// always sets: a stolen credential cannot put a policy that opens
+		// an owned secret to the world. Bool, not BoolIfExists, so that
+		// a request without the flag is refused too (a statement of its
+		// own for that). Its validation reads no resource.
+		add(with(allow(SidDeployerResourcePolicy, policy.StringList{secret + d.NamePrefix + "*"}, "secretsmanager:PutResourcePolicy"),
+			policy.Conditions{"StringEquals": ownedSecret["StringEquals"], "Bool": {"secretsmanager:BlockPublicPolicy": {"true"}}}))
 		add(allow(SidDeployerValidatePolicy, policy.StringList{"*"}, "secretsmanager:ValidateResourcePolicy"))
 	}
 	if len(keys) > 0 {

@@ -40,6 +40,7 @@ func TestDeployerPolicyGolden(t *testing.T) {
 		{"../examples/webapp", "dev", "webapp-dev.json"},
 		{"../examples/webapp", "prod", "webapp-prod.json"},
 		{"../examples/multistage", "prod", "multistage-prod.json"},
+		{"../examples/access", "dev", "access-dev.json"}, // resource policies
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"errors"
 	"fmt"
 	"github.com/secretboot/secretboot/policy"
 	"slices"
@@ -19,7 +20,7 @@ func (df *differ) resourcePolicies() {
 	}
 	d := df.d
 	admins := slices.Sorted(slices.Values(resourcePolicyAdmins(d)))
-	callerWarned := false
+	locks := false
 	for i, s := range d.Secrets {
 		ref, si := df.in.Secrets[i], df.in.secrets[s.Name]
 		os := si.live
@@ -32,10 +33,6 @@ func (df *differ) resourcePolicies() {
 		if ref.Resource != nil {
 			want = string(ref.Resource.Canonical())
 			rc.Readers, rc.Admins = resourcePolicyReaders(df.in.Roles, s), admins
-			if !callerWarned && !callerIn(df.o.CallerARN, admins) {
-				callerWarned = true
-				df.warnings = append(df.warnings, fmt.Sprintf("the caller %s is neither the stage's deployer nor a break-glass principal: once the resource policies are in place it can no longer read the stage's secrets or change their resource policies; apply as the deployer (deployer_arn, assume_role_arn)", df.o.CallerARN))
-			}
 		}
 		tagged := os != nil && os.Tags[TagResourcePolicy] != ""
 		switch {
@@ -78,7 +75,19 @@ func (df *differ) resourcePolicies() {
 		case want == "" && tagged:
 			rc.Record = &TagChange{Key: TagResourcePolicy, Old: os.Tags[TagResourcePolicy], Removed: true}
 		}
+		locks = locks || want != ""
 		df.add(c)
+	}
+	if locks && !callerIn(df.o.CallerARN, admins) {
+		// Usually a deployer_arn that is not the deployer's, which would
+		// lock the real one out with the first put. A review plan
+		// (NoPayloads) writes nothing, so there it is a note.
+		msg := fmt.Sprintf("the caller %s is neither the stage's deployer (%s) nor a break-glass principal, so the resource policies this plan puts would lock it out of the stage's secrets and of their resource policies", df.o.CallerARN, d.DeployerARN)
+		if df.opts.NoPayloads {
+			df.warnings = append(df.warnings, msg)
+		} else {
+			df.errs = append(df.errs, errors.New(msg+"; apply as the deployer, or correct deployer_arn (the role's ARN with its path), or name the caller in break_glass"))
+		}
 	}
 }
 

@@ -428,3 +428,86 @@ func TestResourcePolicyExemptsTheRotator(t *testing.T) {
 		t.Errorf("another secret's lock exempts the rotator: %v", got)
 	}
 }
+
+// TestResourcePolicyCallerLockedOut: a plan that puts resource policies
+// as a caller that is neither the deployer nor break-glass (usually a
+// deployer_arn that is not the deployer's) is an error, since its first
+// put would lock the caller out; a review plan, which writes nothing, only
+// notes it, and a plan that puts no policy says nothing.
+func TestResourcePolicyCallerLockedOut(t *testing.T) {
+	const admin = "arn:aws:iam::" + sandboxAccount + ":user/admin"
+	tests := []struct {
+		name, caller string
+		locked       bool
+		opts         provision.DiffOptions
+		wantErr      bool
+		wantWarning  bool
+	}{
+		{"the deployer's session", "arn:aws:sts::" + sandboxAccount + ":assumed-role/deployer/ci", true, provision.DiffOptions{}, false, false},
+		{"break-glass", rpBreakGlass, true, provision.DiffOptions{}, false, false},
+		{"another principal", admin, true, provision.DiffOptions{}, true, false},
+		{"a session of another role", "arn:aws:sts::" + sandboxAccount + ":assumed-role/admin/me", true, provision.DiffOptions{}, true, false},
+		{"another principal, review plan", admin, true, provision.DiffOptions{NoPayloads: true}, false, true},
+		{"another principal, no lock", admin, false, provision.DiffOptions{}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := resourcePolicySpec(true)
+			if !tt.locked {
+				for _, s := range d.Secrets {
+					s.ResourcePolicy = false
+				}
+			}
+			p, err := provision.Diff(d, &provision.Observed{Account: sandboxAccount, Region: "us-east-1", CallerARN: tt.caller}, tt.opts)
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), tt.caller) || !strings.Contains(err.Error(), "lock it out") {
+					t.Fatalf("plan = %v, want an error naming the caller", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			warned := slices.ContainsFunc(p.Header.Warnings, func(w string) bool { return strings.Contains(w, "lock it out") })
+			if warned != tt.wantWarning {
+				t.Errorf("warnings %q, want the lock-out note: %v", p.Header.Warnings, tt.wantWarning)
+			}
+		})
+	}
+}
+
+// TestDeployerPutsOnlyBlockingPolicies: on an enforcing sandbox the
+// deployer puts a resource policy only with BlockPublicPolicy, which apply
+// always sets, so a stolen deployer credential cannot put one that opens
+// an owned secret to every account.
+func TestDeployerPutsOnlyBlockingPolicies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
+	admin := sandboxBackend(env).mustConnect(t)
+	d := resourcePolicySpec(true)
+	installBoundary(t, admin, d)
+	doc, err := provision.DeployerPolicy(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deployer := (&deployerFixture{env: env, admin: admin}).connect(t, doc)
+	if err := converge1(ctx, deployer, d, false); err != nil {
+		t.Fatal(err)
+	}
+	const name = "dev/app/db"
+	live, err := deployer.SecretsManager.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		block   *bool
+		allowed bool
+	}{{"unset", nil, false}, {"false", aws.Bool(false), false}, {"true", aws.Bool(true), true}} {
+		_, err := deployer.SecretsManager.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String(name), ResourcePolicy: live.ResourcePolicy, BlockPublicPolicy: tt.block})
+		if denied := err != nil && strings.Contains(err.Error(), "AccessDenied"); denied == tt.allowed || err != nil && !denied {
+			t.Errorf("PutResourcePolicy with BlockPublicPolicy %s: %v, want allowed %v", tt.name, err, tt.allowed)
+		}
+	}
+}

@@ -25,9 +25,9 @@ var reviewerActions = []string{
 // reviewerSids renames the deployer statements whose name says "manage"
 // once only their reads are left.
 var reviewerSids = map[string]string{
-	SidDeployerExternalRoles:  "ReadPolicyOnExternalRoles",
-	SidDeployerPolicies:       "ReadStageManagedPolicies",
-	SidDeployerResourcePolicy: "ReadOwnedResourcePolicies",
+	SidDeployerExternalRoles: "ReadPolicyOnExternalRoles",
+	SidDeployerManageSecrets: "ReadOwnedResourcePolicies",
+	SidDeployerPolicies:      "ReadStageManagedPolicies",
 }
 
 // ReviewerPolicy is the identity policy of a stage's plan role: what

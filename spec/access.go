@@ -4,11 +4,15 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 // principalARNRe matches the principals a resource policy may exempt by
-// aws:PrincipalArn: an IAM role or user, with its path.
-var principalARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,64}$`)
+// aws:PrincipalArn: an IAM role or user, with its path. It captures the
+// account, the kind and the name.
+var principalARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):(role|user)/(?:[\x21-\x7e]*/)?([\w+=,.@-]{1,64})$`)
 
 // access evaluates the stage's resource policy settings (resource_policy,
 // deployer_arn, break_glass) and each secret's resource_policy override,
@@ -22,10 +26,7 @@ func (e *evaluator) access(d *Desired, secrets []*SecretConfig) {
 	d.DeployerARN = d.AssumeRoleARN
 	if attr, ok := attrs["deployer_arn"]; ok {
 		if v, ok := e.str(attr); ok {
-			if !principalARNRe.MatchString(v) {
-				e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid deployer ARN",
-					"deployer_arn must be the ARN of the IAM role or user that applies the stage, such as arn:aws:iam::123456789012:role/deployer."))
-			}
+			e.checkDeployerARN(attr, v)
 			d.DeployerARN = v
 		}
 	}
@@ -71,6 +72,33 @@ func (e *evaluator) access(d *Desired, secrets []*SecretConfig) {
 	}
 }
 
+// checkDeployerARN refuses a deployer_arn that cannot be the principal
+// applying the stage. The resource policies exempt the deployer by its
+// exact aws:PrincipalArn, so a wrong one makes the first apply lock the
+// real deployer out of the stage's secrets and their resource policies:
+// it must be in the stage's account (which the deployer policy's
+// resources are in), and a role that assume_role_arn names too, by the
+// same name, must have the same path (IAM role names are unique in an
+// account whatever their path, so one of the two paths is wrong).
+func (e *evaluator) checkDeployerARN(attr *hcl.Attribute, arn string) {
+	m := principalARNRe.FindStringSubmatch(arn)
+	if m == nil {
+		e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid deployer ARN",
+			"deployer_arn must be the ARN of the IAM role or user that applies the stage, such as arn:aws:iam::123456789012:role/deployer."))
+		return
+	}
+	if account := e.stageAccount(); account != "" && m[1] != account {
+		e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Deployer in another account",
+			"deployer_arn is in account %s but stage %q is in account %s: the deployer must be a principal of the stage's account, and the resource policies would lock out the one that applies the stage.", m[1], e.st.Name, account))
+		return
+	}
+	// Past the account check, assume_role_arn is in the deployer's account.
+	if a := roleARNRe.FindStringSubmatch(e.st.AssumeRoleARN); a != nil && m[2] == "role" && strings.EqualFold(a[2], m[3]) && e.st.AssumeRoleARN != arn {
+		e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Deployer ARN differs from assume_role_arn",
+			"deployer_arn and assume_role_arn name role %s differently (%s and %s), but a role name is unique in an account, so one of them is wrong: set deployer_arn to the role's real ARN, path included, or remove it (it defaults to assume_role_arn).", m[3], arn, e.st.AssumeRoleARN))
+	}
+}
+
 // crossAccountReaders checks the readers of s in another account: such a
 // role reads only when the secret's resource policy allows it (an identity
 // policy does not reach across accounts), and decrypts only with a
@@ -106,13 +134,16 @@ func (e *evaluator) crossAccountReaders(s *Secret, sc *SecretConfig, roles map[s
 	}
 }
 
-// stageAccount is the stage's account as the spec tells it: account_id,
-// else the account of assume_role_arn, else "" (unknown until apply).
-func (e *evaluator) stageAccount() string {
-	if e.st.AccountID != "" {
-		return e.st.AccountID
+// stageAccount is the stage's account as the spec tells it (account).
+func (e *evaluator) stageAccount() string { return e.st.account() }
+
+// account is the stage's account as the spec tells it: account_id, else
+// the account of assume_role_arn, else "" (unknown until apply).
+func (st *StageConfig) account() string {
+	if st.AccountID != "" {
+		return st.AccountID
 	}
-	if m := roleARNRe.FindStringSubmatch(e.st.AssumeRoleARN); m != nil {
+	if m := roleARNRe.FindStringSubmatch(st.AssumeRoleARN); m != nil {
 		return m[1]
 	}
 	return ""

@@ -139,15 +139,17 @@ func (d *decoder) validateConfig() {
 	stages := d.c.StageConfigs
 	for i, a := range stages {
 		for _, b := range stages[i+1:] {
-			// Stages that pin no account may share one: their credentials
-			// decide, so they are held to the same rule.
-			if a.AccountID != b.AccountID {
+			// The account a stage is pinned to, by account_id or by
+			// assume_role_arn's. Stages that pin none may share one: their
+			// credentials decide, so they are held to the same rule.
+			account := a.account()
+			if account != b.account() {
 				continue
 			}
 			if strings.HasPrefix(a.NamePrefix, b.NamePrefix) || strings.HasPrefix(b.NamePrefix, a.NamePrefix) {
-				in := "account " + a.AccountID
-				if a.AccountID == "" {
-					in = "the same account (neither pins account_id)"
+				in := "account " + account
+				if account == "" {
+					in = "the same account (neither pins an account)"
 				}
 				d.errorf(b.DeclRange, "Overlapping name prefixes",
 					"Stages %q (name_prefix %q) and %q (name_prefix %q) are in %s and one prefix starts the other: each stage owns every secret under its prefix, so one would see, rewrite or delete the other's secrets. Give them prefixes that do not start one another, such as \"%s/\" and \"%s/\".",

@@ -243,6 +243,9 @@ func (e *evaluator) workloads(rc *RoleConfig) []Workload {
 func (e *evaluator) checkProviderARN(attr *hcl.Attribute, arn string, ok *bool) {
 	account, issuer, good := policy.ParseOIDCProviderARN(arn)
 	switch {
+	case strings.ContainsAny(arn, "*?"):
+		e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Wildcard OIDC provider ARN",
+			"provider_arn must name one IAM OIDC provider: a pattern would trust the tokens of every provider it matches, and providers created later."))
 	case !good:
 		e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid OIDC provider ARN",
 			"provider_arn must be the ARN of an IAM OIDC provider, such as arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE."))

@@ -39,7 +39,7 @@ stage "dev" {
   region          = "us-east-1"
   account_id      = "000000000000"
   resource_policy = true
-  deployer_arn    = "arn:aws:iam::000000000000:role/ci/deployer"
+  deployer_arn    = "arn:aws:iam::000000000000:user/sandbox-admin" # the caller: plan refuses to lock it out
   break_glass     = ["arn:aws:iam::000000000000:role/break-glass"]
 }
 

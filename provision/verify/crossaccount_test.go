@@ -78,6 +78,7 @@ func TestCrossAccountOffline(t *testing.T) {
 func TestCrossAccountOnline(t *testing.T) {
 	t.Parallel()
 	d := crossShop()
+	d.DeployerARN = "arn:aws:iam::111111111111:user/sandbox-admin" // who applies it here: plan refuses to lock the caller out
 	for _, s := range d.Secrets {
 		s.RecoveryWindowDays = 7
 		s.Payload = spec.Payload{Kind: spec.KindString, Declared: spec.SealString("verify-" + s.Key)}

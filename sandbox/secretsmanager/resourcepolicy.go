@@ -1,6 +1,7 @@
 package secretsmanager
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/secretboot/secretboot/policy"
@@ -13,7 +14,14 @@ type putResourcePolicyInput struct {
 }
 
 func (s *Service) putResourcePolicy(in *putResourcePolicyInput, az AuthorizeFunc) (any, *apiError) {
-	sec, err := s.target(in.SecretId, "PutResourcePolicy", az)
+	// BlockPublicPolicy, when the request sets it, is the condition key
+	// secretsmanager:BlockPublicPolicy, with which a policy may allow only
+	// puts that block public policies.
+	request := map[string][]string{}
+	if in.BlockPublicPolicy != nil {
+		request["secretsmanager:BlockPublicPolicy"] = []string{strconv.FormatBool(*in.BlockPublicPolicy)}
+	}
+	sec, err := s.target(in.SecretId, "PutResourcePolicy", az, request)
 	if err != nil {
 		return nil, err
 	}

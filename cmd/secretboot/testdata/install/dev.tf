@@ -73,7 +73,22 @@ resource "aws_iam_policy" "boundary" {
         "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue"
       ],
-      "Resource": "arn:aws:secretsmanager:*:111111111111:secret:dev/*"
+      "Resource": "arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/*"
+    },
+    {
+      "Sid": "ReadOwnedStageSecretsInOtherRegions",
+      "Effect": "Allow",
+      "Action": [
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue"
+      ],
+      "Resource": "arn:aws:secretsmanager:*:111111111111:secret:dev/*",
+      "Condition": {
+        "StringEquals": {
+          "aws:ResourceTag/secretboot:project": "ci-demo",
+          "aws:ResourceTag/secretboot:stage": "dev"
+        }
+      }
     },
     {
       "Sid": "RotateOwnedStageSecrets",

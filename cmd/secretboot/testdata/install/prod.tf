@@ -73,7 +73,22 @@ resource "aws_iam_policy" "boundary" {
         "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue"
       ],
-      "Resource": "arn:aws:secretsmanager:*:222222222222:secret:prod/*"
+      "Resource": "arn:aws:secretsmanager:eu-west-1:222222222222:secret:prod/*"
+    },
+    {
+      "Sid": "ReadOwnedStageSecretsInOtherRegions",
+      "Effect": "Allow",
+      "Action": [
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue"
+      ],
+      "Resource": "arn:aws:secretsmanager:*:222222222222:secret:prod/*",
+      "Condition": {
+        "StringEquals": {
+          "aws:ResourceTag/secretboot:project": "ci-demo",
+          "aws:ResourceTag/secretboot:stage": "prod"
+        }
+      }
     },
     {
       "Sid": "RotateOwnedStageSecrets",

@@ -22,6 +22,16 @@ role "worker" {
     service_account = "worker"
   }
   irsa {
+    provider_arn    = "arn:aws:iam::000000000000:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/*" # ERROR: Wildcard OIDC provider ARN
+    namespace       = "shop"
+    service_account = "worker"
+  }
+  irsa {
+    provider_arn    = "arn:aws:iam::000000000000:oidc-provider/oidc.eks.*.amazonaws.com/id/ABC" # ERROR: Wildcard OIDC provider ARN
+    namespace       = "shop"
+    service_account = "worker"
+  }
+  irsa {
     provider_arn    = "arn:aws:iam::000000000000:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
     namespace       = "*" # ERROR: Invalid Kubernetes namespace
     service_account = "worker"
