@@ -12,10 +12,11 @@ import (
 
 // BenchmarkCLI measures the whole secretboot process, as a user or a CI
 // job runs it, where the engine benchmarks measure the engine in process:
-// wall and CPU time and peak RSS of `validate`, a no-change `plan` and a
-// pull request's `plan -no-payloads`, against `secretboot sandbox serve`
-// in another process with AWS-like latency and quotas, holding a stage
-// applied beforehand (without latency or quotas). N=100/R=10 always;
+// wall and CPU time and peak RSS of an apply from empty, `validate`, a
+// no-change `plan` and a pull request's `plan -no-payloads`, against
+// `secretboot sandbox serve` in another process with AWS-like latency and
+// quotas (the apply on a fresh one each time; the others on a stage
+// applied beforehand without latency or quotas). N=100/R=10 always;
 // N=1,000/R=50 and N=10,000/R=200 with SECRETBOOT_BENCH_LARGE=1.
 func BenchmarkCLI(b *testing.B) {
 	sizes := [][2]int{{100, 10}}
@@ -29,12 +30,22 @@ func BenchmarkCLI(b *testing.B) {
 			if err := scale.Write(specDir, n, r, 1); err != nil {
 				b.Fatal(err)
 			}
+			awsLike := []string{"--latency", "25ms", "--jitter", "10ms", "--quotas", "aws"}
+			b.Run("apply", func(b *testing.B) {
+				var m usage
+				for b.Loop() {
+					sp := serveSandboxIn(b, b.TempDir(), awsLike...)
+					m.add(b, sp, specDir, "apply", "-auto-approve")
+					sp.stop()
+				}
+				m.report(b)
+			})
 			setup := serveSandboxIn(b, home)
 			if code, out := setup.run(b, specDir, "apply", "-auto-approve"); code != 0 {
 				b.Fatalf("apply exited %d:\n%s", code, tail(out))
 			}
 			setup.stop()
-			sp := serveSandboxIn(b, home, "--latency", "25ms", "--jitter", "10ms", "--quotas", "aws")
+			sp := serveSandboxIn(b, home, awsLike...)
 			for _, step := range []struct {
 				name string
 				args []string
@@ -44,25 +55,40 @@ func BenchmarkCLI(b *testing.B) {
 				{"plan-no-payloads", []string{"plan", "-no-payloads", "-detailed-exitcode"}},
 			} {
 				b.Run(step.name, func(b *testing.B) {
-					var cpu time.Duration
-					var rss int64
+					var m usage
 					for b.Loop() {
-						cmd := exec.Command(cli(b), append([]string{"--spec", specDir}, step.args...)...)
-						cmd.Env = sp.env
-						out, err := cmd.CombinedOutput()
-						if err != nil { // -detailed-exitcode: 0 is no change
-							b.Fatalf("%v: %v\n%s", step.args, err, tail(string(out)))
-						}
-						ps := cmd.ProcessState
-						cpu += ps.UserTime() + ps.SystemTime()
-						rss = max(rss, ps.SysUsage().(*syscall.Rusage).Maxrss) // KiB on Linux
+						m.add(b, sp, specDir, step.args...)
 					}
-					b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
-					b.ReportMetric(float64(rss)/1024, "peak-rss-MiB")
+					m.report(b)
 				})
 			}
 		})
 	}
+}
+
+// usage sums what the secretboot processes of a benchmark used.
+type usage struct {
+	cpu time.Duration
+	rss int64 // KiB, the largest of any run
+}
+
+// add runs secretboot with args against sp, which must exit 0 (for plan
+// -detailed-exitcode: no change), and adds its CPU time and peak RSS.
+func (u *usage) add(b *testing.B, sp *sandboxProc, specDir string, args ...string) {
+	cmd := exec.Command(cli(b), append([]string{"--spec", specDir}, args...)...)
+	cmd.Env = sp.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.Fatalf("%v: %v\n%s", args, err, tail(string(out)))
+	}
+	ps := cmd.ProcessState
+	u.cpu += ps.UserTime() + ps.SystemTime()
+	u.rss = max(u.rss, ps.SysUsage().(*syscall.Rusage).Maxrss) // KiB on Linux
+}
+
+func (u *usage) report(b *testing.B) {
+	b.ReportMetric(u.cpu.Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(u.rss)/1024, "peak-rss-MiB")
 }
 
 // tail is the end of a long output, for a failure message.
