@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/spec"
@@ -75,6 +76,37 @@ type Observed struct {
 	// OIDCProviders says, for each IAM OIDC provider that a managed role's
 	// trust names, whether it exists (observe_oidc.go).
 	OIDCProviders map[string]bool
+
+	// canon caches the canonical form of the live documents (canonical);
+	// nil for an observation made by hand, which then parses each time.
+	canon *canonicalCache
+}
+
+// canonicalCache maps live documents to their canonical forms.
+type canonicalCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// canonical is canonicalOf(s), parsed once per observation: the
+// fingerprint, Diff and its grant comparison all read each role's read
+// policy (up to 10 kB) and trust policy, and a plan of 200 roles parsed
+// them thrice.
+func (o *Observed) canonical(s string) string {
+	c := o.canon
+	if c == nil || s == "" {
+		return canonicalOf(s)
+	}
+	c.mu.Lock()
+	v, ok := c.m[s]
+	c.mu.Unlock()
+	if !ok {
+		v = canonicalOf(s)
+		c.mu.Lock()
+		c.m[s] = v
+		c.mu.Unlock()
+	}
+	return v
 }
 
 // role is the observed role that r names, nil when it does not exist.
@@ -246,6 +278,7 @@ func observe(ctx context.Context, s *Session, d *spec.Desired, readStageKey bool
 		Policies:         map[string]*ObservedPolicy{},
 		ResourcePolicies: map[string]string{},
 		OIDCProviders:    map[string]bool{},
+		canon:            &canonicalCache{m: map[string]string{}},
 	}
 	services := []func() error{
 		func() error { return o.observeSecrets(ctx, s, d, readStageKey) },
