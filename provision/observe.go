@@ -87,6 +87,27 @@ type canonicalCache struct {
 	m  map[string]string
 }
 
+// written records that the live document s is the one apply writes for
+// want (its compact form), when it is: its canonical form is then want's,
+// and need not be parsed. A converged stage's read policies are all
+// written so; parsing one costs several times rendering it.
+func (o *Observed) written(s string, want *policy.Document) {
+	c := o.canon
+	if c == nil || s == "" {
+		return
+	}
+	c.mu.Lock()
+	_, known := c.m[s]
+	c.mu.Unlock()
+	if known || string(want.Compact()) != s {
+		return
+	}
+	canon := string(want.Canonical())
+	c.mu.Lock()
+	c.m[s] = canon
+	c.mu.Unlock()
+}
+
 // canonical is canonicalOf(s), parsed once per observation: the
 // fingerprint, Diff and its grant comparison all read each role's read
 // policy (up to 10 kB) and trust policy, and a plan of 200 roles parsed
