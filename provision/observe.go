@@ -108,10 +108,9 @@ func (o *Observed) written(s string, want *policy.Document) {
 	c.mu.Unlock()
 }
 
-// canonical is canonicalOf(s), parsed once per observation: the
-// fingerprint, Diff and its grant comparison all read each role's read
-// policy (up to 10 kB) and trust policy, and a plan of 200 roles parsed
-// them thrice.
+// canonical is canonicalOf(s), parsed at most once per observation: the
+// fingerprint and Diff both read each role's read policy (up to 10 kB)
+// and trust policy, and each parsed them.
 func (o *Observed) canonical(s string) string {
 	c := o.canon
 	if c == nil || s == "" {
