@@ -172,17 +172,17 @@ type held struct {
 	docs []string
 }
 
-func heldBy(live *ObservedRole) held {
+func heldBy(o *Observed, live *ObservedRole) held {
 	var h held
 	if live != nil {
-		h.inline, h.parts = canonicalOf(live.Policy), live.Parts
+		h.inline, h.parts = o.canonical(live.Policy), live.Parts
 	}
 	if h.inline != "" {
 		h.docs = append(h.docs, h.inline)
 	}
 	for _, p := range h.parts {
 		if p.Attached {
-			h.docs = append(h.docs, canonicalOf(p.Document))
+			h.docs = append(h.docs, o.canonical(p.Document))
 		}
 	}
 	return h
@@ -207,7 +207,7 @@ func (h held) deleteParts(pc *PolicyChange, from int) (found bool) {
 // policy and its managed parts. It reports false when they match.
 func (df *differ) readPolicyChange(pc *PolicyChange, live *ObservedRole, want *RoleDocuments, base string) (Change, bool, error) {
 	c := Change{Kind: KindRolePolicy, Name: pc.Role + "/" + pc.PolicyName, Policy: pc}
-	h := heldBy(live)
+	h := heldBy(df.o, live)
 	if want == nil {
 		if !h.exists() {
 			return c, false, nil
@@ -234,7 +234,7 @@ func (df *differ) readPolicyChange(pc *PolicyChange, live *ObservedRole, want *R
 		pc.Layout = LayoutManaged
 		pc.DeletesInline = h.inline != ""
 		var partsChanged bool
-		newDocs, partsChanged = h.managedChanges(pc, layout, base)
+		newDocs, partsChanged = h.managedChanges(df.o, pc, layout, base)
 		changed = changed || pc.DeletesInline || partsChanged
 	}
 	if !changed {
@@ -251,7 +251,7 @@ func (df *differ) readPolicyChange(pc *PolicyChange, live *ObservedRole, want *R
 // managedChanges plans the parts of a split read policy: each part is
 // created, versioned or attached as it needs, and surplus parts deleted.
 // It returns the parts' canonical documents and whether any part changes.
-func (h held) managedChanges(pc *PolicyChange, layout policy.Layout, base string) (docs []string, changed bool) {
+func (h held) managedChanges(o *Observed, pc *PolicyChange, layout policy.Layout, base string) (docs []string, changed bool) {
 	byPart := map[int]*ObservedPolicy{}
 	for _, p := range h.parts {
 		byPart[p.Part] = p
@@ -263,7 +263,7 @@ func (h held) managedChanges(pc *PolicyChange, layout policy.Layout, base string
 		if p := byPart[i+1]; p == nil {
 			mc.Action, mc.Attach = ActionCreate, true
 		} else {
-			if canonicalOf(p.Document) != want {
+			if o.canonical(p.Document) != want {
 				mc.Action = ActionUpdate
 			}
 			mc.Attach = !p.Attached

@@ -78,7 +78,7 @@ func (df *differ) roleChange(r *spec.Role, or *ObservedRole, trust string) (Chan
 		rc.Description = &ValueChange{Old: or.Description, New: r.Description}
 		changed = true
 	}
-	if live := canonicalOf(or.Trust); live != trust {
+	if live := df.o.canonical(or.Trust); live != trust {
 		rc.Trust = &ValueChange{Old: live, New: trust}
 		changed = true
 	}

@@ -22,7 +22,7 @@ import (
 // a version id secretboot cannot authenticate is the rotator's. The
 // declared fields stay secretboot's: the declaration's version token
 // (tokens.go) among the secret's versions — labelled, or in the history
-// that observeHistory reads once the rotator has taken the labels off it
+// that readHistory reads once the rotator has taken the labels off it
 // — says the declaration is written; otherwise apply writes it, reading
 // the live value first and keeping the rotating fields, which are
 // exactly the generated ones (PayloadChange.ReadsLive).

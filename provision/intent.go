@@ -153,6 +153,7 @@ func resolveRole(d *spec.Desired, o *Observed, region, account string, arns map[
 	if rd.Read != nil {
 		if rd.live != nil {
 			rd.OtherInline = rd.live.ForeignInline
+			o.written(rd.live.Policy, rd.Read)
 		}
 		rd.place = placeReadPolicy(rd.Read, rd.live, o)
 		rd.Layout = rd.place.fit

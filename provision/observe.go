@@ -2,8 +2,8 @@ package provision
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/spec"
@@ -63,10 +63,10 @@ type Observed struct {
 	AttachmentQuota int
 	// ResourcePolicies are the resource policies of the owned secrets
 	// that opt in to one or carry TagResourcePolicy, by secret name ("" for
-	// none); other secrets' are not read (observeResourcePolicies).
+	// none); other secrets' are not read (resourcePolicyReads).
 	ResourcePolicies map[string]string
 	// Replication holds the replicas of the owned secrets whose replication
-	// Observe read (observeReplication), by secret name, sorted by region;
+	// Observe read (replicationReads), by secret name, sorted by region;
 	// a secret it did not read is absent.
 	Replication map[string][]ObservedReplica
 	// AttachmentQuotaDenied says the caller may not call GetAccountSummary:
@@ -78,6 +78,57 @@ type Observed struct {
 	// account is the account-wide IAM read when observe made it whole
 	// (observe_account.go); nil otherwise. AccountRead hands it to audit.
 	account *accountIAM
+
+	// canon caches the canonical form of the live documents (canonical);
+	// nil for an observation made by hand, which then parses each time.
+	canon *canonicalCache
+}
+
+// canonicalCache maps live documents to their canonical forms.
+type canonicalCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// written records that the live document s is the one apply writes for
+// want (its compact form), when it is: its canonical form is then want's,
+// and need not be parsed. A converged stage's read policies are all
+// written so; parsing one costs several times rendering it.
+func (o *Observed) written(s string, want *policy.Document) {
+	c := o.canon
+	if c == nil || s == "" {
+		return
+	}
+	c.mu.Lock()
+	_, known := c.m[s]
+	c.mu.Unlock()
+	if known || string(want.Compact()) != s {
+		return
+	}
+	canon := string(want.Canonical())
+	c.mu.Lock()
+	c.m[s] = canon
+	c.mu.Unlock()
+}
+
+// canonical is canonicalOf(s), parsed at most once per observation: the
+// fingerprint and Diff both read each role's read policy (up to 10 kB)
+// and trust policy, and each parsed them.
+func (o *Observed) canonical(s string) string {
+	c := o.canon
+	if c == nil || s == "" {
+		return canonicalOf(s)
+	}
+	c.mu.Lock()
+	v, ok := c.m[s]
+	c.mu.Unlock()
+	if !ok {
+		v = canonicalOf(s)
+		c.mu.Lock()
+		c.m[s] = v
+		c.mu.Unlock()
+	}
+	return v
 }
 
 // role is the observed role that r names, nil when it does not exist.
@@ -119,7 +170,7 @@ type ObservedSecret struct {
 	Rotation *ObservedRotation
 	// History holds every version id of the secret, deprecated ones (no
 	// label) included; nil when it was not read. It is read only where
-	// the labelled versions leave a question open (observeHistory).
+	// the labelled versions leave a question open (Intent.historyNeeded).
 	History map[string]bool
 	newest  []string // History's ids, newest first
 }
@@ -209,7 +260,7 @@ type ObservedProfile struct {
 // its policy and record are gone. A role whose read policy fits inline
 // costs nothing more. A secret whose labelled versions leave open whether
 // the declared version exists, or whether secretboot ever wrote it, costs
-// one ListSecretVersionIds (observeHistory); a converged secret costs
+// one ListSecretVersionIds (readHistory); a converged secret costs
 // nothing. A secret that opts in to a resource policy, or carries
 // TagResourcePolicy, costs one GetResourcePolicy. A secret that declares
 // replicas or is listed with a PrimaryRegion costs one DescribeSecret for
@@ -249,6 +300,7 @@ func observe(ctx context.Context, s *Session, d *spec.Desired, readStageKey bool
 		Policies:         map[string]*ObservedPolicy{},
 		ResourcePolicies: map[string]string{},
 		OIDCProviders:    map[string]bool{},
+		canon:            &canonicalCache{m: map[string]string{}},
 	}
 	services := []func() error{
 		func() error { return o.observeSecrets(ctx, s, d, readStageKey) },
@@ -258,14 +310,61 @@ func observe(ctx context.Context, s *Session, d *spec.Desired, readStageKey bool
 	if err := forEachParallel(services, len(services), func(observe func() error) error { return observe() }); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
-	forgotten := o.observeForgotten(ctx, s, d)
 	// The intent of what the listings show says which further reads it
 	// needs: attachment slots and quotas for split read policies, the
-	// history of secrets whose labelled versions leave a question open.
-	// Diff resolves again from the complete observation.
+	// history of secrets whose labelled versions leave a question open,
+	// resource policies and replication. Diff resolves again from the
+	// complete observation.
 	in := Resolve(d, o)
-	if err := errors.Join(forgotten, o.observeSlots(ctx, s, in), o.observeHistory(ctx, s, d, in), o.observeResourcePolicies(ctx, s, d, in), o.observeReplication(ctx, s, in)); err != nil {
+	if err := o.observeFollowUps(ctx, s, d, in); err != nil {
 		return nil, fmt.Errorf("observing %s/%s: %w", d.Project, d.Stage, err)
 	}
 	return o, nil
+}
+
+// observeFollowUps makes the reads that the listings and the intent ask
+// for in one pool, so that no kind of read waits for another's
+// stragglers; each call keeps its API's client-side rate (addRateLimit):
+// the forgotten external roles' read policies (forgottenRoles); the
+// foreign attachments (ObservedRole.Foreign) of each existing role whose
+// read policy needs managed parts it does not have yet (Intent.uncounted);
+// the history of the secrets that need it (Intent.historyNeeded); the
+// resource policies and replication of the secrets that have them. The
+// intent is resolved from the secrets and roles observed so far exactly as
+// Diff resolves it, so both take the same decisions. Last, once, the
+// account's quota of managed policies per role, when a split needs more
+// slots than IAM's default leaves (Intent.needsQuota): the slots counted
+// decide it. A stage whose read policies fit inline and whose secrets are
+// converged pays nothing.
+func (o *Observed) observeFollowUps(ctx context.Context, s *Session, d *spec.Desired, in *Intent) error {
+	var jobs []func() error
+	for _, or := range o.forgottenRoles(d) {
+		jobs = append(jobs, func() error {
+			return o.observeReadPolicy(ctx, s, or, externalPolicyName(d), partBase(d, or.Name, true))
+		})
+	}
+	for _, or := range in.uncounted() {
+		jobs = append(jobs, func() error { return observeAttachments(ctx, s, or) })
+	}
+	if key := o.stageKey.Reveal(); len(key) > 0 {
+		for _, os := range in.historyNeeded(d, key) {
+			jobs = append(jobs, func() error { return readHistory(ctx, s, os) })
+		}
+	}
+	var mu sync.Mutex // guards the maps the reads fill
+	for _, name := range in.resourcePolicyReads(d) {
+		os := o.Secrets[name]
+		jobs = append(jobs, func() error { return o.readResourcePolicy(ctx, s, &mu, os) })
+	}
+	for _, name := range in.replicationReads() {
+		os := o.Secrets[name]
+		jobs = append(jobs, func() error { return o.readReplication(ctx, s, &mu, os) })
+	}
+	if err := forEachParallel(jobs, observeParallelism, func(job func() error) error { return job() }); err != nil {
+		return err
+	}
+	if in.needsQuota() {
+		return o.observeAttachmentQuota(ctx, s)
+	}
+	return nil
 }

@@ -91,12 +91,14 @@ func getInstanceProfile(ctx context.Context, iamc IAMAPI, name string) (*iamtype
 	return out.InstanceProfile, nil
 }
 
-// observeForgotten reads what the recorded external roles that the spec
-// no longer names still hold: one GetRolePolicy each, and the attached
-// parts only when the stage has parts for the role. It needs both the
-// stage key's tags and the stage's managed policies, so it runs after the
-// listings; a stage without such roles pays nothing.
-func (o *Observed) observeForgotten(ctx context.Context, s *Session, d *spec.Desired) error {
+// forgottenRoles records the external roles the stage key records
+// (Observed.Recorded) and returns those the spec no longer names
+// (Observed.Forgotten), whose read policy observeFollowUps reads: one
+// GetRolePolicy each, and the attached parts only when the stage has
+// parts for the role. It needs both the stage key's tags and the stage's
+// managed policies, so it runs after the listings; a stage without such
+// roles pays nothing.
+func (o *Observed) forgottenRoles(d *spec.Desired) []*ObservedRole {
 	if o.StageKey == nil || !ownedBy(o.StageKey.Tags, d) {
 		return nil
 	}
@@ -115,9 +117,7 @@ func (o *Observed) observeForgotten(ctx context.Context, s *Session, d *spec.Des
 			forgotten = append(forgotten, or)
 		}
 	}
-	return forEachParallel(forgotten, observeParallelism, func(or *ObservedRole) error {
-		return o.observeReadPolicy(ctx, s, or, externalPolicyName(d), partBase(d, or.Name, true))
-	})
+	return forgotten
 }
 
 // observeRoles lists the roles under the stage's path and reads the rest

@@ -35,26 +35,6 @@ func partsOf(policies map[string]*ObservedPolicy, base string) []*ObservedPolicy
 	return parts
 }
 
-// observeSlots makes the reads the intent says split read policies need:
-// it counts the foreign attachments (ObservedRole.Foreign) of each
-// existing role whose read policy needs managed parts it does not have yet
-// (Intent.uncounted), then reads the account's quota of managed policies
-// per role, once, when a split needs more slots than IAM's default leaves
-// (Intent.needsQuota). The intent is resolved from the secrets and roles
-// observed so far exactly as Diff resolves it, so both take the same
-// decisions; a stage whose read policies fit inline pays nothing.
-func (o *Observed) observeSlots(ctx context.Context, s *Session, in *Intent) error {
-	if err := forEachParallel(in.uncounted(), observeParallelism, func(or *ObservedRole) error {
-		return observeAttachments(ctx, s, or)
-	}); err != nil {
-		return err
-	}
-	if in.needsQuota() {
-		return o.observeAttachmentQuota(ctx, s)
-	}
-	return nil
-}
-
 // observeAttachmentQuota reads the account's quota of managed policies per
 // role (Observed.AttachmentQuota). A caller denied GetAccountSummary still
 // gets a plan, counted against IAM's default: only a split that needs more

@@ -28,40 +28,34 @@ const (
 	ReplicaFailed     = "Failed"
 )
 
-// observeReplication reads, with one DescribeSecret each, the replicas of
-// the owned secrets that the intent says need it (replicationReads).
-// ListSecrets reports no replicas, only PrimaryRegion, so a secret that
-// neither declares replicas nor shows a PrimaryRegion costs nothing.
-func (o *Observed) observeReplication(ctx context.Context, s *Session, in *Intent) error {
-	var read []*ObservedSecret
-	for _, name := range in.replicationReads() {
-		read = append(read, o.Secrets[name])
+// readReplication reads, with one DescribeSecret, the replicas of an owned
+// secret that the intent says needs it (replicationReads). ListSecrets
+// reports no replicas, only PrimaryRegion, so a secret that neither
+// declares replicas nor shows a PrimaryRegion costs nothing. mu guards
+// o.Replication.
+func (o *Observed) readReplication(ctx context.Context, s *Session, mu *sync.Mutex, os *ObservedSecret) error {
+	out, err := s.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(os.ARN)})
+	if err != nil {
+		return wrap(err, "reading the replication of secret", os.Name)
 	}
-	var mu sync.Mutex
-	return forEachParallel(read, observeParallelism, func(os *ObservedSecret) error {
-		out, err := s.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(os.ARN)})
-		if err != nil {
-			return wrap(err, "reading the replication of secret", os.Name)
-		}
-		reps := make([]ObservedReplica, 0, len(out.ReplicationStatus))
-		for _, r := range out.ReplicationStatus {
-			reps = append(reps, ObservedReplica{
-				Region: aws.ToString(r.Region), KMSKeyID: aws.ToString(r.KmsKeyId),
-				Status: string(r.Status), Message: aws.ToString(r.StatusMessage),
-			})
-		}
-		sort.Slice(reps, func(i, j int) bool { return reps[i].Region < reps[j].Region })
-		mu.Lock()
-		defer mu.Unlock()
-		if o.Replication == nil {
-			o.Replication = map[string][]ObservedReplica{}
-		}
-		o.Replication[os.Name] = reps
-		if p := aws.ToString(out.PrimaryRegion); p != "" {
-			os.PrimaryRegion = p
-		}
-		return nil
-	})
+	reps := make([]ObservedReplica, 0, len(out.ReplicationStatus))
+	for _, r := range out.ReplicationStatus {
+		reps = append(reps, ObservedReplica{
+			Region: aws.ToString(r.Region), KMSKeyID: aws.ToString(r.KmsKeyId),
+			Status: string(r.Status), Message: aws.ToString(r.StatusMessage),
+		})
+	}
+	sort.Slice(reps, func(i, j int) bool { return reps[i].Region < reps[j].Region })
+	mu.Lock()
+	defer mu.Unlock()
+	if o.Replication == nil {
+		o.Replication = map[string][]ObservedReplica{}
+	}
+	o.Replication[os.Name] = reps
+	if p := aws.ToString(out.PrimaryRegion); p != "" {
+		os.PrimaryRegion = p
+	}
+	return nil
 }
 
 // replicationReads names, sorted, the secrets whose replication Observe

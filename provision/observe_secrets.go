@@ -87,20 +87,10 @@ func (o *Observed) readStageKey(ctx context.Context, s *Session, d *spec.Desired
 	return nil
 }
 
-// observeHistory reads the history of the secrets the intent says need
-// it (Intent.historyNeeded): one ListSecretVersionIds with
-// IncludeDeprecated each, and a page more per 100 versions. It needs the
-// stage key and the listing, so it runs after them.
-func (o *Observed) observeHistory(ctx context.Context, s *Session, d *spec.Desired, in *Intent) error {
-	key := o.stageKey.Reveal()
-	if len(key) == 0 {
-		return nil
-	}
-	return forEachParallel(in.historyNeeded(d, key), observeParallelism, func(os *ObservedSecret) error {
-		return readHistory(ctx, s, os)
-	})
-}
-
+// readHistory reads the history of a secret the intent says needs it
+// (Intent.historyNeeded): one ListSecretVersionIds with IncludeDeprecated,
+// and a page more per 100 versions. It needs the stage key and the
+// listing, so it runs after them (observeFollowUps).
 func readHistory(ctx context.Context, s *Session, os *ObservedSecret) error {
 	p := secretsmanager.NewListSecretVersionIdsPaginator(s.SecretsManager, &secretsmanager.ListSecretVersionIdsInput{
 		SecretId: aws.String(os.ARN), IncludeDeprecated: aws.Bool(true), MaxResults: aws.Int32(100),

@@ -1,11 +1,14 @@
 package provision
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash"
 	"strconv"
+	"sync"
 
 	"github.com/secretboot/secretboot/spec"
 )
@@ -30,44 +33,113 @@ func versionToken(key []byte, d *spec.Desired, s *spec.Secret, generation int) s
 // inside what the HMAC covers, so every revision authenticates as
 // secretboot's, and revision 0 keeps the tokens of older versions valid.
 func revisionToken(key []byte, d *spec.Desired, s *spec.Secret, generation, revision int) string {
-	m := hmac.New(sha256.New, key)
-	field := func(b []byte) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-		m.Write(n[:])
-		m.Write(b)
-	}
-	field([]byte("secretboot-version-v1"))
-	field([]byte(d.Stage))
-	field([]byte(s.Name))
-	field([]byte(s.Payload.Kind.String()))
-	field(s.Payload.Declared.Reveal())
-	for _, g := range s.Payload.Generators {
-		field([]byte(g.Field))
-		field([]byte(strconv.Itoa(g.Length)))
-		field([]byte(strconv.FormatBool(g.Upper) + strconv.FormatBool(g.Lower) + strconv.FormatBool(g.Numeric) + strconv.FormatBool(g.Special)))
-		field([]byte(g.ExcludeCharacters))
-	}
-	field([]byte(strconv.Itoa(generation)))
-	if revision > 0 {
-		field([]byte("revision"))
-		field([]byte(strconv.Itoa(revision)))
-	}
+	m := macFor(key)
+	defer m.release()
 	var u [16]byte
-	copy(u[:12], m.Sum(nil))
-	u[6] = u[6]&0x0f | 0x80 // UUID version 8: custom
-	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
-	copy(u[12:], tokenMark(key, s.Name, u[:12]))
+	head := m.tokenHead(d, s, generation, revision)
+	copy(u[:12], head[:])
+	mark := m.tokenMark(s.Name, head[:])
+	copy(u[12:], mark[:])
 	return formatUUID(u)
 }
 
-func tokenMark(key []byte, name string, head []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("secretboot-mark-v1\x00"))
-	m.Write([]byte(name))
-	m.Write([]byte{0})
-	m.Write(head)
-	return m.Sum(nil)[:4]
+// macs holds keyed HMACs for reuse: hmac.New costs two SHA-256 states and
+// the padded key, and a plan checks tens of thousands of tokens, all with
+// the stage key. A pooled HMAC is used by one goroutine at a time.
+var macs sync.Pool // of *keyedMAC
+
+// keyedMAC is an HMAC-SHA-256 under key, with room to assemble its input
+// and output without allocating.
+type keyedMAC struct {
+	key []byte
+	h   hash.Hash
+	in  []byte
+	out [sha256.Size]byte
+}
+
+// macFor returns an HMAC under key, reset; release gives it back.
+func macFor(key []byte) *keyedMAC {
+	if m, _ := macs.Get().(*keyedMAC); m != nil && hmac.Equal(m.key, key) {
+		m.h.Reset()
+		m.in = m.in[:0]
+		return m
+	}
+	return &keyedMAC{key: bytes.Clone(key), h: hmac.New(sha256.New, key)}
+}
+
+func (m *keyedMAC) release() { macs.Put(m) }
+
+// field appends a length-prefixed field to the input.
+func (m *keyedMAC) field(b []byte) {
+	m.in = binary.BigEndian.AppendUint64(m.in, uint64(len(b)))
+	m.in = append(m.in, b...)
+}
+
+// fieldPayload writes a length-prefixed payload straight into the HMAC,
+// so that no pooled buffer keeps a copy, and clears b, which the caller
+// revealed for it.
+func (m *keyedMAC) fieldPayload(b []byte) {
+	m.in = binary.BigEndian.AppendUint64(m.in, uint64(len(b)))
+	m.h.Write(m.in)
+	m.in = m.in[:0]
+	m.h.Write(b)
+	clear(b)
+}
+
+func (m *keyedMAC) fieldString(s string) {
+	m.in = binary.BigEndian.AppendUint64(m.in, uint64(len(s)))
+	m.in = append(m.in, s...)
+}
+
+func (m *keyedMAC) fieldInt(n int) {
+	var b [20]byte
+	m.field(strconv.AppendInt(b[:0], int64(n), 10))
+}
+
+// sum is the HMAC of the input assembled since the reset; the HMAC is
+// reset again for the next input.
+func (m *keyedMAC) sum() []byte {
+	m.h.Write(m.in)
+	out := m.h.Sum(m.out[:0])
+	m.h.Reset()
+	m.in = m.in[:0]
+	return out
+}
+
+// tokenHead is the first 96 bits of a revision's token: the HMAC of the
+// declaration, with the UUID's version and variant bits set.
+func (m *keyedMAC) tokenHead(d *spec.Desired, s *spec.Secret, generation, revision int) [12]byte {
+	m.fieldString("secretboot-version-v1")
+	m.fieldString(d.Stage)
+	m.fieldString(s.Name)
+	m.fieldString(s.Payload.Kind.String())
+	m.fieldPayload(s.Payload.Declared.Reveal())
+	for _, g := range s.Payload.Generators {
+		m.fieldString(g.Field)
+		m.fieldInt(g.Length)
+		m.fieldString(strconv.FormatBool(g.Upper) + strconv.FormatBool(g.Lower) + strconv.FormatBool(g.Numeric) + strconv.FormatBool(g.Special))
+		m.fieldString(g.ExcludeCharacters)
+	}
+	m.fieldInt(generation)
+	if revision > 0 {
+		m.fieldString("revision")
+		m.fieldInt(revision)
+	}
+	var head [12]byte
+	copy(head[:], m.sum())
+	head[6] = head[6]&0x0f | 0x80 // UUID version 8: custom
+	head[8] = head[8]&0x3f | 0x80 // RFC 9562 variant
+	return head
+}
+
+// tokenMark is the last 32 bits of a token: they authenticate its head
+// for the secret's name.
+func (m *keyedMAC) tokenMark(name string, head []byte) [4]byte {
+	m.in = append(m.in, "secretboot-mark-v1\x00"...)
+	m.in = append(m.in, name...)
+	m.in = append(m.in, 0)
+	m.in = append(m.in, head...)
+	return [4]byte(m.sum())
 }
 
 // writtenBySecretboot reports whether a version id is a token secretboot
@@ -77,12 +149,27 @@ func writtenBySecretboot(key []byte, name, versionID string) bool {
 	if !ok {
 		return false
 	}
-	return hmac.Equal(u[12:], tokenMark(key, name, u[:12]))
+	m := macFor(key)
+	defer m.release()
+	return m.marks(name, u)
+}
+
+// marks reports whether the last 32 bits of u authenticate its head for
+// the secret's name.
+func (m *keyedMAC) marks(name string, u [16]byte) bool {
+	mark := m.tokenMark(name, u[:12])
+	return hmac.Equal(u[12:], mark[:])
 }
 
 func formatUUID(u [16]byte) string {
-	h := hex.EncodeToString(u[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	hex.Encode(b[9:13], u[4:6])
+	hex.Encode(b[14:18], u[6:8])
+	hex.Encode(b[19:23], u[8:10])
+	hex.Encode(b[24:36], u[10:16])
+	b[8], b[13], b[18], b[23] = '-', '-', '-', '-'
+	return string(b[:])
 }
 
 func parseUUID(s string) ([16]byte, bool) {
@@ -90,8 +177,13 @@ func parseUUID(s string) ([16]byte, bool) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return u, false
 	}
-	h := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:36]
-	if _, err := hex.Decode(u[:], []byte(h)); err != nil {
+	var h [32]byte
+	n := copy(h[:], s[0:8])
+	n += copy(h[n:], s[9:13])
+	n += copy(h[n:], s[14:18])
+	n += copy(h[n:], s[19:23])
+	copy(h[n:], s[24:36])
+	if _, err := hex.Decode(u[:], h[:]); err != nil {
 		return u, false
 	}
 	return u, true
@@ -121,22 +213,30 @@ const TagMark = "secretboot:mark"
 // ownerMark is the value of TagMark for a secret. Its domain string
 // keeps it apart from the token marks made with the same key.
 func ownerMark(key []byte, d *spec.Desired, name, arn string) string {
-	m := hmac.New(sha256.New, key)
+	m := macFor(key)
+	defer m.release()
 	for _, f := range []string{"secretboot-owner-mark-v1", d.Stage, name, arn} {
-		m.Write([]byte(f))
-		m.Write([]byte{0})
+		m.in = append(m.in, f...)
+		m.in = append(m.in, 0)
 	}
-	return hex.EncodeToString(m.Sum(nil)[:16])
+	return hex.EncodeToString(m.sum()[:16])
 }
 
 // tokenRevision reports which revision of s's declaration at generation
 // gen the version id is.
 func tokenRevision(key []byte, d *spec.Desired, s *spec.Secret, gen int, id string) (int, bool) {
-	if !writtenBySecretboot(key, s.Name, id) {
+	u, ok := parseUUID(id)
+	if !ok {
 		return 0, false
 	}
+	m := macFor(key)
+	defer m.release()
+	if !m.marks(s.Name, u) {
+		return 0, false
+	}
+	// The mark authenticates the head, so the head alone tells the revision.
 	for rev := range maxRevisions {
-		if revisionToken(key, d, s, gen, rev) == id {
+		if head := m.tokenHead(d, s, gen, rev); hmac.Equal(head[:], u[:12]) {
 			return rev, true
 		}
 	}

@@ -85,6 +85,44 @@ func BenchmarkPlan(b *testing.B) {
 	}
 }
 
+// BenchmarkDiff measures the engine's work between the calls of a clean
+// plan: Diff (Resolve, the comparison and the observation's fingerprint)
+// of an observation of the populated stage, made once outside the timer.
+// It reports the CPU and memory that plan spends on its own, without the
+// SDK's and the sandbox's: a fresh observation each time, since Diff
+// caches what it parses on it.
+func BenchmarkDiff(b *testing.B) {
+	for _, size := range benchSizes() {
+		n, r := size[0], size[1]
+		b.Run(fmt.Sprintf("N=%d/R=%d", n, r), func(b *testing.B) {
+			d, err := scale.Desired(n, r, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			env := sandboxtest.Start(b, sandbox.Options{Account: scale.Account})
+			populate(b, env, d)
+			s := connect(b, env)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				o, err := provision.Observe(ctx, s, d)
+				if err != nil {
+					b.Fatalf("observe: %v", err)
+				}
+				b.StartTimer()
+				p, err := provision.Diff(d, o, provision.DiffOptions{})
+				if err != nil {
+					b.Fatalf("diff: %v", err)
+				}
+				if !p.Empty() {
+					b.Fatalf("plan of a populated stage has %d changes", len(p.Changes))
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkApply measures an apply of N new secrets (and R new roles with
 // their policies and instance profiles) from an empty account, through
 // connect, observe, diff and apply as the CLI runs them, with AWS-like
