@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/secretboot/secretboot/internal/relay"
 	"github.com/secretboot/secretboot/spec"
 )
 
@@ -245,13 +246,13 @@ func (a *applier) run(ctx context.Context, p *Plan) (*ApplyResult, error) {
 	}
 	lanes := [2]chan struct{}{make(chan struct{}, a.opts.Parallelism), make(chan struct{}, a.opts.Parallelism)}
 	var wg sync.WaitGroup
-	var panics relay
+	var panics relay.Relay
 	for _, c := range p.Changes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer close(finished[c.ID])
-			defer panics.catch()
+			defer panics.Catch()
 			for _, dep := range c.DependsOn {
 				if ch, ok := finished[dep]; ok {
 					<-ch
@@ -275,7 +276,7 @@ func (a *applier) run(ctx context.Context, p *Plan) (*ApplyResult, error) {
 		}()
 	}
 	wg.Wait()
-	panics.rethrow()
+	panics.Rethrow()
 	res := &ApplyResult{}
 	for _, c := range p.Changes {
 		switch err := a.status[c.ID]; {

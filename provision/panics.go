@@ -3,40 +3,9 @@ package provision
 import (
 	"errors"
 	"sync"
+
+	"github.com/secretboot/secretboot/internal/relay"
 )
-
-// relay carries a panic from worker goroutines to the goroutine that waits
-// for them. A panic left to kill the process prints a runtime traceback,
-// argument words included, before the CLI's top-level recover could turn
-// it into a one-line message without values; re-panicking on the waiting
-// goroutine hands it to that recover.
-type relay struct {
-	mu sync.Mutex
-	v  any
-}
-
-// catch records a panic of the worker goroutine. Defer it directly in the
-// worker, after (so that it runs before) the deferred wg.Done.
-func (r *relay) catch() {
-	if v := recover(); v != nil {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if r.v == nil {
-			r.v = v
-		}
-	}
-}
-
-// rethrow re-panics with the first recorded panic; call it after the
-// workers are done.
-func (r *relay) rethrow() {
-	r.mu.Lock()
-	v := r.v
-	r.mu.Unlock()
-	if v != nil {
-		panic(v)
-	}
-}
 
 // observeParallelism bounds the concurrent per-role reads of an
 // observation, well inside IAM's read quota.
@@ -47,18 +16,18 @@ const observeParallelism = 8
 func forEachParallel[T any](items []T, limit int, fn func(T) error) error {
 	errs := make([]error, len(items))
 	var wg sync.WaitGroup
-	var panics relay
+	var panics relay.Relay
 	sem := make(chan struct{}, limit)
 	for i, item := range items {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			defer panics.catch()
+			defer panics.Catch()
 			errs[i] = fn(item)
 		}()
 	}
 	wg.Wait()
-	panics.rethrow()
+	panics.Rethrow()
 	return errors.Join(errs...)
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/secretboot/secretboot/internal/relay"
 )
 
 // EvalOptions are the inputs of an evaluation that do not come from the spec.
@@ -176,15 +178,22 @@ func (e *evaluator) secrets(scs []*SecretConfig, stageReplicas []Replica) []*Sec
 		return out
 	}
 	forks := make([]*evaluator, parts)
-	var wg sync.WaitGroup
+	var (
+		wg     sync.WaitGroup
+		panics relay.Relay // a panic evaluating a value reaches the CLI's recover, not fd 2
+	)
 	for i := range forks {
 		f := &evaluator{c: e.c, st: e.st, lookup: e.lookup, mask: e.mask, skipPayloads: e.skipPayloads, quietFns: e.quietFns}
 		f.init()
 		f.ctx = &hcl.EvalContext{Variables: e.ctx.Variables, Functions: f.fns}
 		forks[i] = f
-		wg.Go(func() { eval(f, i*len(scs)/parts, (i+1)*len(scs)/parts) })
+		wg.Go(func() {
+			defer panics.Catch()
+			eval(f, i*len(scs)/parts, (i+1)*len(scs)/parts)
+		})
 	}
 	wg.Wait()
+	panics.Rethrow()
 	for _, f := range forks {
 		e.diags = append(e.diags, f.diags...)
 		maps.Copy(e.files, f.files)
