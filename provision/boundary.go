@@ -9,8 +9,7 @@ import (
 
 // Sids of the stage boundary's statements.
 const (
-	SidBoundaryRead    = "ReadStageSecrets"
-	SidBoundaryReplica = "ReadOwnedStageSecretsInOtherRegions"
+	SidBoundaryRead    = "ReadOwnedStageSecrets"
 	SidBoundaryDecrypt = "DecryptStageSecretsViaSecretsManager"
 	SidBoundaryRotate  = "RotateOwnedStageSecrets"
 	SidBoundaryRandom  = "RotationRandomPassword"
@@ -38,19 +37,17 @@ func BoundaryARN(d *spec.Desired, account string) string {
 }
 
 // StageBoundary returns the stage's permissions boundary: at most what a
-// reader or a rotator of the stage can ever need, GetSecretValue and
-// DescribeSecret on the secrets under the stage's name prefix in its
-// region (no other stage of the account holds names under the prefix:
-// validate refuses overlapping prefixes), and in every other region on
-// those that carry the stage's ownership tags, as its replicas do (they
-// keep the primary's name and tags). In other regions the prefix alone
-// proves nothing: a secret there may be anybody's, and a stolen deployer
-// may write read policies on the bounded roles. Every other region, not
-// the spec's replica regions, because the boundary must not change when a
-// replica region is declared. Then the rotation protocol's writes
-// (PutSecretValue, UpdateSecretVersionStage) only on those the stage owns
-// by tags, as the deployer may write them; GetRandomPassword; and
-// kms:Decrypt and kms:GenerateDataKey only through Secrets Manager and
+// reader or a rotator of the stage can ever need. GetSecretValue and
+// DescribeSecret on the secrets under the stage's name prefix, in every
+// region (replicas keep the primary's name), that carry the stage's
+// ownership tags: the prefix alone proves nothing, since two projects'
+// dev stages share "dev/" and validate sees one spec, and a stolen
+// deployer may write any read policy on the bounded roles. Every region,
+// not the spec's replica regions, because the boundary must not change
+// when a replica region is declared. Then the rotation protocol's writes
+// (PutSecretValue, UpdateSecretVersionStage) on the same owned secrets of
+// the stage's region, as the deployer may write them; GetRandomPassword;
+// and kms:Decrypt and kms:GenerateDataKey only through Secrets Manager and
 // only for the stage's secrets and their replicas
 // (kms:EncryptionContext:SecretARN), with any key since the spec may name
 // keys of other accounts. The key's request carries no tag of the secret,
@@ -76,8 +73,7 @@ func stageBoundary(d *spec.Desired, account string) *Boundary {
 		}}
 	}
 	doc := &policy.Document{Version: "2012-10-17", Statement: []policy.Statement{
-		{Sid: SidBoundaryRead, Effect: policy.Allow, Resource: policy.StringList{secrets}, Action: read},
-		{Sid: SidBoundaryReplica, Effect: policy.Allow, Resource: policy.StringList{everywhere}, Action: read, Condition: owned()},
+		{Sid: SidBoundaryRead, Effect: policy.Allow, Resource: policy.StringList{everywhere}, Action: read, Condition: owned()},
 		{Sid: SidBoundaryRotate, Effect: policy.Allow, Resource: policy.StringList{secrets},
 			Action:    policy.StringList{"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"},
 			Condition: owned()},

@@ -105,14 +105,14 @@ func policyText(t *testing.T, encoded string) string {
 	return string(d.Canonical())
 }
 
-// TestBoundaryOtherRegionsOnlyOwned, on an enforcing sandbox serving two
+// TestBoundaryReadsOnlyOwned, on an enforcing sandbox serving two
 // regions: a bounded role whose identity policy allows reading everything
 // under the stage's prefix in every region (what a stolen deployer can
-// write on the stage's roles) reads, through the boundary, whatever lies
-// under the prefix in the stage's region, and the stage's replicas in
-// another region, but not a secret there that is not the stage's: one
-// without the ownership tags or another stage's.
-func TestBoundaryOtherRegionsOnlyOwned(t *testing.T) {
+// write on the stage's roles) reads, through the boundary, the stage's
+// secrets and their replicas in another region, but no secret under the
+// prefix that is not the stage's, in any region: one without the
+// ownership tags (another project's dev/) or another stage's.
+func TestBoundaryReadsOnlyOwned(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true, Regions: []string{"us-west-2"}})
@@ -163,8 +163,8 @@ func TestBoundaryOtherRegionsOnlyOwned(t *testing.T) {
 		allowed      bool
 	}{
 		{"us-east-1", "dev/owned", true},
-		{"us-east-1", "dev/untagged", true}, // the stage's region: the prefix is the stage's
-		{"us-west-2", "dev/owned", true},    // the replica carries the primary's tags
+		{"us-east-1", "dev/untagged", false}, // under the prefix, but not the stage's: another project's dev/
+		{"us-west-2", "dev/owned", true},     // the replica carries the primary's tags
 		{"us-west-2", "dev/foreign", false},
 		{"us-west-2", "dev/prods", false},
 	} {

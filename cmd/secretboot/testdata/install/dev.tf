@@ -67,16 +67,7 @@ resource "aws_iam_policy" "boundary" {
   "Version": "2012-10-17",
   "Statement": [
     {
-      "Sid": "ReadStageSecrets",
-      "Effect": "Allow",
-      "Action": [
-        "secretsmanager:DescribeSecret",
-        "secretsmanager:GetSecretValue"
-      ],
-      "Resource": "arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/*"
-    },
-    {
-      "Sid": "ReadOwnedStageSecretsInOtherRegions",
+      "Sid": "ReadOwnedStageSecrets",
       "Effect": "Allow",
       "Action": [
         "secretsmanager:DescribeSecret",
