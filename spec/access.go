@@ -87,7 +87,7 @@ func (e *evaluator) checkDeployerARN(attr *hcl.Attribute, arn string) {
 			"deployer_arn must be the ARN of the IAM role or user that applies the stage, such as arn:aws:iam::123456789012:role/deployer."))
 		return
 	}
-	if account := e.stageAccount(); account != "" && m[1] != account {
+	if account := e.st.account(); account != "" && m[1] != account {
 		e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Deployer in another account",
 			"deployer_arn is in account %s but stage %q is in account %s: the deployer must be a principal of the stage's account, and the resource policies would lock out the one that applies the stage.", m[1], e.st.Name, account))
 		return
@@ -133,9 +133,6 @@ func (e *evaluator) crossAccountReaders(s *Secret, sc *SecretConfig, roles map[s
 		}
 	}
 }
-
-// stageAccount is the stage's account as the spec tells it (account).
-func (e *evaluator) stageAccount() string { return e.st.account() }
 
 // account is the stage's account as the spec tells it: account_id, else
 // the account of assume_role_arn, else "" (unknown until apply).

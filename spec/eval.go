@@ -344,7 +344,7 @@ func (e *evaluator) role(rc *RoleConfig) *Role {
 			return r
 		}
 		r.External, r.Name = arn, m[2]
-		r.CrossAccount = m[1] != e.stageAccount() && e.stageAccount() != ""
+		r.CrossAccount = m[1] != e.st.account() && e.st.account() != ""
 		e.roleRegions(rc, r)
 		return r
 	}

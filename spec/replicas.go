@@ -143,9 +143,9 @@ func (e *evaluator) replicaKey(obj cty.Value, at hcl.Range, region string) (stri
 	case km[1] != region:
 		e.diags = append(e.diags, errDiag(at, "KMS key in another region",
 			"The key is in %s but the replica is in %s; Secrets Manager encrypts a replica with a key of its own region.", km[1], region))
-	case e.stageAccount() != "" && km[2] != e.stageAccount():
+	case e.st.account() != "" && km[2] != e.st.account():
 		e.diags = append(e.diags, errDiag(at, "KMS key in another account",
-			"The key is in account %s but stage %q is in account %s; give the replica a key of the stage's account.", km[2], e.st.Name, e.stageAccount()))
+			"The key is in account %s but stage %q is in account %s; give the replica a key of the stage's account.", km[2], e.st.Name, e.st.account()))
 	default:
 		return arn, true
 	}

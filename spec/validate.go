@@ -138,18 +138,25 @@ const reservedSecretSuffix = ".secretboot/stage-key"
 func (d *decoder) validateConfig() {
 	stages := d.c.StageConfigs
 	for i, a := range stages {
+		// The account a stage is pinned to, by account_id or by
+		// assume_role_arn's. A stage that pins none may be in any account,
+		// the other's included (its credentials decide), so it is held to
+		// the rule against every stage.
+		accountA := a.account()
 		for _, b := range stages[i+1:] {
-			// The account a stage is pinned to, by account_id or by
-			// assume_role_arn's. Stages that pin none may share one: their
-			// credentials decide, so they are held to the same rule.
-			account := a.account()
-			if account != b.account() {
+			accountB := b.account()
+			if accountA != "" && accountB != "" && accountA != accountB {
 				continue
 			}
 			if strings.HasPrefix(a.NamePrefix, b.NamePrefix) || strings.HasPrefix(b.NamePrefix, a.NamePrefix) {
-				in := "account " + account
-				if account == "" {
+				var in string
+				switch {
+				case accountA == accountB && accountA != "":
+					in = "account " + accountA
+				case accountA == accountB:
 					in = "the same account (neither pins an account)"
+				default:
+					in = "the same account if their credentials say so (one pins no account)"
 				}
 				d.errorf(b.DeclRange, "Overlapping name prefixes",
 					"Stages %q (name_prefix %q) and %q (name_prefix %q) are in %s and one prefix starts the other: each stage owns every secret under its prefix, so one would see, rewrite or delete the other's secrets. Give them prefixes that do not start one another, such as \"%s/\" and \"%s/\".",

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -155,15 +154,7 @@ func (in *installer) render(format string) ([]byte, error) {
 
 // yamlString is s as a YAML double-quoted scalar, whose escapes include
 // JSON's.
-func yamlString(s string) string { return jsonString(s) }
-
-func jsonString(s string) string {
-	b, err := json.Marshal(s)
-	if err != nil {
-		panic("encoding a string: " + err.Error()) // a string always encodes
-	}
-	return string(b)
-}
+func yamlString(s string) string { return escape.JSONString(s) }
 
 // indentJSON indents every line of a canonical JSON document by n spaces,
 // for YAML, of which JSON is a subset: the document is embedded as is.

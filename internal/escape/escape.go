@@ -1,6 +1,7 @@
 // Package escape holds the escapings the program writes spec text in:
 // Markdown (pull-request comments), HTML (inside Markdown's <details>),
-// Mermaid labels, and HCL strings and heredocs (the installers' Terraform).
+// Mermaid and Graphviz DOT labels, and HCL strings and heredocs (the
+// installers' Terraform).
 // They live here, not beside their writers, because the output masker
 // (internal/redact) must know every form a value can take in an output:
 // one definition serves both, so they cannot drift apart.
@@ -65,14 +66,34 @@ func Mermaid(s string) string {
 	return b.String()
 }
 
-// HCLString quotes s as an HCL string literal: JSON's escapes are HCL's,
-// and "${" and "%{" would start a template sequence.
-func HCLString(s string) string {
+// DOT escapes s for a quoted Graphviz DOT label, without the quotes:
+// backslashes (DOT's label escapes) and quotes escaped, control characters
+// as spaces.
+func DOT(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+}
+
+// JSONString is s as a JSON string, quotes included.
+func JSONString(s string) string {
 	b, err := json.Marshal(s)
 	if err != nil {
 		panic("encoding a string: " + err.Error()) // a string always encodes
 	}
-	return HCLHeredoc(string(b))
+	return string(b)
+}
+
+// HCLString quotes s as an HCL string literal: JSON's escapes but \b and
+// \f, which HCL lacks (\u0008 and \u000c instead), and "${" and "%{",
+// which would start a template sequence, doubled.
+func HCLString(s string) string {
+	q := strings.NewReplacer(`\\`, `\\`, `\b`, `\u0008`, `\f`, `\u000c`).Replace(JSONString(s))
+	return HCLHeredoc(q)
 }
 
 // HCLHeredoc is s as the body of a <<EOT heredoc, which keeps every byte

@@ -21,6 +21,7 @@ func TestHCLQuoting(t *testing.T) {
 		"$${already escaped}",
 		"quote \" backslash \\ tab \t <html> & ünïcode",
 		"{\n  \"EOT\": \"EOT\"\n}\n",
+		"backspace \b form feed \f escaped \\b and \\f",
 	} {
 		src := "q = " + escape.HCLString(s) + "\nh = <<EOT\n" + escape.HCLHeredoc(s)
 		if !strings.HasSuffix(s, "\n") {

@@ -123,8 +123,8 @@ func hash(key uint64) uint64 { return (key * 0x9E3779B97F4A7C15) >> (64 - filter
 // secret can have inside a longer encoded value (the characters that depend
 // on the secret alone, and the tail forms, padded and unpadded, for a
 // secret that ends the value); hex in lower and upper case; URL query and
-// path escaping; the Markdown, HTML, Mermaid and HCL escapings of the views
-// and the installers (internal/escape). Duplicates are removed.
+// path escaping; the Markdown, HTML, Mermaid, DOT and HCL escapings of the
+// views and the installers (internal/escape). Duplicates are removed.
 func Forms(secret []byte) []string {
 	s := string(secret)
 	forms := make([]string, 0, 32)
@@ -139,7 +139,8 @@ func Forms(secret []byte) []string {
 		forms = append(forms, url.QueryEscape(s), url.PathEscape(s))
 		// The escapings the views and the installers write text in; an
 		// HCL string is its JSON form with template sequences doubled.
-		forms = append(forms, escape.Markdown(s), escape.HTML(s), escape.Mermaid(s), escape.HCLHeredoc(jsonEscaped(s, false)), escape.HCLHeredoc(s))
+		hcl := escape.HCLString(s)
+		forms = append(forms, escape.Markdown(s), escape.HTML(s), escape.Mermaid(s), escape.DOT(s), hcl[1:len(hcl)-1], escape.HCLHeredoc(s))
 	}
 	buf := make([]byte, 2+len(secret))
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {

@@ -366,16 +366,21 @@ func BenchmarkAddObjectPayloads(b *testing.B) {
 	}
 }
 
-// TestMasksViewEscapings: a secret as the Markdown, HTML and Mermaid
-// views would write it (internal/escape) is masked like its raw form.
+// TestMasksViewEscapings: a secret as the Markdown, HTML, Mermaid and DOT
+// views and the HCL of the installers would write it (internal/escape) is
+// masked like its raw form.
 func TestMasksViewEscapings(t *testing.T) {
-	secret := "p4ss_w*rd<&>|[x]$~`"
+	secret := "p4ss_w*rd<&>|[x]${~`\"\t\f"
 	m := redact.New()
 	m.Add([]byte(secret))
+	hcl := escape.HCLString(secret)
 	for name, form := range map[string]string{
-		"markdown": escape.Markdown(secret),
-		"html":     escape.HTML(secret),
-		"mermaid":  escape.Mermaid(secret),
+		"markdown":    escape.Markdown(secret),
+		"html":        escape.HTML(secret),
+		"mermaid":     escape.Mermaid(secret),
+		"dot":         escape.DOT(secret),
+		"hcl-string":  hcl[1 : len(hcl)-1],
+		"hcl-heredoc": escape.HCLHeredoc(secret),
 	} {
 		if form == secret {
 			t.Fatalf("%s: the form equals the secret; the test needs characters that escape", name)

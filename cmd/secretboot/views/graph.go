@@ -269,17 +269,8 @@ func (g *accessGraph) Mermaid(w io.Writer) error {
 	return err
 }
 
-// dotString quotes s for DOT: backslashes (DOT's label escapes) and quotes
-// escaped, line breaks flattened.
-func dotString(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
-}
+// dotString quotes s for DOT (escape.DOT, which the output masker knows).
+func dotString(s string) string { return `"` + escape.DOT(s) + `"` }
 
 // DOT writes g for Graphviz, styled as Mermaid styles it.
 func (g *accessGraph) DOT(w io.Writer) error {
