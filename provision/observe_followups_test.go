@@ -85,6 +85,7 @@ func TestObserveFollowUpsRunTogether(t *testing.T) {
 	s := (&backend{name: "sandbox", endpoint: ts.URL, account: sandboxAccount}).mustConnect(t)
 
 	d := resourcePolicySpec(true)
+	d.BreakGlass = append(d.BreakGlass, s.Identity.ARN) // the admin applies here, not the deployer
 	converge(t, s, d, provision.DiffOptions{})
 	d.Secrets[1].Payload.Declared = spec.SealString(canary + "-changed")
 
