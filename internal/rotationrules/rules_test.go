@@ -259,13 +259,13 @@ func TestNext(t *testing.T) {
 		{"cron(0 1/4 ? * MON-FRI *)", time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)},
 		{"cron(0 0 1 JAN ? *)", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
 		{"cron(0 0 29 FEB ? *)", time.Date(2028, 2, 29, 0, 0, 0, 0, time.UTC)},
-		{"cron(0 0 31 2 ? *)", time.Time{}},  // no February 31st
-		{"cron(0 0 L * ? *)", time.Time{}},   // L is not computed
-		{"cron(0 0 ? * 6#3 *)", time.Time{}}, // nor #
+		{"cron(0 0 31 2 ? *)", time.Time{}},                          // no February 31st
+		{"cron(0 0 L * ? *)", time.Time{}},                           // L is not computed
+		{"cron(0 0 ? * 6#3 *)", time.Time{}},                         // nor #
 		{"rate(1 day)", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}, // midnight, a day after the last rotation
 		{"rate(30 days)", time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)},
 		{"rate(6 hours)", time.Date(2026, 3, 1, 18, 0, 0, 0, time.UTC)}, // from the hour of the last rotation
-		{"rate(1000 days)", time.Time{}},                              // refused
+		{"rate(1000 days)", time.Time{}},                                // refused
 	}
 	for _, tt := range tests {
 		s, _ := Parse(tt.expr)
