@@ -29,8 +29,8 @@ func rotatedDesired(stage, host string) *spec.Desired {
 	db.Payload = dbPayload(host)
 	db.ValueOwner = spec.ValueOwnerRotation
 	db.Rotation = &spec.Rotation{
-		LambdaARN:              smsandbox.TestRotatorARN("us-east-1", sandboxAccount),
-		AutomaticallyAfterDays: 30, Window: "4h", Rotator: "rotator", Fields: []string{"password"},
+		LambdaARN: smsandbox.TestRotatorARN("us-east-1", sandboxAccount),
+		Schedule:  "rate(30 days)", Window: "4h", Rotator: "rotator", Fields: []string{"password"},
 	}
 	return d
 }
@@ -84,7 +84,7 @@ func TestRotationEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !aws.ToBool(out.RotationEnabled) || aws.ToString(out.RotationLambdaARN) != d.Secrets[0].Rotation.LambdaARN ||
-		aws.ToInt64(out.RotationRules.AutomaticallyAfterDays) != 30 || aws.ToString(out.RotationRules.Duration) != "4h" || out.LastRotatedDate != nil {
+		aws.ToString(out.RotationRules.ScheduleExpression) != "rate(30 days)" || aws.ToString(out.RotationRules.Duration) != "4h" || out.LastRotatedDate != nil {
 		t.Fatalf("rotation after apply: %+v", out)
 	}
 	if p := plan(t, s, d, provision.DiffOptions{}); !p.Empty() {

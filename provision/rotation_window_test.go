@@ -31,7 +31,7 @@ func TestRotationWindowRemoved(t *testing.T) {
 			rc = c.Secret.Rotation
 		}
 	}
-	if rc == nil || rc.Op != provision.RotationUpdate || rc.Schedule == nil || rc.Schedule.Old != "30 days, window 4h" || rc.Schedule.New != "30 days" {
+	if rc == nil || rc.Op != provision.RotationUpdate || rc.Schedule == nil || rc.Schedule.Old != "rate(30 days), window 4h" || rc.Schedule.New != "rate(30 days)" {
 		t.Fatalf("plan without the window: rotation %+v\n%s", rc, textOf(t, p))
 	}
 	apply(t, s, p, d)
@@ -39,7 +39,7 @@ func TestRotationWindowRemoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.RotationRules == nil || out.RotationRules.Duration != nil || aws.ToInt64(out.RotationRules.AutomaticallyAfterDays) != 30 {
+	if out.RotationRules == nil || out.RotationRules.Duration != nil || aws.ToString(out.RotationRules.ScheduleExpression) != "rate(30 days)" {
 		t.Fatalf("rules after removing the window: %+v", out.RotationRules)
 	}
 	if p := plan(t, s, d, provision.DiffOptions{}); !p.Empty() {

@@ -213,11 +213,15 @@
 //     the built-in test rotator, function secretboot-sandbox-rotator of
 //     the sandbox's region and account, which the sandbox runs itself
 //     without authorizing its calls (Server.RotateNow runs it on demand);
-//     cron() schedules with L, W or # never come due, and a rotation comes
-//     due at the start of its window. RotateSecret refuses the cron()
-//     schedules the user guide's requirements exclude; it takes lists and
-//     ranges in the hours field, which the guide does not mention (it
-//     names only increments), as EventBridge does. The Secrets Manager operations not
+//     cron() schedules with L or # never come due, and a rotation comes
+//     due at the start of its window. RotateSecret refuses the rules the
+//     user guide's requirements exclude and, where AWS's answer is not
+//     recorded, the stricter reading that spec's validate shares
+//     (internal/rotationrules): lists, ranges and * in the hours field,
+//     which the guide does not list (it names single hours and
+//     increments), W, lower case, extra spaces, rate(n hours) beyond 23
+//     hours, and a window (Duration) without a ScheduleExpression; AWS may
+//     take some of these. The Secrets Manager operations not
 //     listed in package secretsmanager answer UnknownOperationException.
 //     Replication is synchronous (no InProgress) and its error codes and
 //     messages are moto's where AWS's are not recorded. ValidateResourcePolicy

@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"errors"
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -19,7 +21,7 @@ type Rotation struct {
 	// Exactly one of AutomaticallyAfterDays and Schedule is set.
 	AutomaticallyAfterDays int    // 1–1000, or 0
 	Schedule               string // a rate() or cron() expression, or ""
-	Window                 string // rotation window ("4h"), or "" for AWS's default
+	Window                 string // rotation window ("4h"), or "" for AWS's default; only with Schedule
 	RotateImmediately      bool   // rotate when rotation is first enabled, not only on schedule
 	// Rotator is the Role.Key of the role the rotation function runs as,
 	// which receives the rotation policy (policy.RotationPolicy) on this
@@ -147,7 +149,7 @@ func (e *evaluator) rotation(sc *SecretConfig) *Rotation {
 		if w, ok := e.str(attr); ok {
 			r.Window = w
 			if err := schedule.CheckWindow(w); err != nil {
-				e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid rotation window", "%s", err))
+				e.diags = append(e.diags, errDiag(attr.Expr.Range(), "Invalid rotation window", "%s", windowDetail(err)))
 			}
 		}
 	}
@@ -155,6 +157,21 @@ func (e *evaluator) rotation(sc *SecretConfig) *Rotation {
 		r.RotateImmediately = e.bool(attr, false)
 	}
 	return r
+}
+
+// windowDetail says what a refused window breaks; for a window with
+// automatically_after_days, the schedule to write instead.
+func windowDetail(err error) string {
+	var re *rotationrules.Error
+	if !errors.As(err, &re) || re.Kind != rotationrules.WindowWithoutSchedule {
+		return err.Error()
+	}
+	d := fmt.Sprintf("A window opens according to a schedule expression, and Secrets Manager takes no window with automatically_after_days (API reference, RotationRulesType): write schedule = %q in place of automatically_after_days = %d",
+		rotationrules.RateOfDays(re.Days), re.Days)
+	if re.Days > rotationrules.MaxRateDays {
+		d += fmt.Sprintf(", the longest rate() (%d days at most)", rotationrules.MaxRateDays)
+	}
+	return d + "."
 }
 
 func checkLambdaARN(arn string, st *StageConfig, subject hcl.Range) hcl.Diagnostics {

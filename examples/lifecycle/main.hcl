@@ -49,10 +49,10 @@ secret "api/db" {
   rotation {
     # On AWS, your rotation function. This name is the sandbox's built-in
     # test rotator, which plays the rotation steps itself.
-    lambda_arn               = "arn:aws:lambda:us-east-1:111111111111:function:secretboot-sandbox-rotator"
-    automatically_after_days = 30
-    window                   = "4h"
-    rotate_immediately       = true
-    rotator                  = role.db_rotator
+    lambda_arn         = "arn:aws:lambda:us-east-1:111111111111:function:secretboot-sandbox-rotator"
+    schedule           = "rate(30 days)" # a window needs a schedule expression, not automatically_after_days
+    window             = "4h"
+    rotate_immediately = true
+    rotator            = role.db_rotator
   }
 }

@@ -9,21 +9,22 @@ import (
 )
 
 // cron() schedules as Secrets Manager takes them: cron(0 hours
-// day-of-month month day-of-week *), in UTC. The hours, day-of-month,
-// month and day-of-week fields are *, a value, a range a-b, a list a,b,…
-// and steps */n, a/n, a-b/n or /n (a step without a start starts at the
-// field's first value, as the guide's own cron(0 /8 * * ? *) does);
-// months may be JAN–DEC and days of the week SUN–SAT (1 is Sunday), in
-// any case. Day-of-month may also be L (the last day), LW or nW, and
-// day-of-week L, nL (the month's last such day) or n#k (its k-th). The
-// guide names only increments in the hours field; lists and ranges are
-// taken there too, as EventBridge takes them.
+// day-of-month month day-of-week *), in UTC, fields separated by single
+// spaces and written in upper case. The hours field is an hour or an
+// increment a/n or /n (a step without a start starts at 0, as the guide's
+// own cron(0 /8 * * ? *) does): the guide names no list, range or * there.
+// Day-of-month, month and day-of-week are *, a value, a range a-b, a list
+// a,b,… and steps */n, a/n, a-b/n or /n; months may be JAN–DEC and days
+// of the week SUN–SAT (1 is Sunday). Day-of-month may also be L (the last
+// day), and day-of-week L, nL (the month's last such day) or n#k (its
+// k-th). W, which EventBridge takes in day-of-month, is not among the
+// guide's wildcards there.
 
 // cron holds the values each field allows, bit v for value v; a ? day
 // field allows every day (the other field decides).
 type cron struct {
 	hours, days, months, weekdays uint64
-	// special is set when a day field uses L, W or #: such a schedule
+	// special is set when a day field uses L or #: such a schedule
 	// names at most one day a week or a month, and Next does not compute
 	// it.
 	special bool
@@ -33,7 +34,6 @@ var (
 	monthNames   = []string{"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"}
 	weekdayNames = []string{"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}
 
-	daySpecialRE     = regexp.MustCompile(`^(L|LW|([1-9]|[12][0-9]|3[01])W)$`)
 	weekdaySpecialRE = regexp.MustCompile(`^(L|([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)(L|#[1-5]))$`)
 )
 
@@ -47,8 +47,14 @@ func parseCron(expr string) (Schedule, error) {
 	if !found || !strings.HasSuffix(inner, ")") {
 		return bad("it is not cron(minutes hours day-of-month month day-of-week year).")
 	}
-	f := strings.Fields(strings.TrimSuffix(inner, ")"))
-	if len(f) != 6 {
+	inner = strings.TrimSuffix(inner, ")")
+	f := strings.Fields(inner)
+	switch {
+	case strings.Join(f, " ") != inner:
+		return bad("its fields are separated by single spaces, with none before the first or after the last.")
+	case strings.ToUpper(inner) != inner:
+		return bad("it has lower-case letters: month and day names and L are written in upper case.")
+	case len(f) != 6:
 		return bad("it has %d fields, not six: minutes hours day-of-month month day-of-week year.", len(f))
 	}
 	minutes, hours, days, months, weekdays, years := f[0], f[1], f[2], f[3], f[4], f[5]
@@ -62,22 +68,22 @@ func parseCron(expr string) (Schedule, error) {
 	}
 	c := &cron{days: field(1, 31), weekdays: field(1, 7)}
 	var ok bool
-	if c.hours, ok = parseField(hours, 0, 23, nil); !ok {
-		return bad("the hours field is not 0–23 with , - * /.")
+	if c.hours, ok = parseField(hours, 0, 23, nil); !ok || strings.ContainsAny(hours, ",-*") {
+		return bad("the hours field is an hour 0–23 or an increment such as 4/12 or /8 (no list, range or *).")
 	}
 	if c.months, ok = parseField(months, 1, 12, monthNames); !ok {
 		return bad("the month field is not 1–12 or JAN–DEC with , - * /.")
 	}
 	if days != "?" {
 		if c.days, ok = parseField(days, 1, 31, nil); !ok {
-			if c.special = daySpecialRE.MatchString(days); !c.special {
-				return bad("the day-of-month field is not 1–31 with , - * / L W.")
+			if c.special = days == "L"; !c.special {
+				return bad("the day-of-month field is not 1–31 with , - * / L.")
 			}
 		}
 	}
 	if weekdays != "?" {
 		if c.weekdays, ok = parseField(weekdays, 1, 7, weekdayNames); !ok {
-			if c.special = weekdaySpecialRE.MatchString(strings.ToUpper(weekdays)); !c.special {
+			if c.special = weekdaySpecialRE.MatchString(weekdays); !c.special {
 				return bad("the day-of-week field is not 1–7 or SUN–SAT with , - * / L #.")
 			}
 		}
@@ -117,7 +123,7 @@ func field(lo, hi int) uint64 { return (1<<(hi+1) - 1) &^ (1<<lo - 1) }
 func parseField(s string, lo, hi int, names []string) (uint64, bool) {
 	value := func(v string) (int, bool) {
 		for i, n := range names {
-			if strings.EqualFold(v, n) {
+			if v == n {
 				return lo + i, true
 			}
 		}
@@ -171,7 +177,7 @@ func (c *cron) names(d time.Time) bool {
 var monthDays = [13]int{1: 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
 // consecutiveDays reports whether the schedule names two days in a row.
-// L, W and # name at most one day a week or a month, never two in a row.
+// L and # name at most one day a week or a month, never two in a row.
 // Otherwise one day field is ? (every day): with day-of-week, two days in
 // a row are two weekdays in a row in any month named; with day-of-month,
 // two days in a row of a month named, or the last day of one (February's
@@ -205,18 +211,25 @@ func (c *cron) consecutiveDays() bool {
 	return false
 }
 
-// Next returns the first time after t at which a cron() schedule opens a
-// rotation window, at most ten years on. It is zero for a rate() schedule
-// or AutomaticallyAfterDays (due counting from the last rotation, which
-// the caller knows), for a cron() using L, W or # (not computed) and for
-// one that names no day (cron(0 0 31 2 ? *)).
+// Next returns when a rotation comes due after one at t (or after
+// rotation was turned on at t), at most ten years on: for
+// AutomaticallyAfterDays and rate(n days) midnight UTC n days after t's
+// day (a window in days opens at midnight), for rate(n hours) n hours
+// after t's hour, for a cron() the first time after t it opens a window.
+// It is zero for the zero Schedule, for a cron() using L or # (not
+// computed) and for one that names no day (cron(0 0 31 2 ? *)).
 func (s Schedule) Next(t time.Time) time.Time {
-	c := s.cron
-	if c == nil || c.special {
-		return time.Time{}
-	}
 	t = t.UTC()
 	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	c := s.cron
+	switch {
+	case s.days > 0:
+		return day.AddDate(0, 0, s.days)
+	case s.hours > 0:
+		return t.Truncate(time.Hour).Add(time.Duration(s.hours) * time.Hour)
+	case c == nil || c.special:
+		return time.Time{}
+	}
 	for end := day.AddDate(10, 0, 0); day.Before(end); day = day.AddDate(0, 0, 1) {
 		if !c.names(day) {
 			continue

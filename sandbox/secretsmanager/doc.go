@@ -39,12 +39,14 @@
 //     AWS); while scheduled, reads and writes are
 //     InvalidRequestException, CreateSecret of the name too, and ListSecrets
 //     leaves the secret out unless IncludePlannedDeletion.
-//   - RotateSecret records the rotation configuration (refusing the rules
-//     AWS refuses: both kinds of schedule, rotations under four hours
-//     apart, a cron() expression outside Secrets Manager's requirements, a
-//     window outside 1h–24h, into the next UTC day or into the next
-//     rotation's window, by internal/rotationrules, which spec's validate
-//     shares) and answers with the id the new version gets;
+//   - RotateSecret records the rotation configuration (refusing, by
+//     internal/rotationrules, which spec's validate shares, the rules AWS
+//     refuses: both kinds of schedule, rotations under four hours apart, a
+//     cron() expression outside Secrets Manager's requirements, a window
+//     outside 1h–24h, into the next UTC day or into the next rotation's
+//     window; and where AWS's answer is not recorded, the stricter
+//     reading: forms the user guide does not list, and a window without
+//     a ScheduleExpression) and answers with the id the new version gets;
 //     no Lambda function is invoked: the caller plays the rotation function
 //     (rotation.go), except for the built-in test rotator
 //     (TestRotatorName), which the sandbox runs itself, at once and on its

@@ -1,8 +1,11 @@
 package secretsmanager
 
 import (
+	"encoding/json"
 	"slices"
 	"time"
+
+	"github.com/secretboot/secretboot/internal/rotationrules"
 )
 
 // Rotation. AWS rotates a secret by invoking its rotation function with a
@@ -25,6 +28,22 @@ type rotation struct {
 	Rules       *rotationRules `json:",omitempty"`
 	LastRotated time.Time      `json:",omitzero"`
 	Since       time.Time      `json:",omitzero"` // when rotation was last enabled: a schedule's start before the first rotation
+
+	// schedule is Rules' schedule, parsed when RotateSecret takes them or
+	// a state is restored, not at each next().
+	schedule rotationrules.Schedule
+}
+
+// UnmarshalJSON restores a rotation from a saved state with its schedule
+// parsed. Rules a state saved before a stricter rule holds, which
+// rotationrules now refuses, are kept but never come due.
+func (r *rotation) UnmarshalJSON(b []byte) error {
+	type fields rotation // without this method
+	if err := json.Unmarshal(b, (*fields)(r)); err != nil {
+		return err
+	}
+	r.schedule, _ = r.Rules.schedule()
+	return nil
 }
 
 type rotationRules struct {
@@ -96,7 +115,8 @@ func (s *Service) rotateSecret(in *rotateSecretInput, az AuthorizeFunc) (any, *a
 	if err := validateToken(in.ClientRequestToken); err != nil {
 		return nil, err
 	}
-	if err := checkRules(in.RotationRules); err != nil {
+	schedule, err := checkRules(in.RotationRules)
+	if err != nil {
 		return nil, err
 	}
 	if sec.scheduled() {
@@ -114,7 +134,7 @@ func (s *Service) rotateSecret(in *rotateSecretInput, az AuthorizeFunc) (any, *a
 	}
 	rules := in.RotationRules
 	if rules == nil && sec.Rotation != nil {
-		rules = sec.Rotation.Rules
+		rules, schedule = sec.Rotation.Rules, sec.Rotation.schedule
 	}
 	var last time.Time
 	since := s.cfg.Now()
@@ -124,7 +144,7 @@ func (s *Service) rotateSecret(in *rotateSecretInput, az AuthorizeFunc) (any, *a
 			since = sec.Rotation.Since
 		}
 	}
-	sec.Rotation = &rotation{Enabled: true, LambdaARN: lambda, Rules: rules, LastRotated: last, Since: since}
+	sec.Rotation = &rotation{Enabled: true, LambdaARN: lambda, Rules: rules, LastRotated: last, Since: since, schedule: schedule}
 	sec.LastChanged = s.cfg.Now()
 	out := rotateSecretOutput{arnName: arnName{sec.ARN, sec.Name}}
 	if in.RotateImmediately == nil || *in.RotateImmediately {

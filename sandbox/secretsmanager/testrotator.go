@@ -4,12 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
-	"strconv"
 	"time"
-
-	"github.com/secretboot/secretboot/internal/rotationrules"
 )
 
 // The built-in test rotator. The sandbox invokes no Lambda function, but a
@@ -39,7 +35,7 @@ import (
 // (or after rotation was enabled), a rate in hours n hours after it on the
 // hour, a cron() schedule at the first time it names after it (the start
 // of the rotation window: AWS rotates at some moment within the window,
-// the sandbox at its start). A cron() schedule using L, W or # is recorded
+// the sandbox at its start). A cron() schedule using L or # is recorded
 // but never comes due, and its secret has no NextRotationDate.
 //
 // RotationRules replace the secret's rules as a whole, as on AWS: rules
@@ -58,28 +54,9 @@ func TestRotatorARN(region, account string) string {
 	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, account, TestRotatorName)
 }
 
-var rateRE = regexp.MustCompile(`^rate\(([0-9]+) (hours?|days?)\)$`)
-
-// period parses a schedule's interval: AutomaticallyAfterDays, or a
-// rate() expression (days=true for one in days). ok is false for a cron()
-// expression or no schedule.
-func (r *rotationRules) period() (n int, days, ok bool) {
-	if r == nil {
-		return 0, false, false
-	}
-	if r.AutomaticallyAfterDays != nil {
-		return int(*r.AutomaticallyAfterDays), true, true
-	}
-	m := rateRE.FindStringSubmatch(deref(r.ScheduleExpression))
-	if m == nil {
-		return 0, false, false
-	}
-	n, _ = strconv.Atoi(m[1])
-	return n, m[2][0] == 'd', true
-}
-
-// next is when the rotation is next due; zero when it is disabled or its
-// schedule is one the sandbox does not compute (rotationrules.Schedule.Next).
+// next is when the rotation is next due (rotationrules.Schedule.Next);
+// zero when it is disabled or its schedule is one the sandbox does not
+// compute.
 func (r *rotation) next() time.Time {
 	if r == nil || !r.Enabled {
 		return time.Time{}
@@ -91,16 +68,7 @@ func (r *rotation) next() time.Time {
 	if base.IsZero() {
 		return time.Time{}
 	}
-	n, days, ok := r.Rules.period()
-	if !ok {
-		// A stored schedule is one RotateSecret took.
-		s, _ := rotationrules.Parse(deref(r.Rules.ScheduleExpression))
-		return s.Next(base)
-	}
-	if days {
-		return dayOf(base).AddDate(0, 0, n)
-	}
-	return base.UTC().Truncate(time.Hour).Add(time.Duration(n) * time.Hour)
+	return r.schedule.Next(base)
 }
 
 // rotatesItself reports whether the test rotator keeps sec's rotation.

@@ -198,6 +198,13 @@ func TestRotationRules(t *testing.T) {
 		{ScheduleExpression: aws.String("rate(1 day)"), AutomaticallyAfterDays: aws.Int64(1)},
 		{AutomaticallyAfterDays: aws.Int64(30), Duration: aws.String("25h")},
 		{AutomaticallyAfterDays: aws.Int64(30), Duration: aws.String("90m")},
+		{AutomaticallyAfterDays: aws.Int64(30), Duration: aws.String("4h")}, // a window needs a schedule expression
+		{Duration: aws.String("4h")},
+		{ScheduleExpression: aws.String("rate(24 hours)")},
+		{ScheduleExpression: aws.String("cron(0 4 ? * sun *)")},
+		{ScheduleExpression: aws.String("cron(0 4 15W * ? *)")},
+		{ScheduleExpression: aws.String("cron(0 4,16 * * ? *)")},
+		{ScheduleExpression: aws.String("cron(0 4 * * ?  *)")},
 	} {
 		_, err := c.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: out.ARN, RotationLambdaARN: aws.String(testRotator), RotationRules: &rules})
 		if code(t, err) != "InvalidParameterException" {
@@ -284,7 +291,7 @@ func TestRotationRulesReplaced(t *testing.T) {
 	c, _, _ := rotatorEnv(t)
 	ctx := context.Background()
 	out := create(t, c, "dev/window", "first-password")
-	rotate := func(rules *types.RotationRulesType) *types.RotationRulesType {
+	rotate := func(rules *types.RotationRulesType) *sm.DescribeSecretOutput {
 		t.Helper()
 		if _, err := c.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: out.ARN, RotationLambdaARN: aws.String(testRotator), RotateImmediately: aws.Bool(false), RotationRules: rules}); err != nil {
 			t.Fatal(err)
@@ -293,15 +300,16 @@ func TestRotationRulesReplaced(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return d.RotationRules
+		return d
 	}
-	if r := rotate(&types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(7), Duration: aws.String("3h")}); aws.ToString(r.Duration) != "3h" {
-		t.Fatalf("window not set: %+v", r)
+	week := time.Date(2026, 3, 8, 0, 0, 0, 0, time.UTC) // midnight, seven days after t0
+	if d := rotate(&types.RotationRulesType{ScheduleExpression: aws.String("rate(7 days)"), Duration: aws.String("3h")}); aws.ToString(d.RotationRules.Duration) != "3h" || !aws.ToTime(d.NextRotationDate).Equal(week) {
+		t.Fatalf("window or next rotation not set: %+v, next %v", d.RotationRules, d.NextRotationDate)
 	}
-	if r := rotate(nil); aws.ToString(r.Duration) != "3h" || aws.ToInt64(r.AutomaticallyAfterDays) != 7 {
-		t.Errorf("RotateSecret without rules changed them: %+v", r)
+	if d := rotate(nil); aws.ToString(d.RotationRules.Duration) != "3h" || aws.ToString(d.RotationRules.ScheduleExpression) != "rate(7 days)" || !aws.ToTime(d.NextRotationDate).Equal(week) {
+		t.Errorf("RotateSecret without rules changed them: %+v, next %v", d.RotationRules, d.NextRotationDate)
 	}
-	if r := rotate(&types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(7)}); r.Duration != nil {
-		t.Errorf("rules without Duration kept the window %q", aws.ToString(r.Duration))
+	if d := rotate(&types.RotationRulesType{ScheduleExpression: aws.String("rate(7 days)")}); d.RotationRules.Duration != nil {
+		t.Errorf("rules without Duration kept the window %q", aws.ToString(d.RotationRules.Duration))
 	}
 }

@@ -1,5 +1,6 @@
 # cron() schedules EventBridge takes but Secrets Manager refuses at
-# RotateSecret: validate refuses them first, before anything changes.
+# RotateSecret, or whose fate AWS does not record (lists in hours, W, lower
+# case, extra spaces): validate refuses them first, before anything changes.
 project = "shop"
 
 stage "dev" {
@@ -46,7 +47,39 @@ secret "overnight" {
   generate {}
   rotation {
     lambda_arn = "arn:aws:lambda:us-east-1:000000000000:function:rotate"
-    schedule   = "cron(0 1,22 ? * MON,TUE *)" # ERROR: Invalid rotation schedule
+    schedule   = "cron(0 1/21 ? * MON,TUE *)" # ERROR: Invalid rotation schedule
+  }
+}
+secret "hour_list" {
+  readers = [role.web]
+  generate {}
+  rotation {
+    lambda_arn = "arn:aws:lambda:us-east-1:000000000000:function:rotate"
+    schedule   = "cron(0 4,16 * * ? *)" # ERROR: Invalid rotation schedule
+  }
+}
+secret "weekday_near" {
+  readers = [role.web]
+  generate {}
+  rotation {
+    lambda_arn = "arn:aws:lambda:us-east-1:000000000000:function:rotate"
+    schedule   = "cron(0 4 15W * ? *)" # ERROR: Invalid rotation schedule
+  }
+}
+secret "lower_case" {
+  readers = [role.web]
+  generate {}
+  rotation {
+    lambda_arn = "arn:aws:lambda:us-east-1:000000000000:function:rotate"
+    schedule   = "cron(0 4 ? * sun *)" # ERROR: Invalid rotation schedule
+  }
+}
+secret "spaces" {
+  readers = [role.web]
+  generate {}
+  rotation {
+    lambda_arn = "arn:aws:lambda:us-east-1:000000000000:function:rotate"
+    schedule   = "cron(0 4 * *  ? *)" # ERROR: Invalid rotation schedule
   }
 }
 secret "aws_example" {

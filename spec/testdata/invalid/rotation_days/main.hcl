@@ -31,3 +31,19 @@ secret "key" {
     schedule                 = "rate(7 days)" # ERROR: Conflicting rotation schedules
   }
 }
+secret "rate_days" {
+  readers = [role.web]
+  generate {}
+  rotation {
+    lambda_arn = "arn:aws:lambda:us-east-1:000000000000:function:rotate"
+    schedule   = "rate(1000 days)" # ERROR: Invalid rotation schedule
+  }
+}
+secret "rate_hours" {
+  readers = [role.web]
+  generate {}
+  rotation {
+    lambda_arn = "arn:aws:lambda:us-east-1:000000000000:function:rotate"
+    schedule   = "rate(48 hours)" # ERROR: Invalid rotation schedule
+  }
+}

@@ -25,6 +25,6 @@ secret "api" {
   generate {}
   rotation {
     lambda_arn = "arn:aws:lambda:us-east-1:000000000000:function:rotate"
-    schedule   = "cron(0 0,2 * * ? *)" # ERROR: Invalid rotation schedule
+    schedule   = "cron(0 0/2 * * ? *)" # ERROR: Invalid rotation schedule
   }
 }

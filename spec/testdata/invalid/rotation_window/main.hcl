@@ -34,3 +34,12 @@ secret "key" {
     window                   = "90m" # ERROR: Invalid rotation window
   }
 }
+secret "days" {
+  readers = [role.web]
+  generate {}
+  rotation {
+    lambda_arn               = "arn:aws:lambda:us-east-1:000000000000:function:rotate"
+    automatically_after_days = 30
+    window                   = "4h" # ERROR: Invalid rotation window
+  }
+}
