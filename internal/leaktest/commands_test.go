@@ -109,7 +109,7 @@ secret "app/rotated" {
   replicas = { "us-west-2" = {} }
   rotation {
     lambda_arn               = "arn:aws:lambda:us-east-1:000000000000:function:secretboot-sandbox-rotator"
-    automatically_after_days = 30
+    schedule                 = "rate(30 days)"
     window                   = "4h"
     rotate_immediately       = true
     rotator                  = role.rotator
