@@ -2,7 +2,11 @@ package scale_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/secretboot/secretboot/internal/redact"
 	"github.com/secretboot/secretboot/internal/scale"
@@ -42,5 +46,44 @@ func BenchmarkValidateMasked(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/validate")
 		})
+	}
+}
+
+// BenchmarkHCLFloor measures what any spec loader built on hcl/v2 pays
+// before secretboot does anything: hclsyntax lexing the generated stage's
+// files, and lexing plus parsing them, on one goroutine (validate's CPU
+// can go no lower; spec.Load parses large files in pieces on every core).
+// N=1,000 always, N=10,000 with SECRETBOOT_BENCH_LARGE=1.
+func BenchmarkHCLFloor(b *testing.B) {
+	sizes := []int{1000}
+	if large() {
+		sizes = append(sizes, 10000)
+	}
+	for _, n := range sizes {
+		files, err := scale.Source(n, 200, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, step := range []string{"lex", "parse"} {
+			b.Run(fmt.Sprintf("N=%d/%s", n, step), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					for name, src := range files {
+						if !strings.HasSuffix(name, ".hcl") {
+							continue
+						}
+						var diags hcl.Diagnostics
+						if step == "lex" {
+							_, diags = hclsyntax.LexConfig(src, name, hcl.InitialPos)
+						} else {
+							_, diags = hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+						}
+						if diags.HasErrors() {
+							b.Fatal(diags.Error())
+						}
+					}
+				}
+			})
+		}
 	}
 }
