@@ -108,11 +108,11 @@ secret "app/rotated" {
   generate "password" {}
   replicas = { "us-west-2" = {} }
   rotation {
-    lambda_arn               = "arn:aws:lambda:us-east-1:000000000000:function:secretboot-sandbox-rotator"
-    schedule                 = "rate(30 days)"
-    window                   = "4h"
-    rotate_immediately       = true
-    rotator                  = role.rotator
+    lambda_arn         = "arn:aws:lambda:us-east-1:000000000000:function:secretboot-sandbox-rotator"
+    schedule           = "rate(30 days)"
+    window             = "4h"
+    rotate_immediately = true
+    rotator            = role.rotator
   }
 }
 `
