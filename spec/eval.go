@@ -39,7 +39,9 @@ type EvalOptions struct {
 	// of env, file and filebase64 (for filebase64 also the file's bytes),
 	// every string inside a sensitive function result, and every declared
 	// payload (Payload.Declared; for an object payload also each sensitive
-	// string in it, and every string when the secret allows literals).
+	// string in it, and every string when the secret allows literals). It
+	// is called from several goroutines at once (redact.Masker.Add is
+	// safe for that), so that registering payloads takes every core too.
 	Mask func(secret []byte)
 }
 
@@ -93,19 +95,10 @@ func (c *Config) Evaluate(stage string, opts EvalOptions) (*Desired, hcl.Diagnos
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	// Secrets are evaluated on every core (secrets): the caller's
-	// functions are still called one at a time.
-	var mu sync.Mutex
-	lookup = serialized(&mu, lookup)
-	mask := opts.Mask
-	if mask != nil {
-		mask = func(b []byte) {
-			mu.Lock()
-			defer mu.Unlock()
-			opts.Mask(b)
-		}
-	}
-	e := &evaluator{c: c, st: st, lookup: lookup, mask: mask, skipPayloads: opts.SkipPayloads}
+	// Secrets are evaluated on every core (secrets): LookupEnv is still
+	// called one at a time; Mask says it may not be.
+	lookup = serialized(lookup)
+	e := &evaluator{c: c, st: st, lookup: lookup, mask: opts.Mask, skipPayloads: opts.SkipPayloads}
 	e.init()
 	// Re-evaluating a part of an expression for a check must not report
 	// its sources a second time (warnings would repeat or land elsewhere).
@@ -201,8 +194,9 @@ func (e *evaluator) secrets(scs []*SecretConfig, stageReplicas []Replica) []*Sec
 	return out
 }
 
-// serialized returns fn guarded by mu.
-func serialized(mu *sync.Mutex, fn func(string) (string, bool)) func(string) (string, bool) {
+// serialized returns fn guarded by a mutex of its own.
+func serialized(fn func(string) (string, bool)) func(string) (string, bool) {
+	var mu sync.Mutex
 	return func(name string) (string, bool) {
 		mu.Lock()
 		defer mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -65,7 +66,10 @@ func TestEvalOptionsMask(t *testing.T) {
 				t.Fatal(renderDiags(c.Files(), diags))
 			}
 			got := map[string]bool{}
+			var mu sync.Mutex
 			d, diags := c.Evaluate("dev", EvalOptions{LookupEnv: envMap(maskEnv), Mask: func(b []byte) {
+				mu.Lock()
+				defer mu.Unlock()
 				got[string(b)] = true
 				b[0] ^= 0xff // a copy: changing it must not change the payload
 			}})

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -58,7 +59,12 @@ func TestParallelEvaluationIsSequential(t *testing.T) {
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 				var r result
 				var diags hcl.Diagnostics
-				r.Desired, diags = c.Evaluate("dev", EvalOptions{LookupEnv: envMap(env), Mask: func(b []byte) { r.Masked = append(r.Masked, string(b)) }})
+				var mu sync.Mutex // Mask is called concurrently
+				r.Desired, diags = c.Evaluate("dev", EvalOptions{LookupEnv: envMap(env), Mask: func(b []byte) {
+					mu.Lock()
+					defer mu.Unlock()
+					r.Masked = append(r.Masked, string(b))
+				}})
 				r.Diags = renderDiags(c.Files(), diags)
 				return r
 			}

@@ -76,8 +76,15 @@ func DOT(s string) string {
 		}
 		return r
 	}, s)
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+	return dotReplacer.Replace(s)
 }
+
+// The replacers are built once: building one costs more than using it.
+var (
+	dotReplacer         = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	hclEscapesReplacer  = strings.NewReplacer(`\\`, `\\`, `\b`, `\u0008`, `\f`, `\u000c`)
+	hclTemplateReplacer = strings.NewReplacer("${", "$${", "%{", "%%{")
+)
 
 // JSONString is s as a JSON string, quotes included.
 func JSONString(s string) string {
@@ -92,13 +99,12 @@ func JSONString(s string) string {
 // \f, which HCL lacks (\u0008 and \u000c instead), and "${" and "%{",
 // which would start a template sequence, doubled.
 func HCLString(s string) string {
-	q := strings.NewReplacer(`\\`, `\\`, `\b`, `\u0008`, `\f`, `\u000c`).Replace(JSONString(s))
-	return HCLHeredoc(q)
+	return HCLHeredoc(hclEscapesReplacer.Replace(JSONString(s)))
 }
 
 // HCLHeredoc is s as the body of a <<EOT heredoc, which keeps every byte
 // but template sequences; the caller makes sure no line of s is the
 // heredoc's end marker.
 func HCLHeredoc(s string) string {
-	return strings.NewReplacer("${", "$${", "%{", "%%{").Replace(s)
+	return hclTemplateReplacer.Replace(s)
 }

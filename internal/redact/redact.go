@@ -77,25 +77,34 @@ func (m *Masker) Add(secret []byte) {
 	if len(secret) < MinLength {
 		return
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.addLocked(secret)
+	secrets := [][]byte{secret}
 	if bytes.ContainsAny(secret, "\r\n") {
 		for _, line := range bytes.FieldsFunc(secret, func(r rune) bool { return r == '\n' || r == '\r' }) {
 			if len(line) >= MinLength {
-				m.addLocked(line)
+				secrets = append(secrets, line)
 			}
 		}
 	}
+	// The forms are computed before the lock is taken: encoding is most
+	// of Add's work, and spec evaluation registers from every core.
+	forms := make([][]string, len(secrets))
+	for i, s := range secrets {
+		forms[i] = Forms(s)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, s := range secrets {
+		m.addLocked(s, forms[i])
+	}
 }
 
-func (m *Masker) addLocked(secret []byte) {
+func (m *Masker) addLocked(secret []byte, forms []string) {
 	id := [2]uint64{maphash.Bytes(m.seed, secret), maphash.Bytes(m.seenSeed, secret)}
 	if _, ok := m.seen[id]; ok {
 		return
 	}
 	m.seen[id] = struct{}{}
-	for _, p := range Forms(secret) {
+	for _, p := range forms {
 		if len(p) < MinLength {
 			continue
 		}
