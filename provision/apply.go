@@ -44,11 +44,13 @@ type ApplyOptions struct {
 	PropagationTimeout time.Duration
 	// Settle is how long a new value waits after the changes of the same
 	// apply that take reading the secret away from someone
-	// (narrowBeforeValues) have ended: IAM and resource policy changes are
-	// eventually consistent, so a removed reader may still read for a
-	// moment after the call that removed it has answered. It is best
-	// effort within IAM's propagation, which AWS documents as usually
-	// within seconds, not a bound. An apply without such a change never
+	// (narrowBeforeValues) have ended. AWS documents IAM as eventually
+	// consistent: a change takes time to be visible from every endpoint
+	// (IAM User Guide, "Changes that I make are not always immediately
+	// visible", troubleshoot_general.html#troubleshoot_general_eventual-consistency),
+	// so a removed reader may still read for a moment after the call that
+	// removed it has answered. The wait is best effort within that
+	// propagation, not a bound. An apply without such a change never
 	// waits. 0 means 10 seconds.
 	Settle time.Duration
 }

@@ -10,14 +10,22 @@ import (
 
 // narrowBeforeValues orders each new value of an existing secret after
 // the changes of the same plan that take reading it away from someone, so
-// that a reader the spec removes never reads the value written with its
+// that a reader the spec removes does not read the value written with its
 // removal:
 //
 //   - a resource policy change that narrows (narrowsResource) runs before
-//     the secret's change, instead of after it, when the secret is live
-//     (a deleted secret takes no policy until its change restores it);
+//     the secret's change, instead of after it, when the secret is live;
+//     a restored secret takes no policy until it is restored, so its
+//     change puts the policy itself, between RestoreSecret and the value
+//     (apply's restoreLocks);
 //   - a read policy change that removes a grant reading the secret
 //     (readRemovals) runs before the secret's change.
+//
+// This is best effort within IAM's propagation: IAM and resource policies
+// are eventually consistent, and a removed reader may still read for a
+// moment after the call that removed it has answered. Apply therefore
+// starts such a value ApplyOptions.Settle (10 s) after the last of these
+// changes ended, which covers what AWS usually takes, not every case.
 //
 // A resource policy change that only broadens keeps its order after the
 // value, so a reader it lets in never reads the value the new one
