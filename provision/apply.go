@@ -117,8 +117,8 @@ var ErrPlanWithoutPayloads = errors.New("this plan was made without the payload 
 // saved plan is applied exactly as reviewed), then applies changes in order
 // roles → secrets → policies → instance profiles, with deletions of roles
 // last, except that a change narrowing who reads a secret runs before the
-// secret's new value (narrowBeforeValues). Independent changes run in
-// parallel.
+// secret's new value (narrowBeforeValues), which then waits Settle.
+// Independent changes run in parallel.
 func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts ApplyOptions) (*ApplyResult, error) {
 	if plan.PayloadsNotCompared {
 		return nil, ErrPlanWithoutPayloads
