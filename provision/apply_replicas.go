@@ -23,10 +23,10 @@ import (
 // carried them (AddReplicaRegions, which AWS authorizes as
 // ReplicateSecretToRegions too), so the change makes no call. A removed
 // replica is deleted without a recovery window, so a replace leaves its
-// region without the secret until the new replica is in sync. Replication never overwrites a
-// secret of the name that already lives in a region
-// (ForceOverwriteReplicaSecret stays off): that replica fails, and plan
-// shows why.
+// region without the secret until the new replica is in sync.
+// Replication never overwrites a secret of the name that already lives in
+// a region (ForceOverwriteReplicaSecret stays off): that replica fails,
+// and plan shows why; when it was a retry, the change fails too.
 func (a *applier) replicate(ctx context.Context, c Change) error {
 	a.mu.Lock()
 	done := a.replicatedOnCreate[c.Name]
