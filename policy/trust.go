@@ -63,8 +63,10 @@ const (
 // account and issuer (host and optional path). The path holds no * or ?:
 // in a trust policy's Principal a wildcard would trust the tokens of
 // every provider it matches, and in the deployer policy's Resource let
-// it read them all.
-var oidcProviderARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):oidc-provider/([A-Za-z0-9.-]+(?:/[\x21-\x29\x2b-\x3e\x40-\x7e]+)?)$`)
+// it read them all. Nor does it hold $, { or }: IAM expands a ${…}
+// policy variable in a Resource, so the deployer's read of the trusted
+// providers would name whatever the variable holds.
+var oidcProviderARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):oidc-provider/([A-Za-z0-9.-]+(?:/[\x21-\x23\x25-\x29\x2b-\x3e\x40-\x7a\x7c\x7e]+)?)$`)
 
 // ParseOIDCProviderARN returns the account and the issuer (host and path,
 // without https://) of an IAM OIDC provider ARN; ok is false when arn is

@@ -162,6 +162,11 @@ func TestParseOIDCProviderARN(t *testing.T) {
 		{"arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/*", "", "", false},
 		{"arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE?", "", "", false},
 		{"arn:aws:iam::111111111111:oidc-provider/*", "", "", false},
+		{"arn:aws:iam::111111111111:oidc-provider/oidc.example.com/${aws:username}", "", "", false},
+		{"arn:aws:iam::111111111111:oidc-provider/oidc.example.com/a$b", "", "", false},
+		{"arn:aws:iam::111111111111:oidc-provider/oidc.example.com/a{b", "", "", false},
+		{"arn:aws:iam::111111111111:oidc-provider/oidc.example.com/a}b", "", "", false},
+		{"arn:aws:iam::111111111111:oidc-provider/oidc.example.com/tenant-1_a~b|c", "111111111111", "oidc.example.com/tenant-1_a~b|c", true},
 	}
 	for _, tt := range tests {
 		account, issuer, ok := ParseOIDCProviderARN(tt.arn)

@@ -42,6 +42,17 @@ type ApplyOptions struct {
 	// again while its region still holds the one just removed
 	// (awaitReadded); 0 means 2 minutes.
 	PropagationTimeout time.Duration
+	// Settle is how long a new value waits after the changes of the same
+	// apply that take reading the secret away from someone
+	// (narrowBeforeValues) have ended. AWS documents IAM as eventually
+	// consistent: a change takes time to be visible from every endpoint
+	// (IAM User Guide, "Changes that I make are not always immediately
+	// visible", troubleshoot_general.html#troubleshoot_general_eventual-consistency),
+	// so a removed reader may still read for a moment after the call that
+	// removed it has answered. The wait is best effort within that
+	// propagation, not a bound. An apply without such a change never
+	// waits. 0 means 10 seconds.
+	Settle time.Duration
 }
 
 // ApplyResult says which changes were applied, which failed and which were
@@ -106,8 +117,8 @@ var ErrPlanWithoutPayloads = errors.New("this plan was made without the payload 
 // saved plan is applied exactly as reviewed), then applies changes in order
 // roles → secrets → policies → instance profiles, with deletions of roles
 // last, except that a change narrowing who reads a secret runs before the
-// secret's new value (narrowBeforeValues). Independent changes run in
-// parallel.
+// secret's new value (narrowBeforeValues), which then waits Settle.
+// Independent changes run in parallel.
 func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts ApplyOptions) (*ApplyResult, error) {
 	if plan.PayloadsNotCompared {
 		return nil, ErrPlanWithoutPayloads
@@ -146,7 +157,11 @@ func Apply(ctx context.Context, s *Session, plan *Plan, d *spec.Desired, opts Ap
 	if opts.PropagationTimeout <= 0 {
 		opts.PropagationTimeout = 2 * time.Minute
 	}
-	a := &applier{s: s, d: d, o: o, in: in, opts: opts, arns: maps.Clone(in.arns), key: o.stageKey, status: map[string]error{}}
+	if opts.Settle <= 0 {
+		opts.Settle = 10 * time.Second
+	}
+	a := &applier{s: s, d: d, o: o, in: in, opts: opts, arns: maps.Clone(in.arns), key: o.stageKey,
+		status: map[string]error{}, ended: map[string]time.Time{}, restoreLocks: restoreLocks(fresh)}
 	if err := validateResourcePolicies(ctx, s, fresh); err != nil {
 		return nil, err
 	}
@@ -204,6 +219,36 @@ type applier struct {
 	// replicatedOnCreate names the secrets whose CreateSecret carried
 	// their replicas (AddReplicaRegions): their replication change is done.
 	replicatedOnCreate map[string]bool
+	ended              map[string]time.Time // change ID → when it ended, for Settle
+	kinds              map[string]Kind      // change ID → its kind
+	// restoreLocks are the resource policy changes of the secrets the plan
+	// restores, by secret name: the secret's change applies each between
+	// RestoreSecret and the value write, and marks it in lockedOnRestore.
+	restoreLocks    map[string]Change
+	lockedOnRestore map[string]bool
+	lanes           [2]chan struct{} // the slots of each lane
+}
+
+// restoreLocks indexes the resource policy changes of the secrets p
+// restores. Observe does not read a deleted secret's policy, so what it
+// admits is unknown: it may name readers the spec has removed, who could
+// read the restored secret's new value if the policy were put after it.
+// As a separate change it could not go first (a secret scheduled for
+// deletion refuses PutResourcePolicy), so the restore carries it.
+func restoreLocks(p *Plan) map[string]Change {
+	restored := map[string]bool{}
+	for _, c := range p.Changes {
+		if c.Kind == KindSecret && c.Action == ActionRestore {
+			restored[c.Name] = true
+		}
+	}
+	locks := map[string]Change{}
+	for _, c := range p.Changes {
+		if c.Kind == KindResourcePolicy && restored[c.Name] {
+			locks[c.Name] = c
+		}
+	}
+	return locks
 }
 
 // phase orders the changes of a plan the way apply runs them, so a plan
@@ -244,7 +289,11 @@ func (a *applier) run(ctx context.Context, p *Plan) (*ApplyResult, error) {
 	for _, c := range p.Changes {
 		finished[c.ID] = make(chan struct{})
 	}
-	lanes := [2]chan struct{}{make(chan struct{}, a.opts.Parallelism), make(chan struct{}, a.opts.Parallelism)}
+	a.lanes = [2]chan struct{}{make(chan struct{}, a.opts.Parallelism), make(chan struct{}, a.opts.Parallelism)}
+	a.kinds = make(map[string]Kind, len(p.Changes))
+	for _, c := range p.Changes {
+		a.kinds[c.ID] = c.Kind
+	}
 	var wg sync.WaitGroup
 	var panics relay.Relay
 	for _, c := range p.Changes {
@@ -262,7 +311,11 @@ func (a *applier) run(ctx context.Context, p *Plan) (*ApplyResult, error) {
 				a.record(c.ID, errSkipped)
 				return
 			}
-			sem := lanes[lane(c)]
+			if err := a.settle(ctx, c); err != nil {
+				a.record(c.ID, err)
+				return
+			}
+			sem := a.lanes[lane(c)]
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			if a.opts.Observer != nil {
@@ -299,7 +352,53 @@ var errSkipped = errors.New("not attempted: a change it depends on failed")
 func (a *applier) record(id string, err error) {
 	a.mu.Lock()
 	a.status[id] = err
+	a.ended[id] = time.Now()
 	a.mu.Unlock()
+}
+
+// settle waits, holding no slot, until Settle has passed since the last
+// of c's dependencies that narrow who reads its secret ended. Only
+// narrowBeforeValues makes a secret's change depend on a read or
+// resource policy change, so a change without one starts at once.
+func (a *applier) settle(ctx context.Context, c Change) error {
+	if c.Kind != KindSecret {
+		return nil
+	}
+	var last time.Time
+	a.mu.Lock()
+	for _, dep := range c.DependsOn {
+		if k := a.kinds[dep]; (k == KindRolePolicy || k == KindResourcePolicy) && a.ended[dep].After(last) {
+			last = a.ended[dep]
+		}
+	}
+	a.mu.Unlock()
+	if last.IsZero() {
+		return nil
+	}
+	return sleep(ctx, time.Until(last.Add(a.opts.Settle)))
+}
+
+// idle waits d without c's lane slot, so that a change waiting on AWS
+// does not keep the other changes of its service from running.
+func (a *applier) idle(ctx context.Context, c Change, d time.Duration) error {
+	sem := a.lanes[lane(c)]
+	<-sem
+	defer func() { sem <- struct{}{} }()
+	return sleep(ctx, d)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (a *applier) depsDone(c Change) bool {
@@ -334,6 +433,12 @@ func (a *applier) apply(ctx context.Context, c Change) error {
 	case KindInstanceProfile:
 		return a.profile(ctx, c)
 	case KindResourcePolicy:
+		a.mu.Lock()
+		done := a.lockedOnRestore[c.Name]
+		a.mu.Unlock()
+		if done {
+			return nil
+		}
 		return a.resourcePolicy(ctx, c)
 	case KindReplication:
 		return a.replicate(ctx, c)

@@ -23,10 +23,10 @@ import (
 // carried them (AddReplicaRegions, which AWS authorizes as
 // ReplicateSecretToRegions too), so the change makes no call. A removed
 // replica is deleted without a recovery window, so a replace leaves its
-// region without the secret until the new replica is in sync. Replication never overwrites a
-// secret of the name that already lives in a region
-// (ForceOverwriteReplicaSecret stays off): that replica fails, and plan
-// shows why.
+// region without the secret until the new replica is in sync.
+// Replication never overwrites a secret of the name that already lives in
+// a region (ForceOverwriteReplicaSecret stays off): that replica fails,
+// and plan shows why; when it was a retry, the change fails too.
 func (a *applier) replicate(ctx context.Context, c Change) error {
 	a.mu.Lock()
 	done := a.replicatedOnCreate[c.Name]
@@ -39,6 +39,7 @@ func (a *applier) replicate(ctx context.Context, c Change) error {
 	var remove []string
 	var add []smtypes.ReplicaRegionType
 	readded := map[string]string{} // region → key of the replicas removed and added again
+	taken := map[string]bool{}     // the regions of those that failed because the name was taken
 	for _, r := range c.Replication.Replicas {
 		if r.Op != ReplicaAdd {
 			remove = append(remove, r.Region)
@@ -46,11 +47,9 @@ func (a *applier) replicate(ctx context.Context, c Change) error {
 		if r.Op != ReplicaRemove {
 			add = append(add, replicaRegion(r.Region, r.KMSKey.New))
 		}
-		// A replica that failed because the name was taken already
-		// clashes with somebody else's secret, not with itself: it is
-		// retried once, as any other change, and plan shows it again.
-		if r.Op == ReplicaReplace || r.Op == ReplicaRetry && !nameTaken(r.Message) {
+		if r.Op == ReplicaReplace || r.Op == ReplicaRetry {
 			readded[r.Region] = r.KMSKey.New
+			taken[r.Region] = nameTaken(r.Message)
 		}
 	}
 	if len(remove) > 0 {
@@ -72,7 +71,7 @@ func (a *applier) replicate(ctx context.Context, c Change) error {
 	if len(readded) == 0 {
 		return nil
 	}
-	return a.awaitReadded(ctx, c.Name, id, readded, out.ReplicationStatus)
+	return a.awaitReadded(ctx, c, id, readded, taken, out.ReplicationStatus)
 }
 
 // awaitReadded sees the replicas that replicate removed and added again
@@ -84,14 +83,21 @@ func (a *applier) replicate(ctx context.Context, c Change) error {
 // replica is removed and added again, with the backoff of propagating,
 // until it replicates or the propagation timeout passes; a replica still
 // InProgress (or not yet listed) is polled with DescribeSecret until it
-// is no longer, within the same timeout. Replicas that fail for another
-// reason are left for plan to show.
-func (a *applier) awaitReadded(ctx context.Context, name, id string, readded map[string]string, status []smtypes.ReplicationStatusType) error {
+// is no longer, within the same timeout. The waits hold no lane slot
+// (idle). Replicas that fail for another reason are left for plan to
+// show.
+//
+// A replica that had already failed because the name was taken (taken)
+// clashes with somebody else's secret, or with an old replica that an
+// earlier apply gave up waiting for: it is added again once, and if it
+// clashes again the change fails, so that no apply reports success while
+// the name stays taken.
+func (a *applier) awaitReadded(ctx context.Context, c Change, id string, readded map[string]string, taken map[string]bool, status []smtypes.ReplicationStatusType) error {
 	sm := a.s.SecretsManager
 	deadline := time.Now().Add(a.opts.PropagationTimeout)
 	wait := 250 * time.Millisecond
 	for {
-		var pending, clashed []string
+		var pending, clashed, still []string
 		listed := map[string]bool{}
 		for _, st := range status {
 			region := aws.ToString(st.Region)
@@ -102,6 +108,8 @@ func (a *applier) awaitReadded(ctx context.Context, name, id string, readded map
 			switch {
 			case st.Status == smtypes.StatusTypeInProgress:
 				pending = append(pending, region)
+			case st.Status == smtypes.StatusTypeFailed && nameTaken(aws.ToString(st.StatusMessage)) && taken[region]:
+				still = append(still, region)
 			case st.Status == smtypes.StatusTypeFailed && nameTaken(aws.ToString(st.StatusMessage)):
 				clashed = append(clashed, region)
 			}
@@ -111,18 +119,20 @@ func (a *applier) awaitReadded(ctx context.Context, name, id string, readded map
 				pending = append(pending, region)
 			}
 		}
+		if len(still) > 0 {
+			slices.Sort(still)
+			return fmt.Errorf("replicating secret %s: a secret of its name still exists in %s, somebody else's or a replica an earlier apply removed that AWS has not yet deleted; nothing was overwritten: delete that secret, or run apply again later", c.Name, strings.Join(still, ", "))
+		}
 		late := time.Now().Add(wait).After(deadline)
 		if len(clashed) == 0 && (len(pending) == 0 || late) {
 			return nil
 		}
 		if late {
 			slices.Sort(clashed)
-			return fmt.Errorf("replicating secret %s: %s after the replica there was removed, the name is still taken in %s (AWS may still be deleting the old replica); run apply again later", name, a.opts.PropagationTimeout, strings.Join(clashed, ", "))
+			return fmt.Errorf("replicating secret %s: %s after the replica there was removed, the name is still taken in %s (AWS may still be deleting the old replica); run apply again later: it adds the replica once more and fails as now while the name is taken", c.Name, a.opts.PropagationTimeout, strings.Join(clashed, ", "))
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
+		if err := a.idle(ctx, c, wait); err != nil {
+			return err
 		}
 		wait = min(wait*2, 5*time.Second)
 		if len(clashed) > 0 {
@@ -133,17 +143,17 @@ func (a *applier) awaitReadded(ctx context.Context, name, id string, readded map
 			if _, err := sm.RemoveRegionsFromReplication(ctx, &secretsmanager.RemoveRegionsFromReplicationInput{
 				SecretId: aws.String(id), RemoveReplicaRegions: clashed,
 			}); err != nil {
-				return wrap(err, "removing replicas of secret", name)
+				return wrap(err, "removing replicas of secret", c.Name)
 			}
 			if _, err := sm.ReplicateSecretToRegions(ctx, &secretsmanager.ReplicateSecretToRegionsInput{
 				SecretId: aws.String(id), AddReplicaRegions: again,
 			}); err != nil {
-				return wrap(err, "replicating secret", name)
+				return wrap(err, "replicating secret", c.Name)
 			}
 		}
 		out, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
 		if err != nil {
-			return wrap(err, "reading the replication of secret", name)
+			return wrap(err, "reading the replication of secret", c.Name)
 		}
 		status = out.ReplicationStatus
 	}

@@ -102,8 +102,8 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 		}
 	}
 	if c.Action == ActionRestore {
-		if _, err := sm.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: arn}); err != nil {
-			return wrap(err, "restoring secret", s.Name)
+		if err := a.restore(ctx, c, arn); err != nil {
+			return err
 		}
 	}
 	if c.Secret.Description != nil || c.Secret.KMSKey != nil {
@@ -141,6 +141,33 @@ func (a *applier) secret(ctx context.Context, c Change) error {
 		return a.rotate(ctx, s, c.Secret.ARN, rc)
 	}
 	return nil
+}
+
+// restore restores a secret scheduled for deletion and, when the plan
+// changes its resource policy, applies that change at once (restoreLocks),
+// before any new value; with a value to write, it then waits Settle for
+// the policy to propagate.
+func (a *applier) restore(ctx context.Context, c Change, arn *string) error {
+	if _, err := a.s.SecretsManager.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: arn}); err != nil {
+		return wrap(err, "restoring secret", c.Name)
+	}
+	lock, ok := a.restoreLocks[c.Name]
+	if !ok {
+		return nil
+	}
+	if err := a.resourcePolicy(ctx, lock); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	if a.lockedOnRestore == nil {
+		a.lockedOnRestore = map[string]bool{}
+	}
+	a.lockedOnRestore[c.Name] = true
+	a.mu.Unlock()
+	if !writesValue(c.Secret) {
+		return nil
+	}
+	return a.idle(ctx, c, a.opts.Settle)
 }
 
 // createSecret creates a secret of the plan with its declared payload,

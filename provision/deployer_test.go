@@ -533,7 +533,9 @@ func converge1(ctx context.Context, s *provision.Session, d *spec.Desired, destr
 	if p.Empty() {
 		return errors.New("the plan is empty; the step expected changes")
 	}
-	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 5 * time.Second}); err != nil {
+	// A narrowing step waits only a moment: TestNarrowingSettles tests
+	// the wait.
+	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 5 * time.Second, Settle: 50 * time.Millisecond}); err != nil {
 		return err
 	}
 	return emptyPlan(ctx, s, d, destroy)

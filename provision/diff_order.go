@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 
@@ -9,20 +10,31 @@ import (
 
 // narrowBeforeValues orders each new value of an existing secret after
 // the changes of the same plan that take reading it away from someone, so
-// that a reader the spec removes never reads the value written with its
+// that a reader the spec removes does not read the value written with its
 // removal:
 //
 //   - a resource policy change that narrows (narrowsResource) runs before
-//     the secret's change, instead of after it, when the secret is live
-//     (a deleted secret takes no policy until its change restores it);
+//     the secret's change, instead of after it, when the secret is live;
+//     a restored secret takes no policy until it is restored, so its
+//     change puts the policy itself, between RestoreSecret and the value
+//     (apply's restoreLocks);
 //   - a read policy change that removes a grant reading the secret
 //     (readRemovals) runs before the secret's change.
 //
-// Changes that only broaden keep their order after the value, so a new
-// reader never reads the value it replaces. A change that does both
-// (one reader swapped for another) counts as narrowing: the new reader
-// may read the outgoing value for the moment in between, the removed one
-// never reads the new value. A narrowing change that fails leaves the
+// This is best effort within IAM's propagation: IAM and resource policies
+// are eventually consistent, and a removed reader may still read for a
+// moment after the call that removed it has answered. Apply therefore
+// starts such a value ApplyOptions.Settle (10 s) after the last of these
+// changes ended, which covers what AWS usually takes, not every case.
+//
+// A resource policy change that only broadens keeps its order after the
+// value, so a reader it lets in never reads the value the new one
+// replaces. A read policy change that only broadens keeps its own order
+// (after its role and the secrets it names that this apply creates), not
+// after the values: a read policy swapping one secret for another would
+// then wait for a value that waits for it. A change that does both (one
+// reader swapped for another) counts as narrowing: the new reader may
+// read the outgoing value for the moment in between. A narrowing change that fails leaves the
 // value unwritten (its dependants are not attempted).
 //
 // No cycle can arise: a read policy waits only for its role, the stage
@@ -82,17 +94,27 @@ func indexReadRemovals(changes []Change, region string) readRemovals {
 			if g.Op != "remove" || g.Effect != policy.Allow {
 				continue
 			}
-			readsValue, known := readingActions[g.Action]
+			// A NotAction or NotResource grant (a read policy edited by
+			// hand, policy.Grants) is kept whole, not as a list: it counts
+			// as reading every secret, which may order more than needed,
+			// never less.
+			action, resource := g.Action, ReplicaARN(g.Resource, region)
+			if strings.HasPrefix(action, "NotAction:") {
+				action = "*"
+			}
+			if strings.HasPrefix(g.Resource, "NotResource:") {
+				resource = "*"
+			}
+			readsValue, known := readingActions[action]
 			if !known {
-				readsValue = reads(allows(g.Action, "*"), anySecret)
-				readingActions[g.Action] = readsValue
+				readsValue = reads(allows(action, "*"), anySecret)
+				readingActions[action] = readsValue
 			}
 			if !readsValue {
 				continue
 			}
-			resource := ReplicaARN(g.Resource, region)
 			if strings.ContainsAny(resource, "*?") {
-				r.patterns = append(r.patterns, readRemoval{allows(g.Action, resource), c.ID})
+				r.patterns = append(r.patterns, readRemoval{allows(action, resource), c.ID})
 			} else {
 				r.exact[resource] = append(r.exact[resource], c.ID)
 			}
@@ -162,18 +184,30 @@ func narrowsResource(rc *ResourcePolicyChange) bool {
 
 // lockOf reads a resource policy as policy.ResourcePolicy writes it: the
 // principals its Deny of reading exempts, and those its Allow names (the
-// readers of other accounts). ok is false for any other document.
+// readers of other accounts). ok is false for any other document, one
+// with a statement added or changed by hand included: it is the one
+// policy.ResourcePolicy rebuilds from the principals it names, or not
+// secretboot's.
 func lockOf(doc string) (exempt, foreign []string, ok bool) {
 	d, err := policy.Parse([]byte(doc))
 	if err != nil || d == nil {
 		return nil, nil, false
 	}
+	var admins []string
 	for _, st := range d.Statement {
-		if st.Sid == policy.SidDenyReadExceptReaders && st.Effect == policy.Deny {
-			exempt, ok = st.Condition["ArnNotEquals"]["aws:PrincipalArn"], true
+		switch {
+		case st.Sid == policy.SidDenyReadExceptReaders && st.Effect == policy.Deny:
+			exempt = st.Condition["ArnNotEquals"]["aws:PrincipalArn"]
+		case st.Sid == policy.SidDenyPolicyChangesExcept && st.Effect == policy.Deny:
+			admins = st.Condition["ArnNotEquals"]["aws:PrincipalArn"]
 		}
 	}
-	return exempt, allowedPrincipals(d), ok
+	foreign = allowedPrincipals(d)
+	rebuilt := policy.ResourcePolicy(exempt, admins, foreign...)
+	if rebuilt == nil || !bytes.Equal(rebuilt.Canonical(), d.Canonical()) {
+		return nil, nil, false
+	}
+	return exempt, foreign, true
 }
 
 func subset(a, b []string) bool {

@@ -1,6 +1,8 @@
 package provision
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/secretboot/secretboot/policy"
@@ -33,6 +35,8 @@ func TestNarrowsResource(t *testing.T) {
 		{"a lock admitting another account deleted", lock([]string{web}, partner), "", true},
 		{"a policy written outside secretboot replaced", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + other + `"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`, lock([]string{web}), true},
 		{"a policy that does not parse replaced", "{", lock([]string{web}), true},
+		{"a lock with a statement added by hand replaced", withStatement(t, lock([]string{web}), other), lock([]string{web}, other), true},
+		{"a lock whose Deny of reading was edited by hand replaced", strings.Replace(lock([]string{web}), `"secretsmanager:GetSecretValue"`, `"secretsmanager:DescribeSecret"`, 1), lock([]string{web}), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := narrowsResource(&ResourcePolicyChange{Live: tc.live, Document: tc.want}); got != tc.narrows {
@@ -58,6 +62,9 @@ func TestReadRemovals(t *testing.T) {
 		{"the read added", []GrantChange{grant("add", "secretsmanager:GetSecretValue", arn)}, false},
 		{"only DescribeSecret removed", []GrantChange{grant("remove", "secretsmanager:DescribeSecret", arn)}, false},
 		{"another secret's read removed", []GrantChange{grant("remove", "secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/app/dbx-AbCdEf")}, false},
+		{"a NotAction read removed", []GrantChange{grant("remove", `NotAction:["secretsmanager:DeleteSecret"]`, arn)}, true},
+		{"a NotResource read removed", []GrantChange{grant("remove", "secretsmanager:GetSecretValue", `NotResource:["arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/*"]`)}, true},
+		{"a NotResource DescribeSecret removed", []GrantChange{grant("remove", "secretsmanager:DescribeSecret", `NotResource:["arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/*"]`)}, false},
 		{"a Deny removed", []GrantChange{{Op: "remove", Effect: policy.Deny, Action: "secretsmanager:GetSecretValue", Resource: arn}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,4 +74,22 @@ func TestReadRemovals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withStatement adds to a lock a statement that allows principal every
+// action on the secret, as an edit by hand would.
+func withStatement(t *testing.T, lock, principal string) string {
+	t.Helper()
+	var d map[string]any
+	if err := json.Unmarshal([]byte(lock), &d); err != nil {
+		t.Fatal(err)
+	}
+	d["Statement"] = append(d["Statement"].([]any), map[string]any{
+		"Effect": "Allow", "Principal": map[string]any{"AWS": principal}, "Action": "secretsmanager:*", "Resource": "*",
+	})
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

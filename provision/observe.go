@@ -268,7 +268,22 @@ type ObservedProfile struct {
 // role's trust names (irsa, github_actions) costs one
 // GetOpenIDConnectProvider; a stage without such roles, none.
 func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error) {
-	return observe(ctx, s, d, true)
+	return observe(ctx, s, d, true, ObserveOptions{})
+}
+
+// ObserveOptions tune ObserveWith.
+type ObserveOptions struct {
+	// KeepAccountRead keeps observe's account-wide IAM read (with
+	// account_iam_read) in the Observed, for AccountRead: provision/audit
+	// asks for it, to read only the rest of the account. Plan and apply
+	// drop it once observe has taken the stage's part: it holds every
+	// role's and customer managed policy's documents.
+	KeepAccountRead bool
+}
+
+// ObserveWith is Observe tuned by opts.
+func ObserveWith(ctx context.Context, s *Session, d *spec.Desired, opts ObserveOptions) (*Observed, error) {
+	return observe(ctx, s, d, true, opts)
 }
 
 // ObserveStructure is Observe without the stage key: for a plan that does
@@ -278,10 +293,10 @@ func Observe(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error
 // as proof of ownership and cannot tell a forged tag; it is for review and
 // cannot be applied.
 func ObserveStructure(ctx context.Context, s *Session, d *spec.Desired) (*Observed, error) {
-	return observe(ctx, s, d, false)
+	return observe(ctx, s, d, false, ObserveOptions{})
 }
 
-func observe(ctx context.Context, s *Session, d *spec.Desired, readStageKey bool) (*Observed, error) {
+func observe(ctx context.Context, s *Session, d *spec.Desired, readStageKey bool, opts ObserveOptions) (*Observed, error) {
 	o := &Observed{
 		Account:          s.Identity.Account,
 		Region:           s.Region,
@@ -304,7 +319,7 @@ func observe(ctx context.Context, s *Session, d *spec.Desired, readStageKey bool
 	}
 	services := []func() error{
 		func() error { return o.observeSecrets(ctx, s, d, readStageKey) },
-		func() error { return o.observeRoles(ctx, s, d) },
+		func() error { return o.observeRoles(ctx, s, d, opts.KeepAccountRead) },
 		func() error { return o.observeOIDCProviders(ctx, s, d) },
 	}
 	if err := forEachParallel(services, len(services), func(observe func() error) error { return observe() }); err != nil {

@@ -124,8 +124,9 @@ func readAccountIAM(ctx context.Context, s *Session, budget int) (*accountIAM, e
 
 // AccountRead returns what observe's account-wide IAM read returned,
 // every role and every customer managed policy of the account (by name,
-// then ARN), and true, when the stage sets account_iam_read and the read
-// was whole; nil, nil, false otherwise. provision/audit then reads only
+// then ARN), and true, when the stage sets account_iam_read, the read was
+// whole and ObserveWith was asked to keep it (KeepAccountRead); nil, nil,
+// false otherwise. provision/audit then reads only
 // the rest of the account (users, groups, AWS managed policies).
 func (o *Observed) AccountRead() ([]iamtypes.RoleDetail, []iamtypes.ManagedPolicyDetail, bool) {
 	if o.account == nil {

@@ -68,6 +68,21 @@ func TestAccountReadObservesTheSame(t *testing.T) {
 		}
 	}
 	same("clashes")
+	// Plan and apply let the account-wide read go; audit keeps it.
+	for _, keep := range []bool{false, true} {
+		o, err := provision.ObserveWith(ctx, f.admin, &withRead, provision.ObserveOptions{KeepAccountRead: keep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if roles, _, kept := o.AccountRead(); kept != keep || kept && len(roles) == 0 {
+			t.Errorf("KeepAccountRead %v: the account-wide read kept: %v, with %d roles", keep, kept, len(roles))
+		}
+	}
+	if o, err := provision.Observe(ctx, f.admin, &withRead); err != nil {
+		t.Fatal(err)
+	} else if _, _, kept := o.AccountRead(); kept {
+		t.Error("Observe kept the account-wide read")
+	}
 	for _, name := range []string{"shop-dev-web", "shop-dev-batch"} {
 		if _, err := f.admin.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)}); err != nil {
 			t.Fatal(err)

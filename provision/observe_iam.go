@@ -127,8 +127,9 @@ func (o *Observed) forgottenRoles(d *spec.Desired) []*ObservedRole {
 // with the listings of instance profiles and managed policies by path and
 // the per-role reads: the spec's roles missing from the listing, its
 // external roles, and the read policy and drift of every role under the
-// path. Both ways observe the same state.
-func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired) error {
+// path. Both ways observe the same state. The account-wide read stays in
+// o (AccountRead) only when keepAccount asks.
+func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired, keepAccount bool) error {
 	path := RolePath(d)
 	var account *accountIAM
 	listings := []func() error{
@@ -148,7 +149,9 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 	// The per-role calls run in parallel; each writes its own entry.
 	var mu sync.Mutex
 	if account != nil {
-		o.account = account
+		if keepAccount {
+			o.account = account
+		}
 		jobs := o.fromAccount(ctx, s, d, account, &mu)
 		return forEachParallel(jobs, observeParallelism, func(job func() error) error { return job() })
 	}

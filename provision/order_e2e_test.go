@@ -223,8 +223,9 @@ func TestNarrowingPrecedesTheNewValue(t *testing.T) {
 // the region for a moment, and the new replica first fails as a name
 // clash, which ReplicateSecretToRegions (answering InProgress, as AWS
 // does) does not tell and DescribeSecret does. Apply removes and adds it
-// again, with backoff, until it replicates; when the name never frees up, apply fails, saying so,
-// once the propagation timeout has passed.
+// again, with backoff, until it replicates; when the name never frees up,
+// apply fails, saying so, once the propagation timeout has passed, and
+// the next apply, adding it once more, fails too.
 func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -335,15 +336,16 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 		t.Fatalf("apply while the old replica is never deleted: %v", err)
 	}
 
-	// A replica that failed because the name was taken already clashes
-	// with another secret, not with its own past: it is retried once, and
-	// plan shows it again.
+	// Run again later, as that error says, while the name is still
+	// taken: the replica, failed for the name, is added again once and
+	// apply fails again, saying so, instead of reporting success.
 	p = plan(t, s, d, provision.DiffOptions{})
 	if got := strings.Join(replicaOps(p, db), ", "); got != "retry eu-west-1" {
 		t.Fatalf("plan while another secret holds the name: %q", got)
 	}
 	log.take()
-	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: time.Minute}); err != nil {
+	_, err = provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: time.Minute})
+	if err == nil || !strings.Contains(err.Error(), "a secret of its name still exists in eu-west-1") {
 		t.Fatalf("apply while another secret holds the name: %v", err)
 	}
 	events = log.take()

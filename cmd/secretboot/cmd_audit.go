@@ -82,7 +82,7 @@ func runAudit(ctx context.Context, opts auditOptions, d *spec.Desired, s *provis
 	if !ok {
 		return errors.New("audit: the Secrets Manager client cannot read resource policies")
 	}
-	o, err := provision.Observe(ctx, s, d)
+	o, err := provision.ObserveWith(ctx, s, d, provision.ObserveOptions{KeepAccountRead: true})
 	if err != nil {
 		return err
 	}

@@ -106,7 +106,7 @@ func TestReusesObservedReads(t *testing.T) {
 	var r *audit.Result
 	start := time.Now()
 	calls := callsDuring(s, func() {
-		o, err := provision.Observe(ctx, s, d)
+		o, err := provision.ObserveWith(ctx, s, d, provision.ObserveOptions{KeepAccountRead: true})
 		if err != nil {
 			t.Fatal(err)
 		}
