@@ -50,8 +50,10 @@ type ApplyOptions struct {
 	// visible", troubleshoot_general.html#troubleshoot_general_eventual-consistency),
 	// so a removed reader may still read for a moment after the call that
 	// removed it has answered. The wait is best effort within that
-	// propagation, not a bound. An apply without such a change never
-	// waits. 0 means 10 seconds.
+	// propagation, not a bound. A restored secret whose resource policy
+	// the apply puts or deletes waits too (the policy it was deleted with
+	// is unknown); any other apply without such a change never waits. 0
+	// means 10 seconds.
 	Settle time.Duration
 }
 
@@ -379,12 +381,16 @@ func (a *applier) settle(ctx context.Context, c Change) error {
 }
 
 // idle waits d without c's lane slot, so that a change waiting on AWS
-// does not keep the other changes of its service from running.
-func (a *applier) idle(ctx context.Context, c Change, d time.Duration) error {
+// does not keep the other changes of its service from running. It returns
+// how long it waited beyond d for the slot to come back, behind the changes
+// queued meanwhile, so that a caller's deadline counts AWS's time only.
+func (a *applier) idle(ctx context.Context, c Change, d time.Duration) (time.Duration, error) {
 	sem := a.lanes[lane(c)]
 	<-sem
-	defer func() { sem <- struct{}{} }()
-	return sleep(ctx, d)
+	err := sleep(ctx, d)
+	queued := time.Now()
+	sem <- struct{}{}
+	return time.Since(queued), err
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

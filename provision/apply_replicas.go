@@ -131,9 +131,11 @@ func (a *applier) awaitReadded(ctx context.Context, c Change, id string, readded
 			slices.Sort(clashed)
 			return fmt.Errorf("replicating secret %s: %s after the replica there was removed, the name is still taken in %s (AWS may still be deleting the old replica); run apply again later: it adds the replica once more and fails as now while the name is taken", c.Name, a.opts.PropagationTimeout, strings.Join(clashed, ", "))
 		}
-		if err := a.idle(ctx, c, wait); err != nil {
+		queued, err := a.idle(ctx, c, wait)
+		if err != nil {
 			return err
 		}
+		deadline = deadline.Add(queued)
 		wait = min(wait*2, 5*time.Second)
 		if len(clashed) > 0 {
 			var again []smtypes.ReplicaRegionType

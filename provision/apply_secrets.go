@@ -167,7 +167,8 @@ func (a *applier) restore(ctx context.Context, c Change, arn *string) error {
 	if !writesValue(c.Secret) {
 		return nil
 	}
-	return a.idle(ctx, c, a.opts.Settle)
+	_, err := a.idle(ctx, c, a.opts.Settle)
+	return err
 }
 
 // createSecret creates a secret of the plan with its declared payload,

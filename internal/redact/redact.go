@@ -86,10 +86,17 @@ func (m *Masker) Add(secret []byte) {
 		}
 	}
 	// The forms are computed before the lock is taken: encoding is most
-	// of Add's work, and spec evaluation registers from every core.
+	// of Add's work, and spec evaluation registers from every core. A
+	// secret seen before (one env value in several payloads) is not
+	// encoded again; addLocked checks again under the lock.
 	forms := make([][]string, len(secrets))
 	for i, s := range secrets {
-		forms[i] = Forms(s)
+		m.mu.RLock()
+		_, seen := m.seen[m.id(s)]
+		m.mu.RUnlock()
+		if !seen {
+			forms[i] = Forms(s)
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -98,9 +105,14 @@ func (m *Masker) Add(secret []byte) {
 	}
 }
 
+// id is secret's 128-bit identity in seen.
+func (m *Masker) id(secret []byte) [2]uint64 {
+	return [2]uint64{maphash.Bytes(m.seed, secret), maphash.Bytes(m.seenSeed, secret)}
+}
+
 func (m *Masker) addLocked(secret []byte, forms []string) {
-	id := [2]uint64{maphash.Bytes(m.seed, secret), maphash.Bytes(m.seenSeed, secret)}
-	if _, ok := m.seen[id]; ok {
+	id := m.id(secret)
+	if _, ok := m.seen[id]; ok || forms == nil {
 		return
 	}
 	m.seen[id] = struct{}{}
