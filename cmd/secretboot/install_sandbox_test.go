@@ -48,6 +48,7 @@ var ciStages = []struct{ stage, account, region string }{
 // until the label is on it, the deploy applies, and the next pull request
 // finds nothing to change.
 func TestInstallAndDeployOnSandbox(t *testing.T) {
+	t.Parallel() // beside TestScripts
 	tf := newTerraform(t)
 	repo := exampleRepo(t)
 	stages := ciStages

@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 // Run with -update to rewrite the golden files that scripts compare with
 // cmp (the want-* sections of the txtar files).
 func TestScripts(t *testing.T) {
+	// Beside TestInstallAndDeployOnSandbox, whose Terraform provider keeps
+	// a core busy while the scripts mostly wait on their sandboxes.
+	t.Parallel()
 	// testscript starts every script with a minimal environment, so the
 	// developer's SECRETBOOT_STAGE or AWS_* variables do not leak in.
 	testscript.Run(t, testscript.Params{
