@@ -2,6 +2,7 @@ package provision
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/secretboot/secretboot/policy"
 	"github.com/secretboot/secretboot/spec"
@@ -87,4 +88,20 @@ func stageBoundary(d *spec.Desired, account string) *Boundary {
 			}},
 	}}
 	return &Boundary{Name: BoundaryName(d), Path: RolePath(d), ARN: BoundaryARN(d, account), Document: doc.Normalized()}
+}
+
+// boundaryDrift warns when the stage's installed boundary is not the one
+// StageBoundary writes: the deployer may not change it
+// (SidDeployerDenyBoundary), and one installed by an older version may
+// allow the stage's roles more, such as reading every secret under the
+// prefix, tagged or not.
+func (df *differ) boundaryDrift() {
+	if df.o.Boundary == "" {
+		return
+	}
+	want := stageBoundary(df.d, df.o.Account)
+	if df.o.canonical(df.o.Boundary) == string(want.Document.Canonical()) {
+		return
+	}
+	df.warnings = append(df.warnings, fmt.Sprintf("the stage's permissions boundary %s is not the one this version of secretboot writes: an administrator should install the current one (secretboot policy -deployer -json prints it); until then the stage's roles are bounded by the installed one, which may allow more", want.ARN))
 }

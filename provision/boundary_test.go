@@ -177,3 +177,54 @@ func TestBoundaryReadsOnlyOwned(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleBoundaryWarns: a plan whose stage carries a boundary other than
+// the one this version writes (here one installed before reads needed the
+// ownership tags) says so, reading it role by role or account-wide, and
+// stops saying so once the current one is installed.
+func TestStaleBoundaryWarns(t *testing.T) {
+	t.Parallel()
+	for _, accountWide := range []bool{false, true} {
+		ctx := context.Background()
+		admin := sandboxBackend(sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount})).mustConnect(t)
+		d := testDesired("dev", sandboxAccount, canary)
+		d.AccountIAMRead = accountWide
+		b, err := provision.StageBoundary(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := b.Document.Normalized()
+		for i := range old.Statement {
+			if old.Statement[i].Sid == provision.SidBoundaryRead {
+				old.Statement[i].Condition = nil // every secret under the prefix
+			}
+		}
+		if _, err := admin.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(b.Name), Path: aws.String(b.Path),
+			PolicyDocument: aws.String(string(old.Compact()))}); err != nil {
+			t.Fatal(err)
+		}
+		stale := func() bool {
+			t.Helper()
+			p, err := planOf(ctx, admin, d, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range p.Header.Warnings {
+				if strings.Contains(w, "permissions boundary "+b.ARN+" is not the one") {
+					return true
+				}
+			}
+			return false
+		}
+		if !stale() {
+			t.Errorf("account-wide %v: no warning about the stale boundary", accountWide)
+		}
+		if _, err := admin.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(b.ARN),
+			PolicyDocument: aws.String(string(b.Document.Compact())), SetAsDefault: true}); err != nil {
+			t.Fatal(err)
+		}
+		if stale() {
+			t.Errorf("account-wide %v: a warning about the current boundary", accountWide)
+		}
+	}
+}

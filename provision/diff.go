@@ -113,6 +113,7 @@ func diffIntent(d *spec.Desired, o *Observed, in *Intent, opts DiffOptions) (*Pl
 	df.resourcePolicies()
 	df.replication()
 	df.profiles()
+	df.boundaryDrift()
 	df.narrowBeforeValues()
 	if len(df.clash.Secrets)+len(df.clash.Unproven)+len(df.clash.Roles)+len(df.clash.Other) > 0 {
 		df.errs = append(df.errs, df.clash)

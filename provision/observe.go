@@ -54,8 +54,13 @@ type Observed struct {
 	// names the spec wants, by name → ARN.
 	ProfileClashes map[string]string
 	// Policies are the customer managed policies under the stage's path, by
-	// name: the parts of split read policies.
+	// name: the parts of split read policies, and the stage's boundary.
 	Policies map[string]*ObservedPolicy
+	// Boundary is the default version of the stage's permissions boundary
+	// as installed, URL-decoded; "" when it is not installed. Plan warns
+	// when it is not the one this version writes (boundaryDrift): the
+	// deployer may not change it, and an older one may allow more.
+	Boundary string
 	// AttachmentQuota is the account's quota of managed policies attached
 	// per role (GetAccountSummary's AttachedPoliciesPerRoleQuota). It is
 	// read only when a split read policy needs more attachment slots than

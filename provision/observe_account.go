@@ -191,6 +191,9 @@ func (o *Observed) fromAccount(ctx context.Context, s *Session, d *spec.Desired,
 			Attachments: int(aws.ToInt32(p.AttachmentCount)),
 		}
 		o.Policies[name] = op
+		if name == BoundaryName(d) {
+			o.Boundary = defaultVersion(p)
+		}
 	}
 	for name, ip := range a.profiles {
 		if aws.ToString(ip.Path) == path {
@@ -280,14 +283,20 @@ func (o *Observed) roleFromAccount(or *ObservedRole, rd iamtypes.RoleDetail, a *
 	}
 	or.observeAttached(attached)
 	for _, part := range or.Parts {
-		part.Document = ""
-		for _, v := range a.policies[part.ARN].PolicyVersionList {
-			if aws.ToString(v.VersionId) == part.DefaultVersion {
-				part.Document = decodePolicy(aws.ToString(v.Document))
-			}
-		}
+		part.Document = defaultVersion(a.policies[part.ARN])
 	}
 	if kept {
 		or.Foreign = 0
 	}
+}
+
+// defaultVersion is the URL-decoded document of p's default version, as
+// GetAccountAuthorizationDetails returns it; "" when absent.
+func defaultVersion(p iamtypes.ManagedPolicyDetail) string {
+	for _, v := range p.PolicyVersionList {
+		if aws.ToString(v.VersionId) == aws.ToString(p.DefaultVersionId) {
+			return decodePolicy(aws.ToString(v.Document))
+		}
+	}
+	return ""
 }

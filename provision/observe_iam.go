@@ -177,7 +177,24 @@ func (o *Observed) observeRoles(ctx context.Context, s *Session, d *spec.Desired
 	}
 	jobs = append(jobs, o.profileJobs(ctx, s, d, &mu)...)
 	jobs = append(jobs, o.pathRoleJobs(ctx, s, d)...)
+	if b := o.Policies[BoundaryName(d)]; b != nil {
+		jobs = append(jobs, func() error { return o.readBoundary(ctx, s, b) })
+	}
 	return forEachParallel(jobs, observeParallelism, func(job func() error) error { return job() })
+}
+
+// readBoundary reads the default version of the stage's installed
+// boundary, which the listing by path showed (one GetPolicyVersion).
+func (o *Observed) readBoundary(ctx context.Context, s *Session, b *ObservedPolicy) error {
+	out, err := s.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(b.ARN), VersionId: aws.String(b.DefaultVersion)})
+	if err == nil && out.PolicyVersion == nil {
+		err = errIncomplete
+	}
+	if err != nil {
+		return wrap(err, "reading the stage's permissions boundary", b.Name)
+	}
+	o.Boundary = decodePolicy(aws.ToString(out.PolicyVersion.Document))
+	return nil
 }
 
 // observeUnlisted looks for a managed role the spec wants that the
