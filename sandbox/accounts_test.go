@@ -69,6 +69,18 @@ func assume(t *testing.T, url string, cfg aws.Config, roleARN string) (aws.Confi
 	return sandboxtest.Config(url, "us-east-1", staticCreds(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)), nil
 }
 
+// roleSession creates a role of env's home account that EC2 may assume,
+// with one inline policy (none when doc is ""), and returns SDK
+// configuration for a session of it.
+func roleSession(t *testing.T, env *sandboxtest.Env, name, doc string) aws.Config {
+	t.Helper()
+	cfg, err := assume(t, env.URL, env.Config, role(t, env.Config, name, "/", trustEC2, doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 func trustingAccount(account string) string {
 	return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + account + `:root"},"Action":"sts:AssumeRole"}]}`
 }

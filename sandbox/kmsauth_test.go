@@ -7,10 +7,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/secretboot/secretboot/sandbox"
@@ -28,22 +26,7 @@ type kmsEnv struct {
 // returns SDK configuration for a session of it.
 func (e kmsEnv) role(t *testing.T, name, doc string) aws.Config {
 	t.Helper()
-	ic := iam.NewFromConfig(e.env.Config)
-	r, err := ic.CreateRole(e.ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trustEC2)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if doc != "" {
-		if _, err := ic.PutRolePolicy(e.ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("p"), PolicyDocument: aws.String(doc)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out, err := sts.NewFromConfig(e.env.Config).AssumeRole(e.ctx, &sts.AssumeRoleInput{RoleArn: r.Role.Arn, RoleSessionName: aws.String("session")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := out.Credentials
-	return sandboxtest.Config(e.env.URL, "us-east-1", staticCreds(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken))
+	return roleSession(t, e.env, name, doc)
 }
 
 func allow(statements ...string) string {

@@ -8,11 +8,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/secretboot/secretboot/sandbox"
@@ -47,21 +45,11 @@ func (e regionsEnv) admin(region string) *sm.Client {
 // a Secrets Manager client of a session of it in a region.
 func (e regionsEnv) role(name, doc string) func(region string) *sm.Client {
 	e.t.Helper()
-	ic := iam.NewFromConfig(e.env.Config)
-	r, err := ic.CreateRole(e.ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trustEC2)})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := ic.PutRolePolicy(e.ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("p"), PolicyDocument: aws.String(doc)}); err != nil {
-		e.t.Fatal(err)
-	}
-	out, err := sts.NewFromConfig(e.env.Config).AssumeRole(e.ctx, &sts.AssumeRoleInput{RoleArn: r.Role.Arn, RoleSessionName: aws.String("session")})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	c := out.Credentials
+	cfg := roleSession(e.t, e.env, name, doc)
 	return func(region string) *sm.Client {
-		return sm.NewFromConfig(sandboxtest.Config(e.env.URL, region, staticCreds(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)))
+		c := cfg
+		c.Region = region
+		return sm.NewFromConfig(c)
 	}
 }
 

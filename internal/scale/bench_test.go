@@ -37,14 +37,8 @@ func BenchmarkPlan(b *testing.B) {
 	for _, size := range benchSizes() {
 		n, r := size[0], size[1]
 		b.Run(fmt.Sprintf("N=%d/R=%d", n, r), func(b *testing.B) {
-			d, err := scale.Desired(n, r, 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			env := sandboxtest.Start(b, sandbox.Options{Account: scale.Account})
-			populate(b, env, d)
+			d, env := populatedStage(b, n, r)
 			env.Server.SetFaults(awsLike)
-			ctx := context.Background()
 			var (
 				c          calls
 				wall       time.Duration
@@ -54,15 +48,7 @@ func BenchmarkPlan(b *testing.B) {
 				env.Server.ResetStats()
 				h := startHeapSampler()
 				start := time.Now()
-				s := connect(b, env)
-				o, err := provision.Observe(ctx, s, d)
-				if err != nil {
-					b.Fatalf("observe: %v", err)
-				}
-				p, err := provision.Diff(d, o, provision.DiffOptions{})
-				if err != nil {
-					b.Fatalf("diff: %v", err)
-				}
+				p := planOf(b, connect(b, env), d)
 				wall = time.Since(start)
 				peak, base = h.finish()
 				if !p.Empty() {
@@ -95,12 +81,7 @@ func BenchmarkDiff(b *testing.B) {
 	for _, size := range benchSizes() {
 		n, r := size[0], size[1]
 		b.Run(fmt.Sprintf("N=%d/R=%d", n, r), func(b *testing.B) {
-			d, err := scale.Desired(n, r, 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			env := sandboxtest.Start(b, sandbox.Options{Account: scale.Account})
-			populate(b, env, d)
+			d, env := populatedStage(b, n, r)
 			s := connect(b, env)
 			ctx := context.Background()
 			b.ReportAllocs()

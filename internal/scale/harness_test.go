@@ -73,6 +73,19 @@ func populate(tb testing.TB, env *sandboxtest.Env, d *spec.Desired) {
 	}
 }
 
+// populatedStage is the benchmarks' stage of n secrets and r roles (seed 1),
+// populated in a fresh sandbox.
+func populatedStage(b *testing.B, n, r int) (*spec.Desired, *sandboxtest.Env) {
+	b.Helper()
+	d, err := scale.Desired(n, r, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := sandboxtest.Start(b, sandbox.Options{Account: scale.Account})
+	populate(b, env, d)
+	return d, env
+}
+
 func planOf(tb testing.TB, s *provision.Session, d *spec.Desired) *provision.Plan {
 	tb.Helper()
 	o, err := provision.Observe(context.Background(), s, d)

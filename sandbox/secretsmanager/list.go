@@ -137,17 +137,28 @@ func encodeToken(key string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(key))
 }
 
+// decodeToken returns the sort key a non-nil token holds ("" for nil).
+func decodeToken(token *string) (string, *apiError) {
+	if token == nil {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(*token)
+	if err != nil || len(b) == 0 {
+		return "", clientErr(CodeInvalidNextToken, "The NextToken value is invalid.")
+	}
+	return string(b), nil
+}
+
 // pageStart returns the index of the first entry after the token's key in a
 // list ordered by keys, ascending or descending.
 func pageStart(token *string, keys []string, desc bool) (int, *apiError) {
 	if token == nil {
 		return 0, nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(*token)
-	if err != nil || len(b) == 0 {
-		return 0, clientErr(CodeInvalidNextToken, "The NextToken value is invalid.")
+	k, err := decodeToken(token)
+	if err != nil {
+		return 0, err
 	}
-	k := string(b)
 	for i, key := range keys {
 		if (!desc && key > k) || (desc && key < k) {
 			return i, nil
@@ -207,17 +218,12 @@ func (s *Service) listSecrets(in *listSecretsInput, az AuthorizeFunc) (any, *api
 	if err := validateFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	secs, keys, desc, err := s.selectSecrets(in.Filters, deref(in.IncludePlannedDeletion), deref(in.SortBy), deref(in.SortOrder))
+	secs, next, err := s.selectSecrets(in.Filters, deref(in.IncludePlannedDeletion), deref(in.SortBy), deref(in.SortOrder), in.NextToken, limit)
 	if err != nil {
 		return nil, err
 	}
-	start, err := pageStart(in.NextToken, keys, desc)
-	if err != nil {
-		return nil, err
-	}
-	end := min(start+limit, len(secs))
-	out := listSecretsOutput{SecretList: make([]secretListEntry, 0, end-start)}
-	for _, sec := range secs[start:end] {
+	out := listSecretsOutput{SecretList: make([]secretListEntry, 0, len(secs)), NextToken: next}
+	for _, sec := range secs {
 		out.SecretList = append(out.SecretList, secretListEntry{
 			arnName:                arnName{sec.ARN, sec.Name},
 			Description:            sec.Description,
@@ -232,14 +238,14 @@ func (s *Service) listSecrets(in *listSecretsInput, az AuthorizeFunc) (any, *api
 			PrimaryRegion:          s.replicatedOut(sec).PrimaryRegion,
 		})
 	}
-	if end < len(secs) {
-		out.NextToken = encodeToken(keys[end-1])
-	}
 	return out, nil
 }
 
-// selectSecrets filters and sorts the secrets, returning each one's page key.
-func (s *Service) selectSecrets(fs []filterJSON, planned bool, sortBy, sortOrder string) ([]*secret, []string, bool, *apiError) {
+// selectSecrets returns the page of at most limit secrets that pass the
+// filters and sort after the token, and the next page's token ("" on the last
+// page). Only the secrets after the token are sorted, so a page does not
+// re-sort the secrets the pages before it returned.
+func (s *Service) selectSecrets(fs []filterJSON, planned bool, sortBy, sortOrder string, token *string, limit int) ([]*secret, string, *apiError) {
 	keyOf := func(sec *secret) string { return sortKey(sec.Created, sec.ARN) }
 	switch sortBy {
 	case "", "created-date":
@@ -250,7 +256,7 @@ func (s *Service) selectSecrets(fs []filterJSON, planned bool, sortBy, sortOrder
 	case "last-accessed-date":
 		keyOf = func(sec *secret) string { return sortKey(dayOf(sec.LastAccessed), sec.ARN) }
 	default:
-		return nil, nil, false, invalidParam("Invalid SortBy %q.", sortBy)
+		return nil, "", invalidParam("Invalid SortBy %q.", sortBy)
 	}
 	var desc bool
 	switch sortOrder {
@@ -258,7 +264,11 @@ func (s *Service) selectSecrets(fs []filterJSON, planned bool, sortBy, sortOrder
 	case "desc":
 		desc = true
 	default:
-		return nil, nil, false, invalidParam("Invalid SortOrder %q.", sortOrder)
+		return nil, "", invalidParam("Invalid SortOrder %q.", sortOrder)
+	}
+	after, err := decodeToken(token)
+	if err != nil {
+		return nil, "", err
 	}
 	type entry struct {
 		sec *secret
@@ -266,8 +276,11 @@ func (s *Service) selectSecrets(fs []filterJSON, planned bool, sortBy, sortOrder
 	}
 	var es []entry
 	for _, sec := range s.listable() {
-		if (planned || !sec.scheduled()) && matches(sec, fs) {
-			es = append(es, entry{sec, keyOf(sec)})
+		if (!planned && sec.scheduled()) || !matches(sec, fs) {
+			continue
+		}
+		if k := keyOf(sec); token == nil || (!desc && k > after) || (desc && k < after) {
+			es = append(es, entry{sec, k})
 		}
 	}
 	slices.SortFunc(es, func(a, b entry) int {
@@ -276,11 +289,16 @@ func (s *Service) selectSecrets(fs []filterJSON, planned bool, sortBy, sortOrder
 		}
 		return strings.Compare(a.key, b.key)
 	})
-	secs, keys := make([]*secret, len(es)), make([]string, len(es))
-	for i, e := range es {
-		secs[i], keys[i] = e.sec, e.key
+	var next string
+	if len(es) > limit {
+		es = es[:limit]
+		next = encodeToken(es[limit-1].key)
 	}
-	return secs, keys, desc, nil
+	secs := make([]*secret, len(es))
+	for i, e := range es {
+		secs[i] = e.sec
+	}
+	return secs, next, nil
 }
 
 // BatchGetSecretValue
@@ -346,20 +364,13 @@ func (s *Service) batchGetSecretValue(in *batchGetSecretValueInput, az Authorize
 	if err != nil {
 		return nil, err
 	}
-	secs, keys, _, err := s.selectSecrets(in.Filters, false, "", "")
+	secs, next, err := s.selectSecrets(in.Filters, false, "", "", in.NextToken, limit)
 	if err != nil {
 		return nil, err
 	}
-	start, err := pageStart(in.NextToken, keys, false)
-	if err != nil {
-		return nil, err
-	}
-	end := min(start+limit, len(secs))
-	for _, sec := range secs[start:end] {
+	for _, sec := range secs {
 		get(sec.ARN)
 	}
-	if end < len(secs) {
-		out.NextToken = encodeToken(keys[end-1])
-	}
+	out.NextToken = next
 	return out, nil
 }
