@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/secretboot/secretboot/internal/escape"
 	"github.com/secretboot/secretboot/provision"
 )
 
@@ -48,7 +49,7 @@ func tfMap(b *strings.Builder, name string, m map[string]string) {
 	width := 0
 	for k := range m {
 		keys = append(keys, k)
-		width = max(width, len(hclString(k)))
+		width = max(width, len(escape.HCLString(k)))
 	}
 	sort.Strings(keys)
 	if len(keys) == 0 {
@@ -57,15 +58,7 @@ func tfMap(b *strings.Builder, name string, m map[string]string) {
 	}
 	fmt.Fprintf(b, "%s = {\n", name)
 	for _, k := range keys {
-		fmt.Fprintf(b, "  %-*s = %s\n", width, hclString(k), hclString(m[k]))
+		fmt.Fprintf(b, "  %-*s = %s\n", width, escape.HCLString(k), escape.HCLString(m[k]))
 	}
 	b.WriteString("}\n")
-}
-
-// hclString quotes a string for HCL: JSON escaping plus the template
-// sequences ${ and %{.
-func hclString(s string) string {
-	b, _ := json.Marshal(s)
-	q := strings.ReplaceAll(string(b), "${", "$${")
-	return strings.ReplaceAll(q, "%{", "%%{")
 }

@@ -31,7 +31,7 @@ func replicationAttrs(c provision.Change) [][2]string {
 			v = "retry failed replica, key " + keyName(r.KMSKey.New) + ": removed, then added again; fix the cause first if it is still there"
 		}
 		if r.Status != "" && r.Op != provision.ReplicaRemove {
-			v += " · status " + r.Status
+			v += " · status " + printable(r.Status)
 		}
 		if r.Message != "" && r.Status == provision.ReplicaFailed {
 			v += " · " + quote(r.Message)
@@ -42,9 +42,23 @@ func replicationAttrs(c provision.Change) [][2]string {
 }
 
 // keyName shows a replica's key: its ARN, or the region's AWS managed key.
+// A live replica's ARN and status are what the endpoint answered, so
+// anything but printable text is quoted, as AWS's status message is: a
+// hostile endpoint writes no terminal escape.
 func keyName(arn string) string {
 	if arn == "" {
 		return "aws/secretsmanager"
 	}
-	return arn
+	return printable(arn)
+}
+
+// printable is s, or s quoted when it holds a space, a quote, a backslash
+// or a character that is not printable ASCII.
+func printable(s string) string {
+	for _, r := range s {
+		if r <= ' ' || r > '~' || r == '"' || r == '\\' {
+			return quote(s)
+		}
+	}
+	return s
 }
