@@ -48,15 +48,10 @@ func TestMissingOIDCProvider(t *testing.T) {
 		}
 	}
 	provider("https://oidc.eks.us-east-1.amazonaws.com/id/DEV")
-	installBoundary(t, admin, d)
-	doc, err := provision.DeployerPolicy(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deployer := (&deployerFixture{env: env, admin: admin}).connect(t, doc)
+	deployer := stageDeployer(t, env, admin, d)
 
 	before := env.Server.Stats().Calls
-	_, err = planOf(ctx, deployer, d, false)
+	_, err := planOf(ctx, deployer, d, false)
 	var missing *provision.MissingOIDCProviderError
 	if !errors.As(err, &missing) {
 		t.Fatalf("plan without the GitHub provider: %v, want a MissingOIDCProviderError", err)

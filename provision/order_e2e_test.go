@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -23,7 +22,6 @@ import (
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
-	"github.com/secretboot/secretboot/spec"
 )
 
 // callLog stands in front of a sandbox and records, in the order the
@@ -141,32 +139,15 @@ func TestNarrowingPrecedesTheNewValue(t *testing.T) {
 	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
 	admin := sandboxBackend(env).mustConnect(t)
 	const partner = "arn:aws:iam::222222222222:role/partner"
-	version := func(value string, readers []string, foreign ...string) *spec.Desired {
-		d := resourcePolicySpec(true)
-		d.SpecHash = fmt.Sprint(value, readers, foreign)
-		db := d.Secrets[0]
-		db.Payload.Declared = spec.SealString(canary + "-" + value)
-		db.Readers = nil
-		for _, r := range readers {
-			db.Readers = append(db.Readers, spec.Reader{Role: r})
-		}
-		db.CrossAccountReaders = foreign
-		return d
-	}
-	wide := version("v1", []string{"batch", "web"}, partner)
-	installBoundary(t, admin, wide)
-	doc, err := provision.DeployerPolicy(wide)
-	if err != nil {
-		t.Fatal(err)
-	}
+	wide := lockedDB("v1", []string{"batch", "web"}, partner)
 	log, logged := startCallLog(t, env)
-	deployer := (&deployerFixture{env: logged, admin: admin}).connect(t, doc)
+	deployer := stageDeployer(t, logged, admin, wide)
 	if err := converge1(ctx, deployer, wide, false); err != nil {
 		t.Fatal(err)
 	}
 
 	const db = "dev/app/db"
-	narrow := version("v2", []string{"web"})
+	narrow := lockedDB("v2", []string{"web"})
 	p, err := planOf(ctx, deployer, narrow, false)
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +186,7 @@ func TestNarrowingPrecedesTheNewValue(t *testing.T) {
 
 	// Adding a reader broadens only: the new value comes first, so the
 	// lock never lets batch read the value it replaces.
-	broad := version("v3", []string{"batch", "web"})
+	broad := lockedDB("v3", []string{"batch", "web"})
 	if err := converge1(ctx, deployer, broad, false); err != nil {
 		t.Fatal(err)
 	}
@@ -233,13 +214,8 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 		Regions: []string{"us-west-2", "eu-west-1"}, KMSKeys: []string{westKey}})
 	admin := sandboxBackend(env).mustConnect(t)
 	d := replicatedDesired("db.internal")
-	installBoundary(t, admin, d)
-	doc, err := provision.DeployerPolicy(d)
-	if err != nil {
-		t.Fatal(err)
-	}
 	log, logged := startCallLog(t, env)
-	s := (&deployerFixture{env: logged, admin: admin}).connect(t, doc)
+	s := stageDeployer(t, logged, admin, d)
 	if err := converge1(ctx, s, d, false); err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +307,7 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 	// The name never frees up: apply gives up, saying why.
 	lingering(0)
 	p = retry()
-	_, err = provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: time.Second})
+	_, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: time.Second})
 	if err == nil || !strings.Contains(err.Error(), "the name is still taken in eu-west-1") {
 		t.Fatalf("apply while the old replica is never deleted: %v", err)
 	}

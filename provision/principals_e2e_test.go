@@ -15,7 +15,6 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
 	sbiam "github.com/secretboot/secretboot/sandbox/iam"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
@@ -104,12 +103,7 @@ func TestWorkloadReadersEndToEnd(t *testing.T) {
 		}
 	}
 	// The deployer's own policy is enough for workload roles.
-	installBoundary(t, admin, d)
-	doc, err := provision.DeployerPolicy(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deployer := (&deployerFixture{env: env, admin: admin}).connect(t, doc)
+	deployer := stageDeployer(t, env, admin, d)
 	if err := converge1(ctx, deployer, d, false); err != nil {
 		t.Fatal(err)
 	}

@@ -71,13 +71,7 @@ func TestReplicationEndToEnd(t *testing.T) {
 		Regions: []string{"us-west-2", "eu-west-1", "ap-south-1"}, KMSKeys: []string{westKey}})
 	admin := sandboxBackend(env).mustConnect(t)
 	d := replicatedDesired("db.internal")
-	installBoundary(t, admin, d)
-	doc, err := provision.DeployerPolicy(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &deployerFixture{env: env, admin: admin}
-	s := f.connect(t, doc)
+	s := stageDeployer(t, env, admin, d)
 	db, stripe := d.Secrets[0].Name, d.Secrets[1].Name
 	adminIn := func(region string) *secretsmanager.Client {
 		return secretsmanager.NewFromConfig(sandboxtest.Config(env.URL, region,
@@ -138,7 +132,7 @@ func TestReplicationEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	review := f.connectAs(t, "reviewer", reviewerDoc)
+	review := (&deployerFixture{env: env, admin: admin}).connectAs(t, "reviewer", reviewerDoc)
 	o, err := provision.ObserveStructure(ctx, review, d)
 	if err != nil {
 		t.Fatalf("plan without payloads as the plan role: %v", err)

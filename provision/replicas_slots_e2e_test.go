@@ -32,13 +32,8 @@ func TestReaddedReplicaWaitsWithoutASlot(t *testing.T) {
 	admin := sandboxBackend(env).mustConnect(t)
 	d := replicatedDesired("db.internal")
 	d.Secrets[1].Replicas = []spec.Replica{{Region: "eu-west-1"}}
-	installBoundary(t, admin, d)
-	doc, err := provision.DeployerPolicy(d)
-	if err != nil {
-		t.Fatal(err)
-	}
 	log, logged := startCallLog(t, env)
-	s := (&deployerFixture{env: logged, admin: admin}).connect(t, doc)
+	s := stageDeployer(t, logged, admin, d)
 	if err := converge1(ctx, s, d, false); err != nil {
 		t.Fatal(err)
 	}

@@ -90,13 +90,8 @@ func TestNarrowingSettles(t *testing.T) {
 	admin := sandboxBackend(env).mustConnect(t)
 	const partner = "arn:aws:iam::222222222222:role/partner"
 	wide := lockedDB("v1", []string{"batch", "web"}, partner)
-	installBoundary(t, admin, wide)
-	doc, err := provision.DeployerPolicy(wide)
-	if err != nil {
-		t.Fatal(err)
-	}
 	log, logged := startCallLog(t, env)
-	deployer := (&deployerFixture{env: logged, admin: admin}).connect(t, doc)
+	deployer := stageDeployer(t, logged, admin, wide)
 	if err := converge1(ctx, deployer, wide, false); err != nil {
 		t.Fatal(err)
 	}
@@ -152,13 +147,8 @@ func TestRestoreLocksBeforeTheValue(t *testing.T) {
 	admin := sandboxBackend(env).mustConnect(t)
 	const partner = "arn:aws:iam::222222222222:role/partner"
 	wide := lockedDB("v1", []string{"web"}, partner)
-	installBoundary(t, admin, wide)
-	doc, err := provision.DeployerPolicy(wide)
-	if err != nil {
-		t.Fatal(err)
-	}
 	log, logged := startCallLog(t, env)
-	deployer := (&deployerFixture{env: logged, admin: admin}).connect(t, doc)
+	deployer := stageDeployer(t, logged, admin, wide)
 	if err := converge1(ctx, deployer, wide, false); err != nil {
 		t.Fatal(err)
 	}
