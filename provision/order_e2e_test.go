@@ -136,15 +136,7 @@ func firstEvent(events []string, prefix, suffix string) int {
 func TestNarrowingPrecedesTheNewValue(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
-	admin := sandboxBackend(env).mustConnect(t)
-	const partner = "arn:aws:iam::222222222222:role/partner"
-	wide := lockedDB("v1", []string{"batch", "web"}, partner)
-	log, logged := startCallLog(t, env)
-	deployer := stageDeployer(t, logged, admin, wide)
-	if err := converge1(ctx, deployer, wide, false); err != nil {
-		t.Fatal(err)
-	}
+	log, deployer := lockedDeployer(t, "batch", "web")
 
 	const db = "dev/app/db"
 	narrow := lockedDB("v2", []string{"web"})
