@@ -127,6 +127,51 @@ func firstEvent(events []string, prefix, suffix string) int {
 	})
 }
 
+// adminIn is a Secrets Manager client of env's administrator in region.
+func adminIn(env *sandboxtest.Env, region string) *secretsmanager.Client {
+	return secretsmanager.NewFromConfig(sandboxtest.Config(env.URL, region,
+		credentials.NewStaticCredentialsProvider(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "")))
+}
+
+// lingerOldReplica makes the next removal l sees of the replica in
+// eu-west-1 of one of names leave a secret of that name there, as AWS may
+// while it deletes the old replica; the stand-in is deleted after linger
+// (never when 0). It returns a channel closed once the stand-in is gone
+// and, valid from then on, the name it stood for.
+func (l *callLog) lingerOldReplica(t *testing.T, env *sandboxtest.Env, names []string, linger time.Duration) (gone <-chan struct{}, lingered func() string) {
+	ctx := context.Background()
+	eu := adminIn(env, "eu-west-1")
+	done := make(chan struct{})
+	var name string
+	var once sync.Once
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.after = func(op string, body []byte) {
+		var in struct{ SecretId string }
+		_ = json.Unmarshal(body, &in)
+		i := slices.IndexFunc(names, func(n string) bool { return in.SecretId == n || strings.Contains(in.SecretId, ":secret:"+n+"-") })
+		if op != "RemoveRegionsFromReplication" || !strings.Contains(string(body), "eu-west-1") || i < 0 {
+			return
+		}
+		once.Do(func() {
+			name = names[i]
+			if _, err := eu.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("old replica")}); err != nil {
+				t.Errorf("standing in for the old replica: %v", err)
+			}
+			if linger == 0 {
+				return
+			}
+			time.AfterFunc(linger, func() {
+				defer close(done)
+				if _, err := eu.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(name), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+					t.Errorf("deleting the stand-in: %v", err)
+				}
+			})
+		})
+	}
+	return done, func() string { return name }
+}
+
 // TestNarrowingPrecedesTheNewValue, as the deployer on the enforcing
 // sandbox: one apply removes the batch role and a reader of another
 // account from a locked secret and changes its value. The resource
@@ -212,8 +257,6 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := d.Secrets[0].Name
-	euAdmin := secretsmanager.NewFromConfig(sandboxtest.Config(env.URL, "eu-west-1",
-		credentials.NewStaticCredentialsProvider(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "")))
 	euStatus := func() string {
 		t.Helper()
 		out, err := admin.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(db)})
@@ -226,35 +269,6 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 			}
 		}
 		return "none"
-	}
-	// lingering makes the next removal of db's replica in eu-west-1 leave
-	// a secret of its name there, deleted after linger (never when 0),
-	// and returns a channel closed once it is gone.
-	lingering := func(linger time.Duration) <-chan struct{} {
-		gone := make(chan struct{})
-		var once sync.Once
-		log.mu.Lock()
-		log.after = func(op string, body []byte) {
-			if op != "RemoveRegionsFromReplication" || !strings.Contains(string(body), "eu-west-1") {
-				return
-			}
-			once.Do(func() {
-				if _, err := euAdmin.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(db), SecretString: aws.String("old replica")}); err != nil {
-					t.Errorf("standing in for the old replica: %v", err)
-				}
-				if linger == 0 {
-					return
-				}
-				time.AfterFunc(linger, func() {
-					defer close(gone)
-					if _, err := euAdmin.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(db), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
-						t.Errorf("deleting the stand-in: %v", err)
-					}
-				})
-			})
-		}
-		log.mu.Unlock()
-		return gone
 	}
 	retry := func() *provision.Plan {
 		t.Helper()
@@ -271,7 +285,7 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 	log.mu.Lock()
 	log.replicatingAsAWS = true
 	log.mu.Unlock()
-	gone := lingering(600 * time.Millisecond)
+	gone, _ := log.lingerOldReplica(t, env, []string{db}, 600*time.Millisecond)
 	p := retry()
 	log.take()
 	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 30 * time.Second}); err != nil {
@@ -297,7 +311,7 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 	}
 
 	// The name never frees up: apply gives up, saying why.
-	lingering(0)
+	log.lingerOldReplica(t, env, []string{db}, 0)
 	p = retry()
 	_, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: time.Second})
 	if err == nil || !strings.Contains(err.Error(), "the name is still taken in eu-west-1") {

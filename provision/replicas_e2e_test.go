@@ -73,10 +73,6 @@ func TestReplicationEndToEnd(t *testing.T) {
 	d := replicatedDesired("db.internal")
 	s := stageDeployer(t, env, admin, d)
 	db, stripe := d.Secrets[0].Name, d.Secrets[1].Name
-	adminIn := func(region string) *secretsmanager.Client {
-		return secretsmanager.NewFromConfig(sandboxtest.Config(env.URL, region,
-			credentials.NewStaticCredentialsProvider(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "")))
-	}
 	replicas := func() string {
 		t.Helper()
 		out, err := admin.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(db)})
@@ -91,7 +87,7 @@ func TestReplicationEndToEnd(t *testing.T) {
 	}
 	hostIn := func(region string) string {
 		t.Helper()
-		out, err := adminIn(region).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(db)})
+		out, err := adminIn(env, region).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(db)})
 		if err != nil {
 			t.Fatalf("reading the copy in %s: %v", region, err)
 		}
@@ -262,7 +258,7 @@ func TestReplicationEndToEnd(t *testing.T) {
 	if got := replicas(); !strings.HasPrefix(got, "us-west-2 InSync") || strings.Contains(got, "eu-west-1") {
 		t.Fatalf("replicas after removing eu-west-1: %s", got)
 	}
-	if err := read(adminIn("eu-west-1"), db); err == nil {
+	if err := read(adminIn(env, "eu-west-1"), db); err == nil {
 		t.Fatal("the removed replica can still be read")
 	}
 
