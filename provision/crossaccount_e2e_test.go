@@ -129,12 +129,7 @@ func TestCrossAccountRead(t *testing.T) {
 	d := crossAccountSpec()
 	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, Accounts: []string{crossAccount}, EnforceAuth: true, KMSKeys: customerKeys(d)})
 	admin := sandboxBackend(env).mustConnect(t)
-	installBoundary(t, admin, d)
-	doc, err := provision.DeployerPolicy(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deployer := (&deployerFixture{env: env, admin: admin}).connect(t, doc)
+	deployer := stageDeployer(t, env, admin, d)
 
 	// As on AWS, a resource policy cannot name a role that does not exist.
 	p, err := planOf(ctx, deployer, d, false)

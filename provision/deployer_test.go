@@ -353,31 +353,22 @@ func withImport(t *testing.T, doc *policy.Document, d *spec.Desired) *policy.Doc
 
 // connect creates the role deployer under /ci/, whose only policy is doc, and
 // opens a session that assumes it, as a stage with assume_role_arn does.
-// The SDK retries transport errors as it does by default; AccessDenied is
-// never retried.
 func (f *deployerFixture) connect(t *testing.T, doc *policy.Document) *provision.Session {
 	t.Helper()
-	ctx := context.Background()
-	const name = "deployer"
-	if _, err := f.admin.IAM.CreateRole(ctx, &iam.CreateRoleInput{
-		RoleName: aws.String(name), Path: aws.String("/ci/"),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + sandboxAccount + `:root"},"Action":"sts:AssumeRole"}]}`),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.admin.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("secretboot-deployer"), PolicyDocument: aws.String(string(doc.Compact()))}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := provision.Connect(ctx, provision.ConnectOptions{
-		Stage: "dev", Region: "us-east-1", AccountID: sandboxAccount, Endpoint: f.env.URL,
-		Credentials:   provision.StaticCredentials(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "", ""),
-		AssumeRoleARN: "arn:aws:iam::" + sandboxAccount + ":role/ci/" + name,
-		MaxAttempts:   3,
-	})
+	return f.connectAs(t, "deployer", doc)
+}
+
+// stageDeployer installs d's boundary as an administrator does and
+// connects, through env's URL, as the deployer whose only policy is d's
+// deployer policy.
+func stageDeployer(t *testing.T, env *sandboxtest.Env, admin *provision.Session, d *spec.Desired) *provision.Session {
+	t.Helper()
+	installBoundary(t, admin, d)
+	doc, err := provision.DeployerPolicy(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return (&deployerFixture{env: env, admin: admin}).connect(t, doc)
 }
 
 // step is one step of the deployer's lifecycle; it returns an error when

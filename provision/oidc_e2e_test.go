@@ -3,8 +3,6 @@ package provision_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -26,18 +24,7 @@ import (
 func TestMissingOIDCProvider(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(principalsSpec), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, diags := spec.Load(dir)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	d, diags := cfg.Evaluate("dev", spec.EvalOptions{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	d, file := principalsDesired(t)
 	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
 	admin := sandboxBackend(env).mustConnect(t)
 	adminIAM := iam.NewFromConfig(env.Config)
@@ -48,15 +35,10 @@ func TestMissingOIDCProvider(t *testing.T) {
 		}
 	}
 	provider("https://oidc.eks.us-east-1.amazonaws.com/id/DEV")
-	installBoundary(t, admin, d)
-	doc, err := provision.DeployerPolicy(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deployer := (&deployerFixture{env: env, admin: admin}).connect(t, doc)
+	deployer := stageDeployer(t, env, admin, d)
 
 	before := env.Server.Stats().Calls
-	_, err = planOf(ctx, deployer, d, false)
+	_, err := planOf(ctx, deployer, d, false)
 	var missing *provision.MissingOIDCProviderError
 	if !errors.As(err, &missing) {
 		t.Fatalf("plan without the GitHub provider: %v, want a MissingOIDCProviderError", err)
@@ -65,7 +47,7 @@ func TestMissingOIDCProvider(t *testing.T) {
 	if len(missing.Providers) != 1 || missing.Providers[0].ARN != gh {
 		t.Fatalf("missing providers %+v, want only %s", missing.Providers, gh)
 	}
-	for _, want := range []string{gh, `github_actions block of role "deploy" at ` + filepath.Join(dir, "main.hcl") + ":",
+	for _, want := range []string{gh, `github_actions block of role "deploy" at ` + file + ":",
 		"aws iam create-open-id-connect-provider --url https://token.actions.githubusercontent.com --client-id-list sts.amazonaws.com"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the refusal does not say %q:\n%v", want, err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -23,7 +22,6 @@ import (
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
-	"github.com/secretboot/secretboot/spec"
 )
 
 // callLog stands in front of a sandbox and records, in the order the
@@ -129,6 +127,51 @@ func firstEvent(events []string, prefix, suffix string) int {
 	})
 }
 
+// adminIn is a Secrets Manager client of env's administrator in region.
+func adminIn(env *sandboxtest.Env, region string) *secretsmanager.Client {
+	return secretsmanager.NewFromConfig(sandboxtest.Config(env.URL, region,
+		credentials.NewStaticCredentialsProvider(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "")))
+}
+
+// lingerOldReplica makes the next removal l sees of the replica in
+// eu-west-1 of one of names leave a secret of that name there, as AWS may
+// while it deletes the old replica; the stand-in is deleted after linger
+// (never when 0). It returns a channel closed once the stand-in is gone
+// and, valid from then on, the name it stood for.
+func (l *callLog) lingerOldReplica(t *testing.T, env *sandboxtest.Env, names []string, linger time.Duration) (gone <-chan struct{}, lingered func() string) {
+	ctx := context.Background()
+	eu := adminIn(env, "eu-west-1")
+	done := make(chan struct{})
+	var name string
+	var once sync.Once
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.after = func(op string, body []byte) {
+		var in struct{ SecretId string }
+		_ = json.Unmarshal(body, &in)
+		i := slices.IndexFunc(names, func(n string) bool { return in.SecretId == n || strings.Contains(in.SecretId, ":secret:"+n+"-") })
+		if op != "RemoveRegionsFromReplication" || !strings.Contains(string(body), "eu-west-1") || i < 0 {
+			return
+		}
+		once.Do(func() {
+			name = names[i]
+			if _, err := eu.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("old replica")}); err != nil {
+				t.Errorf("standing in for the old replica: %v", err)
+			}
+			if linger == 0 {
+				return
+			}
+			time.AfterFunc(linger, func() {
+				defer close(done)
+				if _, err := eu.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(name), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+					t.Errorf("deleting the stand-in: %v", err)
+				}
+			})
+		})
+	}
+	return done, func() string { return name }
+}
+
 // TestNarrowingPrecedesTheNewValue, as the deployer on the enforcing
 // sandbox: one apply removes the batch role and a reader of another
 // account from a locked secret and changes its value. The resource
@@ -138,35 +181,10 @@ func firstEvent(events []string, prefix, suffix string) int {
 func TestNarrowingPrecedesTheNewValue(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
-	admin := sandboxBackend(env).mustConnect(t)
-	const partner = "arn:aws:iam::222222222222:role/partner"
-	version := func(value string, readers []string, foreign ...string) *spec.Desired {
-		d := resourcePolicySpec(true)
-		d.SpecHash = fmt.Sprint(value, readers, foreign)
-		db := d.Secrets[0]
-		db.Payload.Declared = spec.SealString(canary + "-" + value)
-		db.Readers = nil
-		for _, r := range readers {
-			db.Readers = append(db.Readers, spec.Reader{Role: r})
-		}
-		db.CrossAccountReaders = foreign
-		return d
-	}
-	wide := version("v1", []string{"batch", "web"}, partner)
-	installBoundary(t, admin, wide)
-	doc, err := provision.DeployerPolicy(wide)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log, logged := startCallLog(t, env)
-	deployer := (&deployerFixture{env: logged, admin: admin}).connect(t, doc)
-	if err := converge1(ctx, deployer, wide, false); err != nil {
-		t.Fatal(err)
-	}
+	log, deployer := lockedDeployer(t, "batch", "web")
 
 	const db = "dev/app/db"
-	narrow := version("v2", []string{"web"})
+	narrow := lockedDB("v2", []string{"web"})
 	p, err := planOf(ctx, deployer, narrow, false)
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +223,7 @@ func TestNarrowingPrecedesTheNewValue(t *testing.T) {
 
 	// Adding a reader broadens only: the new value comes first, so the
 	// lock never lets batch read the value it replaces.
-	broad := version("v3", []string{"batch", "web"})
+	broad := lockedDB("v3", []string{"batch", "web"})
 	if err := converge1(ctx, deployer, broad, false); err != nil {
 		t.Fatal(err)
 	}
@@ -233,19 +251,12 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 		Regions: []string{"us-west-2", "eu-west-1"}, KMSKeys: []string{westKey}})
 	admin := sandboxBackend(env).mustConnect(t)
 	d := replicatedDesired("db.internal")
-	installBoundary(t, admin, d)
-	doc, err := provision.DeployerPolicy(d)
-	if err != nil {
-		t.Fatal(err)
-	}
 	log, logged := startCallLog(t, env)
-	s := (&deployerFixture{env: logged, admin: admin}).connect(t, doc)
+	s := stageDeployer(t, logged, admin, d)
 	if err := converge1(ctx, s, d, false); err != nil {
 		t.Fatal(err)
 	}
 	db := d.Secrets[0].Name
-	euAdmin := secretsmanager.NewFromConfig(sandboxtest.Config(env.URL, "eu-west-1",
-		credentials.NewStaticCredentialsProvider(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "")))
 	euStatus := func() string {
 		t.Helper()
 		out, err := admin.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(db)})
@@ -258,35 +269,6 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 			}
 		}
 		return "none"
-	}
-	// lingering makes the next removal of db's replica in eu-west-1 leave
-	// a secret of its name there, deleted after linger (never when 0),
-	// and returns a channel closed once it is gone.
-	lingering := func(linger time.Duration) <-chan struct{} {
-		gone := make(chan struct{})
-		var once sync.Once
-		log.mu.Lock()
-		log.after = func(op string, body []byte) {
-			if op != "RemoveRegionsFromReplication" || !strings.Contains(string(body), "eu-west-1") {
-				return
-			}
-			once.Do(func() {
-				if _, err := euAdmin.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(db), SecretString: aws.String("old replica")}); err != nil {
-					t.Errorf("standing in for the old replica: %v", err)
-				}
-				if linger == 0 {
-					return
-				}
-				time.AfterFunc(linger, func() {
-					defer close(gone)
-					if _, err := euAdmin.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(db), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
-						t.Errorf("deleting the stand-in: %v", err)
-					}
-				})
-			})
-		}
-		log.mu.Unlock()
-		return gone
 	}
 	retry := func() *provision.Plan {
 		t.Helper()
@@ -303,7 +285,7 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 	log.mu.Lock()
 	log.replicatingAsAWS = true
 	log.mu.Unlock()
-	gone := lingering(600 * time.Millisecond)
+	gone, _ := log.lingerOldReplica(t, env, []string{db}, 600*time.Millisecond)
 	p := retry()
 	log.take()
 	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 30 * time.Second}); err != nil {
@@ -329,9 +311,9 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 	}
 
 	// The name never frees up: apply gives up, saying why.
-	lingering(0)
+	log.lingerOldReplica(t, env, []string{db}, 0)
 	p = retry()
-	_, err = provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: time.Second})
+	_, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: time.Second})
 	if err == nil || !strings.Contains(err.Error(), "the name is still taken in eu-west-1") {
 		t.Fatalf("apply while the old replica is never deleted: %v", err)
 	}

@@ -15,7 +15,6 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
 	sbiam "github.com/secretboot/secretboot/sandbox/iam"
 	"github.com/secretboot/secretboot/sandbox/sandboxtest"
@@ -68,6 +67,25 @@ secret "app/admin" {
 }
 `
 
+// principalsDesired is stage dev of principalsSpec, loaded from file.
+func principalsDesired(t *testing.T) (d *spec.Desired, file string) {
+	t.Helper()
+	dir := t.TempDir()
+	file = filepath.Join(dir, "main.hcl")
+	if err := os.WriteFile(file, []byte(principalsSpec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := spec.Load(dir)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	d, diags = cfg.Evaluate("dev", spec.EvalOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return d, file
+}
+
 // TestWorkloadReadersEndToEnd applies, as the stage's deployer, a spec with
 // a Pod Identity, an IRSA and a GitHub Actions reader on the enforcing
 // sandbox (verify agrees), then plays each
@@ -76,18 +94,7 @@ secret "app/admin" {
 // subject, repository or audience it gets no role at all.
 func TestWorkloadReadersEndToEnd(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(principalsSpec), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, diags := spec.Load(dir)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	d, diags := cfg.Evaluate("dev", spec.EvalOptions{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	d, _ := principalsDesired(t)
 
 	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
 	admin := sandboxBackend(env).mustConnect(t)
@@ -104,12 +111,7 @@ func TestWorkloadReadersEndToEnd(t *testing.T) {
 		}
 	}
 	// The deployer's own policy is enough for workload roles.
-	installBoundary(t, admin, d)
-	doc, err := provision.DeployerPolicy(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deployer := (&deployerFixture{env: env, admin: admin}).connect(t, doc)
+	deployer := stageDeployer(t, env, admin, d)
 	if err := converge1(ctx, deployer, d, false); err != nil {
 		t.Fatal(err)
 	}

@@ -71,18 +71,8 @@ func TestReplicationEndToEnd(t *testing.T) {
 		Regions: []string{"us-west-2", "eu-west-1", "ap-south-1"}, KMSKeys: []string{westKey}})
 	admin := sandboxBackend(env).mustConnect(t)
 	d := replicatedDesired("db.internal")
-	installBoundary(t, admin, d)
-	doc, err := provision.DeployerPolicy(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &deployerFixture{env: env, admin: admin}
-	s := f.connect(t, doc)
+	s := stageDeployer(t, env, admin, d)
 	db, stripe := d.Secrets[0].Name, d.Secrets[1].Name
-	adminIn := func(region string) *secretsmanager.Client {
-		return secretsmanager.NewFromConfig(sandboxtest.Config(env.URL, region,
-			credentials.NewStaticCredentialsProvider(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "")))
-	}
 	replicas := func() string {
 		t.Helper()
 		out, err := admin.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(db)})
@@ -97,7 +87,7 @@ func TestReplicationEndToEnd(t *testing.T) {
 	}
 	hostIn := func(region string) string {
 		t.Helper()
-		out, err := adminIn(region).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(db)})
+		out, err := adminIn(env, region).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(db)})
 		if err != nil {
 			t.Fatalf("reading the copy in %s: %v", region, err)
 		}
@@ -138,7 +128,7 @@ func TestReplicationEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	review := f.connectAs(t, "reviewer", reviewerDoc)
+	review := (&deployerFixture{env: env, admin: admin}).connectAs(t, "reviewer", reviewerDoc)
 	o, err := provision.ObserveStructure(ctx, review, d)
 	if err != nil {
 		t.Fatalf("plan without payloads as the plan role: %v", err)
@@ -268,7 +258,7 @@ func TestReplicationEndToEnd(t *testing.T) {
 	if got := replicas(); !strings.HasPrefix(got, "us-west-2 InSync") || strings.Contains(got, "eu-west-1") {
 		t.Fatalf("replicas after removing eu-west-1: %s", got)
 	}
-	if err := read(adminIn("eu-west-1"), db); err == nil {
+	if err := read(adminIn(env, "eu-west-1"), db); err == nil {
 		t.Fatal("the removed replica can still be read")
 	}
 

@@ -2,15 +2,9 @@ package provision_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/secretboot/secretboot/provision"
 	"github.com/secretboot/secretboot/sandbox"
@@ -32,13 +26,8 @@ func TestReaddedReplicaWaitsWithoutASlot(t *testing.T) {
 	admin := sandboxBackend(env).mustConnect(t)
 	d := replicatedDesired("db.internal")
 	d.Secrets[1].Replicas = []spec.Replica{{Region: "eu-west-1"}}
-	installBoundary(t, admin, d)
-	doc, err := provision.DeployerPolicy(d)
-	if err != nil {
-		t.Fatal(err)
-	}
 	log, logged := startCallLog(t, env)
-	s := (&deployerFixture{env: logged, admin: admin}).connect(t, doc)
+	s := stageDeployer(t, logged, admin, d)
 	if err := converge1(ctx, s, d, false); err != nil {
 		t.Fatal(err)
 	}
@@ -55,41 +44,14 @@ func TestReaddedReplicaWaitsWithoutASlot(t *testing.T) {
 		}
 	}
 
-	euAdmin := secretsmanager.NewFromConfig(sandboxtest.Config(env.URL, "eu-west-1",
-		credentials.NewStaticCredentialsProvider(sandbox.AdminAccessKeyID, sandbox.AdminSecretAccessKey, "")))
-	var first string // the secret whose replica was removed first
-	gone := make(chan struct{})
-	var once sync.Once
-	log.mu.Lock()
-	log.after = func(op string, body []byte) {
-		if op != "RemoveRegionsFromReplication" {
-			return
-		}
-		once.Do(func() {
-			var in struct{ SecretId string }
-			_ = json.Unmarshal(body, &in)
-			for _, name := range names {
-				if strings.Contains(in.SecretId, ":secret:"+name+"-") {
-					first = name
-				}
-			}
-			if _, err := euAdmin.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(first), SecretString: aws.String("old replica")}); err != nil {
-				t.Errorf("standing in for the old replica: %v", err)
-			}
-			time.AfterFunc(1500*time.Millisecond, func() {
-				defer close(gone)
-				if _, err := euAdmin.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(first), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
-					t.Errorf("deleting the stand-in: %v", err)
-				}
-			})
-		})
-	}
-	log.mu.Unlock()
+	// The secret whose replica was removed first lingers.
+	gone, lingered := log.lingerOldReplica(t, env, names, 1500*time.Millisecond)
 	log.take()
 	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{Parallelism: 1, PropagationTimeout: 30 * time.Second}); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
 	<-gone
+	first := lingered()
 	events := log.take()
 	other := names[0]
 	if first == other {

@@ -486,12 +486,7 @@ func TestDeployerPutsOnlyBlockingPolicies(t *testing.T) {
 	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
 	admin := sandboxBackend(env).mustConnect(t)
 	d := resourcePolicySpec(true)
-	installBoundary(t, admin, d)
-	doc, err := provision.DeployerPolicy(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deployer := (&deployerFixture{env: env, admin: admin}).connect(t, doc)
+	deployer := stageDeployer(t, env, admin, d)
 	if err := converge1(ctx, deployer, d, false); err != nil {
 		t.Fatal(err)
 	}

@@ -165,7 +165,8 @@ func TestReviewerPolicy(t *testing.T) {
 }
 
 // connectAs creates the role name at /ci/, whose only policy is doc, and
-// opens a session that assumes it.
+// opens a session that assumes it. The SDK retries transport errors as it
+// does by default; AccessDenied is never retried.
 func (f *deployerFixture) connectAs(t *testing.T, name string, doc *policy.Document) *provision.Session {
 	t.Helper()
 	ctx := context.Background()

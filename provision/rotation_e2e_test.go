@@ -66,12 +66,7 @@ func TestRotationEndToEnd(t *testing.T) {
 	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
 	admin := sandboxBackend(env).mustConnect(t)
 	d := rotatedDesired("dev", "db.internal")
-	installBoundary(t, admin, d)
-	doc, err := provision.DeployerPolicy(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := (&deployerFixture{env: env, admin: admin}).connect(t, doc)
+	s := stageDeployer(t, env, admin, d)
 	db := d.Secrets[0].Name
 
 	p := plan(t, s, d, provision.DiffOptions{})

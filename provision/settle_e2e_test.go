@@ -78,6 +78,23 @@ func lockedDB(value string, readers []string, foreign ...string) *spec.Desired {
 	return d
 }
 
+// partnerRole is a reader of another account.
+const partnerRole = "arn:aws:iam::222222222222:role/partner"
+
+// lockedDeployer starts the enforcing sandbox and, as the deployer
+// through a callLog, applies lockedDB v1 read by readers and partnerRole.
+func lockedDeployer(t *testing.T, readers ...string) (*callLog, *provision.Session) {
+	t.Helper()
+	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
+	wide := lockedDB("v1", readers, partnerRole)
+	log, logged := startCallLog(t, env)
+	deployer := stageDeployer(t, logged, sandboxBackend(env).mustConnect(t), wide)
+	if err := converge1(context.Background(), deployer, wide, false); err != nil {
+		t.Fatal(err)
+	}
+	return log, deployer
+}
+
 // TestNarrowingSettles, as the deployer on the enforcing sandbox: a new
 // value that waits for a narrowing resource policy and read policy is
 // written Settle after the later of them has ended, not the moment it
@@ -86,20 +103,7 @@ func lockedDB(value string, readers []string, foreign ...string) *spec.Desired {
 func TestNarrowingSettles(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
-	admin := sandboxBackend(env).mustConnect(t)
-	const partner = "arn:aws:iam::222222222222:role/partner"
-	wide := lockedDB("v1", []string{"batch", "web"}, partner)
-	installBoundary(t, admin, wide)
-	doc, err := provision.DeployerPolicy(wide)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log, logged := startCallLog(t, env)
-	deployer := (&deployerFixture{env: logged, admin: admin}).connect(t, doc)
-	if err := converge1(ctx, deployer, wide, false); err != nil {
-		t.Fatal(err)
-	}
+	log, deployer := lockedDeployer(t, "batch", "web")
 	times := timeCalls(log)
 	apply := func(d *spec.Desired, settle time.Duration) {
 		t.Helper()
@@ -148,21 +152,8 @@ func TestNarrowingSettles(t *testing.T) {
 func TestRestoreLocksBeforeTheValue(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, EnforceAuth: true})
-	admin := sandboxBackend(env).mustConnect(t)
-	const partner = "arn:aws:iam::222222222222:role/partner"
-	wide := lockedDB("v1", []string{"web"}, partner)
-	installBoundary(t, admin, wide)
-	doc, err := provision.DeployerPolicy(wide)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log, logged := startCallLog(t, env)
-	deployer := (&deployerFixture{env: logged, admin: admin}).connect(t, doc)
-	if err := converge1(ctx, deployer, wide, false); err != nil {
-		t.Fatal(err)
-	}
-	dropped := lockedDB("v1", []string{"web"}, partner)
+	log, deployer := lockedDeployer(t, "web")
+	dropped := lockedDB("v1", []string{"web"}, partnerRole)
 	dropped.Secrets = dropped.Secrets[1:]
 	dropped.SpecHash = "dropped"
 	if err := converge1(ctx, deployer, dropped, false); err != nil {

@@ -14,13 +14,14 @@ import (
 
 	"github.com/secretboot/secretboot/provision/audit"
 	"github.com/secretboot/secretboot/sandbox"
+	"github.com/secretboot/secretboot/spec"
 )
 
 const keyARN = "arn:aws:kms:us-east-1:" + acct + ":key/3c2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a0f9"
 
-// keySpec has a secret under a customer managed key and one under the
-// AWS managed key, both read by web.
-const keySpec = `
+// webStage is stage dev of project shop in acct, with the role web; the
+// specs below add their secrets.
+const webStage = `
 project = "shop"
 
 stage "dev" {
@@ -29,7 +30,11 @@ stage "dev" {
 }
 
 role "web" {}
+`
 
+// keySpec has a secret under a customer managed key and one under the
+// AWS managed key, both read by web.
+const keySpec = webStage + `
 secret "app/db" {
   readers     = [role.web]
   value       = "CANARY-audit-key-db"
@@ -51,11 +56,7 @@ secret "app/plain" {
 // account's IAM policies stops even the spec's reader.
 func TestKeyPolicies(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(keySpec), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	d := load(t, dir, "dev")
+	d := loadText(t, keySpec)
 	env, s := appliedOn(t, d, sandbox.Options{KMSKeys: []string{keyARN}})
 	type view struct {
 		Access   []string // "name secret decrypt"
@@ -72,12 +73,7 @@ func TestKeyPolicies(t *testing.T) {
 		if len(r.Keys) != 1 || r.Keys[0].ARN != keyARN || !r.Keys[0].Read || !slices.Equal(r.Keys[0].Secrets, []string{"dev/app/db"}) {
 			t.Errorf("keys %+v", r.Keys)
 		}
-		var v view
-		for _, a := range r.Access {
-			v.Access = append(v.Access, a.Name+" "+a.Secret+" "+a.Decrypt)
-		}
-		v.Findings = short(r.Findings)
-		return v
+		return view{Access: accessOf(r), Findings: short(r.Findings)}
 	}
 	const delegated = "IAM policies, which the key policy delegates to"
 	if diff := cmp.Diff(view{Access: []string{"shop-dev-web dev/app/db " + delegated, "shop-dev-web dev/app/plain "}}, audited()); diff != "" {
@@ -177,16 +173,7 @@ const westKeyARN = "arn:aws:kms:us-west-2:" + acct + ":key/7d6c5b4a-3f2e-4d1c-8b
 
 // replicaKeySpec has a secret under the home region's key replicated to
 // us-west-2 under a key of that region, read by web in both.
-const replicaKeySpec = `
-project = "shop"
-
-stage "dev" {
-  region     = "us-east-1"
-  account_id = "` + acct + `"
-}
-
-role "web" {}
-
+const replicaKeySpec = webStage + `
 secret "app/db" {
   readers     = [role.web]
   value       = "CANARY-audit-replica-key"
@@ -203,11 +190,7 @@ secret "app/db" {
 // reader finding on the replica, none on the primary.
 func TestReplicaKeyPolicy(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(replicaKeySpec), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	d := load(t, dir, "dev")
+	d := loadText(t, replicaKeySpec)
 	env, s := appliedOn(t, d, sandbox.Options{Regions: []string{"us-west-2"}, KMSKeys: []string{keyARN, westKeyARN}})
 	const (
 		replica  = "dev/app/db@us-west-2"
@@ -240,13 +223,9 @@ func TestReplicaKeyPolicy(t *testing.T) {
 	if diff := cmp.Diff(want, r.Keys); diff != "" {
 		t.Errorf("keys (-want +got):\n%s", diff)
 	}
-	var access []string
-	for _, a := range r.Access {
-		access = append(access, a.Name+" "+a.Secret+" "+a.Decrypt)
-	}
 	const delegated = "IAM policies, which the key policy delegates to"
 	wantAccess := []string{"shop-dev-web dev/app/db " + delegated, "intruder " + replica + " key policy", "shop-dev-web " + replica + " " + delegated}
-	if diff := cmp.Diff(wantAccess, access); diff != "" {
+	if diff := cmp.Diff(wantAccess, accessOf(r)); diff != "" {
 		t.Errorf("access (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"key-policy " + intruder + " " + replica, "reader " + intruder + " " + replica}, short(r.Findings)); diff != "" {
@@ -257,4 +236,23 @@ func TestReplicaKeyPolicy(t *testing.T) {
 			t.Errorf("finding %q, want %q", got, want)
 		}
 	}
+}
+
+// loadText evaluates stage dev of the spec text.
+func loadText(t *testing.T, text string) *spec.Desired {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return load(t, dir, "dev")
+}
+
+// accessOf lists who reads what as "name secret decrypt".
+func accessOf(r *audit.Result) []string {
+	var out []string
+	for _, a := range r.Access {
+		out = append(out, a.Name+" "+a.Secret+" "+a.Decrypt)
+	}
+	return out
 }
