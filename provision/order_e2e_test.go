@@ -291,7 +291,7 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 30 * time.Second}); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
-	<-gone
+	awaitClosed(t, gone, "the old replica was never removed")
 	if got := euStatus(); !strings.HasPrefix(got, "InSync") {
 		t.Fatalf("the retried replica in eu-west-1 is %s", got)
 	}
@@ -336,5 +336,16 @@ func TestReaddedReplicaOutlastsTheOldOne(t *testing.T) {
 	}
 	if got := euStatus(); !strings.Contains(got, "already exists") {
 		t.Errorf("the replica in eu-west-1 is %s, want the name clash", got)
+	}
+}
+
+// awaitClosed waits for ch to close, failing with why instead of hanging
+// until go test's timeout.
+func awaitClosed(t *testing.T, ch <-chan struct{}, why string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatal(why)
 	}
 }

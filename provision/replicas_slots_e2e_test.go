@@ -50,7 +50,7 @@ func TestReaddedReplicaWaitsWithoutASlot(t *testing.T) {
 	if _, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{Parallelism: 1, PropagationTimeout: 30 * time.Second}); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
-	<-gone
+	awaitClosed(t, gone, "the old replica was never removed")
 	first := lingered()
 	events := log.take()
 	other := names[0]
