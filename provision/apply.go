@@ -225,10 +225,10 @@ type applier struct {
 	kinds              map[string]Kind      // change ID → its kind
 	// restoreLocks are the resource policy changes of the secrets the plan
 	// restores, by secret name: the secret's change applies each between
-	// RestoreSecret and the value write, and marks it in lockedOnRestore.
-	restoreLocks    map[string]Change
-	lockedOnRestore map[string]bool
-	lanes           [2]chan struct{} // the slots of each lane
+	// RestoreSecret and the value write. Such a change depends on the
+	// restore, so when it runs the restore has put it already.
+	restoreLocks map[string]Change
+	lanes        [2]chan struct{} // the slots of each lane
 }
 
 // restoreLocks indexes the resource policy changes of the secrets p
@@ -439,10 +439,7 @@ func (a *applier) apply(ctx context.Context, c Change) error {
 	case KindInstanceProfile:
 		return a.profile(ctx, c)
 	case KindResourcePolicy:
-		a.mu.Lock()
-		done := a.lockedOnRestore[c.Name]
-		a.mu.Unlock()
-		if done {
+		if _, done := a.restoreLocks[c.Name]; done {
 			return nil
 		}
 		return a.resourcePolicy(ctx, c)

@@ -158,12 +158,6 @@ func (a *applier) restore(ctx context.Context, c Change, arn *string) error {
 	if err := a.resourcePolicy(ctx, lock); err != nil {
 		return err
 	}
-	a.mu.Lock()
-	if a.lockedOnRestore == nil {
-		a.lockedOnRestore = map[string]bool{}
-	}
-	a.lockedOnRestore[c.Name] = true
-	a.mu.Unlock()
 	if !writesValue(c.Secret) {
 		return nil
 	}
