@@ -17,8 +17,10 @@ import (
 // replicate applies a secret's replication change: one
 // RemoveRegionsFromReplication for the regions removed, replaced or
 // retried, then one ReplicateSecretToRegions (each region with its key)
-// for those added, replaced or retried; a replaced or retried replica is
-// then seen through to the end of its replication (awaitReadded). A
+// for those added, replaced or retried, which are then seen through to the
+// end of their replication (awaitReadded): a replica that fails because
+// its name is taken in its region fails the change, instead of an apply
+// that reports success while AWS marks the replica Failed. A
 // secret this apply created has its replicas already: CreateSecret
 // carried them (AddReplicaRegions, which AWS authorizes as
 // ReplicateSecretToRegions too), so the change makes no call. A removed
@@ -38,8 +40,8 @@ func (a *applier) replicate(ctx context.Context, c Change) error {
 	sm := a.s.SecretsManager
 	var remove []string
 	var add []smtypes.ReplicaRegionType
-	readded := map[string]string{} // region → key of the replicas removed and added again
-	taken := map[string]bool{}     // the regions of those that failed because the name was taken
+	readded := map[string]string{} // region → key of the replicas added (again)
+	taken := map[string]bool{}     // the regions where a name clash is not our old replica
 	for _, r := range c.Replication.Replicas {
 		if r.Op != ReplicaAdd {
 			remove = append(remove, r.Region)
@@ -47,9 +49,13 @@ func (a *applier) replicate(ctx context.Context, c Change) error {
 		if r.Op != ReplicaRemove {
 			add = append(add, replicaRegion(r.Region, r.KMSKey.New))
 		}
-		if r.Op == ReplicaReplace || r.Op == ReplicaRetry {
+		if r.Op != ReplicaRemove {
 			readded[r.Region] = r.KMSKey.New
-			taken[r.Region] = nameTaken(r.Message)
+			// A clash met by a plain add is not our old replica going
+			// away: it is somebody else's secret, such as a replica
+			// promoted outside secretboot (StopReplicationToReplica),
+			// which keeps the name.
+			taken[r.Region] = r.Op == ReplicaAdd || nameTaken(r.Message)
 		}
 	}
 	if len(remove) > 0 {
@@ -74,8 +80,8 @@ func (a *applier) replicate(ctx context.Context, c Change) error {
 	return a.awaitReadded(ctx, c, id, readded, taken, out.ReplicationStatus)
 }
 
-// awaitReadded sees the replicas that replicate removed and added again
-// (region → key) through to the end of their replication. AWS does not
+// awaitReadded sees the replicas that replicate added, or removed and
+// added again (region → key), through to the end of their replication. AWS does not
 // document whether RemoveRegionsFromReplication deletes a replica before
 // it answers; if it does so afterwards, the new replica of the region
 // fails as a name clash with the old one ("Secret name … already exists
@@ -87,11 +93,11 @@ func (a *applier) replicate(ctx context.Context, c Change) error {
 // (idle). Replicas that fail for another reason are left for plan to
 // show.
 //
-// A replica that had already failed because the name was taken (taken)
-// clashes with somebody else's secret, or with an old replica that an
-// earlier apply gave up waiting for: it is added again once, and if it
-// clashes again the change fails, so that no apply reports success while
-// the name stays taken.
+// A replica added where no replica was removed, or one that had already
+// failed because the name was taken (taken), clashes with somebody else's
+// secret, or with an old replica that an earlier apply gave up waiting
+// for: it is added once, and if it clashes the change fails, so that no
+// apply reports success while the name stays taken.
 func (a *applier) awaitReadded(ctx context.Context, c Change, id string, readded map[string]string, taken map[string]bool, status []smtypes.ReplicationStatusType) error {
 	sm := a.s.SecretsManager
 	deadline := time.Now().Add(a.opts.PropagationTimeout)

@@ -2,8 +2,10 @@ package provision_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -272,5 +274,30 @@ func TestReplicationEndToEnd(t *testing.T) {
 	out, err := admin.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(db)})
 	if err != nil || out.DeletedDate == nil || len(out.ReplicationStatus) != 0 {
 		t.Fatalf("after destroy: deleted %v, replicas %v, %v", out.DeletedDate != nil, out.ReplicationStatus, err)
+	}
+}
+
+// TestPromotedReplicaFailsTheAdd: a replica promoted outside secretboot
+// (StopReplicationToReplica) is a secret of its own that keeps the name in
+// its region. Plan adds the replica again; apply must fail saying the name
+// is taken, not report success while AWS marks the new replica Failed.
+func TestPromotedReplicaFailsTheAdd(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := sandboxtest.Start(t, sandbox.Options{Account: sandboxAccount, Regions: []string{"us-west-2", "eu-west-1"}, KMSKeys: []string{westKey}})
+	s := sandboxBackend(env).mustConnect(t)
+	d := replicatedDesired("db.internal")
+	converge(t, s, d, provision.DiffOptions{})
+	db := d.Secrets[0].Name
+	if _, err := adminIn(env, "eu-west-1").StopReplicationToReplica(ctx, &secretsmanager.StopReplicationToReplicaInput{SecretId: aws.String(db)}); err != nil {
+		t.Fatal(err)
+	}
+	p := plan(t, s, d, provision.DiffOptions{})
+	if got := replicaOps(p, db); !slices.Equal(got, []string{"add eu-west-1"}) {
+		t.Fatalf("plan after the promotion: %v, want the replica added again", got)
+	}
+	_, err := provision.Apply(ctx, s, p, d, provision.ApplyOptions{PropagationTimeout: 5 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "a secret of its name still exists in eu-west-1") {
+		t.Fatalf("apply over a promoted replica: %v, want the taken name reported", err)
 	}
 }
